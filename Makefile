@@ -1,0 +1,70 @@
+# Zhanye: `make run` starts everything; `make test` runs the whole suite.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test install services pwa migrate demo test-sqlite test-postgres test-pwa lint bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+services:
+	@bash .ci/ensure-services.sh
+
+pwa:
+	@if [ -f pwa/package.json ]; then $(MAKE) -s pwa-build; else echo "pwa: not present yet; serving the placeholder page"; fi
+
+migrate: install
+	$(BIN)/alembic upgrade heads
+
+demo: migrate
+	$(BIN)/flask --app server demo load --if-empty
+
+run: install services pwa demo
+	@echo ""
+	@echo "  展业 Zhanye is starting on $${PUBLIC_URL:-http://127.0.0.1:$${PORT:-5000}}"
+	@echo "  Demo logins (password demo1234): rm_newcomer rm_general rm_excellent rm_super rm_veteran lead risk admin"
+	@echo ""
+	DEMO_MODE=true $(BIN)/honcho start -f Procfile web worker
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check . || true
+
+test: install services-for-test pwa test-pwa test-sqlite test-postgres
+
+services-for-test:
+	@bash .ci/ensure-services.sh --postgres
+
+# pytest exit code 5 (no tests collected) is a failure here, never a pass.
+test-sqlite: install
+	$(BIN)/ruff check .
+	DATABASE_URL= $(BIN)/pytest -q
+
+test-postgres: install
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m "not e2e"
+
+test-pwa:
+	@if [ -f pwa/package.json ]; then $(MAKE) -s pwa-test; fi
+
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) pwa/node_modules pwa/dist
+
+pwa-build:
+	cd pwa && npm ci --no-audit --no-fund && npm run build
+
+pwa-test:
+	cd pwa && npx vitest run

@@ -1,0 +1,30 @@
+"""Real-time layer: Flask-SocketIO namespaces over a Redis message queue, so any web process or RQ
+worker can reach any socket. `init_app` attaches it to the Flask app in the web process."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_socketio import SocketIO
+
+from server import events
+
+socketio = SocketIO()
+
+
+def init_app(app: Flask) -> SocketIO:
+    settings = app.config["SETTINGS"]
+    socketio.init_app(
+        app,
+        async_mode=settings.ASYNC_MODE,
+        message_queue=settings.REDIS_URL,
+        cors_allowed_origins=[settings.PUBLIC_URL],
+        max_http_buffer_size=64 * 1024,
+        ping_interval=20,
+        ping_timeout=20,
+    )
+    from realtime import emit
+    from realtime.session import drop_revoked_sessions
+
+    events.add_sink(drop_revoked_sessions)
+    emit.register_namespaces(socketio)
+    return socketio

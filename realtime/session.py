@@ -1,0 +1,68 @@
+"""Who is on a socket: authenticated once at connect from the session cookie, re-checked against
+the database on every event (so logout, disable and expiry take effect on live sockets)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, request
+from sqlmodel import Session
+
+from server import db
+from server.auth import service as auth_service
+from server.events import DomainEvent
+from server.org.models import User
+from server.security import COOKIE_NAME
+
+
+@dataclass(frozen=True)
+class SocketUser:
+    user_id: int
+    session_id: str
+    role: str
+    display_name: str
+
+
+def authenticate_connect() -> SocketUser | None:
+    cookie = request.cookies.get(COOKIE_NAME)
+    if not cookie:
+        return None
+    settings = current_app.config["SETTINGS"]
+    with db.session_scope(db.engine_for(current_app)) as session:
+        resolved = auth_service.resolve_session(
+            session,
+            session_id=cookie,
+            idle_minutes=settings.SESSION_IDLE_MINUTES,
+            absolute_hours=settings.SESSION_ABSOLUTE_HOURS,
+        )
+        if resolved is None:
+            return None
+        user_session, user = resolved
+        return SocketUser(user.id, user_session.id, user.role, user.display_name)  # type: ignore[arg-type]
+
+
+def still_valid(session: Session, who: SocketUser) -> User | None:
+    settings = current_app.config["SETTINGS"]
+    resolved = auth_service.resolve_session(
+        session,
+        session_id=who.session_id,
+        idle_minutes=settings.SESSION_IDLE_MINUTES,
+        absolute_hours=settings.SESSION_ABSOLUTE_HOURS,
+    )
+    return resolved[1] if resolved else None
+
+
+def session_room(session_id: str) -> str:
+    return f"session:{session_id}"
+
+
+def drop_revoked_sessions(event: DomainEvent) -> None:
+    """Logout, disable or expiry: tell the session's sockets, then drop them on every process."""
+    if event.kind != "session.revoked":
+        return
+    from realtime.base import disconnect_session_sockets
+    from realtime.emit import emit_everywhere
+
+    for session_id in event.payload.get("session_ids", []):
+        emit_everywhere("session_ended", {"code": "session-ended"}, room=session_room(session_id))
+        disconnect_session_sockets(session_id)

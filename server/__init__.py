@@ -1,0 +1,53 @@
+"""Zhanye (展业) — the field workbench for bank relationship managers. `create_app` builds the
+Flask app; `realtime` and `tasks` attach themselves to it from the process entry points."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from server.config import load_settings
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    settings = load_settings(**(config or {}))
+    app = Flask(__name__, static_folder=None)
+    app.config["SETTINGS"] = settings
+    app.config["SECRET_KEY"] = settings.SECRET_KEY
+    app.config["MAX_CONTENT_LENGTH"] = settings.MAX_CONTENT_LENGTH
+    app.config["TESTING"] = settings.TESTING
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from server import api, db, errors, redis_client, security
+    from server import models as _models  # noqa: F401  (registers every table)
+
+    db.init_app(app)
+    redis_client.init_app(app)
+    errors.init_app(app)
+    security.init_app(app)
+
+    from server.audit.routes import bp as audit_bp
+    from server.auth.routes import bp as auth_bp
+    from server.customers.routes import bp as customers_bp
+    from server.health import bp as health_bp
+    from server.health import test_bp
+    from server.org.routes import bp as org_bp
+
+    for blueprint in (health_bp, auth_bp, customers_bp, org_bp, audit_bp):
+        app.register_blueprint(blueprint)
+    if settings.ENABLE_TEST_ENDPOINTS:
+        app.register_blueprint(test_bp)
+
+    api.init_app(app)  # after the API blueprints, so the OpenAPI document sees them
+
+    from server.web import bp as web_bp
+
+    app.register_blueprint(web_bp)  # last: its catch-all serves the PWA
+
+    from server.demo.cli import demo_cli
+
+    app.cli.add_command(demo_cli)
+    return app

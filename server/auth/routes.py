@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app
+
+from server import db
+from server.api import body, ok, spec
+from server.auth import service
+from server.auth.schemas import LoginRequest, MeResponse
+from server.errors import Problem
+from server.org import service as org_service
+from server.ratelimit import hit
+from server.redis_client import get_redis
+from server.security import (
+    clear_session_cookie,
+    client_ip,
+    csrf_exempt,
+    current_session,
+    current_user,
+    public,
+    set_session_cookie,
+)
+
+bp = Blueprint("auth", __name__, url_prefix="/api/v1")
+
+
+@bp.post("/auth/login")
+@public
+@csrf_exempt
+@spec.validate(json=LoginRequest, resp=None, tags=["auth"])
+def login():
+    settings = current_app.config["SETTINGS"]
+    data: LoginRequest = body()
+    ip = client_ip() or "unknown"
+    for key in (f"login:ip:{ip}", f"login:user:{data.username.lower()}"):
+        allowed, retry_after = hit(get_redis(), key, limit=settings.LOGIN_RATE_PER_MINUTE, window_seconds=60)
+        if not allowed:
+            raise Problem(
+                429,
+                "Too Many Requests",
+                "Too many sign-in attempts; wait a moment.",
+                code="rate-limited",
+                headers={"Retry-After": str(retry_after)},
+            )
+    outcome = service.login(
+        db.session(),
+        username=data.username,
+        password=data.password,
+        ip=ip,
+        user_agent=None,
+        max_failures=settings.LOGIN_MAX_FAILURES,
+        lockout_minutes=settings.LOGIN_LOCKOUT_MINUTES,
+    )
+    if outcome.locked_until is not None:
+        raise Problem(
+            429,
+            "Too Many Requests",
+            "This account is locked after repeated failures; try again later.",
+            code="account-locked",
+            headers={"Retry-After": str(settings.LOGIN_LOCKOUT_MINUTES * 60)},
+        )
+    if outcome.user is None or outcome.session is None:
+        raise Problem(401, "Unauthorized", "Wrong username or password.", code="bad-credentials")
+    payload = MeResponse(
+        user=org_service.user_public(db.session(), user=outcome.user), csrf_token=outcome.session.csrf_token
+    )
+    response = ok(payload, personal=True)
+    set_session_cookie(response, outcome.session.id)
+    return response
+
+
+@bp.post("/auth/logout")
+@spec.validate(tags=["auth"])
+def logout():
+    service.logout(db.session(), user_session=current_session(), ip=client_ip())
+    response = Response(status=204)
+    clear_session_cookie(response)
+    return response
+
+
+@bp.get("/me")
+@spec.validate(resp=None, tags=["auth"])
+def me():
+    payload = MeResponse(
+        user=org_service.user_public(db.session(), user=current_user()),
+        csrf_token=current_session().csrf_token,
+    )
+    return ok(payload, personal=True)

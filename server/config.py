@@ -1,0 +1,108 @@
+"""Settings from the environment (pydantic-settings). Secrets missing from the environment are
+generated once into VAR_DIR and reused, so a fresh machine runs with no set-up and nothing secret
+is ever committed."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=True)
+
+    VAR_DIR: Path = ROOT / "var"
+    DATABASE_URL: str = ""  # empty: SQLite file var/zhanye.db
+    REDIS_URL: str = "redis://127.0.0.1:6379/0"
+    SECRET_KEY: str = ""
+    DATA_KEY: str = ""  # base64 32 bytes; encrypts ID numbers at rest
+    VAPID_PRIVATE_KEY: str = ""  # PEM path or base64url raw key
+    VAPID_PUBLIC_KEY: str = ""
+    VAPID_SUBJECT: str = "mailto:ops@zhanye.example"
+    PUBLIC_URL: str = "http://127.0.0.1:5000"
+    PORT: int = 5000
+    HOST: str = "127.0.0.1"
+    SESSION_IDLE_MINUTES: int = 30
+    SESSION_ABSOLUTE_HOURS: int = 12
+    SESSION_COOKIE_SECURE: bool | None = None  # None: secure when PUBLIC_URL is https
+    LOGIN_MAX_FAILURES: int = 5
+    LOGIN_LOCKOUT_MINUTES: int = 15
+    LOGIN_RATE_PER_MINUTE: int = 20
+    MAX_CONTENT_LENGTH: int = 1024 * 1024
+    DEMO_MODE: bool = False
+    ASYNC_MODE: str = "eventlet"  # the one switch for the concurrency library
+    PWA_DIST: Path = ROOT / "pwa" / "dist"
+    TESTING: bool = False
+    ENABLE_TEST_ENDPOINTS: bool = False  # only the test suite sets this
+    SQL_ECHO: bool = False
+    IDEMPOTENCY_TTL_HOURS: int = 48
+    MASK_RULES: dict[str, list[int]] = Field(
+        default_factory=lambda: {"phone": [3, 4], "id_number": [1, 1], "card_number": [6, 4]}
+    )
+
+    def database_url(self) -> str:
+        if self.DATABASE_URL:
+            url = self.DATABASE_URL
+            # pg8000 is pure Python, so eventlet's monkey-patched sockets make its waits cooperative.
+            for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+                if url.startswith(prefix):
+                    return "postgresql+pg8000://" + url[len(prefix) :]
+            return url
+        self.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.VAR_DIR / 'zhanye.db'}"
+
+    def cookie_secure(self) -> bool:
+        if self.SESSION_COOKIE_SECURE is not None:
+            return self.SESSION_COOKIE_SECURE
+        return self.PUBLIC_URL.startswith("https://")
+
+
+def _stored_secret(var_dir: Path, name: str, make) -> str:
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    value = make()
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(value)
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return value
+
+
+def _make_vapid_pair(var_dir: Path) -> tuple[str, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    def make_private() -> str:
+        key = ec.generate_private_key(ec.SECP256R1())
+        raw = key.private_numbers().private_value.to_bytes(32, "big")
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    private = _stored_secret(var_dir, "vapid_private.key", make_private)
+    raw = base64.urlsafe_b64decode(private + "=" * (-len(private) % 4))
+    key = ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
+    public = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return private, base64.urlsafe_b64encode(public).rstrip(b"=").decode()
+
+
+def load_settings(**overrides) -> Settings:
+    settings = Settings(**overrides)
+    var_dir = settings.VAR_DIR
+    if not settings.SECRET_KEY:
+        settings.SECRET_KEY = _stored_secret(var_dir, "secret_key", lambda: secrets.token_urlsafe(48))
+    if not settings.DATA_KEY:
+        settings.DATA_KEY = _stored_secret(
+            var_dir, "data_key", lambda: base64.b64encode(secrets.token_bytes(32)).decode()
+        )
+    if not settings.VAPID_PRIVATE_KEY:
+        settings.VAPID_PRIVATE_KEY, settings.VAPID_PUBLIC_KEY = _make_vapid_pair(var_dir)
+    return settings

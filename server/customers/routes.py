@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+
+from server import db
+from server.api import body, idempotent, ok, query, spec
+from server.customers import service
+from server.customers.schemas import (
+    CustomerCreate,
+    CustomerListQuery,
+    CustomerPage,
+    CustomerUpdate,
+    RevealRequest,
+)
+from server.errors import Problem
+from server.security import client_ip, current_user
+
+bp = Blueprint("customers", __name__, url_prefix="/api/v1/customers")
+
+
+def _data_key() -> str:
+    return current_app.config["SETTINGS"].DATA_KEY
+
+
+@bp.get("")
+@spec.validate(query=CustomerListQuery, tags=["customers"])
+def list_customers():
+    q: CustomerListQuery = query()
+    rows, total = service.list_customers(db.session(), user=current_user(), query=q)
+    page = CustomerPage.model_validate(
+        {
+            "items": service.summaries(db.session(), rows),
+            "total": total,
+            "page": q.page,
+            "page_size": q.page_size,
+        }
+    )
+    return ok(page, personal=True)
+
+
+@bp.get("/<int:customer_id>")
+@spec.validate(tags=["customers"])
+def get_customer(customer_id: int):
+    customer = service.get_customer_for(db.session(), user=current_user(), customer_id=customer_id)
+    response = ok(service.detail(db.session(), customer=customer, data_key=_data_key()), personal=True)
+    response.headers["ETag"] = f'"{customer.version}"'
+    return response
+
+
+@bp.post("")
+@idempotent
+@spec.validate(json=CustomerCreate, tags=["customers"])
+def create_customer():
+    customer = service.create_customer(
+        db.session(), user=current_user(), data=body(), data_key=_data_key(), ip=client_ip()
+    )
+    response = ok(service.detail(db.session(), customer=customer, data_key=_data_key()), 201, personal=True)
+    response.headers["ETag"] = f'"{customer.version}"'
+    return response
+
+
+def _expected_version(data: CustomerUpdate) -> int | None:
+    header = request.headers.get("If-Match")
+    if header:
+        try:
+            return int(header.strip().removeprefix("W/").strip('"'))
+        except ValueError:
+            raise Problem(
+                400, "Bad Request", "If-Match must be the customer's version.", code="bad-if-match"
+            ) from None
+    return data.version
+
+
+@bp.patch("/<int:customer_id>")
+@idempotent
+@spec.validate(json=CustomerUpdate, tags=["customers"])
+def update_customer(customer_id: int):
+    data: CustomerUpdate = body()
+    customer = service.update_customer(
+        db.session(),
+        user=current_user(),
+        customer_id=customer_id,
+        data=data,
+        expected_version=_expected_version(data),
+        ip=client_ip(),
+    )
+    response = ok(service.detail(db.session(), customer=customer, data_key=_data_key()), personal=True)
+    response.headers["ETag"] = f'"{customer.version}"'
+    return response
+
+
+@bp.post("/<int:customer_id>/reveal")
+@spec.validate(json=RevealRequest, tags=["customers"])
+def reveal(customer_id: int):
+    """Unmasked phone or ID number for the owning RM; audited with the reason given."""
+    data: RevealRequest = body()
+    value = service.reveal_field(
+        db.session(),
+        user=current_user(),
+        customer_id=customer_id,
+        field=data.field,
+        reason=data.reason,
+        data_key=_data_key(),
+        ip=client_ip(),
+    )
+    return ok({"field": data.field, "value": value}, personal=True)

@@ -1,0 +1,84 @@
+"""Engines and sessions. One engine per (URL, process): a forked worker never reuses the parent's
+pooled connections. Domain services take an explicit `session`; routes get one per request."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app, g
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+_engines: dict[str, tuple[int, Engine]] = {}
+
+
+def _on_sqlite_connect(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _on_sqlite_connect)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def get_engine(url: str, *, echo: bool = False) -> Engine:
+    pid = os.getpid()
+    known = _engines.get(url)
+    if known and known[0] == pid:
+        return known[1]
+    if known:
+        # Inherited across fork: drop the parent's pool without closing its sockets.
+        known[1].dispose(close=False)
+    engine = make_engine(url, echo=echo)
+    _engines[url] = (pid, engine)
+    return engine
+
+
+def is_postgres(engine_or_session) -> bool:
+    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    return bind.dialect.name == "postgresql"
+
+
+def init_app(app: Flask) -> None:
+    settings = app.config["SETTINGS"]
+    app.extensions["zhanye_db_url"] = settings.database_url()
+    app.extensions["zhanye_db_echo"] = settings.SQL_ECHO
+
+    @app.teardown_appcontext
+    def _close_session(_exc) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+def engine_for(app: Flask) -> Engine:
+    return get_engine(app.extensions["zhanye_db_url"], echo=app.extensions["zhanye_db_echo"])
+
+
+def session() -> Session:
+    """The request's session, created on first use and closed at teardown."""
+    if "db_session" not in g:
+        g.db_session = Session(engine_for(current_app), expire_on_commit=False)
+    return g.db_session
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session for code outside a request (socket handlers, jobs, CLI)."""
+    with Session(engine, expire_on_commit=False) as s:
+        try:
+            yield s
+        except BaseException:
+            s.rollback()
+            raise

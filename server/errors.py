@@ -1,0 +1,92 @@
+"""RFC 9457 problem details: the one error format of the HTTP API."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE_BASE = "https://zhanye.example/problems/"
+
+
+class Problem(Exception):
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.code = code or title.lower().replace(" ", "-")
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def not_found(what: str = "resource") -> Problem:
+    return Problem(404, "Not Found", f"No such {what}.", code="not-found")
+
+
+def forbidden(detail: str = "You may not do this.") -> Problem:
+    return Problem(403, "Forbidden", detail, code="forbidden")
+
+
+def problem_response(problem: Problem) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + problem.code,
+        "title": problem.title,
+        "status": problem.status,
+        "code": problem.code,
+    }
+    if problem.detail:
+        body["detail"] = problem.detail
+    if problem.errors:
+        body["errors"] = problem.errors
+    body.update(problem.extra)
+    response = Response(json.dumps(body), status=problem.status, mimetype="application/problem+json")
+    for name, value in problem.headers.items():
+        response.headers[name] = value
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def field_errors_from_pydantic(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query")]
+        out.append(
+            {"field": ".".join(loc) or None, "message": err.get("msg", "invalid"), "type": err.get("type")}
+        )
+    return out
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def _problem(problem: Problem):
+        return problem_response(problem)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if exc.response is not None and exc.code == 422:
+            return exc.response
+        code = (exc.name or "error").lower().replace(" ", "-")
+        return problem_response(Problem(exc.code or 500, exc.name, exc.description, code=code))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return problem_response(
+            Problem(500, "Internal Server Error", "Something went wrong on our side.", code="internal")
+        )

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from flask import Blueprint
+
+from server import db
+from server.api import body, idempotent, ok, query, spec
+from server.org import service
+from server.org.models import Role
+from server.org.schemas import UserCreate, UserListQuery, UserUpdate
+from server.security import client_ip, current_user, require_role
+
+bp = Blueprint("org", __name__, url_prefix="/api/v1/admin")
+
+
+@bp.get("/users")
+@require_role(Role.admin)
+@spec.validate(query=UserListQuery, tags=["admin"])
+def list_users():
+    q: UserListQuery = query()
+    items, total = service.list_users(db.session(), role=q.role, page=q.page, page_size=q.page_size)
+    return ok(
+        {"items": [u.model_dump() for u in items], "total": total, "page": q.page, "page_size": q.page_size}
+    )
+
+
+@bp.post("/users")
+@require_role(Role.admin)
+@idempotent
+@spec.validate(json=UserCreate, tags=["admin"])
+def create_user():
+    user = service.create_user(db.session(), actor=current_user(), data=body(), ip=client_ip())
+    return ok(service.user_public(db.session(), user=user), 201)
+
+
+@bp.patch("/users/<int:user_id>")
+@require_role(Role.admin)
+@spec.validate(json=UserUpdate, tags=["admin"])
+def update_user(user_id: int):
+    user = service.update_user(
+        db.session(), actor=current_user(), user_id=user_id, data=body(), ip=client_ip()
+    )
+    return ok(service.user_public(db.session(), user=user))

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.org.models import Persona, Role
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[a-zA-Z0-9_.-]+$")
+    display_name: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=8, max_length=256)
+    role: Role
+    branch_id: int | None = None
+    team_id: int | None = None
+    persona: Persona | None = None
+    hire_date: date | None = None
+    grade: str | None = Field(default=None, max_length=16)
+    qualifications: list[str] = Field(default_factory=list, max_length=20)
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    display_name: str | None = Field(default=None, min_length=1, max_length=64)
+    is_active: bool | None = None
+    team_id: int | None = None
+    persona: Persona | None = None
+    qualifications: list[str] | None = Field(default=None, max_length=20)
+
+
+class UserListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Role | None = None
+    page: int = Field(default=1, ge=1)
+    page_size: int = Field(default=50, ge=1, le=200)

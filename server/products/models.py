@@ -1,0 +1,50 @@
+"""The bank's products (可售产品) and what customers hold (holdings/business)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, Column, String
+from sqlmodel import Field, SQLModel
+
+
+class ProductCategory(StrEnum):
+    deposit = "deposit"
+    loan = "loan"
+    wealth = "wealth"
+    fund = "fund"
+    insurance = "insurance"
+    payroll = "payroll"
+    cash_management = "cash_management"
+    trade_finance = "trade_finance"
+    credit_card = "credit_card"
+    fx = "fx"
+
+
+class Product(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)
+    name: str = Field(max_length=64)
+    category: ProductCategory = Field(sa_type=String(16), index=True)
+    segment: str = Field(max_length=16)  # corporate, individual, both
+    terms: str = Field(max_length=255)  # 期限/利率/起点金额 in the bank's words
+    required_qualification: str | None = Field(default=None, max_length=32)  # e.g. fund_sales
+    risk_level: str | None = Field(default=None, max_length=4)  # R1..R5 for wealth products
+    selling_points: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    advantages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    target_profile: str | None = Field(default=None, max_length=255)
+
+
+class Holding(SQLModel, table=True):
+    """A customer's business with one product: balance (deposits/AUM), loan balance, fee income."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True, ondelete="CASCADE")
+    product_id: int = Field(foreign_key="product.id", index=True)
+    balance_cents: int = Field(default=0, sa_type=BigInteger)
+    loan_balance_cents: int = Field(default=0, sa_type=BigInteger)
+    fee_income_cents: int = Field(default=0, sa_type=BigInteger)
+    opened_on: date
+    matures_on: date | None = Field(default=None, index=True)
+    status: str = Field(default="active", max_length=12)  # active, matured, closed
