@@ -13,6 +13,7 @@ _external: SocketIO | None = None
 
 def register_namespaces(socketio: SocketIO) -> None:
     """Each feature adds its Namespace class here."""
+    import realtime.namespaces  # noqa: F401  (imports every feature namespace)
     from realtime.base import SessionNamespace
 
     for namespace_cls in SessionNamespace.__subclasses__():

@@ -81,7 +81,7 @@ def test_config(database_url, redis_url, tmp_path_factory) -> dict:
         "ASYNC_MODE": "threading",
         "LOGIN_RATE_PER_MINUTE": 100000,
         "DEMO_MODE": True,
-        "PWA_DIST": ROOT / "pwa" / "dist",
+        "PWA_DIST": Path(os.environ.get("PWA_DIST") or ROOT / "pwa" / "dist"),
     }
 
 
