@@ -45,6 +45,13 @@ def get_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
+def dispose_all() -> None:
+    """Close every pooled connection of this process (tests, shutdown)."""
+    for _pid, engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
 def is_postgres(engine_or_session) -> bool:
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     return bind.dialect.name == "postgresql"

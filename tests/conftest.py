@@ -43,6 +43,7 @@ def database_url(tmp_path_factory) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         yield pg.rsplit("/", 1)[0] + "/" + name
+        db.dispose_all()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
@@ -171,14 +172,15 @@ class LiveServer:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        log = open(Path(self.env["VAR_DIR"]) / f"server-{self.port}.log", "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "wsgi.py")], env=self.env, cwd=ROOT, stdout=log, stderr=log
-        )
+        self.log_path = Path(self.env["VAR_DIR"]) / f"server-{self.port}.log"
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                [sys.executable, str(ROOT / "wsgi.py")], env=self.env, cwd=ROOT, stdout=log, stderr=log
+            )
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: see {log.name}")
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
             try:
                 if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return
