@@ -44,7 +44,7 @@ lint: install
 test: install services-for-test pwa test-pwa test-sqlite test-postgres
 
 services-for-test:
-	@bash .ci/ensure-services.sh --postgres
+	@bash .ci/ensure-services.sh --postgres --browser
 
 # pytest exit code 5 (no tests collected) is a failure here, never a pass.
 test-sqlite: install

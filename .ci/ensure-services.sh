@@ -3,7 +3,13 @@
 # Starts them when installed but stopped; installs them with apt-get when missing and we are root.
 set -euo pipefail
 want_pg=0
-[ "${1:-}" = "--postgres" ] && want_pg=1
+want_browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --postgres) want_pg=1 ;;
+    --browser) want_browser=1 ;;
+  esac
+done
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 apt_install() {
@@ -36,4 +42,12 @@ if [ "$want_pg" = 1 ]; then
     export PGPASSWORD=postgres
   fi
   echo "postgresql: up"
+fi
+
+if [ "$want_browser" = 1 ]; then
+  # Browser tests drive Debian's Chromium; a test tool's own browser download cannot work here.
+  if [ ! -x /usr/bin/chromium ]; then
+    apt_install chromium fonts-noto-cjk
+  fi
+  echo "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo missing)"
 fi

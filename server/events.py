@@ -39,6 +39,8 @@ def remove_sink(sink: Sink) -> None:
 
 
 def publish(session: OrmSession, kind: str, payload: dict[str, Any] | None = None) -> None:
+    if not session.in_transaction():
+        session.begin()  # so a rollback before any database work still discards the event
     session.info.setdefault(_PENDING, []).append(DomainEvent(kind, payload or {}))
 
 
@@ -53,6 +55,8 @@ def _dispatch(session: OrmSession) -> None:
                 log.exception("event sink failed for %s", domain_event.kind)
 
 
-@event.listens_for(OrmSession, "after_rollback")
-def _discard(session: OrmSession) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _discard(session: OrmSession, previous_transaction) -> None:
+    # Soft rollback fires on every rollback() call, even with no database work begun yet.
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
