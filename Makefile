@@ -25,10 +25,11 @@ pwa:
 	@if [ -f pwa/package.json ]; then $(MAKE) -s pwa-build; else echo "pwa: not present yet; serving the placeholder page"; fi
 
 migrate: install
-	$(BIN)/alembic upgrade heads
+	$(BIN)/alembic upgrade head
 
 demo: migrate
 	$(BIN)/flask --app server demo load --if-empty
+	$(BIN)/python -m tasks.schedule
 
 run: install services pwa demo
 	@echo ""
@@ -58,13 +59,20 @@ test-pwa:
 	@if [ -f pwa/package.json ]; then $(MAKE) -s pwa-test; fi
 
 bench: install
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/[a-z]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) pwa/node_modules pwa/dist
 
 pwa-build:
-	cd pwa && npm ci --no-audit --no-fund && npm run build
+	cd pwa && npm ci --no-audit --no-fund
+	cd pwa && npm run build   # eslint + vue-tsc + vite build
+
+test-e2e: install services-for-test pwa
+	$(BIN)/pytest -q -m e2e tests/e2e
+
+bench-pwa: install services
+	$(BIN)/python bench/pwa_budget.py
 
 pwa-test:
 	cd pwa && npx vitest run

@@ -1,10 +1,10 @@
 """The web process: the Flask app with its Socket.IO layer and event sinks, served by the eventlet
 server through socketio.run (gunicorn 27 has no eventlet worker)."""
 
-from server.config import load_settings
+import os
 
-_settings = load_settings()
-if _settings.ASYNC_MODE == "eventlet":
+# Patch before anything else is imported, so every socket and lock the app makes cooperates.
+if os.environ.get("ASYNC_MODE", "eventlet") == "eventlet":
     import eventlet
 
     eventlet.monkey_patch()

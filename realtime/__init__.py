@@ -12,11 +12,14 @@ socketio = SocketIO()
 
 
 def init_app(app: Flask) -> SocketIO:
+    from realtime.emit import queue_channel
+
     settings = app.config["SETTINGS"]
     socketio.init_app(
         app,
         async_mode=settings.ASYNC_MODE,
         message_queue=settings.REDIS_URL,
+        channel=queue_channel(settings.REDIS_URL),
         cors_allowed_origins=[settings.PUBLIC_URL],
         max_http_buffer_size=64 * 1024,
         ping_interval=20,

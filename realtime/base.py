@@ -92,7 +92,8 @@ class SessionNamespace(Namespace):
                 return handler(session, user, data)
             except Problem as problem:
                 session.rollback()
-                return self.error(problem.code, problem.detail or problem.title, status=problem.status)
+                extra = {k: v for k, v in problem.extra.items() if k not in ("code", "message")}
+                return self.error(problem.code, problem.detail or problem.title, status=problem.status, **extra)
             except Exception:
                 session.rollback()
                 log.exception("socket handler failed")

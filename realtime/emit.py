@@ -8,7 +8,8 @@ from typing import Any
 from flask_socketio import SocketIO
 
 NAMESPACES: list[str] = []  # filled by register_namespaces
-_external: SocketIO | None = None
+_external: dict[str, SocketIO] = {}
+_external_url: dict[str, str] = {}
 
 
 def register_namespaces(socketio: SocketIO) -> None:
@@ -23,17 +24,33 @@ def register_namespaces(socketio: SocketIO) -> None:
             NAMESPACES.append(ns.namespace)
 
 
+def queue_channel(redis_url: str) -> str:
+    """Redis pub/sub ignores the database number: two deployments (or test runs) on one Redis would
+    hear each other's rooms. One channel per database keeps them apart."""
+    from urllib.parse import urlparse
+
+    return f"flask-socketio-db{urlparse(redis_url).path.strip('/') or '0'}"
+
+
 def _socketio() -> SocketIO:
     from realtime import socketio
 
     if socketio.server is not None:
         return socketio
-    global _external
-    if _external is None:
-        from server.config import load_settings
+    # A worker writes to the message queue of the app it runs (its settings, not the environment's).
+    from flask import current_app, has_app_context
 
-        _external = SocketIO(message_queue=load_settings().REDIS_URL)
-    return _external
+    if has_app_context():
+        url = current_app.config["SETTINGS"].REDIS_URL
+    else:
+        if "" not in _external_url:
+            from server.config import load_settings
+
+            _external_url[""] = load_settings().REDIS_URL  # read once: settings are not cheap
+        url = _external_url[""]
+    if url not in _external:
+        _external[url] = SocketIO(message_queue=url, channel=queue_channel(url))
+    return _external[url]
 
 
 def emit(event: str, data: Any, *, room: str, namespace: str) -> None:

@@ -34,12 +34,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.customers.routes import bp as customers_bp
     from server.health import bp as health_bp
     from server.health import test_bp
+    from server.inbox.routes import bp as inbox_bp
+    from server.intel.routes import bp as intel_bp
+    from server.notebook.routes import bp as notebook_bp
+    from server.opportunities.routes import bp as opportunities_bp
     from server.org.routes import bp as org_bp
+    from server.push.routes import bp as push_bp
+    from server.warrooms.routes import bp as warrooms_bp
+    from server.workbench.routes import all_blueprints as workbench_blueprints
 
-    for blueprint in (health_bp, auth_bp, customers_bp, org_bp, audit_bp):
+    for blueprint in (health_bp, auth_bp, customers_bp, org_bp, audit_bp, notebook_bp, inbox_bp, push_bp, opportunities_bp, intel_bp, *workbench_blueprints(), warrooms_bp):
         app.register_blueprint(blueprint)
     if settings.ENABLE_TEST_ENDPOINTS:
         app.register_blueprint(test_bp)
+    if settings.DEMO_MODE:
+        from server.intel.demo import bp as intel_demo_bp
+
+        app.register_blueprint(intel_demo_bp)  # /demo-feeds/*: the demo bank's local intel feeds
 
     api.init_app(app)  # after the API blueprints, so the OpenAPI document sees them
 

@@ -73,6 +73,17 @@ def ok(payload: BaseModel | dict | list, status: int = 200, *, personal: bool = 
     return response
 
 
+def expected_version(body_version: int | None = None) -> int | None:
+    """The version the client edited: `If-Match: "<n>"` when sent, else `version` from the body."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return body_version
+    try:
+        return int(header.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise Problem(400, "Bad Request", "If-Match must be a version number.", code="bad-if-match") from None
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _guard_json_body():

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     VAPID_PRIVATE_KEY: str = ""  # PEM path or base64url raw key
     VAPID_PUBLIC_KEY: str = ""
     VAPID_SUBJECT: str = "mailto:ops@zhanye.example"
+    PUSH_TTL_SECONDS: int = 24 * 3600  # how long a push service keeps a message for an offline device
+    PUSH_TIMEOUT_SECONDS: float = 10.0  # per request to a push service
+    PUSH_CONCURRENCY: int = 32  # requests in flight per delivery job
+    NOTIFY_WEBHOOK_URL: str = ""  # e.g. a WeCom group robot; empty: the webhook channel is off
     PUBLIC_URL: str = "http://127.0.0.1:5000"
     PORT: int = 5000
     HOST: str = "127.0.0.1"

@@ -14,30 +14,38 @@ from server.customers.models import (
     OwnershipChange,
     Tag,
 )
+from server.inbox.models import Notification
+from server.intel.models import (
+    IntelAlert,
+    IntelItem,
+    IntelItemSource,
+    IntelMute,
+    IntelSource,
+    IntelSourceError,
+)
+from server.knowledge.models import CustomerFact, KnowledgeScore
+from server.mirror.models import MirrorEvaluation, MirrorRatingLink
+from server.notebook.models import Note, Reminder, ReminderSetting
+from server.opportunities.models import (
+    BenefitAdjustment,
+    ClaimPolicy,
+    FeedEvent,
+    Opportunity,
+    OpportunityActivity,
+    OpportunityImport,
+    OpportunityTransition,
+)
 from server.org.models import Branch, RmProfile, Team, User
 from server.performance.models import PerformanceEntry, PerformanceTarget
-from server.products.models import Holding, Product
-
-__all__ = [
-    "AuditEntry",
-    "Branch",
-    "Contact",
-    "CorporateProfile",
-    "Customer",
-    "CustomerEvent",
-    "CustomerGrant",
-    "CustomerLink",
-    "CustomerTag",
-    "Holding",
-    "IdempotencyRecord",
-    "IndividualProfile",
-    "OwnershipChange",
-    "PerformanceEntry",
-    "PerformanceTarget",
-    "Product",
-    "RmProfile",
-    "Tag",
-    "Team",
-    "User",
-    "UserSession",
-]
+from server.products.models import Holding, Product, ProductBranch, ProductCase, ProductFit
+from server.push.models import PushAttempt, PushSubscription
+from server.resources.models import Resource, ResourceBooking
+from server.warrooms.models import (
+    WarRoom,
+    WarRoomEvent,
+    WarRoomMember,
+    WarRoomOpportunity,
+    WarRoomTarget,
+    WarRoomTask,
+)
+from server.workbench.models import CustomerVisit, WorkbenchConfig

@@ -76,3 +76,10 @@ def test_audit_log_is_append_only(empty_database):
             assert conn.execute(text("SELECT action FROM audit_entry")).scalars().all() == ["x"]
     finally:
         engine.dispose()
+
+
+def test_one_head():
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(_config("sqlite://")).get_heads()
+    assert len(heads) == 1, f"join the branches with `alembic merge heads`: {heads}"

@@ -45,6 +45,18 @@ class Customer(SQLModel, table=True):
     __table_args__ = (
         Index("ix_customer_owner_name", "owner_id", "name"),
         Index("ix_customer_owner_updated", "owner_id", "updated_at"),
+        # Covers the list's search, filters and count for an owner's book (migration 0002).
+        Index(
+            "ix_customer_owner_search",
+            "owner_id",
+            "name",
+            "name_initials",
+            "kind",
+            "tier",
+            "size",
+            "industry_code",
+            "region_code",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

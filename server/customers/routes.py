@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 
 from server import db
-from server.api import body, idempotent, ok, query, spec
+from server.api import body, expected_version, idempotent, ok, query, spec
 from server.customers import service
 from server.customers.schemas import (
     CustomerCreate,
@@ -12,7 +12,6 @@ from server.customers.schemas import (
     CustomerUpdate,
     RevealRequest,
 )
-from server.errors import Problem
 from server.security import client_ip, current_user
 
 bp = Blueprint("customers", __name__, url_prefix="/api/v1/customers")
@@ -59,17 +58,6 @@ def create_customer():
     return response
 
 
-def _expected_version(data: CustomerUpdate) -> int | None:
-    header = request.headers.get("If-Match")
-    if header:
-        try:
-            return int(header.strip().removeprefix("W/").strip('"'))
-        except ValueError:
-            raise Problem(
-                400, "Bad Request", "If-Match must be the customer's version.", code="bad-if-match"
-            ) from None
-    return data.version
-
 
 @bp.patch("/<int:customer_id>")
 @idempotent
@@ -81,7 +69,7 @@ def update_customer(customer_id: int):
         user=current_user(),
         customer_id=customer_id,
         data=data,
-        expected_version=_expected_version(data),
+        expected_version=expected_version(data.version),
         ip=client_ip(),
     )
     response = ok(service.detail(db.session(), customer=customer, data_key=_data_key()), personal=True)

@@ -17,17 +17,28 @@ demo_cli = AppGroup("demo", help="The demo bank.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 def load(customers: int, seed: int, if_empty: bool) -> None:
     """Load a deterministic demo bank (branches, RMs, customers, products, holdings, history)."""
-    from server.demo.generator import database_is_empty, load_demo_bank
+    from server.demo.generator import DemoBankError, database_is_empty, load_demo_bank
 
     engine = db.engine_for(current_app)
     if if_empty and not database_is_empty(engine):
         click.echo("Database already holds data; demo bank not loaded.")
         return
     started = time.perf_counter()
-    counts = load_demo_bank(
-        engine, customers=customers, seed=seed, data_key=current_app.config["SETTINGS"].DATA_KEY
-    )
+    try:
+        counts = load_demo_bank(
+            engine, customers=customers, seed=seed, data_key=current_app.config["SETTINGS"].DATA_KEY
+        )
+    except DemoBankError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(
-        f"Demo bank loaded in {time.perf_counter() - started:.1f}s: "
+        f"Demo bank loaded (seed {seed}) in {time.perf_counter() - started:.1f}s: "
         + ", ".join(f"{k}={v}" for k, v in counts.items())
     )
+    # The features' own demo data over the bank: workbench resources and product profiles (with a
+    # first knowledge-degree batch), and the intel feeds the app serves itself in demo mode.
+    from server.intel.demo import register_demo_sources
+    from server.workbench.demo import seed_workbench_demo
+
+    with db.session_scope(engine) as session:
+        click.echo(f"Workbench demo data: {seed_workbench_demo(session)}")
+        click.echo(f"Intel demo sources: {register_demo_sources(session)}")

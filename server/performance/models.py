@@ -27,7 +27,10 @@ class PerformanceEntry(SQLModel, table=True):
     shared_credit (from the opportunity pool)."""
 
     __tablename__ = "performance_entry"
-    __table_args__ = (Index("ix_performance_entry_rm_booked", "rm_id", "booked_on"),)
+    __table_args__ = (
+        Index("ix_performance_entry_rm_booked", "rm_id", "booked_on"),
+        Index("ix_performance_entry_customer", "customer_id"),  # the customer 360's transactions
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     rm_id: int = Field(foreign_key="user.id")

@@ -48,3 +48,36 @@ class Holding(SQLModel, table=True):
     opened_on: date
     matures_on: date | None = Field(default=None, index=True)
     status: str = Field(default="active", max_length=12)  # active, matured, closed
+
+
+class ProductBranch(SQLModel, table=True):
+    """Where a product may be sold. A product without rows here is sold at every branch."""
+
+    __tablename__ = "product_branch"
+
+    product_id: int = Field(foreign_key="product.id", primary_key=True)
+    branch_id: int = Field(foreign_key="branch.id", primary_key=True)
+
+
+class ProductFit(SQLModel, table=True):
+    """The target customer profile in a form the fit query can use. Empty lists mean any."""
+
+    __tablename__ = "product_fit"
+
+    product_id: int = Field(foreign_key="product.id", primary_key=True)
+    kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tiers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    sizes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    industry_prefixes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class ProductCase(SQLModel, table=True):
+    """A success case (成功案例), anonymised: no customer name or id, only a description."""
+
+    __tablename__ = "product_case"
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    customer_label: str = Field(max_length=64)  # e.g. 某汽车零部件制造企业(中型)
+    story: str = Field(max_length=500)
+    result: str = Field(max_length=128)

@@ -1,0 +1,65 @@
+"""Helpers the benchmarks share: fresh databases built by the real migrations, peak memory."""
+
+from __future__ import annotations
+
+import base64
+import os
+import resource
+import sys
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def migrate(url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.attributes["database_url"] = url
+    cfg.attributes["skip_logging"] = True
+    command.upgrade(cfg, "heads")
+
+
+def fresh_sqlite(directory: Path, name: str = "bench.db") -> str:
+    path = directory / name
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    migrate(url)
+    return url
+
+
+def fresh_postgres(base: str) -> tuple[str, str]:
+    """A new, migrated PostgreSQL database next to `base`; returns (url, admin url)."""
+    from sqlalchemy import create_engine, text
+
+    pg = base.replace("postgresql://", "postgresql+pg8000://").replace("postgres://", "postgresql+pg8000://")
+    admin_url = pg.rsplit("/", 1)[0] + "/postgres"
+    name = f"zhanye_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = pg.rsplit("/", 1)[0] + "/" + name
+    migrate(url)
+    return url, admin_url
+
+
+def drop_postgres(url: str, admin_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def random_data_key() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB

@@ -1,0 +1,587 @@
+"""War room fan-out: one room with 500, then 1,000 connected clients, a sender posting 10 messages/s
+for 20 s. Our server (`wsgi.py`: eventlet, Flask-SocketIO, Redis message queue) stores and sequences
+every message as in production; the reference is a plain Node.js Socket.IO broadcast with no storage
+(bench/reference/socketio-node). Prints delivered messages/s, p50/p95/p99 delivery latency, server
+CPU per delivered message, loss, and our/reference ratios.
+
+    .venv/bin/python bench/warroom_fanout.py [--sizes 500,1000] [--seconds 20] [--rate 10]
+
+Set-up (not measured): a fresh SQLite database (or BENCH_DATABASE_URL=postgresql://...) with one user
+and one signed-in session per client, all members of the room, and the Redis db of BENCH_REDIS_URL
+(default db 14). The per-user message rate limit is lifted for the sender. Load clients are asyncio
+python-socketio clients on aiohttp (TCPConnector(limit=0)), split over --client-procs processes.
+Everything stops by itself; nothing here asserts on time."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import multiprocessing as mp
+import os
+import queue
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+NS = "/warroom"
+NODE_DIR = ROOT / "bench" / "reference" / "socketio-node"
+
+
+# --- set-up ----------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare_database(url: str, clients: int, rooms: int) -> tuple[str, list[int], list[str]]:
+    """Migrates, then makes an owner, `clients` members with one session each, and `rooms` rooms.
+    Returns (owner cookie, room ids, member cookies)."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import insert
+    from sqlmodel import Session, select
+
+    from server import db
+    from server.auth.models import UserSession
+    from server.auth.service import hash_password
+    from server.org.models import Branch, Role, User
+    from server.timeutil import utcnow
+    from server.warrooms import service
+    from server.warrooms.models import MemberRole, MemberStatus, WarRoomMember
+    from server.warrooms.schemas import RoomCreate
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.attributes["database_url"] = url
+    cfg.attributes["skip_logging"] = True
+    command.upgrade(cfg, "heads")
+    engine = db.get_engine(url)
+    now = utcnow()
+    tag = uuid.uuid4().hex[:6]
+    with Session(engine, expire_on_commit=False) as session:
+        branch = Branch(
+            code=f"BENCH{tag}",
+            name="压测支行",
+            city="上海",
+            region_code="310000",
+            latitude=31.2,
+            longitude=121.5,
+        )
+        session.add(branch)
+        session.flush()
+        password = hash_password(secrets.token_urlsafe(12))
+        owner = User(
+            username=f"bench_owner_{tag}",
+            display_name="发送者",
+            password_hash=password,
+            role=Role.rm,
+            branch_id=branch.id,
+        )
+        session.add(owner)
+        session.commit()
+        session.execute(
+            insert(User),
+            [
+                {
+                    "username": f"bench_{tag}_{i}",
+                    "display_name": f"成员{i}",
+                    "password_hash": password,
+                    "role": Role.rm,
+                    "branch_id": branch.id,
+                    "is_active": True,
+                    "failed_logins": 0,
+                    "created_at": now,
+                }
+                for i in range(clients)
+            ],
+        )
+        member_ids = list(
+            session.exec(select(User.id).where(User.username.startswith(f"bench_{tag}_"))).all()
+        )
+        room_ids = []
+        for n in range(rooms):
+            room = service.create_room(
+                session,
+                user=owner,
+                ip=None,
+                data=RoomCreate(title=f"压测作战室 {n}", kind="wholesale", mode="joint"),
+            )
+            room_ids.append(room.id)
+            session.execute(
+                insert(WarRoomMember),
+                [
+                    {
+                        "room_id": room.id,
+                        "user_id": uid,
+                        "role": MemberRole.member,
+                        "status": MemberStatus.active,
+                        "last_read_seq": 0,
+                        "invited_at": now,
+                        "joined_at": now,
+                    }
+                    for uid in member_ids
+                ],
+            )
+        cookies = [secrets.token_urlsafe(32) for _ in member_ids]
+        owner_cookie = secrets.token_urlsafe(32)
+        session.execute(
+            insert(UserSession),
+            [
+                {
+                    "id": sid,
+                    "user_id": uid,
+                    "csrf_token": secrets.token_urlsafe(16),
+                    "created_at": now,
+                    "last_seen_at": now,
+                }
+                for sid, uid in [(owner_cookie, owner.id), *zip(cookies, member_ids, strict=True)]
+            ],
+        )
+        session.commit()
+    db.dispose_all()
+    return owner_cookie, room_ids, cookies
+
+
+class ServerProcess:
+    def __init__(self, argv: list[str], env: dict[str, str], port: int, log: Path, cwd: Path):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = log
+        with open(log, "ab") as out:
+            self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=out)
+        deadline = time.time() + 120  # imports are slow on a busy machine
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
+            try:
+                requests.get(self.url + ("/healthz" if "wsgi.py" in argv[-1] else "/"), timeout=1)
+                return
+            except requests.RequestException:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("server did not start")
+
+    def cpu_seconds(self) -> float:
+        times = psutil.Process(self.proc.pid).cpu_times()
+        return times.user + times.system
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def start_ours(database_url: str, redis_url: str, var_dir: Path) -> ServerProcess:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "VAR_DIR": str(var_dir),
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+            "PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "ASYNC_MODE": "eventlet",
+            "WARROOM_RATE_LIMIT": "1000000",  # the sender posts 10/s; the limit is for people
+        }
+    )
+    return ServerProcess(
+        [sys.executable, str(ROOT / "wsgi.py")], env, port, var_dir / f"ours-{port}.log", ROOT
+    )
+
+
+def start_node(var_dir: Path) -> ServerProcess:
+    port = free_port()
+    return ServerProcess(
+        ["node", str(NODE_DIR / "server.js"), str(port)],
+        dict(os.environ),
+        port,
+        var_dir / f"node-{port}.log",
+        NODE_DIR,
+    )
+
+
+# --- load clients (separate processes) ------------------------------------------------------------
+
+
+def client_proc(urls: list[str], cookies: list[str], room_id: int, ready, results, stop) -> None:
+    asyncio.run(_client_main(urls, cookies, room_id, ready, results, stop))
+
+
+async def _client_main(urls, cookies, room_id, ready, results, stop) -> None:
+    """One task per connection speaking Engine.IO 4 / Socket.IO 5 over a bare aiohttp websocket: a
+    python-socketio client per connection costs several tasks and would make this process, not the
+    server, the bottleneck on a 2-core machine."""
+    import json
+
+    import aiohttp
+
+    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.DummyCookieJar())
+    latencies: list[float] = []
+    received = [0] * len(cookies)
+    counters = {"duplicates": 0, "out_of_order": 0, "failed": 0, "dropped": 0}
+    spans = [float("inf"), 0.0]  # first send seen, last receipt
+    gate = asyncio.Semaphore(50)
+    joined = asyncio.Event()
+    pending = [len(cookies)]
+    prefix = f"42{NS},"
+
+    def settle() -> None:
+        pending[0] -= 1
+        if pending[0] == 0:
+            joined.set()
+
+    async def one(n: int) -> None:
+        seen: set[int] = set()
+        last_seq = 0
+        ws_url = urls[n % len(urls)].replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        try:
+            async with gate:
+                ws = await http.ws_connect(
+                    ws_url, headers={"Cookie": f"zhanye_session={cookies[n]}"}, heartbeat=None, max_msg_size=0
+                )
+                await ws.receive_str(timeout=60)  # "0{...}": engine.io open
+                await ws.send_str(f"40{NS},")
+                while not (await ws.receive_str(timeout=60)).startswith(f"40{NS},"):
+                    pass
+                await ws.send_str(f"42{NS},1" + json.dumps(["join", {"room_id": room_id, "last_seq": 10**9}]))
+                while True:
+                    frame = await ws.receive_str(timeout=60)
+                    if frame.startswith(f"43{NS},1"):
+                        if not json.loads(frame[len(f"43{NS},1") :])[0].get("ok"):
+                            raise RuntimeError(frame)
+                        break
+                    if frame == "2":
+                        await ws.send_str("3")
+        except Exception:
+            counters["failed"] += 1
+            settle()
+            return
+        settle()
+        async for msg in ws:
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                break
+            data = msg.data
+            if data == "2":
+                await ws.send_str("3")  # engine.io ping -> pong
+                continue
+            if not data.startswith(prefix):
+                continue
+            name, event = json.loads(data[len(prefix) :])
+            if name != "event":
+                continue
+            now = time.time()
+            parts = event["payload"]["text"].split(" ")
+            if parts[0] != "bench":
+                continue
+            i = int(parts[1])
+            if i in seen:
+                counters["duplicates"] += 1
+                continue
+            seen.add(i)
+            if event["seq"] <= last_seq:
+                counters["out_of_order"] += 1
+            last_seq = event["seq"]
+            received[n] += 1
+            sent_at = float(parts[2])
+            latencies.append(now - sent_at)
+            spans[0] = min(spans[0], sent_at)
+            spans[1] = max(spans[1], now)
+        if not stop.is_set():
+            counters["dropped"] += 1
+        await ws.close()
+
+    tasks = [asyncio.create_task(one(n)) for n in range(len(cookies))]
+    await joined.wait()
+    ready.put((len(cookies) - counters["failed"], counters["failed"]))
+    while not stop.is_set():
+        await asyncio.sleep(0.1)
+    results.put(
+        {
+            "latencies": latencies,
+            "received": received,
+            **counters,
+            "first_sent": spans[0],
+            "last_received": spans[1],
+        }
+    )
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await http.close()
+
+
+# --- one run ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    clients: int
+    connected: int = 0
+    sent: int = 0
+    acked: int = 0
+    delivered: int = 0
+    expected: int = 0
+    duplicates: int = 0
+    out_of_order: int = 0
+    dropped: int = 0  # connections the server closed during the run
+    seconds: float = 0.0  # first message sent .. last one received
+    first_sent: float = float("inf")
+    last_received: float = 0.0
+    cpu_seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+
+    def pct(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+    @property
+    def loss(self) -> int:
+        return self.expected - self.delivered
+
+    @property
+    def cpu_us_per_msg(self) -> float:
+        return self.cpu_seconds / self.delivered * 1e6 if self.delivered else float("nan")
+
+
+async def _send(url: str, cookie: str, room_id: int, seconds: float, rate: float, result: Result) -> None:
+    import aiohttp
+    import socketio
+
+    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # "packet queue is empty" at close
+    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.DummyCookieJar())
+    sender = socketio.AsyncClient(
+        reconnection=False,
+        http_session=http,
+        handle_sigint=False,
+        websocket_extra_options={"headers": {"Cookie": f"zhanye_session={cookie}"}},
+    )
+    await sender.connect(
+        url,
+        namespaces=[NS],
+        transports=["websocket"],
+        wait_timeout=30,
+    )
+    await sender.call("join", {"room_id": room_id, "last_seq": 10**9}, namespace=NS, timeout=30)
+    errors: list = []
+
+    def on_ack(ack):
+        if ack and ack.get("ok"):
+            result.acked += 1
+        else:
+            errors.append(ack)
+
+    total = int(seconds * rate)
+    started = time.perf_counter()
+    for i in range(total):
+        delay = started + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await sender.emit(
+            "message",
+            {"room_id": room_id, "text": f"bench {i} {time.time():.6f}", "client_id": f"bench-{room_id}-{i}"},
+            namespace=NS,
+            callback=on_ack,
+        )
+        result.sent += 1
+    deadline = time.perf_counter() + 60  # every message is acknowledged before the sender leaves
+    while result.acked + len(errors) < total and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
+    if errors:
+        print(f"  sender errors: {errors[:3]}", flush=True)
+    await sender.disconnect()
+    await http.close()
+
+
+def run(
+    name: str,
+    servers: list[ServerProcess],
+    sender_cookie: str,
+    cookies: list[str],
+    room_id: int,
+    seconds: float,
+    rate: float,
+    client_procs: int,
+) -> Result:
+    result = Result(name=name, clients=len(cookies), expected=0)
+    ctx = mp.get_context("spawn")
+    ready, results, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
+    urls = [s.url for s in servers]
+    shares = [cookies[k::client_procs] for k in range(client_procs)]
+    procs = [
+        ctx.Process(target=client_proc, args=(urls, share, room_id, ready, results, stop), daemon=True)
+        for share in shares
+    ]
+    for proc in procs:
+        proc.start()
+    try:
+        for _ in procs:
+            try:
+                connected, _failed = ready.get(timeout=300)
+            except queue.Empty:
+                print("  clients did not connect within 300 s; run skipped", flush=True)
+                return result
+            result.connected += connected
+        time.sleep(1.0)  # let the connection burst settle
+        cpu_before = sum(s.cpu_seconds() for s in servers)
+        asyncio.run(_send(servers[0].url, sender_cookie, room_id, seconds, rate, result))
+        time.sleep(2.0)  # stragglers
+        result.cpu_seconds = sum(s.cpu_seconds() for s in servers) - cpu_before
+        stop.set()
+        for _ in procs:
+            part = results.get(timeout=120)
+            result.latencies.extend(part["latencies"])
+            result.delivered += sum(part["received"])
+            result.duplicates += part["duplicates"]
+            result.out_of_order += part["out_of_order"]
+            result.dropped += part["dropped"]
+            result.first_sent = min(result.first_sent, part["first_sent"])
+            result.last_received = max(result.last_received, part["last_received"])
+    finally:
+        stop.set()
+        for proc in procs:
+            proc.join(30)
+            if proc.is_alive():
+                proc.kill()
+    result.expected = result.connected * result.sent
+    result.seconds = max(result.last_received - result.first_sent, 1e-9)
+    return result
+
+
+def check_stored(database_url: str, room_id: int, sent: int) -> str:
+    from sqlmodel import Session, col, select
+
+    from server import db
+    from server.warrooms.models import WarRoomEvent
+
+    with Session(db.get_engine(database_url)) as session:
+        seqs = list(
+            session.exec(
+                select(WarRoomEvent.seq)
+                .where(
+                    WarRoomEvent.room_id == room_id,
+                    col(WarRoomEvent.client_id).startswith(f"bench-{room_id}-"),
+                )
+                .order_by(col(WarRoomEvent.seq))
+            ).all()
+        )
+    db.dispose_all()
+    contiguous = seqs == list(range(seqs[0], seqs[0] + len(seqs))) if seqs else False
+    return f"stored {len(seqs)}/{sent}, seq contiguous: {contiguous}"
+
+
+def report(r: Result) -> None:
+    print(
+        f"  {r.name:<28} clients {r.connected:>4}/{r.clients:<4} sent {r.sent:>3} "
+        f"delivered {r.delivered / max(r.seconds, 1e-9):>8.0f} msg/s  "
+        f"p50 {r.pct(50):6.1f} ms  p95 {r.pct(95):6.1f} ms  p99 {r.pct(99):6.1f} ms  "
+        f"cpu {r.cpu_us_per_msg:6.1f} us/msg  loss {r.loss} dup {r.duplicates} reordered {r.out_of_order} dropped {r.dropped}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="500,1000")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--rate", type=float, default=10)
+    parser.add_argument("--client-procs", type=int, default=2)
+    parser.add_argument("--skip-node", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    work = Path(tempfile.mkdtemp(prefix="warroom-bench-"))
+    database_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{work / 'bench.db'}"
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    have_node = (
+        not args.skip_node and shutil.which("node") and (NODE_DIR / "node_modules" / "socket.io").exists()
+    )
+    if not args.skip_node and not have_node:
+        print(f"(reference skipped: run `npm install` in {NODE_DIR})")
+    print(
+        f"database {database_url.split('@')[-1]}, redis {redis_url}, {args.rate:g} msg/s for {args.seconds:g} s, "
+        f"{args.client_procs} client processes, {os.cpu_count()} cores",
+        flush=True,
+    )
+    owner_cookie, rooms, cookies = prepare_database(database_url, max(sizes), rooms=2 * len(sizes))
+    rows: list[tuple[Result, Result | None, Result]] = []
+    try:
+        for k, size in enumerate(sizes):
+            print(f"\n{size} clients in one room", flush=True)
+            reference = None
+            if have_node:
+                node = start_node(work)
+                try:
+                    reference = run(
+                        "node socket.io (reference)",
+                        [node],
+                        "",
+                        cookies[:size],
+                        1,
+                        args.seconds,
+                        args.rate,
+                        args.client_procs,
+                    )
+                finally:
+                    node.stop()
+                report(reference)
+            results = []
+            for n_servers, room_id in ((1, rooms[2 * k]), (2, rooms[2 * k + 1])):
+                servers = [start_ours(database_url, redis_url, work) for _ in range(n_servers)]
+                try:
+                    ours = run(
+                        f"ours, {n_servers} process{'es' if n_servers > 1 else ''}",
+                        servers,
+                        owner_cookie,
+                        cookies[:size],
+                        room_id,
+                        args.seconds,
+                        args.rate,
+                        args.client_procs,
+                    )
+                finally:
+                    for server in servers:
+                        server.stop()
+                report(ours)
+                print(f"    {check_stored(database_url, room_id, ours.sent)}", flush=True)
+                results.append(ours)
+            rows.append((results[0], reference, results[1]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if any(ref for _, ref, _ in rows):
+        print("\nours (1 process) / reference:")
+        for ours, ref, _ in rows:
+            if ref is None:
+                continue
+            print(
+                f"  {ours.clients:>5} clients: p50 {ours.pct(50) / ref.pct(50):4.2f}x  p95 "
+                f"{ours.pct(95) / ref.pct(95):4.2f}x  p99 {ours.pct(99) / ref.pct(99):4.2f}x  "
+                f"cpu/msg {ours.cpu_us_per_msg / ref.cpu_us_per_msg:4.2f}x  "
+                f"throughput {ours.delivered / ours.seconds / (ref.delivered / ref.seconds):4.2f}x"
+            )
+
+
+if __name__ == "__main__":
+    main()

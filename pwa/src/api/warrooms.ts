@@ -1,0 +1,155 @@
+// War rooms (作战室): REST for lists, rooms and the board; live changes come over the /warroom socket
+// (features/warrooms/useWarRoom.ts). Messages sent while the socket is down use postMessage here.
+import { http } from './http'
+
+export type RoomKind = 'project_marketing' | 'wholesale' | 'general'
+export type RoomMode = 'solo' | 'joint' | 'remote'
+export type RoomStatus = 'active' | 'won' | 'closed'
+export type MemberRole = 'owner' | 'member' | 'remote_expert' | 'observer'
+export type MemberStatus = 'invited' | 'active' | 'declined' | 'left' | 'removed'
+export type TargetStage = 'to_contact' | 'contacted' | 'negotiating' | 'won' | 'lost'
+export type TaskStatus = 'todo' | 'doing' | 'done'
+export type RoomScope = 'mine' | 'invitations' | 'team'
+
+export interface PersonRef {
+  id: number
+  display_name: string
+}
+
+export interface Progress {
+  won_amount_cents: number
+  won_customers: number
+  targets: number
+  tasks_done: number
+  tasks: number
+  percent: number | null
+}
+
+export interface RoomSummary {
+  id: number
+  title: string
+  kind: RoomKind
+  mode: RoomMode
+  status: RoomStatus
+  goal_amount_cents: number | null
+  goal_customers: number | null
+  deadline: string | null
+  owner_id: number
+  source: { type: string; id: number; title: string | null } | null
+  last_seq: number
+  version: number
+  progress: Progress
+  updated_at: string
+  my_role?: MemberRole
+  unread?: number
+}
+
+/** A listed room; on the team lead's board also the number of active members. */
+export type ListedRoom = RoomSummary & { members?: number }
+
+export interface Member {
+  user: PersonRef
+  role: MemberRole
+  status: MemberStatus
+  branch_id: number | null
+}
+
+export interface Target {
+  id: number
+  customer_id: number | null
+  name: string | null
+  prospect: boolean
+  stage: TargetStage
+  amount_cents: number
+  version: number
+  updated_at: string
+}
+
+export interface Task {
+  id: number
+  item: string
+  assignee: PersonRef | null
+  due_on: string | null
+  status: TaskStatus
+  version: number
+  updated_at: string
+}
+
+export interface RoomDetail extends RoomSummary {
+  my_status: MemberStatus | null
+  members: Member[]
+  targets?: Target[]
+  tasks?: Task[]
+  opportunity_ids?: number[]
+}
+
+export interface Card {
+  type: 'customer' | 'product' | 'opportunity'
+  id: number
+  title: string | null
+  subtitle: string | null
+}
+
+/** What an event carries, by kind: message/system (text, mentions, cards), task.* (task),
+ * target.* (target), member.* (user, role), room.* (title, status ...). */
+export interface EventPayload {
+  text?: string
+  mentions?: number[]
+  cards?: Card[]
+  task?: Task
+  target?: Target
+  user?: PersonRef
+  role?: MemberRole
+  title?: string
+  status?: RoomStatus
+  opportunity_id?: number
+  from_status?: TaskStatus
+  from_stage?: TargetStage
+}
+
+export interface RoomEvent {
+  room_id: number
+  seq: number
+  kind: string
+  payload: EventPayload
+  client_id: string | null
+  author: PersonRef | null
+  created_at: string
+}
+
+export interface RoomCreate {
+  title: string
+  kind: RoomKind
+  mode: RoomMode
+  goal_amount_cents?: number | null
+  goal_customers?: number | null
+  deadline?: string | null
+  invite_user_ids?: number[]
+  customer_ids?: number[]
+}
+
+export interface Person extends PersonRef {
+  role: string
+  branch_id: number | null
+}
+
+const base = '/api/v1/war-rooms'
+
+export const warRoomsApi = {
+  list: (scope: RoomScope) => http.get<{ items: ListedRoom[] }>(base, { query: { scope } }),
+  get: (id: number) => http.get<RoomDetail>(`${base}/${id}`),
+  create: (body: RoomCreate) => http.post<RoomDetail>(base, body),
+  quick: (body: { source_type: 'customer'; source_id: number; title?: string; invite_suggested: boolean }) =>
+    http.post<RoomDetail & { suggested_members: (PersonRef & { reason: string })[] }>(`${base}/quick`, body),
+  accept: (id: number) => http.post<RoomDetail>(`${base}/${id}/invitations/accept`),
+  decline: (id: number) => http.post<{ declined: boolean }>(`${base}/${id}/invitations/decline`),
+  invite: (id: number, userIds: number[]) =>
+    http.post<{ invited: number[] }>(`${base}/${id}/invitations`, { user_ids: userIds }),
+  remove: (id: number, userId: number) => http.delete<{ removed: number }>(`${base}/${id}/members/${userId}`),
+  leave: (id: number) => http.post<{ left: number }>(`${base}/${id}/leave`),
+  addTarget: (id: number, body: { prospect_name?: string; customer_id?: number; client_id: string }) =>
+    http.post<Target>(`${base}/${id}/targets`, body),
+  people: (q: string) => http.get<{ items: Person[] }>(`${base}/people`, { query: { q } }),
+  postMessage: (id: number, body: { text: string; client_id: string }) =>
+    http.post<RoomEvent>(`${base}/${id}/messages`, body, { headers: { 'Idempotency-Key': body.client_id } }),
+}

@@ -1,0 +1,41 @@
+// The one Socket.IO client. socket.io-client is loaded on first use only (it is not part of the
+// shell), one Manager is shared by every namespace, and sign-out closes it.
+import { shallowRef } from 'vue'
+import type { Manager, Socket } from 'socket.io-client'
+
+let manager: Manager | null = null
+const sockets = new Map<string, Socket>()
+export const socketConnected = shallowRef(false)
+
+async function getManager(): Promise<Manager> {
+  if (!manager) {
+    const { Manager: SocketManager } = await import('socket.io-client')
+    manager = new SocketManager(window.location.origin, {
+      path: '/socket.io',
+      transports: ['websocket', 'polling'],
+      withCredentials: true,
+      reconnectionDelayMax: 10_000,
+    })
+    manager.on('open', () => (socketConnected.value = true))
+    manager.on('close', () => (socketConnected.value = false))
+  }
+  return manager
+}
+
+/** A connected socket for a namespace such as '/warroom', '/feed' or '/inbox'. */
+export async function useSocket(namespace: string, auth?: Record<string, unknown>): Promise<Socket> {
+  const existing = sockets.get(namespace)
+  if (existing) return existing
+  const socket = (await getManager()).socket(namespace, auth ? { auth } : {})
+  sockets.set(namespace, socket)
+  socket.connect()
+  return socket
+}
+
+export function disconnectSockets(): void {
+  sockets.forEach((socket) => socket.disconnect())
+  sockets.clear()
+  manager?.engine?.close()
+  manager = null
+  socketConnected.value = false
+}

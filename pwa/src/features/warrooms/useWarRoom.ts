@@ -1,0 +1,270 @@
+// One war room, live: the REST snapshot (members, board, targets), then the /warroom socket. Events
+// are applied in seq order (SeqBuffer); after a reconnect the room is re-joined with the last seq
+// and the server replays what was missed, so the banner can say how many were caught up.
+import { computed, reactive, ref, shallowRef } from 'vue'
+import type { Socket } from 'socket.io-client'
+import { useSocket } from '@/composables/useSocket'
+import {
+  warRoomsApi,
+  type RoomDetail,
+  type RoomEvent,
+  type Target,
+  type TargetStage,
+  type Task,
+  type TaskStatus,
+} from '@/api/warrooms'
+import { SeqBuffer } from './seqBuffer'
+
+const NS = '/warroom'
+const HISTORY = 200 // chat history fetched on opening (the board comes from the snapshot)
+
+interface Ack {
+  ok: boolean
+  code?: string
+  message?: string
+  events?: RoomEvent[]
+  more?: boolean
+  online?: number[]
+  [key: string]: unknown
+}
+
+export function newClientId(): string {
+  if (typeof crypto !== 'undefined' && 'randomUUID' in crypto) return crypto.randomUUID()
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`
+}
+
+export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
+  const detail = ref<RoomDetail | null>(null)
+  const chat = ref<RoomEvent[]>([])
+  const pending = ref<{ client_id: string; text: string }[]>([])
+  const tasks = ref<Task[]>([])
+  const targets = ref<Target[]>([])
+  const online = ref<number[]>([])
+  const typing = reactive(new Map<number, { name: string; until: number }>())
+  const connected = ref(false)
+  const banner = ref<{ kind: 'reconnecting' } | { kind: 'caughtUp'; count: number } | null>(null)
+  const removed = ref(false)
+  const error = shallowRef<unknown>(null)
+  let buffer = new SeqBuffer()
+  let socket: Socket | null = null
+  let joinedOnce = false
+  let wasDown = false
+  let readTimer: ReturnType<typeof setTimeout> | undefined
+  let typingSentAt = 0
+  let syncing = false
+  const tick = ref(0) // re-evaluates who is still typing
+  let ticker: ReturnType<typeof setInterval> | undefined
+
+  function upsert<T extends { id: number; version: number }>(list: T[], item: T): T[] {
+    const index = list.findIndex((x) => x.id === item.id)
+    if (index === -1) return [...list, item]
+    if (list[index].version > item.version) return list // an older replayed state
+    const copy = list.slice()
+    copy[index] = item
+    return copy
+  }
+
+  function handle(event: RoomEvent): void {
+    const p = event.payload
+    if (event.kind === 'message' || event.kind === 'system') {
+      chat.value = [...chat.value, event]
+      if (event.client_id) pending.value = pending.value.filter((m) => m.client_id !== event.client_id)
+    } else if (p.task) {
+      tasks.value = upsert(tasks.value, p.task)
+    } else if (p.target) {
+      targets.value = upsert(targets.value, p.target)
+    } else if (event.kind.startsWith('member.') || event.kind === 'room.updated') {
+      void refreshDetail()
+    }
+  }
+
+  function apply(events: RoomEvent[]): number {
+    const { ready, gap } = buffer.push(events)
+    ready.forEach(handle)
+    if (gap) void sync()
+    if (ready.length) scheduleRead()
+    return ready.length
+  }
+
+  async function call(event: string, data: Record<string, unknown>): Promise<Ack> {
+    if (!socket) throw new Error('no socket')
+    return (await socket.timeout(10_000).emitWithAck(event, data)) as Ack
+  }
+
+  async function sync(): Promise<void> {
+    if (syncing || !socket?.connected) return
+    syncing = true
+    try {
+      let more = true
+      while (more) {
+        const ack = await call('sync', { room_id: roomId, after_seq: buffer.lastSeq })
+        if (!ack.ok) return
+        apply(ack.events ?? [])
+        more = !!ack.more
+      }
+    } finally {
+      syncing = false
+    }
+  }
+
+  async function join(): Promise<void> {
+    const before = buffer.lastSeq
+    const ack = await call('join', { room_id: roomId, last_seq: buffer.lastSeq })
+    if (!ack.ok) {
+      if (ack.code === 'not-a-member') removed.value = true
+      return
+    }
+    online.value = ack.online ?? []
+    apply(ack.events ?? [])
+    if (ack.more) await sync()
+    if (joinedOnce && wasDown) {
+      banner.value = { kind: 'caughtUp', count: buffer.lastSeq - before }
+      setTimeout(() => (banner.value = null), 3000)
+    }
+    joinedOnce = true
+    wasDown = false
+  }
+
+  async function refreshDetail(): Promise<void> {
+    const fresh = await warRoomsApi.get(roomId)
+    detail.value = fresh
+    if (fresh.tasks) fresh.tasks.forEach((task) => (tasks.value = upsert(tasks.value, task)))
+    if (fresh.targets) fresh.targets.forEach((target) => (targets.value = upsert(targets.value, target)))
+  }
+
+  function scheduleRead(): void {
+    clearTimeout(readTimer)
+    readTimer = setTimeout(() => {
+      if (socket?.connected && document.visibilityState === 'visible')
+        void call('read', { room_id: roomId, seq: buffer.lastSeq }).catch(() => undefined)
+    }, 800)
+  }
+
+  const onEvent = (event: RoomEvent) => event.room_id === roomId && apply([event])
+  const onPresence = (data: { room_id: number; online: number[] }) => {
+    if (data.room_id === roomId) online.value = data.online
+  }
+  const onTyping = (data: { room_id: number; user: { id: number; display_name: string }; typing: boolean }) => {
+    if (data.room_id !== roomId) return
+    if (data.typing) typing.set(data.user.id, { name: data.user.display_name, until: Date.now() + 4000 })
+    else typing.delete(data.user.id)
+  }
+  const onRemoved = (data: { room_id: number }) => {
+    if (data.room_id === roomId) removed.value = true
+  }
+  const onConnect = () => {
+    connected.value = true
+    void join()
+  }
+  const onDisconnect = () => {
+    connected.value = false
+    wasDown = true
+    banner.value = { kind: 'reconnecting' }
+  }
+
+  async function open(): Promise<void> {
+    try {
+      detail.value = await warRoomsApi.get(roomId)
+      tasks.value = detail.value.tasks ?? []
+      targets.value = detail.value.targets ?? []
+      buffer = new SeqBuffer(Math.max(0, detail.value.last_seq - HISTORY))
+    } catch (err) {
+      error.value = err
+      return
+    }
+    ticker = setInterval(() => (tick.value += 1), 1000)
+    socket = await useSocket(NS)
+    socket.on('event', onEvent)
+    socket.on('presence', onPresence)
+    socket.on('typing', onTyping)
+    socket.on('removed', onRemoved)
+    socket.on('connect', onConnect)
+    socket.on('disconnect', onDisconnect)
+    if (socket.connected) onConnect()
+  }
+
+  function close(): void {
+    clearTimeout(readTimer)
+    clearInterval(ticker)
+    if (!socket) return
+    if (socket.connected) socket.emit('leave', { room_id: roomId })
+    socket.off('event', onEvent)
+    socket.off('presence', onPresence)
+    socket.off('typing', onTyping)
+    socket.off('removed', onRemoved)
+    socket.off('connect', onConnect)
+    socket.off('disconnect', onDisconnect)
+  }
+
+  async function send(text: string): Promise<void> {
+    const client_id = newClientId()
+    pending.value = [...pending.value, { client_id, text }]
+    try {
+      if (socket?.connected) {
+        const ack = await call('message', { room_id: roomId, text, client_id })
+        if (!ack.ok) {
+          pending.value = pending.value.filter((m) => m.client_id !== client_id)
+          onProblem(ack.code ?? 'error')
+        }
+      } else {
+        // The socket is down: the same client_id over HTTP, so a later re-send cannot double-post.
+        const event = await warRoomsApi.postMessage(roomId, { text, client_id })
+        apply([event])
+      }
+    } catch {
+      pending.value = pending.value.filter((m) => m.client_id !== client_id)
+      onProblem('network')
+    }
+  }
+
+  async function boardCall(event: 'task' | 'target', data: Record<string, unknown>): Promise<boolean> {
+    const ack = await call(event, { room_id: roomId, client_id: newClientId(), ...data })
+    if (!ack.ok) {
+      onProblem(ack.code ?? 'error')
+      if (ack.code === 'stale-version') await refreshDetail()
+    }
+    return ack.ok
+  }
+
+  const moveTask = (task: Task, status: TaskStatus) =>
+    boardCall('task', { task_id: task.id, status, version: task.version })
+  const createTask = (item: string, assigneeId: number | null, dueOn: string | null) =>
+    boardCall('task', { item, assignee_id: assigneeId, due_on: dueOn })
+  const setStage = (target: Target, stage: TargetStage) =>
+    boardCall('target', { target_id: target.id, stage, version: target.version })
+
+  function typed(): void {
+    if (!socket?.connected || Date.now() - typingSentAt < 2500) return
+    typingSentAt = Date.now()
+    socket.emit('typing', { room_id: roomId, typing: true })
+  }
+
+  const typingNames = computed(() => {
+    void tick.value
+    const now = Date.now()
+    return [...typing.values()].filter((t) => t.until > now).map((t) => t.name)
+  })
+
+  return {
+    detail,
+    chat,
+    pending,
+    tasks,
+    targets,
+    online,
+    typingNames,
+    connected,
+    banner,
+    removed,
+    error,
+    open,
+    close,
+    send,
+    moveTask,
+    createTask,
+    setStage,
+    typed,
+    refreshDetail,
+    lastSeq: () => buffer.lastSeq,
+  }
+}

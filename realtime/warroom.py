@@ -1,0 +1,341 @@
+"""`/warroom`: war rooms, live. A socket joins `room:<id>` after its membership is checked and is sent
+the stored events it missed (`last_seq`). Chat messages and board changes are stored by the domain
+service first; the domain publishes `warroom.event` and `broadcast_sink` below emits it to the room
+after the commit, from whichever process (web or RQ worker) made the change. Presence and typing are
+live only (Redis, not the database).
+
+Client -> server (each answers through the acknowledgement; errors also come as an `error` event):
+  join {room_id, last_seq}   leave {room_id}   sync {room_id, after_seq}   read {room_id, seq}
+  message {room_id, client_id, text, mentions, cards}   typing {room_id, typing}
+  task {room_id, client_id, task_id?, item, assignee_id, due_on, status, version}
+  target {room_id, client_id, target_id, stage, amount_cents, version}
+Server -> client: event, presence, typing, removed, invited, error, session_ended."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import request
+from flask_socketio import emit as reply
+from flask_socketio import join_room, leave_room
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from realtime.base import MAX_EVENT_BYTES, SessionNamespace
+from realtime.emit import emit
+from realtime.session import SocketUser
+from server import events, ratelimit
+from server.errors import Problem, field_errors_from_pydantic
+from server.org.models import User
+from server.redis_client import get_redis
+from server.warrooms import service
+from server.warrooms.schemas import MAX_TEXT_BYTES, MessageIn, TargetUpdate, TaskIn, TaskUpdate
+
+NAMESPACE = "/warroom"
+REPLAY_LIMIT = 500
+# Messages (and board changes) one user may send per window, across every process. A person types
+# far fewer; a stuck client or a script is stopped here with `rate-limited`.
+RATE_LIMIT = int(os.environ.get("WARROOM_RATE_LIMIT", "30"))
+RATE_WINDOW_SECONDS = int(os.environ.get("WARROOM_RATE_WINDOW_SECONDS", "10"))
+PRESENCE_TTL_SECONDS = 86400
+PRESENCE_COALESCE_SECONDS = 1.0
+
+
+def room_name(room_id: int) -> str:
+    return f"room:{room_id}"
+
+
+def _user_sids_key(user_id: int) -> str:
+    return f"wr:user:{user_id}:sids"
+
+
+def _presence_key(room_id: int) -> str:
+    return f"wr:presence:{room_id}"
+
+
+def online_users(room_id: int, redis=None) -> list[int]:
+    redis = redis or get_redis()
+    return sorted({int(m.decode().split("|", 1)[0]) for m in redis.smembers(_presence_key(room_id))})
+
+
+def _presence_changed(room_id: int, redis=None, *, coalesce: bool = True) -> None:
+    """Tells the room who is online. Coalesced to one broadcast per room per second across every
+    process: a thousand members joining at once would otherwise be a thousand broadcasts of the
+    whole list to up to a thousand sockets."""
+    redis = redis or get_redis()
+    if not coalesce:
+        _emit_presence(room_id, redis)
+        return
+    if redis.set(f"wr:presence:pending:{room_id}", 1, nx=True, px=int(PRESENCE_COALESCE_SECONDS * 1000)):
+        from realtime import socketio
+
+        socketio.start_background_task(_emit_presence_later, room_id, redis)
+
+
+def _emit_presence_later(room_id: int, redis) -> None:
+    from realtime import socketio
+
+    socketio.sleep(PRESENCE_COALESCE_SECONDS)
+    _emit_presence(room_id, redis)
+
+
+def _emit_presence(room_id: int, redis) -> None:
+    emit(
+        "presence",
+        {"room_id": room_id, "online": online_users(room_id, redis)},
+        room=room_name(room_id),
+        namespace=NAMESPACE,
+    )
+
+
+# --- sink: committed domain events -> sockets ------------------------------------------------------
+
+
+def broadcast_sink(event: events.DomainEvent) -> None:
+    if event.kind == service.EVENT_KIND:
+        emit("event", event.payload, room=room_name(event.payload["room_id"]), namespace=NAMESPACE)
+    elif event.kind == service.INVITED_KIND:
+        emit(
+            "invited",
+            {"room_id": event.payload["room_id"], "title": event.payload["title"]},
+            room=f"user:{event.payload['user_id']}",
+            namespace=NAMESPACE,
+        )
+    elif event.kind == service.LEFT_KIND:
+        _drop_from_room(event.payload["room_id"], event.payload["user_id"])
+
+
+def _drop_from_room(room_id: int, user_id: int) -> None:
+    """Removal or leaving takes effect on live sockets at once, on every process (the Socket.IO
+    manager forwards leave_room through the message queue to the process holding the socket)."""
+    import redis as redis_lib
+
+    from realtime.emit import _socketio
+
+    sio = _socketio()
+    redis = _redis_for_sink(redis_lib)
+    for member in redis.smembers(_user_sids_key(user_id)):
+        sid = member.decode()
+        sio.server.manager.leave_room(sid, NAMESPACE, room_name(room_id))
+        redis.srem(_presence_key(room_id), f"{user_id}|{sid}")
+    emit("removed", {"room_id": room_id}, room=f"user:{user_id}", namespace=NAMESPACE)
+    _presence_changed(room_id, redis, coalesce=False)  # may run in a worker: no background tasks there
+
+
+_sink_redis: dict[str, Any] = {}
+
+
+def _redis_for_sink(redis_lib):
+    """The app's Redis in a web process; in a worker without an app context, the configured one."""
+    from flask import has_app_context
+
+    if has_app_context():
+        return get_redis()
+    from server.config import load_settings
+
+    url = load_settings().REDIS_URL
+    if url not in _sink_redis:
+        _sink_redis[url] = redis_lib.Redis.from_url(url)
+    return _sink_redis[url]
+
+
+# --- the namespace ---------------------------------------------------------------------------------
+
+
+class RoomRef(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    room_id: int = Field(ge=1)
+
+
+class JoinIn(RoomRef):
+    last_seq: int = Field(default=0, ge=0)
+
+
+class SyncIn(RoomRef):
+    after_seq: int = Field(ge=0)
+
+
+class ReadIn(RoomRef):
+    seq: int = Field(ge=0)
+
+
+class TypingIn(RoomRef):
+    typing: bool = True
+
+
+def _parse(model: type[BaseModel], data: Any, *, drop_room: bool = False) -> Any:
+    if not isinstance(data, dict):
+        raise Problem(422, "Unprocessable Content", "Send a JSON object.", code="validation")
+    if drop_room:
+        data = {k: v for k, v in data.items() if k != "room_id"}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            "Some fields are invalid.",
+            code="validation",
+            errors=field_errors_from_pydantic(exc.errors()),
+        ) from None
+
+
+class WarRoomNamespace(SessionNamespace):
+    path = NAMESPACE
+
+    def _rooms_of(self, sid: str) -> set[int]:
+        if not hasattr(self, "_joined"):
+            self._joined: dict[str, set[int]] = {}
+        return self._joined.setdefault(sid, set())
+
+    def connected(self, who: SocketUser, auth: Any) -> None:
+        redis = get_redis()
+        redis.sadd(_user_sids_key(who.user_id), request.sid)  # type: ignore[attr-defined]
+        redis.expire(_user_sids_key(who.user_id), PRESENCE_TTL_SECONDS)
+
+    def disconnected(self, who: SocketUser) -> None:
+        sid = request.sid  # type: ignore[attr-defined]
+        redis = get_redis()
+        redis.srem(_user_sids_key(who.user_id), sid)
+        for room_id in self._joined.pop(sid, set()) if hasattr(self, "_joined") else set():
+            redis.srem(_presence_key(room_id), f"{who.user_id}|{sid}")
+            _presence_changed(room_id)
+
+    def _rate_limit(self, user: User) -> None:
+        allowed, retry_after = ratelimit.hit(
+            get_redis(), f"warroom:{user.id}", limit=RATE_LIMIT, window_seconds=RATE_WINDOW_SECONDS
+        )
+        if not allowed:
+            raise Problem(
+                429,
+                "Too Many Requests",
+                "Too many messages; slow down.",
+                code="rate-limited",
+                retry_after=retry_after,
+            )
+
+    # join / leave / catch up ----------------------------------------------------------------------
+
+    def on_join(self, data: Any = None):
+        return self.guarded(self._join, data)
+
+    def _join(self, session, user: User, data: Any) -> dict[str, Any]:
+        ref: JoinIn = _parse(JoinIn, data)
+        service.require_member(session, room_id=ref.room_id, user=user)
+        sid = request.sid  # type: ignore[attr-defined]
+        # Join first, then read the gap: an event committed in between arrives twice (the client
+        # drops it by seq) rather than never.
+        join_room(room_name(ref.room_id))
+        self._rooms_of(sid).add(ref.room_id)
+        redis = get_redis()
+        redis.sadd(_presence_key(ref.room_id), f"{user.id}|{sid}")
+        redis.expire(_presence_key(ref.room_id), PRESENCE_TTL_SECONDS)
+        gap = service.events_after(session, room_id=ref.room_id, after_seq=ref.last_seq, limit=REPLAY_LIMIT)
+        _presence_changed(ref.room_id)
+        return {
+            "ok": True,
+            "room_id": ref.room_id,
+            "events": gap,
+            "more": len(gap) == REPLAY_LIMIT,
+            "last_seq": service.last_seq(session, ref.room_id),
+            "online": online_users(ref.room_id),
+        }
+
+    def on_sync(self, data: Any = None):
+        return self.guarded(self._sync, data)
+
+    def _sync(self, session, user: User, data: Any) -> dict[str, Any]:
+        ref: SyncIn = _parse(SyncIn, data)
+        service.require_member(session, room_id=ref.room_id, user=user)
+        gap = service.events_after(session, room_id=ref.room_id, after_seq=ref.after_seq, limit=REPLAY_LIMIT)
+        return {"ok": True, "room_id": ref.room_id, "events": gap, "more": len(gap) == REPLAY_LIMIT}
+
+    def on_leave(self, data: Any = None):
+        return self.guarded(self._leave, data)
+
+    def _leave(self, session, user: User, data: Any) -> dict[str, Any]:
+        ref: RoomRef = _parse(RoomRef, data)
+        sid = request.sid  # type: ignore[attr-defined]
+        leave_room(room_name(ref.room_id))
+        self._rooms_of(sid).discard(ref.room_id)
+        get_redis().srem(_presence_key(ref.room_id), f"{user.id}|{sid}")
+        _presence_changed(ref.room_id)
+        return {"ok": True, "room_id": ref.room_id}
+
+    def on_read(self, data: Any = None):
+        return self.guarded(self._read, data)
+
+    def _read(self, session, user: User, data: Any) -> dict[str, Any]:
+        ref: ReadIn = _parse(ReadIn, data)
+        return {
+            "ok": True,
+            "last_read_seq": service.mark_read(session, room_id=ref.room_id, user=user, seq=ref.seq),
+        }
+
+    # chat and board -------------------------------------------------------------------------------
+
+    def on_message(self, data: Any = None):
+        # Room for the JSON around a full 4 KB text; the text itself is checked exactly.
+        return self.guarded(self._message, data, size_limit=MAX_TEXT_BYTES + 1024)
+
+    def _message(self, session, user: User, data: Any) -> dict[str, Any]:
+        ref: RoomRef = _parse(RoomRef, data)
+        message: MessageIn = _parse(MessageIn, data, drop_room=True)
+        service.check_text(message.text)
+        self._rate_limit(user)
+        event, created = service.post_message(session, room_id=ref.room_id, user=user, data=message)
+        return {"ok": True, "event": event, "duplicate": not created}
+
+    def on_task(self, data: Any = None):
+        return self.guarded(self._task, data)
+
+    def _task(self, session, user: User, data: Any) -> dict[str, Any]:
+        ref: RoomRef = _parse(RoomRef, data)
+        self._rate_limit(user)
+        if isinstance(data, dict) and data.get("task_id") is not None:
+            task = service.update_task(
+                session, room_id=ref.room_id, user=user, data=_parse(TaskUpdate, data, drop_room=True)
+            )
+        else:
+            task = service.create_task(
+                session, room_id=ref.room_id, user=user, data=_parse(TaskIn, data, drop_room=True)
+            )
+        return {"ok": True, "task": task}
+
+    def on_target(self, data: Any = None):
+        return self.guarded(self._target, data)
+
+    def _target(self, session, user: User, data: Any) -> dict[str, Any]:
+        ref: RoomRef = _parse(RoomRef, data)
+        update: TargetUpdate = _parse(TargetUpdate, data, drop_room=True)
+        if update.target_id is None:
+            raise Problem(422, "Unprocessable Content", "Send target_id.", code="validation")
+        self._rate_limit(user)
+        return {
+            "ok": True,
+            "target": service.update_target(session, room_id=ref.room_id, user=user, data=update),
+        }
+
+    def on_typing(self, data: Any = None):
+        return self.guarded(self._typing, data, size_limit=MAX_EVENT_BYTES)
+
+    def _typing(self, session, user: User, data: Any) -> dict[str, Any]:
+        ref: TypingIn = _parse(TypingIn, data)
+        service.require_member(session, room_id=ref.room_id, user=user)
+        if ref.room_id not in self._rooms_of(request.sid):  # type: ignore[attr-defined]
+            raise Problem(409, "Conflict", "Join the room first.", code="not-joined")
+        # Live only and never stored; others in the room see it, the typist does not.
+        reply(
+            "typing",
+            {
+                "room_id": ref.room_id,
+                "user": {"id": user.id, "display_name": user.display_name},
+                "typing": ref.typing,
+            },
+            to=room_name(ref.room_id),
+            include_self=False,
+        )
+        return {"ok": True}
+
+
+events.add_sink(broadcast_sink)

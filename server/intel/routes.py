@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import Blueprint
+
+from server import db
+from server.api import body, idempotent, ok, query, spec
+from server.errors import Problem, not_found
+from server.intel import jobs_admin, service
+from server.intel.models import CATEGORY_LABELS
+from server.intel.schemas import (
+    AlertQuery,
+    AlertState,
+    ManualItem,
+    MuteCreate,
+    SourceCreate,
+    SourceUpdate,
+    Upload,
+)
+from server.org.models import Role
+from server.redis_client import get_redis
+from server.security import client_ip, current_user, require_role
+
+bp = Blueprint("intel", __name__, url_prefix="/api/v1/intel")
+
+
+@bp.get("/categories")
+@spec.validate(tags=["intel"])
+def categories():
+    return ok([{"value": k.value, "label": v} for k, v in CATEGORY_LABELS.items()])
+
+
+# --- the RM's feed ----------------------------------------------------------------------------
+
+
+@bp.get("/alerts")
+@spec.validate(query=AlertQuery, tags=["intel"])
+def list_alerts():
+    q: AlertQuery = query()
+    items = service.feed(
+        db.session(),
+        user=current_user(),
+        category=q.category,
+        unread=q.unread,
+        customer_id=q.customer_id,
+        min_score=q.min_score,
+        before_id=q.before_id,
+        limit=q.limit,
+    )
+    return ok(
+        {"items": items, "next_before_id": items[-1]["id"] if len(items) == q.limit else None}, personal=True
+    )
+
+
+@bp.get("/alerts/counts")
+@spec.validate(tags=["intel"])
+def alert_counts():
+    return ok({"unread": service.unread_counts(db.session(), user=current_user())}, personal=True)
+
+
+@bp.get("/alerts/<int:alert_id>")
+@spec.validate(tags=["intel"])
+def get_alert(alert_id: int):
+    return ok(service.alert_detail(db.session(), user=current_user(), alert_id=alert_id), personal=True)
+
+
+@bp.post("/alerts/<int:alert_id>/state")
+@idempotent
+@spec.validate(json=AlertState, tags=["intel"])
+def set_alert_state(alert_id: int):
+    data: AlertState = body()
+    result = service.set_alert_state(
+        db.session(), user=current_user(), alert_id=alert_id, read=data.read, dismissed=data.dismissed
+    )
+    return ok(result, personal=True)
+
+
+@bp.get("/customers/<int:customer_id>/alerts")
+@spec.validate(tags=["intel"])
+def customer_alerts(customer_id: int):
+    items = service.customer_alerts(db.session(), user=current_user(), customer_id=customer_id)
+    return ok({"items": items}, personal=True)
+
+
+@bp.get("/mutes")
+@spec.validate(tags=["intel"])
+def list_mutes():
+    return ok({"items": service.list_mutes(db.session(), user=current_user())}, personal=True)
+
+
+@bp.post("/mutes")
+@idempotent
+@spec.validate(json=MuteCreate, tags=["intel"])
+def add_mute():
+    data: MuteCreate = body()
+    try:
+        data.checked()
+    except ValueError:
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            "Mute a known category or a customer id.",
+            code="validation",
+            errors=[{"field": "value", "message": "Unknown category or customer."}],
+        ) from None
+    return ok(service.add_mute(db.session(), user=current_user(), kind=data.kind, value=data.value), 201)
+
+
+@bp.delete("/mutes/<int:mute_id>")
+@spec.validate(tags=["intel"])
+def remove_mute(mute_id: int):
+    service.remove_mute(db.session(), user=current_user(), mute_id=mute_id)
+    return ok({"ok": True})
+
+
+# --- admin: sources and failed jobs -----------------------------------------------------------
+
+
+@bp.get("/sources")
+@require_role(Role.admin)
+@spec.validate(tags=["intel-admin"])
+def list_sources():
+    return ok({"items": [service.source_public(s) for s in service.list_sources(db.session())]})
+
+
+@bp.post("/sources")
+@require_role(Role.admin)
+@idempotent
+@spec.validate(json=SourceCreate, tags=["intel-admin"])
+def create_source():
+    source = service.create_source(db.session(), actor=current_user(), data=body(), ip=client_ip())
+    return ok(service.source_public(source), 201)
+
+
+@bp.patch("/sources/<int:source_id>")
+@require_role(Role.admin)
+@idempotent
+@spec.validate(json=SourceUpdate, tags=["intel-admin"])
+def update_source(source_id: int):
+    source = service.update_source(
+        db.session(), actor=current_user(), source_id=source_id, data=body(), ip=client_ip()
+    )
+    return ok(service.source_public(source))
+
+
+@bp.get("/sources/<int:source_id>/errors")
+@require_role(Role.admin)
+@spec.validate(tags=["intel-admin"])
+def source_errors(source_id: int):
+    service.get_source(db.session(), source_id)
+    return ok({"items": service.source_errors(db.session(), source_id=source_id)})
+
+
+@bp.post("/sources/<int:source_id>/poll")
+@require_role(Role.admin)
+@spec.validate(tags=["intel-admin"])
+def poll_source(source_id: int):
+    service.request_poll(db.session(), actor=current_user(), source_id=source_id)
+    return ok({"queued": True}, 202)
+
+
+@bp.post("/sources/<int:source_id>/items")
+@require_role(Role.admin)
+@idempotent
+@spec.validate(json=ManualItem, tags=["intel-admin"])
+def add_item(source_id: int):
+    created = service.add_manual_item(
+        db.session(), actor=current_user(), source_id=source_id, data=body(), ip=client_ip()
+    )
+    return ok({"new_items": created}, 201)
+
+
+@bp.post("/sources/<int:source_id>/upload")
+@require_role(Role.admin)
+@idempotent
+@spec.validate(json=Upload, tags=["intel-admin"])
+def upload(source_id: int):
+    data: Upload = body()
+    try:
+        content = base64.b64decode(data.content_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            "content_base64 is not base64.",
+            code="validation",
+            errors=[{"field": "content_base64", "message": "Not base64."}],
+        ) from None
+    result = service.upload(
+        db.session(),
+        actor=current_user(),
+        source_id=source_id,
+        filename=data.filename,
+        content=content,
+        ip=client_ip(),
+    )
+    return ok(result, 201)
+
+
+@bp.get("/jobs/failed")
+@require_role(Role.admin)
+@spec.validate(tags=["intel-admin"])
+def failed_jobs():
+    return ok({"items": jobs_admin.failed_jobs(get_redis())})
+
+
+@bp.post("/jobs/failed/<job_id>/retry")
+@require_role(Role.admin)
+@spec.validate(tags=["intel-admin"])
+def retry_job(job_id: str):
+    if not jobs_admin.retry(get_redis(), job_id):
+        raise not_found("failed job")
+    return ok({"requeued": job_id}, 202)

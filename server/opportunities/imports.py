@@ -1,0 +1,308 @@
+"""CSV/XLSX import into the pool. Every row is validated first; one bad row imports nothing (the
+report names each bad row and field), and a file already imported (same SHA-256) creates nothing new."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import hashlib
+import io
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from server.audit import service as audit
+from server.customers.models import Customer, CustomerGrant
+from server.customers.service import visible_owner_ids
+from server.errors import Problem, forbidden
+from server.opportunities import service
+from server.opportunities.models import OpportunityImport, OpportunitySource
+from server.opportunities.schemas import OpportunityCreate
+from server.org.models import Role, User
+from server.products.models import Product
+from server.timeutil import iso, utcnow
+
+MAX_ROWS = 2000
+# Header aliases: the bank's spreadsheets use Chinese column names.
+HEADERS = {
+    "title": "title",
+    "标题": "title",
+    "商机": "title",
+    "customer_id": "customer_id",
+    "客户编号": "customer_id",
+    "prospect_name": "prospect_name",
+    "客户名称": "prospect_name",
+    "customer_kind": "customer_kind",
+    "客户类型": "customer_kind",
+    "region_code": "region_code",
+    "地区代码": "region_code",
+    "industry_code": "industry_code",
+    "行业代码": "industry_code",
+    "size": "size",
+    "规模": "size",
+    "tier": "tier",
+    "客户等级": "tier",
+    "product_code": "product_code",
+    "产品代码": "product_code",
+    "estimated_amount": "estimated_amount",
+    "预计金额": "estimated_amount",
+    "expected_date": "expected_date",
+    "预计日期": "expected_date",
+    "visibility": "visibility",
+    "可见范围": "visibility",
+    "note": "note",
+    "备注": "note",
+}
+
+
+def _bad(detail: str) -> Problem:
+    return Problem(422, "Unprocessable Content", detail, code="bad-file")
+
+
+def _decode(content_base64: str) -> bytes:
+    try:
+        return base64.b64decode(content_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise _bad("content_base64 is not valid base64.") from None
+
+
+def _read_rows(filename: str, raw: bytes) -> list[dict[str, Any]]:
+    if filename.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+        except Exception:
+            raise _bad("This is not a readable .xlsx file.") from None
+        sheet = book.worksheets[0]
+        values = [list(r) for r in sheet.iter_rows(values_only=True)]
+        book.close()
+    else:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                decoded = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise _bad("The CSV is neither UTF-8 nor GB18030.")
+        values = [list(r) for r in csv.reader(io.StringIO(decoded))]
+    values = [r for r in values if any(v not in (None, "") for v in r)]
+    if not values:
+        raise _bad("The file is empty.")
+    header = [HEADERS.get(str(h or "").strip().lower(), HEADERS.get(str(h or "").strip())) for h in values[0]]
+    unknown = [
+        str(values[0][i]) for i, h in enumerate(header) if h is None and values[0][i] not in (None, "")
+    ]
+    if unknown:
+        raise _bad(f"Unknown columns: {', '.join(unknown)}.")
+    if "title" not in header:
+        raise _bad("The file needs a title (标题) column.")
+    if len(values) - 1 > MAX_ROWS:
+        raise _bad(f"At most {MAX_ROWS} rows per file.")
+    rows = []
+    for line, data in enumerate(values[1:], start=2):
+        row: dict[str, Any] = {"_row": line}
+        for i, name in enumerate(header):
+            if name and i < len(data):
+                value = data[i]
+                row[name] = value.strip() if isinstance(value, str) else value
+        rows.append(row)
+    return rows
+
+
+def _cents(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value).replace(",", ""))
+    except InvalidOperation:
+        raise ValueError("not a number") from None
+    if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise ValueError("must be yuan with at most 2 decimals, not negative")
+    return int(amount * 100)
+
+
+def _date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError("use YYYY-MM-DD") from None
+
+
+def validate_rows(
+    session: Session, *, user: User, rows: list[dict[str, Any]]
+) -> tuple[list[tuple[int, OpportunityCreate]], list[dict[str, Any]]]:
+    """Checks every row (lookups done once for the whole file); returns the valid ones and the errors."""
+    codes = {str(r["product_code"]) for r in rows if r.get("product_code")}
+    products = (
+        dict(session.exec(select(Product.code, Product.id).where(col(Product.code).in_(codes))).all())
+        if codes
+        else {}
+    )
+    customer_ids: set[int] = set()
+    for r in rows:
+        try:
+            if r.get("customer_id") not in (None, ""):
+                customer_ids.add(int(r["customer_id"]))
+        except (TypeError, ValueError):
+            pass
+    readable: set[int] = set()
+    if customer_ids:
+        owners = visible_owner_ids(session, user=user)
+        readable = set(
+            session.exec(
+                select(Customer.id).where(
+                    col(Customer.id).in_(customer_ids), col(Customer.owner_id).in_(owners)
+                )
+            ).all()
+        )
+        readable |= set(
+            session.exec(
+                select(CustomerGrant.customer_id).where(
+                    CustomerGrant.user_id == user.id,
+                    col(CustomerGrant.customer_id).in_(customer_ids),
+                    col(CustomerGrant.revoked_at).is_(None),
+                )
+            ).all()
+        )
+    valid: list[tuple[int, OpportunityCreate]] = []
+    errors: list[dict[str, Any]] = []
+    for r in rows:
+        line = r["_row"]
+        row_errors: list[dict[str, Any]] = []
+        data: dict[str, Any] = {"source": OpportunitySource.import_.value, "share": True}
+        for name in (
+            "title",
+            "prospect_name",
+            "customer_kind",
+            "region_code",
+            "industry_code",
+            "size",
+            "tier",
+            "visibility",
+            "note",
+        ):
+            if r.get(name) not in (None, ""):
+                data[name] = str(r[name])
+        if r.get("customer_id") not in (None, ""):
+            try:
+                cid = int(r["customer_id"])
+                if cid not in readable:
+                    row_errors.append(
+                        {"row": line, "field": "customer_id", "message": "no such customer of yours"}
+                    )
+                data["customer_id"] = cid
+            except (TypeError, ValueError):
+                row_errors.append({"row": line, "field": "customer_id", "message": "not a number"})
+        if r.get("product_code"):
+            pid = products.get(str(r["product_code"]))
+            if pid is None:
+                row_errors.append({"row": line, "field": "product_code", "message": "unknown product code"})
+            data["product_id"] = pid
+        for name, parse, target in (
+            ("estimated_amount", _cents, "estimated_amount_cents"),
+            ("expected_date", _date, "expected_date"),
+        ):
+            try:
+                parsed = parse(r.get(name))
+                if parsed is not None:
+                    data[target] = parsed
+            except ValueError as exc:
+                row_errors.append({"row": line, "field": name, "message": str(exc)})
+        try:
+            parsed_row = OpportunityCreate.model_validate(data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                field = ".".join(str(p) for p in err.get("loc", ())) or None
+                row_errors.append({"row": line, "field": field, "message": err.get("msg", "invalid")})
+            parsed_row = None
+        if parsed_row is not None and parsed_row.visibility.value == "team" and user.team_id is None:
+            row_errors.append({"row": line, "field": "visibility", "message": "you are in no team"})
+        if row_errors:
+            errors.extend(row_errors)
+        elif parsed_row is not None:
+            valid.append((line, parsed_row))
+    return valid, errors
+
+
+def import_file(
+    session: Session, *, user: User, filename: str, content_base64: str, dry_run: bool, ip: str | None
+) -> tuple[int, dict[str, Any]]:
+    """Returns (HTTP status, report)."""
+    if user.role not in (Role.rm, Role.team_lead, Role.admin):
+        raise forbidden("Only bank staff import opportunities.")
+    raw = _decode(content_base64)
+    digest = hashlib.sha256(raw).hexdigest()
+    previous = session.exec(select(OpportunityImport).where(OpportunityImport.digest == digest)).first()
+    if previous is not None:
+        return 200, {
+            "already_imported": True,
+            "import_id": previous.id,
+            "imported_at": iso(previous.created_at),
+            "rows": previous.row_count,
+            "created": 0,
+            "errors": [],
+        }
+    rows = _read_rows(filename, raw)
+    valid, errors = validate_rows(session, user=user, rows=rows)
+    report: dict[str, Any] = {
+        "already_imported": False,
+        "rows": len(rows),
+        "valid": len(valid),
+        "errors": errors,
+    }
+    if errors:
+        # All or nothing: a file with any bad row imports nothing, so a fixed file can be sent again.
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            f"{len({e['row'] for e in errors})} of {len(rows)} rows have errors; nothing was imported.",
+            code="import-invalid",
+            errors=errors,
+            rows=len(rows),
+        )
+    if dry_run:
+        return 200, {**report, "created": 0, "dry_run": True}
+    now = utcnow()
+    batch = OpportunityImport(
+        digest=digest, filename=filename[:128], importer_id=user.id, row_count=len(rows)
+    )  # type: ignore[arg-type]
+    session.add(batch)
+    try:
+        session.flush()  # the unique digest makes a concurrent second import of this file fail here
+    except IntegrityError:
+        session.rollback()
+        raise Problem(
+            409, "Conflict", "This file is being imported already.", code="import-duplicate"
+        ) from None
+    created = []
+    for _line, data in valid:
+        opp = service.create_opportunity(
+            session, user=user, data=data, ip=ip, now=now, import_id=batch.id, commit=False
+        )
+        created.append(opp.id)
+    batch.created_count = len(created)
+    session.add(batch)
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="opportunity.import",
+        object_type="opportunity_import",
+        object_id=batch.id,
+        ip=ip,
+        detail={"filename": filename[:128], "digest": digest, "created": len(created)},
+    )
+    session.commit()
+    return 201, {**report, "import_id": batch.id, "created": len(created), "opportunity_ids": created}

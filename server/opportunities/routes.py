@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+from flask import Blueprint
+
+from server import db
+from server.api import body, idempotent, ok, query, spec
+from server.opportunities import imports, service
+from server.opportunities.schemas import (
+    ActivityCreate,
+    BenefitAdjust,
+    CloseRequest,
+    FeedQuery,
+    ImportRequest,
+    MineQuery,
+    OpportunityCreate,
+    PolicyUpdate,
+    ReassignRequest,
+    ShareRequest,
+    StatementQuery,
+    TransferRequest,
+)
+from server.security import client_ip, current_user
+
+bp = Blueprint("opportunities", __name__, url_prefix="/api/v1/opportunities")
+TAGS = ["opportunities"]
+
+
+def _detail(opp, status: int = 200):
+    return ok(service.detail(db.session(), user=current_user(), opp=opp), status, personal=True)
+
+
+@bp.get("/feed")
+@spec.validate(query=FeedQuery, tags=TAGS)
+def feed():
+    """The pool as the signed-in RM may claim it, ranked by fit, each with its reason."""
+    return ok(service.ranked_feed(db.session(), user=current_user(), query=query()), personal=True)
+
+
+@bp.get("/mine")
+@spec.validate(query=MineQuery, tags=TAGS)
+def mine():
+    """My claimed (role=owner) or my shared (role=originator) opportunities."""
+    q: MineQuery = query()
+    items = service.mine(db.session(), user=current_user(), role=q.role, status=q.status, limit=q.limit)
+    return ok({"items": items}, personal=True)
+
+
+@bp.get("/benefits")
+@spec.validate(query=StatementQuery, tags=TAGS)
+def benefit_statement():
+    """Credits earned from shared opportunities (a team lead may ask for a team member's)."""
+    q: StatementQuery = query()
+    return ok(
+        service.statement(db.session(), user=current_user(), rm_id=q.rm_id, month=q.month), personal=True
+    )
+
+
+@bp.get("/policy")
+@spec.validate(tags=TAGS)
+def get_policy():
+    return ok(service.policy_public(service.get_policy(db.session())))
+
+
+@bp.put("/policy")
+@spec.validate(json=PolicyUpdate, tags=TAGS)
+def put_policy():
+    """Admin: claim rules, recycle periods by customer tier, benefit split by source."""
+    policy = service.update_policy(db.session(), user=current_user(), data=body(), ip=client_ip())
+    return ok(service.policy_public(policy))
+
+
+@bp.post("")
+@idempotent
+@spec.validate(json=OpportunityCreate, tags=TAGS)
+def create():
+    """Share into the pool in one call (or keep a draft with share=false)."""
+    opp = service.create_opportunity(db.session(), user=current_user(), data=body(), ip=client_ip())
+    return _detail(opp, 201)
+
+
+@bp.post("/import")
+@idempotent
+@spec.validate(json=ImportRequest, tags=TAGS)
+def import_file():
+    """CSV or XLSX, base64 in JSON. All rows valid or nothing imported; the same file never twice."""
+    data: ImportRequest = body()
+    status, report = imports.import_file(
+        db.session(),
+        user=current_user(),
+        filename=data.filename,
+        content_base64=data.content_base64,
+        dry_run=data.dry_run,
+        ip=client_ip(),
+    )
+    return ok(report, status)
+
+
+@bp.get("/<int:opportunity_id>")
+@spec.validate(tags=TAGS)
+def get_one(opportunity_id: int):
+    opp = service.get_for(db.session(), user=current_user(), opportunity_id=opportunity_id)
+    return _detail(opp)
+
+
+@bp.post("/<int:opportunity_id>/share")
+@idempotent
+@spec.validate(json=ShareRequest, tags=TAGS)
+def share(opportunity_id: int):
+    data: ShareRequest = body()
+    opp = service.share(
+        db.session(),
+        user=current_user(),
+        opportunity_id=opportunity_id,
+        visibility=data.visibility,
+        ip=client_ip(),
+    )
+    return _detail(opp)
+
+
+@bp.post("/<int:opportunity_id>/claim")
+@idempotent
+@spec.validate(tags=TAGS)
+def claim(opportunity_id: int):
+    """One winner: everyone else gets 409 `already-claimed` with the winner's name."""
+    opp = service.claim(db.session(), user=current_user(), opportunity_id=opportunity_id, ip=client_ip())
+    return _detail(opp)
+
+
+@bp.post("/<int:opportunity_id>/activities")
+@idempotent
+@spec.validate(json=ActivityCreate, tags=TAGS)
+def add_activity(opportunity_id: int):
+    """Follow-up work (call, visit ...): resets the recycle clock."""
+    service.record_activity(
+        db.session(), user=current_user(), opportunity_id=opportunity_id, data=body(), ip=client_ip()
+    )
+    opp = service.get_for(db.session(), user=current_user(), opportunity_id=opportunity_id)
+    return _detail(opp, 201)
+
+
+@bp.post("/<int:opportunity_id>/close")
+@idempotent
+@spec.validate(json=CloseRequest, tags=TAGS)
+def close(opportunity_id: int):
+    opp = service.close(
+        db.session(), user=current_user(), opportunity_id=opportunity_id, data=body(), ip=client_ip()
+    )
+    return _detail(opp)
+
+
+@bp.post("/<int:opportunity_id>/reassign")
+@idempotent
+@spec.validate(json=ReassignRequest, tags=TAGS)
+def reassign(opportunity_id: int):
+    data: ReassignRequest = body()
+    opp = service.reassign(
+        db.session(),
+        user=current_user(),
+        opportunity_id=opportunity_id,
+        rm_id=data.rm_id,
+        reason=data.reason,
+        ip=client_ip(),
+    )
+    return _detail(opp)
+
+
+@bp.post("/<int:opportunity_id>/transfer")
+@idempotent
+@spec.validate(json=TransferRequest, tags=TAGS)
+def transfer(opportunity_id: int):
+    opp = service.transfer(
+        db.session(), user=current_user(), opportunity_id=opportunity_id, data=body(), ip=client_ip()
+    )
+    return _detail(opp)
+
+
+@bp.post("/<int:opportunity_id>/benefit-adjustments")
+@idempotent
+@spec.validate(json=BenefitAdjust, tags=TAGS)
+def adjust_benefit(opportunity_id: int):
+    data: BenefitAdjust = body()
+    adjustment = service.adjust_benefit(
+        db.session(),
+        user=current_user(),
+        opportunity_id=opportunity_id,
+        originator_share_bp=data.originator_share_bp,
+        reason=data.reason,
+        ip=client_ip(),
+    )
+    return ok(
+        {
+            "id": adjustment.id,
+            "from_originator_cents": adjustment.from_originator_cents,
+            "to_originator_cents": adjustment.to_originator_cents,
+            "reason": adjustment.reason,
+        },
+        201,
+        personal=True,
+    )

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from server import db
+from server.api import body, idempotent, ok, spec
+from server.errors import Problem, field_errors_from_pydantic
+from server.push import service, vapid
+from server.push.channels import CHANNELS
+from server.security import current_user
+
+bp = Blueprint("push", __name__, url_prefix="/api/v1/push")
+
+
+ENDPOINT = r"^https?://[^\s/]+/\S*$"  # as the browser gave it, byte for byte
+
+
+class SubscriptionKeys(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    p256dh: str = Field(min_length=80, max_length=100)
+    auth: str = Field(min_length=16, max_length=32)
+
+
+class SubscriptionIn(BaseModel):
+    """PushSubscription.toJSON() from the browser (expirationTime is ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+    endpoint: str = Field(max_length=2000, pattern=ENDPOINT)
+    expirationTime: int | None = None  # noqa: N815  (the browser's own field name)
+    keys: SubscriptionKeys
+
+
+class SubscriptionRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    endpoint: str = Field(max_length=2000, pattern=ENDPOINT)
+
+
+@bp.get("/vapid-public-key")
+@spec.validate(tags=["push"])
+def vapid_public_key():
+    settings = current_app.config["SETTINGS"]
+    return ok({"public_key": settings.VAPID_PUBLIC_KEY or vapid.public_key(settings.VAPID_PRIVATE_KEY)})
+
+
+@bp.get("/subscriptions")
+@spec.validate(tags=["push"])
+def list_subscriptions():
+    user_id = current_user().id
+    return ok(
+        {"items": service.devices(db.session(), user_id=user_id), "channels": sorted(CHANNELS)},  # type: ignore[arg-type]
+        personal=True,
+    )
+
+
+@bp.post("/subscriptions")
+@idempotent
+@spec.validate(json=SubscriptionIn, tags=["push"])
+def subscribe():
+    data: SubscriptionIn = body()
+    sub = service.subscribe(
+        db.session(),
+        user_id=current_user().id,  # type: ignore[arg-type]
+        endpoint=data.endpoint,
+        p256dh=data.keys.p256dh,
+        auth=data.keys.auth,
+        user_agent=request.headers.get("User-Agent"),
+    )
+    return ok({"id": sub.id, "endpoint_hash": sub.endpoint_hash}, 201, personal=True)
+
+
+@bp.delete("/subscriptions")
+@idempotent
+@spec.validate(tags=["push"])
+def unsubscribe():
+    """Body {endpoint}. Validated here: spectree does not read DELETE bodies."""
+    try:
+        data = SubscriptionRef.model_validate(request.get_json(silent=True) or {})
+    except ValidationError as exc:
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            "Send {endpoint}.",
+            code="validation",
+            errors=field_errors_from_pydantic(exc.errors()),
+        ) from None
+    service.unsubscribe(db.session(), user_id=current_user().id, endpoint=data.endpoint)  # type: ignore[arg-type]
+    return Response(status=204)

@@ -1,0 +1,146 @@
+"""Push subscriptions (several devices per user) and the push payload: a hint with no personal
+data. The inbox holds the words; the push says only that there is something to read and where."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from server.errors import Problem, not_found
+from server.inbox.models import Notification
+from server.push.models import PushSubscription
+from server.timeutil import iso, utcnow
+
+MAX_PAYLOAD_BYTES = 3000  # under the 4 KB push services accept, after encryption overhead
+MAX_DEVICES = 10
+
+# Generic, personal-data-free titles per kind (zh-CN: the RMs' language). Never a customer name.
+PUSH_TITLES = {
+    "note": "记事提醒",
+    "birthday": "客户生日提醒",
+    "maturity": "业务到期提醒",
+    "follow_up": "客户跟进提醒",
+    "war_room_task": "作战室任务到期",
+}
+
+
+def endpoint_hash(endpoint: str) -> str:
+    return hashlib.sha256(endpoint.encode()).hexdigest()
+
+
+def _b64_len(value: str) -> int:
+    try:
+        return len(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    except (ValueError, TypeError):
+        return -1
+
+
+def _is_p256_point(value: str) -> bool:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except (ValueError, TypeError):
+        return False
+    return len(raw) == 65
+
+
+def subscribe(
+    session: Session, *, user_id: int, endpoint: str, p256dh: str, auth: str, user_agent: str | None
+) -> PushSubscription:
+    """Adds this device, or moves an endpoint to this user (a shared phone changing hands)."""
+    if not _is_p256_point(p256dh):
+        raise Problem(
+            422, "Unprocessable Content", "keys.p256dh is not a P-256 public key.", code="validation"
+        )
+    if _b64_len(auth) != 16:
+        raise Problem(422, "Unprocessable Content", "keys.auth must be 16 bytes.", code="validation")
+    digest = endpoint_hash(endpoint)
+    sub = session.exec(select(PushSubscription).where(PushSubscription.endpoint_hash == digest)).first()
+    if sub is None:
+        count = len(
+            session.exec(select(PushSubscription.id).where(PushSubscription.user_id == user_id)).all()
+        )
+        if count >= MAX_DEVICES:
+            raise Problem(
+                409, "Conflict", f"At most {MAX_DEVICES} devices; remove one first.", code="too-many-devices"
+            )
+        sub = PushSubscription(user_id=user_id, endpoint=endpoint, endpoint_hash=digest, p256dh="", auth="")
+    sub.user_id, sub.p256dh, sub.auth = user_id, p256dh, auth
+    sub.user_agent = (user_agent or "")[:255] or None
+    session.add(sub)
+    session.commit()
+    return sub
+
+
+def unsubscribe(session: Session, *, user_id: int, endpoint: str) -> None:
+    sub = session.exec(
+        select(PushSubscription).where(
+            PushSubscription.endpoint_hash == endpoint_hash(endpoint), PushSubscription.user_id == user_id
+        )
+    ).first()
+    if sub is None:
+        raise not_found("subscription")
+    session.delete(sub)
+    session.commit()
+
+
+def devices(session: Session, *, user_id: int) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(PushSubscription)
+        .where(PushSubscription.user_id == user_id)
+        .order_by(col(PushSubscription.created_at))
+    ).all()
+    return [
+        {
+            "id": s.id,
+            "endpoint_hash": s.endpoint_hash,
+            "push_service": s.endpoint.split("/")[2] if "://" in s.endpoint else "",
+            "user_agent": s.user_agent,
+            "created_at": iso(s.created_at),
+            "last_success_at": iso(s.last_success_at),
+        }
+        for s in rows
+    ]
+
+
+def payload(n: Notification) -> bytes:
+    """What the service worker shows: {title, body, url, tag}. Only a generic title and the deep
+    link (ids, no names) leave the bank; the app fetches the words from the inbox."""
+    body = "有一条迟到的提醒，点开查看" if n.late else "点开展业查看详情"
+    data = json.dumps(
+        {
+            "title": PUSH_TITLES.get(n.kind, "新通知"),
+            "body": body,
+            "url": n.url,
+            "tag": f"n{n.id}",
+            "id": n.id,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    if len(data) > MAX_PAYLOAD_BYTES:
+        raise ValueError("push payload too large")
+    return data
+
+
+def topic(n: Notification) -> str:
+    """RFC 8030 Topic: a newer message on the same source replaces an undelivered older one."""
+    return base64.urlsafe_b64encode(hashlib.sha256(n.source_key.encode()).digest()[:18]).decode()
+
+
+def mark_success(session: Session, *, subscription_ids: list[int]) -> None:
+    if not subscription_ids:
+        return
+    from sqlalchemy import update
+
+    session.exec(  # type: ignore[call-overload]
+        update(PushSubscription)
+        .where(col(PushSubscription.id).in_(subscription_ids))
+        .values(last_success_at=utcnow())
+    )

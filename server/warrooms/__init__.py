@@ -1,0 +1,1 @@
+"""War rooms (作战室): live campaigns for solo, joint and remote teams of RMs."""

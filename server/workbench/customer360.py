@@ -1,0 +1,413 @@
+"""Customer 360 (客户数据一张图): one read of everything the RM needs about a customer, and the visit
+or call log (拜访记录) whose facts raise the knowledge degree and whose next step becomes a reminder.
+
+Notes (server/notebook), alerts (server/intel) and opportunities (server/opportunities) are separate
+features. Each joins the 360 through `_optional(...)` below: when its module is installed its rows
+appear in the timeline / opportunity list, otherwise the 360 reports it in `unavailable`. To add a
+source, add one reader function to `TIMELINE_SOURCES`."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from server import events
+from server.audit import service as audit
+from server.customers import service as customers
+from server.customers.models import Contact, Customer, CustomerEvent, CustomerLink
+from server.errors import Problem
+from server.knowledge import service as knowledge
+from server.org.models import User
+from server.performance.models import PerformanceEntry
+from server.products.models import Holding, Product
+from server.timeutil import as_utc, iso, utcnow
+from server.workbench.models import CustomerVisit
+
+log = logging.getLogger(__name__)
+
+TIMELINE_LIMIT = 60
+
+
+def _optional(module: str, name: str) -> Any:
+    """A class from a feature that may not be installed; None when it is not."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+# --- timeline sources: (session, customer, user) -> items -----------------------------------------
+
+
+def _visits(session: Session, customer: Customer, _user: User) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(CustomerVisit)
+        .where(CustomerVisit.customer_id == customer.id)
+        .order_by(col(CustomerVisit.occurred_at).desc())
+        .limit(20)
+    ).all()
+    return [
+        {
+            "kind": v.channel if v.channel in ("visit", "call") else "contact",
+            "at": iso(v.occurred_at),
+            "title": v.outcome[:60],
+            "detail": {
+                "location": v.location,
+                "attendees": v.attendees,
+                "outcome": v.outcome,
+                "next_step": v.next_step,
+                "next_step_at": iso(v.next_step_at),
+                "facts_learned": v.facts_learned,
+            },
+            "ref": {"visit_id": v.id},
+        }
+        for v in rows
+    ]
+
+
+def _transactions(session: Session, customer: Customer, _user: User) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(PerformanceEntry, Product.name)
+        .join(Product, Product.id == PerformanceEntry.product_id, isouter=True)  # type: ignore[arg-type]
+        .where(PerformanceEntry.customer_id == customer.id)
+        .order_by(col(PerformanceEntry.booked_on).desc())
+        .limit(20)
+    ).all()
+    return [
+        {
+            "kind": "transaction",
+            "at": iso(e.booked_on),
+            "title": f"{product or ''} {e.kind}".strip(),
+            "detail": {"kind": e.kind, "amount_cents": e.amount_cents, "product": product},
+            "ref": {"entry_id": e.id},
+        }
+        for e, product in rows
+    ]
+
+
+def _history(session: Session, customer: Customer, _user: User) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(CustomerEvent)
+        .where(CustomerEvent.customer_id == customer.id)
+        .order_by(col(CustomerEvent.occurred_on).desc())
+        .limit(10)
+    ).all()
+    return [
+        {
+            "kind": "event",
+            "at": iso(e.occurred_on),
+            "title": e.title,
+            "detail": {"kind": e.kind, "detail": e.detail},
+            "ref": {"event_id": e.id},
+        }
+        for e in rows
+    ]
+
+
+def _notes(session: Session, customer: Customer, user: User) -> list[dict[str, Any]] | None:
+    note = _optional("server.notebook.models", "Note")
+    if note is None:
+        return None
+    rows = session.exec(
+        select(note)
+        .where(note.customer_id == customer.id, note.owner_id == user.id)  # notes are personal
+        .order_by(col(note.created_at).desc())
+        .limit(20)
+    ).all()
+    return [
+        {
+            "kind": "note",
+            "at": iso(n.created_at),
+            "title": n.body[:60],
+            "detail": {"todo": n.todo, "done": n.done, "remind_at": iso(n.remind_at)},
+            "ref": {"note_id": n.id},
+        }
+        for n in rows
+    ]
+
+
+def _alerts(session: Session, customer: Customer, _user: User) -> list[dict[str, Any]] | None:
+    alert = _optional("server.intel.models", "IntelAlert")
+    item = _optional("server.intel.models", "IntelItem")
+    if alert is None or item is None:
+        return None
+    rows = session.exec(
+        select(alert, item.title)
+        .join(item, item.id == alert.item_id)
+        .where(alert.customer_id == customer.id, col(alert.dismissed_at).is_(None))
+        .order_by(col(alert.created_at).desc())
+        .limit(10)
+    ).all()
+    return [
+        {
+            "kind": "alert",
+            "at": iso(a.created_at),
+            "title": title,
+            "detail": {"category": a.category, "reason": a.reason, "score": a.score},
+            "ref": {"alert_id": a.id},
+        }
+        for a, title in rows
+    ]
+
+
+TIMELINE_SOURCES: dict[str, Callable[[Session, Customer, User], list[dict[str, Any]] | None]] = {
+    "visits": _visits,
+    "transactions": _transactions,
+    "history": _history,
+    "notes": _notes,
+    "alerts": _alerts,
+}
+
+
+def _opportunities(session: Session, customer: Customer) -> list[dict[str, Any]] | None:
+    opportunity = _optional("server.opportunities.models", "Opportunity")
+    if opportunity is None:
+        return None
+    open_states = ("draft", "shared", "claimed", "in_progress")
+    rows = session.exec(
+        select(opportunity)
+        .where(opportunity.customer_id == customer.id, col(opportunity.status).in_(open_states))
+        .order_by(col(opportunity.created_at).desc())
+        .limit(20)
+    ).all()
+    return [
+        {
+            "id": o.id,
+            "title": o.title,
+            "status": o.status,
+            "estimated_amount_cents": o.estimated_amount_cents,
+            "expected_date": iso(o.expected_date),
+        }
+        for o in rows
+    ]
+
+
+# --- relationship graph --------------------------------------------------------------------------
+
+
+def relationship_graph(session: Session, *, customer: Customer) -> dict[str, list[dict[str, Any]]]:
+    """Nodes and edges around the customer: decision makers (corporate), family and referrals
+    (individual), supply chain and shareholders. Inbound links only from the same RM's customers."""
+    center = f"c{customer.id}"
+    nodes: dict[str, dict[str, Any]] = {
+        center: {"id": center, "label": customer.name, "kind": "customer", "center": True}
+    }
+    edges: list[dict[str, Any]] = []
+    for contact in session.exec(
+        select(Contact).where(Contact.customer_id == customer.id).order_by(col(Contact.influence).desc())
+    ).all():
+        node = f"p{contact.id}"
+        nodes[node] = {
+            "id": node,
+            "label": f"{contact.name}({contact.title})",
+            "kind": "person",
+            "influence": contact.influence,
+        }
+        edges.append({"from": center, "to": node, "kind": contact.role, "label": contact.title})
+    outbound = session.exec(
+        select(CustomerLink, Customer.name)
+        .join(Customer, Customer.id == CustomerLink.to_customer_id, isouter=True)  # type: ignore[arg-type]
+        .where(CustomerLink.from_customer_id == customer.id)
+    ).all()
+    for link, name in outbound:
+        node = f"c{link.to_customer_id}" if link.to_customer_id else f"x{link.id}"
+        nodes.setdefault(
+            node,
+            {
+                "id": node,
+                "label": name or link.to_name or "",
+                "kind": "customer" if link.to_customer_id else "external",
+            },
+        )
+        edges.append({"from": center, "to": node, "kind": link.kind, "label": link.label})
+    inbound = session.exec(
+        select(CustomerLink, Customer.name)
+        .join(Customer, Customer.id == CustomerLink.from_customer_id)  # type: ignore[arg-type]
+        .where(CustomerLink.to_customer_id == customer.id, Customer.owner_id == customer.owner_id)
+    ).all()
+    for link, name in inbound:
+        node = f"c{link.from_customer_id}"
+        nodes.setdefault(node, {"id": node, "label": name, "kind": "customer"})
+        edges.append({"from": node, "to": center, "kind": link.kind, "label": link.label})
+    return {"nodes": list(nodes.values()), "edges": edges}
+
+
+# --- the 360 ----------------------------------------------------------------------------------------
+
+
+def customer_360(session: Session, *, user: User, customer_id: int, data_key: str) -> dict[str, Any]:
+    customer = customers.get_customer_for(session, user=user, customer_id=customer_id)
+    knowledge.ensure_scored(session, customer=customer)
+    holdings = session.exec(
+        select(Holding, Product)
+        .join(Product, Product.id == Holding.product_id)  # type: ignore[arg-type]
+        .where(Holding.customer_id == customer.id)
+        .order_by(col(Holding.opened_on).desc())
+    ).all()
+    timeline: list[dict[str, Any]] = []
+    unavailable: list[str] = []
+    for name, reader in TIMELINE_SOURCES.items():
+        items = reader(session, customer, user)
+        if items is None:
+            unavailable.append(name)
+        else:
+            timeline.extend(items)
+    timeline.sort(key=lambda item: item["at"] or "", reverse=True)
+    opportunities = _opportunities(session, customer)
+    if opportunities is None:
+        unavailable.append("opportunities")
+    active = [h for h, _p in holdings if h.status == "active"]
+    return {
+        "profile": customers.detail(session, customer=customer, data_key=data_key),
+        "holdings": [
+            {
+                "id": h.id,
+                "product_id": p.id,
+                "product_name": p.name,
+                "category": p.category,
+                "balance_cents": h.balance_cents,
+                "loan_balance_cents": h.loan_balance_cents,
+                "fee_income_cents": h.fee_income_cents,
+                "opened_on": iso(h.opened_on),
+                "matures_on": iso(h.matures_on),
+                "status": h.status,
+            }
+            for h, p in holdings
+        ],
+        "holdings_total": {
+            "balance_cents": sum(h.balance_cents for h in active),
+            "loan_balance_cents": sum(h.loan_balance_cents for h in active),
+            "products": len({h.product_id for h in active}),
+        },
+        "timeline": timeline[:TIMELINE_LIMIT],
+        "graph": relationship_graph(session, customer=customer),
+        "opportunities": opportunities or [],
+        "knowledge": knowledge.customer_knowledge(session, customer=customer),
+        "unavailable": unavailable,
+    }
+
+
+# --- the visit / call log --------------------------------------------------------------------------
+
+
+def log_visit(session: Session, *, user: User, customer_id: int, data: Any, ip: str | None) -> dict[str, Any]:
+    """Records a visit or call, the facts learned on it (raising the knowledge degree at once) and its
+    next step as a reminder. Only the owning RM logs visits."""
+    customer = customers.get_customer_for(session, user=user, customer_id=customer_id, write=True)
+    now = utcnow()
+    occurred = as_utc(data.occurred_at)
+    if occurred > now + _tolerance():
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            "A visit cannot be in the future.",
+            code="validation",
+            errors=[{"field": "occurred_at", "message": "in the future"}],
+        )
+    # The score before this visit's facts, on an up-to-date profile.
+    knowledge.sync_profile_facts(session, customer_ids=[customer.id], now=now)  # type: ignore[list-item]
+    before = knowledge.customer_knowledge(session, customer=customer, now=now)["live_total"]
+    visit = CustomerVisit(
+        customer_id=customer.id,  # type: ignore[arg-type]
+        rm_id=user.id,  # type: ignore[arg-type]
+        channel=data.channel,
+        occurred_at=occurred,
+        location=data.location,
+        attendees=data.attendees,
+        outcome=data.outcome,
+        next_step=data.next_step,
+        next_step_at=as_utc(data.next_step_at) if data.next_step_at else None,
+        facts_learned=len(data.facts),
+        created_at=now,
+    )
+    session.add(visit)
+    knowledge.learn_facts(
+        session, customer=customer, facts=[(f.key, f.value) for f in data.facts], rm_id=user.id, now=now
+    )  # type: ignore[arg-type]
+    knowledge.recompute(session, customer_ids=[customer.id], now=now)  # type: ignore[list-item]
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="customer.visit",
+        object_type="customer",
+        object_id=customer.id,
+        ip=ip,
+        detail={"channel": data.channel, "facts": len(data.facts)},
+    )
+    events.publish(session, "customer.visited", {"customer_id": customer.id, "owner_id": user.id})
+    session.commit()
+    reminder = _make_reminder(session, user=user, customer=customer, visit=visit)
+    after = knowledge.customer_knowledge(session, customer=customer, now=now)
+    return {
+        "visit": {
+            "id": visit.id,
+            "channel": visit.channel,
+            "occurred_at": iso(visit.occurred_at),
+            "next_step": visit.next_step,
+            "next_step_at": iso(visit.next_step_at),
+            "reminder_note_id": reminder,
+        },
+        "knowledge_before": before,
+        "knowledge": after,
+    }
+
+
+def _tolerance():
+    from datetime import timedelta
+
+    return timedelta(hours=1)  # phones' clocks drift; a visit logged "now" may look a little ahead
+
+
+def _make_reminder(session: Session, *, user: User, customer: Customer, visit: CustomerVisit) -> int | None:
+    """The next step becomes a notebook reminder when that feature is installed; otherwise it stays
+    on the visit (`next_step_at`), which the home page's reminder card reads."""
+    if not visit.next_step or visit.next_step_at is None:
+        return None
+    notebook = _optional("server.notebook.service", "create_note")
+    note_create = _optional("server.notebook.schemas", "NoteCreate")
+    if notebook is None or note_create is None:
+        return None
+    note = notebook(
+        session,
+        user=user,
+        data=note_create(
+            body=f"【拜访跟进】{customer.name}:{visit.next_step}",
+            customer_id=customer.id,
+            remind_at=visit.next_step_at,
+            todo=True,
+        ),
+    )
+    visit.reminder_id = note.id
+    session.add(visit)
+    session.commit()
+    return note.id
+
+
+def due_next_steps(session: Session, *, user: User, until: datetime) -> list[dict[str, Any]]:
+    """Visit next steps due by `until` (for the home page), newest first."""
+    rows = session.exec(
+        select(CustomerVisit, Customer.name)
+        .join(Customer, Customer.id == CustomerVisit.customer_id)  # type: ignore[arg-type]
+        .where(
+            CustomerVisit.rm_id == user.id,
+            col(CustomerVisit.next_step_at).is_not(None),
+            col(CustomerVisit.next_step_at) <= until,
+            Customer.owner_id == user.id,
+        )
+        .order_by(col(CustomerVisit.next_step_at).desc())
+        .limit(10)
+    ).all()
+    return [
+        {
+            "customer_id": v.customer_id,
+            "customer_name": name,
+            "next_step": v.next_step,
+            "due_at": iso(v.next_step_at),
+        }
+        for v, name in rows
+    ]

@@ -1,0 +1,284 @@
+"""The home page adapts to the persona (ARCHITECTURE glossary): each persona gets the cards that
+remove its bottleneck. A card is {"type", "title", "items", ...}; the PWA renders by type.
+
+- newcomer (新进, keen but inexperienced): learning path and a mentor.
+- general (一般, experienced but short of customers): opportunities in the pool to claim.
+- excellent (优秀, many customers, short of time): today's reminders and neglected top customers.
+- super (超级, too much business): one-tap tools.
+- a team lead whose team has a veteran (老油): oversight prompts.
+Every RM also gets a summary card (this month's completion, knowledge degree, evaluations pending)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists
+from sqlmodel import Session, col, func, select
+
+from server.customers import service as customers
+from server.customers.models import Customer
+from server.knowledge import service as knowledge
+from server.mirror import service as mirror
+from server.org.models import Persona, RmProfile, Role, Team, User
+from server.performance import service as performance
+from server.workbench.customer360 import _optional, due_next_steps
+from server.workbench.models import CustomerVisit
+
+NEGLECT_DAYS = 60
+VETERAN_SILENCE_DAYS = 90
+
+LEARNING_PATH = [
+    {"code": "products", "title": "熟悉我的可售产品:每个产品的三个卖点", "route": "/workbench/products"},
+    {
+        "code": "knowledge",
+        "title": "知彼:用拜访问题清单把客户了解度提到 60 分",
+        "route": "/workbench/customers",
+    },
+    {"code": "mirror", "title": "照镜子:完成本月自评并邀请客户评价", "route": "/workbench/mirror"},
+    {"code": "calculators", "title": "练习贷款、存款、外汇计算器", "route": "/workbench/resources"},
+]
+
+ONE_TAP_TOOLS = [
+    {"code": "log_visit", "title": "记录拜访", "route": "/workbench/customers"},
+    {"code": "loan_calculator", "title": "贷款计算器", "route": "/workbench/resources?tool=loan"},
+    {"code": "deposit_calculator", "title": "存款计算器", "route": "/workbench/resources?tool=deposit"},
+    {"code": "fx_calculator", "title": "外汇计算器", "route": "/workbench/resources?tool=fx"},
+    {"code": "book_room", "title": "预约会议室", "route": "/workbench/resources"},
+    {"code": "rating_link", "title": "邀请客户评价", "route": "/workbench/mirror"},
+]
+
+
+def _neglected_top_customers(session: Session, *, rm: User, now: datetime, days: int, limit: int = 5):
+    since = now - timedelta(days=days)
+    conditions: list[Any] = [
+        Customer.owner_id == rm.id,
+        col(Customer.tier).in_(("vip", "high")),
+        ~exists().where(and_(CustomerVisit.customer_id == Customer.id, CustomerVisit.occurred_at >= since)),
+    ]
+    note = _optional("server.notebook.models", "Note")
+    if note is not None:
+        conditions.append(~exists().where(and_(note.customer_id == Customer.id, note.created_at >= since)))
+    rows = session.exec(
+        select(Customer).where(*conditions).order_by(Customer.tier, Customer.name).limit(limit)
+    ).all()
+    total = session.exec(select(func.count()).select_from(Customer).where(*conditions)).one()
+    return int(total), [{"id": c.id, "name": c.name, "tier": c.tier} for c in rows]
+
+
+def _todays_reminders(session: Session, *, rm: User, now: datetime) -> list[dict[str, Any]]:
+    end = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+    items = [
+        {
+            "kind": "next_step",
+            "title": f"{s['customer_name']}:{s['next_step']}",
+            "due_at": s["due_at"],
+            "customer_id": s["customer_id"],
+        }
+        for s in due_next_steps(session, user=rm, until=end)
+        if s["due_at"] >= _iso(end - timedelta(days=7))
+    ]
+    reminder = _optional("server.notebook.models", "Reminder")
+    if reminder is not None:
+        for r in session.exec(
+            select(reminder)
+            .where(
+                reminder.user_id == rm.id, reminder.due_at < end, reminder.due_at >= end - timedelta(days=1)
+            )
+            .order_by(reminder.due_at)
+            .limit(10)
+        ).all():
+            items.append(
+                {
+                    "kind": r.kind,
+                    "title": r.title or r.body[:40],
+                    "due_at": _iso(r.due_at),
+                    "customer_id": r.customer_id,
+                }
+            )
+    items.sort(key=lambda i: i["due_at"] or "")
+    return items[:10]
+
+
+def _iso(value: datetime) -> str:
+    from server.timeutil import iso
+
+    return iso(value) or ""
+
+
+def _mentor(session: Session, *, rm: User) -> dict[str, Any] | None:
+    if rm.team_id is None:
+        return None
+    row = None
+    for persona in (Persona.excellent, Persona.super):  # excellent RMs first: super ones have no time
+        row = session.exec(
+            select(User, RmProfile.persona)
+            .join(RmProfile, RmProfile.user_id == User.id)  # type: ignore[arg-type]
+            .where(
+                User.team_id == rm.team_id,
+                User.id != rm.id,
+                col(User.is_active),
+                RmProfile.persona == persona,
+            )
+            .order_by(User.id)
+        ).first()
+        if row is not None:
+            break
+    if row is not None:
+        return {"id": row[0].id, "display_name": row[0].display_name, "persona": row[1]}
+    lead = session.exec(
+        select(User)
+        .join(Team, Team.lead_id == User.id)  # type: ignore[arg-type]
+        .where(Team.id == rm.team_id)
+    ).first()
+    return {"id": lead.id, "display_name": lead.display_name, "persona": "team_lead"} if lead else None
+
+
+def _claimable(session: Session, *, rm: User) -> list[dict[str, Any]] | None:
+    opportunity = _optional("server.opportunities.models", "Opportunity")
+    if opportunity is None:
+        return None
+    rows = session.exec(
+        select(opportunity)
+        .where(
+            opportunity.status == "shared",
+            col(opportunity.visibility).in_(("branch", "bank", "team")),
+            (opportunity.branch_id == rm.branch_id) | (opportunity.visibility == "bank"),
+            opportunity.originator_id != rm.id,
+        )
+        .order_by(col(opportunity.shared_at).desc())
+        .limit(5)
+    ).all()
+    return [
+        {
+            "id": o.id,
+            "title": o.title,
+            "estimated_amount_cents": o.estimated_amount_cents,
+            "industry_code": o.industry_code,
+        }
+        for o in rows
+        if o.visibility != "team" or o.team_id == rm.team_id
+    ]
+
+
+def _oversight(session: Session, *, lead: User, now: datetime) -> list[dict[str, Any]]:
+    members = customers.team_member_ids(session, lead=lead)
+    if not members:
+        return []
+    veterans = session.exec(
+        select(User)
+        .join(RmProfile, RmProfile.user_id == User.id)  # type: ignore[arg-type]
+        .where(col(User.id).in_(members), RmProfile.persona == Persona.veteran)
+        .order_by(User.id)
+    ).all()
+    prompts = []
+    since = now - timedelta(days=VETERAN_SILENCE_DAYS)
+    for veteran in veterans:  # veterans are a handful per team
+        silent = session.exec(
+            select(func.count())
+            .select_from(Customer)
+            .where(
+                Customer.owner_id == veteran.id,
+                col(Customer.tier).in_(("vip", "high")),
+                ~exists().where(
+                    and_(CustomerVisit.customer_id == Customer.id, CustomerVisit.occurred_at >= since)
+                ),
+            )
+        ).one()
+        result = performance.performance(session, rm=veteran, months=1)
+        completion = result["revenue"]["completion"]
+        know = knowledge.owners_summary(session, owner_ids=[veteran.id])  # type: ignore[list-item]
+        text = [f"{veteran.display_name}:{silent} 位重要客户 {VETERAN_SILENCE_DAYS} 天未拜访"]
+        if completion is not None:
+            text.append(f"本月完成率 {completion:.0%}")
+        text.append(f"知彼度均分 {know['average']}")
+        prompts.append(
+            {
+                "rm_id": veteran.id,
+                "display_name": veteran.display_name,
+                "silent_top_customers": int(silent),
+                "completion": completion,
+                "knowledge_average": know["average"],
+                "prompt": ",".join(text),
+            }
+        )
+    return prompts
+
+
+def home(session: Session, *, user: User, now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
+    cards: list[dict[str, Any]] = []
+    persona: str
+    if user.role == Role.team_lead:
+        persona = "team_lead"
+        prompts = _oversight(session, lead=user, now=now)
+        if prompts:
+            cards.append({"type": "oversight", "title": "老油客户经理督导提示", "items": prompts})
+        members = customers.team_member_ids(session, lead=user)
+        cards.append(
+            {
+                "type": "team_knowledge",
+                "title": "团队知彼度",
+                "items": knowledge.average_by_owner(session, owner_ids=members),
+            }
+        )
+        cards.append(
+            {
+                "type": "evaluations",
+                "title": "待评价",
+                "items": mirror.pending_evaluations(session, user=user),
+            }
+        )
+        return {"persona": persona, "cards": cards}
+    if user.role != Role.rm:
+        return {"persona": user.role, "cards": []}
+    profile = session.get(RmProfile, user.id)
+    persona = profile.persona if profile else Persona.general
+    result = performance.performance(session, rm=user, months=1)
+    know = knowledge.owners_summary(session, owner_ids=[user.id])  # type: ignore[list-item]
+    cards.append(
+        {
+            "type": "summary",
+            "title": "本月概览",
+            "revenue": result["revenue"],
+            "team_rank": result["team_rank"],
+            "knowledge_average": know["average"],
+            "pending_evaluations": len(mirror.pending_evaluations(session, user=user)),
+        }
+    )
+    if persona == Persona.newcomer:
+        cards.append({"type": "learning", "title": "新人成长路径", "items": LEARNING_PATH})
+        cards.append({"type": "mentor", "title": "我的导师", "mentor": _mentor(session, rm=user)})
+    elif persona == Persona.general:
+        claimable = _claimable(session, rm=user)
+        cards.append(
+            {
+                "type": "opportunities",
+                "title": "可认领商机",
+                "items": claimable or [],
+                "available": claimable is not None,
+            }
+        )
+    elif persona == Persona.excellent:
+        cards.append(
+            {"type": "reminders", "title": "今日提醒", "items": _todays_reminders(session, rm=user, now=now)}
+        )
+        total, items = _neglected_top_customers(session, rm=user, now=now, days=NEGLECT_DAYS)
+        cards.append(
+            {
+                "type": "neglected",
+                "title": f"重要客户 {NEGLECT_DAYS} 天未联系",
+                "total": total,
+                "items": items,
+            }
+        )
+    elif persona == Persona.super:
+        cards.append({"type": "tools", "title": "一键工具", "items": ONE_TAP_TOOLS})
+        cards.append(
+            {"type": "reminders", "title": "今日提醒", "items": _todays_reminders(session, rm=user, now=now)}
+        )
+    else:  # veteran: the plain workbench; oversight goes to the team lead
+        cards.append(
+            {"type": "reminders", "title": "今日提醒", "items": _todays_reminders(session, rm=user, now=now)}
+        )
+    return {"persona": persona, "cards": cards}

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+
+from server import db
+from server.api import body, idempotent, ok, spec
+from server.errors import not_found
+from server.knowledge import service as knowledge
+from server.org.models import Role
+from server.security import client_ip, current_user, require_role
+from server.workbench import config, customer360
+from server.workbench.schemas import ConfigUpdate, VisitCreate
+
+bp = Blueprint("workbench", __name__, url_prefix="/api/v1")
+
+CONFIGURABLE = {"knowledge": knowledge.validate_overrides}
+
+
+def _register_mirror() -> None:
+    from server.mirror import model as mirror_model
+
+    CONFIGURABLE["mirror"] = mirror_model.validate_overrides
+
+
+@bp.get("/home")
+@spec.validate(tags=["home"])
+def home_page():
+    """The home cards for the signed-in user's persona."""
+    from server.workbench.home import home
+
+    return ok(home(db.session(), user=current_user()), personal=True)
+
+
+@bp.get("/customers/<int:customer_id>/360")
+@spec.validate(tags=["customer 360"])
+def customer_360(customer_id: int):
+    data = customer360.customer_360(
+        db.session(),
+        user=current_user(),
+        customer_id=customer_id,
+        data_key=current_app.config["SETTINGS"].DATA_KEY,
+    )
+    return ok(data, personal=True)
+
+
+@bp.post("/customers/<int:customer_id>/visits")
+@idempotent
+@spec.validate(json=VisitCreate, tags=["customer 360"])
+def log_visit(customer_id: int):
+    """Log a visit or call; facts learned raise the knowledge degree, the next step becomes a reminder.
+    Send an Idempotency-Key: the offline outbox replays it safely."""
+    data = customer360.log_visit(
+        db.session(), user=current_user(), customer_id=customer_id, data=body(), ip=client_ip()
+    )
+    return ok(data, 201, personal=True)
+
+
+@bp.get("/admin/workbench-config/<name>")
+@require_role(Role.admin)
+@spec.validate(tags=["admin"])
+def get_config(name: str):
+    _register_mirror()
+    if name not in CONFIGURABLE:
+        raise not_found("configuration")
+    overrides, version = config.get_overrides(db.session(), name)
+    return ok({"name": name, "version": version, "overrides": overrides, "effective": _effective(name)})
+
+
+@bp.put("/admin/workbench-config/<name>")
+@require_role(Role.admin)
+@spec.validate(json=ConfigUpdate, tags=["admin"])
+def put_config(name: str):
+    _register_mirror()
+    if name not in CONFIGURABLE:
+        raise not_found("configuration")
+    data: ConfigUpdate = body()
+    version = config.set_overrides(
+        db.session(),
+        name=name,
+        value=data.value,
+        expected_version=data.version,
+        validate=CONFIGURABLE[name],
+        actor=current_user(),
+        ip=client_ip(),
+    )
+    return ok({"name": name, "version": version, "effective": _effective(name)})
+
+
+@bp.cli.command("seed-demo")
+def seed_demo() -> None:
+    """Workbench demo data over a loaded demo bank: `flask --app server workbench seed-demo`."""
+    import click
+
+    from server.workbench.demo import seed_workbench_demo
+
+    with db.session_scope(db.engine_for(current_app)) as session:
+        click.echo(f"workbench demo: {seed_workbench_demo(session)}")
+
+
+def _effective(name: str):
+    session = db.session()
+    if name == "knowledge":
+        return knowledge.load_model(session).describe()
+    from server.mirror import model as mirror_model
+
+    return mirror_model.load_weights(session)
+
+
+def all_blueprints() -> list[Blueprint]:
+    """Every blueprint of the workbench (knowledge, 360, mirror, performance, products, resources,
+    home), so the app factory registers them with one line."""
+    from server.knowledge.routes import bp as knowledge_bp
+    from server.mirror.routes import bp as mirror_bp
+    from server.mirror.routes import public_bp as mirror_public_bp
+    from server.performance.routes import bp as performance_bp
+    from server.products.routes import bp as products_bp
+    from server.resources.routes import bp as resources_bp
+
+    return [bp, knowledge_bp, mirror_bp, mirror_public_bp, performance_bp, products_bp, resources_bp]

@@ -1,0 +1,250 @@
+"""Web push end to end against a local push-service stand-in: VAPID checked, payload decrypted,
+410 deletes the subscription, 500 retries with backoff on RQ, 429 honours Retry-After, every attempt
+recorded. Subscriptions API."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from rq.registry import ScheduledJobRegistry
+from sqlmodel import select
+
+from server.inbox import service as inbox
+from server.push import vapid
+from server.push.models import PushAttempt, PushSubscription
+from server.timeutil import utcnow
+from tasks.queues import HIGH, queue
+from tasks.reminders import deliver_notifications
+from tests import factories
+from tests.push_service import PushServiceStandIn, b64d, b64e
+
+
+@pytest.fixture
+def push_service(app):
+    settings = app.config["SETTINGS"]
+    with PushServiceStandIn(expected_public_key=vapid.public_key(settings.VAPID_PRIVATE_KEY)) as stand_in:
+        yield stand_in
+
+
+def _subscribe(api, sub):
+    response = api.post("/api/v1/push/subscriptions", json=sub.to_json(), headers={"User-Agent": "TestPhone"})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def _notify(db_session, user, *, name="王小明", kind="birthday"):
+    n = inbox.notify(
+        db_session,
+        user_id=user.id,
+        kind=kind,
+        title=f"客户生日 · {name}",
+        body=f"{name}今天生日",
+        url="/customers/42",
+        source_key=f"test:{uuid.uuid4()}",
+        urgency="high",
+    )
+    db_session.commit()
+    return n
+
+
+def _attempts(db_session, notification_id):
+    db_session.expire_all()
+    return db_session.exec(
+        select(PushAttempt).where(PushAttempt.notification_id == notification_id).order_by(PushAttempt.id)
+    ).all()
+
+
+def _run_scheduled(worker, job_id_prefix: str):
+    """Moves booked retries to the queue now (the scheduler would, at their time) and runs them."""
+    registry = ScheduledJobRegistry(queue=queue(HIGH))
+    ran = 0
+    for job_id in registry.get_job_ids():
+        if job_id.startswith(job_id_prefix):
+            job = queue(HIGH).fetch_job(job_id)
+            registry.remove(job)
+            queue(HIGH).enqueue_job(job)
+            ran += 1
+    worker.work(burst=True)
+    return ran
+
+
+def test_vapid_key_and_subscriptions(db_session, login, push_service, app):
+    rm = factories.make_user(db_session)
+    api = login(rm)
+    key = api.get("/api/v1/push/vapid-public-key").get_json()["public_key"]
+    assert len(b64d(key)) == 65 and b64d(key)[0] == 4
+    assert key == vapid.public_key(app.config["SETTINGS"].VAPID_PRIVATE_KEY)
+    phone, tablet = push_service.new_subscription(), push_service.new_subscription()
+    _subscribe(api, phone)
+    _subscribe(api, tablet)
+    _subscribe(api, phone)  # the same device again: updated, not duplicated
+    devices = api.get("/api/v1/push/subscriptions").get_json()["items"]
+    assert len(devices) == 2 and devices[0]["user_agent"] == "TestPhone"
+    assert "endpoint" not in devices[0]
+
+    bad = phone.to_json()
+    bad["keys"]["auth"] = "AAAA"
+    assert api.post("/api/v1/push/subscriptions", json=bad).status_code == 422
+    bad = push_service.new_subscription().to_json()
+    bad["keys"]["p256dh"] = b64e(b"\x04" + bytes(64))  # not a point on the curve
+    assert api.post("/api/v1/push/subscriptions", json=bad).status_code == 422
+    assert (
+        api.post("/api/v1/push/subscriptions", json={"endpoint": "not a url", "keys": {}}).status_code == 422
+    )
+
+    other = login(factories.make_user(db_session))
+    assert other.delete("/api/v1/push/subscriptions", json={"endpoint": phone.endpoint}).status_code == 404
+    assert api.delete("/api/v1/push/subscriptions", json={"endpoint": phone.endpoint}).status_code == 204
+    assert len(api.get("/api/v1/push/subscriptions").get_json()["items"]) == 1
+
+
+def test_push_is_signed_encrypted_and_carries_no_personal_data(db_session, login, push_service, worker):
+    rm = factories.make_user(db_session)
+    api = login(rm)
+    phone, tablet = push_service.new_subscription(), push_service.new_subscription()
+    _subscribe(api, phone)
+    _subscribe(api, tablet)
+    n = _notify(db_session, rm, name="王小明")
+    deliver_notifications.enqueue([n.id])
+    worker.work(burst=True)
+
+    assert push_service.errors == []
+    for sub in (phone, tablet):
+        [got] = push_service.for_token(sub.token)
+        assert got.payload == {
+            "title": "客户生日提醒",
+            "body": "点开展业查看详情",
+            "url": "/customers/42",
+            "tag": f"n{n.id}",
+            "id": n.id,
+        }
+        assert "王小明" not in str(got.payload)
+        assert got.headers["ttl"] == "86400"
+        assert got.headers["urgency"] == "high"
+        assert 0 < len(got.headers["topic"]) <= 32
+        assert got.claims["sub"].startswith("mailto:")
+        assert got.size < 4096
+    attempts = _attempts(db_session, n.id)
+    assert [(a.outcome, a.status_code, a.channel) for a in attempts] == [("sent", 201, "webpush")] * 2
+
+    # A re-run of the same delivery does not push twice.
+    deliver_notifications.enqueue([n.id])
+    worker.work(burst=True)
+    assert len(push_service.for_token(phone.token)) == 1
+    assert len(_attempts(db_session, n.id)) == 2
+
+
+def test_gone_subscription_is_deleted(db_session, login, push_service, worker):
+    rm = factories.make_user(db_session)
+    api = login(rm)
+    dead, alive = push_service.new_subscription(), push_service.new_subscription()
+    dead_id = _subscribe(api, dead)
+    _subscribe(api, alive)
+    push_service.answer(dead, 410)
+    n = _notify(db_session, rm)
+    deliver_notifications.enqueue([n.id])
+    worker.work(burst=True)
+    db_session.expire_all()
+    assert db_session.get(PushSubscription, dead_id) is None
+    outcomes = {(a.subscription_id, a.outcome, a.status_code) for a in _attempts(db_session, n.id)}
+    assert (dead_id, "gone", 410) in outcomes
+    assert len(api.get("/api/v1/push/subscriptions").get_json()["items"]) == 1
+
+
+def test_server_error_is_retried_with_backoff(db_session, login, push_service, worker):
+    rm = factories.make_user(db_session)
+    sub = push_service.new_subscription()
+    sub_id = _subscribe(login(rm), sub)
+    push_service.answer(sub, 500, times=2)
+    n = _notify(db_session, rm)
+    before = utcnow().timestamp()
+    deliver_notifications.enqueue([n.id])
+    worker.work(burst=True)
+    registry = ScheduledJobRegistry(queue=queue(HIGH))
+    [retry_id] = [j for j in registry.get_job_ids() if j.startswith("push-retry-webpush-2-")]
+    booked = registry.get_scheduled_time(retry_id).timestamp()
+    assert before + 9 <= booked <= time.time() + 11  # first backoff: 10 s
+
+    assert _run_scheduled(worker, "push-retry-webpush-2-") == 1  # 500 again: booked for attempt 3
+    [retry_id] = [j for j in registry.get_job_ids() if j.startswith("push-retry-webpush-3-")]
+    assert registry.get_scheduled_time(retry_id).timestamp() >= time.time() + 55  # second backoff: 60 s
+    assert _run_scheduled(worker, "push-retry-webpush-3-") == 1
+
+    attempts = _attempts(db_session, n.id)
+    assert [(a.attempt, a.outcome, a.status_code, a.subscription_id) for a in attempts] == [
+        (1, "retry", 500, sub_id),
+        (2, "retry", 500, sub_id),
+        (3, "sent", 201, sub_id),
+    ]
+    assert [r.status for r in push_service.for_token(sub.token)] == [500, 500, 201]
+    assert push_service.errors == []
+
+
+def test_rate_limit_honours_retry_after(db_session, login, push_service, worker):
+    rm = factories.make_user(db_session)
+    sub = push_service.new_subscription()
+    _subscribe(login(rm), sub)
+    push_service.answer(sub, 429, Retry_After="120")
+    n = _notify(db_session, rm)
+    deliver_notifications.enqueue([n.id])
+    worker.work(burst=True)
+    [attempt] = _attempts(db_session, n.id)
+    assert (attempt.outcome, attempt.status_code, attempt.retry_after_s) == ("rate_limited", 429, 120)
+    registry = ScheduledJobRegistry(queue=queue(HIGH))
+    [retry_id] = [j for j in registry.get_job_ids() if j.startswith("push-retry-webpush-2-")]
+    assert registry.get_scheduled_time(retry_id).timestamp() >= time.time() + 115
+    _run_scheduled(worker, retry_id)
+    assert [a.outcome for a in _attempts(db_session, n.id)] == ["rate_limited", "sent"]
+
+
+def test_switched_off_channel_sends_nothing(db_session, login, push_service, worker):
+    rm = factories.make_user(db_session)
+    api = login(rm)
+    sub = push_service.new_subscription()
+    _subscribe(api, sub)
+    assert api.patch("/api/v1/reminder-settings", json={"channels": {"webpush": False}}).status_code == 200
+    n = _notify(db_session, rm)
+    deliver_notifications.enqueue([n.id])
+    worker.work(burst=True)
+    assert push_service.for_token(sub.token) == []
+    assert _attempts(db_session, n.id) == []
+
+
+def test_slow_push_service_times_out_and_is_retried(app, db_session, login, push_service):
+    from server.config import load_settings
+    from server.push.delivery import deliver
+
+    settings = load_settings(**{**app.config["SETTINGS"].model_dump(), "PUSH_TIMEOUT_SECONDS": 0.5})
+    rm = factories.make_user(db_session)
+    sub = push_service.new_subscription()
+    sub_id = _subscribe(login(rm), sub)
+    push_service.answer(sub, 201, delay=2)
+    n = _notify(db_session, rm)
+    started = time.monotonic()
+    report = deliver(db_session, notification_ids=[n.id], settings=settings)
+    assert time.monotonic() - started < 1.8  # the client gave up at its timeout
+    assert report.retries == {"webpush": [(n.id, sub_id, 10)]}
+    [attempt] = _attempts(db_session, n.id)
+    assert (attempt.outcome, attempt.status_code) == ("retry", None)
+    assert "Timeout" in (attempt.detail or "")
+
+
+def test_other_features_notifications_go_out_through_the_sink(db_session, login, push_service, worker):
+    """A feature stores a notification with inbox.notify; the `inbox.created` event (after commit)
+    becomes a delivery job, as it does in the web process."""
+    from server import events
+    from tasks.reminders import on_domain_event
+
+    rm = factories.make_user(db_session)
+    sub = push_service.new_subscription()
+    _subscribe(login(rm), sub)
+    events.add_sink(on_domain_event)
+    try:
+        n = _notify(db_session, rm, kind="war_room_task")
+    finally:
+        events.remove_sink(on_domain_event)
+    worker.work(burst=True)
+    [got] = push_service.for_token(sub.token)
+    assert got.payload["title"] == "作战室任务到期" and got.payload["tag"] == f"n{n.id}"

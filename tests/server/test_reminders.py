@@ -1,0 +1,277 @@
+"""Reminders with a real RQ worker on a controlled clock: on time, late after worker downtime,
+exactly once (also under concurrent scans), rescheduled on edit, cancelled on delete, quiet hours,
+recurrence; generated reminders from bank data (birthdays, maturities, follow-ups)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from rq.registry import ScheduledJobRegistry
+from sqlmodel import Session, select
+
+from server import db
+from server.customers.models import CustomerKind, IndividualProfile, Tier
+from server.inbox.models import Notification
+from server.notebook import reminders
+from server.notebook.models import Note, Reminder, ReminderSetting
+from server.products.models import Holding, Product, ProductCategory
+from server.timeutil import utcnow
+from tasks.queues import HIGH, queue
+from tasks.reminders import generate_reminders, scan_reminders, schedule_next_scan
+from tests import factories
+
+T = datetime(2031, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def _scan(worker, at: datetime) -> None:
+    scan_reminders.enqueue(now=_iso(at), chain=False)
+    worker.work(burst=True)
+
+
+def _inbox(db_session, user) -> list[Notification]:
+    db_session.expire_all()
+    return list(
+        db_session.exec(select(Notification).where(Notification.user_id == user.id).order_by(Notification.id))
+    )
+
+
+def _note(api, remind_at: datetime, **fields) -> dict:
+    response = api.post(
+        "/api/v1/notes", json={"body": "给李总回电话", "remind_at": _iso(remind_at), **fields}
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_fires_on_time_exactly_once(db_session, login, worker):
+    rm = factories.make_user(db_session)
+    note = _note(login(rm), T)
+    _scan(worker, T - timedelta(seconds=30))
+    assert _inbox(db_session, rm) == []
+    _scan(worker, T + timedelta(seconds=20))
+    [n] = _inbox(db_session, rm)
+    assert (n.kind, n.late, n.url, n.body) == ("note", False, f"/notes/{note['id']}", "给李总回电话")
+    _scan(worker, T + timedelta(minutes=1))
+    _scan(worker, T + timedelta(minutes=2))
+    assert len(_inbox(db_session, rm)) == 1
+    assert login(rm).get("/api/v1/inbox/unread-count").get_json()["unread"] == 1
+
+
+def test_late_after_worker_downtime(db_session, login, worker):
+    rm = factories.make_user(db_session)
+    _note(login(rm), T)
+    _scan(worker, T + timedelta(minutes=47))  # the first scan after the worker came back
+    [n] = _inbox(db_session, rm)
+    assert n.late is True
+    assert n.due_at.replace(tzinfo=UTC) == T
+
+
+def test_booked_scan_runs_when_the_worker_returns(db_session, login, worker):
+    """The minute chain books its next scan in Redis; a worker that was down runs the overdue scan
+    as soon as it starts, and what fell due meanwhile fires, marked late."""
+    rm = factories.make_user(db_session)
+    now = utcnow()
+    _note(login(rm), now - timedelta(minutes=5))
+    schedule_next_scan(now - timedelta(minutes=10))  # booked before the worker went away
+    registry = ScheduledJobRegistry(queue=queue(HIGH))
+    assert any(j.startswith("reminder-scan-") for j in registry.get_job_ids())
+    worker.work(burst=True, with_scheduler=True)
+    [n] = _inbox(db_session, rm)
+    assert n.late is True
+    # and the chain goes on: the next scan is booked for the coming minute
+    assert any(
+        registry.get_scheduled_time(j) > now for j in registry.get_job_ids() if j.startswith("reminder-scan-")
+    )
+
+
+def test_concurrent_scans_fire_once(app, db_session, login):
+    rm = factories.make_user(db_session)
+    api = login(rm)
+    for minute in range(20):
+        _note(api, T + timedelta(minutes=minute))
+    barrier = threading.Barrier(4)
+    results = []
+
+    def scan():
+        with Session(db.engine_for(app), expire_on_commit=False) as session:
+            barrier.wait()
+            results.append(reminders.fire_due(session, now=T + timedelta(hours=1)).fired)
+
+    threads = [threading.Thread(target=scan) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(_inbox(db_session, rm)) == 20
+    assert sum(results) >= 20  # other tests' overdue reminders may fire too; ours exactly once each
+
+
+def test_edit_reschedules_and_delete_cancels(db_session, login, worker):
+    rm = factories.make_user(db_session)
+    api = login(rm)
+    moved = _note(api, T)
+    gone = _note(api, T)
+    api.patch(f"/api/v1/notes/{moved['id']}", json={"remind_at": _iso(T + timedelta(hours=2)), "version": 1})
+    assert api.delete(f"/api/v1/notes/{gone['id']}").status_code == 204
+    _scan(worker, T + timedelta(minutes=1))
+    assert _inbox(db_session, rm) == []
+    _scan(worker, T + timedelta(hours=2, seconds=10))
+    [n] = _inbox(db_session, rm)
+    assert n.url == f"/notes/{moved['id']}" and not n.late
+
+    # Editing the text of a fired reminder does not fire it again; moving its time re-arms it.
+    api.patch(f"/api/v1/notes/{moved['id']}", json={"body": "改了文字", "version": 2})
+    _scan(worker, T + timedelta(hours=3))
+    assert len(_inbox(db_session, rm)) == 1
+    api.patch(f"/api/v1/notes/{moved['id']}", json={"remind_at": _iso(T + timedelta(hours=4)), "version": 3})
+    _scan(worker, T + timedelta(hours=4, seconds=5))
+    assert [n.body for n in _inbox(db_session, rm)] == ["给李总回电话", "改了文字"]
+
+
+def test_snooze_and_done(db_session, login, worker):
+    rm = factories.make_user(db_session)
+    api = login(rm)
+    snoozed, done = _note(api, T), _note(api, T)
+    _scan(worker, T + timedelta(seconds=5))
+    assert len(_inbox(db_session, rm)) == 2
+    api.post(f"/api/v1/notes/{snoozed['id']}/snooze", json={"until": _iso(T + timedelta(minutes=30))})
+    api.post(f"/api/v1/notes/{done['id']}/done", json={"done": True})
+    _scan(worker, T + timedelta(minutes=31))
+    assert [n.url for n in _inbox(db_session, rm)][2:] == [f"/notes/{snoozed['id']}"]
+
+
+def test_quiet_hours_defer_non_urgent(db_session, login, worker):
+    rm = factories.make_user(db_session)
+    api = login(rm)
+    response = api.patch(
+        "/api/v1/reminder-settings",
+        json={"quiet_start": "22:00", "quiet_end": "07:30", "timezone": "Asia/Shanghai"},
+    )
+    assert response.status_code == 200, response.get_json()
+    night = datetime(2031, 3, 10, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+    calm = _note(api, night)
+    urgent = _note(api, night, urgent=True)
+    _scan(worker, night + timedelta(seconds=10))
+    assert [n.url for n in _inbox(db_session, rm)] == [f"/notes/{urgent['id']}"]
+    morning = datetime(2031, 3, 10, 23, 30, tzinfo=UTC)  # 07:30 next day in Shanghai
+    _scan(worker, morning - timedelta(minutes=1))
+    assert len(_inbox(db_session, rm)) == 1
+    _scan(worker, morning + timedelta(seconds=10))
+    inbox = _inbox(db_session, rm)
+    assert [n.url for n in inbox] == [f"/notes/{urgent['id']}", f"/notes/{calm['id']}"]
+    assert inbox[1].late is False and inbox[1].due_at.replace(tzinfo=UTC) == night
+
+
+def test_quiet_window_arithmetic():
+    setting = ReminderSetting(user_id=1, quiet_start="22:00", quiet_end="07:30", timezone="Asia/Shanghai")
+    assert reminders.quiet_until(setting, datetime(2031, 3, 10, 13, 59, tzinfo=UTC)) is None  # 21:59
+    assert reminders.quiet_until(setting, datetime(2031, 3, 10, 14, 0, tzinfo=UTC)) == datetime(
+        2031, 3, 10, 23, 30, tzinfo=UTC
+    )
+    assert reminders.quiet_until(setting, datetime(2031, 3, 10, 20, 0, tzinfo=UTC)) == datetime(
+        2031, 3, 10, 23, 30, tzinfo=UTC
+    )  # 04:00: same morning
+    assert reminders.quiet_until(setting, datetime(2031, 3, 10, 23, 30, tzinfo=UTC)) is None
+    day = ReminderSetting(user_id=1, quiet_start="12:00", quiet_end="13:30", timezone="Asia/Shanghai")
+    assert reminders.quiet_until(day, datetime(2031, 3, 10, 4, 15, tzinfo=UTC)) == datetime(
+        2031, 3, 10, 5, 30, tzinfo=UTC
+    )
+
+
+def test_recurring_monthly_moves_on(db_session, login, worker):
+    rm = factories.make_user(db_session)
+    api = login(rm)
+    jan31 = datetime(2031, 1, 31, 1, 0, tzinfo=UTC)
+    note = _note(api, jan31, recurrence="monthly")
+    _scan(worker, jan31 + timedelta(seconds=5))
+    db_session.expire_all()
+    stored = db_session.get(Note, note["id"])
+    assert stored.remind_at.replace(tzinfo=UTC) == datetime(2031, 2, 28, 1, 0, tzinfo=UTC)
+    _scan(worker, datetime(2031, 2, 28, 1, 0, 30, tzinfo=UTC))
+    _scan(worker, datetime(2031, 2, 28, 1, 1, 30, tzinfo=UTC))
+    assert len(_inbox(db_session, rm)) == 2
+
+
+def test_generated_reminders(db_session, data_key, worker, login):
+    rm = factories.make_user(db_session)
+    today = date(2031, 6, 1)
+    now = datetime(2031, 6, 1, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai
+    person = factories.make_customer(db_session, owner=rm, kind=CustomerKind.individual, data_key=data_key)
+    profile = db_session.get(IndividualProfile, person.id)
+    profile.birth_date = date(1980, 6, 3)  # in 2 days; default: 3 days ahead
+    db_session.add(profile)
+    company = factories.make_customer(db_session, owner=rm, data_key=data_key, tier=Tier.vip)
+    company.created_at = datetime(2031, 1, 1, tzinfo=UTC)
+    db_session.add(company)
+    product = Product(code=f"D{person.id}", name="三年期定期存款", category=ProductCategory.deposit,
+                      segment="both", terms="3年")  # fmt: skip
+    db_session.add(product)
+    db_session.flush()
+    holding = Holding(customer_id=company.id, product_id=product.id, balance_cents=10**9,
+                      opened_on=date(2028, 6, 5), matures_on=today + timedelta(days=4))  # fmt: skip
+    db_session.add(holding)
+    db_session.commit()
+
+    generate_reminders.enqueue(now=_iso(now), user_ids=[rm.id])
+    generate_reminders.enqueue(now=_iso(now + timedelta(hours=1)), user_ids=[rm.id])  # twice: nothing new
+    worker.work(burst=True)
+    db_session.expire_all()
+    made = {r.kind: r for r in db_session.exec(select(Reminder).where(Reminder.user_id == rm.id))}
+    assert set(made) == {"birthday", "maturity", "follow_up"}
+    assert made["birthday"].url == f"/customers/{person.id}"
+    assert made["maturity"].url == f"/customers/{company.id}?holding={holding.id}"
+    assert made["follow_up"].url == f"/customers/{company.id}"
+
+    _scan(worker, datetime(2031, 6, 1, 1, 0, 30, tzinfo=UTC))  # 09:00 Shanghai
+    kinds = sorted(n.kind for n in _inbox(db_session, rm))
+    assert kinds == ["birthday", "follow_up", "maturity"]
+
+    # A note on the customer is contact: the follow-up stops; switching a kind off stops it too.
+    visit = login(rm).post("/api/v1/notes", json={"body": "拜访了", "customer_id": company.id}).get_json()
+    written = db_session.get(Note, visit["id"])
+    written.created_at = now  # written on the controlled clock's day
+    db_session.add(written)
+    login(rm).patch("/api/v1/reminder-settings", json={"birthdays": False})
+    db_session.exec(Reminder.__table__.delete().where(Reminder.user_id == rm.id))  # type: ignore[attr-defined]
+    db_session.commit()
+    generate_reminders.enqueue(now=_iso(now + timedelta(days=1)), user_ids=[rm.id])
+    worker.work(burst=True)
+    db_session.expire_all()
+    assert {r.kind for r in db_session.exec(select(Reminder).where(Reminder.user_id == rm.id))} == {
+        "maturity"
+    }
+
+
+def test_war_room_task_due_date(db_session, worker):
+    """War rooms are another feature's: their open tasks remind the assignee on the due date."""
+    warrooms = pytest.importorskip("server.warrooms.models")
+    rm = factories.make_user(db_session)
+    room = warrooms.WarRoom(
+        title="某集团代发工资攻坚", kind="project_marketing", mode="joint", owner_id=rm.id
+    )
+    db_session.add(room)
+    db_session.flush()
+    due = date(2031, 7, 2)
+    task = warrooms.WarRoomTask(
+        room_id=room.id, item="准备授信方案", assignee_id=rm.id, due_on=due, created_by=rm.id
+    )
+    finished = warrooms.WarRoomTask(
+        room_id=room.id, item="已完成的事", assignee_id=rm.id, due_on=due, created_by=rm.id, status="done"
+    )
+    db_session.add_all([task, finished])
+    db_session.commit()
+    generate_reminders.enqueue(now=_iso(datetime(2031, 7, 1, 0, 0, tzinfo=UTC)), user_ids=[rm.id])
+    worker.work(burst=True)
+    db_session.expire_all()
+    [made] = db_session.exec(select(Reminder).where(Reminder.user_id == rm.id)).all()
+    assert (made.kind, made.url) == ("war_room_task", f"/war-rooms/{room.id}")
+    assert made.due_at.replace(tzinfo=UTC) == datetime(2031, 7, 2, 1, 0, tzinfo=UTC)  # 09:00 Shanghai
+    _scan(worker, datetime(2031, 7, 2, 1, 0, 20, tzinfo=UTC))
+    [n] = _inbox(db_session, rm)
+    assert n.kind == "war_room_task" and "准备授信方案" in n.body

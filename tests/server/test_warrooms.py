@@ -1,0 +1,372 @@
+"""The war room API: membership and invitations, audited customer grants, quick war room with
+suggested members, board changes with versions, chat with idempotent client ids, the per-room
+sequence under concurrent writers, and the team lead's live board."""
+
+import threading
+import uuid
+
+import pytest
+from sqlmodel import Session, select
+
+from server import db
+from server.audit.models import AuditEntry
+from server.customers.models import CustomerGrant
+from server.org.models import User
+from server.products.models import Product, ProductCategory
+from server.warrooms import service
+from server.warrooms.models import WarRoomEvent
+from server.warrooms.schemas import MessageIn
+from tests import factories
+
+
+@pytest.fixture
+def crew(db_session, data_key):
+    """A team (lead + two RMs) in one branch, an RM of another branch, and customers."""
+    branch = factories.make_branch(db_session)
+    team = factories.make_team(db_session, branch=branch)
+    lead = db_session.get(User, team.lead_id)
+    owner = factories.make_user(db_session, team=team, branch=branch, display_name="王经理")
+    mate = factories.make_user(db_session, team=team, branch=branch, display_name="李经理")
+    remote = factories.make_user(db_session, display_name="远程专家")
+    outsider = factories.make_user(db_session, branch=branch)
+    own_customer = factories.make_customer(db_session, owner=owner, data_key=data_key)
+    mate_customer = factories.make_customer(db_session, owner=mate, data_key=data_key)
+    return dict(
+        lead=lead,
+        owner=owner,
+        mate=mate,
+        remote=remote,
+        outsider=outsider,
+        branch=branch,
+        own_customer=own_customer,
+        mate_customer=mate_customer,
+    )
+
+
+def _create(api, **fields):
+    body = {
+        "title": "张江园区代发工资项目",
+        "kind": "wholesale",
+        "mode": "joint",
+        "goal_amount_cents": 5_000_000_00,
+        "goal_customers": 3,
+        "deadline": "2026-12-31",
+        **fields,
+    }
+    response = api.post("/api/v1/war-rooms", json=body)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def _ok(response, status=200):
+    assert response.status_code == status, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_create_invite_accept_grants_and_removal_revokes(login, crew, db_session):
+    owner_api, mate_api = login(crew["owner"]), login(crew["mate"])
+    room = _create(owner_api, customer_ids=[crew["own_customer"].id])
+    roles = {m["user"]["id"]: m["role"] for m in room["members"]}
+    assert roles == {crew["owner"].id: "owner", crew["lead"].id: "observer"}
+    assert room["my_role"] == "owner" and room["last_seq"] >= 3
+
+    customer_url = f"/api/v1/customers/{crew['own_customer'].id}"
+    assert mate_api.get(customer_url).status_code == 404  # not shared yet
+
+    _ok(
+        owner_api.post(f"/api/v1/war-rooms/{room['id']}/invitations", json={"user_ids": [crew["mate"].id]}),
+        201,
+    )
+    invitations = _ok(mate_api.get("/api/v1/war-rooms?scope=invitations"))["items"]
+    assert [r["id"] for r in invitations] == [room["id"]]
+    assert mate_api.get(customer_url).status_code == 404  # an invitation grants nothing
+    assert _ok(mate_api.get(f"/api/v1/war-rooms/{room['id']}")).get("targets") is None  # outline only
+
+    joined = _ok(mate_api.post(f"/api/v1/war-rooms/{room['id']}/invitations/accept"))
+    assert joined["my_role"] == "member" and len(joined["targets"]) == 1
+    assert mate_api.get(customer_url).status_code == 200  # granted through the room
+    grants = db_session.exec(
+        select(CustomerGrant).where(
+            CustomerGrant.user_id == crew["mate"].id, CustomerGrant.source_id == room["id"]
+        )
+    ).all()
+    assert [(g.source_type, g.revoked_at) for g in grants] == [("war_room", None)]
+
+    # The mate's customer added as a target is shared with the owner (and the observer lead).
+    _ok(
+        mate_api.post(
+            f"/api/v1/war-rooms/{room['id']}/targets",
+            json={"customer_id": crew["mate_customer"].id, "amount_cents": 100_00},
+        ),
+        201,
+    )
+    assert owner_api.get(f"/api/v1/customers/{crew['mate_customer'].id}").status_code == 200
+
+    _ok(owner_api.delete(f"/api/v1/war-rooms/{room['id']}/members/{crew['mate'].id}"))
+    assert mate_api.get(customer_url).status_code == 404  # access ends with membership
+    assert _ok(mate_api.get("/api/v1/war-rooms?scope=mine"))["items"] == []
+    denied = mate_api.get(f"/api/v1/war-rooms/{room['id']}/events")
+    assert denied.status_code == 403 and denied.get_json()["code"] == "not-a-member"
+
+    db_session.expire_all()
+    actions = [
+        (a.action, a.object_id, a.detail.get("user_id"))
+        for a in db_session.exec(
+            select(AuditEntry).where(AuditEntry.action.in_(["warroom.grant", "warroom.revoke"]))
+        ).all()
+        if a.detail.get("room_id") == room["id"]
+    ]
+    assert ("warroom.grant", str(crew["own_customer"].id), crew["mate"].id) in actions
+    assert ("warroom.revoke", str(crew["own_customer"].id), crew["mate"].id) in actions
+    assert ("warroom.grant", str(crew["mate_customer"].id), crew["owner"].id) in actions
+
+
+def test_decline_leave_and_owner_rules(login, crew):
+    owner_api, mate_api, remote_api = login(crew["owner"]), login(crew["mate"]), login(crew["remote"])
+    room = _create(owner_api, invite_user_ids=[crew["mate"].id, crew["remote"].id])
+    roles = {m["user"]["id"]: (m["role"], m["status"]) for m in room["members"]}
+    assert roles[crew["remote"].id] == ("remote_expert", "invited")  # another branch: a remote expert
+    _ok(remote_api.post(f"/api/v1/war-rooms/{room['id']}/invitations/decline"))
+    again = remote_api.post(f"/api/v1/war-rooms/{room['id']}/invitations/accept")
+    assert again.status_code == 409 and again.get_json()["code"] == "no-invitation"
+
+    _ok(mate_api.post(f"/api/v1/war-rooms/{room['id']}/invitations/accept"))
+    not_owner = mate_api.post(
+        f"/api/v1/war-rooms/{room['id']}/invitations", json={"user_ids": [crew["outsider"].id]}
+    )
+    assert not_owner.status_code == 403
+    _ok(mate_api.post(f"/api/v1/war-rooms/{room['id']}/leave"))
+    assert owner_api.post(f"/api/v1/war-rooms/{room['id']}/leave").get_json()["code"] == "owner-stays"
+    kinds = [e["kind"] for e in _ok(owner_api.get(f"/api/v1/war-rooms/{room['id']}/events"))["items"]]
+    assert kinds[-3:] == ["member.declined", "member.joined", "member.left"]
+
+
+def test_unknown_room_and_outsider(login, crew):
+    outsider_api = login(crew["outsider"])
+    room = _create(login(crew["owner"]))
+    missing = outsider_api.get("/api/v1/war-rooms/999999999")
+    assert missing.status_code == 404 and missing.get_json()["code"] == "unknown-room"
+    for response in (
+        outsider_api.get(f"/api/v1/war-rooms/{room['id']}"),
+        outsider_api.post(f"/api/v1/war-rooms/{room['id']}/messages", json={"text": "hi"}),
+    ):
+        assert response.status_code == 403 and response.get_json()["code"] == "not-a-member"
+    bad = outsider_api.post("/api/v1/war-rooms", json={"title": "x", "kind": "nope"})
+    assert bad.status_code == 422 and bad.get_json()["code"] == "validation"
+
+
+def test_quick_war_room_from_customer_suggests_rm_and_product_experts(login, crew, db_session, data_key):
+    expert = factories.make_user(db_session, branch=crew["branch"], qualifications=["fund_sales"])
+    factories.make_user(db_session, branch=crew["branch"], qualifications=["insurance"])  # not an expert
+    product = Product(
+        code=factories.unique("P")[:16],
+        name="稳健基金",
+        category=ProductCategory.fund,
+        segment="both",
+        terms="T+1",
+        required_qualification="fund_sales",
+    )
+    db_session.add(product)
+    db_session.commit()
+    # The team lead opens a room from a team member's customer: the customer's RM is suggested.
+    lead_api = login(crew["lead"])
+    response = lead_api.post(
+        "/api/v1/war-rooms/quick",
+        json={
+            "source_type": "customer",
+            "source_id": crew["mate_customer"].id,
+            "product_id": product.id,
+            "invite_suggested": True,
+        },
+    )
+    room = _ok(response, 201)
+    assert room["title"] == f"{crew['mate_customer'].name} 作战室"
+    assert room["source"] == {
+        "type": "customer",
+        "id": crew["mate_customer"].id,
+        "title": crew["mate_customer"].name,
+    }
+    suggested = {s["id"]: s["reason"] for s in room["suggested_members"]}
+    assert suggested == {crew["mate"].id: "customer_rm", expert.id: "product_expert"}
+    invited = {m["user"]["id"] for m in room["members"] if m["status"] == "invited"}
+    assert invited == set(suggested)
+    assert [t["customer_id"] for t in room["targets"]] == [crew["mate_customer"].id]
+
+    # From an opportunity or an intel alert the client gives the id and title.
+    owner_api = login(crew["owner"])
+    assert (
+        owner_api.post(
+            "/api/v1/war-rooms/quick", json={"source_type": "opportunity", "source_id": 7}
+        ).status_code
+        == 422
+    )
+    alert_room = _ok(
+        owner_api.post(
+            "/api/v1/war-rooms/quick",
+            json={"source_type": "intel_alert", "source_id": 42, "title": "园区扩建：贷款需求"},
+        ),
+        201,
+    )
+    assert alert_room["source"] == {"type": "intel_alert", "id": 42, "title": "园区扩建：贷款需求"}
+    # Someone else's customer is not a door into a room.
+    hidden = login(crew["outsider"]).post(
+        "/api/v1/war-rooms/quick", json={"source_type": "customer", "source_id": crew["own_customer"].id}
+    )
+    assert hidden.status_code == 404
+
+
+def test_board_changes_versions_and_progress(login, crew):
+    owner_api, mate_api, lead_api = login(crew["owner"]), login(crew["mate"]), login(crew["lead"])
+    room = _create(owner_api, invite_user_ids=[crew["mate"].id], customer_ids=[crew["own_customer"].id])
+    rid = room["id"]
+    _ok(mate_api.post(f"/api/v1/war-rooms/{rid}/invitations/accept"))
+    task = _ok(
+        owner_api.post(
+            f"/api/v1/war-rooms/{rid}/tasks",
+            json={"item": "拜访财务总监", "assignee_id": crew["mate"].id, "due_on": "2026-12-05"},
+        ),
+        201,
+    )
+    assert task["assignee"]["display_name"] == "李经理" and task["version"] == 1
+    moved = _ok(
+        mate_api.patch(f"/api/v1/war-rooms/{rid}/tasks/{task['id']}", json={"status": "done", "version": 1})
+    )
+    assert moved["status"] == "done" and moved["version"] == 2
+    stale = owner_api.patch(
+        f"/api/v1/war-rooms/{rid}/tasks/{task['id']}", json={"status": "doing"}, headers={"If-Match": '"1"'}
+    )
+    assert stale.status_code == 412 and stale.get_json()["current"]["status"] == "done"
+    not_member = owner_api.post(
+        f"/api/v1/war-rooms/{rid}/tasks", json={"item": "x", "assignee_id": crew["outsider"].id}
+    )
+    assert not_member.status_code == 422
+    observer = lead_api.post(f"/api/v1/war-rooms/{rid}/tasks", json={"item": "盯一下"})
+    assert observer.status_code == 403  # the observing lead steers in chat
+
+    target_id = room["targets"][0]["id"]
+    _ok(
+        mate_api.patch(
+            f"/api/v1/war-rooms/{rid}/targets/{target_id}",
+            json={"stage": "won", "amount_cents": 2_500_000_00},
+        )
+    )
+    _ok(owner_api.post(f"/api/v1/war-rooms/{rid}/targets", json={"prospect_name": "张江某新材料公司"}), 201)
+    _ok(owner_api.post(f"/api/v1/war-rooms/{rid}/opportunities", json={"opportunity_id": 314}), 201)
+
+    board = {r["id"]: r for r in _ok(lead_api.get("/api/v1/war-rooms/board"))["items"]}
+    progress = board[rid]["progress"]
+    assert progress == {
+        "won_amount_cents": 2_500_000_00,
+        "won_customers": 1,
+        "targets": 2,
+        "tasks_done": 1,
+        "tasks": 1,
+        "percent": round(100 * (0.5 + 1 / 3) / 2),
+    }
+    assert board[rid]["members"] == 3
+    assert login(crew["owner"]).get("/api/v1/war-rooms/board").status_code == 403
+    detail = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}"))
+    assert detail["opportunity_ids"] == [314]
+
+    events = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}/events"))
+    seqs = [e["seq"] for e in events["items"]]
+    assert seqs == list(range(1, len(seqs) + 1)) and events["last_seq"] == seqs[-1]
+
+    closed = _ok(
+        owner_api.patch(f"/api/v1/war-rooms/{rid}", json={"status": "won", "version": detail["version"]})
+    )
+    assert closed["status"] == "won"
+    assert (
+        mate_api.get(f"/api/v1/customers/{crew['own_customer'].id}").status_code == 404
+    )  # room over, access over
+    late = mate_api.post(f"/api/v1/war-rooms/{rid}/messages", json={"text": "还在吗"})
+    assert late.status_code == 409 and late.get_json()["code"] == "room-closed"
+    reopened = _ok(owner_api.patch(f"/api/v1/war-rooms/{rid}", json={"status": "active"}))
+    assert reopened["status"] == "active"
+    assert mate_api.get(f"/api/v1/customers/{crew['own_customer'].id}").status_code == 200
+
+
+def test_messages_cards_mentions_size_and_idempotent_resend(login, crew, db_session):
+    owner_api, mate_api = login(crew["owner"]), login(crew["mate"])
+    room = _create(owner_api, invite_user_ids=[crew["mate"].id])
+    rid = room["id"]
+    _ok(mate_api.post(f"/api/v1/war-rooms/{rid}/invitations/accept"))
+    client_id = str(uuid.uuid4())
+    body = {
+        "text": "<b>@李经理</b> 明天一起去",
+        "client_id": client_id,
+        "mentions": [crew["mate"].id, crew["outsider"].id],
+        "cards": [{"type": "customer", "id": crew["own_customer"].id}, {"type": "opportunity", "id": 9}],
+    }
+    first = _ok(owner_api.post(f"/api/v1/war-rooms/{rid}/messages", json=body), 201)
+    assert first["payload"]["text"] == body["text"]  # stored as text; the client renders it as text
+    assert first["payload"]["mentions"] == [crew["mate"].id]  # only members can be mentioned
+    assert first["payload"]["cards"][0]["title"] == crew["own_customer"].name
+    again = _ok(owner_api.post(f"/api/v1/war-rooms/{rid}/messages", json=body), 200)
+    assert again["seq"] == first["seq"]
+    assert (
+        len(
+            db_session.exec(
+                select(WarRoomEvent).where(WarRoomEvent.room_id == rid, WarRoomEvent.client_id == client_id)
+            ).all()
+        )
+        == 1
+    )
+    # A member cannot show a card for a customer they may not see.
+    hidden = mate_api.post(
+        f"/api/v1/war-rooms/{rid}/messages",
+        json={"text": "看看", "cards": [{"type": "customer", "id": crew["own_customer"].id}]},
+    )
+    assert hidden.status_code == 404
+    assert _ok(
+        mate_api.post(f"/api/v1/war-rooms/{rid}/messages", json={"text": "好" * 1365}), 201
+    )  # 4095 bytes
+    big = mate_api.post(f"/api/v1/war-rooms/{rid}/messages", json={"text": "好" * 1366})  # 4098 bytes
+    assert big.status_code == 413 and big.get_json()["code"] == "too-large"
+
+    mine = {r["id"]: r for r in _ok(mate_api.get("/api/v1/war-rooms"))["items"]}
+    assert mine[rid]["unread"] > 0
+    _ok(mate_api.post(f"/api/v1/war-rooms/{rid}/read", json={"seq": mine[rid]["last_seq"]}))
+    assert {r["id"]: r for r in _ok(mate_api.get("/api/v1/war-rooms"))["items"]}[rid]["unread"] == 0
+
+
+def test_sequence_is_gapless_under_concurrent_writers(app, login, crew):
+    owner_api = login(crew["owner"])
+    room = _create(owner_api)
+    rid, start = room["id"], room["last_seq"]
+    writers, per_writer, errors = 4, 8, []
+
+    def write(n: int) -> None:
+        try:
+            for i in range(per_writer):
+                with Session(db.engine_for(app), expire_on_commit=False) as session:
+                    user = session.get(User, crew["owner"].id)
+                    service.post_message(
+                        session,
+                        room_id=rid,
+                        user=user,
+                        data=MessageIn(text=f"w{n}-{i}", client_id=f"w{n}-{i}"),
+                    )
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    items = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}/events?after_seq={start}"))["items"]
+    assert [e["seq"] for e in items] == list(range(start + 1, start + 1 + writers * per_writer))
+    # Each writer's own messages keep their order.
+    for n in range(writers):
+        mine = [e["payload"]["text"] for e in items if e["payload"]["text"].startswith(f"w{n}-")]
+        assert mine == [f"w{n}-{i}" for i in range(per_writer)]
+
+
+def test_people_search_finds_colleagues_to_invite(login, crew):
+    api = login(crew["owner"])
+    found = _ok(api.get("/api/v1/war-rooms/people?q=李经理"))["items"]
+    assert crew["mate"].id in [p["id"] for p in found]
+    assert set(found[0]) == {"id", "display_name", "role", "branch_id"}  # nothing personal
+    assert api.get("/api/v1/war-rooms/people").status_code == 422
