@@ -116,7 +116,8 @@ def test_vip_customers_get_longer_and_expired_pool_items_leave_the_feed(worker, 
 
 def test_sweep_is_booked_once_per_hour(worker):
     registry = queue(DEFAULT).scheduled_job_registry
-    at = utcnow() + timedelta(days=3)
+    # Five past the hour, so ten minutes later is still the same hour whenever the test runs.
+    at = (utcnow() + timedelta(days=3)).replace(minute=5, second=0, microsecond=0)
     first = schedule_sweep(after=at)
     second = schedule_sweep(after=at + timedelta(minutes=10))
     assert first == second and first in registry.get_job_ids()
