@@ -843,14 +843,27 @@ def add_target(
     return _target_public(target, customer.name if customer else None)
 
 
-def update_target(session: Session, *, room_id: int, user: User, data: TargetUpdate) -> dict[str, Any]:
+def _begin_board_change(
+    session: Session, *, room_id: int, user: User, client_id: str | None, key: str
+) -> tuple[int, dict[str, Any] | None]:
+    """A member's change to an open room: locks the room by taking its next seq, and returns the
+    first result instead when this client id was already applied (an idempotent re-send)."""
     require_member(session, room_id=room_id, user=user, write=True)
     _require_open(get_room(session, room_id))
     seq = _next_seq(session, room_id)
-    existing = _existing_event(session, room_id=room_id, client_id=data.client_id)
+    existing = _existing_event(session, room_id=room_id, client_id=client_id)
     if existing is not None:
         session.rollback()
-        return existing.payload["target"]
+        return seq, existing.payload[key]
+    return seq, None
+
+
+def update_target(session: Session, *, room_id: int, user: User, data: TargetUpdate) -> dict[str, Any]:
+    seq, resent = _begin_board_change(
+        session, room_id=room_id, user=user, client_id=data.client_id, key="target"
+    )
+    if resent is not None:
+        return resent
     target = session.get(WarRoomTarget, data.target_id) if data.target_id else None
     if target is None or target.room_id != room_id:
         session.rollback()
@@ -933,13 +946,11 @@ def _check_assignee(session: Session, room_id: int, assignee_id: int | None) -> 
 
 
 def create_task(session: Session, *, room_id: int, user: User, data: TaskIn) -> dict[str, Any]:
-    require_member(session, room_id=room_id, user=user, write=True)
-    _require_open(get_room(session, room_id))
-    seq = _next_seq(session, room_id)
-    existing = _existing_event(session, room_id=room_id, client_id=data.client_id)
-    if existing is not None:
-        session.rollback()
-        return existing.payload["task"]
+    seq, resent = _begin_board_change(
+        session, room_id=room_id, user=user, client_id=data.client_id, key="task"
+    )
+    if resent is not None:
+        return resent
     names = _check_assignee(session, room_id, data.assignee_id)
     task = WarRoomTask(
         room_id=room_id,
@@ -966,13 +977,11 @@ def create_task(session: Session, *, room_id: int, user: User, data: TaskIn) -> 
 
 
 def update_task(session: Session, *, room_id: int, user: User, data: TaskUpdate) -> dict[str, Any]:
-    require_member(session, room_id=room_id, user=user, write=True)
-    _require_open(get_room(session, room_id))
-    seq = _next_seq(session, room_id)
-    existing = _existing_event(session, room_id=room_id, client_id=data.client_id)
-    if existing is not None:
-        session.rollback()
-        return existing.payload["task"]
+    seq, resent = _begin_board_change(
+        session, room_id=room_id, user=user, client_id=data.client_id, key="task"
+    )
+    if resent is not None:
+        return resent
     task = session.get(WarRoomTask, data.task_id) if data.task_id else None
     if task is None or task.room_id != room_id:
         session.rollback()
