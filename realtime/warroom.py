@@ -13,10 +13,9 @@ Server -> client: event, presence, typing, removed, invited, error, session_ende
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_socketio import emit as reply
 from flask_socketio import join_room, leave_room
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -33,10 +32,6 @@ from server.warrooms.schemas import MAX_TEXT_BYTES, MessageIn, TargetUpdate, Tas
 
 NAMESPACE = "/warroom"
 REPLAY_LIMIT = 500
-# Messages (and board changes) one user may send per window, across every process. A person types
-# far fewer; a stuck client or a script is stopped here with `rate-limited`.
-RATE_LIMIT = int(os.environ.get("WARROOM_RATE_LIMIT", "30"))
-RATE_WINDOW_SECONDS = int(os.environ.get("WARROOM_RATE_WINDOW_SECONDS", "10"))
 PRESENCE_TTL_SECONDS = 86400
 PRESENCE_COALESCE_SECONDS = 1.0
 
@@ -202,8 +197,12 @@ class WarRoomNamespace(SessionNamespace):
             _presence_changed(room_id)
 
     def _rate_limit(self, user: User) -> None:
+        settings = current_app.config["SETTINGS"]
         allowed, retry_after = ratelimit.hit(
-            get_redis(), f"warroom:{user.id}", limit=RATE_LIMIT, window_seconds=RATE_WINDOW_SECONDS
+            get_redis(),
+            f"warroom:{user.id}",
+            limit=settings.WARROOM_RATE_LIMIT,
+            window_seconds=settings.WARROOM_RATE_WINDOW_SECONDS,
         )
         if not allowed:
             raise Problem(

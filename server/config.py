@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_LOCKOUT_MINUTES: int = 15
     LOGIN_RATE_PER_MINUTE: int = 20
+    # War-room messages and board changes one user may send per window, across every process. A
+    # person types far fewer; a stuck client or a script is stopped with `rate-limited`.
+    WARROOM_RATE_LIMIT: int = 30
+    WARROOM_RATE_WINDOW_SECONDS: int = 10
     MAX_CONTENT_LENGTH: int = 1024 * 1024
     DEMO_MODE: bool = False
     ASYNC_MODE: str = "eventlet"  # the one switch for the concurrency library
