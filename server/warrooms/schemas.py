@@ -58,9 +58,10 @@ class QuickCreate(Strict):
     invite_suggested: bool = False
 
     @model_validator(mode="after")
-    def _title_when_not_customer(self) -> QuickCreate:
-        if self.source_type != QuickSource.customer and not self.title:
-            raise ValueError("a room from an opportunity or an alert needs the `title` the client shows")
+    def _title_for_an_alert(self) -> QuickCreate:
+        # A customer or an opportunity names the room itself; an alert's title is the one shown.
+        if self.source_type == QuickSource.intel_alert and not self.title:
+            raise ValueError("a room from an alert needs the `title` the client shows")
         return self
 
 
@@ -103,6 +104,12 @@ class TargetUpdate(Strict):
     stage: TargetStage | None = None
     amount_cents: int | None = Field(default=None, ge=0)
     version: int | None = Field(default=None, ge=1)
+    client_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class TargetRemove(Strict):
+    target_id: int = Field(ge=1)
+    version: int | None = Field(default=None, ge=1, description="stale versions get 412")
     client_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
