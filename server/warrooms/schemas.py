@@ -51,18 +51,11 @@ class QuickSource(StrEnum):
 class QuickCreate(Strict):
     source_type: QuickSource
     source_id: int = Field(ge=1)
-    title: str | None = Field(default=None, min_length=2, max_length=128)
-    customer_id: int | None = Field(default=None, ge=1, description="for an opportunity or alert")
+    title: str | None = Field(default=None, min_length=2, max_length=128, description="else the source's")
+    customer_id: int | None = Field(default=None, ge=1, description="else the source's customer")
     product_id: int | None = Field(default=None, ge=1, description="finds product experts to suggest")
     kind: RoomKind = RoomKind.project_marketing
     invite_suggested: bool = False
-
-    @model_validator(mode="after")
-    def _title_for_an_alert(self) -> QuickCreate:
-        # A customer or an opportunity names the room itself; an alert's title is the one shown.
-        if self.source_type == QuickSource.intel_alert and not self.title:
-            raise ValueError("a room from an alert needs the `title` the client shows")
-        return self
 
 
 class RoomUpdate(Strict):

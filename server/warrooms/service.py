@@ -19,6 +19,8 @@ from server.audit import service as audit
 from server.customers.models import Customer, CustomerGrant
 from server.customers.service import get_customer_for
 from server.errors import Problem, forbidden
+from server.intel import service as intel
+from server.intel.models import IntelItem
 from server.opportunities import service as opportunities
 from server.opportunities.models import Opportunity
 from server.org.models import RmProfile, Role, Team, User
@@ -516,20 +518,35 @@ def suggest_members(
 def quick_create(
     session: Session, *, user: User, data: QuickCreate, ip: str | None
 ) -> tuple[WarRoom, list[dict[str, Any]]]:
-    """快速搭建: a room pre-filled from a customer, an opportunity or an intel alert. A room from an
-    opportunity links it, and takes its product (for experts) unless the client names one."""
-    opportunity = (
-        opportunities.get_for(session, user=user, opportunity_id=data.source_id)
-        if data.source_type == QuickSource.opportunity
-        else None
-    )
-    customer_id = data.source_id if data.source_type == QuickSource.customer else data.customer_id
+    """快速搭建: a room pre-filled from a customer, an opportunity or an intel alert, each of which the
+    caller must be able to open (otherwise 404). The source names the room unless the client does,
+    and brings its customer as the first target (an opportunity's only if the caller may see it);
+    a room from an opportunity links it and takes its product to find experts."""
+    customer_id, default_title, product_id = data.customer_id, None, data.product_id
+    opportunity = None
+    if data.source_type == QuickSource.customer:
+        customer_id = data.source_id
+    elif data.source_type == QuickSource.opportunity:
+        opportunity = opportunities.get_for(session, user=user, opportunity_id=data.source_id)
+        default_title, product_id = opportunity.title, product_id or opportunity.product_id
+        if customer_id is None and opportunity.customer_id is not None:
+            try:
+                get_customer_for(session, user=user, customer_id=opportunity.customer_id)
+                customer_id = opportunity.customer_id
+            except Problem:
+                pass  # a pooled opportunity's customer stays hidden until claimed
+    else:
+        alert = intel.get_alert_for(session, user=user, alert_id=data.source_id)
+        item = session.get(IntelItem, alert.item_id)
+        customer_id = customer_id or alert.customer_id
+        default_title = item.title if item is not None else None
     customer = get_customer_for(session, user=user, customer_id=customer_id) if customer_id else None
-    product_id = data.product_id or (opportunity.product_id if opportunity is not None else None)
     product = session.get(Product, product_id) if product_id else None
     if product_id and product is None:
         raise Problem(404, "Not Found", "No such product.", code="not-found")
-    title = data.title or (opportunity.title if opportunity is not None else f"{customer.name} 作战室")  # type: ignore[union-attr]
+    if data.source_type == QuickSource.intel_alert and customer is not None and default_title:
+        default_title = f"{customer.name}：{default_title}"
+    title = (data.title or default_title or f"{customer.name} 作战室")[:128]  # type: ignore[union-attr]
     source_title = customer.name if data.source_type == QuickSource.customer else title  # type: ignore[union-attr]
     suggested = suggest_members(session, user=user, customer=customer, product=product)
     invite_ids = [s["id"] for s in suggested] if data.invite_suggested else []

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from server import db
 from server.audit.models import AuditEntry
 from server.customers.models import CustomerGrant
+from server.intel.models import IntelAlert, IntelItem
 from server.org.models import User
 from server.products.models import Product, ProductCategory
 from server.warrooms import service
@@ -62,6 +63,25 @@ def _draft_opportunity(api, customer_id, **fields):
     """An opportunity only its originator sees (a draft)."""
     body = {"title": "扩产流动资金贷款", "customer_id": customer_id, "share": False, **fields}
     return _ok(api.post("/api/v1/opportunities", json=body), 201)
+
+
+def _alert(session, rm, customer, title):
+    """An intel alert for the RM's customer, as the matching job stores it."""
+    item = IntelItem(fingerprint=uuid.uuid4().hex, category="tender_contract", title=title)
+    session.add(item)
+    session.flush()
+    alert = IntelAlert(
+        item_id=item.id,
+        customer_id=customer.id,
+        rm_id=rm.id,
+        category="tender_contract",
+        score=80,
+        reason="情报点名该客户",
+        sentiment="favourable",
+    )
+    session.add(alert)
+    session.commit()
+    return alert
 
 
 def _ok(response, status=200):
@@ -218,22 +238,30 @@ def test_quick_war_room_from_customer_suggests_rm_and_product_experts(login, cre
     assert {s["id"] for s in opp_room["suggested_members"]} == {expert.id}
     kinds = [e["kind"] for e in _ok(owner_api.get(f"/api/v1/war-rooms/{opp_room['id']}/events"))["items"]]
     assert "opportunity.linked" in kinds
-    # An opportunity the caller may not see is not a door into a room; an alert needs its title.
-    for body, status in (
-        ({"source_type": "opportunity", "source_id": opp["id"]}, 404),
-        ({"source_type": "opportunity", "source_id": 999_999_999}, 404),
+    # An opportunity or an alert the caller may not open is not a door into a room.
+    for source_type, source_id in (
+        ("opportunity", opp["id"]),
+        ("opportunity", 999_999_999),
+        ("intel_alert", 42),
     ):
-        assert login(crew["outsider"]).post("/api/v1/war-rooms/quick", json=body).status_code == status
-    no_title = owner_api.post("/api/v1/war-rooms/quick", json={"source_type": "intel_alert", "source_id": 42})
-    assert no_title.status_code == 422
+        body = {"source_type": source_type, "source_id": source_id}
+        assert login(crew["outsider"]).post("/api/v1/war-rooms/quick", json=body).status_code == 404
+    # From an intel alert: named after it, its customer the first target.
+    alert = _alert(db_session, crew["owner"], crew["own_customer"], "园区扩建项目中标")
     alert_room = _ok(
-        owner_api.post(
-            "/api/v1/war-rooms/quick",
-            json={"source_type": "intel_alert", "source_id": 42, "title": "园区扩建：贷款需求"},
-        ),
+        owner_api.post("/api/v1/war-rooms/quick", json={"source_type": "intel_alert", "source_id": alert.id}),
         201,
     )
-    assert alert_room["source"] == {"type": "intel_alert", "id": 42, "title": "园区扩建：贷款需求"}
+    title = f"{crew['own_customer'].name}：园区扩建项目中标"
+    assert alert_room["title"] == title
+    assert alert_room["source"] == {"type": "intel_alert", "id": alert.id, "title": title}
+    assert [t["customer_id"] for t in alert_room["targets"]] == [crew["own_customer"].id]
+    assert (
+        login(crew["mate"])
+        .post("/api/v1/war-rooms/quick", json={"source_type": "intel_alert", "source_id": alert.id})
+        .status_code
+        == 404
+    )  # another RM's alert
     # Someone else's customer is not a door into a room.
     hidden = login(crew["outsider"]).post(
         "/api/v1/war-rooms/quick", json={"source_type": "customer", "source_id": crew["own_customer"].id}
