@@ -25,6 +25,7 @@ from server.opportunities import service as opportunities
 from server.opportunities.models import Opportunity
 from server.org.models import RmProfile, Role, Team, User
 from server.products.models import Product
+from server.reference import industry_name
 from server.timeutil import iso, utcnow
 from server.warrooms.models import (
     MemberRole,
@@ -801,6 +802,7 @@ def _target_public(target: WarRoomTarget, customer_name: str | None) -> dict[str
         "prospect": target.customer_id is None,
         "stage": target.stage,
         "amount_cents": target.amount_cents,
+        "added_by": target.added_by,  # who may take it off besides the owner
         "version": target.version,
         "updated_at": iso(target.updated_at),
     }
@@ -1119,7 +1121,8 @@ def _card(session: Session, *, room_id: int, user: User, kind: str, object_id: i
     or shared with them, any product, an opportunity they can see or that is linked to the room)."""
     if kind == "customer":
         customer = get_customer_for(session, user=user, customer_id=object_id)
-        return {"type": kind, "id": object_id, "title": customer.name, "subtitle": customer.industry_code}
+        subtitle = industry_name(customer.industry_code) or customer.industry_code
+        return {"type": kind, "id": object_id, "title": customer.name, "subtitle": subtitle}
     if kind == "product":
         product = session.get(Product, object_id)
         if product is None:
