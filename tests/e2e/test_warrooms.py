@@ -260,11 +260,17 @@ def test_target_removed_live_timeline_and_live_unread(two_contexts, duo, db_sess
     before = int(badge.inner_text())
     page_a.goto(f"/war-rooms/{room_id}")
     expect(page_a.get_by_test_id("war-room-online")).to_contain_text("2 人在线")  # B follows from the list
-    page_a.get_by_test_id("chat-input").locator("input").fill("名单有变")
+    # A mentions B: "@" offers the room's members.
+    chat_input = page_a.get_by_test_id("chat-input").locator("input")
+    chat_input.fill("@")
+    page_a.get_by_test_id("chat-mention-options").get_by_text("李强").click()
+    chat_input.press("End")
+    chat_input.press_sequentially("名单有变")
     page_a.get_by_test_id("chat-send").click()
     expect(badge).to_have_text(str(before + 1))
 
     page_b.get_by_test_id("war-room-item").filter(has_text="张江园区代发工资").click()
+    expect(page_b.locator(".mention--me")).to_have_text("@李强")  # B sees they were mentioned
     page_b.get_by_role("tab", name="目标客户").click()
     expect(page_b.get_by_test_id("target-item")).to_contain_text("某物流公司")
     # B did not add it and is not the owner: no removal offered.

@@ -199,6 +199,6 @@ export const warRoomsApi = {
       query: { after_seq: afterSeq, limit },
     }),
   people: (q: string) => http.get<{ items: Person[] }>(`${base}/people`, { query: { q } }),
-  postMessage: (id: number, body: { text: string; client_id: string; cards?: CardRef[] }) =>
+  postMessage: (id: number, body: { text: string; client_id: string; cards?: CardRef[]; mentions?: number[] }) =>
     http.post<RoomEvent>(`${base}/${id}/messages`, body, { headers: { 'Idempotency-Key': body.client_id } }),
 }

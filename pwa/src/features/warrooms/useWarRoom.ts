@@ -208,19 +208,19 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     socket.off('disconnect', onDisconnect)
   }
 
-  async function send(text: string, cards: CardRef[] = []): Promise<void> {
+  async function send(text: string, cards: CardRef[] = [], mentions: number[] = []): Promise<void> {
     const client_id = newClientId()
     pending.value = [...pending.value, { client_id, text, cards }]
     try {
       if (socket?.connected) {
-        const ack = await call('message', { room_id: roomId, text, client_id, cards })
+        const ack = await call('message', { room_id: roomId, text, client_id, cards, mentions })
         if (!ack.ok) {
           pending.value = pending.value.filter((m) => m.client_id !== client_id)
           onProblem(ack.code ?? 'error')
         }
       } else {
         // The socket is down: the same client_id over HTTP, so a later re-send cannot double-post.
-        const event = await warRoomsApi.postMessage(roomId, { text, client_id, cards })
+        const event = await warRoomsApi.postMessage(roomId, { text, client_id, cards, mentions })
         apply([event])
       }
     } catch {
