@@ -325,3 +325,22 @@ def test_team_leads_board_is_live(two_contexts, db_session):
     page_owner.get_by_test_id(f"task-move-{task['id']}").click()  # to done
     expect(row).to_contain_text("1/1 ✓")  # the lead's board moves without a reload
     screenshot(page_lead, "war-room-team-board-live")
+
+
+def test_timeline_pages_back_to_the_rooms_start(page, db_session):
+    owner = factories.make_user(db_session, display_name="周杰")
+    room = service.create_room(
+        db_session, user=owner, ip=None, data=RoomCreate(title="长线作战室", kind="general", mode="solo")
+    )
+    for n in range(205):  # more than a room screen loads at first
+        service.post_system_message(db_session, room_id=room.id, text=f"系统提醒 {n}", client_id=f"t{n}")
+    sign_in(page, owner)
+    page.goto(f"/war-rooms/{room.id}")
+    page.get_by_role("tab", name="动态").click()
+    timeline = page.get_by_test_id("war-room-timeline")
+    expect(timeline).to_contain_text("系统提醒 204")
+    expect(timeline).not_to_contain_text("周杰 创建了作战室")
+    page.get_by_test_id("timeline-earlier").click()
+    expect(timeline).to_contain_text("周杰 创建了作战室")
+    expect(page.get_by_test_id("timeline-earlier")).to_have_count(0)  # nothing older
+    expect(timeline.get_by_test_id("timeline-entry")).to_have_count(206)  # each event once

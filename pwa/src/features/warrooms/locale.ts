@@ -35,6 +35,7 @@ export const warRoomZh = {
   },
   timeline: {
     none: '暂无动态',
+    earlier: '更早的动态',
     created: '{who} 创建了作战室',
     from: '（来自{kind}「{title}」）',
     status: '{who} 将作战室标记为{status}',
@@ -153,6 +154,7 @@ export const warRoomEn: typeof warRoomZh = {
   },
   timeline: {
     none: 'Nothing yet',
+    earlier: 'Earlier',
     created: '{who} opened the room',
     from: ' (from {kind} “{title}”)',
     status: '{who} marked the room {status}',
