@@ -19,6 +19,7 @@ from server.audit import service as audit
 from server.customers.models import Customer, CustomerGrant
 from server.customers.service import get_customer_for
 from server.errors import Problem, forbidden
+from server.inbox import service as inbox
 from server.intel import service as intel
 from server.intel.models import IntelItem
 from server.opportunities import service as opportunities
@@ -479,6 +480,21 @@ def _person(user: User) -> dict[str, Any]:
     return {"id": user.id, "display_name": user.display_name}
 
 
+def _notify(session: Session, *, user_id: int, room: WarRoom, title: str, body: str, key: str) -> None:
+    """An inbox notification that opens the room. The inbox carries it to the live socket and to
+    push after commit, so an invitee or a mentioned RM who is not in the room still hears of it;
+    the source key makes it once-only (a re-sent message does not notify twice)."""
+    inbox.notify(
+        session,
+        user_id=user_id,
+        kind="warroom",
+        title=title,
+        body=body,
+        url=f"/war-rooms/{room.id}",
+        source_key=f"warroom:{room.id}:{user_id}:{key}",
+    )
+
+
 def suggest_members(
     session: Session, *, user: User, customer: Customer | None, product: Product | None
 ) -> list[dict[str, Any]]:
@@ -657,7 +673,7 @@ def _invite(
             ip=ip,
             detail={"user_id": user_id, "role": the_role},
         )
-        _record(
+        invitation = _record(
             session,
             room_id=room.id,
             kind="member.invited",
@@ -665,6 +681,14 @@ def _invite(
             payload={"user": _person(invitee), "role": the_role},
         )
         events.publish(session, INVITED_KIND, {"room_id": room.id, "user_id": user_id, "title": room.title})
+        _notify(
+            session,
+            user_id=user_id,
+            room=room,
+            title="作战室邀请",
+            body=f"{user.display_name} 邀请你加入「{room.title}」",
+            key=f"invite:{invitation.seq}",
+        )
         invited.append(user_id)
     return invited
 
@@ -1178,6 +1202,17 @@ def post_message(
         client_id=data.client_id,
         payload={"text": text, "mentions": mentions, "cards": cards},
     )
+    room = get_room(session, room_id)
+    for mentioned in mentions:
+        if mentioned != user.id:
+            _notify(
+                session,
+                user_id=mentioned,
+                room=room,
+                title=f"{user.display_name} 在作战室提到了你",
+                body=f"「{room.title}」:{text[:200]}",
+                key=f"mention:{seq}",
+            )
     session.commit()
     return serialize_event(event, user), True
 

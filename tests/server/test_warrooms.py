@@ -504,3 +504,25 @@ def test_remove_target_revokes_its_grants_and_is_numbered_like_any_change(login,
         owner_api.post(f"/api/v1/war-rooms/{rid}/targets", json={"customer_id": crew["own_customer"].id}), 201
     )
     assert mate_api.get(customer_url).status_code == 200
+
+
+def test_invitations_and_mentions_reach_the_inbox_once(login, crew):
+    owner_api, mate_api, remote_api = login(crew["owner"]), login(crew["mate"]), login(crew["remote"])
+    room = _create(owner_api, invite_user_ids=[crew["mate"].id])
+    rid = room["id"]
+
+    def warroom_inbox(api):
+        items = _ok(api.get("/api/v1/inbox"))["items"]
+        return [(n["title"], n["url"]) for n in items if n["kind"] == "warroom"]
+
+    assert warroom_inbox(mate_api) == [("作战室邀请", f"/war-rooms/{rid}")]
+    _ok(mate_api.post(f"/api/v1/war-rooms/{rid}/invitations/accept"))
+
+    body = {"text": "@李经理 @王经理 明天九点碰头", "client_id": str(uuid.uuid4())}
+    body["mentions"] = [crew["mate"].id, crew["owner"].id, crew["remote"].id]
+    _ok(owner_api.post(f"/api/v1/war-rooms/{rid}/messages", json=body), 201)
+    _ok(owner_api.post(f"/api/v1/war-rooms/{rid}/messages", json=body), 200)  # a re-send
+    mentioned = warroom_inbox(mate_api)
+    assert mentioned.count(("王经理 在作战室提到了你", f"/war-rooms/{rid}")) == 1
+    assert warroom_inbox(owner_api) == []  # mentioning yourself notifies no one
+    assert warroom_inbox(remote_api) == []  # not a member: neither mentioned nor told
