@@ -48,7 +48,7 @@ export const oppZh = {
     overrideHint: '{name} 在办 {n} 个，已达上限 {max}；确需改派请填写超限原因',
     reassigned: '已改派给 {name}', noRms: '团队没有可改派的客户经理',
     pool: '转入', transferred: '已转入{pool}', onlyPooled: '只有待认领的商机可以转池',
-    originatorShare: '提供人', closerShare: '成交人', sum: '合计 {n}%', revenue: '收入 ¥{amount}',
+    originatorShare: '提供人份额（%）', closerShare: '成交人份额（%）', sum: '合计 {n}%', revenue: '收入 ¥{amount}',
     preview: '提供人 ¥{o} / 成交人 ¥{c}', adjusted: '效益已调整', onlyWon: '只有已成交的商机可以调整效益',
     submit: '确认',
   },
@@ -57,6 +57,12 @@ export const oppZh = {
     pick: '选择文件', check: '校验', run: '导入', rows: '共 {n} 行', valid: '{n} 行通过校验',
     errors: '{n} 处错误，未导入任何一行。改正后重新上传。', row: '第 {row} 行', done: '已导入 {n} 条商机',
     already: '这个文件已于 {time} 导入过，本次未重复导入', tooBig: '文件太大（上限 600 KB）', badType: '只支持 .csv 或 .xlsx',
+    // the file's columns, as the bank's spreadsheets name them
+    fields: {
+      title: '标题', customer_id: '客户编号', prospect_name: '客户名称', customer_kind: '客户类型', region_code: '地区代码',
+      industry_code: '行业代码', size: '规模', tier: '客户等级', product_code: '产品代码', estimated_amount: '预计金额',
+      expected_date: '预计日期', visibility: '可见范围', note: '备注',
+    },
   },
 }
 
@@ -109,7 +115,7 @@ export const oppEn: typeof oppZh = {
     overrideHint: '{name} holds {n} open, the cap is {max}; give an override reason to reassign anyway',
     reassigned: 'Reassigned to {name}', noRms: 'No RM of your team can take it',
     pool: 'Move to', transferred: 'Moved to {pool}', onlyPooled: 'Only an unclaimed opportunity can move pools',
-    originatorShare: 'Originator', closerShare: 'Closer', sum: 'Total {n}%', revenue: 'Revenue ¥{amount}',
+    originatorShare: 'Originator share (%)', closerShare: 'Closer share (%)', sum: 'Total {n}%', revenue: 'Revenue ¥{amount}',
     preview: 'Originator ¥{o} / closer ¥{c}', adjusted: 'Benefit adjusted', onlyWon: 'Only a won opportunity can be adjusted',
     submit: 'Confirm',
   },
@@ -118,5 +124,10 @@ export const oppEn: typeof oppZh = {
     pick: 'Choose file', check: 'Check', run: 'Import', rows: '{n} rows', valid: '{n} rows pass',
     errors: '{n} errors — nothing was imported. Fix them and upload again.', row: 'Row {row}', done: '{n} opportunities imported',
     already: 'This file was imported at {time}; nothing imported again', tooBig: 'File too large (600 KB max)', badType: 'Only .csv or .xlsx',
+    fields: {
+      title: 'Title', customer_id: 'Customer no.', prospect_name: 'Customer name', customer_kind: 'Customer type', region_code: 'Region code',
+      industry_code: 'Industry code', size: 'Size', tier: 'Tier', product_code: 'Product code', estimated_amount: 'Estimated amount',
+      expected_date: 'Expected date', visibility: 'Visibility', note: 'Note',
+    },
   },
 }
