@@ -73,7 +73,10 @@ def test_rm_a_shares_rm_b_sees_it_live_and_claims_it(contexts, db_session, polic
 
 
 def test_lead_reassigns_past_the_cap_with_a_reason_and_the_rm_sees_it(
-    contexts, db_session, policy, live_server  # noqa: F811
+    contexts,
+    db_session,
+    policy,  # noqa: F811
+    live_server,
 ):
     """A team lead hands an opportunity to an RM who is at the open-claims cap: the screen marks
     him, asks for an override reason, and the RM finds the opportunity among his claims."""
@@ -116,7 +119,9 @@ def test_lead_reassigns_past_the_cap_with_a_reason_and_the_rm_sees_it(
     expect(page_lead.get_by_test_id("opportunity-owner")).to_contain_text("李强")
 
     entry = db_session.exec(
-        select(AuditEntry).where(AuditEntry.action == "opportunity.reassign", AuditEntry.object_id == str(opp["id"]))
+        select(AuditEntry).where(
+            AuditEntry.action == "opportunity.reassign", AuditEntry.object_id == str(opp["id"])
+        )
     ).one()
     assert entry.actor_id == lead.id and entry.detail["cap_override_reason"] == "客户指定李强对接"
 
@@ -128,7 +133,9 @@ def test_lead_reassigns_past_the_cap_with_a_reason_and_the_rm_sees_it(
 
 
 def test_import_shows_row_errors_imports_nothing_then_imports_a_fixed_file_once(
-    contexts, db_session, live_server  # noqa: F811
+    contexts,
+    db_session,
+    live_server,
 ):
     from sqlmodel import select
 
@@ -138,8 +145,14 @@ def test_import_shows_row_errors_imports_nothing_then_imports_a_fixed_file_once(
     tag = factories.unique("批")
     header = "标题,客户名称,地区代码,行业代码,预计金额,预计日期,可见范围"
     good_row = f"代发工资{tag},潜客甲{tag},310000,C36,1200000.50,2031-01-31,branch"
-    bad = "\n".join([header, good_row, f"缺名称{tag},,310000,C36,100,2031-01-31,branch",
-                     f"坏金额{tag},潜客乙,310000,C36,12ab,2031-13-01,branch"]).encode()
+    bad = "\n".join(
+        [
+            header,
+            good_row,
+            f"缺名称{tag},,310000,C36,100,2031-01-31,branch",
+            f"坏金额{tag},潜客乙,310000,C36,12ab,2031-13-01,branch",
+        ]
+    ).encode()
     good = "\n".join([header, good_row, f"理财{tag},潜客丁{tag},310000,C36,88,2031-02-28,branch"]).encode()
     page = contexts[0].new_page()
     sign_in(page, rm)
@@ -171,7 +184,10 @@ def test_import_shows_row_errors_imports_nothing_then_imports_a_fixed_file_once(
 
 
 def test_lead_moves_a_pooled_opportunity_to_the_bank_and_re_splits_a_won_one(
-    contexts, db_session, policy, live_server  # noqa: F811
+    contexts,
+    db_session,
+    policy,  # noqa: F811
+    live_server,
 ):
     from sqlmodel import func, select
 
@@ -186,11 +202,14 @@ def test_lead_moves_a_pooled_opportunity_to_the_bank_and_re_splits_a_won_one(
     api_a, api_b = (http_login(live_server.url, u.username) for u in (a, b))
     base = live_server.url + "/api/v1/opportunities"
     prospect = {"prospect_name": "苏州工业园区精工有限公司", "region_code": "310000", "industry_code": "C34"}
-    pooled = api_a.post(base, json={"title": factories.unique("设备更新贷款"), "visibility": "team", **prospect}).json()
+    pooled = api_a.post(
+        base, json={"title": factories.unique("设备更新贷款"), "visibility": "team", **prospect}
+    ).json()
     won = api_a.post(base, json={"title": factories.unique("供应链融资"), **prospect}).json()
     assert api_b.post(f"{base}/{won['id']}/claim").status_code == 200
     closed = api_b.post(
-        f"{base}/{won['id']}/close", json={"outcome": "won", "amount_cents": 50_000_000, "revenue_cents": 100_000}
+        f"{base}/{won['id']}/close",
+        json={"outcome": "won", "amount_cents": 50_000_000, "revenue_cents": 100_000},
     )
     assert closed.status_code == 200
 
@@ -212,7 +231,9 @@ def test_lead_moves_a_pooled_opportunity_to_the_bank_and_re_splits_a_won_one(
     expect(originator).to_have_value("30.00")
     originator.fill("45")
     originator.blur()
-    expect(page.get_by_test_id("split-closer").locator("input")).to_have_value("55.00")  # always 100 % together
+    expect(page.get_by_test_id("split-closer").locator("input")).to_have_value(
+        "55.00"
+    )  # always 100 % together
     expect(page.get_by_test_id("split-preview")).to_contain_text("450.00")
     page.get_by_test_id("adjust-reason").locator("textarea").fill("提供人陪同谈判")
     screenshot(page, "opportunity-benefit-adjust")
@@ -228,7 +249,7 @@ def test_lead_moves_a_pooled_opportunity_to_the_bank_and_re_splits_a_won_one(
     assert credited == {a.id: 45_000, b.id: 55_000}
 
 
-def test_share_from_a_customer_page_in_one_tap(contexts, db_session, data_key, live_server):  # noqa: F811
+def test_share_from_a_customer_page_in_one_tap(contexts, db_session, data_key, live_server):
     from sqlmodel import select
 
     from server.opportunities.models import Opportunity
