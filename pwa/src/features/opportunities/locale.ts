@@ -28,6 +28,7 @@ export const oppZh = {
     prospecting: '智能获客', war_room: '作战室', import: '批量导入',
   },
   visibility: { team: '本团队', branch: '本支行', bank: '全行', private: '仅自己' },
+  qualification: { fund_sales: '基金销售', insurance_agent: '保险代理', wealth_management: '理财销售', credit_approval: '授信审批', fx_trading: '外汇交易' },
   form: {
     title: '商机标题', titlePlaceholder: '如：扩产需要流动资金贷款', customer: '客户名称', industry: '行业代码',
     region: '地区代码', amount: '预计金额（万元）', date: '预计日期', note: '说明', visibility: '共享范围',
@@ -95,6 +96,7 @@ export const oppEn: typeof oppZh = {
     prospecting: 'Prospecting', war_room: 'War room', import: 'Import',
   },
   visibility: { team: 'My team', branch: 'My branch', bank: 'Whole bank', private: 'Only me' },
+  qualification: { fund_sales: 'fund sales', insurance_agent: 'insurance agency', wealth_management: 'wealth management', credit_approval: 'credit approval', fx_trading: 'FX trading' },
   form: {
     title: 'Title', titlePlaceholder: 'e.g. working capital for expansion', customer: 'Customer name', industry: 'Industry code',
     region: 'Region code', amount: 'Estimated amount (10k yuan)', date: 'Expected date', note: 'Note', visibility: 'Share with',
