@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Blueprint
 
 from server import db
@@ -21,6 +24,7 @@ from server.opportunities.schemas import (
 )
 from server.security import client_ip, current_user
 
+T = TypeVar("T")
 bp = Blueprint("opportunities", __name__, url_prefix="/api/v1/opportunities")
 TAGS = ["opportunities"]
 
@@ -102,7 +106,7 @@ def get_one(opportunity_id: int):
     return _detail(opp)
 
 
-def _act(action, opportunity_id: int):
+def _act(action: Callable[..., T], opportunity_id: int) -> T:
     """The one shape of every action on one opportunity: the signed-in user, the validated body
     and the client's address go to the domain function, which checks the rules and audits."""
     return action(
