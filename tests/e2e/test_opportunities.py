@@ -267,3 +267,30 @@ def test_share_from_a_customer_page_in_one_tap(contexts, db_session, data_key, l
     opp = db_session.exec(select(Opportunity).where(Opportunity.originator_id == rm.id)).one()
     # the customer's own codes, not the form's defaults for a prospect
     assert opp.customer_id == customer.id and opp.industry_code == "C35" and opp.status == "shared"
+
+
+def test_share_a_war_room_target_in_one_tap(contexts, db_session):
+    from sqlmodel import select
+
+    from server.opportunities.models import Opportunity
+    from server.warrooms import service as warrooms
+    from server.warrooms.schemas import RoomCreate, TargetIn
+
+    rm = factories.make_user(db_session, display_name="孙悦")
+    room = warrooms.create_room(
+        db_session, user=rm, ip=None, data=RoomCreate(title="园区批量开户", kind="wholesale", mode="solo")
+    )
+    prospect = factories.unique("苏州精工机械")
+    warrooms.add_target(db_session, room_id=room.id, user=rm, data=TargetIn(prospect_name=prospect), ip=None)
+    page = contexts[0].new_page()
+    sign_in(page, rm)
+    page.goto(f"/war-rooms/{room.id}")
+    page.get_by_role("tab", name="目标客户").click()
+    page.get_by_test_id("target-item").filter(has_text=prospect).get_by_test_id(
+        "target-share-opportunity"
+    ).click()
+    expect(page.get_by_test_id("share-customer").locator("input")).to_have_value(prospect)
+    page.get_by_test_id("share-submit").click()
+    expect(page).to_have_url(re.compile(r"/opportunities/\d+$"))
+    opp = db_session.exec(select(Opportunity).where(Opportunity.originator_id == rm.id)).one()
+    assert (opp.source, opp.source_ref, opp.prospect_name) == ("war_room", f"war_room:{room.id}", prospect)
