@@ -1703,6 +1703,9 @@ def ranked_feed(
                 col(Opportunity.prospect_name).like(pattern, escape="\\"),
             )
         )
+    # The cursor is read before the cards: everything up to it is in the page, so a client may
+    # drop events at or below it. Read after, a share committed in between would be lost.
+    cursor = last_seq(session)
     candidates = session.exec(
         select(Opportunity).where(*conds).order_by(col(Opportunity.shared_at).desc()).limit(300)
     ).all()
@@ -1745,7 +1748,7 @@ def ranked_feed(
     scored.sort(key=lambda c: (-c["fit_score"], c["id"]))
     return {
         "items": scored[: query.limit],
-        "last_seq": last_seq(session),
+        "last_seq": cursor,
         "open_claims": load,
         "max_open_claims": policy.max_open_claims,
         "has_priority": priority,
