@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Blueprint
 
 from server import db
@@ -21,6 +24,7 @@ from server.opportunities.schemas import (
 )
 from server.security import client_ip, current_user
 
+T = TypeVar("T")
 bp = Blueprint("opportunities", __name__, url_prefix="/api/v1/opportunities")
 TAGS = ["opportunities"]
 
@@ -102,19 +106,20 @@ def get_one(opportunity_id: int):
     return _detail(opp)
 
 
+def _act(action: Callable[..., T], opportunity_id: int) -> T:
+    """The one shape of every action on one opportunity: the signed-in user, the validated body
+    and the client's address go to the domain function, which checks the rules and audits."""
+    return action(
+        db.session(), user=current_user(), opportunity_id=opportunity_id, data=body(), ip=client_ip()
+    )
+
+
 @bp.post("/<int:opportunity_id>/share")
 @idempotent
 @spec.validate(json=ShareRequest, tags=TAGS)
 def share(opportunity_id: int):
-    data: ShareRequest = body()
-    opp = service.share(
-        db.session(),
-        user=current_user(),
-        opportunity_id=opportunity_id,
-        visibility=data.visibility,
-        ip=client_ip(),
-    )
-    return _detail(opp)
+    """Put a draft into the pool."""
+    return _detail(_act(service.share, opportunity_id))
 
 
 @bp.post("/<int:opportunity_id>/claim")
@@ -131,69 +136,43 @@ def claim(opportunity_id: int):
 @spec.validate(json=ActivityCreate, tags=TAGS)
 def add_activity(opportunity_id: int):
     """Follow-up work (call, visit ...): resets the recycle clock."""
-    service.record_activity(
-        db.session(), user=current_user(), opportunity_id=opportunity_id, data=body(), ip=client_ip()
-    )
-    opp = service.get_for(db.session(), user=current_user(), opportunity_id=opportunity_id)
-    return _detail(opp, 201)
+    _act(service.record_activity, opportunity_id)
+    return _detail(service.get_for(db.session(), user=current_user(), opportunity_id=opportunity_id), 201)
 
 
 @bp.post("/<int:opportunity_id>/close")
 @idempotent
 @spec.validate(json=CloseRequest, tags=TAGS)
 def close(opportunity_id: int):
-    opp = service.close(
-        db.session(), user=current_user(), opportunity_id=opportunity_id, data=body(), ip=client_ip()
-    )
-    return _detail(opp)
+    return _detail(_act(service.close, opportunity_id))
+
+
+@bp.get("/<int:opportunity_id>/assignees")
+@spec.validate(tags=TAGS)
+def assignees(opportunity_id: int):
+    """Team lead: the RMs this opportunity may go to, each with the claim rules' verdict."""
+    return ok(service.assignees(db.session(), user=current_user(), opportunity_id=opportunity_id))
 
 
 @bp.post("/<int:opportunity_id>/reassign")
 @idempotent
 @spec.validate(json=ReassignRequest, tags=TAGS)
 def reassign(opportunity_id: int):
-    data: ReassignRequest = body()
-    opp = service.reassign(
-        db.session(),
-        user=current_user(),
-        opportunity_id=opportunity_id,
-        rm_id=data.rm_id,
-        reason=data.reason,
-        ip=client_ip(),
-    )
-    return _detail(opp)
+    """Team lead: hand to an RM of the team, within the claim rules (or past the cap, with a reason)."""
+    return _detail(_act(service.reassign, opportunity_id))
 
 
 @bp.post("/<int:opportunity_id>/transfer")
 @idempotent
 @spec.validate(json=TransferRequest, tags=TAGS)
 def transfer(opportunity_id: int):
-    opp = service.transfer(
-        db.session(), user=current_user(), opportunity_id=opportunity_id, data=body(), ip=client_ip()
-    )
-    return _detail(opp)
+    """Team lead: move a pooled opportunity to the team, branch or whole-bank pool."""
+    return _detail(_act(service.transfer, opportunity_id))
 
 
 @bp.post("/<int:opportunity_id>/benefit-adjustments")
 @idempotent
 @spec.validate(json=BenefitAdjust, tags=TAGS)
 def adjust_benefit(opportunity_id: int):
-    data: BenefitAdjust = body()
-    adjustment = service.adjust_benefit(
-        db.session(),
-        user=current_user(),
-        opportunity_id=opportunity_id,
-        originator_share_bp=data.originator_share_bp,
-        reason=data.reason,
-        ip=client_ip(),
-    )
-    return ok(
-        {
-            "id": adjustment.id,
-            "from_originator_cents": adjustment.from_originator_cents,
-            "to_originator_cents": adjustment.to_originator_cents,
-            "reason": adjustment.reason,
-        },
-        201,
-        personal=True,
-    )
+    """Team lead: a new originator/closer split of a won opportunity, booked as offsetting entries."""
+    return ok(service.adjustment_public(_act(service.adjust_benefit, opportunity_id)), 201, personal=True)

@@ -85,8 +85,13 @@ class CloseRequest(Strict):
 
 
 class ReassignRequest(Strict):
+    """A team lead hands an opportunity to an RM. The admin's claim rules hold for the new holder:
+    the product's qualification always (it is a licence, not a preference); the open-claims cap
+    unless the lead states why this RM should carry more (`cap_override_reason`, audited)."""
+
     rm_id: int
     reason: str = Field(min_length=2, max_length=255)
+    cap_override_reason: str | None = Field(default=None, min_length=2, max_length=255)
 
 
 class TransferRequest(Strict):
@@ -146,7 +151,8 @@ class FeedQuery(Strict):
 
 
 class MineQuery(Strict):
-    role: str = Field(default="owner", pattern="^(owner|originator)$")
+    # team: a team lead's view of every opportunity of the team (to reassign, transfer, adjust)
+    role: str = Field(default="owner", pattern="^(owner|originator|team)$")
     status: str | None = Field(default=None, max_length=12)
     limit: int = Field(default=100, ge=1, le=500)
 

@@ -35,11 +35,14 @@ from server.opportunities.models import (
 )
 from server.opportunities.schemas import (
     ActivityCreate,
+    BenefitAdjust,
     CloseRequest,
     FeedQuery,
     OpportunityCreate,
     Outcome,
     PolicyUpdate,
+    ReassignRequest,
+    ShareRequest,
     TransferRequest,
 )
 from server.org.models import Branch, Persona, RmProfile, Role, Team, User
@@ -192,6 +195,15 @@ def get_for(session: Session, *, user: User, opportunity_id: int) -> Opportunity
     return opp
 
 
+def get_managed(session: Session, *, user: User, opportunity_id: int, action: str) -> Opportunity:
+    """An opportunity the signed-in team lead (or an admin) manages, for reassign, transfer and
+    benefit adjustment; 403 `not-lead` for anyone else who can see it."""
+    opp = get_for(session, user=user, opportunity_id=opportunity_id)
+    if not lead_manages(session, user=user, opp=opp):
+        raise Problem(403, "Forbidden", f"Only the team lead {action}.", code="not-lead")
+    return opp
+
+
 # --- serialisation ----------------------------------------------------------------------------------
 
 
@@ -295,6 +307,7 @@ def summaries(session: Session, opps: list[Opportunity], *, policy: ClaimPolicy 
 def detail(session: Session, *, user: User, opp: Opportunity) -> dict[str, Any]:
     out = summaries(session, [opp])[0]
     out["note"] = opp.note
+    out["can_manage"] = lead_manages(session, user=user, opp=opp)
     insider = user.id in (opp.originator_id, opp.owner_id) or user.role in (Role.team_lead, Role.admin)
     if insider:
         out["transitions"] = [
@@ -612,11 +625,12 @@ def share(
     *,
     user: User,
     opportunity_id: int,
-    visibility: Visibility | None,
+    data: ShareRequest,
     ip: str | None,
     now: datetime | None = None,
 ) -> Opportunity:
     now = now or utcnow()
+    visibility = data.visibility
     opp = get_for(session, user=user, opportunity_id=opportunity_id)
     if opp.originator_id != user.id:
         raise forbidden("Only the originator shares a draft.")
@@ -1029,28 +1043,25 @@ def adjust_benefit(
     *,
     user: User,
     opportunity_id: int,
-    originator_share_bp: int,
-    reason: str,
+    data: BenefitAdjust,
     ip: str | None,
     now: datetime | None = None,
 ) -> BenefitAdjustment:
     """A team lead moves credit between originator and closer. History is never rewritten: the
     ledger gets a pair of offsetting entries, and the two still add up to the revenue."""
     now = now or utcnow()
-    opp = get_for(session, user=user, opportunity_id=opportunity_id)
-    if not lead_manages(session, user=user, opp=opp):
-        raise forbidden("Only the team lead adjusts a benefit split.")
+    opp = get_managed(session, user=user, opportunity_id=opportunity_id, action="adjusts a benefit split")
     if opp.status != S.won or opp.revenue_cents is None or opp.owner_id is None:
         raise Problem(409, "Conflict", "Only a won opportunity's benefit can be adjusted.", code="not-won")
     credited = _credited(session, opp.id)  # type: ignore[arg-type]
     current = credited.get(opp.originator_id, 0)
-    target, _ = split_cents(opp.revenue_cents, originator_share_bp)
+    target, _ = split_cents(opp.revenue_cents, data.originator_share_bp)
     adjustment = BenefitAdjustment(
         opportunity_id=opp.id,
         actor_id=user.id,
         from_originator_cents=current,  # type: ignore[arg-type]
         to_originator_cents=target,
-        reason=reason,
+        reason=data.reason,
         at=now,
     )
     session.add(adjustment)
@@ -1066,10 +1077,26 @@ def adjust_benefit(
         object_type="opportunity",
         object_id=opp.id,
         ip=ip,
-        detail={"from_originator_cents": current, "to_originator_cents": target, "reason": reason},
+        detail={
+            "from_originator_cents": current,
+            "to_originator_cents": target,
+            "originator_share_bp": data.originator_share_bp,
+            "reason": data.reason,
+        },
     )
     session.commit()
     return adjustment
+
+
+def adjustment_public(adjustment: BenefitAdjustment) -> dict[str, Any]:
+    return {
+        "id": adjustment.id,
+        "opportunity_id": adjustment.opportunity_id,
+        "from_originator_cents": adjustment.from_originator_cents,
+        "to_originator_cents": adjustment.to_originator_cents,
+        "reason": adjustment.reason,
+        "at": iso(adjustment.at),
+    }
 
 
 def statement(session: Session, *, user: User, rm_id: int | None, month: str | None) -> dict[str, Any]:
@@ -1124,21 +1151,93 @@ def statement(session: Session, *, user: User, rm_id: int | None, month: str | N
     }
 
 
+def _cap_problem(target: User, held: int, cap: int) -> Problem:
+    return Problem(
+        403,
+        "Forbidden",
+        f"{target.display_name} already holds {held} open opportunities (cap {cap}); "
+        "give a reason to go past the cap.",
+        code="claim-cap",
+        cap=cap,
+        open_claims=held,
+        rm={"id": target.id, "display_name": target.display_name},
+    )
+
+
+def _open_claims_of(session: Session, rm_ids: list[int]) -> dict[int, int]:
+    """Open claims per RM, in one grouped query."""
+    rows = session.exec(
+        select(Opportunity.owner_id, func.count())
+        .where(col(Opportunity.owner_id).in_(rm_ids), col(Opportunity.status).in_(OPEN))
+        .group_by(col(Opportunity.owner_id))
+    ).all()
+    return {int(rm): int(n) for rm, n in rows if rm is not None}
+
+
+def holder_checks(
+    session: Session, *, opp: Opportunity, rm_ids: list[int], policy: ClaimPolicy | None = None
+) -> dict[int, dict[str, Any]]:
+    """The admin's claim rules applied to RMs a lead might hand this opportunity to: whether each
+    holds the product's qualification and whether one more would take them past the cap."""
+    policy = policy or get_policy(session)
+    profiles = {
+        p.user_id: p for p in session.exec(select(RmProfile).where(col(RmProfile.user_id).in_(rm_ids))).all()
+    }
+    counts = _open_claims_of(session, rm_ids)
+    out: dict[int, dict[str, Any]] = {}
+    for rm_id in rm_ids:
+        quals = (profiles[rm_id].qualifications if rm_id in profiles else None) or []
+        held = counts.get(rm_id, 0)
+        out[rm_id] = {
+            "qualified": not (
+                policy.require_qualification
+                and opp.required_qualification
+                and opp.required_qualification not in quals
+            ),
+            "open_claims": held,
+            "max_open_claims": policy.max_open_claims,
+            "at_cap": held >= policy.max_open_claims,
+        }
+    return out
+
+
+def assignees(session: Session, *, user: User, opportunity_id: int) -> dict[str, Any]:
+    """Who a lead may hand this opportunity to (the team's active RMs; an admin: the branch's),
+    each with the claim rules' verdict, so the screen can ask for an override reason up front."""
+    opp = get_managed(session, user=user, opportunity_id=opportunity_id, action="reassigns opportunities")
+    conds: list[Any] = [User.role == Role.rm, col(User.is_active).is_(True), User.id != opp.originator_id]
+    if user.role == Role.team_lead:
+        conds.append(col(User.id).in_(team_member_ids(session, lead=user) or [-1]))
+    else:
+        conds.append(User.branch_id == opp.branch_id)
+    rms = session.exec(select(User).where(*conds).order_by(col(User.id))).all()
+    policy = get_policy(session)
+    checks = holder_checks(session, opp=opp, rm_ids=[u.id for u in rms], policy=policy)  # type: ignore[misc]
+    return {
+        "opportunity_id": opp.id,
+        "required_qualification": opp.required_qualification,
+        "items": [
+            {"id": u.id, "display_name": u.display_name, "current": u.id == opp.owner_id, **checks[u.id]}  # type: ignore[index]
+            for u in rms
+        ],
+    }
+
+
 def reassign(
     session: Session,
     *,
     user: User,
     opportunity_id: int,
-    rm_id: int,
-    reason: str,
+    data: ReassignRequest,
     ip: str | None,
     now: datetime | None = None,
 ) -> Opportunity:
-    """A team lead hands an opportunity (in the pool or held) to an RM of the team."""
+    """A team lead hands an opportunity (in the pool or held) to an RM of the team. The new holder
+    must hold the product's qualification; the open-claims cap holds unless the lead gives a
+    `cap_override_reason`, which the audit entry keeps."""
     now = now or utcnow()
-    opp = get_for(session, user=user, opportunity_id=opportunity_id)
-    if not lead_manages(session, user=user, opp=opp):
-        raise forbidden("Only the team lead reassigns opportunities.")
+    rm_id, reason = data.rm_id, data.reason
+    opp = get_managed(session, user=user, opportunity_id=opportunity_id, action="reassigns opportunities")
     target = session.get(User, rm_id)
     if target is None or target.role != Role.rm or not target.is_active:
         raise Problem(422, "Unprocessable Content", "Pick an active RM.", code="bad-rm")
@@ -1148,18 +1247,23 @@ def reassign(
         raise Problem(
             422, "Unprocessable Content", "The originator cannot hold their own opportunity.", code="bad-rm"
         )
-    policy = get_policy(session)
-    profile = session.get(RmProfile, rm_id)
-    if (
-        policy.require_qualification
-        and opp.required_qualification
-        and opp.required_qualification not in ((profile.qualifications if profile else None) or [])
-    ):
-        raise Problem(403, "Forbidden", "That RM lacks the product's qualification.", code="not-qualified")
     previous = opp.owner_id
     from_status = opp.status
     if from_status not in (S.shared, *OPEN) or previous == rm_id:
         raise Problem(409, "Conflict", f"This opportunity is {opp.status}.", code="not-reassignable")
+    policy = get_policy(session)
+    check = holder_checks(session, opp=opp, rm_ids=[rm_id], policy=policy)[rm_id]
+    if not check["qualified"]:
+        raise Problem(
+            403,
+            "Forbidden",
+            f"{target.display_name} lacks the {opp.required_qualification} qualification.",
+            code="not-qualified",
+            qualification=opp.required_qualification,
+        )
+    override = data.cap_override_reason if check["at_cap"] else None
+    if check["at_cap"] and override is None:
+        raise _cap_problem(target, check["open_claims"], policy.max_open_claims)
     originator_bp = opp.originator_share_bp
     if from_status == S.shared:
         originator_bp = {**default_split(), **(policy.originator_share_bp or {})}.get(opp.source, 3000)
@@ -1174,20 +1278,32 @@ def reassign(
     }
     if from_status == S.shared:
         values |= {"status": S.claimed, "claimed_at": now}
-    result = session.exec(  # type: ignore[call-overload]
-        update(Opportunity)
-        .where(
-            col(Opportunity.id) == opp.id,
-            col(Opportunity.status) == from_status,
-            col(Opportunity.owner_id).is_(None)
-            if previous is None
-            else col(Opportunity.owner_id) == previous,
+    conds: list[Any] = [
+        col(Opportunity.id) == opp.id,
+        col(Opportunity.status) == from_status,
+        col(Opportunity.owner_id).is_(None) if previous is None else col(Opportunity.owner_id) == previous,
+    ]
+    if override is None:
+        # The cap is checked again inside the UPDATE, so a claim by the same RM that lands
+        # meanwhile cannot push them past it (the same guard as a claim's).
+        if session.get_bind().dialect.name == "postgresql":
+            session.exec(select(RmProfile.user_id).where(RmProfile.user_id == rm_id).with_for_update())
+        held = aliased(Opportunity)
+        open_now = (
+            select(func.count())
+            .select_from(held)
+            .where(held.owner_id == rm_id, col(held.status).in_(OPEN))
+            .scalar_subquery()
         )
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        conds.append(open_now < policy.max_open_claims)
+    result = session.exec(  # type: ignore[call-overload]
+        update(Opportunity).where(*conds).values(**values).execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         session.rollback()
+        session.refresh(opp)
+        if opp.status == from_status and opp.owner_id == previous:
+            raise _cap_problem(target, policy.max_open_claims, policy.max_open_claims)
         raise Problem(409, "Conflict", "Someone changed this opportunity meanwhile; reload.", code="stale")
     session.refresh(opp)
     session.add(
@@ -1209,7 +1325,14 @@ def reassign(
         object_type="opportunity",
         object_id=opp.id,
         ip=ip,
-        detail={"from_rm_id": previous, "to_rm_id": rm_id, "reason": reason},
+        detail={
+            "from_rm_id": previous,
+            "to_rm_id": rm_id,
+            "reason": reason,
+            "open_claims": check["open_claims"],
+            "max_open_claims": policy.max_open_claims,
+            "cap_override_reason": override,
+        },
     )
     if from_status == S.shared:
         _feed_event(session, opp, "claimed", actor=target, now=now)
@@ -1238,9 +1361,9 @@ def transfer(
 ) -> Opportunity:
     """A team lead moves a pooled opportunity to another pool (e.g. team → whole bank)."""
     now = now or utcnow()
-    opp = get_for(session, user=user, opportunity_id=opportunity_id)
-    if not lead_manages(session, user=user, opp=opp):
-        raise forbidden("Only the team lead moves opportunities between pools.")
+    opp = get_managed(
+        session, user=user, opportunity_id=opportunity_id, action="moves opportunities between pools"
+    )
     if opp.status != S.shared:
         raise Problem(409, "Conflict", "Only an opportunity in the pool can move pools.", code="not-in-pool")
     if data.visibility == Visibility.private:
@@ -1466,8 +1589,24 @@ def _expire(session: Session, *, now: datetime) -> int:
 
 
 def mine(session: Session, *, user: User, role: str, status: str | None, limit: int) -> list[dict]:
-    column = Opportunity.owner_id if role == "owner" else Opportunity.originator_id
-    conds: list[Any] = [column == user.id]
+    """My claimed (owner) or shared (originator) opportunities; for a team lead (team) every
+    opportunity of the team, the lead's desk for reassigning, moving pools and adjusting splits."""
+    conds: list[Any]
+    if role == "team":
+        if user.role != Role.team_lead:
+            raise forbidden("Only a team lead has a team's opportunities.")
+        members = team_member_ids(session, lead=user) or [-1]
+        conds = [
+            col(Opportunity.status) != S.draft,
+            or_(
+                col(Opportunity.team_id).in_(_led_team_ids(session, user) or [-1]),
+                col(Opportunity.originator_id).in_(members),
+                col(Opportunity.owner_id).in_(members),
+            ),
+        ]
+    else:
+        column = Opportunity.owner_id if role == "owner" else Opportunity.originator_id
+        conds = [column == user.id]
     if status:
         conds.append(col(Opportunity.status) == status)
     rows = session.exec(
@@ -1564,6 +1703,9 @@ def ranked_feed(
                 col(Opportunity.prospect_name).like(pattern, escape="\\"),
             )
         )
+    # The cursor is read before the cards: everything up to it is in the page, so a client may
+    # drop events at or below it. Read after, a share committed in between would be lost.
+    cursor = last_seq(session)
     candidates = session.exec(
         select(Opportunity).where(*conds).order_by(col(Opportunity.shared_at).desc()).limit(300)
     ).all()
@@ -1606,7 +1748,7 @@ def ranked_feed(
     scored.sort(key=lambda c: (-c["fit_score"], c["id"]))
     return {
         "items": scored[: query.limit],
-        "last_seq": last_seq(session),
+        "last_seq": cursor,
         "open_claims": load,
         "max_open_claims": policy.max_open_claims,
         "has_priority": priority,

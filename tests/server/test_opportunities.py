@@ -257,6 +257,105 @@ def test_lead_reassigns_and_transfers_with_reasons_audited(login, pool, db_sessi
     assert kinds == ["shared", "withdrawn", "shared"]
 
 
+def test_lead_reassign_keeps_the_claim_rules_unless_a_cap_override_is_given_and_audited(login, pool, db_session, policy):
+    policy(max_open_claims=1)
+    lead, api_a = login(pool.lead), login(pool.a)
+    fund = make_product(db_session, qualification="fund_sales")
+    licensed = share(api_a, product_id=fund.id)
+    # a qualification is a licence: no reason lets an unqualified RM hold the product
+    refused = lead.post(f"/api/v1/opportunities/{licensed['id']}/reassign",
+                        json={"rm_id": pool.c.id, "reason": "丙有空", "cap_override_reason": "急需跟进"})
+    assert refused.status_code == 403 and refused.get_json()["code"] == "not-qualified"
+
+    held = share(api_a)
+    assert login(pool.c).post(f"/api/v1/opportunities/{held['id']}/claim").status_code == 200  # 丙 at the cap
+    card = share(api_a)
+    listed = {i["id"]: i for i in lead.get(f"/api/v1/opportunities/{card['id']}/assignees").get_json()["items"]}
+    assert pool.a.id not in listed  # the originator never holds their own
+    assert listed[pool.c.id]["at_cap"] is True and listed[pool.c.id]["qualified"] is True
+    assert listed[pool.c.id]["open_claims"] == 1 and listed[pool.b.id]["at_cap"] is False
+    assert login(pool.b).get(f"/api/v1/opportunities/{card['id']}/assignees").get_json()["code"] == "not-lead"
+
+    capped = lead.post(f"/api/v1/opportunities/{card['id']}/reassign", json={"rm_id": pool.c.id, "reason": "丙熟悉该客户"})
+    assert capped.status_code == 403
+    assert capped.get_json()["code"] == "claim-cap" and capped.get_json()["open_claims"] == 1
+    db_session.expire_all()
+    assert db_session.get(Opportunity, card["id"]).owner_id is None
+    audits = select(AuditEntry).where(AuditEntry.action == "opportunity.reassign", AuditEntry.object_id == str(card["id"]))
+    assert db_session.exec(audits).all() == []
+
+    moved = lead.post(f"/api/v1/opportunities/{card['id']}/reassign",
+                      json={"rm_id": pool.c.id, "reason": "丙熟悉该客户", "cap_override_reason": "客户只认丙"})
+    assert moved.status_code == 200 and moved.get_json()["owner"]["id"] == pool.c.id
+    entry = db_session.exec(audits).one()
+    assert entry.actor_id == pool.lead.id
+    assert entry.detail["cap_override_reason"] == "客户只认丙" and entry.detail["open_claims"] == 1
+    # under the cap an override reason changes nothing and is not recorded as an override
+    back = lead.post(f"/api/v1/opportunities/{card['id']}/reassign",
+                     json={"rm_id": pool.b.id, "reason": "丙休假", "cap_override_reason": "以防万一"})
+    assert back.status_code == 200
+    assert db_session.exec(audits.order_by(col(AuditEntry.id).desc())).first().detail["cap_override_reason"] is None
+
+    # the lead's desk lists the team's opportunities; an RM has none, and only the lead may manage
+    desk = [i["id"] for i in lead.get("/api/v1/opportunities/mine?role=team").get_json()["items"]]
+    assert {card["id"], held["id"], licensed["id"]} <= set(desk)
+    assert login(pool.b).get("/api/v1/opportunities/mine?role=team").status_code == 403
+    assert lead.get(f"/api/v1/opportunities/{card['id']}").get_json()["can_manage"] is True
+    assert login(pool.b).get(f"/api/v1/opportunities/{card['id']}").get_json()["can_manage"] is False
+
+
+def test_a_reassign_racing_a_claim_cannot_push_an_rm_past_the_cap(app, pool, db_session, policy):
+    """丙 claims one opportunity while the lead hands him another, cap 1: exactly one lands."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from server import db
+    from server.errors import Problem
+    from server.opportunities.schemas import ReassignRequest
+    from server.org.models import User
+
+    policy(max_open_claims=1)
+    engine = db.engine_for(app)
+    for _ in range(5):
+        pooled = service.create_opportunity(db_session, user=pool.a, data=_create(), ip=None).id
+        handed = service.create_opportunity(db_session, user=pool.a, data=_create(), ip=None).id
+        barrier = threading.Barrier(2)
+
+        def act(kind: str, pooled=pooled, handed=handed, barrier=barrier):
+            with Session(engine, expire_on_commit=False) as session:
+                actor = session.get(User, pool.c.id if kind == "claim" else pool.lead.id)
+                session.expunge(actor)
+            barrier.wait(timeout=60)
+            with Session(engine, expire_on_commit=False) as session:
+                try:
+                    if kind == "claim":
+                        service.claim(session, user=actor, opportunity_id=pooled, ip=None)
+                    else:
+                        data = ReassignRequest(rm_id=pool.c.id, reason="就近")
+                        service.reassign(session, user=actor, opportunity_id=handed, data=data, ip=None)
+                    return "ok"
+                except Problem as problem:
+                    return problem.code
+
+        with ThreadPoolExecutor(2) as workers:
+            results = sorted(workers.map(act, ["claim", "reassign"]))
+        assert results.count("ok") == 1 and "claim-cap" in results, results
+        db_session.expire_all()
+        held = db_session.exec(
+            select(Opportunity.id).where(Opportunity.owner_id == pool.c.id, col(Opportunity.status).in_(service.OPEN))
+        ).all()
+        assert len(held) == 1
+        # free 丙 for the next round
+        service.close(db_session, user=db_session.get(User, pool.c.id), opportunity_id=held[0],
+                      data=_close_lost(), ip=None)
+
+
+def _close_lost():
+    from server.opportunities.schemas import CloseRequest
+
+    return CloseRequest(outcome="lost", reason="测试")
+
+
 def test_feed_is_ranked_by_fit_with_a_reason(login, pool, db_session, data_key):
     for _ in range(3):
         factories.make_customer(db_session, owner=pool.b, data_key=data_key, industry_code="C34", size="medium")

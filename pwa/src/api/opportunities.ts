@@ -44,6 +44,7 @@ export interface OpportunityCard {
 
 export interface OpportunityDetail extends OpportunityCard {
   note: string | null
+  can_manage?: boolean
   transitions?: { from: string | null; to: string; actor_id: number | null; reason: string | null; at: string }[]
   activities?: { id: number; kind: string; note: string | null; actor_id: number; at: string }[]
 }
@@ -87,11 +88,62 @@ export interface Statement {
   items: { id: number; opportunity_id: number; title: string; role: string; amount_cents: number; booked_on: string }[]
 }
 
+/** An RM a team lead may hand an opportunity to, with the admin's claim rules applied. */
+export interface Assignee extends PersonRef {
+  current: boolean
+  qualified: boolean
+  open_claims: number
+  max_open_claims: number
+  at_cap: boolean
+}
+
+export interface ReassignInput {
+  rm_id: number
+  reason: string
+  cap_override_reason?: string | null
+}
+
+export interface TransferInput {
+  visibility: 'team' | 'branch' | 'bank'
+  team_id?: number | null
+  branch_id?: number | null
+  reason: string
+}
+
+export interface BenefitAdjustment {
+  id: number
+  opportunity_id: number
+  from_originator_cents: number
+  to_originator_cents: number
+  reason: string
+  at: string
+}
+
+export interface ImportRowError {
+  row: number
+  field: string | null
+  message: string
+}
+
+export interface ImportReport {
+  already_imported: boolean
+  rows: number
+  valid?: number
+  created: number
+  errors: ImportRowError[]
+  dry_run?: boolean
+  import_id?: number
+  imported_at?: string
+  opportunity_ids?: number[]
+}
+
 const base = '/api/v1/opportunities'
+// A lead's actions are retried safely: one key per screen visit, the server replays the first answer.
+const once = (key: string) => ({ headers: { 'Idempotency-Key': key } })
 
 export const opportunitiesApi = {
   feed: (query: { industry?: string; region?: string; q?: string } = {}) => http.get<FeedPage>(`${base}/feed`, { query }),
-  mine: (role: 'owner' | 'originator') => http.get<{ items: OpportunityCard[] }>(`${base}/mine`, { query: { role } }),
+  mine: (role: 'owner' | 'originator' | 'team') => http.get<{ items: OpportunityCard[] }>(`${base}/mine`, { query: { role } }),
   get: (id: number) => http.get<OpportunityDetail>(`${base}/${id}`),
   share: (input: ShareInput, key: string) =>
     http.post<OpportunityDetail>(base, input, { headers: { 'Idempotency-Key': key } }),
@@ -101,4 +153,15 @@ export const opportunitiesApi = {
   close: (id: number, body: { outcome: 'won' | 'lost'; amount_cents?: number; revenue_cents?: number; reason?: string }) =>
     http.post<OpportunityDetail>(`${base}/${id}/close`, body),
   statement: () => http.get<Statement>(`${base}/benefits`),
+  assignees: (id: number) =>
+    http.get<{ opportunity_id: number; required_qualification: string | null; items: Assignee[] }>(`${base}/${id}/assignees`),
+  reassign: (id: number, body: ReassignInput, key: string) =>
+    http.post<OpportunityDetail>(`${base}/${id}/reassign`, body, once(key)),
+  transfer: (id: number, body: TransferInput, key: string) =>
+    http.post<OpportunityDetail>(`${base}/${id}/transfer`, body, once(key)),
+  adjustBenefit: (id: number, body: { originator_share_bp: number; reason: string }, key: string) =>
+    http.post<BenefitAdjustment>(`${base}/${id}/benefit-adjustments`, body, once(key)),
+  /** CSV/XLSX as base64; `dry_run` checks every row and creates nothing. */
+  importFile: (body: { filename: string; content_base64: string; dry_run: boolean }, key: string) =>
+    http.post<ImportReport>(`${base}/import`, body, once(key)),
 }

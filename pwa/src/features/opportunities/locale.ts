@@ -16,6 +16,7 @@ export const oppZh = {
   filters: { all: '全部行业', manufacturing: '制造业', wholesale: '批发零售', tech: '信息技术', realty: '房地产' },
   search: '搜索商机或客户',
   tabs: { claimed: '我认领的', shared: '我共享的', benefits: '共享效益' },
+  more: '更多', importLink: '批量导入',
   recycleWarn: '即将回收：{time} 前需要跟进',
   recycleDue: '回收期限 {time}',
   status: {
@@ -27,6 +28,7 @@ export const oppZh = {
     prospecting: '智能获客', war_room: '作战室', import: '批量导入',
   },
   visibility: { team: '本团队', branch: '本支行', bank: '全行', private: '仅自己' },
+  qualification: { fund_sales: '基金销售', insurance_agent: '保险代理', wealth_management: '理财销售', credit_approval: '授信审批', fx_trading: '外汇交易' },
   form: {
     title: '商机标题', titlePlaceholder: '如：扩产需要流动资金贷款', customer: '客户名称', industry: '行业代码',
     region: '地区代码', amount: '预计金额（万元）', date: '预计日期', note: '说明', visibility: '共享范围',
@@ -38,6 +40,31 @@ export const oppZh = {
     revenue: '收入（元）', wonAmount: '成交金额（元）', logged: '已记录，回收计时重置',
   },
   benefit: { total: '共享效益合计', originator: '提供人', closer: '成交人', adjustment: '主管调整', none: '暂无共享效益' },
+  entry: { customer: '共享到商机池', warRoom: '共享为商机', fromCustomer: '客户有新的业务需求', fromWarRoom: '作战室目标客户商机' },
+  lead: {
+    desk: '团队商机', deskEmpty: '团队暂无商机', openTab: '待认领 / 在办', all: '全部', actions: '团队长操作', reassign: '改派', transfer: '转池', adjust: '调整效益',
+    reason: '原因', reasonPlaceholder: '写明原因，将记入审计', reasonRequired: '请填写原因（至少 2 个字）',
+    pickRm: '改派给', current: '当前认领人', load: '在办 {n}/{max}', atCap: '已达上限', unqualified: '无{q}资格',
+    override: '超限原因', overridePlaceholder: '说明为何让该客户经理超出在办上限（记入审计）',
+    overrideHint: '{name} 在办 {n} 个，已达上限 {max}；确需改派请填写超限原因',
+    reassigned: '已改派给 {name}', noRms: '团队没有可改派的客户经理',
+    pool: '转入', transferred: '已转入{pool}', onlyPooled: '只有待认领的商机可以转池',
+    originatorShare: '提供人份额（%）', closerShare: '成交人份额（%）', sum: '合计 {n}%', revenue: '收入 ¥{amount}',
+    preview: '提供人 ¥{o} / 成交人 ¥{c}', adjusted: '效益已调整', onlyWon: '只有已成交的商机可以调整效益',
+    submit: '确认',
+  },
+  import: {
+    title: '批量导入商机', hint: '支持 CSV 或 XLSX，首行为表头（标题、客户名称、地区代码、行业代码、预计金额、预计日期…）。全部行通过校验才会导入；同一文件不会重复导入。',
+    pick: '选择文件', check: '校验', run: '导入', rows: '共 {n} 行', valid: '{n} 行通过校验',
+    errors: '{n} 处错误，未导入任何一行。改正后重新上传。', row: '第 {row} 行', done: '已导入 {n} 条商机',
+    already: '这个文件已于 {time} 导入过，本次未重复导入', tooBig: '文件太大（上限 600 KB）', badType: '只支持 .csv 或 .xlsx',
+    // the file's columns, as the bank's spreadsheets name them
+    fields: {
+      title: '标题', customer_id: '客户编号', prospect_name: '客户名称', customer_kind: '客户类型', region_code: '地区代码',
+      industry_code: '行业代码', size: '规模', tier: '客户等级', product_code: '产品代码', estimated_amount: '预计金额',
+      expected_date: '预计日期', visibility: '可见范围', note: '备注',
+    },
+  },
 }
 
 export const oppEn: typeof oppZh = {
@@ -57,6 +84,7 @@ export const oppEn: typeof oppZh = {
   filters: { all: 'All industries', manufacturing: 'Manufacturing', wholesale: 'Wholesale & retail', tech: 'IT', realty: 'Real estate' },
   search: 'Search opportunities or customers',
   tabs: { claimed: 'Claimed', shared: 'Shared', benefits: 'Benefit' },
+  more: 'More', importLink: 'Import',
   recycleWarn: 'Recycling soon: follow up before {time}',
   recycleDue: 'Recycles at {time}',
   status: {
@@ -68,6 +96,7 @@ export const oppEn: typeof oppZh = {
     prospecting: 'Prospecting', war_room: 'War room', import: 'Import',
   },
   visibility: { team: 'My team', branch: 'My branch', bank: 'Whole bank', private: 'Only me' },
+  qualification: { fund_sales: 'fund sales', insurance_agent: 'insurance agency', wealth_management: 'wealth management', credit_approval: 'credit approval', fx_trading: 'FX trading' },
   form: {
     title: 'Title', titlePlaceholder: 'e.g. working capital for expansion', customer: 'Customer name', industry: 'Industry code',
     region: 'Region code', amount: 'Estimated amount (10k yuan)', date: 'Expected date', note: 'Note', visibility: 'Share with',
@@ -79,4 +108,28 @@ export const oppEn: typeof oppZh = {
     revenue: 'Revenue (yuan)', wonAmount: 'Deal amount (yuan)', logged: 'Logged; the recycle clock restarts',
   },
   benefit: { total: 'Benefit from shared opportunities', originator: 'Originator', closer: 'Closer', adjustment: 'Lead adjustment', none: 'No shared benefit yet' },
+  entry: { customer: 'Share to the pool', warRoom: 'Share as opportunity', fromCustomer: 'New business need', fromWarRoom: 'War-room target opportunity' },
+  lead: {
+    desk: 'Team opportunities', deskEmpty: 'No team opportunities yet', openTab: 'Open', all: 'All', actions: 'Team lead', reassign: 'Reassign', transfer: 'Move pool', adjust: 'Adjust benefit',
+    reason: 'Reason', reasonPlaceholder: 'Why — kept in the audit log', reasonRequired: 'Give a reason (2+ characters)',
+    pickRm: 'Reassign to', current: 'Current holder', load: 'Open {n}/{max}', atCap: 'At cap', unqualified: 'No {q} licence',
+    override: 'Cap override', overridePlaceholder: 'Why this RM may go past the open-claims cap (audited)',
+    overrideHint: '{name} holds {n} open, the cap is {max}; give an override reason to reassign anyway',
+    reassigned: 'Reassigned to {name}', noRms: 'No RM of your team can take it',
+    pool: 'Move to', transferred: 'Moved to {pool}', onlyPooled: 'Only an unclaimed opportunity can move pools',
+    originatorShare: 'Originator share (%)', closerShare: 'Closer share (%)', sum: 'Total {n}%', revenue: 'Revenue ¥{amount}',
+    preview: 'Originator ¥{o} / closer ¥{c}', adjusted: 'Benefit adjusted', onlyWon: 'Only a won opportunity can be adjusted',
+    submit: 'Confirm',
+  },
+  import: {
+    title: 'Import opportunities', hint: 'CSV or XLSX with a header row (title, customer name, region code, industry code, estimated amount, expected date …). Nothing is imported unless every row passes; the same file is never imported twice.',
+    pick: 'Choose file', check: 'Check', run: 'Import', rows: '{n} rows', valid: '{n} rows pass',
+    errors: '{n} errors — nothing was imported. Fix them and upload again.', row: 'Row {row}', done: '{n} opportunities imported',
+    already: 'This file was imported at {time}; nothing imported again', tooBig: 'File too large (600 KB max)', badType: 'Only .csv or .xlsx',
+    fields: {
+      title: 'Title', customer_id: 'Customer no.', prospect_name: 'Customer name', customer_kind: 'Customer type', region_code: 'Region code',
+      industry_code: 'Industry code', size: 'Size', tier: 'Tier', product_code: 'Product code', estimated_amount: 'Estimated amount',
+      expected_date: 'Expected date', visibility: 'Visibility', note: 'Note',
+    },
+  },
 }
