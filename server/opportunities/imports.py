@@ -201,15 +201,29 @@ def validate_rows(
                 cid = int(r["customer_id"])
                 if cid not in readable:
                     row_errors.append(
-                        {"row": line, "field": "customer_id", "message": "no such customer of yours"}
+                        {
+                            "row": line,
+                            "field": "customer_id",
+                            "code": "not-your-customer",
+                            "message": "no such customer of yours",
+                        }
                     )
                 data["customer_id"] = cid
             except (TypeError, ValueError):
-                row_errors.append({"row": line, "field": "customer_id", "message": "not a number"})
+                row_errors.append(
+                    {"row": line, "field": "customer_id", "code": "not-a-number", "message": "not a number"}
+                )
         if r.get("product_code"):
             pid = products.get(str(r["product_code"]))
             if pid is None:
-                row_errors.append({"row": line, "field": "product_code", "message": "unknown product code"})
+                row_errors.append(
+                    {
+                        "row": line,
+                        "field": "product_code",
+                        "code": "unknown-product",
+                        "message": "unknown product code",
+                    }
+                )
             data["product_id"] = pid
         for name, parse, target in (
             ("estimated_amount", _cents, "estimated_amount_cents"),
@@ -220,16 +234,25 @@ def validate_rows(
                 if parsed is not None:
                     data[target] = parsed
             except ValueError as exc:
-                row_errors.append({"row": line, "field": name, "message": str(exc)})
+                row_errors.append({"row": line, "field": name, "code": f"bad-{name}", "message": str(exc)})
         try:
             parsed_row = OpportunityCreate.model_validate(data)
         except ValidationError as exc:
             for err in exc.errors():
                 field = ".".join(str(p) for p in err.get("loc", ())) or None
-                row_errors.append({"row": line, "field": field, "message": err.get("msg", "invalid")})
+                row_errors.append(
+                    {
+                        "row": line,
+                        "field": field,
+                        "code": err.get("type", "invalid"),
+                        "message": err.get("msg", "invalid"),
+                    }
+                )
             parsed_row = None
         if parsed_row is not None and parsed_row.visibility.value == "team" and user.team_id is None:
-            row_errors.append({"row": line, "field": "visibility", "message": "you are in no team"})
+            row_errors.append(
+                {"row": line, "field": "visibility", "code": "no-team", "message": "you are in no team"}
+            )
         if row_errors:
             errors.extend(row_errors)
         elif parsed_row is not None:

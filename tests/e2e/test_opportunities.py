@@ -165,6 +165,7 @@ def test_import_shows_row_errors_imports_nothing_then_imports_a_fixed_file_once(
     errors = page.get_by_test_id("import-error")
     expect(errors.filter(has_text="第 3 行")).to_have_count(1)
     expect(errors.filter(has_text="第 4 行")).to_have_count(2)  # amount and date
+    expect(errors.filter(has_text="第 4 行").filter(has_text="日期格式应为 YYYY-MM-DD")).to_have_count(1)
     expect(page.get_by_test_id("import-run")).to_be_disabled()
     screenshot(page, "opportunity-import-errors")
     mine = select(Opportunity).where(Opportunity.originator_id == rm.id)

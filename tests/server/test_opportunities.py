@@ -410,6 +410,9 @@ def test_import_reports_row_errors_imports_nothing_and_never_twice(login, pool, 
     errors = {(e["row"], e["field"]) for e in bad.get_json()["errors"]}
     assert {(4, "estimated_amount"), (4, "expected_date"), (5, "product_code"), (5, "region_code")} <= errors
     assert any(row == 3 for row, _ in errors) and not any(row == 2 for row, _ in errors)
+    codes = {(e["row"], e["field"]): e["code"] for e in bad.get_json()["errors"]}
+    assert codes[(4, "estimated_amount")] == "bad-estimated_amount"  # the PWA words each code
+    assert (codes[(4, "expected_date")], codes[(5, "product_code")]) == ("bad-expected_date", "unknown-product")
     before = db_session.exec(select(Opportunity.id).where(Opportunity.originator_id == pool.a.id)).all()
     assert before == []
 

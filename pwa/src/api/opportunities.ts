@@ -122,6 +122,7 @@ export interface BenefitAdjustment {
 export interface ImportRowError {
   row: number
   field: string | null
+  code?: string
   message: string
 }
 

@@ -64,6 +64,13 @@ export const oppZh = {
       industry_code: '行业代码', size: '规模', tier: '客户等级', product_code: '产品代码', estimated_amount: '预计金额',
       expected_date: '预计日期', visibility: '可见范围', note: '备注',
     },
+    // row error codes from the server (hyphens as underscores); unknown codes show the server's text
+    codes: {
+      not_your_customer: '不是你名下或可查看的客户', not_a_number: '应为数字', unknown_product: '没有这个产品代码',
+      bad_estimated_amount: '金额应为元，最多两位小数，不能为负', bad_expected_date: '日期格式应为 YYYY-MM-DD',
+      no_team: '你不在任何团队，不能设为团队可见', missing: '必填', string_too_long: '内容太长', string_too_short: '不能为空',
+      enum: '不是可选的值', literal_error: '不是可选的值', int_parsing: '应为整数',
+    },
   },
 }
 
@@ -130,6 +137,12 @@ export const oppEn: typeof oppZh = {
       title: 'Title', customer_id: 'Customer no.', prospect_name: 'Customer name', customer_kind: 'Customer type', region_code: 'Region code',
       industry_code: 'Industry code', size: 'Size', tier: 'Tier', product_code: 'Product code', estimated_amount: 'Estimated amount',
       expected_date: 'Expected date', visibility: 'Visibility', note: 'Note',
+    },
+    codes: {
+      not_your_customer: 'Not a customer of yours or one you may see', not_a_number: 'Must be a number', unknown_product: 'No such product code',
+      bad_estimated_amount: 'Yuan with at most 2 decimals, not negative', bad_expected_date: 'Use YYYY-MM-DD',
+      no_team: 'You are in no team, so it cannot be team-visible', missing: 'Required', string_too_long: 'Too long', string_too_short: 'Must not be empty',
+      enum: 'Not one of the allowed values', literal_error: 'Not one of the allowed values', int_parsing: 'Must be a whole number',
     },
   },
 }
