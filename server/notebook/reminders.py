@@ -197,6 +197,7 @@ def fire_due(session: Session, *, now: datetime | None = None, limit: int = CLAI
                 "due_at": as_utc(r.deferred_from) if r.deferred_from else due_at,
                 "late": late,
                 "created_at": now,
+                "dispatched_at": now,  # handed to delivery after commit; see inbox.redispatch_stalled
             }
         )
         result.late += int(late)
@@ -205,7 +206,8 @@ def fire_due(session: Session, *, now: datetime | None = None, limit: int = CLAI
     ):
         note = session.get(Note, reminder.note_id)
         if note is not None:
-            _advance(session, reminder, note, now=now)
+            zone = settings[reminder.user_id].timezone if reminder.user_id in settings else "Asia/Shanghai"
+            _advance(session, reminder, note, now=now, timezone=zone)
     # One user's notifications side by side: a delivery batch then reaches each user once.
     rows_to_insert.sort(key=lambda row: (row["user_id"], row["due_at"]))
     result.notification_ids = _insert_notifications(session, rows_to_insert)
@@ -214,13 +216,11 @@ def fire_due(session: Session, *, now: datetime | None = None, limit: int = CLAI
     return result
 
 
-def _advance(session: Session, reminder: Reminder, note: Note, *, now: datetime) -> None:
-    """A recurring note's next occurrence: the first one after now (a long outage skips the missed
-    ones rather than firing a year of monthly reviews at once)."""
-    nxt = as_utc(reminder.deferred_from or reminder.due_at)
-    recurrence = Recurrence(str(note.recurrence))
-    while nxt <= now:
-        nxt = next_occurrence(nxt, recurrence)
+def _advance(session: Session, reminder: Reminder, note: Note, *, now: datetime, timezone: str) -> None:
+    """A recurring note's next occurrence, counted from its anchor: the first one after now (a long
+    outage skips the missed ones rather than firing a year of monthly reviews at once)."""
+    anchor = note.recurrence_anchor or reminder.deferred_from or reminder.due_at
+    nxt = next_occurrence(anchor, Recurrence(str(note.recurrence)), after=now, timezone=timezone)
     reminder.due_at, reminder.fired_at, reminder.deferred_from = nxt, None, None
     note.remind_at = nxt
     note.version += 1
