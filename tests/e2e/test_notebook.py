@@ -80,7 +80,21 @@ def test_notification_settings_screen(page, rm_user):
     page.get_by_test_id("switch-birthdays").click()
     expect(page.locator(".van-toast")).to_contain_text("已保存")
     assert page.request.get("/api/v1/reminder-settings").json()["birthdays"] is False
+    page.get_by_test_id("days-maturities").locator(".van-stepper__plus").click()
+    expect(page.locator(".van-toast")).to_contain_text("已保存")
+    assert page.request.get("/api/v1/reminder-settings").json()["maturity_days_ahead"] == 8
+
+    # A lost phone is removed from here (this browser has no push service to subscribe to).
+    csrf = page.request.get("/api/v1/me").json()["csrf_token"]
+    lost = _fake_browser_subscription("fcm.example.test")
+    assert page.request.post("/api/v1/push/subscriptions", data=lost, headers={"X-CSRF-Token": csrf}).ok
+    page.reload()
+    expect(page.get_by_test_id("push-device")).to_have_count(1)
     screenshot(page, "notebook-03-settings")
+    page.get_by_test_id("push-device-remove").click()
+    page.locator(".van-dialog__confirm").click()
+    expect(page.get_by_test_id("push-device")).to_have_count(0)
+    assert page.request.get("/api/v1/push/subscriptions").json()["items"] == []
 
 
 def _service_worker(sw_context, page):

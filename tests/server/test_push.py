@@ -98,7 +98,12 @@ def test_vapid_key_and_subscriptions(db_session, login, push_service, app):
     other = login(factories.make_user(db_session))
     assert other.delete("/api/v1/push/subscriptions", json={"endpoint": phone.endpoint}).status_code == 404
     assert api.delete("/api/v1/push/subscriptions", json={"endpoint": phone.endpoint}).status_code == 204
-    assert len(api.get("/api/v1/push/subscriptions").get_json()["items"]) == 1
+    # A lost tablet is removed from the settings screen by its id; another user's id is not found.
+    [tablet_device] = api.get("/api/v1/push/subscriptions").get_json()["items"]
+    assert other.delete(f"/api/v1/push/subscriptions/{tablet_device['id']}").status_code == 404
+    assert api.delete(f"/api/v1/push/subscriptions/{tablet_device['id']}").status_code == 204
+    assert api.delete(f"/api/v1/push/subscriptions/{tablet_device['id']}").status_code == 404
+    assert api.get("/api/v1/push/subscriptions").get_json()["items"] == []
 
 
 def test_push_is_signed_encrypted_and_carries_no_personal_data(db_session, login, push_service, worker):
@@ -140,17 +145,19 @@ def test_push_is_signed_encrypted_and_carries_no_personal_data(db_session, login
 def test_gone_subscription_is_deleted(db_session, login, push_service, worker):
     rm = factories.make_user(db_session)
     api = login(rm)
-    dead, alive = push_service.new_subscription(), push_service.new_subscription()
-    dead_id = _subscribe(api, dead)
+    dead, unknown, alive = (push_service.new_subscription() for _ in range(3))
+    dead_id, unknown_id = _subscribe(api, dead), _subscribe(api, unknown)
     _subscribe(api, alive)
     push_service.answer(dead, 410)
+    push_service.answer(unknown, 404)
     n = _notify(db_session, rm)
     deliver_notifications.enqueue([n.id])
     worker.work(burst=True)
     db_session.expire_all()
     assert db_session.get(PushSubscription, dead_id) is None
+    assert db_session.get(PushSubscription, unknown_id) is None
     outcomes = {(a.subscription_id, a.outcome, a.status_code) for a in _attempts(db_session, n.id)}
-    assert (dead_id, "gone", 410) in outcomes
+    assert {(dead_id, "gone", 410), (unknown_id, "gone", 404)} <= outcomes
     assert len(api.get("/api/v1/push/subscriptions").get_json()["items"]) == 1
 
 
