@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, extract, insert, or_, update
+from sqlalchemy import and_, delete, extract, insert, or_, update
 from sqlalchemy import select as sa_select  # many-column selects (sqlmodel's select types up to 4)
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
@@ -283,6 +283,36 @@ def _upsert_generated(session: Session, rows: list[dict[str, Any]]) -> int:
     return len(fresh)
 
 
+GENERATED_KINDS = (
+    ReminderKind.birthday,
+    ReminderKind.maturity,
+    ReminderKind.follow_up,
+    ReminderKind.war_room_task,
+)
+
+
+def _drop_stale(session: Session, user_ids: set[int], rows: list[dict[str, Any]]) -> int:
+    """Generated reminders not yet fired whose reason is gone: the kind switched off, the task done,
+    the maturity moved or the holding closed, the customer contacted meanwhile. Each run's rows are
+    everything still owed, so a pending one outside them is dropped (fired ones stay: their key
+    keeps them from firing again)."""
+    owed = {(row["user_id"], row["source_key"]) for row in rows}
+    stale: list[int] = []
+    for chunk in _chunks(sorted(user_ids)):
+        for reminder_id, user_id, key in session.exec(
+            select(Reminder.id, Reminder.user_id, Reminder.source_key).where(
+                col(Reminder.user_id).in_(chunk),
+                col(Reminder.kind).in_(GENERATED_KINDS),
+                col(Reminder.fired_at).is_(None),
+            )
+        ).all():
+            if (user_id, key) not in owed:
+                stale.append(reminder_id)  # type: ignore[arg-type]
+    for chunk in _chunks(stale):
+        session.exec(delete(Reminder).where(col(Reminder.id).in_(chunk)))  # type: ignore[call-overload]
+    return len(stale)
+
+
 def generate(session: Session, *, now: datetime | None = None, user_ids: list[int] | None = None) -> int:
     """Birthdays, maturities and follow-ups for every active RM who has them switched on."""
     now = as_utc(now or utcnow())
@@ -299,6 +329,7 @@ def generate(session: Session, *, now: datetime | None = None, user_ids: list[in
     rows += _maturities(session, setting, now)
     rows += _follow_ups(session, setting, now)
     rows += war_room_task_reminders(session, setting, now)
+    _drop_stale(session, set(rms), rows)
     created = _upsert_generated(session, rows)
     session.commit()
     return created

@@ -298,6 +298,15 @@ def last_contact_at(session: Session, *, customer_ids: list[int]) -> dict[int, d
 # --- settings --------------------------------------------------------------------------------
 
 
+# the per-RM switch of each kind of generated reminder
+SWITCHES = {
+    "birthdays": ReminderKind.birthday,
+    "maturities": ReminderKind.maturity,
+    "follow_ups": ReminderKind.follow_up,
+    "war_room_tasks": ReminderKind.war_room_task,
+}
+
+
 def get_settings(session: Session, *, user_id: int) -> ReminderSetting:
     found = session.get(ReminderSetting, user_id)
     return found if found is not None else ReminderSetting(user_id=user_id)
@@ -318,5 +327,16 @@ def update_settings(session: Session, *, user: User, data: ReminderSettingsUpdat
         setattr(setting, name, value)
     setting.updated_at = utcnow()
     session.add(setting)
+    # A kind switched off stops at once: its pending reminders go (the hourly generation would
+    # drop them too, but one could fire before it runs).
+    off = [kind for name, kind in SWITCHES.items() if fields.get(name) is False]
+    if off:
+        session.exec(  # type: ignore[call-overload]
+            delete(Reminder).where(
+                Reminder.user_id == user.id,  # type: ignore[arg-type]
+                col(Reminder.kind).in_(off),
+                col(Reminder.fired_at).is_(None),
+            )
+        )
     session.commit()
     return setting

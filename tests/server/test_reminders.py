@@ -317,6 +317,67 @@ def test_generated_reminders(db_session, data_key, worker, login):
     }
 
 
+def test_pending_generated_reminders_go_when_their_reason_does(db_session, data_key, worker, login):
+    """A kind switched off stops at once; at the next generation a done task, a moved maturity and a
+    customer contacted meanwhile drop their pending reminders (a moved maturity gets a new one).
+    What is still owed stays, and nothing is generated twice."""
+    warrooms = pytest.importorskip("server.warrooms.models")
+    rm = factories.make_user(db_session)
+    today = date(2032, 6, 1)
+    now = datetime(2032, 6, 1, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai: today's reminders are due at 09:00
+    person = factories.make_customer(db_session, owner=rm, kind=CustomerKind.individual, data_key=data_key)
+    profile = db_session.get(IndividualProfile, person.id)
+    profile.birth_date = date(1985, 6, 4)
+    company = factories.make_customer(db_session, owner=rm, data_key=data_key, tier=Tier.vip)
+    company.created_at = datetime(2032, 1, 1, tzinfo=UTC)
+    product = Product(code=f"L{person.id}", name="流动资金贷款", category=ProductCategory.loan,
+                      segment="both", terms="1年")  # fmt: skip
+    db_session.add_all([profile, company, product])
+    db_session.flush()
+    holding = Holding(customer_id=company.id, product_id=product.id, balance_cents=10**9,
+                      opened_on=date(2031, 6, 5), matures_on=today + timedelta(days=7))  # fmt: skip
+    room = warrooms.WarRoom(title="供应链融资攻坚", kind="project_marketing", mode="joint", owner_id=rm.id)
+    db_session.add_all([holding, room])
+    db_session.flush()
+    task = warrooms.WarRoomTask(
+        room_id=room.id, item="提交授信材料", assignee_id=rm.id, due_on=today, created_by=rm.id
+    )
+    db_session.add(task)
+    db_session.commit()
+
+    def pending() -> dict[str, str]:
+        db_session.expire_all()
+        rows = db_session.exec(select(Reminder).where(Reminder.user_id == rm.id, Reminder.fired_at == None))  # noqa: E711
+        found = {r.kind: r.source_key for r in rows}
+        db_session.commit()  # end the read: the API writes from its own connection
+        return found
+
+    assert reminders.generate(db_session, now=now, user_ids=[rm.id]) == 4
+    owed = pending()
+    assert set(owed) == {"birthday", "maturity", "follow_up", "war_room_task"}
+    assert reminders.generate(db_session, now=now + timedelta(minutes=5), user_ids=[rm.id]) == 0
+    assert pending() == owed  # still owed: kept, not made again
+
+    api = login(rm)
+    assert api.patch("/api/v1/reminder-settings", json={"birthdays": False}).status_code == 200
+    assert "birthday" not in pending()  # at once, before any generation runs
+
+    visit = api.post("/api/v1/notes", json={"body": "电话沟通了续贷", "customer_id": company.id})
+    task.status = "done"
+    holding = db_session.get(Holding, holding.id)
+    holding.matures_on = today + timedelta(days=6)
+    written = db_session.get(Note, visit.get_json()["id"])
+    written.created_at = now  # contact on the controlled clock's day
+    db_session.add_all([task, holding, written])
+    db_session.commit()
+    reminders.generate(db_session, now=now + timedelta(minutes=10), user_ids=[rm.id])
+    assert pending() == {"maturity": f"maturity:{holding.id}:{(today + timedelta(days=6)).isoformat()}"}
+
+    _scan(worker, datetime(2032, 6, 1, 1, 0, 20, tzinfo=UTC))  # 09:00 in Shanghai
+    [n] = _inbox(db_session, rm)
+    assert n.kind == "maturity" and "6月7日" in n.body
+
+
 def test_war_room_task_due_date(db_session, worker):
     """War rooms are another feature's: their open tasks remind the assignee on the due date."""
     warrooms = pytest.importorskip("server.warrooms.models")
