@@ -9,6 +9,7 @@ Client -> server (each answers through the acknowledgement; errors also come as 
   message {room_id, client_id, text, mentions, cards}   typing {room_id, typing}
   task {room_id, client_id, task_id?, item, assignee_id, due_on, status, version}
   target {room_id, client_id, target_id, stage, amount_cents, version}
+  target_remove {room_id, client_id, target_id, version}
 Server -> client: event, presence, typing, removed, invited, error, session_ended."""
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from server import events, ratelimit
 from server.errors import Problem, field_errors_from_pydantic
 from server.org.models import User
 from server.redis_client import get_redis
+from server.security import client_ip
 from server.warrooms import service
-from server.warrooms.schemas import MAX_TEXT_BYTES, MessageIn, TargetUpdate, TaskIn, TaskUpdate
+from server.warrooms.schemas import MAX_TEXT_BYTES, MessageIn, TargetRemove, TargetUpdate, TaskIn, TaskUpdate
 
 NAMESPACE = "/warroom"
 REPLAY_LIMIT = 500
@@ -314,6 +316,16 @@ class WarRoomNamespace(SessionNamespace):
             "ok": True,
             "target": service.update_target(session, room_id=ref.room_id, user=user, data=update),
         }
+
+    def on_target_remove(self, data: Any = None):
+        return self.guarded(self._target_remove, data)
+
+    def _target_remove(self, session, user: User, data: Any) -> dict[str, Any]:
+        ref: RoomRef = _parse(RoomRef, data)
+        removal: TargetRemove = _parse(TargetRemove, data, drop_room=True)
+        self._rate_limit(user)
+        target = service.remove_target(session, room_id=ref.room_id, user=user, data=removal, ip=client_ip())
+        return {"ok": True, "removed": target["id"]}
 
     def on_typing(self, data: Any = None):
         return self.guarded(self._typing, data, size_limit=MAX_EVENT_BYTES)

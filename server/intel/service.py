@@ -621,6 +621,7 @@ def actions(alert: IntelAlert, item: IntelItem, customer: Customer) -> list[dict
                 "title": (f"{customer.name} 资金需求" if need else f"{customer.name}：{item.title}")[:128],
                 "customer_id": customer.id,
                 "kind": "project_marketing",
+                "invite_suggested": True,  # one tap: the room starts with its suggested members invited
             },
         }
     )

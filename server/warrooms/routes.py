@@ -20,6 +20,7 @@ from server.warrooms.schemas import (
     RoomListQuery,
     RoomUpdate,
     TargetIn,
+    TargetRemove,
     TargetUpdate,
     TaskIn,
     TaskUpdate,
@@ -78,7 +79,6 @@ def quick_create():
 @spec.validate(tags=TAGS)
 def get_room(room_id: int):
     return _detail(room_id)
-
 
 
 @bp.patch("/<int:room_id>")
@@ -155,6 +155,18 @@ def update_target(room_id: int, target_id: int):
     return ok(
         service.update_target(db.session(), room_id=room_id, user=current_user(), data=data), personal=True
     )
+
+
+@bp.delete("/<int:room_id>/targets/<int:target_id>")
+@idempotent
+@spec.validate(tags=TAGS)
+def remove_target(room_id: int, target_id: int):
+    """The owner or the member who added it takes a target off the list (`If-Match` for its version)."""
+    data = TargetRemove(target_id=target_id, version=expected_version())
+    removed = service.remove_target(
+        db.session(), room_id=room_id, user=current_user(), data=data, ip=client_ip()
+    )
+    return ok({"removed": removed["id"]})
 
 
 @bp.post("/<int:room_id>/opportunities")

@@ -51,17 +51,11 @@ class QuickSource(StrEnum):
 class QuickCreate(Strict):
     source_type: QuickSource
     source_id: int = Field(ge=1)
-    title: str | None = Field(default=None, min_length=2, max_length=128)
-    customer_id: int | None = Field(default=None, ge=1, description="for an opportunity or alert")
+    title: str | None = Field(default=None, min_length=2, max_length=128, description="else the source's")
+    customer_id: int | None = Field(default=None, ge=1, description="else the source's customer")
     product_id: int | None = Field(default=None, ge=1, description="finds product experts to suggest")
     kind: RoomKind = RoomKind.project_marketing
     invite_suggested: bool = False
-
-    @model_validator(mode="after")
-    def _title_when_not_customer(self) -> QuickCreate:
-        if self.source_type != QuickSource.customer and not self.title:
-            raise ValueError("a room from an opportunity or an alert needs the `title` the client shows")
-        return self
 
 
 class RoomUpdate(Strict):
@@ -103,6 +97,12 @@ class TargetUpdate(Strict):
     stage: TargetStage | None = None
     amount_cents: int | None = Field(default=None, ge=0)
     version: int | None = Field(default=None, ge=1)
+    client_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class TargetRemove(Strict):
+    target_id: int = Field(ge=1)
+    version: int | None = Field(default=None, ge=1, description="stale versions get 412")
     client_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 

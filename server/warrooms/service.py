@@ -19,8 +19,14 @@ from server.audit import service as audit
 from server.customers.models import Customer, CustomerGrant
 from server.customers.service import get_customer_for
 from server.errors import Problem, forbidden
+from server.inbox import service as inbox
+from server.intel import service as intel
+from server.intel.models import IntelItem
+from server.opportunities import service as opportunities
+from server.opportunities.models import Opportunity
 from server.org.models import RmProfile, Role, Team, User
 from server.products.models import Product
+from server.reference import industry_name
 from server.timeutil import iso, utcnow
 from server.warrooms.models import (
     MemberRole,
@@ -46,6 +52,7 @@ from server.warrooms.schemas import (
     RoomScope,
     RoomUpdate,
     TargetIn,
+    TargetRemove,
     TargetUpdate,
     TaskIn,
     TaskUpdate,
@@ -287,9 +294,16 @@ def _grant(
 
 
 def _revoke(
-    session: Session, *, room_id: int, user_id: int | None, actor_id: int | None, ip: str | None
+    session: Session,
+    *,
+    room_id: int,
+    user_id: int | None,
+    actor_id: int | None,
+    ip: str | None,
+    customer_id: int | None = None,
 ) -> int:
-    """Ends the room's grants (of one user, or of everyone when user_id is None)."""
+    """Ends the room's grants (of one user, or of everyone when user_id is None; of one customer
+    when customer_id is given, e.g. a target taken off the list)."""
     conditions = [
         CustomerGrant.source_type == GRANT_SOURCE,
         CustomerGrant.source_id == room_id,
@@ -297,6 +311,8 @@ def _revoke(
     ]
     if user_id is not None:
         conditions.append(CustomerGrant.user_id == user_id)
+    if customer_id is not None:
+        conditions.append(CustomerGrant.customer_id == customer_id)
     grants = session.exec(select(CustomerGrant).where(*conditions)).all()
     now = utcnow()
     for grant in grants:
@@ -373,6 +389,7 @@ def create_room(
     data: RoomCreate,
     ip: str | None,
     source: tuple[str, int, str] | None = None,
+    opportunity_id: int | None = None,
 ) -> WarRoom:
     if user.role not in PLAYERS:
         raise forbidden("Only relationship managers and team leads open war rooms.")
@@ -451,6 +468,8 @@ def create_room(
             ip=ip,
             client_id=None,
         )
+    if opportunity_id is not None:  # a room opened from an opportunity works on it from the start
+        _add_opportunity(session, room_id=room_id, user=user, opportunity_id=opportunity_id, seq=None)
     _invite(session, room=room, user=user, user_ids=data.invite_user_ids, role=MemberRole.member, ip=ip)
     session.commit()
     session.refresh(room)
@@ -459,6 +478,21 @@ def create_room(
 
 def _person(user: User) -> dict[str, Any]:
     return {"id": user.id, "display_name": user.display_name}
+
+
+def _notify(session: Session, *, user_id: int, room: WarRoom, title: str, body: str, key: str) -> None:
+    """An inbox notification that opens the room. The inbox carries it to the live socket and to
+    push after commit, so an invitee or a mentioned RM who is not in the room still hears of it;
+    the source key makes it once-only (a re-sent message does not notify twice)."""
+    inbox.notify(
+        session,
+        user_id=user_id,
+        kind="warroom",
+        title=title,
+        body=body,
+        url=f"/war-rooms/{room.id}",
+        source_key=f"warroom:{room.id}:{user_id}:{key}",
+    )
 
 
 def suggest_members(
@@ -501,13 +535,35 @@ def suggest_members(
 def quick_create(
     session: Session, *, user: User, data: QuickCreate, ip: str | None
 ) -> tuple[WarRoom, list[dict[str, Any]]]:
-    """快速搭建: a room pre-filled from a customer, an opportunity or an intel alert."""
-    customer_id = data.source_id if data.source_type == QuickSource.customer else data.customer_id
+    """快速搭建: a room pre-filled from a customer, an opportunity or an intel alert, each of which the
+    caller must be able to open (otherwise 404). The source names the room unless the client does,
+    and brings its customer as the first target (an opportunity's only if the caller may see it);
+    a room from an opportunity links it and takes its product to find experts."""
+    customer_id, default_title, product_id = data.customer_id, None, data.product_id
+    opportunity = None
+    if data.source_type == QuickSource.customer:
+        customer_id = data.source_id
+    elif data.source_type == QuickSource.opportunity:
+        opportunity = opportunities.get_for(session, user=user, opportunity_id=data.source_id)
+        default_title, product_id = opportunity.title, product_id or opportunity.product_id
+        if customer_id is None and opportunity.customer_id is not None:
+            try:
+                get_customer_for(session, user=user, customer_id=opportunity.customer_id)
+                customer_id = opportunity.customer_id
+            except Problem:
+                pass  # a pooled opportunity's customer stays hidden until claimed
+    else:
+        alert = intel.get_alert_for(session, user=user, alert_id=data.source_id)
+        item = session.get(IntelItem, alert.item_id)
+        customer_id = customer_id or alert.customer_id
+        default_title = item.title if item is not None else None
     customer = get_customer_for(session, user=user, customer_id=customer_id) if customer_id else None
-    product = session.get(Product, data.product_id) if data.product_id else None
-    if data.product_id and product is None:
+    product = session.get(Product, product_id) if product_id else None
+    if product_id and product is None:
         raise Problem(404, "Not Found", "No such product.", code="not-found")
-    title = data.title or f"{customer.name} 作战室"  # type: ignore[union-attr]
+    if data.source_type == QuickSource.intel_alert and customer is not None and default_title:
+        default_title = f"{customer.name}：{default_title}"
+    title = (data.title or default_title or f"{customer.name} 作战室")[:128]  # type: ignore[union-attr]
     source_title = customer.name if data.source_type == QuickSource.customer else title  # type: ignore[union-attr]
     suggested = suggest_members(session, user=user, customer=customer, product=product)
     invite_ids = [s["id"] for s in suggested] if data.invite_suggested else []
@@ -524,6 +580,7 @@ def quick_create(
             invite_user_ids=invite_ids,
         ),  # type: ignore[list-item]
         source=(data.source_type.value, data.source_id, source_title),
+        opportunity_id=opportunity.id if opportunity is not None else None,
     )
     return room, suggested
 
@@ -616,7 +673,7 @@ def _invite(
             ip=ip,
             detail={"user_id": user_id, "role": the_role},
         )
-        _record(
+        invitation = _record(
             session,
             room_id=room.id,
             kind="member.invited",
@@ -624,6 +681,14 @@ def _invite(
             payload={"user": _person(invitee), "role": the_role},
         )
         events.publish(session, INVITED_KIND, {"room_id": room.id, "user_id": user_id, "title": room.title})
+        _notify(
+            session,
+            user_id=user_id,
+            room=room,
+            title="作战室邀请",
+            body=f"{user.display_name} 邀请你加入「{room.title}」",
+            key=f"invite:{invitation.seq}",
+        )
         invited.append(user_id)
     return invited
 
@@ -761,6 +826,7 @@ def _target_public(target: WarRoomTarget, customer_name: str | None) -> dict[str
         "prospect": target.customer_id is None,
         "stage": target.stage,
         "amount_cents": target.amount_cents,
+        "added_by": target.added_by,  # who may take it off besides the owner
         "version": target.version,
         "updated_at": iso(target.updated_at),
     }
@@ -896,22 +962,79 @@ def update_target(session: Session, *, room_id: int, user: User, data: TargetUpd
     return public
 
 
-def link_opportunity(session: Session, *, room_id: int, user: User, opportunity_id: int) -> None:
-    require_member(session, room_id=room_id, user=user, write=True)
-    _require_open(get_room(session, room_id))
-    seq = _next_seq(session, room_id)
-    if session.get(WarRoomOpportunity, (room_id, opportunity_id)) is not None:
+def remove_target(
+    session: Session, *, room_id: int, user: User, data: TargetRemove, ip: str | None
+) -> dict[str, Any]:
+    """Takes a target off the list: the owner, or the member who added it. A customer target's
+    grants through this room end with it (audited), and the change is numbered like any other."""
+    seq, resent = _begin_board_change(
+        session, room_id=room_id, user=user, client_id=data.client_id, key="target"
+    )
+    if resent is not None:
+        return resent
+    target = session.get(WarRoomTarget, data.target_id)
+    if target is None or target.room_id != room_id:
         session.rollback()
-        return
-    session.add(WarRoomOpportunity(room_id=room_id, opportunity_id=opportunity_id, linked_by=user.id))  # type: ignore[arg-type]
+        raise Problem(404, "Not Found", "No such target in this room.", code="not-found")
+    session.refresh(target)
+    me = active_member(session, room_id=room_id, user_id=user.id)  # type: ignore[arg-type]
+    if target.added_by != user.id and (me is None or me.role != MemberRole.owner):
+        session.rollback()
+        raise forbidden("Only the room's owner or the member who added a target may remove it.")
+    customer = session.get(Customer, target.customer_id) if target.customer_id else None
+    public = _target_public(target, customer.name if customer else None)
+    if data.version is not None and data.version != target.version:
+        session.rollback()
+        raise _stale("target", public)
+    session.delete(target)
+    if customer is not None:
+        _revoke(session, room_id=room_id, user_id=None, actor_id=user.id, ip=ip, customer_id=customer.id)
+        audit.record(
+            session,
+            actor_id=user.id,
+            action="warroom.untarget",
+            object_type="customer",
+            object_id=customer.id,
+            ip=ip,
+            detail={"room_id": room_id},
+        )
     _append(
         session,
         room_id=room_id,
         seq=seq,
+        kind="target.removed",
+        author=user,
+        client_id=data.client_id,
+        payload={"target": public},
+    )
+    session.commit()
+    return public
+
+
+def _add_opportunity(
+    session: Session, *, room_id: int, user: User, opportunity_id: int, seq: int | None
+) -> None:
+    opp = session.get(Opportunity, opportunity_id)
+    session.add(WarRoomOpportunity(room_id=room_id, opportunity_id=opportunity_id, linked_by=user.id))  # type: ignore[arg-type]
+    _append(
+        session,
+        room_id=room_id,
+        seq=seq or _next_seq(session, room_id),
         kind="opportunity.linked",
         author=user,
-        payload={"opportunity_id": opportunity_id},
+        payload={"opportunity_id": opportunity_id, "title": opp.title if opp else None},
     )
+
+
+def link_opportunity(session: Session, *, room_id: int, user: User, opportunity_id: int) -> None:
+    require_member(session, room_id=room_id, user=user, write=True)
+    _require_open(get_room(session, room_id))
+    opportunities.get_for(session, user=user, opportunity_id=opportunity_id)  # one the linker may see
+    seq = _next_seq(session, room_id)
+    if session.get(WarRoomOpportunity, (room_id, opportunity_id)) is not None:
+        session.rollback()
+        return
+    _add_opportunity(session, room_id=room_id, user=user, opportunity_id=opportunity_id, seq=seq)
     session.commit()
 
 
@@ -1017,16 +1140,23 @@ def update_task(session: Session, *, room_id: int, user: User, data: TaskUpdate)
 # --- chat ------------------------------------------------------------------------------------------
 
 
-def _card(session: Session, *, user: User, kind: str, object_id: int) -> dict[str, Any]:
+def _card(session: Session, *, room_id: int, user: User, kind: str, object_id: int) -> dict[str, Any]:
+    """What a chat card shows: checked against what the sender may see (a customer from their book
+    or shared with them, any product, an opportunity they can see or that is linked to the room)."""
     if kind == "customer":
         customer = get_customer_for(session, user=user, customer_id=object_id)
-        return {"type": kind, "id": object_id, "title": customer.name, "subtitle": customer.industry_code}
+        subtitle = industry_name(customer.industry_code) or customer.industry_code
+        return {"type": kind, "id": object_id, "title": customer.name, "subtitle": subtitle}
     if kind == "product":
         product = session.get(Product, object_id)
         if product is None:
             raise Problem(404, "Not Found", "No such product.", code="not-found")
         return {"type": kind, "id": object_id, "title": product.name, "subtitle": product.category}
-    return {"type": kind, "id": object_id, "title": None, "subtitle": None}  # the opportunity feature's id
+    opp = session.get(Opportunity, object_id)
+    linked = session.get(WarRoomOpportunity, (room_id, object_id)) is not None
+    if opp is None or not (linked or opportunities.can_view(session, user=user, opp=opp)):
+        raise Problem(404, "Not Found", "No such opportunity.", code="not-found")
+    return {"type": kind, "id": object_id, "title": opp.title, "subtitle": opp.status}
 
 
 def check_text(text: str) -> str:
@@ -1053,7 +1183,9 @@ def post_message(
     text = check_text(data.text)
     require_member(session, room_id=room_id, user=user)
     _require_open(get_room(session, room_id))
-    cards = [_card(session, user=user, kind=c.type.value, object_id=c.id) for c in data.cards]
+    cards = [
+        _card(session, room_id=room_id, user=user, kind=c.type.value, object_id=c.id) for c in data.cards
+    ]
     members = set(active_member_ids(session, room_id))
     mentions = [m for m in dict.fromkeys(data.mentions) if m in members]
     seq = _next_seq(session, room_id)
@@ -1070,6 +1202,17 @@ def post_message(
         client_id=data.client_id,
         payload={"text": text, "mentions": mentions, "cards": cards},
     )
+    room = get_room(session, room_id)
+    for mentioned in mentions:
+        if mentioned != user.id:
+            _notify(
+                session,
+                user_id=mentioned,
+                room=room,
+                title=f"{user.display_name} 在作战室提到了你",
+                body=f"「{room.title}」:{text[:200]}",
+                key=f"mention:{seq}",
+            )
     session.commit()
     return serialize_event(event, user), True
 
@@ -1278,13 +1421,14 @@ def room_detail(session: Session, *, room_id: int, user: User) -> dict[str, Any]
             }
         )
     out["tasks"] = [_task_public(t, names) for t in tasks]  # type: ignore[arg-type]
-    out["opportunity_ids"] = list(
-        session.exec(
-            select(WarRoomOpportunity.opportunity_id)
-            .where(WarRoomOpportunity.room_id == room_id)
-            .order_by(col(WarRoomOpportunity.linked_at))
-        ).all()
-    )
+    linked = session.exec(
+        select(WarRoomOpportunity.opportunity_id, Opportunity.title, Opportunity.status)
+        .join(Opportunity, col(Opportunity.id) == WarRoomOpportunity.opportunity_id, isouter=True)
+        .where(WarRoomOpportunity.room_id == room_id)
+        .order_by(col(WarRoomOpportunity.linked_at))
+    ).all()
+    out["opportunity_ids"] = [opp_id for opp_id, _, _ in linked]
+    out["opportunities"] = [{"id": i, "title": title, "status": status} for i, title, status in linked]
     return out
 
 

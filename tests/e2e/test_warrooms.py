@@ -1,5 +1,7 @@
-"""War rooms in two real browsers: one RM posts and moves a task, the other sees both live; presence,
-text-only rendering, unread counts, and the reconnect banner that catches up by itself."""
+"""War rooms in real browsers: one RM posts and moves a task, the other sees both live; presence,
+text-only rendering, unread counts, and the reconnect banner that catches up by itself; quick rooms
+from a customer, an opportunity and an intel alert; chat cards; target removal and the timeline live;
+the team lead's live board."""
 
 from __future__ import annotations
 
@@ -8,9 +10,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from server.intel.models import IntelAlert, IntelItem
+from server.opportunities import service as opportunities
+from server.opportunities.schemas import OpportunityCreate
 from server.org.models import User
+from server.products.models import Product, ProductCategory
 from server.warrooms import service
-from server.warrooms.schemas import InviteIn, RoomCreate, TaskIn
+from server.warrooms.schemas import InviteIn, RoomCreate, TargetIn, TaskIn
 from tests import factories
 from tests.e2e.conftest import _context_options, screenshot, sign_in
 
@@ -119,3 +125,222 @@ def test_one_rm_posts_and_moves_a_task_the_other_sees_both_live(two_contexts, du
         1
     )  # no duplicate
     screenshot(page_b, "war-room-chat")
+
+
+def _product(db_session, name, qualification=None):
+    product = Product(
+        code=factories.unique("P")[:16],
+        name=name,
+        category=ProductCategory.fund if qualification else ProductCategory.payroll,
+        segment="corporate",
+        terms="T+1",
+        required_qualification=qualification,
+    )
+    db_session.add(product)
+    db_session.commit()
+    return product
+
+
+def test_quick_rooms_from_customer_opportunity_and_alert_with_chat_cards(page, db_session, data_key):
+    branch = factories.make_branch(db_session)
+    rm = factories.make_user(db_session, branch=branch, display_name="王敏")
+    factories.make_user(db_session, branch=branch, display_name="赵专家", qualifications=["fund_sales"])
+    # A name with markup: cards show it as text.
+    customer = factories.make_customer(
+        db_session, owner=rm, data_key=data_key, name=f"<i>张江</i>新材料有限公司{rm.id}"
+    )
+    fund = _product(db_session, f"稳健增利基金{rm.id}", qualification="fund_sales")
+    payroll = _product(db_session, f"代发工资通{rm.id}")
+    opp = opportunities.create_opportunity(
+        db_session,
+        user=rm,
+        ip=None,
+        data=OpportunityCreate(
+            title=f"扩产流动资金{rm.id}", customer_id=customer.id, product_id=fund.id, share=False
+        ),
+    )
+    item = IntelItem(fingerprint=factories.unique("fp"), category="tender_contract", title="园区扩建项目中标")
+    db_session.add(item)
+    db_session.flush()
+    alert = IntelAlert(
+        item_id=item.id,
+        customer_id=customer.id,
+        rm_id=rm.id,
+        category="tender_contract",
+        score=88,
+        reason="情报点名该客户",
+        sentiment="favourable",
+    )
+    db_session.add(alert)
+    db_session.commit()
+    sign_in(page, rm)
+    room_url = re.compile(r"/war-rooms/\d+$")
+
+    # From the customer's page: one tap, the room is named after the customer, who is its first target.
+    page.goto(f"/customers/{customer.id}")
+    page.get_by_test_id("quick-war-room-customer").click()
+    expect(page).to_have_url(room_url)
+    expect(page.locator(".app-header")).to_contain_text(f"新材料有限公司{rm.id} 作战室")
+    page.get_by_role("tab", name="目标客户").click()
+    expect(page.get_by_test_id("target-item")).to_contain_text(f"<i>张江</i>新材料有限公司{rm.id}")
+
+    # From the opportunity: its title, the opportunity linked, the product's expert invited.
+    page.goto(f"/opportunities/{opp.id}")
+    page.get_by_test_id("quick-war-room-opportunity").click()
+    expect(page).to_have_url(room_url)
+    page.get_by_role("tab", name="成员").click()
+    expect(page.get_by_test_id("member-item").filter(has_text="赵专家")).to_contain_text("待接受")
+
+    # Chat cards: the linked opportunity and a customer on one message, a product alone on another.
+    page.get_by_role("tab", name="聊天").click()
+    page.get_by_test_id("chat-attach").click()
+    picker = page.get_by_test_id("card-picker")
+    picker.get_by_role("tab", name="商机").click()
+    picker.get_by_test_id("card-option").filter(has_text=opp.title).click()
+    page.get_by_test_id("chat-attach").click()
+    picker.get_by_role("tab", name="客户").click()
+    picker.get_by_test_id("card-option").filter(has_text="新材料有限公司").click()
+    expect(page.get_by_test_id("chat-attached")).to_contain_text(opp.title)
+    page.get_by_test_id("chat-input").locator("input").fill("请看这两个")
+    page.get_by_test_id("chat-send").click()
+    message = page.get_by_test_id("chat-message").filter(has_text="请看这两个")
+    expect(message.get_by_test_id("chat-card-opportunity")).to_contain_text(opp.title)
+    expect(message.get_by_test_id("chat-card-opportunity")).to_contain_text("草稿")
+    expect(message.get_by_test_id("chat-card-customer")).to_contain_text(f"<i>张江</i>新材料有限公司{rm.id}")
+    expect(page.locator(".chat i:not(.van-icon)")).to_have_count(0)  # no markup from the name
+    page.get_by_test_id("chat-attach").click()
+    picker.get_by_role("tab", name="产品").click()
+    picker.get_by_test_id("card-option").filter(has_text=payroll.name).click()
+    page.get_by_test_id("chat-send").click()  # a card alone: its title is the text
+    product_card = page.get_by_test_id("chat-card-product").filter(has_text=payroll.name)
+    expect(product_card).to_contain_text("代发工资")
+    screenshot(page, "war-room-chat-cards")
+
+    # The timeline tells the story so far.
+    page.get_by_role("tab", name="动态").click()
+    timeline = page.get_by_test_id("war-room-timeline")
+    expect(timeline).to_contain_text(f"关联了商机「{opp.title}」")
+    expect(timeline).to_contain_text("2 条消息 · 王敏")
+    expect(timeline).to_contain_text("邀请了 赵专家")
+    expect(timeline).to_contain_text(f"来自商机「{opp.title}」")
+    screenshot(page, "war-room-timeline")
+
+    # Cards open the thing.
+    page.get_by_role("tab", name="聊天").click()
+    product_card.click()
+    expect(page).to_have_url(re.compile(rf"/workbench/products\?open={payroll.id}$"))
+    page.go_back()
+    page.get_by_test_id("chat-card-customer").first.click()
+    expect(page).to_have_url(re.compile(rf"/customers/{customer.id}$"))
+
+    # From an intel alert: the alert's action opens a room named after it.
+    page.goto(f"/intel/alerts/{alert.id}")
+    page.get_by_test_id("intel-action-start_war_room").click()
+    expect(page).to_have_url(room_url)
+    expect(page.locator(".app-header")).to_contain_text("：园区扩建项目中标")
+
+
+def test_target_removed_live_timeline_and_live_unread(two_contexts, duo, db_session):
+    a, b, room_id, task_id = duo
+    service.add_target(
+        db_session, room_id=room_id, user=a, data=TargetIn(prospect_name="某物流公司"), ip=None
+    )
+    page_a, page_b = (ctx.new_page() for ctx in two_contexts)
+    sign_in(page_a, a)
+    sign_in(page_b, b)
+
+    # B's list follows the room: A's message raises B's unread count without a reload.
+    page_b.goto("/war-rooms")
+    badge = (
+        page_b.get_by_test_id("war-room-item")
+        .filter(has_text="张江园区代发工资")
+        .get_by_test_id("war-room-unread")
+    )
+    expect(badge).to_be_visible()
+    before = int(badge.inner_text())
+    page_a.goto(f"/war-rooms/{room_id}")
+    expect(page_a.get_by_test_id("war-room-online")).to_contain_text("2 人在线")  # B follows from the list
+    # A mentions B: "@" offers the room's members.
+    chat_input = page_a.get_by_test_id("chat-input").locator("input")
+    chat_input.fill("@")
+    page_a.get_by_test_id("chat-mention-options").get_by_text("李强").click()
+    chat_input.press("End")
+    chat_input.press_sequentially("名单有变")
+    page_a.get_by_test_id("chat-send").click()
+    expect(badge).to_have_text(str(before + 1))
+
+    page_b.get_by_test_id("war-room-item").filter(has_text="张江园区代发工资").click()
+    expect(page_b.locator(".mention--me")).to_have_text("@李强")  # B sees they were mentioned
+    page_b.get_by_role("tab", name="目标客户").click()
+    expect(page_b.get_by_test_id("target-item")).to_contain_text("某物流公司")
+    # B did not add it and is not the owner: no removal offered.
+    page_b.get_by_test_id("target-item").click()
+    expect(page_b.get_by_role("button", name="洽谈中")).to_be_visible()
+    expect(page_b.get_by_role("button", name="移出目标")).to_have_count(0)
+    page_b.locator(".van-overlay").last.click(position={"x": 10, "y": 10})
+    expect(page_b.get_by_role("button", name="洽谈中")).to_be_hidden()
+
+    # The owner removes it; B's list drops it at once, and B's timeline says who did.
+    page_a.get_by_role("tab", name="目标客户").click()
+    page_a.get_by_test_id("target-item").filter(has_text="某物流公司").click()
+    page_a.get_by_role("button", name="移出目标").click()
+    page_a.get_by_role("button", name="确认").click()
+    expect(page_b.get_by_test_id("target-item")).to_have_count(0)
+    expect(page_a.get_by_test_id("target-item")).to_have_count(0)
+    page_b.get_by_role("tab", name="动态").click()
+    timeline = page_b.get_by_test_id("war-room-timeline")
+    expect(timeline).to_contain_text("王敏 移出目标客户「某物流公司」")
+    expect(timeline).to_contain_text("王敏 新建任务「约财务总监面谈」")
+    expect(timeline).to_contain_text("1 条消息 · 王敏")
+    # Live on the timeline too: A moves the task, B's timeline shows it.
+    page_a.get_by_role("tab", name="任务").click()
+    page_a.get_by_test_id(f"task-move-{task_id}").click()
+    expect(timeline).to_contain_text("王敏 将「约财务总监面谈」移到进行中")
+    screenshot(page_b, "war-room-timeline-live")
+
+
+def test_team_leads_board_is_live(two_contexts, db_session):
+    branch = factories.make_branch(db_session)
+    team = factories.make_team(db_session, branch=branch)
+    lead = db_session.get(User, team.lead_id)
+    owner = factories.make_user(db_session, branch=branch, team=team, display_name="孙丽")
+    room = service.create_room(
+        db_session,
+        user=owner,
+        ip=None,
+        data=RoomCreate(title="园区代发冲刺", kind="wholesale", mode="solo", goal_customers=2),
+    )
+    task = service.create_task(db_session, room_id=room.id, user=owner, data=TaskIn(item="拜访人事经理"))
+    page_lead, page_owner = (ctx.new_page() for ctx in two_contexts)
+    sign_in(page_lead, lead)
+    sign_in(page_owner, owner)
+    page_lead.goto("/war-rooms")
+    page_lead.get_by_role("tab", name="团队看板").click()
+    row = page_lead.get_by_test_id("war-room-item").filter(has_text="园区代发冲刺")
+    expect(row).to_contain_text("0/1 ✓")
+    page_owner.goto(f"/war-rooms/{room.id}")
+    page_owner.get_by_role("tab", name="任务").click()
+    page_owner.get_by_test_id(f"task-move-{task['id']}").click()  # to doing
+    expect(page_owner.get_by_test_id("task-column-doing").get_by_test_id("task-item")).to_have_count(1)
+    page_owner.get_by_test_id(f"task-move-{task['id']}").click()  # to done
+    expect(row).to_contain_text("1/1 ✓")  # the lead's board moves without a reload
+    screenshot(page_lead, "war-room-team-board-live")
+
+
+def test_timeline_pages_back_to_the_rooms_start(page, db_session):
+    owner = factories.make_user(db_session, display_name="周杰")
+    room = service.create_room(
+        db_session, user=owner, ip=None, data=RoomCreate(title="长线作战室", kind="general", mode="solo")
+    )
+    for n in range(205):  # more than a room screen loads at first
+        service.post_system_message(db_session, room_id=room.id, text=f"系统提醒 {n}", client_id=f"t{n}")
+    sign_in(page, owner)
+    page.goto(f"/war-rooms/{room.id}")
+    page.get_by_role("tab", name="动态").click()
+    timeline = page.get_by_test_id("war-room-timeline")
+    expect(timeline).to_contain_text("系统提醒 204")
+    expect(timeline).not_to_contain_text("周杰 创建了作战室")
+    page.get_by_test_id("timeline-earlier").click()
+    expect(timeline).to_contain_text("周杰 创建了作战室")
+    expect(page.get_by_test_id("timeline-earlier")).to_have_count(0)  # nothing older
+    expect(timeline.get_by_test_id("timeline-entry")).to_have_count(206)  # each event once

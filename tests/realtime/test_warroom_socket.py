@@ -301,3 +301,32 @@ def test_logout_drops_the_live_socket(connect, people, live_server):
     assert la.http.post(live_server.url + "/api/v1/auth/logout", timeout=10).status_code == 204
     la.wait(lambda: la.got["disconnect"] or not la.client.connected)
     assert la.got["session_ended"] == [{"code": "session-ended"}]
+
+
+def test_target_removal_is_broadcast_once_even_when_resent(connect, people, live_server):
+    a, b, _ = people
+    la, lb = connect(a), connect(b)
+    room_id = _room(la.http, live_server.url, [lb.http])
+    added = la.http.post(
+        f"{live_server.url}/api/v1/war-rooms/{room_id}/targets",
+        json={"prospect_name": "某物流公司"},
+        timeout=10,
+    )
+    assert added.status_code == 201, added.text
+    target = added.json()
+    head = la.call("join", {"room_id": room_id, "last_seq": 0})["last_seq"]
+    lb.call("join", {"room_id": room_id, "last_seq": head})
+
+    assert lb.call("target_remove", {"room_id": room_id, "target_id": target["id"]})["code"] == "forbidden"
+    assert la.call("target_remove", {"room_id": room_id})["code"] == "validation"
+    client_id = str(uuid.uuid4())
+    removal = {"room_id": room_id, "target_id": target["id"], "version": 1, "client_id": client_id}
+    first, again = la.call("target_remove", removal), la.call("target_remove", removal)
+    assert first == again == {"ok": True, "removed": target["id"]}  # the re-send changes nothing
+    _send(la, room_id, "marker")
+    lb.wait(lambda: any(e["payload"].get("text") == "marker" for e in lb.events(room_id)))
+    got = [(e["seq"], e["kind"]) for e in lb.events(room_id)]
+    assert got == [(head + 1, "target.removed"), (head + 2, "message")]
+    assert lb.events(room_id)[0]["payload"]["target"]["name"] == "某物流公司"
+    gone = la.call("target_remove", {"room_id": room_id, "target_id": target["id"]})
+    assert gone["code"] == "not-found" and la.client.connected

@@ -17,7 +17,7 @@ from server.push import vapid
 from server.push.models import PushAttempt, PushSubscription
 from server.timeutil import utcnow
 from tasks.queues import HIGH, queue
-from tasks.reminders import deliver_notifications
+from tasks.reminders import _ids_key, deliver_notifications
 from tests import factories
 from tests.push_service import PushServiceStandIn, b64d, b64e
 
@@ -55,6 +55,11 @@ def _attempts(db_session, notification_id):
     return db_session.exec(
         select(PushAttempt).where(PushAttempt.notification_id == notification_id).order_by(PushAttempt.id)
     ).all()
+
+
+def _retry_id(attempt: int, notification_id: int, subscription_id: int) -> str:
+    """The exact id of a booked retry: other tests may leave their own in the shared registry."""
+    return f"push-retry-webpush-{attempt}-{_ids_key([notification_id, subscription_id])}"
 
 
 def _run_scheduled(worker, job_id_prefix: str):
@@ -171,14 +176,14 @@ def test_server_error_is_retried_with_backoff(db_session, login, push_service, w
     deliver_notifications.enqueue([n.id])
     worker.work(burst=True)
     registry = ScheduledJobRegistry(queue=queue(HIGH))
-    [retry_id] = [j for j in registry.get_job_ids() if j.startswith("push-retry-webpush-2-")]
+    retry_id = _retry_id(2, n.id, sub_id)
     booked = registry.get_scheduled_time(retry_id).timestamp()
     assert before + 9 <= booked <= time.time() + 11  # first backoff: 10 s
 
-    assert _run_scheduled(worker, "push-retry-webpush-2-") == 1  # 500 again: booked for attempt 3
-    [retry_id] = [j for j in registry.get_job_ids() if j.startswith("push-retry-webpush-3-")]
+    assert _run_scheduled(worker, retry_id) == 1  # 500 again: booked for attempt 3
+    retry_id = _retry_id(3, n.id, sub_id)
     assert registry.get_scheduled_time(retry_id).timestamp() >= time.time() + 55  # second backoff: 60 s
-    assert _run_scheduled(worker, "push-retry-webpush-3-") == 1
+    assert _run_scheduled(worker, retry_id) == 1
 
     attempts = _attempts(db_session, n.id)
     assert [(a.attempt, a.outcome, a.status_code, a.subscription_id) for a in attempts] == [
@@ -201,7 +206,8 @@ def test_rate_limit_honours_retry_after(db_session, login, push_service, worker)
     [attempt] = _attempts(db_session, n.id)
     assert (attempt.outcome, attempt.status_code, attempt.retry_after_s) == ("rate_limited", 429, 120)
     registry = ScheduledJobRegistry(queue=queue(HIGH))
-    [retry_id] = [j for j in registry.get_job_ids() if j.startswith("push-retry-webpush-2-")]
+    retry_id = _retry_id(2, n.id, attempt.subscription_id)
+    assert retry_id in registry.get_job_ids()
     assert registry.get_scheduled_time(retry_id).timestamp() >= time.time() + 115
     _run_scheduled(worker, retry_id)
     assert [a.outcome for a in _attempts(db_session, n.id)] == ["rate_limited", "sent"]

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from server import db
 from server.audit.models import AuditEntry
 from server.customers.models import CustomerGrant
+from server.intel.models import IntelAlert, IntelItem
 from server.org.models import User
 from server.products.models import Product, ProductCategory
 from server.warrooms import service
@@ -56,6 +57,31 @@ def _create(api, **fields):
     response = api.post("/api/v1/war-rooms", json=body)
     assert response.status_code == 201, response.get_data(as_text=True)
     return response.get_json()
+
+
+def _draft_opportunity(api, customer_id, **fields):
+    """An opportunity only its originator sees (a draft)."""
+    body = {"title": "扩产流动资金贷款", "customer_id": customer_id, "share": False, **fields}
+    return _ok(api.post("/api/v1/opportunities", json=body), 201)
+
+
+def _alert(session, rm, customer, title):
+    """An intel alert for the RM's customer, as the matching job stores it."""
+    item = IntelItem(fingerprint=uuid.uuid4().hex, category="tender_contract", title=title)
+    session.add(item)
+    session.flush()
+    alert = IntelAlert(
+        item_id=item.id,
+        customer_id=customer.id,
+        rm_id=rm.id,
+        category="tender_contract",
+        score=80,
+        reason="情报点名该客户",
+        sentiment="favourable",
+    )
+    session.add(alert)
+    session.commit()
+    return alert
 
 
 def _ok(response, status=200):
@@ -192,22 +218,50 @@ def test_quick_war_room_from_customer_suggests_rm_and_product_experts(login, cre
     assert invited == set(suggested)
     assert [t["customer_id"] for t in room["targets"]] == [crew["mate_customer"].id]
 
-    # From an opportunity or an intel alert the client gives the id and title.
+    # From an opportunity: its title, its product's experts, and the opportunity linked to the room.
     owner_api = login(crew["owner"])
-    assert (
-        owner_api.post(
-            "/api/v1/war-rooms/quick", json={"source_type": "opportunity", "source_id": 7}
-        ).status_code
-        == 422
-    )
-    alert_room = _ok(
+    opp = _draft_opportunity(owner_api, crew["own_customer"].id, product_id=product.id)
+    opp_room = _ok(
         owner_api.post(
             "/api/v1/war-rooms/quick",
-            json={"source_type": "intel_alert", "source_id": 42, "title": "园区扩建：贷款需求"},
+            json={
+                "source_type": "opportunity",
+                "source_id": opp["id"],
+                "customer_id": crew["own_customer"].id,
+            },
         ),
         201,
     )
-    assert alert_room["source"] == {"type": "intel_alert", "id": 42, "title": "园区扩建：贷款需求"}
+    assert opp_room["title"] == opp["title"]
+    assert opp_room["opportunities"] == [{"id": opp["id"], "title": opp["title"], "status": "draft"}]
+    assert [t["customer_id"] for t in opp_room["targets"]] == [crew["own_customer"].id]
+    assert {s["id"] for s in opp_room["suggested_members"]} == {expert.id}
+    kinds = [e["kind"] for e in _ok(owner_api.get(f"/api/v1/war-rooms/{opp_room['id']}/events"))["items"]]
+    assert "opportunity.linked" in kinds
+    # An opportunity or an alert the caller may not open is not a door into a room.
+    for source_type, source_id in (
+        ("opportunity", opp["id"]),
+        ("opportunity", 999_999_999),
+        ("intel_alert", 42),
+    ):
+        body = {"source_type": source_type, "source_id": source_id}
+        assert login(crew["outsider"]).post("/api/v1/war-rooms/quick", json=body).status_code == 404
+    # From an intel alert: named after it, its customer the first target.
+    alert = _alert(db_session, crew["owner"], crew["own_customer"], "园区扩建项目中标")
+    alert_room = _ok(
+        owner_api.post("/api/v1/war-rooms/quick", json={"source_type": "intel_alert", "source_id": alert.id}),
+        201,
+    )
+    title = f"{crew['own_customer'].name}：园区扩建项目中标"
+    assert alert_room["title"] == title
+    assert alert_room["source"] == {"type": "intel_alert", "id": alert.id, "title": title}
+    assert [t["customer_id"] for t in alert_room["targets"]] == [crew["own_customer"].id]
+    assert (
+        login(crew["mate"])
+        .post("/api/v1/war-rooms/quick", json={"source_type": "intel_alert", "source_id": alert.id})
+        .status_code
+        == 404
+    )  # another RM's alert
     # Someone else's customer is not a door into a room.
     hidden = login(crew["outsider"]).post(
         "/api/v1/war-rooms/quick", json={"source_type": "customer", "source_id": crew["own_customer"].id}
@@ -251,7 +305,10 @@ def test_board_changes_versions_and_progress(login, crew):
         )
     )
     _ok(owner_api.post(f"/api/v1/war-rooms/{rid}/targets", json={"prospect_name": "张江某新材料公司"}), 201)
-    _ok(owner_api.post(f"/api/v1/war-rooms/{rid}/opportunities", json={"opportunity_id": 314}), 201)
+    opp = _draft_opportunity(owner_api, crew["own_customer"].id)
+    _ok(owner_api.post(f"/api/v1/war-rooms/{rid}/opportunities", json={"opportunity_id": opp["id"]}), 201)
+    hidden_opp = mate_api.post(f"/api/v1/war-rooms/{rid}/opportunities", json={"opportunity_id": opp["id"]})
+    assert hidden_opp.status_code == 404  # a member links only what they may see
 
     board = {r["id"]: r for r in _ok(lead_api.get("/api/v1/war-rooms/board"))["items"]}
     progress = board[rid]["progress"]
@@ -266,7 +323,7 @@ def test_board_changes_versions_and_progress(login, crew):
     assert board[rid]["members"] == 3
     assert login(crew["owner"]).get("/api/v1/war-rooms/board").status_code == 403
     detail = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}"))
-    assert detail["opportunity_ids"] == [314]
+    assert detail["opportunity_ids"] == [opp["id"]]
 
     events = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}/events"))
     seqs = [e["seq"] for e in events["items"]]
@@ -291,17 +348,28 @@ def test_messages_cards_mentions_size_and_idempotent_resend(login, crew, db_sess
     room = _create(owner_api, invite_user_ids=[crew["mate"].id])
     rid = room["id"]
     _ok(mate_api.post(f"/api/v1/war-rooms/{rid}/invitations/accept"))
+    opp = _draft_opportunity(owner_api, crew["own_customer"].id)
+    _ok(owner_api.post(f"/api/v1/war-rooms/{rid}/opportunities", json={"opportunity_id": opp["id"]}), 201)
     client_id = str(uuid.uuid4())
     body = {
         "text": "<b>@李经理</b> 明天一起去",
         "client_id": client_id,
         "mentions": [crew["mate"].id, crew["outsider"].id],
-        "cards": [{"type": "customer", "id": crew["own_customer"].id}, {"type": "opportunity", "id": 9}],
+        "cards": [
+            {"type": "customer", "id": crew["own_customer"].id},
+            {"type": "opportunity", "id": opp["id"]},
+        ],
     }
     first = _ok(owner_api.post(f"/api/v1/war-rooms/{rid}/messages", json=body), 201)
     assert first["payload"]["text"] == body["text"]  # stored as text; the client renders it as text
     assert first["payload"]["mentions"] == [crew["mate"].id]  # only members can be mentioned
     assert first["payload"]["cards"][0]["title"] == crew["own_customer"].name
+    assert first["payload"]["cards"][1] == {
+        "type": "opportunity",
+        "id": opp["id"],
+        "title": opp["title"],
+        "subtitle": "draft",
+    }
     again = _ok(owner_api.post(f"/api/v1/war-rooms/{rid}/messages", json=body), 200)
     assert again["seq"] == first["seq"]
     assert (
@@ -318,6 +386,21 @@ def test_messages_cards_mentions_size_and_idempotent_resend(login, crew, db_sess
         json={"text": "看看", "cards": [{"type": "customer", "id": crew["own_customer"].id}]},
     )
     assert hidden.status_code == 404
+    # The room's linked opportunity is shown to members even if they could not open it alone.
+    linked = _ok(
+        mate_api.post(
+            f"/api/v1/war-rooms/{rid}/messages",
+            json={"text": "看这个", "cards": [{"type": "opportunity", "id": opp["id"]}]},
+        ),
+        201,
+    )
+    assert linked["payload"]["cards"][0]["title"] == opp["title"]
+    other_opp = _draft_opportunity(owner_api, crew["own_customer"].id, title="另一个商机")
+    unseen = mate_api.post(
+        f"/api/v1/war-rooms/{rid}/messages",
+        json={"text": "x", "cards": [{"type": "opportunity", "id": other_opp["id"]}]},
+    )
+    assert unseen.status_code == 404
     assert _ok(
         mate_api.post(f"/api/v1/war-rooms/{rid}/messages", json={"text": "好" * 1365}), 201
     )  # 4095 bytes
@@ -370,3 +453,76 @@ def test_people_search_finds_colleagues_to_invite(login, crew):
     assert crew["mate"].id in [p["id"] for p in found]
     assert set(found[0]) == {"id", "display_name", "role", "branch_id"}  # nothing personal
     assert api.get("/api/v1/war-rooms/people").status_code == 422
+
+
+def test_remove_target_revokes_its_grants_and_is_numbered_like_any_change(login, crew, db_session):
+    owner_api, mate_api, lead_api = login(crew["owner"]), login(crew["mate"]), login(crew["lead"])
+    room = _create(owner_api, invite_user_ids=[crew["mate"].id], customer_ids=[crew["own_customer"].id])
+    rid = room["id"]
+    _ok(mate_api.post(f"/api/v1/war-rooms/{rid}/invitations/accept"))
+    own_target = room["targets"][0]
+    prospect = _ok(
+        mate_api.post(f"/api/v1/war-rooms/{rid}/targets", json={"prospect_name": "某新材料公司"}), 201
+    )
+    customer_url = f"/api/v1/customers/{crew['own_customer'].id}"
+    assert mate_api.get(customer_url).status_code == 200  # shared through the room
+
+    # A member removes only what they added; the observing lead changes nothing; the owner any.
+    denied = mate_api.delete(f"/api/v1/war-rooms/{rid}/targets/{own_target['id']}")
+    assert denied.status_code == 403 and denied.get_json()["code"] == "forbidden"
+    assert lead_api.delete(f"/api/v1/war-rooms/{rid}/targets/{prospect['id']}").status_code == 403
+    stale = owner_api.delete(
+        f"/api/v1/war-rooms/{rid}/targets/{own_target['id']}", headers={"If-Match": '"7"'}
+    )
+    assert stale.status_code == 412 and stale.get_json()["current"]["id"] == own_target["id"]
+    _ok(mate_api.delete(f"/api/v1/war-rooms/{rid}/targets/{prospect['id']}"))
+    before = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}"))["last_seq"]
+    _ok(owner_api.delete(f"/api/v1/war-rooms/{rid}/targets/{own_target['id']}", headers={"If-Match": '"1"'}))
+    gone = owner_api.delete(f"/api/v1/war-rooms/{rid}/targets/{own_target['id']}")
+    assert gone.status_code == 404 and gone.get_json()["code"] == "not-found"
+
+    detail = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}"))
+    assert detail["targets"] == [] and detail["progress"]["targets"] == 0
+    events = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}/events?after_seq={before}"))["items"]
+    assert [(e["seq"], e["kind"], e["payload"]["target"]["id"]) for e in events] == [
+        (before + 1, "target.removed", own_target["id"])
+    ]
+    assert mate_api.get(customer_url).status_code == 404  # access ended with the target
+    db_session.expire_all()
+    audit = [
+        (a.action, a.detail.get("user_id"))
+        for a in db_session.exec(
+            select(AuditEntry).where(
+                AuditEntry.object_type == "customer", AuditEntry.object_id == str(crew["own_customer"].id)
+            )
+        ).all()
+        if a.detail.get("room_id") == rid
+    ]
+    assert ("warroom.revoke", crew["mate"].id) in audit and ("warroom.untarget", None) in audit
+    # Added again later, it is shared again.
+    _ok(
+        owner_api.post(f"/api/v1/war-rooms/{rid}/targets", json={"customer_id": crew["own_customer"].id}), 201
+    )
+    assert mate_api.get(customer_url).status_code == 200
+
+
+def test_invitations_and_mentions_reach_the_inbox_once(login, crew):
+    owner_api, mate_api, remote_api = login(crew["owner"]), login(crew["mate"]), login(crew["remote"])
+    room = _create(owner_api, invite_user_ids=[crew["mate"].id])
+    rid = room["id"]
+
+    def warroom_inbox(api):
+        items = _ok(api.get("/api/v1/inbox"))["items"]
+        return [(n["title"], n["url"]) for n in items if n["kind"] == "warroom"]
+
+    assert warroom_inbox(mate_api) == [("作战室邀请", f"/war-rooms/{rid}")]
+    _ok(mate_api.post(f"/api/v1/war-rooms/{rid}/invitations/accept"))
+
+    body = {"text": "@李经理 @王经理 明天九点碰头", "client_id": str(uuid.uuid4())}
+    body["mentions"] = [crew["mate"].id, crew["owner"].id, crew["remote"].id]
+    _ok(owner_api.post(f"/api/v1/war-rooms/{rid}/messages", json=body), 201)
+    _ok(owner_api.post(f"/api/v1/war-rooms/{rid}/messages", json=body), 200)  # a re-send
+    mentioned = warroom_inbox(mate_api)
+    assert mentioned.count(("王经理 在作战室提到了你", f"/war-rooms/{rid}")) == 1
+    assert warroom_inbox(owner_api) == []  # mentioning yourself notifies no one
+    assert warroom_inbox(remote_api) == []  # not a member: neither mentioned nor told

@@ -63,6 +63,7 @@ export interface Target {
   amount_cents: number
   version: number
   updated_at: string
+  added_by?: number
 }
 
 export interface Task {
@@ -81,10 +82,46 @@ export interface RoomDetail extends RoomSummary {
   targets?: Target[]
   tasks?: Task[]
   opportunity_ids?: number[]
+  opportunities?: LinkedOpportunity[]
+}
+
+/** An opportunity linked to the room (title null if it no longer exists). */
+export interface LinkedOpportunity {
+  id: number
+  title: string | null
+  status: string | null
+}
+
+/** What a chat card points at; the server fills in the title it shows. */
+export type CardType = 'customer' | 'product' | 'opportunity'
+export interface CardRef {
+  type: CardType
+  id: number
+}
+
+/** A card chosen in the picker, shown on the draft before it is sent. */
+export interface PickedCard extends CardRef {
+  title: string
+}
+
+export type QuickSource = 'customer' | 'opportunity' | 'intel_alert'
+export interface QuickCreate {
+  source_type: QuickSource
+  source_id: number
+  title?: string
+  customer_id?: number
+  product_id?: number
+  invite_suggested: boolean
+}
+
+export interface SuggestedMember extends PersonRef {
+  reason: 'customer_rm' | 'product_expert'
+  role: MemberRole
+  qualification?: string
 }
 
 export interface Card {
-  type: 'customer' | 'product' | 'opportunity'
+  type: CardType
   id: number
   title: string | null
   subtitle: string | null
@@ -103,6 +140,7 @@ export interface EventPayload {
   title?: string
   status?: RoomStatus
   opportunity_id?: number
+  source?: { type: QuickSource; id: number; title: string | null } | null
   from_status?: TaskStatus
   from_stage?: TargetStage
 }
@@ -139,8 +177,11 @@ export const warRoomsApi = {
   list: (scope: RoomScope) => http.get<{ items: ListedRoom[] }>(base, { query: { scope } }),
   get: (id: number) => http.get<RoomDetail>(`${base}/${id}`),
   create: (body: RoomCreate) => http.post<RoomDetail>(base, body),
-  quick: (body: { source_type: 'customer'; source_id: number; title?: string; invite_suggested: boolean }) =>
-    http.post<RoomDetail & { suggested_members: (PersonRef & { reason: string })[] }>(`${base}/quick`, body),
+  /** 快速搭建. The key makes a double tap open one room, not two. */
+  quick: (body: QuickCreate, idempotencyKey: string) =>
+    http.post<RoomDetail & { suggested_members: SuggestedMember[] }>(`${base}/quick`, body, {
+      headers: { 'Idempotency-Key': idempotencyKey },
+    }),
   accept: (id: number) => http.post<RoomDetail>(`${base}/${id}/invitations/accept`),
   decline: (id: number) => http.post<{ declined: boolean }>(`${base}/${id}/invitations/decline`),
   invite: (id: number, userIds: number[]) =>
@@ -149,7 +190,15 @@ export const warRoomsApi = {
   leave: (id: number) => http.post<{ left: number }>(`${base}/${id}/leave`),
   addTarget: (id: number, body: { prospect_name?: string; customer_id?: number; client_id: string }) =>
     http.post<Target>(`${base}/${id}/targets`, body),
+  removeTarget: (id: number, target: Target) =>
+    http.delete<{ removed: number }>(`${base}/${id}/targets/${target.id}`, {
+      headers: { 'If-Match': `"${target.version}"` },
+    }),
+  events: (id: number, afterSeq: number, limit = 200) =>
+    http.get<{ items: RoomEvent[]; last_seq: number }>(`${base}/${id}/events`, {
+      query: { after_seq: afterSeq, limit },
+    }),
   people: (q: string) => http.get<{ items: Person[] }>(`${base}/people`, { query: { q } }),
-  postMessage: (id: number, body: { text: string; client_id: string }) =>
+  postMessage: (id: number, body: { text: string; client_id: string; cards?: CardRef[]; mentions?: number[] }) =>
     http.post<RoomEvent>(`${base}/${id}/messages`, body, { headers: { 'Idempotency-Key': body.client_id } }),
 }

@@ -28,7 +28,9 @@ export async function useSocket(namespace: string, auth?: Record<string, unknown
   if (existing) return existing
   const socket = (await getManager()).socket(namespace, auth ? { auth } : {})
   sockets.set(namespace, socket)
-  socket.connect()
+  // The Manager auto-connects a new namespace socket; a second CONNECT on an open engine would be
+  // refused by the server, and socket.io-client tears the socket down on that refusal.
+  if (!socket.active) socket.connect()
   return socket
 }
 

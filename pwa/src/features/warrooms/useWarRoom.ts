@@ -6,6 +6,7 @@ import type { Socket } from 'socket.io-client'
 import { useSocket } from '@/composables/useSocket'
 import {
   warRoomsApi,
+  type CardRef,
   type RoomDetail,
   type RoomEvent,
   type Target,
@@ -17,6 +18,7 @@ import { SeqBuffer } from './seqBuffer'
 
 const NS = '/warroom'
 const HISTORY = 200 // chat history fetched on opening (the board comes from the snapshot)
+const TIMELINE = 500 // events kept for the timeline tab
 
 interface Ack {
   ok: boolean
@@ -36,7 +38,8 @@ export function newClientId(): string {
 export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
   const detail = ref<RoomDetail | null>(null)
   const chat = ref<RoomEvent[]>([])
-  const pending = ref<{ client_id: string; text: string }[]>([])
+  const pending = ref<{ client_id: string; text: string; cards: CardRef[] }[]>([])
+  const timeline = shallowRef<RoomEvent[]>([])
   const tasks = ref<Task[]>([])
   const targets = ref<Target[]>([])
   const online = ref<number[]>([])
@@ -45,6 +48,7 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
   const banner = ref<{ kind: 'reconnecting' } | { kind: 'caughtUp'; count: number } | null>(null)
   const removed = ref(false)
   const error = shallowRef<unknown>(null)
+  const removedTargets = new Set<number>()
   let buffer = new SeqBuffer()
   let socket: Socket | null = null
   let joinedOnce = false
@@ -66,14 +70,19 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
 
   function handle(event: RoomEvent): void {
     const p = event.payload
+    timeline.value = [...timeline.value.slice(-(TIMELINE - 1)), event]
     if (event.kind === 'message' || event.kind === 'system') {
       chat.value = [...chat.value, event]
       if (event.client_id) pending.value = pending.value.filter((m) => m.client_id !== event.client_id)
+    } else if (event.kind === 'target.removed' && p.target) {
+      const gone = p.target.id
+      removedTargets.add(gone)
+      targets.value = targets.value.filter((target) => target.id !== gone)
     } else if (p.task) {
       tasks.value = upsert(tasks.value, p.task)
     } else if (p.target) {
       targets.value = upsert(targets.value, p.target)
-    } else if (event.kind.startsWith('member.') || event.kind === 'room.updated') {
+    } else if (event.kind.startsWith('member.') || event.kind.startsWith('room.') || event.kind === 'opportunity.linked') {
       void refreshDetail()
     }
   }
@@ -129,7 +138,10 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     const fresh = await warRoomsApi.get(roomId)
     detail.value = fresh
     if (fresh.tasks) fresh.tasks.forEach((task) => (tasks.value = upsert(tasks.value, task)))
-    if (fresh.targets) fresh.targets.forEach((target) => (targets.value = upsert(targets.value, target)))
+    if (fresh.targets)
+      fresh.targets
+        .filter((target) => !removedTargets.has(target.id)) // a snapshot read before the removal
+        .forEach((target) => (targets.value = upsert(targets.value, target)))
   }
 
   function scheduleRead(): void {
@@ -196,19 +208,19 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     socket.off('disconnect', onDisconnect)
   }
 
-  async function send(text: string): Promise<void> {
+  async function send(text: string, cards: CardRef[] = [], mentions: number[] = []): Promise<void> {
     const client_id = newClientId()
-    pending.value = [...pending.value, { client_id, text }]
+    pending.value = [...pending.value, { client_id, text, cards }]
     try {
       if (socket?.connected) {
-        const ack = await call('message', { room_id: roomId, text, client_id })
+        const ack = await call('message', { room_id: roomId, text, client_id, cards, mentions })
         if (!ack.ok) {
           pending.value = pending.value.filter((m) => m.client_id !== client_id)
           onProblem(ack.code ?? 'error')
         }
       } else {
         // The socket is down: the same client_id over HTTP, so a later re-send cannot double-post.
-        const event = await warRoomsApi.postMessage(roomId, { text, client_id })
+        const event = await warRoomsApi.postMessage(roomId, { text, client_id, cards, mentions })
         apply([event])
       }
     } catch {
@@ -217,7 +229,7 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     }
   }
 
-  async function boardCall(event: 'task' | 'target', data: Record<string, unknown>): Promise<boolean> {
+  async function boardCall(event: 'task' | 'target' | 'target_remove', data: Record<string, unknown>): Promise<boolean> {
     const ack = await call(event, { room_id: roomId, client_id: newClientId(), ...data })
     if (!ack.ok) {
       onProblem(ack.code ?? 'error')
@@ -232,6 +244,8 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     boardCall('task', { item, assignee_id: assigneeId, due_on: dueOn })
   const setStage = (target: Target, stage: TargetStage) =>
     boardCall('target', { target_id: target.id, stage, version: target.version })
+  const removeTarget = (target: Target) =>
+    boardCall('target_remove', { target_id: target.id, version: target.version })
 
   function typed(): void {
     if (!socket?.connected || Date.now() - typingSentAt < 2500) return
@@ -248,6 +262,7 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
   return {
     detail,
     chat,
+    timeline,
     pending,
     tasks,
     targets,
@@ -263,6 +278,7 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     moveTask,
     createTask,
     setStage,
+    removeTarget,
     typed,
     refreshDetail,
     lastSeq: () => buffer.lastSeq,
