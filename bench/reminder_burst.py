@@ -4,7 +4,9 @@ decrypts a sample of payloads). Prints the time until every push and inbox entry
 deliveries/s, and duplicates (must be 0). Goal: 20,000 pushes and 10,000 inbox entries in < 30 s.
 
     .venv/bin/python bench/reminder_burst.py [--rms 2000] [--per-rm 5] [--devices 2]
-        [--redis-url redis://127.0.0.1:6379/6] [--database-url postgresql://...]
+        [--redis-url redis://127.0.0.1:6379/12] [--database-url postgresql://...]
+
+The Redis db (BENCH_REDIS_URL, default db 12) is flushed first: give it one of its own.
 """
 
 from __future__ import annotations
@@ -98,7 +100,9 @@ def main() -> None:
     parser.add_argument("--per-rm", type=int, default=5)
     parser.add_argument("--devices", type=int, default=2)
     parser.add_argument(
-        "--redis-url", default=f"redis://127.0.0.1:6379/{os.environ.get('TEST_REDIS_DB', '6')}"
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
+        help="a Redis db of its own: the bench flushes it (BENCH_REDIS_URL, like the other benches)",
     )
     parser.add_argument("--database-url", default="")
     parser.add_argument(

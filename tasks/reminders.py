@@ -10,6 +10,7 @@ import hashlib
 import time
 from datetime import datetime, timedelta
 
+from redis.exceptions import RedisError
 from rq import Retry
 from sqlmodel import col, func, select
 
@@ -41,14 +42,19 @@ def _ids_key(ids: list[int]) -> str:
 
 @job(queue_name=HIGH, timeout=600, retry=Retry(max=2, interval=[5, 30]))
 def scan_reminders(now: str | None = None, chain: bool = True) -> dict:
-    """Fires what is due and hands the new notifications to delivery jobs. With `chain`, books the
-    next scan for the next minute (a deterministic job id: two chains collapse into one)."""
+    """Fires what is due and hands the new notifications to delivery jobs; hands out again the
+    deliveries whose hand-off failed (see inbox.redispatch_stalled). With `chain`, books the next
+    scan for the next minute (a deterministic job id: two chains collapse into one)."""
     at = _at(now)
     started = time.perf_counter()
     with job_session() as session:
         result = reminders.fire_due(session, now=at)
-    for chunk in _chunks(result.notification_ids, DELIVERY_BATCH):
-        deliver_notifications.enqueue(chunk, job_id=f"deliver-{_ids_key(chunk)}")
+        stalled = inbox.redispatch_stalled(session, now=at)
+    queued = dispatch_deliveries(result.notification_ids)
+    if stalled:
+        token, ids = stalled
+        log.warning("handing out %d stalled deliveries again (%s)", len(ids), token)
+        queued += dispatch_deliveries(ids, dispatch_token=token)
     if result.fired or result.deferred:
         log.info(
             "fired %d (late %d), deferred %d in %.2f s",
@@ -59,7 +65,31 @@ def scan_reminders(now: str | None = None, chain: bool = True) -> dict:
         )
     if chain and now is None:
         schedule_next_scan(at)
-    return {"fired": result.fired, "late": result.late, "deferred": result.deferred}
+    return {
+        "fired": result.fired,
+        "late": result.late,
+        "deferred": result.deferred,
+        "redispatched": len(stalled[1]) if stalled else 0,
+        "queued": queued,
+    }
+
+
+def dispatch_deliveries(notification_ids: list[int], *, dispatch_token: str | None = None) -> int:
+    """Queues delivery jobs of DELIVERY_BATCH. A Redis failure here loses nothing: the notifications
+    are stored with their hand-off time and the minute scan hands them out again after the lease.
+    Returns how many were queued."""
+    queued = 0
+    for chunk in _chunks(notification_ids, DELIVERY_BATCH):
+        try:
+            deliver_notifications.enqueue(
+                chunk,
+                dispatch_token=dispatch_token,
+                job_id=f"deliver-{dispatch_token or 'first'}-{_ids_key(chunk)}",
+            )
+            queued += len(chunk)
+        except RedisError as exc:
+            log.warning("could not queue %d deliveries (%s); the scan retries them", len(chunk), exc)
+    return queued
 
 
 def schedule_next_scan(after: datetime | None = None) -> None:
@@ -128,11 +158,23 @@ def deliver_notifications(
     attempt: int = 1,
     channel: str | None = None,
     subscriptions: list[int] | None = None,
+    dispatch_token: str | None = None,
 ) -> dict:
     """Live socket (first attempt only), then every channel; failed sends come back as retries
-    booked on RQ with backoff (5xx, timeouts) or after Retry-After (429)."""
+    booked on RQ with backoff (5xx, timeouts) or after Retry-After (429).
+
+    The first attempt takes its notifications (only those still handed to this dispatch and not
+    delivered) and marks them delivered once the retries are booked: a job that dies before that is
+    handed out again by the minute scan, and a re-run skips every (notification, device) already
+    sent."""
     started = time.perf_counter()
     if attempt == 1:
+        with job_session() as session:
+            notification_ids = inbox.take_for_delivery(
+                session, notification_ids=notification_ids, dispatch_token=dispatch_token
+            )
+        if not notification_ids:
+            return {"attempts": 0, "sent": 0, "outcomes": {}, "skipped": "delivered or handed out again"}
         emit_live(notification_ids)
     live_s = time.perf_counter() - started
     settings = app().config["SETTINGS"]
@@ -168,6 +210,9 @@ def deliver_notifications(
                 job_id=f"push-retry-{name}-{attempt + 1}-{_ids_key(ids + (subs or []))}",
                 at=base + timedelta(seconds=delay),
             )
+    if attempt == 1:
+        with job_session() as session:
+            inbox.mark_delivered(session, notification_ids=notification_ids)
     return {"attempts": report.attempts, "sent": report.sent, "outcomes": report.outcomes}
 
 
@@ -175,9 +220,7 @@ def on_domain_event(event) -> None:
     """Sink (tasks/sinks.py): notifications other features store go out; a note with a reminder
     makes sure the scan chain runs."""
     if event.kind == "inbox.created":
-        ids = event.payload.get("notification_ids") or []
-        if ids:
-            deliver_notifications.enqueue(ids, job_id=f"deliver-{_ids_key(ids)}")
+        dispatch_deliveries(event.payload.get("notification_ids") or [])
     elif event.kind == "note.changed":
         ensure_scan_scheduled()
 

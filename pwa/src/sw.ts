@@ -89,11 +89,11 @@ self.addEventListener('notificationclick', (event) => {
     (async () => {
       const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true })
       for (const client of windows) {
-        if ('focus' in client) {
-          await client.focus()
-          if ('navigate' in client) await (client as WindowClient).navigate(url)
-          return
-        }
+        // Navigate first: focusing may be refused (no user activation), the deep link must not be.
+        const opened = client.url === url ? client : await client.navigate(url).catch(() => null)
+        if (!opened) continue
+        await opened.focus().catch(() => undefined)
+        return
       }
       await self.clients.openWindow(url)
     })(),
@@ -123,12 +123,23 @@ async function resubscribe(event: PushSubscriptionChangeEvent): Promise<void> {
   const me = await fetch('/api/v1/me', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
   if (!me.ok) return
   const { csrf_token } = (await me.json()) as { csrf_token: string }
+  const headers = { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf_token }
   await fetch('/api/v1/push/subscriptions', {
     method: 'POST',
     credentials: 'same-origin',
-    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf_token },
+    headers,
     body: JSON.stringify(subscription.toJSON()),
   })
+  // The old endpoint is dead: forget it now rather than at its first 410.
+  const old = event.oldSubscription
+  if (old && old.endpoint !== subscription.endpoint) {
+    await fetch('/api/v1/push/subscriptions', {
+      method: 'DELETE',
+      credentials: 'same-origin',
+      headers,
+      body: JSON.stringify({ endpoint: old.endpoint }),
+    })
+  }
 }
 
 self.addEventListener('pushsubscriptionchange', (event) => {

@@ -16,6 +16,8 @@ class Notification(SQLModel, table=True):
         # One notification per source per user: a fired reminder re-run cannot deliver twice.
         UniqueConstraint("user_id", "source_key"),
         Index("ix_notification_user_read", "user_id", "read_at"),
+        # the minute scan looks for handed-out deliveries that never finished
+        Index("ix_notification_undelivered", "delivered_at", "dispatched_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -30,3 +32,11 @@ class Notification(SQLModel, table=True):
     late: bool = False  # fired after its time (the worker was down)
     created_at: datetime = Field(default_factory=utcnow)
     read_at: datetime | None = None
+    # Delivery (live socket + channels) is recoverable: a notification is stored with
+    # `dispatched_at` set and `delivered_at` empty; the delivery job that finishes it sets
+    # `delivered_at`. One still empty a lease after `dispatched_at` (its job was never queued because
+    # Redis failed, or died) is handed out again under a new `dispatch_token`, and only the job
+    # holding the current token may deliver it (see server/inbox/service.py).
+    dispatched_at: datetime | None = None
+    dispatch_token: str | None = Field(default=None, max_length=16)
+    delivered_at: datetime | None = None

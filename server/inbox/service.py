@@ -3,7 +3,8 @@ marking read. Delivery to the live socket and to channels happens after commit, 
 
 from __future__ import annotations
 
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -16,6 +17,9 @@ from server.inbox.models import Notification
 from server.timeutil import iso, utcnow
 
 URGENCIES = ("very-low", "low", "normal", "high")  # RFC 8030 Urgency values
+# A delivery handed out this long ago and not finished is handed out again. Longer than a delivery
+# job may run (its RQ timeout, 10 min), so a job still running is never doubled.
+DELIVERY_LEASE = timedelta(minutes=15)
 
 
 def public(n: Notification) -> dict[str, Any]:
@@ -61,6 +65,7 @@ def notify(
         due_at=due_at,
         late=late,
         created_at=now or utcnow(),
+        dispatched_at=now or utcnow(),
     )
     try:
         with session.begin_nested():
@@ -129,3 +134,87 @@ def since(session: Session, *, user_id: int, after_id: int, limit: int = 100) ->
             .limit(limit)
         ).all()
     )
+
+
+# --- delivery state: recoverable when the hand-off to the queue fails ----------------------------
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def take_for_delivery(
+    session: Session, *, notification_ids: list[int], dispatch_token: str | None, now: datetime | None = None
+) -> list[int]:
+    """A delivery job's first step: the notifications it may deliver are those not delivered yet
+    and still handed to *this* dispatch (token; None for the first hand-off). A job handed out again
+    meanwhile finds nothing left to do, so a stale copy never pushes twice. Taking renews the
+    lease, so the minute scan leaves a running job alone."""
+    taken: list[int] = []
+    for chunk in _chunks(notification_ids):
+        taken += (
+            session.execute(
+                update(Notification)
+                .where(
+                    col(Notification.id).in_(chunk),
+                    col(Notification.delivered_at).is_(None),
+                    col(Notification.dispatch_token).is_not_distinct_from(dispatch_token),
+                )
+                .values(dispatched_at=now or utcnow())
+                .returning(col(Notification.id))
+            )
+            .scalars()
+            .all()
+        )
+    session.commit()
+    return sorted(taken)
+
+
+def mark_delivered(session: Session, *, notification_ids: list[int], now: datetime | None = None) -> None:
+    """The delivery job went through every channel (and booked its retries): done for good."""
+    for chunk in _chunks(notification_ids):
+        session.exec(  # type: ignore[call-overload]
+            update(Notification)
+            .where(col(Notification.id).in_(chunk), col(Notification.delivered_at).is_(None))
+            .values(delivered_at=now or utcnow())
+        )
+    session.commit()
+
+
+def redispatch_stalled(
+    session: Session, *, now: datetime | None = None, limit: int = 20_000
+) -> tuple[str, list[int]] | None:
+    """Claims the deliveries whose hand-off is older than the lease and still not delivered (Redis
+    failed between storing and queueing, or the job died) under a fresh token, with one conditional
+    UPDATE, so two scanners never hand the same one out twice. Returns (token, ids) to queue."""
+    now = now or utcnow()
+    stale = now - DELIVERY_LEASE
+    ids = list(
+        session.exec(
+            select(Notification.id)
+            .where(col(Notification.delivered_at).is_(None), col(Notification.dispatched_at) <= stale)
+            .order_by(col(Notification.id))
+            .limit(limit)
+        ).all()
+    )
+    if not ids:
+        return None
+    token = secrets.token_hex(8)
+    claimed: list[int] = []
+    for chunk in _chunks(ids):  # type: ignore[arg-type]
+        claimed += (
+            session.execute(
+                update(Notification)
+                .where(
+                    col(Notification.id).in_(chunk),
+                    col(Notification.delivered_at).is_(None),
+                    col(Notification.dispatched_at) <= stale,
+                )
+                .values(dispatch_token=token, dispatched_at=now)
+                .returning(col(Notification.id))
+            )
+            .scalars()
+            .all()
+        )
+    session.commit()
+    return (token, sorted(claimed)) if claimed else None

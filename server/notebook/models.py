@@ -41,6 +41,10 @@ class Note(SQLModel, table=True):
     done_at: datetime | None = None
     remind_at: datetime | None = None
     recurrence: Recurrence | None = Field(default=None, sa_type=String(8))
+    # The time the RM chose for a recurring note: every occurrence is counted from it, so a monthly
+    # reminder on the 31st is on the 30th in April and back on the 31st in May (remind_at, the next
+    # occurrence, cannot carry that alone). Snoozing moves remind_at, never the anchor.
+    recurrence_anchor: datetime | None = None
     urgent: bool = False  # urgent reminders ignore quiet hours
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow)

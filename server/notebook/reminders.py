@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, extract, insert, or_, update
+from sqlalchemy import and_, delete, extract, insert, or_, update
 from sqlalchemy import select as sa_select  # many-column selects (sqlmodel's select types up to 4)
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
@@ -197,6 +197,7 @@ def fire_due(session: Session, *, now: datetime | None = None, limit: int = CLAI
                 "due_at": as_utc(r.deferred_from) if r.deferred_from else due_at,
                 "late": late,
                 "created_at": now,
+                "dispatched_at": now,  # handed to delivery after commit; see inbox.redispatch_stalled
             }
         )
         result.late += int(late)
@@ -205,7 +206,8 @@ def fire_due(session: Session, *, now: datetime | None = None, limit: int = CLAI
     ):
         note = session.get(Note, reminder.note_id)
         if note is not None:
-            _advance(session, reminder, note, now=now)
+            zone = settings[reminder.user_id].timezone if reminder.user_id in settings else "Asia/Shanghai"
+            _advance(session, reminder, note, now=now, timezone=zone)
     # One user's notifications side by side: a delivery batch then reaches each user once.
     rows_to_insert.sort(key=lambda row: (row["user_id"], row["due_at"]))
     result.notification_ids = _insert_notifications(session, rows_to_insert)
@@ -214,13 +216,11 @@ def fire_due(session: Session, *, now: datetime | None = None, limit: int = CLAI
     return result
 
 
-def _advance(session: Session, reminder: Reminder, note: Note, *, now: datetime) -> None:
-    """A recurring note's next occurrence: the first one after now (a long outage skips the missed
-    ones rather than firing a year of monthly reviews at once)."""
-    nxt = as_utc(reminder.deferred_from or reminder.due_at)
-    recurrence = Recurrence(str(note.recurrence))
-    while nxt <= now:
-        nxt = next_occurrence(nxt, recurrence)
+def _advance(session: Session, reminder: Reminder, note: Note, *, now: datetime, timezone: str) -> None:
+    """A recurring note's next occurrence, counted from its anchor: the first one after now (a long
+    outage skips the missed ones rather than firing a year of monthly reviews at once)."""
+    anchor = note.recurrence_anchor or reminder.deferred_from or reminder.due_at
+    nxt = next_occurrence(anchor, Recurrence(str(note.recurrence)), after=now, timezone=timezone)
     reminder.due_at, reminder.fired_at, reminder.deferred_from = nxt, None, None
     note.remind_at = nxt
     note.version += 1
@@ -283,6 +283,36 @@ def _upsert_generated(session: Session, rows: list[dict[str, Any]]) -> int:
     return len(fresh)
 
 
+GENERATED_KINDS = (
+    ReminderKind.birthday,
+    ReminderKind.maturity,
+    ReminderKind.follow_up,
+    ReminderKind.war_room_task,
+)
+
+
+def _drop_stale(session: Session, user_ids: set[int], rows: list[dict[str, Any]]) -> int:
+    """Generated reminders not yet fired whose reason is gone: the kind switched off, the task done,
+    the maturity moved or the holding closed, the customer contacted meanwhile. Each run's rows are
+    everything still owed, so a pending one outside them is dropped (fired ones stay: their key
+    keeps them from firing again)."""
+    owed = {(row["user_id"], row["source_key"]) for row in rows}
+    stale: list[int] = []
+    for chunk in _chunks(sorted(user_ids)):
+        for reminder_id, user_id, key in session.exec(
+            select(Reminder.id, Reminder.user_id, Reminder.source_key).where(
+                col(Reminder.user_id).in_(chunk),
+                col(Reminder.kind).in_(GENERATED_KINDS),
+                col(Reminder.fired_at).is_(None),
+            )
+        ).all():
+            if (user_id, key) not in owed:
+                stale.append(reminder_id)  # type: ignore[arg-type]
+    for chunk in _chunks(stale):
+        session.exec(delete(Reminder).where(col(Reminder.id).in_(chunk)))  # type: ignore[call-overload]
+    return len(stale)
+
+
 def generate(session: Session, *, now: datetime | None = None, user_ids: list[int] | None = None) -> int:
     """Birthdays, maturities and follow-ups for every active RM who has them switched on."""
     now = as_utc(now or utcnow())
@@ -299,6 +329,7 @@ def generate(session: Session, *, now: datetime | None = None, user_ids: list[in
     rows += _maturities(session, setting, now)
     rows += _follow_ups(session, setting, now)
     rows += war_room_task_reminders(session, setting, now)
+    _drop_stale(session, set(rms), rows)
     created = _upsert_generated(session, rows)
     session.commit()
     return created

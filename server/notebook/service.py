@@ -4,10 +4,11 @@ the same transaction (see reminders.py for how reminders fire)."""
 
 from __future__ import annotations
 
-import calendar
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, func, select
 
@@ -55,13 +56,25 @@ def _check_customer(session: Session, *, user: User, customer_id: int | None) ->
         get_customer_for(session, user=user, customer_id=customer_id)  # 404 for others' customers
 
 
-def next_occurrence(when: datetime, recurrence: Recurrence) -> datetime:
-    """The same wall-clock time a month or a year on; the 31st becomes the month's last day."""
-    months = 12 if recurrence == Recurrence.yearly else 1
-    index = when.month - 1 + months
-    year, month = when.year + index // 12, index % 12 + 1
-    day = min(when.day, calendar.monthrange(year, month)[1])
-    return when.replace(year=year, month=month, day=day)
+def next_occurrence(
+    anchor: datetime, recurrence: Recurrence, *, after: datetime, timezone: str = "Asia/Shanghai"
+) -> datetime:
+    """The first occurrence of a series strictly after `after`. Occurrences are counted from the
+    anchor in the RM's wall-clock time (relativedelta clamps to the month's last day without
+    carrying the clamp on): the 31st → 28 Feb → 31 Mar → 30 Apr; 29 Feb → 28 Feb in common years
+    → 29 Feb again in leap years; 09:00 stays 09:00 across daylight-saving changes."""
+    zone = ZoneInfo(timezone or "Asia/Shanghai")
+    local = as_utc(anchor).astimezone(zone).replace(tzinfo=None)
+    after = as_utc(after)
+    step = 12 if recurrence == Recurrence.yearly else 1
+    later = after.astimezone(zone)
+    # start a step or two short of `after` and walk forward: a series decades long costs a few steps
+    k = max(0, ((later.year - local.year) * 12 + later.month - local.month) // step - 1)
+    while True:
+        nxt = (local + relativedelta(months=k * step)).replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
+        if nxt > after:
+            return nxt
+        k += 1
 
 
 def sync_note_reminder(session: Session, note: Note, *, reschedule: bool) -> None:
@@ -103,6 +116,7 @@ def create_note(session: Session, *, user: User, data: NoteCreate) -> Note:
         todo=data.todo,
         remind_at=data.remind_at,
         recurrence=data.recurrence,
+        recurrence_anchor=data.remind_at if data.recurrence else None,
         urgent=data.urgent,
         created_at=now,
         updated_at=now,
@@ -188,7 +202,7 @@ def update_note(
     if fields.get("body") is not None and not fields["body"].strip():
         raise Problem(422, "Unprocessable Content", "The note is empty.", code="validation")
     _bump(session, note=note, expected_version=expected_version)
-    old_remind, old_done = note.remind_at, note.done
+    old_remind, old_done, old_recurrence = note.remind_at, note.done, note.recurrence
     for name, value in fields.items():
         if name in ("body", "todo", "done", "urgent") and value is None:
             continue  # not nullable: null means "leave as is"
@@ -197,6 +211,10 @@ def update_note(
         raise Problem(422, "Unprocessable Content", "A recurring note needs remind_at.", code="validation")
     if note.done != old_done:
         note.done_at = utcnow() if note.done else None
+    if note.remind_at != old_remind or note.recurrence != old_recurrence or note.recurrence_anchor is None:
+        # the RM chose a time or a repeat: the series counts from here (a form that sends the
+        # current occurrence back unchanged keeps the anchor)
+        note.recurrence_anchor = note.remind_at if note.recurrence else None
     changed_time = note.remind_at != old_remind or (old_done and not note.done)
     session.add(note)
     session.flush()
@@ -280,6 +298,15 @@ def last_contact_at(session: Session, *, customer_ids: list[int]) -> dict[int, d
 # --- settings --------------------------------------------------------------------------------
 
 
+# the per-RM switch of each kind of generated reminder
+SWITCHES = {
+    "birthdays": ReminderKind.birthday,
+    "maturities": ReminderKind.maturity,
+    "follow_ups": ReminderKind.follow_up,
+    "war_room_tasks": ReminderKind.war_room_task,
+}
+
+
 def get_settings(session: Session, *, user_id: int) -> ReminderSetting:
     found = session.get(ReminderSetting, user_id)
     return found if found is not None else ReminderSetting(user_id=user_id)
@@ -300,5 +327,16 @@ def update_settings(session: Session, *, user: User, data: ReminderSettingsUpdat
         setattr(setting, name, value)
     setting.updated_at = utcnow()
     session.add(setting)
+    # A kind switched off stops at once: its pending reminders go (the hourly generation would
+    # drop them too, but one could fire before it runs).
+    off = [kind for name, kind in SWITCHES.items() if fields.get(name) is False]
+    if off:
+        session.exec(  # type: ignore[call-overload]
+            delete(Reminder).where(
+                Reminder.user_id == user.id,  # type: ignore[arg-type]
+                col(Reminder.kind).in_(off),
+                col(Reminder.fired_at).is_(None),
+            )
+        )
     session.commit()
     return setting

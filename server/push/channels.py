@@ -64,6 +64,19 @@ class Channel(Protocol):
     def send(self, notification: Notification, user: User) -> ChannelResult: ...
 
 
+def sent_before(session: Session, channel: str, notification_ids: list[int]) -> set[tuple[int, int | None]]:
+    """(notification, subscription or None) pairs this channel already sent: a delivery handed out
+    again, or re-run, skips them, so nothing reaches a device twice."""
+    rows = session.exec(
+        select(PushAttempt.notification_id, PushAttempt.subscription_id).where(
+            col(PushAttempt.notification_id).in_(notification_ids),
+            PushAttempt.channel == channel,
+            PushAttempt.outcome == "sent",
+        )
+    ).all()
+    return set(rows)
+
+
 def backoff_s(attempt: int) -> int | None:
     """Seconds before the next try after `attempt` failed, or None when it was the last."""
     return BACKOFF_S[attempt - 1] if attempt <= len(BACKOFF_S) else None
@@ -184,14 +197,7 @@ class WebPushChannel:
 
     def _already_sent(self, notification_ids: list[int]) -> set[tuple[int, int]]:
         """A re-run job (or a retry racing the first run) must not push the same thing twice."""
-        rows = self.session.exec(
-            select(PushAttempt.notification_id, PushAttempt.subscription_id).where(
-                col(PushAttempt.notification_id).in_(notification_ids),
-                PushAttempt.channel == self.name,
-                PushAttempt.outcome == "sent",
-            )
-        ).all()
-        return {(nid, sid) for nid, sid in rows if sid is not None}
+        return {(nid, sid) for nid, sid in sent_before(self.session, self.name, notification_ids) if sid}
 
     async def _send_all(
         self, jobs: list[tuple[Notification, PushSubscription]]

@@ -13,7 +13,7 @@ from server.config import Settings
 from server.inbox.models import Notification
 from server.notebook.models import ReminderSetting
 from server.org.models import User
-from server.push.channels import CHANNELS, DEFAULT_ON, ChannelResult
+from server.push.channels import CHANNELS, DEFAULT_ON, ChannelResult, sent_before
 from server.push.models import PushAttempt
 from server.timeutil import utcnow
 
@@ -71,8 +71,10 @@ def deliver(
         if hasattr(impl, "send_batch"):
             results.append(impl.send_batch(wanted))
         else:
+            done = {nid for nid, _ in sent_before(session, name, [n.id for n in wanted])}  # type: ignore[misc]
             for n in wanted:
-                results.append(impl.send(n, users[n.user_id]))
+                if n.id not in done:
+                    results.append(impl.send(n, users[n.user_id]))
     rows = []
     now = utcnow()
     for result in results:

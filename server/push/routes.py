@@ -86,3 +86,12 @@ def unsubscribe():
         ) from None
     service.unsubscribe(db.session(), user_id=current_user().id, endpoint=data.endpoint)  # type: ignore[arg-type]
     return Response(status=204)
+
+
+@bp.delete("/subscriptions/<int:subscription_id>")
+@idempotent
+@spec.validate(tags=["push"])
+def remove_device(subscription_id: int):
+    """A device of this user's, by id (the settings screen's device list)."""
+    service.remove_device(db.session(), user_id=current_user().id, subscription_id=subscription_id)  # type: ignore[arg-type]
+    return Response(status=204)

@@ -90,6 +90,16 @@ def unsubscribe(session: Session, *, user_id: int, endpoint: str) -> None:
     session.commit()
 
 
+def remove_device(session: Session, *, user_id: int, subscription_id: int) -> None:
+    """Settings: stop pushing to one of this user's devices (a lost or replaced phone), which cannot
+    unsubscribe itself. Another user's device does not exist, as far as this user knows."""
+    sub = session.get(PushSubscription, subscription_id)
+    if sub is None or sub.user_id != user_id:
+        raise not_found("subscription")
+    session.delete(sub)
+    session.commit()
+
+
 def devices(session: Session, *, user_id: int) -> list[dict[str, Any]]:
     rows = session.exec(
         select(PushSubscription)

@@ -207,10 +207,10 @@ def _queue_note_offline(page, context, body: str) -> None:
     page.get_by_test_id("me-profile").wait_for()
     page.get_by_test_id("tab-home").click()
     page.get_by_test_id("shortcut-new-note").click()
-    page.get_by_test_id("note-form").wait_for()
+    page.get_by_test_id("note-edit-form").wait_for()
     context.set_offline(True)
-    page.get_by_test_id("note-body").locator("textarea").fill(body)
-    page.get_by_test_id("note-submit").click()
+    page.get_by_test_id("note-edit-body").locator("textarea").fill(body)
+    page.get_by_test_id("note-edit-save").click()
     expect(page.get_by_test_id("home-unsynced")).to_contain_text("1 条记录待同步")
     expect(page.locator(".van-toast")).to_be_hidden(timeout=5000)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from rq.registry import ScheduledJobRegistry
@@ -102,7 +103,12 @@ def test_vapid_key_and_subscriptions(db_session, login, push_service, app):
     other = login(factories.make_user(db_session))
     assert other.delete("/api/v1/push/subscriptions", json={"endpoint": phone.endpoint}).status_code == 404
     assert api.delete("/api/v1/push/subscriptions", json={"endpoint": phone.endpoint}).status_code == 204
-    assert len(api.get("/api/v1/push/subscriptions").get_json()["items"]) == 1
+    # A lost tablet is removed from the settings screen by its id; another user's id is not found.
+    [tablet_device] = api.get("/api/v1/push/subscriptions").get_json()["items"]
+    assert other.delete(f"/api/v1/push/subscriptions/{tablet_device['id']}").status_code == 404
+    assert api.delete(f"/api/v1/push/subscriptions/{tablet_device['id']}").status_code == 204
+    assert api.delete(f"/api/v1/push/subscriptions/{tablet_device['id']}").status_code == 404
+    assert api.get("/api/v1/push/subscriptions").get_json()["items"] == []
 
 
 def test_push_is_signed_encrypted_and_carries_no_personal_data(db_session, login, push_service, worker):
@@ -144,17 +150,19 @@ def test_push_is_signed_encrypted_and_carries_no_personal_data(db_session, login
 def test_gone_subscription_is_deleted(db_session, login, push_service, worker):
     rm = factories.make_user(db_session)
     api = login(rm)
-    dead, alive = push_service.new_subscription(), push_service.new_subscription()
-    dead_id = _subscribe(api, dead)
+    dead, unknown, alive = (push_service.new_subscription() for _ in range(3))
+    dead_id, unknown_id = _subscribe(api, dead), _subscribe(api, unknown)
     _subscribe(api, alive)
     push_service.answer(dead, 410)
+    push_service.answer(unknown, 404)
     n = _notify(db_session, rm)
     deliver_notifications.enqueue([n.id])
     worker.work(burst=True)
     db_session.expire_all()
     assert db_session.get(PushSubscription, dead_id) is None
+    assert db_session.get(PushSubscription, unknown_id) is None
     outcomes = {(a.subscription_id, a.outcome, a.status_code) for a in _attempts(db_session, n.id)}
-    assert (dead_id, "gone", 410) in outcomes
+    assert {(dead_id, "gone", 410), (unknown_id, "gone", 404)} <= outcomes
     assert len(api.get("/api/v1/push/subscriptions").get_json()["items"]) == 1
 
 
@@ -254,3 +262,114 @@ def test_other_features_notifications_go_out_through_the_sink(db_session, login,
     worker.work(burst=True)
     [got] = push_service.for_token(sub.token)
     assert got.payload["title"] == "作战室任务到期" and got.payload["tag"] == f"n{n.id}"
+
+
+class _DeadRedisOnce:
+    """The first queue connection asked for inside the scan is a real client to a port where no
+    Redis listens: the hand-off to the delivery queue fails with a real ConnectionError."""
+
+    def __init__(self, real):
+        self.real, self.failed = real, 0
+
+    def __call__(self):
+        import redis
+
+        if not self.failed:
+            self.failed += 1
+            return redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+        return self.real()
+
+
+def test_a_failed_hand_off_to_the_queue_is_delivered_once_later(
+    db_session, login, push_service, worker, monkeypatch
+):
+    """Redis fails between claiming a due reminder and queueing its delivery: the inbox entry is
+    stored, and the minute scan hands the delivery out again after the lease; the push goes out
+    exactly once and the inbox holds one entry."""
+    import tasks.queues
+    from server.inbox.models import Notification
+    from server.inbox.service import DELIVERY_LEASE
+    from tasks.reminders import scan_reminders
+
+    rm = factories.make_user(db_session)
+    api = login(rm)
+    sub = push_service.new_subscription()
+    _subscribe(api, sub)
+    due = datetime(2032, 5, 6, 1, 0, tzinfo=UTC)
+    note = api.post("/api/v1/notes", json={"body": "回访张总", "remind_at": due.isoformat()}).get_json()
+
+    def scan(at: datetime, *, failing: _DeadRedisOnce | None = None) -> dict:
+        job = scan_reminders.enqueue(now=at.isoformat(), chain=False)
+        if failing:
+            monkeypatch.setattr(tasks.queues, "redis_conn", failing)
+        worker.work(burst=True)
+        monkeypatch.undo()
+        return job.latest_result().return_value
+
+    dead = _DeadRedisOnce(tasks.queues.redis_conn)
+    first = scan(due + timedelta(seconds=5), failing=dead)
+    assert (
+        dead.failed == 1 and first["fired"] >= 1
+    )  # (other tests' leftovers on the shared clock may fire too)
+    db_session.expire_all()
+    [n] = db_session.exec(select(Notification).where(Notification.user_id == rm.id)).all()
+    assert n.url == f"/notes/{note['id']}" and n.delivered_at is None
+    assert push_service.for_token(sub.token) == []
+
+    scan(due + timedelta(minutes=5))  # inside the lease: left alone
+    assert push_service.for_token(sub.token) == []
+    assert scan(due + DELIVERY_LEASE + timedelta(minutes=1))["redispatched"] >= 1
+    [got] = push_service.for_token(sub.token)
+    assert got.payload["tag"] == f"n{n.id}" and got.payload["url"] == f"/notes/{note['id']}"
+    scan(due + 3 * DELIVERY_LEASE)  # delivered: never handed out again
+    db_session.expire_all()
+    assert len(push_service.for_token(sub.token)) == 1
+    assert [a.outcome for a in _attempts(db_session, n.id)] == ["sent"]
+    assert len(db_session.exec(select(Notification).where(Notification.user_id == rm.id)).all()) == 1
+    assert db_session.get(Notification, n.id).delivered_at is not None
+
+
+def test_a_stale_delivery_job_does_not_push_after_its_hand_off_was_renewed(
+    app, db_session, login, push_service, worker
+):
+    """The queueing looked failed but its job exists after all (or sat in a backlog past the lease):
+    once the scan has handed the delivery out again, the old job finds nothing left to do. Two
+    scanners racing to hand it out again claim it once."""
+    import threading
+
+    from sqlmodel import Session
+
+    from server import db
+    from server.inbox import service as inbox_service
+    from server.inbox.models import Notification
+    from server.notebook import reminders
+
+    rm = factories.make_user(db_session)
+    sub = push_service.new_subscription()
+    _subscribe(login(rm), sub)
+    due = datetime(2032, 6, 7, 1, 0, tzinfo=UTC)
+    login(rm).post("/api/v1/notes", json={"body": "续作提醒", "remind_at": due.isoformat()})
+    fired = reminders.fire_due(db_session, now=due + timedelta(seconds=5))  # stored, not yet queued
+    [nid] = [i for i in fired.notification_ids if db_session.get(Notification, i).user_id == rm.id]
+    deliver_notifications.enqueue([nid], job_id=f"stale-{nid}")  # the first hand-off's job, held back
+
+    later = due + inbox_service.DELIVERY_LEASE + timedelta(minutes=1)
+    barrier, claims = threading.Barrier(3), []
+
+    def redispatch():
+        with Session(db.engine_for(app), expire_on_commit=False) as session:
+            barrier.wait()
+            claims.append(inbox_service.redispatch_stalled(session, now=later))
+
+    threads = [threading.Thread(target=redispatch) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    won = [c for c in claims if c and nid in c[1]]
+    assert len(won) == 1, claims
+    token = won[0][0]
+    deliver_notifications.enqueue([nid], dispatch_token=token)
+    worker.work(burst=True)  # the stale job runs first and skips; the renewed one delivers
+    assert len(push_service.for_token(sub.token)) == 1
+    assert [a.outcome for a in _attempts(db_session, nid)] == ["sent"]

@@ -15,7 +15,8 @@ from server import db
 from server.customers.models import CustomerKind, IndividualProfile, Tier
 from server.inbox.models import Notification
 from server.notebook import reminders
-from server.notebook.models import Note, Reminder, ReminderSetting
+from server.notebook.models import Note, Recurrence, Reminder, ReminderSetting
+from server.notebook.service import next_occurrence
 from server.products.models import Holding, Product, ProductCategory
 from server.timeutil import utcnow
 from tasks.queues import HIGH, queue
@@ -184,18 +185,86 @@ def test_quiet_window_arithmetic():
     )
 
 
-def test_recurring_monthly_moves_on(db_session, login, worker):
+def _remind_at(db_session, note_id: int) -> datetime:
+    db_session.expire_all()
+    return db_session.get(Note, note_id).remind_at.replace(tzinfo=UTC)
+
+
+def test_recurring_monthly_keeps_its_day(db_session, login, worker):
+    """Set on the 31st: the last day of short months, and back on the 31st when the month has one
+    (counted from the anchor, not from the last occurrence); each occurrence notifies once."""
     rm = factories.make_user(db_session)
     api = login(rm)
-    jan31 = datetime(2031, 1, 31, 1, 0, tzinfo=UTC)
+    jan31 = datetime(2031, 1, 31, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
     note = _note(api, jan31, recurrence="monthly")
-    _scan(worker, jan31 + timedelta(seconds=5))
-    db_session.expire_all()
-    stored = db_session.get(Note, note["id"])
-    assert stored.remind_at.replace(tzinfo=UTC) == datetime(2031, 2, 28, 1, 0, tzinfo=UTC)
-    _scan(worker, datetime(2031, 2, 28, 1, 0, 30, tzinfo=UTC))
-    _scan(worker, datetime(2031, 2, 28, 1, 1, 30, tzinfo=UTC))
-    assert len(_inbox(db_session, rm)) == 2
+    expected = [(2, 28), (3, 31), (4, 30), (5, 31), (6, 30)]
+    due = jan31
+    for month, day in expected:
+        _scan(worker, due + timedelta(seconds=5))
+        _scan(worker, due + timedelta(minutes=1, seconds=5))  # the next scan fires nothing more
+        due = _remind_at(db_session, note["id"])
+        assert due == datetime(2031, month, day, 1, 0, tzinfo=UTC)
+    assert len(_inbox(db_session, rm)) == len(expected)
+
+    # A form that sends the current occurrence back unchanged keeps the anchor ...
+    version = api.get(f"/api/v1/notes/{note['id']}").get_json()["version"]
+    response = api.patch(
+        f"/api/v1/notes/{note['id']}", json={"body": "月度回访", "remind_at": _iso(due), "version": version}
+    )
+    assert response.status_code == 200, response.get_json()
+    _scan(worker, due + timedelta(seconds=5))
+    assert _remind_at(db_session, note["id"]) == datetime(2031, 7, 31, 1, 0, tzinfo=UTC)
+    # ... and so does a snooze: it moves this occurrence only.
+    api.post(
+        f"/api/v1/notes/{note['id']}/snooze", json={"until": _iso(datetime(2031, 8, 2, 1, 0, tzinfo=UTC))}
+    )
+    _scan(worker, datetime(2031, 8, 2, 1, 0, 5, tzinfo=UTC))
+    assert _remind_at(db_session, note["id"]) == datetime(2031, 8, 31, 1, 0, tzinfo=UTC)
+    # Choosing a new time starts a new series.
+    version = api.get(f"/api/v1/notes/{note['id']}").get_json()["version"]
+    sept30 = datetime(2031, 9, 30, 1, 0, tzinfo=UTC)
+    api.patch(f"/api/v1/notes/{note['id']}", json={"remind_at": _iso(sept30), "version": version})
+    _scan(worker, sept30 + timedelta(seconds=5))
+    assert _remind_at(db_session, note["id"]) == datetime(2031, 10, 30, 1, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("anchor", "recurrence", "zone", "expected"),
+    [
+        # monthly on the 31st at 09:00 Shanghai
+        (datetime(2031, 1, 31, 1, 0, tzinfo=UTC), "monthly", "Asia/Shanghai",
+         [datetime(2031, m, d, 1, 0, tzinfo=UTC) for m, d in [(2, 28), (3, 31), (4, 30), (5, 31)]]),
+        # monthly on the 30th: 28 February, then the 30th again
+        (datetime(2031, 1, 30, 1, 0, tzinfo=UTC), "monthly", "Asia/Shanghai",
+         [datetime(2031, m, d, 1, 0, tzinfo=UTC) for m, d in [(2, 28), (3, 30), (4, 30)]]),
+        # the 31st at 07:00 in Shanghai is the 30th in UTC: the month ends in the RM's zone
+        (datetime(2031, 1, 30, 23, 0, tzinfo=UTC), "monthly", "Asia/Shanghai",
+         [datetime(2031, 2, 27, 23, 0, tzinfo=UTC), datetime(2031, 3, 30, 23, 0, tzinfo=UTC),
+          datetime(2031, 4, 29, 23, 0, tzinfo=UTC)]),
+        # a leap-day birthday: 28 February in common years, 29 February in leap years
+        (datetime(2032, 2, 29, 1, 0, tzinfo=UTC), "yearly", "Asia/Shanghai",
+         [datetime(y, 2, d, 1, 0, tzinfo=UTC) for y, d in [(2033, 28), (2034, 28), (2035, 28), (2036, 29)]]),
+        # 09:00 stays 09:00 local across a daylight-saving change (Berlin: UTC+1 in March, +2 in April)
+        (datetime(2031, 3, 15, 8, 0, tzinfo=UTC), "monthly", "Europe/Berlin",
+         [datetime(2031, 4, 15, 7, 0, tzinfo=UTC), datetime(2031, 5, 15, 7, 0, tzinfo=UTC)]),
+    ],
+)  # fmt: skip
+def test_next_occurrence_counts_from_the_anchor(anchor, recurrence, zone, expected):
+    got, after = [], anchor
+    for _ in expected:
+        after = next_occurrence(anchor, Recurrence(recurrence), after=after, timezone=zone)
+        got.append(after)
+    assert got == expected
+    # after a long outage: the first occurrence after the return, not every missed one
+    assert next_occurrence(anchor, Recurrence(recurrence), after=expected[-1] - timedelta(seconds=1),
+                           timezone=zone) == expected[-1]  # fmt: skip
+
+
+def test_birthday_on_leap_day():
+    born = date(1992, 2, 29)
+    assert reminders.next_birthday(born, date(2031, 2, 1)) == date(2031, 2, 28)
+    assert reminders.next_birthday(born, date(2031, 3, 1)) == date(2032, 2, 29)
+    assert reminders.next_birthday(born, date(2032, 2, 29)) == date(2032, 2, 29)
 
 
 def test_generated_reminders(db_session, data_key, worker, login):
@@ -246,6 +315,67 @@ def test_generated_reminders(db_session, data_key, worker, login):
     assert {r.kind for r in db_session.exec(select(Reminder).where(Reminder.user_id == rm.id))} == {
         "maturity"
     }
+
+
+def test_pending_generated_reminders_go_when_their_reason_does(db_session, data_key, worker, login):
+    """A kind switched off stops at once; at the next generation a done task, a moved maturity and a
+    customer contacted meanwhile drop their pending reminders (a moved maturity gets a new one).
+    What is still owed stays, and nothing is generated twice."""
+    warrooms = pytest.importorskip("server.warrooms.models")
+    rm = factories.make_user(db_session)
+    today = date(2032, 6, 1)
+    now = datetime(2032, 6, 1, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai: today's reminders are due at 09:00
+    person = factories.make_customer(db_session, owner=rm, kind=CustomerKind.individual, data_key=data_key)
+    profile = db_session.get(IndividualProfile, person.id)
+    profile.birth_date = date(1985, 6, 4)
+    company = factories.make_customer(db_session, owner=rm, data_key=data_key, tier=Tier.vip)
+    company.created_at = datetime(2032, 1, 1, tzinfo=UTC)
+    product = Product(code=f"L{person.id}", name="流动资金贷款", category=ProductCategory.loan,
+                      segment="both", terms="1年")  # fmt: skip
+    db_session.add_all([profile, company, product])
+    db_session.flush()
+    holding = Holding(customer_id=company.id, product_id=product.id, balance_cents=10**9,
+                      opened_on=date(2031, 6, 5), matures_on=today + timedelta(days=7))  # fmt: skip
+    room = warrooms.WarRoom(title="供应链融资攻坚", kind="project_marketing", mode="joint", owner_id=rm.id)
+    db_session.add_all([holding, room])
+    db_session.flush()
+    task = warrooms.WarRoomTask(
+        room_id=room.id, item="提交授信材料", assignee_id=rm.id, due_on=today, created_by=rm.id
+    )
+    db_session.add(task)
+    db_session.commit()
+
+    def pending() -> dict[str, str]:
+        db_session.expire_all()
+        rows = db_session.exec(select(Reminder).where(Reminder.user_id == rm.id, Reminder.fired_at == None))  # noqa: E711
+        found = {r.kind: r.source_key for r in rows}
+        db_session.commit()  # end the read: the API writes from its own connection
+        return found
+
+    assert reminders.generate(db_session, now=now, user_ids=[rm.id]) == 4
+    owed = pending()
+    assert set(owed) == {"birthday", "maturity", "follow_up", "war_room_task"}
+    assert reminders.generate(db_session, now=now + timedelta(minutes=5), user_ids=[rm.id]) == 0
+    assert pending() == owed  # still owed: kept, not made again
+
+    api = login(rm)
+    assert api.patch("/api/v1/reminder-settings", json={"birthdays": False}).status_code == 200
+    assert "birthday" not in pending()  # at once, before any generation runs
+
+    visit = api.post("/api/v1/notes", json={"body": "电话沟通了续贷", "customer_id": company.id})
+    task.status = "done"
+    holding = db_session.get(Holding, holding.id)
+    holding.matures_on = today + timedelta(days=6)
+    written = db_session.get(Note, visit.get_json()["id"])
+    written.created_at = now  # contact on the controlled clock's day
+    db_session.add_all([task, holding, written])
+    db_session.commit()
+    reminders.generate(db_session, now=now + timedelta(minutes=10), user_ids=[rm.id])
+    assert pending() == {"maturity": f"maturity:{holding.id}:{(today + timedelta(days=6)).isoformat()}"}
+
+    _scan(worker, datetime(2032, 6, 1, 1, 0, 20, tzinfo=UTC))  # 09:00 in Shanghai
+    [n] = _inbox(db_session, rm)
+    assert n.kind == "maturity" and "6月7日" in n.body
 
 
 def test_war_room_task_due_date(db_session, worker):

@@ -72,3 +72,6 @@ def test_webhook_channel_posts_json_when_switched_on(app, db_session, login, web
         ("webhook", 1, "retry", 502),
         ("webhook", 2, "sent", 200),
     ]
+    # Delivered once: a delivery handed out again (or re-run) does not post it a second time.
+    deliver(db_session, notification_ids=[n.id], settings=settings)
+    assert len(received) == 2

@@ -93,4 +93,5 @@ export const notebookApi = {
     subscription,
   ),
   unsubscribe: (endpoint: string) => http.delete<void>('/api/v1/push/subscriptions', { body: { endpoint } }),
+  removeDevice: (id: number) => http.delete<void>(`/api/v1/push/subscriptions/${id}`),
 }

@@ -91,16 +91,3 @@ export interface CustomerDetail extends CustomerSummary {
   events?: CustomerEvent[]
 }
 
-export interface NoteCreate {
-  body: string
-  customer_id: number | null
-  tags: string[]
-  remind_at: string | null
-}
-
-export interface Note extends NoteCreate {
-  id: number
-  created_at: string
-  updated_at: string
-  version: number
-}

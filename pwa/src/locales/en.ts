@@ -174,7 +174,6 @@ const en: Catalog = {
     },
   },
   notes: {
-    newTitle: 'New note',
     body: 'Note',
     bodyPlaceholder: 'Visit notes, customer needs, next steps…',
     tags: 'Tags',

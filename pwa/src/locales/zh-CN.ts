@@ -173,7 +173,6 @@ const zhCN = {
     },
   },
   notes: {
-    newTitle: '新建记事',
     body: '内容',
     bodyPlaceholder: '记下拜访要点、客户需求、下一步…',
     tags: '标签',

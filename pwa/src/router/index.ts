@@ -50,7 +50,6 @@ const routes: RouteRecordRaw[] = [
     props: (route) => ({ id: Number(route.params.id) }),
   },
   { path: '/me', name: 'me', component: () => import('@/views/MeView.vue'), meta: { tab: 'me' } },
-  { path: '/notes/new', name: 'note-new', component: () => import('@/views/NewNoteView.vue') },
   ...workbenchRoutes,
   ...notebookRoutes,
   ...intelRoutes,

@@ -3,7 +3,14 @@ import type { RouteRecordRaw } from 'vue-router'
 /** The notebook screens (记事本), added to the app router with one spread. */
 export const notebookRoutes: RouteRecordRaw[] = [
   { path: '/notes', name: 'notes', component: () => import('./NotesView.vue') },
-  { path: '/notes/compose', name: 'note-compose', component: () => import('./NoteEditView.vue') },
+  // One compose screen for every way in: the home shortcut and the manifest's shortcut (/notes/new),
+  // the notebook's button and older links (/notes/compose), a customer's page (?customer=<id>).
+  {
+    path: '/notes/new',
+    alias: '/notes/compose',
+    name: 'note-new',
+    component: () => import('./NoteEditView.vue'),
+  },
   {
     path: '/notes/:id(\\d+)',
     name: 'note',
