@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from spectree import SecurityScheme, SpecTree
 from spectree.models import InType, SecureType, SecuritySchemeData
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from server import db
 from server.auth.models import IdempotencyRecord
@@ -197,13 +197,13 @@ def idempotent(view: Callable) -> Callable:
 
 def _forget(engine, record_id: int | None) -> None:
     with Session(engine) as own:
-        own.exec(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))  # type: ignore[call-overload,arg-type]
+        own.exec(delete(IdempotencyRecord).where(col(IdempotencyRecord.id) == record_id))
         own.commit()
 
 
 def purge_idempotency_records(session: Session, *, older_than: timedelta) -> int:
     result = session.exec(
-        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - older_than)
-    )  # type: ignore[call-overload,arg-type]
+        delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < utcnow() - older_than)
+    )
     session.commit()
     return result.rowcount or 0

@@ -6,11 +6,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol, cast
 
 from flask import Flask, current_app, g
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, SQLModel, col, create_engine
 
 _engines: dict[str, tuple[int, Engine]] = {}
 
@@ -55,6 +58,33 @@ def dispose_all() -> None:
 def is_postgres(engine_or_session) -> bool:
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     return bind.dialect.name == "postgresql"
+
+
+class _Persisted(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def row_id(row: _Persisted) -> int:
+    """The primary key of a stored row. Models declare `id: int | None` because the database assigns
+    it on INSERT; once a row is loaded or flushed it is always set, and this says so to the type checker."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id before it is flushed")
+    return row.id
+
+
+def id_col(column: int | None) -> Mapped[int]:
+    """A primary-key column for a query, e.g. `select(id_col(User.id))`: a stored row's key is never
+    NULL, so the result is typed `int` rather than the model attribute's `int | None`."""
+    return cast("Mapped[int]", col(column))
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core `Table` behind a table model (SQLModel does not type `Model.__table__`)."""
+    table = sa_inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
 
 
 def init_app(app: Flask) -> None:

@@ -6,5 +6,6 @@ from pypinyin import Style, lazy_pinyin
 
 
 def initials(name: str) -> str:
-    letters = lazy_pinyin(name, style=Style.FIRST_LETTER, errors=lambda chars: list(chars.lower()))
+    # Non-Chinese runs (Latin letters, digits) are kept as they are; only their characters matter below.
+    letters = lazy_pinyin(name, style=Style.FIRST_LETTER, errors=lambda chars: chars.lower())
     return "".join(ch for part in letters for ch in part.lower() if ch.isalnum())[:64]

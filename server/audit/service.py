@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from server.audit.models import AuditEntry
 
@@ -46,11 +46,11 @@ def list_entries(
     if actor_id is not None:
         query = query.where(AuditEntry.actor_id == actor_id)
     if action_prefix:
-        query = query.where(AuditEntry.action.startswith(action_prefix))
+        query = query.where(col(AuditEntry.action).startswith(action_prefix))
     if since is not None:
         query = query.where(AuditEntry.at >= since)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
-        query.order_by(AuditEntry.id.desc()).offset((page - 1) * page_size).limit(page_size)
+        query.order_by(col(AuditEntry.id).desc()).offset((page - 1) * page_size).limit(page_size)
     ).all()
     return list(rows), total

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from server import events
 from server.audit import service as audit
@@ -130,11 +130,13 @@ def logout(session: Session, *, user_session: UserSession, ip: str | None) -> No
 def revoke_all_sessions(session: Session, *, user_id: int) -> list[str]:
     """Ends every live session of a user (account disabled, password reset). Returns their ids."""
     live = session.exec(
-        select(UserSession.id).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        select(UserSession.id).where(
+            col(UserSession.user_id) == user_id, col(UserSession.revoked_at).is_(None)
+        )
     ).all()
     session.exec(
         update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(col(UserSession.user_id) == user_id, col(UserSession.revoked_at).is_(None))
         .values(revoked_at=utcnow())
     )
     events.publish(session, "session.revoked", {"user_id": user_id, "session_ids": list(live)})

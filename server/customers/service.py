@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, update
+from sqlalchemy import ColumnElement, UnaryExpression, and_, exists, or_, update
 from sqlmodel import Session, col, func, select
 
 from server import events
@@ -25,6 +25,7 @@ from server.customers.models import (
     Tier,
 )
 from server.customers.schemas import CustomerCreate, CustomerListQuery, CustomerSort, CustomerUpdate
+from server.db import id_col, row_id
 from server.errors import Problem, forbidden, not_found
 from server.masking import mask
 from server.org.models import Role, Team, User
@@ -37,14 +38,16 @@ from server.validators import id_birth_date
 def team_member_ids(session: Session, *, lead: User) -> list[int]:
     team_ids = select(Team.id).where(Team.lead_id == lead.id)
     return list(
-        session.exec(select(User.id).where(col(User.team_id).in_(team_ids), User.role == Role.rm)).all()
+        session.exec(
+            select(id_col(User.id)).where(col(User.team_id).in_(team_ids), User.role == Role.rm)
+        ).all()
     )
 
 
 def visible_owner_ids(session: Session, *, user: User) -> list[int]:
     """Whose books a user may browse: an RM their own, a team lead their team's. Others none."""
     if user.role == Role.rm:
-        return [user.id]  # type: ignore[list-item]
+        return [row_id(user)]
     if user.role == Role.team_lead:
         return team_member_ids(session, lead=user)
     return []
@@ -75,8 +78,8 @@ def get_customer_for(session: Session, *, user: User, customer_id: int, write: b
         raise not_found("customer")
     if customer.owner_id in visible_owner_ids(session, user=user) or has_grant(
         session,
-        user_id=user.id,
-        customer_id=customer_id,  # type: ignore[arg-type]
+        user_id=row_id(user),
+        customer_id=customer_id,
     ):
         return customer
     raise not_found("customer")
@@ -90,8 +93,8 @@ def list_customers(session: Session, *, user: User, query: CustomerListQuery) ->
     if user.role not in (Role.rm, Role.team_lead):
         raise forbidden("Only relationship managers and team leads browse customers.")
     owners = visible_owner_ids(session, user=user)
-    conditions: list[Any] = [
-        col(Customer.owner_id).in_(owners) if len(owners) != 1 else Customer.owner_id == owners[0]
+    conditions: list[ColumnElement[bool]] = [
+        col(Customer.owner_id).in_(owners) if len(owners) != 1 else col(Customer.owner_id) == owners[0]
     ]
     if query.q:
         text = query.q.strip()
@@ -101,13 +104,13 @@ def list_customers(session: Session, *, user: User, query: CustomerListQuery) ->
             matches.append(col(Customer.name_initials).like(f"{_escape_like(text.lower())}%", escape="\\"))
         conditions.append(or_(*matches))
     if query.kind:
-        conditions.append(Customer.kind == query.kind)
+        conditions.append(col(Customer.kind) == query.kind)
     if query.industry:
         conditions.append(col(Customer.industry_code).startswith(query.industry.upper()))
     if query.size:
-        conditions.append(Customer.size == query.size)
+        conditions.append(col(Customer.size) == query.size)
     if query.tier:
-        conditions.append(Customer.tier == query.tier)
+        conditions.append(col(Customer.tier) == query.tier)
     if query.region:
         conditions.append(col(Customer.region_code).startswith(query.region))
     if query.tags:
@@ -115,19 +118,22 @@ def list_customers(session: Session, *, user: User, query: CustomerListQuery) ->
             conditions.append(
                 exists().where(
                     and_(
-                        CustomerTag.customer_id == Customer.id, CustomerTag.tag_id == Tag.id, Tag.name == name
+                        col(CustomerTag.customer_id) == Customer.id,
+                        col(CustomerTag.tag_id) == Tag.id,
+                        col(Tag.name) == name,
                     )
                 )
             )
     where = and_(*conditions)
     total = session.exec(select(func.count()).select_from(Customer).where(where)).one()
-    order = {
-        CustomerSort.name: [col(Customer.name), col(Customer.id)],
+    sort_orders: dict[CustomerSort, list[UnaryExpression[Any]]] = {
+        CustomerSort.name: [col(Customer.name).asc(), col(Customer.id).asc()],
         CustomerSort.name_desc: [col(Customer.name).desc(), col(Customer.id).desc()],
-        CustomerSort.updated_at: [col(Customer.updated_at), col(Customer.id)],
+        CustomerSort.updated_at: [col(Customer.updated_at).asc(), col(Customer.id).asc()],
         CustomerSort.updated_at_desc: [col(Customer.updated_at).desc(), col(Customer.id).desc()],
-        CustomerSort.tier: [col(Customer.tier), col(Customer.name)],
-    }[query.sort]
+        CustomerSort.tier: [col(Customer.tier).asc(), col(Customer.name).asc()],
+    }
+    order = sort_orders[query.sort]
     # Find the page's ids first, then load those rows: the search, count and sort can then run on
     # the covering index (owner_id, name, name_initials) instead of reading every row of the book.
     ids = session.exec(
@@ -159,8 +165,7 @@ def _tags_by_customer(session: Session, customer_ids: list[int]) -> dict[int, li
 
 
 def summaries(session: Session, customers: list[Customer]) -> list[dict[str, Any]]:
-    ids = [c.id for c in customers]
-    tags = _tags_by_customer(session, ids)  # type: ignore[arg-type]
+    tags = _tags_by_customer(session, [row_id(c) for c in customers])
     owner_ids = {c.owner_id for c in customers}
     owners = (
         {u.id: u for u in session.exec(select(User).where(col(User.id).in_(owner_ids))).all()}
@@ -181,7 +186,7 @@ def summaries(session: Session, customers: list[Customer]) -> list[dict[str, Any
             "tier": c.tier,
             "gender": c.gender,
             "phone_masked": mask("phone", c.phone),
-            "tags": tags.get(c.id, []),  # type: ignore[arg-type]
+            "tags": tags.get(row_id(c), []),
             "owner": {
                 "id": c.owner_id,
                 "display_name": owners[c.owner_id].display_name if c.owner_id in owners else "",

@@ -42,6 +42,7 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import JSON, Boolean, Date, DateTime, Table, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import SQLModel
 
 from server.audit.models import AuditEntry
 from server.auth.service import hash_password
@@ -57,6 +58,7 @@ from server.customers.models import (
     OwnershipChange,
     Tag,
 )
+from server.db import table_of
 from server.demo import catalog
 from server.org.models import Branch, Persona, RmProfile, Role, Team, User
 from server.performance.models import PerformanceEntry, PerformanceTarget
@@ -188,7 +190,7 @@ MOBILE_PREFIXES = [
 def database_is_empty(engine: Engine) -> bool:
     """True when the database has no users (so the demo bank may be loaded)."""
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(User.__table__)).scalar_one() == 0
+        return conn.execute(select(func.count()).select_from(table_of(User))).scalar_one() == 0
 
 
 def load_demo_bank(
@@ -403,19 +405,26 @@ _CHUNK_TABLES = (
     "ownership_change",
     "holding",
 )
-_TABLES: dict[str, Table] = {
-    t.__tablename__: t.__table__  # type: ignore[attr-defined]
-    for t in (
-        Customer,
-        CorporateProfile,
-        IndividualProfile,
-        Contact,
-        CustomerEvent,
-        CustomerLink,
-        CustomerTag,
-        OwnershipChange,
-        Holding,
-    )
+_CHUNK_MODELS: tuple[type[SQLModel], ...] = (
+    Customer,
+    CorporateProfile,
+    IndividualProfile,
+    Contact,
+    CustomerEvent,
+    CustomerLink,
+    CustomerTag,
+    OwnershipChange,
+    Holding,
+)
+_TABLES: dict[str, Table] = {table.name: table for table in map(table_of, _CHUNK_MODELS)}
+# Tables the generator numbers itself: new ids start after the largest one already stored.
+_NUMBERED_MODELS: dict[str, type[SQLModel]] = {
+    "branch": Branch,
+    "team": Team,
+    "user": User,
+    "product": Product,
+    "tag": Tag,
+    "customer": Customer,
 }
 _worker_context: dict[str, Any] | None = None
 _INDUSTRY_CODES = [c for c in INDUSTRIES if c in catalog.INDUSTRY_WORDS]
@@ -495,8 +504,8 @@ def _generate_chunks(context: dict[str, Any], chunks: list[tuple[int, int, int]]
 
 
 class _Builder:
-    def __init__(self, engine: Engine, *, seed: int, data_key: str, today: date):
-        self.engine = engine
+    def __init__(self, engine: Engine | None, *, seed: int, data_key: str, today: date):
+        self._engine = engine  # None in a pool worker, which only generates rows
         self.seed = seed
         self.rng = random.Random(seed)
         self.rand = self.rng.random
@@ -519,6 +528,12 @@ class _Builder:
         self.payroll_employers: dict[str, int] = {}
         self.code_base = {t: 0 for t in ("branch", "team", "user", "product", "tag", "customer")}
 
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("this builder only generates rows; it has no database")
+        return self._engine
+
     # Faster than Random.choice/randint (no rejection sampling); the same seed gives the same picks.
     def pick(self, seq):
         return seq[int(self.rand() * len(seq))]
@@ -531,14 +546,7 @@ class _Builder:
     def run(self, customers: int, *, workers: int | None, chunk_size: int) -> dict[str, int]:
         with self.engine.begin() as conn:
             for name in self.code_base:
-                table = {
-                    "branch": Branch,
-                    "team": Team,
-                    "user": User,
-                    "product": Product,
-                    "tag": Tag,
-                    "customer": Customer,
-                }[name].__table__  # type: ignore[attr-defined]
+                table = table_of(_NUMBERED_MODELS[name])
                 self.code_base[name] = conn.execute(
                     select(func.coalesce(func.max(table.c.id), 0))
                 ).scalar_one()
@@ -704,7 +712,7 @@ class _Builder:
                 }
             )
             self.branches.append((bid + i, code, region, lat, lng))
-        writer.insert(Branch.__table__, branch_rows)  # type: ignore[attr-defined]
+        writer.insert(table_of(Branch), branch_rows)
 
         # One team per branch, plus the demo team at the head branch.
         team_base = self.code_base["team"]
@@ -723,7 +731,7 @@ class _Builder:
             team_rows.append(
                 {"id": team_id, "name": label, "branch_id": self.branches[b][0], "lead_id": None}
             )
-        writer.insert(Team.__table__, team_rows)  # type: ignore[attr-defined]
+        writer.insert(table_of(Team), team_rows)
 
         password_hash = hash_password(DEMO_PASSWORD)  # argon2 once; every demo user shares it
         uid = self.code_base["user"]
@@ -809,12 +817,12 @@ class _Builder:
                     quals,
                 )
             )
-        writer.insert(User.__table__, users)  # type: ignore[attr-defined]
-        writer.insert(RmProfile.__table__, profiles)  # type: ignore[attr-defined]
+        writer.insert(table_of(User), users)
+        writer.insert(table_of(RmProfile), profiles)
         for (team_id, _), lead_id in zip(teams, leads, strict=True):
             writer.conn.execute(
-                update(Team.__table__).where(Team.__table__.c.id == team_id).values(lead_id=lead_id)
-            )  # type: ignore[attr-defined]
+                update(table_of(Team)).where(table_of(Team).c.id == team_id).values(lead_id=lead_id)
+            )
 
     def _products(self, writer: _Writer) -> None:
         base = self.code_base["product"]
@@ -836,7 +844,7 @@ class _Builder:
                 }
             )
             self.products.append({**p, "id": base + i})
-        writer.insert(Product.__table__, rows)  # type: ignore[attr-defined]
+        writer.insert(table_of(Product), rows)
         # What each segment tends to hold, most common first.
         weights = {
             "deposit": 6,
@@ -857,9 +865,11 @@ class _Builder:
 
     def _tags(self, writer: _Writer) -> None:
         base = self.code_base["tag"]
-        rows = [{"id": base + i, "name": n, "category": c} for i, (n, c) in enumerate(catalog.TAGS, start=1)]
-        self.tag_ids = {r["name"]: r["id"] for r in rows}
-        writer.insert(Tag.__table__, rows)  # type: ignore[attr-defined]
+        self.tag_ids = {name: base + i for i, (name, _category) in enumerate(catalog.TAGS, start=1)}
+        rows = [
+            {"id": self.tag_ids[name], "name": name, "category": category} for name, category in catalog.TAGS
+        ]
+        writer.insert(table_of(Tag), rows)
 
     # -- customers --------------------------------------------------------------------------------
 
@@ -1005,6 +1015,7 @@ class _Builder:
         rng = self.rng
         city = REGIONS[region]["name"].rstrip("市")
         roll = rng.random()
+        parts: tuple[str, ...]
         for _attempt in range(8):
             if roll < 0.03:
                 industry, body = self.pick(catalog.GOVERNMENT_BODIES)
@@ -1504,8 +1515,8 @@ class _Builder:
                 entries.append(self._ledger_entry(rm, "existing_business", existing, self.pick(days)))
                 for _ in range(round(spec.new_customers_target * min(ratio, 1.6) * share)):
                     entries.append(self._ledger_entry(rm, "new_customer", 0, self.pick(days)))
-        writer.insert(PerformanceTarget.__table__, targets)  # type: ignore[attr-defined]
-        writer.insert(PerformanceEntry.__table__, entries)  # type: ignore[attr-defined]
+        writer.insert(table_of(PerformanceTarget), targets)
+        writer.insert(table_of(PerformanceEntry), entries)
 
     def _veteran_spike(
         self,
@@ -1609,4 +1620,4 @@ class _Builder:
                         }
                     )
         rows.sort(key=lambda r: r["at"])
-        writer.insert(AuditEntry.__table__, rows)  # type: ignore[attr-defined]
+        writer.insert(table_of(AuditEntry), rows)

@@ -25,7 +25,7 @@ from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, select
 
 from server.customers.models import Customer
-from server.db import is_postgres
+from server.db import is_postgres, table_of
 from server.errors import Problem
 from server.knowledge.catalogue import CATALOGUE, FACT_KEYS, DimensionDef
 from server.knowledge.models import CustomerFact, KnowledgeScore
@@ -336,7 +336,7 @@ def sync_profile_facts(
     if customer_ids is not None and not customer_ids:
         return
     now = now or utcnow()
-    when = bindparam("now", value=now, type_=CustomerFact.__table__.c.learned_at.type)  # type: ignore[attr-defined]
+    when = bindparam("now", value=now, type_=table_of(CustomerFact).c.learned_at.type)
     # IF NOT EXISTS + DELETE: a failed earlier run may have left the (per-connection) table behind.
     session.exec(
         text(  # type: ignore[call-overload]
@@ -488,12 +488,12 @@ def recompute(
         )
     )
     statement = text(_score_sql(model, postgres=postgres, scoped=scoped)).bindparams(
-        bindparam("computed_at", value=now, type_=KnowledgeScore.__table__.c.computed_at.type)  # type: ignore[attr-defined]
+        bindparam("computed_at", value=now, type_=table_of(KnowledgeScore).c.computed_at.type)
     )
     if postgres:
         statement = statement.bindparams(
-            bindparam("now", value=now, type_=CustomerFact.__table__.c.learned_at.type)
-        )  # type: ignore[attr-defined]
+            bindparam("now", value=now, type_=table_of(CustomerFact).c.learned_at.type)
+        )
     else:
         statement = statement.bindparams(now_jd=_julian_day(now))
     _load_weights_table(session, model)

@@ -28,7 +28,7 @@ neutral 50. The top drivers are the largest contributions, explained in Chinese.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlmodel import Session
 
@@ -87,6 +87,16 @@ class MirrorInputs:
     peer_rating: float | None = None
     peer_ratings: int = 0
     self_rating: float | None = None
+
+
+class Driver(TypedDict):
+    """One indicator's share of a power, as shown under the radar."""
+
+    indicator: str
+    label: str
+    score: float
+    contribution: float
+    explanation: str
 
 
 def _clamp(value: float) -> float:
@@ -157,7 +167,7 @@ def score(i: MirrorInputs, weights: dict[str, dict[str, float]] | None = None) -
     for power, w in weights.items():
         total_weight = sum(w.values())
         power_score = sum(w[k] * values[k][0] for k in w) / total_weight if total_weight else 0.0
-        drivers = [
+        drivers: list[Driver] = [
             {
                 "indicator": k,
                 "label": LABELS[k],

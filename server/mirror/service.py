@@ -22,6 +22,7 @@ from sqlmodel import Session, col, func, select
 from server.audit import service as audit
 from server.customers import service as customers
 from server.customers.models import Customer
+from server.db import id_col, row_id
 from server.errors import Problem, forbidden, not_found
 from server.mirror import model
 from server.mirror.models import MirrorEvaluation, MirrorRatingLink
@@ -72,12 +73,12 @@ def _as_datetime(day: date) -> datetime:
 
 def team_rm_ids(session: Session, *, rm: User) -> list[int]:
     if rm.team_id is None:
-        return [rm.id]  # type: ignore[list-item]
+        return [row_id(rm)]
     return list(
         session.exec(
-            select(User.id)
+            select(id_col(User.id))
             .where(User.team_id == rm.team_id, User.role == Role.rm, col(User.is_active))
-            .order_by(User.id)
+            .order_by(col(User.id))
         ).all()
     )
 
@@ -119,7 +120,7 @@ def _ledger(session: Session, rm_ids: list[int], month: str) -> dict[int, dict[s
             PerformanceEntry.booked_on >= start,
             PerformanceEntry.booked_on < end,
         )
-        .group_by(PerformanceEntry.rm_id, PerformanceEntry.kind)
+        .group_by(col(PerformanceEntry.rm_id), col(PerformanceEntry.kind))
     ).all()
     out: dict[int, dict[str, int]] = defaultdict(dict)
     for rm_id, kind, amount, count in rows:
@@ -142,7 +143,8 @@ def _products(session: Session, rm_ids: list[int], start: date, end: date) -> di
     ).all()
     out: dict[int, set[int]] = defaultdict(set)
     for rm_id, product_id in rows:
-        out[rm_id].add(product_id)
+        if product_id is not None:  # already excluded by the query; this tells the type checker
+            out[rm_id].add(product_id)
     return out
 
 
@@ -162,7 +164,7 @@ def gather_inputs(session: Session, *, rm_ids: list[int], month: str) -> dict[in
     difficult = dict(
         session.exec(
             select(PerformanceEntry.rm_id, func.sum(PerformanceEntry.amount_cents))
-            .join(Customer, Customer.id == PerformanceEntry.customer_id)  # type: ignore[arg-type]
+            .join(Customer, col(Customer.id) == PerformanceEntry.customer_id)
             .where(
                 col(PerformanceEntry.rm_id).in_(rm_ids),
                 PerformanceEntry.kind == "new_business",
@@ -170,7 +172,7 @@ def gather_inputs(session: Session, *, rm_ids: list[int], month: str) -> dict[in
                 PerformanceEntry.booked_on < end,
                 (col(Customer.ownership).in_(HARD_OWNERSHIP)) | (Customer.size == "large"),
             )
-            .group_by(PerformanceEntry.rm_id)
+            .group_by(col(PerformanceEntry.rm_id))
         ).all()
     )
     targets = {
@@ -190,7 +192,7 @@ def gather_inputs(session: Session, *, rm_ids: list[int], month: str) -> dict[in
                 CustomerVisit.occurred_at >= begin_at,
                 CustomerVisit.occurred_at < end_at,
             )
-            .group_by(CustomerVisit.rm_id)
+            .group_by(col(CustomerVisit.rm_id))
         ).all()
     )
     converted = dict(
@@ -202,14 +204,14 @@ def gather_inputs(session: Session, *, rm_ids: list[int], month: str) -> dict[in
                 CustomerVisit.occurred_at < end_at,
                 exists().where(
                     and_(
-                        PerformanceEntry.customer_id == CustomerVisit.customer_id,
-                        PerformanceEntry.kind == "new_business",
-                        PerformanceEntry.booked_on >= start,
-                        PerformanceEntry.booked_on < end,
+                        col(PerformanceEntry.customer_id) == CustomerVisit.customer_id,
+                        col(PerformanceEntry.kind) == "new_business",
+                        col(PerformanceEntry.booked_on) >= start,
+                        col(PerformanceEntry.booked_on) < end,
                     )
                 ),
             )
-            .group_by(CustomerVisit.rm_id)
+            .group_by(col(CustomerVisit.rm_id))
         ).all()
     )
     ratings: dict[int, dict[str, tuple[float, int]]] = defaultdict(dict)
@@ -221,7 +223,7 @@ def gather_inputs(session: Session, *, rm_ids: list[int], month: str) -> dict[in
             func.count(),
         )
         .where(col(MirrorEvaluation.rm_id).in_(rm_ids), MirrorEvaluation.month == month)
-        .group_by(MirrorEvaluation.rm_id, MirrorEvaluation.evaluator_kind)
+        .group_by(col(MirrorEvaluation.rm_id), col(MirrorEvaluation.evaluator_kind))
     ).all():
         ratings[rm_id][kind] = (float(average), int(count))
     revenues = [_revenue(ledger.get(r, {})) for r in rm_ids]
@@ -285,12 +287,13 @@ def portrait(
     month = month or current_month()
     weights = model.load_weights(session)
     team = team_rm_ids(session, rm=rm)
+    rm_key = row_id(rm)
     scores = team_scores(session, rm_ids=team, month=month, weights=weights)
-    mine = scores[rm.id]  # type: ignore[index]
+    mine = scores[rm_key]
     trend = []
     for n in range(months - 1, 0, -1):
         past = shift_month(month, -n)
-        s = team_scores(session, rm_ids=[rm.id], month=past, weights=weights)[rm.id]  # type: ignore[list-item,index]
+        s = team_scores(session, rm_ids=[rm_key], month=past, weights=weights)[rm_key]
         trend.append(
             {
                 "month": past,
@@ -305,7 +308,7 @@ def portrait(
             "combat_power": mine["combat_power"]["score"],
         }
     )
-    evaluations = evaluation_summary(session, rm_id=rm.id, month=month)  # type: ignore[arg-type]
+    evaluations = evaluation_summary(session, rm_id=rm_key, month=month)
     others = [e for k, e in evaluations.items() if k != "self" and e["count"]]
     others_avg = (
         sum(e["average"] * e["count"] for e in others) / sum(e["count"] for e in others) if others else None
@@ -340,7 +343,7 @@ def portrait(
 
 
 def evaluation_summary(session: Session, *, rm_id: int, month: str) -> dict[str, dict[str, Any]]:
-    out = {
+    out: dict[str, dict[str, Any]] = {
         k: {"count": 0, "average": None, "criteria": {}}
         for k in ("self", "colleague", "team_lead", "customer")
     }
@@ -393,11 +396,11 @@ def submit_evaluation(
         rm_id=rm_id,
         month=current_month(),
         evaluator_kind=kind,
-        evaluator_id=user.id,
+        evaluator_id=row_id(user),
         scores=scores,
         average=average,
         comment=comment,
-    )  # type: ignore[arg-type]
+    )
     session.add(evaluation)
     try:
         session.commit()
@@ -428,7 +431,9 @@ def pending_evaluations(session: Session, *, user: User) -> list[dict[str, Any]]
         ).all()
     )
     users = (
-        session.exec(select(User).where(col(User.id).in_(rm_ids)).order_by(User.id)).all() if rm_ids else []
+        session.exec(select(User).where(col(User.id).in_(rm_ids)).order_by(col(User.id))).all()
+        if rm_ids
+        else []
     )
     return [
         {"rm_id": u.id, "display_name": u.display_name, "is_self": u.id == user.id}
@@ -452,8 +457,8 @@ def create_rating_link(
     now = utcnow()
     link = MirrorRatingLink(
         token_hash=_digest(token),
-        rm_id=user.id,
-        customer_id=customer.id,  # type: ignore[arg-type]
+        rm_id=row_id(user),
+        customer_id=row_id(customer),
         month=current_month(),
         expires_at=now + timedelta(days=LINK_TTL_DAYS),
         created_at=now,
@@ -513,9 +518,9 @@ def submit_public_rating(
     claimed = session.exec(  # type: ignore[call-overload]
         update(MirrorRatingLink)
         .where(
-            MirrorRatingLink.id == link.id,
+            col(MirrorRatingLink.id) == link.id,
             col(MirrorRatingLink.used_at).is_(None),
-            MirrorRatingLink.expires_at > utcnow(),
+            col(MirrorRatingLink.expires_at) > utcnow(),
         )
         .values(used_at=utcnow())
     )
@@ -527,9 +532,9 @@ def submit_public_rating(
             rm_id=link.rm_id,
             month=link.month,
             evaluator_kind="customer",
-            evaluator_id=link.id,
+            evaluator_id=row_id(link),
             scores=scores,
-            average=average,  # type: ignore[arg-type]
+            average=average,
             comment=comment,
         )
     )

@@ -7,10 +7,11 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, literal_column
+from sqlalchemy import ColumnElement, and_, case, exists, literal_column
 from sqlmodel import Session, col, func, select
 
 from server.customers.models import Customer
+from server.db import row_id
 from server.mirror.service import current_month, month_bounds, shift_month, team_rm_ids
 from server.org.models import User
 from server.performance.models import PerformanceEntry, PerformanceTarget
@@ -34,7 +35,7 @@ def _sums(session: Session, rm_ids: list[int], start: date, end: date) -> dict[i
             PerformanceEntry.booked_on >= start,
             PerformanceEntry.booked_on < end,
         )
-        .group_by(PerformanceEntry.rm_id, PerformanceEntry.kind)
+        .group_by(col(PerformanceEntry.rm_id), col(PerformanceEntry.kind))
     ).all()
     out: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for rm_id, kind, amount, count in rows:
@@ -47,10 +48,11 @@ def performance(session: Session, *, rm: User, month: str | None = None, months:
     month = month or current_month()
     start, end = month_bounds(month)
     year_start = date(start.year, 1, 1)
+    rm_key = row_id(rm)
     team = team_rm_ids(session, rm=rm)
     this_month = _sums(session, team, start, end)
-    mine = this_month.get(rm.id, {})  # type: ignore[call-overload]
-    year = _sums(session, [rm.id], year_start, end).get(rm.id, {})  # type: ignore[list-item,call-overload]
+    mine = this_month.get(rm_key, {})
+    year = _sums(session, [rm_key], year_start, end).get(rm_key, {})
     target = session.exec(
         select(PerformanceTarget).where(PerformanceTarget.rm_id == rm.id, PerformanceTarget.month == month)
     ).first()
@@ -70,7 +72,7 @@ def performance(session: Session, *, rm: User, month: str | None = None, months:
         ),
     )
     first_month = shift_month(month, -(months - 1))
-    trend_rows = _monthly(session, rm.id, month_bounds(first_month)[0], end)  # type: ignore[arg-type]
+    trend_rows = _monthly(session, rm_key, month_bounds(first_month)[0], end)
     trend = []
     for n in range(months):
         m = shift_month(first_month, n)
@@ -108,14 +110,16 @@ def performance(session: Session, *, rm: User, month: str | None = None, months:
                 (end - year_start).days / (date(start.year + 1, 1, 1) - year_start).days, 4
             ),
         },
-        "team_rank": {"rank": ranking.index(rm.id) + 1, "team_size": len(team)},  # type: ignore[arg-type]
+        "team_rank": {"rank": ranking.index(rm_key) + 1, "team_size": len(team)},
         "trend": trend,
     }
 
 
 def _monthly(session: Session, rm_id: int, start: date, end: date) -> dict[str, dict[str, int]]:
     rows = session.exec(
-        select(PerformanceEntry.booked_on, PerformanceEntry.kind, PerformanceEntry.amount_cents).where(
+        select(
+            col(PerformanceEntry.booked_on), col(PerformanceEntry.kind), col(PerformanceEntry.amount_cents)
+        ).where(
             PerformanceEntry.rm_id == rm_id,
             PerformanceEntry.booked_on >= start,
             PerformanceEntry.booked_on < end,
@@ -180,11 +184,11 @@ def _label(dimension: str, value: Any) -> str:
 
 def _shares(session: Session, owner_ids: list[int], dimension: str) -> dict[Any, int]:
     expr = DIMENSIONS[dimension]
-    where = [col(Customer.owner_id).in_(owner_ids)]
+    where: list[ColumnElement[bool]] = [col(Customer.owner_id).in_(owner_ids)]
     if dimension == "gender":
-        where.append(Customer.kind == "individual")
+        where.append(col(Customer.kind) == "individual")
     elif dimension in ("size", "ownership", "industry"):
-        where.append(Customer.kind == "corporate")
+        where.append(col(Customer.kind) == "corporate")
     return dict(session.exec(select(expr, func.count()).where(*where).group_by(expr)).all())
 
 
@@ -192,7 +196,7 @@ def customer_mix(session: Session, *, rm: User) -> dict[str, Any]:
     team = team_rm_ids(session, rm=rm)
     out: dict[str, Any] = {"dimensions": []}
     for dimension in DIMENSIONS:
-        mine = _shares(session, [rm.id], dimension)  # type: ignore[list-item]
+        mine = _shares(session, [row_id(rm)], dimension)
         theirs = _shares(session, team, dimension)
         mine_total, team_total = sum(mine.values()), sum(theirs.values())
         keys = sorted(set(mine) | set(theirs), key=lambda k: -(theirs.get(k, 0)))
@@ -239,9 +243,9 @@ def best_segments(
         (
             exists().where(
                 and_(
-                    PerformanceEntry.customer_id == Customer.id,
-                    PerformanceEntry.kind == "new_business",
-                    PerformanceEntry.booked_on >= since,
+                    col(PerformanceEntry.customer_id) == Customer.id,
+                    col(PerformanceEntry.kind) == "new_business",
+                    col(PerformanceEntry.booked_on) >= since,
                 )
             ),
             1,
@@ -249,9 +253,10 @@ def best_segments(
         else_=0,
     )
     rows = session.exec(
-        select(Customer.kind, section, Customer.tier, func.count(), func.sum(converted))
+        # sqlmodel's select() is typed for at most four columns; five work the same at run time.
+        select(Customer.kind, section, Customer.tier, func.count(), func.sum(converted))  # type: ignore[call-overload]
         .where(Customer.owner_id == rm.id)
-        .group_by(Customer.kind, section, Customer.tier)
+        .group_by(col(Customer.kind), section, col(Customer.tier))
         .having(func.count() >= MIN_SEGMENT_CUSTOMERS)
     ).all()
     segments = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, or_
+from sqlalchemy import ColumnElement, and_, exists, or_
 from sqlmodel import Session, col, func, select
 
 from server.customers.models import Customer
@@ -20,11 +20,11 @@ MAX_ADVANTAGES = 20
 def sellable_products(session: Session, *, rm: User) -> list[Product]:
     profile = session.get(RmProfile, rm.id)
     qualifications = list(profile.qualifications) if profile else []
-    restricted = exists().where(ProductBranch.product_id == Product.id)
+    restricted = exists().where(col(ProductBranch.product_id) == Product.id)
     at_branch = exists().where(
-        and_(ProductBranch.product_id == Product.id, ProductBranch.branch_id == rm.branch_id)
+        and_(col(ProductBranch.product_id) == Product.id, col(ProductBranch.branch_id) == rm.branch_id)
     )
-    qualified = col(Product.required_qualification).is_(None)
+    qualified: ColumnElement[bool] = col(Product.required_qualification).is_(None)
     if qualifications:
         qualified = or_(qualified, col(Product.required_qualification).in_(qualifications))
     return list(
@@ -41,9 +41,9 @@ def _fit_conditions(product: Product, fit: ProductFit | None, rm: User) -> list[
         Customer.owner_id == rm.id,
         ~exists().where(
             and_(
-                Holding.customer_id == Customer.id,
-                Holding.product_id == product.id,
-                Holding.status == "active",
+                col(Holding.customer_id) == Customer.id,
+                col(Holding.product_id) == product.id,
+                col(Holding.status) == "active",
             )
         ),
     ]
@@ -103,7 +103,7 @@ def _public(session: Session, product: Product, *, rm: User, with_customers: boo
         out["cases"] = [
             {"customer_label": c.customer_label, "story": c.story, "result": c.result}
             for c in session.exec(
-                select(ProductCase).where(ProductCase.product_id == product.id).order_by(ProductCase.id)
+                select(ProductCase).where(ProductCase.product_id == product.id).order_by(col(ProductCase.id))
             ).all()
         ]
         out["customers"] = [

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, or_, select
 
 from server.audit import service as audit
 from server.customers import service as customers
+from server.db import row_id
 from server.errors import Problem, not_found
 from server.org.models import User
 from server.resources.models import Resource, ResourceBooking
@@ -63,7 +64,7 @@ def _used_amounts(session: Session, resource_ids: list[int], now: datetime) -> d
                 ResourceBooking.starts_at >= start,
                 ResourceBooking.starts_at < end,
             )
-            .group_by(ResourceBooking.resource_id)
+            .group_by(col(ResourceBooking.resource_id))
         ).all()
     }
 
@@ -71,9 +72,9 @@ def _used_amounts(session: Session, resource_ids: list[int], now: datetime) -> d
 def list_resources(session: Session, *, user: User, days: int = 7) -> dict[str, Any]:
     now = utcnow()
     rows = session.exec(select(Resource).where(*_visible(user)).order_by(Resource.kind, Resource.name)).all()
-    used = _used_amounts(session, [r.id for r in rows if r.kind in AMOUNTS], now)  # type: ignore[misc]
-    timed_ids = [r.id for r in rows if r.kind in TIMED]
-    bookings: dict[int, list[dict[str, Any]]] = {rid: [] for rid in timed_ids}  # type: ignore[misc]
+    used = _used_amounts(session, [row_id(r) for r in rows if r.kind in AMOUNTS], now)
+    timed_ids = [row_id(r) for r in rows if r.kind in TIMED]
+    bookings: dict[int, list[dict[str, Any]]] = {rid: [] for rid in timed_ids}
     if timed_ids:
         for b in session.exec(
             select(ResourceBooking)
@@ -83,7 +84,7 @@ def list_resources(session: Session, *, user: User, days: int = 7) -> dict[str, 
                 ResourceBooking.ends_at > now,
                 ResourceBooking.starts_at < now + timedelta(days=days),
             )
-            .order_by(ResourceBooking.starts_at)
+            .order_by(col(ResourceBooking.starts_at))
         ).all():
             bookings[b.resource_id].append(
                 {
@@ -105,9 +106,9 @@ def list_resources(session: Session, *, user: User, days: int = 7) -> dict[str, 
         }
         if r.kind in AMOUNTS:
             item["amount_cents"] = r.amount_cents
-            item["remaining_cents"] = (r.amount_cents or 0) - used.get(r.id, 0)  # type: ignore[arg-type]
+            item["remaining_cents"] = (r.amount_cents or 0) - used.get(row_id(r), 0)
         if r.kind in TIMED:
-            item["upcoming"] = bookings.get(r.id, [])  # type: ignore[arg-type]
+            item["upcoming"] = bookings.get(row_id(r), [])
         group = (
             next(g for g, kinds in GROUPS.items() if r.kind in kinds)
             if any(r.kind in kinds for kinds in GROUPS.values())
@@ -159,9 +160,7 @@ def book(
         ends_at = starts_at
     # Serialise bookings of this resource (see the module docstring), then check and insert.
     session.exec(
-        update(Resource)
-        .where(Resource.id == resource_id)  # type: ignore[call-overload]
-        .values(lock_version=Resource.lock_version + 1)
+        update(Resource).where(col(Resource.id) == resource_id).values(lock_version=Resource.lock_version + 1)
     )
     if resource.kind in TIMED:
         clash = session.exec(
@@ -188,7 +187,7 @@ def book(
             )
     booking = ResourceBooking(
         resource_id=resource_id,
-        user_id=user.id,
+        user_id=row_id(user),
         starts_at=starts_at,
         ends_at=ends_at,  # type: ignore[arg-type]
         amount_cents=amount_cents,

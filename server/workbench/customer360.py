@@ -20,6 +20,7 @@ from server import events
 from server.audit import service as audit
 from server.customers import service as customers
 from server.customers.models import Contact, Customer, CustomerEvent, CustomerLink
+from server.db import row_id
 from server.errors import Problem
 from server.knowledge import service as knowledge
 from server.org.models import User
@@ -309,12 +310,13 @@ def log_visit(session: Session, *, user: User, customer_id: int, data: Any, ip: 
             code="validation",
             errors=[{"field": "occurred_at", "message": "in the future"}],
         )
+    customer_key = row_id(customer)
     # The score before this visit's facts, on an up-to-date profile.
-    knowledge.sync_profile_facts(session, customer_ids=[customer.id], now=now)  # type: ignore[list-item]
+    knowledge.sync_profile_facts(session, customer_ids=[customer_key], now=now)
     before = knowledge.customer_knowledge(session, customer=customer, now=now)["live_total"]
     visit = CustomerVisit(
-        customer_id=customer.id,  # type: ignore[arg-type]
-        rm_id=user.id,  # type: ignore[arg-type]
+        customer_id=customer_key,
+        rm_id=row_id(user),
         channel=data.channel,
         occurred_at=occurred,
         location=data.location,
@@ -327,9 +329,9 @@ def log_visit(session: Session, *, user: User, customer_id: int, data: Any, ip: 
     )
     session.add(visit)
     knowledge.learn_facts(
-        session, customer=customer, facts=[(f.key, f.value) for f in data.facts], rm_id=user.id, now=now
-    )  # type: ignore[arg-type]
-    knowledge.recompute(session, customer_ids=[customer.id], now=now)  # type: ignore[list-item]
+        session, customer=customer, facts=[(f.key, f.value) for f in data.facts], rm_id=row_id(user), now=now
+    )
+    knowledge.recompute(session, customer_ids=[customer_key], now=now)
     audit.record(
         session,
         actor_id=user.id,

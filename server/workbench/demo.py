@@ -5,8 +5,9 @@ and only rescoring happens again."""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from server.db import row_id
 from server.knowledge import service as knowledge
 from server.org.models import Branch, Persona, RmProfile, User
 from server.products.models import Product, ProductCase, ProductFit
@@ -51,7 +52,7 @@ CASES: dict[str, tuple[str, str, str]] = {
 
 def seed_workbench_demo(session: Session) -> dict[str, int]:
     added = {"resources": 0, "product_fits": 0, "product_cases": 0}
-    branches = session.exec(select(Branch).order_by(Branch.id)).all()
+    branches = session.exec(select(Branch).order_by(col(Branch.id))).all()
     have_resources = {r.branch_id for r in session.exec(select(Resource)).all()}
     for branch in branches:
         if branch.id in have_resources:
@@ -84,7 +85,7 @@ def seed_workbench_demo(session: Session) -> dict[str, int]:
             select(User)
             .join(RmProfile, RmProfile.user_id == User.id)  # type: ignore[arg-type]
             .where(User.branch_id == branch.id, RmProfile.persona == Persona.super)
-            .order_by(User.id)
+            .order_by(col(User.id))
             .limit(2)
         ).all()
         rows += [
@@ -99,16 +100,17 @@ def seed_workbench_demo(session: Session) -> dict[str, int]:
         ]
         session.add_all(rows)
         added["resources"] += len(rows)
-    products = session.exec(select(Product).order_by(Product.id)).all()
+    products = session.exec(select(Product).order_by(col(Product.id))).all()
     fitted = set(session.exec(select(ProductFit.product_id)).all())
     with_cases = set(session.exec(select(ProductCase.product_id)).all())
     for product in products:
-        if product.id not in fitted:
+        product_id = row_id(product)
+        if product_id not in fitted:
             spec = FITS.get(product.category, {})
             kinds = [product.segment] if product.segment in ("corporate", "individual") else []
             session.add(
                 ProductFit(
-                    product_id=product.id,
+                    product_id=product_id,
                     kinds=kinds,
                     tiers=spec.get("tiers", []),  # type: ignore[arg-type]
                     sizes=spec.get("sizes", []) if product.segment != "individual" else [],
@@ -118,9 +120,9 @@ def seed_workbench_demo(session: Session) -> dict[str, int]:
                 )
             )
             added["product_fits"] += 1
-        if product.id not in with_cases and product.category in CASES:
+        if product_id not in with_cases and product.category in CASES:
             label, story, result = CASES[product.category]
-            session.add(ProductCase(product_id=product.id, customer_label=label, story=story, result=result))  # type: ignore[arg-type]
+            session.add(ProductCase(product_id=product_id, customer_label=label, story=story, result=result))
             added["product_cases"] += 1
     session.commit()
     knowledge.recompute_all(session)

@@ -13,11 +13,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists
+from sqlalchemy import ColumnElement, and_, exists
 from sqlmodel import Session, col, func, select
 
 from server.customers import service as customers
 from server.customers.models import Customer
+from server.db import row_id
 from server.knowledge import service as knowledge
 from server.mirror import service as mirror
 from server.org.models import Persona, RmProfile, Role, Team, User
@@ -51,10 +52,12 @@ ONE_TAP_TOOLS = [
 
 def _neglected_top_customers(session: Session, *, rm: User, now: datetime, days: int, limit: int = 5):
     since = now - timedelta(days=days)
-    conditions: list[Any] = [
-        Customer.owner_id == rm.id,
+    conditions: list[ColumnElement[bool]] = [
+        col(Customer.owner_id) == rm.id,
         col(Customer.tier).in_(("vip", "high")),
-        ~exists().where(and_(CustomerVisit.customer_id == Customer.id, CustomerVisit.occurred_at >= since)),
+        ~exists().where(
+            and_(col(CustomerVisit.customer_id) == Customer.id, col(CustomerVisit.occurred_at) >= since)
+        ),
     ]
     note = _optional("server.notebook.models", "Note")
     if note is not None:
@@ -113,23 +116,21 @@ def _mentor(session: Session, *, rm: User) -> dict[str, Any] | None:
     for persona in (Persona.excellent, Persona.super):  # excellent RMs first: super ones have no time
         row = session.exec(
             select(User, RmProfile.persona)
-            .join(RmProfile, RmProfile.user_id == User.id)  # type: ignore[arg-type]
+            .join(RmProfile, col(RmProfile.user_id) == User.id)
             .where(
                 User.team_id == rm.team_id,
                 User.id != rm.id,
                 col(User.is_active),
                 RmProfile.persona == persona,
             )
-            .order_by(User.id)
+            .order_by(col(User.id))
         ).first()
         if row is not None:
             break
     if row is not None:
         return {"id": row[0].id, "display_name": row[0].display_name, "persona": row[1]}
     lead = session.exec(
-        select(User)
-        .join(Team, Team.lead_id == User.id)  # type: ignore[arg-type]
-        .where(Team.id == rm.team_id)
+        select(User).join(Team, col(Team.lead_id) == User.id).where(Team.id == rm.team_id)
     ).first()
     return {"id": lead.id, "display_name": lead.display_name, "persona": "team_lead"} if lead else None
 
@@ -167,9 +168,9 @@ def _oversight(session: Session, *, lead: User, now: datetime) -> list[dict[str,
         return []
     veterans = session.exec(
         select(User)
-        .join(RmProfile, RmProfile.user_id == User.id)  # type: ignore[arg-type]
+        .join(RmProfile, col(RmProfile.user_id) == User.id)
         .where(col(User.id).in_(members), RmProfile.persona == Persona.veteran)
-        .order_by(User.id)
+        .order_by(col(User.id))
     ).all()
     prompts = []
     since = now - timedelta(days=VETERAN_SILENCE_DAYS)
@@ -181,13 +182,15 @@ def _oversight(session: Session, *, lead: User, now: datetime) -> list[dict[str,
                 Customer.owner_id == veteran.id,
                 col(Customer.tier).in_(("vip", "high")),
                 ~exists().where(
-                    and_(CustomerVisit.customer_id == Customer.id, CustomerVisit.occurred_at >= since)
+                    and_(
+                        col(CustomerVisit.customer_id) == Customer.id, col(CustomerVisit.occurred_at) >= since
+                    )
                 ),
             )
         ).one()
         result = performance.performance(session, rm=veteran, months=1)
         completion = result["revenue"]["completion"]
-        know = knowledge.owners_summary(session, owner_ids=[veteran.id])  # type: ignore[list-item]
+        know = knowledge.owners_summary(session, owner_ids=[row_id(veteran)])
         text = [f"{veteran.display_name}:{silent} 位重要客户 {VETERAN_SILENCE_DAYS} 天未拜访"]
         if completion is not None:
             text.append(f"本月完成率 {completion:.0%}")
@@ -235,7 +238,7 @@ def home(session: Session, *, user: User, now: datetime | None = None) -> dict[s
     profile = session.get(RmProfile, user.id)
     persona = profile.persona if profile else Persona.general
     result = performance.performance(session, rm=user, months=1)
-    know = knowledge.owners_summary(session, owner_ids=[user.id])  # type: ignore[list-item]
+    know = knowledge.owners_summary(session, owner_ids=[row_id(user)])
     cards.append(
         {
             "type": "summary",
