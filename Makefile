@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test install services pwa migrate demo test-sqlite test-postgres test-pwa lint bench clean
+.PHONY: run test install services pwa migrate demo test-sqlite test-postgres test-pwa lint typecheck bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -41,6 +41,22 @@ run: install services pwa demo
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check . || true
+	$(MAKE) -s typecheck
+
+# mypy over server/ (settings in pyproject.toml). Packages listed in MYPY_PENDING are being reworked
+# on other branches: their errors are printed but do not fail the build. Empty the list (or run
+# `make typecheck MYPY_PENDING=`) once they type-check.
+MYPY_PENDING ?= server/opportunities server/warrooms
+
+typecheck: install
+	@out="$$($(BIN)/mypy 2>&1)"; rc=$$?; printf '%s\n' "$$out"; \
+	if [ $$rc -eq 0 ]; then exit 0; fi; \
+	pending="$$(printf '%s/|' $(MYPY_PENDING))"; \
+	if [ -z "$$pending" ]; then exit $$rc; fi; \
+	errors="$$(printf '%s\n' "$$out" | grep ': error:')"; \
+	blocking="$$(printf '%s\n' "$$errors" | grep -Ev "^($${pending%|})")"; \
+	if [ -z "$$errors" ] || [ -n "$$blocking" ]; then exit $$rc; fi; \
+	echo "typecheck: the errors above are all in MYPY_PENDING ($(MYPY_PENDING)); not failing the build"
 
 test: install services-for-test pwa test-pwa test-sqlite test-postgres
 
@@ -50,6 +66,7 @@ services-for-test:
 # pytest exit code 5 (no tests collected) is a failure here, never a pass.
 test-sqlite: install
 	$(BIN)/ruff check .
+	$(MAKE) -s typecheck
 	DATABASE_URL= $(BIN)/pytest -q
 
 test-postgres: install

@@ -383,7 +383,7 @@ def update_customer(
             code="version-required",
         )
     # One conditional UPDATE decides the race: only the writer holding the current version wins.
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         update(Customer)
         .where(Customer.id == customer_id, Customer.version == expected_version)  # type: ignore[arg-type]
         .values(version=expected_version + 1, updated_at=utcnow())

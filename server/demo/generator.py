@@ -248,7 +248,7 @@ class _Writer:
             order = [columns.index(name) for name in statement.positiontup]  # type: ignore[union-attr]
             if order != list(range(len(columns))):
                 values = [tuple(v[i] for i in order) for v in values]
-            self.conn.exec_driver_sql(str(statement), values)  # type: ignore[arg-type]
+            self.conn.exec_driver_sql(str(statement), values)
 
     def _copy(self, table: Table, columns: list[str], values: list[tuple]) -> None:
         buffer = io.StringIO()

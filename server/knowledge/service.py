@@ -347,7 +347,7 @@ def sync_profile_facts(
     session.exec(text("DELETE FROM derived_fact"))  # type: ignore[call-overload]
     session.exec(
         _bind_ids(
-            text(  # type: ignore[call-overload]
+            text(
                 "INSERT INTO derived_fact (customer_id, fact_key, value_summary) "
                 + _derived_select(customer_ids)
             ),
@@ -374,7 +374,7 @@ def sync_profile_facts(
     scope = " AND customer_fact.customer_id IN :ids" if customer_ids is not None else ""
     session.exec(
         _bind_ids(
-            text(  # type: ignore[call-overload]
+            text(
                 f"DELETE FROM customer_fact WHERE source = 'profile' AND fact_key IN ({keys}){scope} "
                 "AND NOT EXISTS (SELECT 1 FROM derived_fact d WHERE d.customer_id = customer_fact.customer_id "
                 "AND d.fact_key = customer_fact.fact_key)"
@@ -481,9 +481,7 @@ def recompute(
     scoped = customer_ids is not None
     session.exec(
         _bind_ids(
-            text(  # type: ignore[call-overload]
-                "DELETE FROM knowledge_score" + (" WHERE customer_id IN :ids" if scoped else "")
-            ),
+            text("DELETE FROM knowledge_score" + (" WHERE customer_id IN :ids" if scoped else "")),
             customer_ids,
         )
     )
@@ -497,7 +495,7 @@ def recompute(
     else:
         statement = statement.bindparams(now_jd=_julian_day(now))
     _load_weights_table(session, model)
-    session.exec(_bind_ids(statement, customer_ids))  # type: ignore[call-overload]
+    session.exec(_bind_ids(statement, customer_ids))
     session.exec(text("DROP TABLE knowledge_weight"))  # type: ignore[call-overload]
 
 
@@ -623,7 +621,7 @@ def owners_summary(session: Session, *, owner_ids: list[int]) -> dict[str, Any]:
     )
     row = session.exec(
         _bind_ids(
-            text(  # type: ignore[call-overload]
+            text(
                 f"SELECT COUNT(*), AVG(COALESCE(k.total, 0)), {cases} FROM customer c "
                 "LEFT JOIN knowledge_score k ON k.customer_id = c.id WHERE c.owner_id IN :ids"
             ),
@@ -632,7 +630,7 @@ def owners_summary(session: Session, *, owner_ids: list[int]) -> dict[str, Any]:
     ).one()
     lowest = session.exec(
         _bind_ids(
-            text(  # type: ignore[call-overload]
+            text(
                 "SELECT c.id, c.name, c.tier, COALESCE(k.total, 0) AS t FROM customer c "
                 "LEFT JOIN knowledge_score k ON k.customer_id = c.id WHERE c.owner_id IN :ids "
                 "ORDER BY CASE c.tier WHEN 'vip' THEN 0 WHEN 'high' THEN 1 WHEN 'mid' THEN 2 ELSE 3 END, t, c.id "
@@ -657,7 +655,7 @@ def average_by_owner(session: Session, *, owner_ids: list[int]) -> list[dict[str
         return []
     rows = session.exec(
         _bind_ids(
-            text(  # type: ignore[call-overload]
+            text(
                 "SELECT c.owner_id, u.display_name, COUNT(*), AVG(COALESCE(k.total, 0)) FROM customer c "
                 'JOIN "user" u ON u.id = c.owner_id '
                 "LEFT JOIN knowledge_score k ON k.customer_id = c.id WHERE c.owner_id IN :ids "

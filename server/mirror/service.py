@@ -515,7 +515,7 @@ def submit_public_rating(
     average = _check_scores(scores)
     link = _live_link(session, token)
     # One conditional UPDATE consumes the link: of two concurrent submissions exactly one wins.
-    claimed = session.exec(  # type: ignore[call-overload]
+    claimed = session.exec(
         update(MirrorRatingLink)
         .where(
             col(MirrorRatingLink.id) == link.id,

@@ -189,7 +189,7 @@ def book(
         resource_id=resource_id,
         user_id=row_id(user),
         starts_at=starts_at,
-        ends_at=ends_at,  # type: ignore[arg-type]
+        ends_at=ends_at,
         amount_cents=amount_cents,
         purpose=purpose,
         customer_id=customer_id,

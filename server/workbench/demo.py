@@ -112,7 +112,7 @@ def seed_workbench_demo(session: Session) -> dict[str, int]:
                 ProductFit(
                     product_id=product_id,
                     kinds=kinds,
-                    tiers=spec.get("tiers", []),  # type: ignore[arg-type]
+                    tiers=spec.get("tiers", []),
                     sizes=spec.get("sizes", []) if product.segment != "individual" else [],
                     industry_prefixes=spec.get("industry_prefixes", [])
                     if product.segment != "individual"
