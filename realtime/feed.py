@@ -123,6 +123,10 @@ class FeedNamespace(SessionNamespace):
                 server.enter_room(sid, room, namespace=self.namespace)
             self._members[sid] = replace(new, rooms=set(new.rooms))
             changed += old.rooms != new.rooms
+            # The client reloads its list (or resumes) to pick up what it may now see.
+            self.socketio.emit(
+                "access_changed", {"rooms_changed": old.rooms != new.rooms}, to=sid, namespace=self.namespace
+            )
         return changed
 
     def _listen_for_access_changes(self) -> None:
