@@ -9,8 +9,8 @@ def init_app(app: Flask) -> None:
     # past the pool's size should wait a moment for a connection rather than fail.
     pool = redis.BlockingConnectionPool.from_url(
         app.config["SETTINGS"].REDIS_URL,
-        max_connections=100,
-        timeout=5,
+        max_connections=500,
+        timeout=10,
         socket_timeout=5,
         socket_connect_timeout=2,
     )

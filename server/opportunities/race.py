@@ -29,7 +29,7 @@ from server.org.models import Role
 
 STATE_TTL_S = 120  # a contest lasts seconds; this also bounds how long a winner's name can be stale
 LOCAL_TTL_S = 1.0  # this process's copy of a claimed state (see `_local_state`)
-TURN_WAIT_S = 5.0  # longest a claim waits for the one ahead of it before asking the database itself
+TURN_WAIT_S = 30.0  # longest a claim waits for the one ahead of it before asking the database itself
 _REMEMBER_IF_NEWER = """
 local current = redis.call('GET', KEYS[1])
 if current and cjson.decode(current)['seq'] >= tonumber(ARGV[1]) then return 0 end
