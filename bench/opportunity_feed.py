@@ -1,15 +1,18 @@
 """Opportunity pool under load: 1,000 RMs connected to /feed, an originator sharing 10 opportunities/s
-for 30 s, and 100 RMs racing to claim each one the moment it arrives. Prints p50/p95/p99 share → feed
-latency (from the start of the share request to the event at each client), deliveries, claim requests
-per second and their outcomes, and double claims (must be zero: checked in the responses and in the
-database's transition log).
+for 30 s, and 100 RMs racing to claim each one the moment it arrives (over the /feed socket, or over
+HTTP with --claim-via http). Prints p50/p95/p99 share → feed latency (from the start of the share
+request to the event at each client), deliveries, dropped sockets, claims answered per second and
+their outcomes, and double claims (must be zero: checked in the responses and in the database's
+transition log), with CPU and the load average.
 
     .venv/bin/python bench/opportunity_feed.py [--clients 1000] [--claimers 100] [--rate 10] [--seconds 30]
+        [--web-procs 2] [--client-procs 2] [--claim-via socket|http]
 
 Set-up (not measured): a fresh SQLite database (or BENCH_DATABASE_URL=postgresql://...) built by the
-migrations, one signed-in session per RM, the Redis db of BENCH_REDIS_URL (default db 11), the real
-web process (`wsgi.py`: eventlet, Flask-SocketIO, Redis message queue). Load clients are asyncio
-python-socketio clients on aiohttp (TCPConnector(limit=0)), split over --client-procs processes.
+migrations, one signed-in session per RM, the Redis db of BENCH_REDIS_URL (default db 11), and
+--web-procs real web processes (`wsgi.py`: eventlet, Flask-SocketIO, Redis message queue) on their
+own ports, clients spread over them as a load balancer would. Load clients speak the Socket.IO
+protocol over aiohttp websockets (TCPConnector(limit=0)), split over --client-procs processes.
 Everything stops by itself; nothing asserts on time."""
 
 from __future__ import annotations
@@ -144,7 +147,7 @@ def start_server(database_url: str, redis_url: str, var_dir: Path) -> tuple[subp
     log = var_dir / f"server-{port}.log"
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, os.environ.get("BENCH_SERVER_SCRIPT") or str(ROOT / "wsgi.py")], env=env, cwd=ROOT, stdout=out, stderr=out
+            [sys.executable, str(ROOT / "wsgi.py")], env=env, cwd=ROOT, stdout=out, stderr=out
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60

@@ -822,6 +822,8 @@ def claim(
         raise forbidden("Only relationship managers claim opportunities.")
     if race_checked:
         return _claim(session, user=user, opportunity_id=opportunity_id, ip=ip, now=now)
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        session.commit()  # ends the request's reads: no pooled connection held while waiting a turn
     with race.claim_turn(
         opportunity_id,
         user_id=user.id,  # type: ignore[arg-type]
