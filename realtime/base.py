@@ -77,9 +77,10 @@ class SessionNamespace(Namespace):
 
     def error(self, code: str | Exception, message: str = "", **extra: Any) -> dict[str, Any]:
         if isinstance(code, Exception):
-            # Flask-SocketIO calls `error(exc)` for an exception a handler (or connect) let out.
+            # Flask-SocketIO calls `error(exc)` for an exception a handler (or connect) let out,
+            # outside the event's request context: log it; the return value is the ack.
             log.error("socket handler failed", exc_info=code)
-            code, message = "internal", "Something went wrong on our side."
+            return {"ok": False, "code": "internal", "message": "Something went wrong on our side."}
         payload = {"code": code, "message": message, **extra}
         emit("error", payload)
         return {"ok": False, **payload}
@@ -102,7 +103,11 @@ class SessionNamespace(Namespace):
         if len(repr(data)) > size_limit * 2 or len(str(data).encode()) > size_limit:
             return self.error("too-large", f"Event payload over {size_limit} bytes.")
         with self.event_session() as session:
-            user = still_valid(session, who)
+            try:
+                user = still_valid(session, who)
+            except Exception:  # e.g. no database connection free in time: an answer, not silence
+                log.exception("socket session check failed")
+                return self.error("internal", "Something went wrong on our side.")
             if user is None:
                 self.error("session-ended", "Your session has ended; sign in again.")
                 disconnect()
