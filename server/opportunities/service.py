@@ -386,10 +386,12 @@ def event_rooms(event: dict[str, Any]) -> list[str]:
         rooms.append(pool)
     if event.get("team_id"):
         rooms.append(lead_room(event["team_id"]))
-    for uid in sorted(
-        {event.get("originator_id"), event.get("owner_id"), event.get("previous_owner_id")} - {None}
-    ):
-        rooms.append(f"user:{uid}")
+    people: set[int] = {
+        uid
+        for uid in (event.get("originator_id"), event.get("owner_id"), event.get("previous_owner_id"))
+        if uid
+    }
+    rooms += [f"user:{uid}" for uid in sorted(people)]
     return rooms
 
 
