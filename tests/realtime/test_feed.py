@@ -190,8 +190,12 @@ def test_a_team_lead_watches_their_teams_opportunities_live(
 
 
 def test_rooms_follow_a_change_of_qualification_or_team(
-    live_server, socket_client, feed_pool, policy, db_session
-):  # noqa: F811
+    live_server,
+    socket_client,
+    feed_pool,
+    policy,  # noqa: F811
+    db_session,
+):
     p = feed_pool
     admin = factories.make_user(db_session, role=Role.admin, persona=None, branch=p["branch"])
     http_admin = http_login(live_server.url, admin.username)
