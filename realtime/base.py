@@ -29,6 +29,13 @@ class SessionNamespace(Namespace):
 
     # connect/disconnect bookkeeping shared by every namespace
     def on_connect(self, auth: Any = None):
+        try:
+            return self._connect(auth)
+        except Exception:
+            log.exception("socket connect failed")
+            return False  # never let a failure admit an unauthenticated socket
+
+    def _connect(self, auth: Any):
         who = authenticate_connect()
         if who is None:
             return False  # refused: the client gets a connect_error
@@ -68,14 +75,27 @@ class SessionNamespace(Namespace):
         with db.session_scope(db.engine_for(current_app)) as session:
             yield session
 
-    def error(self, code: str, message: str, **extra: Any) -> dict[str, Any]:
+    def error(self, code: str | Exception, message: str = "", **extra: Any) -> dict[str, Any]:
+        if isinstance(code, Exception):
+            # Flask-SocketIO calls `error(exc)` for an exception a handler (or connect) let out,
+            # outside the event's request context: log it; the return value is the ack.
+            log.error("socket handler failed", exc_info=code)
+            return {"ok": False, "code": "internal", "message": "Something went wrong on our side."}
         payload = {"code": code, "message": message, **extra}
         emit("error", payload)
         return {"ok": False, **payload}
 
-    def guarded(self, handler: Callable[..., Any], data: Any, *, size_limit: int = MAX_EVENT_BYTES) -> Any:
+    def guarded(
+        self,
+        handler: Callable[..., Any],
+        data: Any,
+        *,
+        size_limit: int = MAX_EVENT_BYTES,
+        quiet_problems: bool = False,
+    ) -> Any:
         """Runs one event: checks the session is still live, the payload size, and maps domain
-        Problems to `error` events. Returns the acknowledgement payload."""
+        Problems to `error` events (only to the acknowledgement with `quiet_problems`, for events
+        whose refusals are ordinary answers). Returns the acknowledgement payload."""
         who = self.who()
         if who is None:
             disconnect()
@@ -83,7 +103,11 @@ class SessionNamespace(Namespace):
         if len(repr(data)) > size_limit * 2 or len(str(data).encode()) > size_limit:
             return self.error("too-large", f"Event payload over {size_limit} bytes.")
         with self.event_session() as session:
-            user = still_valid(session, who)
+            try:
+                user = still_valid(session, who)
+            except Exception:  # e.g. no database connection free in time: an answer, not silence
+                log.exception("socket session check failed")
+                return self.error("internal", "Something went wrong on our side.")
             if user is None:
                 self.error("session-ended", "Your session has ended; sign in again.")
                 disconnect()
@@ -93,11 +117,22 @@ class SessionNamespace(Namespace):
             except Problem as problem:
                 session.rollback()
                 extra = {k: v for k, v in problem.extra.items() if k not in ("code", "message")}
-                return self.error(problem.code, problem.detail or problem.title, status=problem.status, **extra)
+                if quiet_problems:
+                    return problem_ack(problem)
+                return self.error(
+                    problem.code, problem.detail or problem.title, status=problem.status, **extra
+                )
             except Exception:
                 session.rollback()
                 log.exception("socket handler failed")
                 return self.error("internal", "Something went wrong on our side.")
+
+
+def problem_ack(problem: Problem) -> dict[str, Any]:
+    """A domain Problem as an acknowledgement payload."""
+    extra = {k: v for k, v in problem.extra.items() if k not in ("code", "message")}
+    message = problem.detail or problem.title
+    return {"ok": False, "code": problem.code, "message": message, "status": problem.status, **extra}
 
 
 def disconnect_session_sockets(session_id: str) -> None:

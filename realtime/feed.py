@@ -1,25 +1,43 @@
-"""`/feed`: the opportunity pool, live. At connect a socket joins one room per (pool, qualification)
-it is eligible for, so an event emitted to its (pool, qualification) room reaches exactly the RMs
-who may see and claim it, on every web process (rooms work through the Redis message queue).
-Events carry the database's `seq`; a reconnecting client sends `resume {last_seq}` and gets the gap
-it is eligible for from the database."""
+"""`/feed`: the opportunity pool, live. A socket joins the rooms of the pools it may see (one per
+pool and qualification held; a team lead, one per team led), so an event emitted to its rooms
+reaches exactly the users who may see and claim it, on every web process (rooms work through the
+Redis message queue). Events carry the database's `seq`; a reconnecting client sends
+`resume {last_seq}` and gets the gap it is eligible for from the database. `claim
+{opportunity_id}` claims over the socket with an acknowledgement (the HTTP route stays for the
+offline outbox); both call the same domain function.
+
+Rooms follow the user, not the connection: when a user's team, qualifications, role or active
+flag change, or the teams a lead leads, every process recomputes that user's feed sockets' rooms
+from the database. We chose recomputing rooms over filtering each recipient at emit time: an emit
+stays one publish to a few rooms however many RMs listen (the hot path: ten shares a second to a
+thousand sockets), while access changes are rare admin actions whose cost (one query per socket
+of the changed user) lands where the change happens. A change of visibility of an opportunity
+needs no room change: it is written as a feed event to the new audience's rooms."""
 
 from __future__ import annotations
 
+import json
+import logging
+import threading
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flask_socketio import join_room
+from flask import Flask, current_app, request
+from flask_socketio import disconnect, join_room
 
-from realtime.base import SessionNamespace
-from realtime.emit import emit
+from realtime.base import SessionNamespace, problem_ack
+from realtime.emit import emit, queue_channel
 from realtime.session import SocketUser
-from server import events
+from server import db, events
 from server.errors import Problem
-from server.opportunities import service
-from server.org.models import RmProfile, User
+from server.opportunities import race, service
+from server.org.models import User
+from server.redis_client import get_redis
 
+log = logging.getLogger(__name__)
 NAMESPACE = "/feed"
 REPLAY_LIMIT = 500
+ACCESS_EVENT = "user.access_changed"  # published by server/org when what a user may see changes
 
 
 def broadcast_feed(event: events.DomainEvent) -> None:
@@ -29,25 +47,112 @@ def broadcast_feed(event: events.DomainEvent) -> None:
     emit("feed", event.payload["event"], room=service.event_rooms(event.payload), namespace=NAMESPACE)  # type: ignore[arg-type]
 
 
+def access_channel(redis_url: str) -> str:
+    return queue_channel(redis_url) + ":feed-access"
+
+
+def announce_access_change(event: events.DomainEvent) -> None:
+    """Sink: tell every web process (they hold the sockets) whose rooms to recompute."""
+    if event.kind != ACCESS_EVENT:
+        return
+    settings = current_app.config["SETTINGS"]
+    get_redis().publish(
+        access_channel(settings.REDIS_URL), json.dumps({"user_ids": event.payload["user_ids"]})
+    )
+
+
+@dataclass
+class FeedMember:
+    """What the namespace keeps per socket: enough to answer a settled claim without the
+    database, and the rooms joined, so a recompute knows which to leave."""
+
+    user_id: int
+    role: str
+    branch_id: int | None
+    team_id: int | None
+    rooms: set[str] = field(default_factory=set)
+
+
 class FeedNamespace(SessionNamespace):
     path = NAMESPACE
 
+    def __init__(self, namespace: str):
+        super().__init__(namespace)
+        self._members: dict[str, FeedMember] = {}
+        self._listener_lock = threading.Lock()
+        self._listening = False
+        self._app: Flask | None = None
+
+    # --- membership ------------------------------------------------------------------------------
+
+    def _member(self, session, user_id: int) -> FeedMember:
+        user = session.get(User, user_id)
+        if user is None:
+            return FeedMember(user_id, "", None, None)
+        rooms = set(service.socket_rooms(session, user=user))
+        return FeedMember(user_id, user.role, user.branch_id, user.team_id, rooms)
+
     def connected(self, who: SocketUser, auth: Any) -> None:
+        self._listen_for_access_changes()
         with self.event_session() as session:
-            user = session.get(User, who.user_id)
-            profile = session.get(RmProfile, who.user_id)
-            policy = service.get_policy(session)
-            rooms = (
-                service.socket_rooms(
-                    user=user,
-                    qualifications=list(profile.qualifications or []) if profile else [],
-                    require_qualification=policy.require_qualification,
-                )
-                if user is not None
-                else []
-            )
-        for room in rooms:
+            member = self._member(session, who.user_id)
+        self._members[request.sid] = member  # type: ignore[attr-defined]
+        for room in member.rooms:
             join_room(room)
+
+    def disconnected(self, who: SocketUser) -> None:
+        self._members.pop(request.sid, None)  # type: ignore[attr-defined]
+
+    def recompute_rooms(self, user_ids: set[int]) -> int:
+        """Re-derives the rooms of this process's feed sockets of `user_ids`; returns how many
+        sockets changed rooms."""
+        local = [(sid, m) for sid, m in list(self._members.items()) if m.user_id in user_ids]
+        if not local or self._app is None:
+            return 0
+        changed = 0
+        with self._app.app_context(), db.session_scope(db.engine_for(self._app)) as session:
+            fresh = {uid: self._member(session, uid) for uid in {m.user_id for _, m in local}}
+        server = self.socketio.server
+        for sid, old in local:
+            new = fresh[old.user_id]
+            if sid not in self._members:
+                continue  # gone meanwhile
+            for room in old.rooms - new.rooms:
+                server.leave_room(sid, room, namespace=self.namespace)
+            for room in new.rooms - old.rooms:
+                server.enter_room(sid, room, namespace=self.namespace)
+            self._members[sid] = replace(new, rooms=set(new.rooms))
+            changed += old.rooms != new.rooms
+            # The client reloads its list (or resumes) to pick up what it may now see.
+            self.socketio.emit(
+                "access_changed", {"rooms_changed": old.rooms != new.rooms}, to=sid, namespace=self.namespace
+            )
+        return changed
+
+    def _listen_for_access_changes(self) -> None:
+        """One listener per process, started with the first feed socket."""
+        with self._listener_lock:
+            if self._listening:
+                return
+            self._listening = True
+            self._app = current_app._get_current_object()  # type: ignore[attr-defined]
+        self.socketio.start_background_task(self._access_listener, self._app.config["SETTINGS"].REDIS_URL)
+
+    def _access_listener(self, redis_url: str) -> None:
+        import redis
+
+        while True:
+            try:
+                pubsub = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(access_channel(redis_url))
+                for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        self.recompute_rooms({int(u) for u in json.loads(message["data"])["user_ids"]})
+            except Exception:
+                log.exception("feed access listener failed; resubscribing")
+                self.socketio.sleep(1)
+
+    # --- events ----------------------------------------------------------------------------------
 
     def on_resume(self, data: Any = None):
         return self.guarded(self._resume, data)
@@ -62,5 +167,40 @@ class FeedNamespace(SessionNamespace):
         cursor = gap[-1]["seq"] if more else max(head, data["last_seq"])
         return {"ok": True, "events": gap, "last_seq": cursor, "more": more}
 
+    def on_claim(self, data: Any = None):
+        """Ack `{ok: true, opportunity}` or `{ok: false, code, status, message, ...}` — a lost race is
+        `already-claimed` with `winner`, answered in the ack only (it is an answer, not an error)."""
+        member = self._members.get(request.sid)  # type: ignore[attr-defined]
+        if member is None:
+            disconnect()
+            return {"ok": False, "code": "unauthenticated"}
+        opp_id = data.get("opportunity_id") if isinstance(data, dict) else None
+        if not isinstance(opp_id, int) or isinstance(opp_id, bool) or opp_id < 1:
+            return self.error("validation", "Send {opportunity_id: integer >= 1}.", status=422)
+        # A race already settled is answered without a database session: the answer only repeats
+        # the claim event this socket was sent (the audience is checked), and a revoked session's
+        # sockets are dropped as it ends. Otherwise this claim takes its turn at the database.
+        with race.claim_turn(
+            opp_id,
+            user_id=member.user_id,
+            role=member.role,
+            branch_id=member.branch_id,
+            team_id=member.team_id,
+        ) as settled:
+            if settled is not None:
+                return problem_ack(settled)
+            return self.guarded(self._claim, data, quiet_problems=True)
+
+    def _claim(self, session, user: User, data: dict) -> dict[str, Any]:
+        opp = service.claim(
+            session,
+            user=user,
+            opportunity_id=data["opportunity_id"],
+            ip=request.remote_addr,
+            race_checked=True,
+        )
+        return {"ok": True, "opportunity": service.summaries(session, [opp])[0]}
+
 
 events.add_sink(broadcast_feed)
+events.add_sink(announce_access_change)

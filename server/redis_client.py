@@ -5,9 +5,16 @@ from flask import Flask, current_app
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["zhanye_redis"] = redis.Redis.from_url(
-        app.config["SETTINGS"].REDIS_URL, socket_timeout=5, socket_connect_timeout=2
+    # A blocking pool: under eventlet hundreds of greenlets may call Redis at once, and a caller
+    # past the pool's size should wait a moment for a connection rather than fail.
+    pool = redis.BlockingConnectionPool.from_url(
+        app.config["SETTINGS"].REDIS_URL,
+        max_connections=500,
+        timeout=10,
+        socket_timeout=5,
+        socket_connect_timeout=2,
     )
+    app.extensions["zhanye_redis"] = redis.Redis(connection_pool=pool)
 
 
 def get_redis() -> redis.Redis:

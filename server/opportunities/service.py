@@ -19,6 +19,7 @@ from server.customers.models import Customer, CustomerGrant
 from server.customers.service import get_customer_for, team_member_ids
 from server.errors import Problem, forbidden, not_found
 from server.inbox import service as inbox
+from server.opportunities import race
 from server.opportunities.models import (
     OPEN_CLAIM_STATUSES,
     BenefitAdjustment,
@@ -337,45 +338,73 @@ def detail(session: Session, *, user: User, opp: Opportunity) -> dict[str, Any]:
 
 # --- the live stream ---------------------------------------------------------------------------------
 
-NO_QUALIFICATION = "-"
 
-
-def event_room(visibility: str, branch_id: int | None, team_id: int | None, qualification: str | None) -> str:
-    """One room per (pool, qualification): an RM's socket joins the rooms of its pools for each
-    qualification it holds, so a room emit is the server-side visibility and qualification filter."""
-    qual = qualification or NO_QUALIFICATION
+def _pool_room(visibility: str, branch_id: int | None, team_id: int | None) -> str | None:
     if visibility == Visibility.bank:
-        return f"feed:bank:q:{qual}"
-    if visibility == Visibility.branch:
-        return f"feed:branch:{branch_id}:q:{qual}"
-    if visibility == Visibility.team:
-        return f"feed:team:{team_id}:q:{qual}"
-    return "feed:nobody"
+        return "feed:bank"
+    if visibility == Visibility.branch and branch_id is not None:
+        return f"feed:branch:{branch_id}"
+    if visibility == Visibility.team and team_id is not None:
+        return f"feed:team:{team_id}"
+    return None
 
 
-def socket_rooms(*, user: User, qualifications: list[str], require_qualification: bool) -> list[str]:
-    if user.role != Role.rm:
+def event_room(
+    visibility: str, branch_id: int | None, team_id: int | None, qualification: str | None
+) -> str | None:
+    """The pool's room for an event: `<pool>:all` when anyone in the pool may claim it, or
+    `<pool>:q:<qualification>` when the policy asks for a qualification it names. An RM's socket
+    joins both kinds for its pools (one per qualification held), so a room emit is the server-side
+    visibility and qualification filter, and a policy change needs no socket to change rooms."""
+    pool = _pool_room(visibility, branch_id, team_id)
+    if pool is None:
+        return None
+    return f"{pool}:q:{qualification}" if qualification else f"{pool}:all"
+
+
+def lead_room(team_id: int) -> str:
+    """A team lead watches the opportunities of the teams they lead, in whatever pool (the ones
+    `lead_manages` lets them open, reassign and transfer)."""
+    return f"feed:lead:team:{team_id}"
+
+
+def socket_rooms(session: Session, *, user: User) -> list[str]:
+    """The feed rooms of a user's socket, from the database as it is now (at connect, and again
+    whenever the user's team, qualifications or role change)."""
+    if user.role == Role.team_lead:
+        return [lead_room(team_id) for team_id in _led_team_ids(session, user)]
+    if user.role != Role.rm or not user.is_active:
         return []
-    quals = [NO_QUALIFICATION, *sorted(set(qualifications))] if require_qualification else ["*"]
+    profile = _profile(session, user)
+    qualifications = sorted(set(profile.qualifications or [])) if profile else []
     rooms = []
-    for qual in quals:
-        rooms.append(f"feed:bank:q:{qual}")
-        if user.branch_id is not None:
-            rooms.append(f"feed:branch:{user.branch_id}:q:{qual}")
-        if user.team_id is not None:
-            rooms.append(f"feed:team:{user.team_id}:q:{qual}")
+    for pool in (
+        "feed:bank",
+        _pool_room(Visibility.branch, user.branch_id, None),
+        _pool_room(Visibility.team, None, user.team_id),
+    ):
+        if pool is not None:
+            rooms += [f"{pool}:all", *(f"{pool}:q:{qual}" for qual in qualifications)]
     return rooms
 
 
 def event_rooms(event: dict[str, Any]) -> list[str]:
-    """Every room an event goes to: its pool for its qualification, the same pool's 'anyone'
-    room (for when the policy does not require qualifications), and the originator and owner."""
-    vis, branch, team = event["visibility"], event.get("branch_id"), event.get("team_id")
-    rooms = [event_room(vis, branch, team, event.get("required_qualification"))]
-    rooms.append(event_room(vis, branch, team, "*"))
-    for uid in {event.get("originator_id"), event.get("owner_id"), event.get("previous_owner_id")}:
-        if uid:
-            rooms.append(f"user:{uid}")
+    """Every room an event goes to: its pool's room for its audience qualification, the leads of
+    its team, and the originator and (previous) holder."""
+    rooms = []
+    pool = event_room(
+        event["visibility"], event.get("branch_id"), event.get("team_id"), event.get("audience_qualification")
+    )
+    if pool is not None:
+        rooms.append(pool)
+    if event.get("team_id"):
+        rooms.append(lead_room(event["team_id"]))
+    people: set[int] = {
+        uid
+        for uid in (event.get("originator_id"), event.get("owner_id"), event.get("previous_owner_id"))
+        if uid
+    }
+    rooms += [f"user:{uid}" for uid in sorted(people)]
     return rooms
 
 
@@ -423,6 +452,10 @@ def _feed_event(
             "branch_id": ev.branch_id,
             "team_id": ev.team_id,
             "required_qualification": ev.required_qualification,
+            # who may claim it is decided when the event is written, by the policy then in force
+            "audience_qualification": ev.required_qualification
+            if get_policy(session).require_qualification
+            else None,
             "originator_id": ev.originator_id,
             "owner_id": opp.owner_id,
             "previous_owner_id": previous_owner_id,
@@ -433,6 +466,19 @@ def _feed_event(
 
 def events_since(session: Session, *, user: User, after_seq: int, limit: int = 500) -> list[dict[str, Any]]:
     """The gap a reconnecting client may see, from the database, in order."""
+    if user.role == Role.team_lead:
+        # the same audience as the lead's live room: their teams' opportunities, and their own
+        led = _led_team_ids(session, user)
+        rows = session.exec(
+            select(FeedEvent)
+            .where(
+                col(FeedEvent.seq) > after_seq,
+                or_(col(FeedEvent.team_id).in_(led or [-1]), col(FeedEvent.originator_id) == user.id),
+            )
+            .order_by(col(FeedEvent.seq))
+            .limit(limit)
+        ).all()
+        return [_serialize_event(ev) for ev in rows]
     policy = get_policy(session)
     profile = _profile(session, user)
     if profile is None:
@@ -693,6 +739,15 @@ def _has_priority(session: Session, *, user: User, profile: RmProfile | None, to
 def _lost_race(session: Session, opp: Opportunity) -> Problem:
     winner = session.get(User, opp.owner_id) if opp.owner_id else None
     if winner is not None and opp.status in (*OPEN, S.won, S.lost):
+        race.note_settled(
+            opportunity_id=opp.id,  # type: ignore[arg-type]
+            status=opp.status,
+            owner={"id": winner.id, "display_name": winner.display_name},
+            visibility=opp.visibility,
+            branch_id=opp.branch_id,
+            team_id=opp.team_id,
+            originator_id=opp.originator_id,
+        )
         return Problem(
             409,
             "Conflict",
@@ -767,13 +822,40 @@ def _revoke_grants(
 
 
 def claim(
-    session: Session, *, user: User, opportunity_id: int, ip: str | None, now: datetime | None = None
+    session: Session,
+    *,
+    user: User,
+    opportunity_id: int,
+    ip: str | None,
+    now: datetime | None = None,
+    race_checked: bool = False,
 ) -> Opportunity:
-    """Exactly one winner under any number of simultaneous claims: the rule checks below give
-    clear reasons, and one conditional UPDATE (still shared, still under the cap) decides."""
-    now = now or utcnow()
+    """Exactly one winner under any number of simultaneous claims: a race already settled is
+    answered from the pool's record (`race.claim_turn`; `race_checked` when the caller took its
+    turn before opening its session), the rule checks give clear reasons, and one conditional
+    UPDATE (still shared, still under the cap) decides."""
     if user.role != Role.rm:
         raise forbidden("Only relationship managers claim opportunities.")
+    if race_checked:
+        return _claim(session, user=user, opportunity_id=opportunity_id, ip=ip, now=now)
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        session.commit()  # ends the request's reads: no pooled connection held while waiting a turn
+    with race.claim_turn(
+        opportunity_id,
+        user_id=user.id,  # type: ignore[arg-type]
+        role=user.role,
+        branch_id=user.branch_id,
+        team_id=user.team_id,
+    ) as settled:
+        if settled is not None:
+            raise settled
+        return _claim(session, user=user, opportunity_id=opportunity_id, ip=ip, now=now)
+
+
+def _claim(
+    session: Session, *, user: User, opportunity_id: int, ip: str | None, now: datetime | None
+) -> Opportunity:
+    now = now or utcnow()
     opp = session.get(Opportunity, opportunity_id)
     if opp is None or not (
         opp.originator_id == user.id or (opp.status != S.draft and _in_audience(user, opp))

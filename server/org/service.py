@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from server import events
 from server.audit import service as audit
 from server.auth import service as auth_service
 from server.auth.schemas import NamedRef, UserPublic
@@ -106,6 +107,9 @@ def update_user(session: Session, *, actor: User, user_id: int, data: UserUpdate
     if changes.get("is_active") is False:
         # Disabling ends every session at once, and the live sockets with them.
         auth_service.revoke_all_sessions(session, user_id=user_id)
+    if {"team_id", "qualifications", "is_active"} & set(changes):
+        # What the user may see live changed: their feed sockets recompute their rooms.
+        events.publish(session, "user.access_changed", {"user_ids": [user_id]})
     audit.record(
         session,
         actor_id=actor.id,

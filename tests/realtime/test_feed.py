@@ -8,8 +8,11 @@ import time
 from datetime import timedelta
 
 import pytest
+from sqlmodel import func, select
 
 from server.opportunities import service
+from server.opportunities.models import OpportunityTransition
+from server.org.models import Role, User
 from tests import factories
 from tests.conftest import http_login
 from tests.server.test_opportunities import _create, make_product, policy  # noqa: F401  (fixture)
@@ -50,8 +53,12 @@ def feed_pool(db_session, policy):  # noqa: F811
     team = factories.make_team(db_session, branch=branch)
     return {
         "branch": branch,
+        "team": team,
+        "lead": db_session.get(User, team.lead_id),
         "a": factories.make_user(db_session, branch=branch, team=team, display_name="甲"),
-        "b": factories.make_user(db_session, branch=branch, team=team, display_name="乙", qualifications=["fund_sales"]),
+        "b": factories.make_user(
+            db_session, branch=branch, team=team, display_name="乙", qualifications=["fund_sales"]
+        ),
         "d": factories.make_user(db_session, branch=branch, display_name="丁"),
         "c": factories.make_user(db_session, display_name="外行"),
         "fund": make_product(db_session, qualification="fund_sales"),
@@ -87,10 +94,18 @@ def test_share_and_claim_reach_exactly_the_eligible_rms(live_server, socket_clie
     assert inboxes["c"].about(fund_opp["id"]) == [] and inboxes["c"].about(plain["id"]) == []  # other branch
 
     http_b = http_login(live_server.url, p["b"].username)
-    assert http_b.post(live_server.url + f"/api/v1/opportunities/{plain['id']}/claim", timeout=10).status_code == 200
-    claimed = inboxes["d"].wait_for(lambda e: e["opportunity"]["id"] == plain["id"] and e["kind"] == "claimed")
+    assert (
+        http_b.post(live_server.url + f"/api/v1/opportunities/{plain['id']}/claim", timeout=10).status_code
+        == 200
+    )
+    claimed = inboxes["d"].wait_for(
+        lambda e: e["opportunity"]["id"] == plain["id"] and e["kind"] == "claimed"
+    )
     assert claimed is not None and claimed["actor"]["display_name"] == "乙"
-    assert claimed["opportunity"]["status"] == "claimed" and claimed["seq"] > inboxes["d"].about(plain["id"])[0]["seq"]
+    assert (
+        claimed["opportunity"]["status"] == "claimed"
+        and claimed["seq"] > inboxes["d"].about(plain["id"])[0]["seq"]
+    )
     # the originator hears about their own opportunities, in the pool's order
     mine = [e["kind"] for e in inboxes["a"].about(plain["id"])]
     assert inboxes["a"].wait_for(lambda e: e["opportunity"]["id"] == plain["id"] and e["kind"] == "claimed")
@@ -127,7 +142,9 @@ def test_reconnecting_client_gets_the_gap_it_may_see(live_server, socket_client,
     assert bad["ok"] is False and bad["code"] == "validation"
 
 
-def test_recycle_by_the_worker_reaches_the_pool_live(live_server, socket_client, feed_pool, worker, db_session):
+def test_recycle_by_the_worker_reaches_the_pool_live(
+    live_server, socket_client, feed_pool, worker, db_session
+):
     from tasks.opportunities import recycle_stale_opportunities
 
     p = feed_pool
@@ -142,3 +159,144 @@ def test_recycle_by_the_worker_reaches_the_pool_live(live_server, socket_client,
     assert back is not None and back["opportunity"]["status"] == "shared" and back["actor"] is None
     # the RM who held it hears it too (their personal room)
     assert holder.wait_for(lambda e: e["opportunity"]["id"] == opp.id and e["kind"] == "recycled") is not None
+
+
+def test_a_team_lead_watches_their_teams_opportunities_live(
+    live_server, socket_client, feed_pool, db_session
+):
+    p = feed_pool
+    lead = Inbox(socket_client(p["lead"], NS))
+    other_team = factories.make_team(db_session, branch=p["branch"])
+    other_lead = Inbox(socket_client(db_session.get(User, other_team.lead_id), NS))
+    http_a = http_login(live_server.url, p["a"].username)
+    http_d = http_login(live_server.url, p["d"].username)
+
+    in_team_pool = _share(http_a, live_server.url, visibility="team")
+    in_branch_pool = _share(http_a, live_server.url, visibility="branch", product_id=p["fund"].id)
+    not_theirs = _share(http_d, live_server.url, visibility="branch")  # d is in no team
+    for opp in (in_team_pool, in_branch_pool):
+        assert lead.wait_for(lambda e, i=opp["id"]: e["opportunity"]["id"] == i) is not None
+    http_b = http_login(live_server.url, p["b"].username)
+    assert http_b.post(live_server.url + f"/api/v1/opportunities/{in_team_pool['id']}/claim", timeout=10).ok
+    assert lead.wait_for(lambda e: e["opportunity"]["id"] == in_team_pool["id"] and e["kind"] == "claimed")
+    time.sleep(0.8)
+    assert lead.about(not_theirs["id"]) == []
+    assert other_lead.events == []  # another team's lead hears nothing of this team
+    # catching up gives the lead the same audience
+    again = socket_client(p["lead"], NS)
+    ack = again.call("resume", {"last_seq": 0}, namespace=NS, timeout=10)
+    ids = {e["opportunity"]["id"] for e in ack["events"]}
+    assert {in_team_pool["id"], in_branch_pool["id"]} <= ids and not_theirs["id"] not in ids
+
+
+def test_rooms_follow_a_change_of_qualification_or_team(
+    live_server,
+    socket_client,
+    feed_pool,
+    policy,  # noqa: F811
+    db_session,
+):
+    p = feed_pool
+    admin = factories.make_user(db_session, role=Role.admin, persona=None, branch=p["branch"])
+    http_admin = http_login(live_server.url, admin.username)
+    http_a = http_login(live_server.url, p["a"].username)
+    d_socket = socket_client(p["d"], NS)
+    d = Inbox(d_socket)
+    changes = []
+    d_socket.on("access_changed", changes.append, namespace=NS)
+
+    def change(**fields) -> None:
+        before = len(changes)
+        response = http_admin.patch(
+            live_server.url + f"/api/v1/admin/users/{p['d'].id}", json=fields, timeout=10
+        )
+        assert response.status_code == 200, response.text
+        deadline = time.monotonic() + 5
+        while len(changes) == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(changes) > before, "the socket was not told its rooms changed"
+
+    fund_before = _share(http_a, live_server.url, product_id=p["fund"].id)
+    change(qualifications=["fund_sales"])
+    fund_after = _share(http_a, live_server.url, product_id=p["fund"].id)
+    assert d.wait_for(lambda e: e["opportunity"]["id"] == fund_after["id"]) is not None
+    change(team_id=p["team"].id)
+    team_only = _share(http_a, live_server.url, visibility="team")
+    assert d.wait_for(lambda e: e["opportunity"]["id"] == team_only["id"]) is not None
+    change(qualifications=[], team_id=None)
+    fund_gone = _share(http_a, live_server.url, product_id=p["fund"].id)
+    team_gone = _share(http_a, live_server.url, visibility="team")
+    plain = _share(http_a, live_server.url)
+    assert d.wait_for(lambda e: e["opportunity"]["id"] == plain["id"]) is not None
+    time.sleep(0.5)
+    assert (
+        d.about(fund_before["id"]) == [] and d.about(fund_gone["id"]) == [] and d.about(team_gone["id"]) == []
+    )
+    # the rooms do not depend on the policy: without the qualification rule, anyone in the pool hears
+    policy(require_qualification=False)
+    open_fund = _share(http_a, live_server.url, product_id=p["fund"].id)
+    assert d.wait_for(lambda e: e["opportunity"]["id"] == open_fund["id"]) is not None
+
+
+def test_moving_an_opportunity_to_a_wider_pool_reaches_the_new_audience(
+    live_server, socket_client, feed_pool
+):
+    p = feed_pool
+    d = Inbox(socket_client(p["d"], NS))  # same branch, no team
+    http_a = http_login(live_server.url, p["a"].username)
+    opp = _share(http_a, live_server.url, visibility="team")
+    http_lead = http_login(live_server.url, p["lead"].username)
+    moved = http_lead.post(
+        live_server.url + f"/api/v1/opportunities/{opp['id']}/transfer",
+        json={"visibility": "branch", "reason": "团队内无人跟进"},
+        timeout=10,
+    )
+    assert moved.status_code == 200, moved.text
+    got = d.wait_for(lambda e: e["opportunity"]["id"] == opp["id"])
+    assert got is not None and got["kind"] == "shared" and got["opportunity"]["visibility"] == "branch"
+
+
+def test_claim_over_the_socket_has_one_winner_and_names_it(live_server, socket_client, feed_pool, db_session):
+    p = feed_pool
+    http_a = http_login(live_server.url, p["a"].username)
+    opp = _share(http_a, live_server.url)
+    rivals = [factories.make_user(db_session, branch=p["branch"], display_name=f"对手{i}") for i in range(8)]
+    sockets = [socket_client(u, NS) for u in (p["b"], *rivals)]
+    results: list[dict] = [{}] * len(sockets)
+    barrier = threading.Barrier(len(sockets))
+
+    def race(i: int) -> None:
+        barrier.wait(timeout=10)
+        results[i] = sockets[i].call("claim", {"opportunity_id": opp["id"]}, namespace=NS, timeout=15)
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in range(len(sockets))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    winners = [r for r in results if r.get("ok")]
+    assert len(winners) == 1, results
+    winner = winners[0]["opportunity"]["owner"]
+    losers = [r for r in results if not r.get("ok")]
+    assert len(losers) == len(sockets) - 1
+    assert all(
+        r["code"] == "already-claimed" and r["status"] == 409 and r["winner"] == winner for r in losers
+    )
+    claims = db_session.exec(
+        select(func.count())
+        .select_from(OpportunityTransition)
+        .where(
+            OpportunityTransition.opportunity_id == opp["id"], OpportunityTransition.to_status == "claimed"
+        )
+    ).one()
+    assert claims == 1
+    # later claims over HTTP (the offline outbox) get the same answer
+    http_d = http_login(live_server.url, p["d"].username)
+    late = http_d.post(live_server.url + f"/api/v1/opportunities/{opp['id']}/claim", timeout=10)
+    assert late.status_code == 409 and late.json()["winner"] == winner
+    # bad input is an error with a code; an opportunity outside the RM's pools is not found
+    bad = sockets[0].call("claim", {"opportunity_id": "x"}, namespace=NS, timeout=10)
+    assert bad["ok"] is False and bad["code"] == "validation"
+    outsider = socket_client(p["c"], NS)
+    hidden = outsider.call("claim", {"opportunity_id": opp["id"]}, namespace=NS, timeout=10)
+    assert hidden["ok"] is False and hidden["status"] == 404 and "winner" not in hidden
