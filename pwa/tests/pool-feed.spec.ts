@@ -178,11 +178,20 @@ describe('usePoolFeed', () => {
     expect(feed.items.value[0].status).toBe('claimed')
   })
 
+  it('loads the list afresh when the server says what the RM may see has changed', async () => {
+    const { feed } = await started([card(1), card(2)], 10)
+    fakeFetch([{ path: '/api/v1/opportunities/feed', body: page([card(5)], 14) }])
+    handlers.get('access_changed')?.({ rooms_changed: true })
+    await vi.waitFor(() => expect(ids(feed.items.value)).toEqual([5]))
+    expect(feed.lastSeq()).toBe(14)
+  })
+
   it('stops listening when its screen goes away', async () => {
     const { scope } = await started([card(1)], 10)
     expect(handlers.has('feed')).toBe(true)
     scope.stop()
     expect(handlers.has('feed')).toBe(false)
     expect(handlers.has('connect')).toBe(false)
+    expect(handlers.has('access_changed')).toBe(false)
   })
 })

@@ -99,18 +99,24 @@ export function usePoolFeed(filters: () => PoolFilters, options: { selfId?: () =
     })
   }
 
+  // The server moved this RM's socket to other pools (a new team, a qualification gained or lost):
+  // what the list holds may no longer be what the RM may see, so it is loaded afresh.
+  const onAccessChanged = () => void load()
+
   async function start() {
     await load()
     const s = await useSocket('/feed')
     socket.value = s
     s.on('feed', onFeed)
     s.on('connect', onConnect)
+    s.on('access_changed', onAccessChanged)
     if (s.connected) onConnect()
   }
 
   onScopeDispose(() => {
     socket.value?.off('feed', onFeed)
     socket.value?.off('connect', onConnect)
+    socket.value?.off('access_changed', onAccessChanged)
   })
 
   return { items, pending, meta, loading, error, load, start, showPending, lastSeq: () => lastSeq }
