@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from server.audit import service as audit
 from server.customers.models import Customer, CustomerGrant
 from server.customers.service import visible_owner_ids
+from server.db import id_col, row_id
 from server.errors import Problem, forbidden
 from server.opportunities import service
 from server.opportunities.models import OpportunityImport, OpportunitySource
@@ -163,7 +164,7 @@ def validate_rows(
         owners = visible_owner_ids(session, user=user)
         readable = set(
             session.exec(
-                select(Customer.id).where(
+                select(id_col(Customer.id)).where(
                     col(Customer.id).in_(customer_ids), col(Customer.owner_id).in_(owners)
                 )
             ).all()
@@ -300,7 +301,7 @@ def import_file(
         return 200, {**report, "created": 0, "dry_run": True}
     now = utcnow()
     batch = OpportunityImport(
-        digest=digest, filename=filename[:128], importer_id=user.id, row_count=len(rows)
+        digest=digest, filename=filename[:128], importer_id=row_id(user), row_count=len(rows)
     )  # type: ignore[arg-type]
     session.add(batch)
     try:

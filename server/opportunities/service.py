@@ -17,6 +17,7 @@ from server import events
 from server.audit import service as audit
 from server.customers.models import Customer, CustomerGrant
 from server.customers.service import get_customer_for, team_member_ids
+from server.db import row_id
 from server.errors import Problem, forbidden, not_found
 from server.inbox import service as inbox
 from server.opportunities import race
@@ -632,7 +633,7 @@ def create_opportunity(
     session.flush()
     session.add(
         OpportunityTransition(
-            opportunity_id=opp.id,
+            opportunity_id=row_id(opp),
             actor_id=user.id,
             from_status=None,
             to_status=S.draft,  # type: ignore[arg-type]
@@ -941,7 +942,7 @@ def _claim(
     session.refresh(opp)
     session.add(
         OpportunityTransition(
-            opportunity_id=opp.id,
+            opportunity_id=row_id(opp),
             actor_id=user.id,
             from_status=S.shared,
             to_status=S.claimed,  # type: ignore[arg-type]
@@ -1000,8 +1001,8 @@ def record_activity(
         raise Problem(409, "Conflict", "This opportunity is no longer yours.", code="not-open")
     session.refresh(opp)
     activity = OpportunityActivity(
-        opportunity_id=opp.id,
-        actor_id=user.id,
+        opportunity_id=row_id(opp),
+        actor_id=row_id(user),
         kind=data.kind,
         note=data.note,
         at=now,  # type: ignore[arg-type]
@@ -1115,7 +1116,7 @@ def _credited(session: Session, opp_id: int) -> dict[int, int]:
             PerformanceEntry.source == CREDIT_SOURCE,
             col(PerformanceEntry.source_ref).like(f"opportunity:{opp_id}:%"),
         )
-        .group_by(PerformanceEntry.rm_id)
+        .group_by(col(PerformanceEntry.rm_id))
     ).all()
     return {rm: int(total) for rm, total in rows}
 
@@ -1139,8 +1140,8 @@ def adjust_benefit(
     current = credited.get(opp.originator_id, 0)
     target, _ = split_cents(opp.revenue_cents, data.originator_share_bp)
     adjustment = BenefitAdjustment(
-        opportunity_id=opp.id,
-        actor_id=user.id,
+        opportunity_id=row_id(opp),
+        actor_id=row_id(user),
         from_originator_cents=current,  # type: ignore[arg-type]
         to_originator_cents=target,
         reason=data.reason,
@@ -1390,7 +1391,7 @@ def reassign(
     session.refresh(opp)
     session.add(
         OpportunityTransition(
-            opportunity_id=opp.id,
+            opportunity_id=row_id(opp),
             actor_id=user.id,
             from_status=from_status,
             to_status=opp.status,  # type: ignore[arg-type]
@@ -1425,7 +1426,7 @@ def reassign(
                 user_id=uid,
                 title=title,
                 body=opp.title,
-                opp_id=opp.id,
+                opp_id=row_id(opp),
                 key=f"reassign:{now.isoformat()}",
             )  # type: ignore[arg-type]
     session.commit()
@@ -1469,7 +1470,7 @@ def transfer(
     opp.updated_at = now
     session.add(
         OpportunityTransition(
-            opportunity_id=opp.id,
+            opportunity_id=row_id(opp),
             actor_id=user.id,
             from_status=S.shared,
             to_status=S.shared,  # type: ignore[arg-type]
@@ -1527,7 +1528,12 @@ def recycle_stale(session: Session, *, now: datetime | None = None) -> dict[str,
                 col(Opportunity.recycle_warned_at).is_(None),
             )
             .values(recycle_warned_at=now)
-            .returning(Opportunity.id, Opportunity.owner_id, Opportunity.title, Opportunity.last_activity_at)
+            .returning(
+                col(Opportunity.id),
+                col(Opportunity.owner_id),
+                col(Opportunity.title),
+                col(Opportunity.last_activity_at),
+            )
             .execution_options(synchronize_session=False)
         ).all()
         for opp_id, owner_id, title, last in warn_rows:
@@ -1571,7 +1577,7 @@ def recycle_stale(session: Session, *, now: datetime | None = None) -> dict[str,
                     version=Opportunity.version + 1,
                     updated_at=now,
                 )
-                .returning(Opportunity.id)
+                .returning(col(Opportunity.id))
                 .execution_options(synchronize_session=False)
             ).all()
         ]
@@ -1628,7 +1634,7 @@ def recycle_stale(session: Session, *, now: datetime | None = None) -> dict[str,
                     user_id=uid,
                     title=title,
                     body=opp.title,
-                    opp_id=opp.id,
+                    opp_id=row_id(opp),
                     key=f"recycled:{now.isoformat()}",
                 )  # type: ignore[arg-type]
         recycled += len(done_ids)
@@ -1642,7 +1648,7 @@ def _expire(session: Session, *, now: datetime) -> int:
         update(Opportunity)
         .where(col(Opportunity.status) == S.shared, col(Opportunity.expected_date) < now.date())
         .values(status=S.expired, updated_at=now, version=Opportunity.version + 1)
-        .returning(Opportunity.id)
+        .returning(col(Opportunity.id))
         .execution_options(synchronize_session=False)
     ).all()
     ids = [r[0] for r in rows]
@@ -1655,7 +1661,7 @@ def _expire(session: Session, *, now: datetime) -> int:
     for opp in opps:
         session.add(
             OpportunityTransition(
-                opportunity_id=opp.id,
+                opportunity_id=row_id(opp),
                 actor_id=None,
                 from_status=S.shared,
                 to_status=S.expired,  # type: ignore[arg-type]
@@ -1794,7 +1800,7 @@ def ranked_feed(
     book = session.exec(
         select(Customer.industry_code, Customer.size, Customer.region_code, func.count())
         .where(Customer.owner_id == user.id)
-        .group_by(Customer.industry_code, Customer.size, Customer.region_code)
+        .group_by(col(Customer.industry_code), col(Customer.size), col(Customer.region_code))
     ).all()
     by_section: Counter = Counter()
     by_section_size: Counter = Counter()
