@@ -709,6 +709,24 @@ def _open_claims(session: Session, rm_id: int) -> int:
     ).one()
 
 
+def _under_cap(session: Session, *, rm_id: int, cap: int):
+    """A condition for the UPDATE that hands an opportunity to `rm_id`: they hold fewer than `cap`
+    open ones, counted inside the statement so concurrent hand-overs cannot both slip under it."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Hand-overs to one RM of different opportunities touch different rows; locking the RM's
+        # profile row makes them take turns, so the count sees every committed one. (SQLite runs
+        # one writer at a time anyway.)
+        session.exec(select(RmProfile.user_id).where(RmProfile.user_id == rm_id).with_for_update())
+    held = aliased(Opportunity)
+    open_now = (
+        select(func.count())
+        .select_from(held)
+        .where(held.owner_id == rm_id, col(held.status).in_(OPEN))
+        .scalar_subquery()
+    )
+    return open_now < cap
+
+
 def short_of_target(session: Session, *, rm_id: int, today: date) -> bool:
     """Behind this month's revenue target (业绩目标) by the ledger so far."""
     month = month_key(today)
@@ -901,24 +919,12 @@ def _claim(
             opens_at=iso(opens_at),
         )
     originator_bp = {**default_split(), **(policy.originator_share_bp or {})}.get(opp.source, 3000)
-    if session.get_bind().dialect.name == "postgresql":
-        # Claims by one RM for different opportunities touch different rows; locking the RM's
-        # profile row makes them take turns, so the cap below counts every committed claim.
-        # (SQLite runs one writer at a time anyway.)
-        session.exec(select(RmProfile.user_id).where(RmProfile.user_id == user.id).with_for_update())
-    mine = aliased(Opportunity)
-    open_now = (
-        select(func.count())
-        .select_from(mine)
-        .where(mine.owner_id == user.id, col(mine.status).in_(OPEN))
-        .scalar_subquery()
-    )
     result = session.exec(  # type: ignore[call-overload]
         update(Opportunity)
         .where(
             col(Opportunity.id) == opportunity_id,
             col(Opportunity.status) == S.shared,
-            open_now < policy.max_open_claims,
+            _under_cap(session, rm_id=row_id(user), cap=policy.max_open_claims),
         )
         .values(
             status=S.claimed,
@@ -1369,16 +1375,7 @@ def reassign(
     if override is None:
         # The cap is checked again inside the UPDATE, so a claim by the same RM that lands
         # meanwhile cannot push them past it (the same guard as a claim's).
-        if session.get_bind().dialect.name == "postgresql":
-            session.exec(select(RmProfile.user_id).where(RmProfile.user_id == rm_id).with_for_update())
-        held = aliased(Opportunity)
-        open_now = (
-            select(func.count())
-            .select_from(held)
-            .where(held.owner_id == rm_id, col(held.status).in_(OPEN))
-            .scalar_subquery()
-        )
-        conds.append(open_now < policy.max_open_claims)
+        conds.append(_under_cap(session, rm_id=rm_id, cap=policy.max_open_claims))
     result = session.exec(  # type: ignore[call-overload]
         update(Opportunity).where(*conds).values(**values).execution_options(synchronize_session=False)
     )
