@@ -118,7 +118,9 @@ def test_rm_reads_intel_and_admin_manages_sources(page, browser, base_url, db_se
 
 def test_one_tap_actions_on_feed_cards(page, db_session, data_key):
     rm = factories.make_user(db_session, display_name="陈静")
-    customer = factories.make_customer(db_session, owner=rm, data_key=data_key, name=f"苏州恒瑞精工有限公司{rm.id}")
+    customer = factories.make_customer(
+        db_session, owner=rm, data_key=data_key, name=f"苏州恒瑞精工有限公司{rm.id}"
+    )
     item = IntelItem(fingerprint=factories.unique("fp"), category="tender_contract", title="厂区扩建工程中标")
     db_session.add(item)
     db_session.flush()
