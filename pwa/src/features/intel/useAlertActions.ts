@@ -17,7 +17,7 @@ const OPENS: Record<AlertActionName, string> = {
 export function useAlertActions() {
   const { t } = useI18n()
   const router = useRouter()
-  const busy = ref<string | null>(null) // `${alertId}:${action}` while it runs; a second tap waits for it
+  const busy = ref<string | null>(null) // `${alertId}:${action}` while it runs; taps meanwhile are ignored
 
   async function run(action: AlertAction): Promise<void> {
     if (!action.available) return
