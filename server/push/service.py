@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from server.errors import Problem, not_found
 from server.inbox.models import Notification
+from server.push.device import device_of
 from server.push.models import PushSubscription
 from server.timeutil import iso, utcnow
 
@@ -111,7 +112,7 @@ def devices(session: Session, *, user_id: int) -> list[dict[str, Any]]:
             "id": s.id,
             "endpoint_hash": s.endpoint_hash,
             "push_service": s.endpoint.split("/")[2] if "://" in s.endpoint else "",
-            "user_agent": s.user_agent,
+            "device": device_of(s.user_agent),  # platform and browser, not the raw header
             "created_at": iso(s.created_at),
             "last_success_at": iso(s.last_success_at),
         }

@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 
 import tasks.intel as intel_jobs
 from server.customers.models import CorporateProfile, CustomerLink
-from server.intel.models import IntelSource
+from server.intel.models import IntelAlert, IntelItem, IntelSource
+from server.opportunities.models import Opportunity
 from server.org.models import Role
 from tests import factories
 from tests.e2e.conftest import screenshot, sign_in
@@ -113,3 +114,44 @@ def test_rm_reads_intel_and_admin_manages_sources(page, browser, base_url, db_se
         screenshot(admin_page, "intel-05-sources-admin")
     finally:
         context.close()
+
+
+def test_one_tap_actions_on_feed_cards(page, db_session, data_key):
+    rm = factories.make_user(db_session, display_name="陈静")
+    customer = factories.make_customer(
+        db_session, owner=rm, data_key=data_key, name=f"苏州恒瑞精工有限公司{rm.id}"
+    )
+    item = IntelItem(fingerprint=factories.unique("fp"), category="tender_contract", title="厂区扩建工程中标")
+    db_session.add(item)
+    db_session.flush()
+    alert = IntelAlert(
+        item_id=item.id,
+        customer_id=customer.id,
+        rm_id=rm.id,
+        category="tender_contract",
+        score=90,
+        reason="情报点名该客户",
+        sentiment="favourable",
+    )
+    db_session.add(alert)
+    db_session.commit()
+    sign_in(page, rm)
+
+    # 发起作战室 straight from the card: the room is the one the detail page's action opens.
+    page.goto("/intel")
+    card = page.get_by_test_id(f"intel-alert-{alert.id}")
+    expect(card).to_contain_text("厂区扩建工程中标")
+    screenshot(page, "intel-06-feed-one-tap")
+    card.get_by_test_id("intel-card-start_war_room").click()
+    expect(page).to_have_url(re.compile(r"/war-rooms/\d+$"))
+    expect(page.locator(".app-header")).to_contain_text("：厂区扩建工程中标")
+    room = page.request.get(f"/api/v1/war-rooms/{page.url.rsplit('/', 1)[1]}").json()
+    assert (room["source"]["type"], room["source"]["id"]) == ("intel_alert", alert.id)
+
+    # 创建商机 from the card: a draft opportunity for the customer, sourced from the alert.
+    page.goto("/intel")
+    page.get_by_test_id(f"intel-alert-{alert.id}").get_by_test_id("intel-card-create_opportunity").click()
+    expect(page).to_have_url(re.compile(r"/opportunities/\d+$"))
+    opportunity = db_session.get(Opportunity, int(page.url.rsplit("/", 1)[1]))
+    assert opportunity.customer_id == customer.id
+    assert opportunity.source_ref == f"intel_alert:{alert.id}"

@@ -18,6 +18,7 @@ from server.products.models import Product, ProductCategory
 from server.warrooms import service
 from server.warrooms.schemas import InviteIn, RoomCreate, TargetIn, TaskIn
 from tests import factories
+from tests.conftest import http_login
 from tests.e2e.conftest import _context_options, screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -344,3 +345,53 @@ def test_timeline_pages_back_to_the_rooms_start(page, db_session):
     expect(timeline).to_contain_text("周杰 创建了作战室")
     expect(page.get_by_test_id("timeline-earlier")).to_have_count(0)  # nothing older
     expect(timeline.get_by_test_id("timeline-entry")).to_have_count(206)  # each event once
+
+
+def test_chat_scrolls_back_to_the_first_message(page, db_session, live_server):
+    owner = factories.make_user(db_session, display_name="吴磊")
+    room = service.create_room(
+        db_session, user=owner, ip=None, data=RoomCreate(title="存量客户回访", kind="general", mode="solo")
+    )
+    http = http_login(live_server.url, owner.username)
+    for n in range(230):  # more than a room screen loads at first, posted the way the outbox posts
+        key = f"e2e-{room.id}-{n}"
+        response = http.post(
+            f"{live_server.url}/api/v1/war-rooms/{room.id}/messages",
+            json={"text": f"回访记录 {n}", "client_id": key},
+            headers={"Idempotency-Key": key},
+            timeout=10,
+        )
+        assert response.status_code == 201, response.text
+        if n == 100:  # a board event among the messages: chat paging skips it, the timeline keeps it
+            service.create_task(db_session, room_id=room.id, user=owner, data=TaskIn(item="整理回访名单"))
+    sign_in(page, owner)
+    page.goto(f"/war-rooms/{room.id}")
+    messages = page.get_by_test_id("chat-message")
+    expect(messages.last).to_contain_text("回访记录 229")
+    expect(messages.last).to_be_in_viewport()
+    expect(page.get_by_test_id("chat-earlier")).to_be_visible()
+    shown = messages.count()
+    assert shown < 230
+    top_text = messages.first.locator(".msg__text").inner_text()
+
+    # Scrolling up to the top loads the page before, and the message that was on top stays put.
+    page.evaluate("window.scrollTo(0, 200)")
+    page.evaluate("window.scrollTo(0, 0)")
+    expect(messages).to_have_count(230)
+    expect(page.get_by_text(top_text, exact=True)).to_be_in_viewport()
+    expect(messages.first).not_to_be_in_viewport()  # the older ones are above it, not in the way
+    expect(page.get_by_test_id("chat-earlier")).to_have_count(0)  # nothing older
+
+    page.evaluate("window.scrollTo(0, 0)")
+    expect(messages.first).to_contain_text("回访记录 0")
+    expect(messages.first).to_be_in_viewport()
+    screenshot(page, "war-room-chat-earlier")
+    texts = page.locator("[data-testid=chat-message] .msg__text").all_inner_texts()
+    assert texts == [f"回访记录 {n}" for n in range(230)]  # each once, in order
+
+    # The timeline tab shows what the chat loaded, the task among the messages.
+    page.get_by_role("tab", name="动态").click()
+    timeline = page.get_by_test_id("war-room-timeline")
+    expect(timeline).to_contain_text("吴磊 创建了作战室")
+    expect(timeline).to_contain_text("整理回访名单")
+    expect(page.get_by_test_id("timeline-earlier")).to_have_count(0)

@@ -29,8 +29,14 @@ def push_service(app):
         yield stand_in
 
 
-def _subscribe(api, sub):
-    response = api.post("/api/v1/push/subscriptions", json=sub.to_json(), headers={"User-Agent": "TestPhone"})
+ANDROID_CHROME = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36"
+)
+
+
+def _subscribe(api, sub, user_agent=ANDROID_CHROME):
+    response = api.post("/api/v1/push/subscriptions", json=sub.to_json(), headers={"User-Agent": user_agent})
     assert response.status_code == 201, response.get_json()
     return response.get_json()["id"]
 
@@ -87,8 +93,8 @@ def test_vapid_key_and_subscriptions(db_session, login, push_service, app):
     _subscribe(api, tablet)
     _subscribe(api, phone)  # the same device again: updated, not duplicated
     devices = api.get("/api/v1/push/subscriptions").get_json()["items"]
-    assert len(devices) == 2 and devices[0]["user_agent"] == "TestPhone"
-    assert "endpoint" not in devices[0]
+    assert len(devices) == 2 and devices[0]["device"] == {"platform": "android", "browser": "chrome"}
+    assert "endpoint" not in devices[0] and "user_agent" not in devices[0]  # no raw header in the list
 
     bad = phone.to_json()
     bad["keys"]["auth"] = "AAAA"

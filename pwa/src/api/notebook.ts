@@ -64,11 +64,17 @@ export interface ReminderSettings {
   updated_at?: string
 }
 
+/** A device as the server read it from the browser's User-Agent (codes; see features/notebook/device.ts). */
+export interface DeviceKind {
+  platform: string
+  browser: string
+}
+
 export interface PushDevice {
   id: number
   endpoint_hash: string
   push_service: string
-  user_agent: string | null
+  device: DeviceKind
   created_at: string
   last_success_at: string | null
 }

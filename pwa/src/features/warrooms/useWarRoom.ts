@@ -14,11 +14,11 @@ import {
   type Task,
   type TaskStatus,
 } from '@/api/warrooms'
+import { isChatEvent, useRoomHistory } from './history'
 import { SeqBuffer } from './seqBuffer'
 
 const NS = '/warroom'
 const HISTORY = 200 // chat history fetched on opening (the board comes from the snapshot)
-const TIMELINE = 500 // events kept for the timeline tab
 
 interface Ack {
   ok: boolean
@@ -50,6 +50,8 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
   const error = shallowRef<unknown>(null)
   const removedTargets = new Set<number>()
   let buffer = new SeqBuffer()
+  const openedAfter = ref(0) // the live stream applies events after this seq; older ones are paged in
+  const history = useRoomHistory(roomId, () => openedAfter.value + 1)
   let socket: Socket | null = null
   let joinedOnce = false
   let wasDown = false
@@ -70,8 +72,10 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
 
   function handle(event: RoomEvent): void {
     const p = event.payload
-    timeline.value = [...timeline.value.slice(-(TIMELINE - 1)), event]
-    if (event.kind === 'message' || event.kind === 'system') {
+    // Kept whole, like the chat: the history pages back from where the live stream began, so a
+    // trimmed head would leave a hole between the two.
+    timeline.value = [...timeline.value, event]
+    if (isChatEvent(event)) {
       chat.value = [...chat.value, event]
       if (event.client_id) pending.value = pending.value.filter((m) => m.client_id !== event.client_id)
     } else if (event.kind === 'target.removed' && p.target) {
@@ -179,7 +183,8 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
       detail.value = await warRoomsApi.get(roomId)
       tasks.value = detail.value.tasks ?? []
       targets.value = detail.value.targets ?? []
-      buffer = new SeqBuffer(Math.max(0, detail.value.last_seq - HISTORY))
+      openedAfter.value = Math.max(0, detail.value.last_seq - HISTORY)
+      buffer = new SeqBuffer(openedAfter.value)
     } catch (err) {
       error.value = err
       return
@@ -259,10 +264,15 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     return [...typing.values()].filter((t) => t.until > now).map((t) => t.name)
   })
 
+  // Chat and timeline as shown: the pages loaded back through the history, then the live events.
+  const chatShown = computed(() => [...history.earlier.value.filter(isChatEvent), ...chat.value])
+  const timelineShown = computed(() => [...history.earlier.value, ...timeline.value])
+
   return {
     detail,
-    chat,
-    timeline,
+    chat: chatShown,
+    timeline: timelineShown,
+    history,
     pending,
     tasks,
     targets,
