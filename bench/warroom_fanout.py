@@ -570,9 +570,12 @@ def main() -> None:
             rows.append((results[0], reference, results[1]))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if any(ref for _, ref, _ in rows):
-        print("\nours (1 process) / reference:")
-        for ours, ref, _ in rows:
+    for label, pick in (("1 process", 0), ("2 processes", 2)):
+        if not any(ref for _, ref, _ in rows):
+            break
+        print(f"\nours ({label}) / reference:")
+        for row in rows:
+            ours, ref = row[pick], row[1]
             if ref is None:
                 continue
             print(
@@ -581,6 +584,7 @@ def main() -> None:
                 f"cpu/msg {ours.cpu_us_per_msg / ref.cpu_us_per_msg:4.2f}x  "
                 f"throughput {ours.delivered / ours.seconds / (ref.delivered / ref.seconds):4.2f}x"
             )
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
 
 
 if __name__ == "__main__":

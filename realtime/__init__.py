@@ -12,19 +12,22 @@ socketio = SocketIO()
 
 
 def init_app(app: Flask) -> SocketIO:
+    from realtime import fanout
     from realtime.emit import queue_channel
 
     settings = app.config["SETTINGS"]
     socketio.init_app(
         app,
         async_mode=settings.ASYNC_MODE,
-        message_queue=settings.REDIS_URL,
-        channel=queue_channel(settings.REDIS_URL),
+        client_manager=fanout.FanoutRedisManager(
+            settings.REDIS_URL, channel=queue_channel(settings.REDIS_URL)
+        ),
         cors_allowed_origins=[settings.PUBLIC_URL],
         max_http_buffer_size=64 * 1024,
         ping_interval=20,
         ping_timeout=20,
     )
+    fanout.install(socketio.server)
     from realtime import emit
     from realtime.session import drop_revoked_sessions
 
