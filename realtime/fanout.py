@@ -27,7 +27,7 @@ app keeps the stock path)."""
 
 from __future__ import annotations
 
-import logging
+import socket
 import struct
 import threading
 from typing import Any
@@ -36,8 +36,6 @@ from engineio import packet as eio_packet
 from socketio import RedisManager
 from socketio import packet as sio_packet
 from socketio.manager import Manager
-
-log = logging.getLogger(__name__)
 
 # The engineio socket attribute holding its websocket while that websocket is open and frames can be
 # shared with it (plain TCP, RFC 6455, uncompressed); absent or None otherwise.
@@ -158,6 +156,12 @@ def install(server: Any) -> None:
             eio_socket = handler.__self__  # engineio calls this with its socket's bound handler
 
             def run(ws):
+                # Small frames go out at once (as the Node.js server does), not held back by Nagle's
+                # algorithm until the client acknowledges the previous one, up to its delayed-ACK time.
+                try:
+                    ws.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                except OSError:
+                    pass
                 plain = (
                     isinstance(ws, RFC6455WebSocket)
                     and type(ws.socket) is GreenSocket  # not TLS: frames go to the raw socket
