@@ -134,56 +134,57 @@ def test_a_member_who_stops_reading_still_gets_whole_frames_in_order(members, st
     room_id = _room(sender.http, server.url, [http_b])
     assert sender.call("join", {"room_id": room_id})["ok"]
     reader = _raw_join(server.url, b, room_id, receive_buffer=4096)
+    try:
+        text = "好" * 1300  # 3,900 bytes
+        count = 400  # ~3 MB (JSON escapes each 好 to 6 bytes): past what the kernel buffers here
+        acks: dict[int, dict] = {}
+        done = threading.Event()
 
-    text = "好" * 1300  # 3,900 bytes
-    count = 400  # ~3 MB (JSON escapes each 好 to 6 bytes): past what the kernel buffers here
-    acks: dict[int, dict] = {}
-    done = threading.Event()
+        def acked(i: int):
+            def record(ack):
+                acks[i] = ack
+                if len(acks) == count:
+                    done.set()
 
-    def acked(i: int):
-        def record(ack):
-            acks[i] = ack
-            if len(acks) == count:
-                done.set()
+            return record
 
-        return record
+        for i in range(count):
+            sender.client.emit(
+                "message",
+                {"room_id": room_id, "text": f"{i} {text}", "client_id": str(uuid.uuid4())},
+                namespace=NS,
+                callback=acked(i),
+            )
+        assert done.wait(120) and all(ack["ok"] for ack in acks.values())
+        text_of = {acks[i]["event"]["seq"]: f"{i} {text}" for i in range(count)}
+        # While the reader is still stalled, a request of its own: the answer queues behind the events.
+        reader.send(f"42{NS},2" + json.dumps(["sync", {"room_id": room_id, "after_seq": max(text_of)}]))
 
-    for i in range(count):
-        sender.client.emit(
-            "message",
-            {"room_id": room_id, "text": f"{i} {text}", "client_id": str(uuid.uuid4())},
-            namespace=NS,
-            callback=acked(i),
-        )
-    assert done.wait(120) and all(ack["ok"] for ack in acks.values())
-    text_of = {acks[i]["event"]["seq"]: f"{i} {text}" for i in range(count)}
-    # While the reader is still stalled, a request of its own: the answer queues behind the events.
-    reader.send(f"42{NS},2" + json.dumps(["sync", {"room_id": room_id, "after_seq": max(text_of)}]))
+        got: list[int] = []
+        answered = False
+        while not answered:
+            frame = reader.recv()  # a torn or interleaved frame fails here or in json.loads
+            if frame == "2":
+                reader.send("3")
+            elif frame.startswith(f"42{NS},"):
+                name, event = json.loads(frame[len(f"42{NS},") :])
+                if name == "event" and event["kind"] == "message":
+                    assert event["payload"]["text"] == text_of[event["seq"]]
+                    got.append(event["seq"])
+            elif frame.startswith(f"43{NS},2"):
+                assert json.loads(frame[len(f"43{NS},2") :])[0]["ok"]
+                answered = True
+        assert sorted(got) == sorted(text_of)  # each once, and all before the answer sent after them
 
-    got: list[int] = []
-    answered = False
-    while not answered:
-        frame = reader.recv()  # a torn or interleaved frame fails here or in json.loads
-        if frame == "2":
-            reader.send("3")
-        elif frame.startswith(f"42{NS},"):
-            name, event = json.loads(frame[len(f"42{NS},") :])
-            if name == "event" and event["kind"] == "message":
-                assert event["payload"]["text"] == text_of[event["seq"]]
-                got.append(event["seq"])
-        elif frame.startswith(f"43{NS},2"):
-            assert json.loads(frame[len(f"43{NS},2") :])[0]["ok"]
-            answered = True
-    assert sorted(got) == sorted(text_of)  # each once, and all before the answer sent after them
+        # In the order the server sent them to the member who kept reading. (Under concurrent posts that
+        # is commit order, which on PostgreSQL need not be seq order: clients order by seq themselves.)
+        def messages() -> list[int]:
+            return [ev["seq"] for ev in sender.events(room_id) if ev["kind"] == "message"]
 
-    # In the order the server sent them to the member who kept reading. (Under concurrent posts that
-    # is commit order, which on PostgreSQL need not be seq order: clients order by seq themselves.)
-    def messages() -> list[int]:
-        return [ev["seq"] for ev in sender.events(room_id) if ev["kind"] == "message"]
-
-    sender.wait(lambda: len(messages()) >= count, timeout=30)
-    assert got == messages()
-    reader.close()
+        sender.wait(lambda: len(messages()) >= count, timeout=30)
+        assert got == messages()
+    finally:
+        reader.close()
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 4000, 65535, 65536, 70000])
