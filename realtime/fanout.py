@@ -134,7 +134,7 @@ class FanoutRedisManager(RedisManager, _SharedFrameFanout):
         # Publishes leave in the order they were emitted. Without this, two greenthreads broadcasting
         # close together could each take a pool connection and the later one reach Redis first (a
         # pool connection is checked before use, which can switch greenthreads), so the other
-        # processes would deliver the two events out of seq order.
+        # processes would deliver the two events in the opposite order to this one.
         self._publish_lock = threading.Lock()
 
     def _publish(self, data):
