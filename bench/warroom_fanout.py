@@ -2,7 +2,8 @@
 for 20 s. Our server (`wsgi.py`: eventlet, Flask-SocketIO, Redis message queue) stores and sequences
 every message as in production; the reference is a plain Node.js Socket.IO broadcast with no storage
 (bench/reference/socketio-node). Prints delivered messages/s, p50/p95/p99 delivery latency, server
-CPU per delivered message, loss, and our/reference ratios.
+CPU per delivered message, loss, our/reference ratios for one and for two server processes, and the
+load average (timings mean little on a busy machine).
 
     .venv/bin/python bench/warroom_fanout.py [--sizes 500,1000] [--seconds 20] [--rate 10]
 
