@@ -139,23 +139,27 @@ def test_a_member_who_stops_reading_still_gets_whole_frames_in_order(members, st
         count = 400  # ~3 MB (JSON escapes each 好 to 6 bytes): past what the kernel buffers here
         acks: dict[int, dict] = {}
         done = threading.Event()
+        in_flight = threading.Semaphore(20)  # a steady stream, not 400 handlers queueing for the database
 
         def acked(i: int):
             def record(ack):
                 acks[i] = ack
+                in_flight.release()
                 if len(acks) == count:
                     done.set()
 
             return record
 
         for i in range(count):
+            assert in_flight.acquire(timeout=60)
             sender.client.emit(
                 "message",
                 {"room_id": room_id, "text": f"{i} {text}", "client_id": str(uuid.uuid4())},
                 namespace=NS,
                 callback=acked(i),
             )
-        assert done.wait(120) and all(ack["ok"] for ack in acks.values())
+        assert done.wait(120)
+        assert all(ack["ok"] for ack in acks.values()), [a for a in acks.values() if not a["ok"]][:3]
         text_of = {acks[i]["event"]["seq"]: f"{i} {text}" for i in range(count)}
         # While the reader is still stalled, a request of its own: the answer queues behind the events.
         reader.send(f"42{NS},2" + json.dumps(["sync", {"room_id": room_id, "after_seq": max(text_of)}]))
