@@ -5,7 +5,11 @@ every message as in production; the reference is a plain Node.js Socket.IO broad
 CPU per delivered message, loss, our/reference ratios for one and for two server processes, and the
 load average (timings mean little on a busy machine).
 
-    .venv/bin/python bench/warroom_fanout.py [--sizes 500,1000] [--seconds 20] [--rate 10]
+    .venv/bin/python bench/warroom_fanout.py [--sizes 500,1000] [--seconds 20] [--rate 10] [--warmup 10]
+
+Before the measured messages each server (ours and the reference alike) gets --warmup messages at
+the same rate that are neither timed nor counted: the first messages after a connection burst are
+slow on every server and would otherwise decide a p99 drawn from 100,000 deliveries.
 
 Set-up (not measured): a fresh SQLite database (or BENCH_DATABASE_URL=postgresql://...) with one user
 and one signed-in session per client, all members of the room, and the Redis db of BENCH_REDIS_URL
@@ -368,7 +372,9 @@ class Result:
         return self.cpu_seconds / self.delivered * 1e6 if self.delivered else float("nan")
 
 
-async def _send(url: str, cookie: str, room_id: int, seconds: float, rate: float, result: Result) -> None:
+async def _send(
+    url: str, cookie: str, room_id: int, seconds: float, rate: float, result: Result, prefix: str = "bench"
+) -> None:
     import aiohttp
     import socketio
 
@@ -403,7 +409,11 @@ async def _send(url: str, cookie: str, room_id: int, seconds: float, rate: float
             await asyncio.sleep(delay)
         await sender.emit(
             "message",
-            {"room_id": room_id, "text": f"bench {i} {time.time():.6f}", "client_id": f"bench-{room_id}-{i}"},
+            {
+                "room_id": room_id,
+                "text": f"{prefix} {i} {time.time():.6f}",
+                "client_id": f"{prefix}-{room_id}-{i}",
+            },
             namespace=NS,
             callback=on_ack,
         )
@@ -426,6 +436,7 @@ def run(
     seconds: float,
     rate: float,
     client_procs: int,
+    warmup: int = 0,
 ) -> Result:
     result = Result(name=name, clients=len(cookies), expected=0)
     ctx = mp.get_context("spawn")
@@ -447,6 +458,21 @@ def run(
                 return result
             result.connected += connected
         time.sleep(1.0)  # let the connection burst settle
+        if warmup:
+            # The same few unmeasured messages for every server: the first ones after a connection
+            # burst are slow everywhere (Node's included) and would otherwise set a 100,000-sample p99.
+            asyncio.run(
+                _send(
+                    servers[0].url,
+                    sender_cookie,
+                    room_id,
+                    warmup / rate,
+                    rate,
+                    Result(name="warmup", clients=0),
+                    "warmup",
+                )
+            )
+            time.sleep(0.5)
         cpu_before = sum(s.cpu_seconds() for s in servers)
         asyncio.run(_send(servers[0].url, sender_cookie, room_id, seconds, rate, result))
         time.sleep(2.0)  # stragglers
@@ -510,6 +536,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rate", type=float, default=10)
     parser.add_argument("--client-procs", type=int, default=2)
+    parser.add_argument(
+        "--warmup", type=int, default=10, help="unmeasured messages sent first, to every server"
+    )
     parser.add_argument("--skip-node", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -544,6 +573,7 @@ def main() -> None:
                         args.seconds,
                         args.rate,
                         args.client_procs,
+                        args.warmup,
                     )
                 finally:
                     node.stop()
@@ -561,6 +591,7 @@ def main() -> None:
                         args.seconds,
                         args.rate,
                         args.client_procs,
+                        args.warmup,
                     )
                 finally:
                     for server in servers:
