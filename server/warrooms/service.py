@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, update
+from sqlalchemy import ColumnElement, case, update
 from sqlmodel import Session, col, func, select
 
 from server import events
 from server.audit import service as audit
 from server.customers.models import Customer, CustomerGrant
 from server.customers.service import get_customer_for
+from server.db import row_id
 from server.errors import Problem, forbidden
 from server.inbox import service as inbox
 from server.intel import service as intel
@@ -321,15 +322,15 @@ def _revoke(
 ) -> int:
     """Ends the room's grants (of one user, or of everyone when user_id is None; of one customer
     when customer_id is given, e.g. a target taken off the list)."""
-    conditions = [
-        CustomerGrant.source_type == GRANT_SOURCE,
-        CustomerGrant.source_id == room_id,
+    conditions: list[ColumnElement[bool]] = [
+        col(CustomerGrant.source_type) == GRANT_SOURCE,
+        col(CustomerGrant.source_id) == room_id,
         col(CustomerGrant.revoked_at).is_(None),
     ]
     if user_id is not None:
-        conditions.append(CustomerGrant.user_id == user_id)
+        conditions.append(col(CustomerGrant.user_id) == user_id)
     if customer_id is not None:
-        conditions.append(CustomerGrant.customer_id == customer_id)
+        conditions.append(col(CustomerGrant.customer_id) == customer_id)
     grants = session.exec(select(CustomerGrant).where(*conditions)).all()
     now = utcnow()
     for grant in grants:
@@ -378,8 +379,8 @@ def _add_member(
     now = utcnow()
     if row is None:
         row = WarRoomMember(
-            room_id=room.id,
-            user_id=user.id,
+            room_id=row_id(room),
+            user_id=row_id(user),
             role=role,
             status=status,  # type: ignore[arg-type]
             invited_by=invited_by,
@@ -538,7 +539,7 @@ def suggest_members(
         ).all()
         for expert, profile in rows:
             if qualification in (profile.qualifications or []) and expert.id not in out:
-                out[expert.id] = {
+                out[row_id(expert)] = {
                     **_person(expert),
                     "reason": "product_expert",  # type: ignore[index]
                     "qualification": qualification,
@@ -593,7 +594,7 @@ def quick_create(
             title=title,
             kind=data.kind,
             mode=RoomMode.remote if remote else RoomMode.joint,
-            customer_ids=[customer.id] if customer else [],
+            customer_ids=[row_id(customer)] if customer else [],
             invite_user_ids=invite_ids,
         ),  # type: ignore[list-item]
         source=(data.source_type.value, data.source_id, source_title),
@@ -692,7 +693,7 @@ def _invite(
         )
         invitation = _record(
             session,
-            room_id=room.id,
+            room_id=row_id(room),
             kind="member.invited",
             author=user,  # type: ignore[arg-type]
             payload={"user": _person(invitee), "role": the_role},
@@ -875,7 +876,7 @@ def _add_target_row(
         customer_id=customer.id if customer else None,
         prospect_name=prospect_name,
         amount_cents=amount_cents,
-        added_by=user.id,
+        added_by=row_id(user),
     )  # type: ignore[arg-type]
     session.add(target)
     session.flush()
@@ -1098,7 +1099,7 @@ def create_task(session: Session, *, room_id: int, user: User, data: TaskIn) -> 
         assignee_id=data.assignee_id,
         due_on=data.due_on,
         status=data.status,
-        created_by=user.id,
+        created_by=row_id(user),
     )  # type: ignore[arg-type]
     session.add(task)
     session.flush()
@@ -1278,7 +1279,7 @@ def _progress(session: Session, rooms: list[WarRoom]) -> dict[int, dict[str, Any
                 ),
             )
             .where(col(WarRoomTarget.room_id).in_(ids))
-            .group_by(WarRoomTarget.room_id)
+            .group_by(col(WarRoomTarget.room_id))
         ).all()
     }
     done = case((col(WarRoomTask.status) == TaskStatus.done, 1), else_=0)
@@ -1287,7 +1288,7 @@ def _progress(session: Session, rooms: list[WarRoom]) -> dict[int, dict[str, Any
         for room_id, total, done_count in session.exec(
             select(WarRoomTask.room_id, func.count(), func.sum(done))
             .where(col(WarRoomTask.room_id).in_(ids))
-            .group_by(WarRoomTask.room_id)
+            .group_by(col(WarRoomTask.room_id))
         ).all()
     }
     for room in rooms:
@@ -1346,7 +1347,7 @@ def list_rooms(session: Session, *, user: User, scope: RoomScope) -> list[dict[s
     return [
         room_summary(
             room,
-            progress[room.id],
+            progress[row_id(room)],
             my_role=member.role,  # type: ignore[index]
             unread=max(room.last_seq - member.last_read_seq, 0) if scope == RoomScope.mine else 0,
         )
@@ -1375,13 +1376,13 @@ def board(session: Session, *, user: User) -> list[dict[str, Any]]:
                     col(WarRoomMember.room_id).in_([r.id for r in rooms]),
                     WarRoomMember.status == MemberStatus.active,
                 )
-                .group_by(WarRoomMember.room_id)
+                .group_by(col(WarRoomMember.room_id))
             ).all()
         )
         if rooms
         else {}
     )
-    return [room_summary(r, progress[r.id], members=counts.get(r.id, 0)) for r in rooms]  # type: ignore[index]
+    return [room_summary(r, progress[row_id(r)], members=counts.get(row_id(r), 0)) for r in rooms]
 
 
 def room_detail(session: Session, *, room_id: int, user: User) -> dict[str, Any]:
@@ -1405,8 +1406,8 @@ def room_detail(session: Session, *, room_id: int, user: User) -> dict[str, Any]
         _progress(session, [room])[room_id],
         my_role=me.role if me else None,
         my_status=me.status if me else None,
-        unread=max(room.last_seq - me.last_read_seq, 0) if active else 0,
-    )  # type: ignore[union-attr]
+        unread=max(room.last_seq - me.last_read_seq, 0) if me is not None and active else 0,
+    )
     out["members"] = [
         {
             "user": {"id": u.id, "display_name": u.display_name},
