@@ -18,6 +18,7 @@ from server.customers.models import (
     IndividualProfile,
     OwnershipChange,
 )
+from server.intel.models import IntelAlert, IntelItem
 from server.org.models import Branch, Persona, RmProfile, Role, Team, User
 from server.pinyin import initials
 from server.validators import id_birth_date, id_check_char, uscc_check_char
@@ -159,3 +160,22 @@ def make_customer(
     session.add(OwnershipChange(customer_id=customer.id, rm_id=owner.id, reason="created"))
     session.commit()
     return customer
+
+
+def make_alert(session: Session, *, rm: User, customer: Customer, title: str, score: int = 80) -> IntelAlert:
+    """An intel alert naming the RM's customer, as the matching job stores it."""
+    item = IntelItem(fingerprint=unique("fp"), category="tender_contract", title=title)
+    session.add(item)
+    session.flush()
+    alert = IntelAlert(
+        item_id=item.id,
+        customer_id=customer.id,
+        rm_id=rm.id,
+        category="tender_contract",
+        score=score,
+        reason="情报点名该客户",
+        sentiment="favourable",
+    )
+    session.add(alert)
+    session.commit()
+    return alert

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 import tasks.intel as intel_jobs
 from server.customers.models import CorporateProfile, CustomerLink
-from server.intel.models import IntelAlert, IntelItem, IntelSource
+from server.intel.models import IntelSource
 from server.opportunities.models import Opportunity
 from server.org.models import Role
 from tests import factories
@@ -121,20 +121,7 @@ def test_one_tap_actions_on_feed_cards(page, db_session, data_key):
     customer = factories.make_customer(
         db_session, owner=rm, data_key=data_key, name=f"苏州恒瑞精工有限公司{rm.id}"
     )
-    item = IntelItem(fingerprint=factories.unique("fp"), category="tender_contract", title="厂区扩建工程中标")
-    db_session.add(item)
-    db_session.flush()
-    alert = IntelAlert(
-        item_id=item.id,
-        customer_id=customer.id,
-        rm_id=rm.id,
-        category="tender_contract",
-        score=90,
-        reason="情报点名该客户",
-        sentiment="favourable",
-    )
-    db_session.add(alert)
-    db_session.commit()
+    alert = factories.make_alert(db_session, rm=rm, customer=customer, title="厂区扩建工程中标", score=90)
     sign_in(page, rm)
 
     # 发起作战室 straight from the card: the room is the one the detail page's action opens.

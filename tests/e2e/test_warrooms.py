@@ -10,7 +10,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from server.intel.models import IntelAlert, IntelItem
 from server.opportunities import service as opportunities
 from server.opportunities.schemas import OpportunityCreate
 from server.org.models import User
@@ -160,20 +159,7 @@ def test_quick_rooms_from_customer_opportunity_and_alert_with_chat_cards(page, d
             title=f"扩产流动资金{rm.id}", customer_id=customer.id, product_id=fund.id, share=False
         ),
     )
-    item = IntelItem(fingerprint=factories.unique("fp"), category="tender_contract", title="园区扩建项目中标")
-    db_session.add(item)
-    db_session.flush()
-    alert = IntelAlert(
-        item_id=item.id,
-        customer_id=customer.id,
-        rm_id=rm.id,
-        category="tender_contract",
-        score=88,
-        reason="情报点名该客户",
-        sentiment="favourable",
-    )
-    db_session.add(alert)
-    db_session.commit()
+    alert = factories.make_alert(db_session, rm=rm, customer=customer, title="园区扩建项目中标", score=88)
     sign_in(page, rm)
     room_url = re.compile(r"/war-rooms/\d+$")
 

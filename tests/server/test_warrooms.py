@@ -11,7 +11,6 @@ from sqlmodel import Session, select
 from server import db
 from server.audit.models import AuditEntry
 from server.customers.models import CustomerGrant
-from server.intel.models import IntelAlert, IntelItem
 from server.org.models import User
 from server.products.models import Product, ProductCategory
 from server.warrooms import service
@@ -63,25 +62,6 @@ def _draft_opportunity(api, customer_id, **fields):
     """An opportunity only its originator sees (a draft)."""
     body = {"title": "扩产流动资金贷款", "customer_id": customer_id, "share": False, **fields}
     return _ok(api.post("/api/v1/opportunities", json=body), 201)
-
-
-def _alert(session, rm, customer, title):
-    """An intel alert for the RM's customer, as the matching job stores it."""
-    item = IntelItem(fingerprint=uuid.uuid4().hex, category="tender_contract", title=title)
-    session.add(item)
-    session.flush()
-    alert = IntelAlert(
-        item_id=item.id,
-        customer_id=customer.id,
-        rm_id=rm.id,
-        category="tender_contract",
-        score=80,
-        reason="情报点名该客户",
-        sentiment="favourable",
-    )
-    session.add(alert)
-    session.commit()
-    return alert
 
 
 def _ok(response, status=200):
@@ -247,7 +227,9 @@ def test_quick_war_room_from_customer_suggests_rm_and_product_experts(login, cre
         body = {"source_type": source_type, "source_id": source_id}
         assert login(crew["outsider"]).post("/api/v1/war-rooms/quick", json=body).status_code == 404
     # From an intel alert: named after it, its customer the first target.
-    alert = _alert(db_session, crew["owner"], crew["own_customer"], "园区扩建项目中标")
+    alert = factories.make_alert(
+        db_session, rm=crew["owner"], customer=crew["own_customer"], title="园区扩建项目中标"
+    )
     alert_room = _ok(
         owner_api.post("/api/v1/war-rooms/quick", json={"source_type": "intel_alert", "source_id": alert.id}),
         201,
