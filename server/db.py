@@ -32,7 +32,15 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    if engine.dialect.driver == "pg8000":
+        from server import pgwire
+
+        # one round trip per statement instead of three, BEGIN riding on the first statement
+        event.listen(
+            engine, "do_connect", lambda _dialect, _record, _cargs, cparams: pgwire.connect(**cparams)
+        )
+    return engine
 
 
 def get_engine(url: str, *, echo: bool = False) -> Engine:

@@ -96,8 +96,16 @@ def resolve_session(
 ) -> tuple[UserSession, User] | None:
     """The live session and its user, or None when missing, revoked, expired or the user disabled.
     Touches last_seen at most once a minute so reads do not become writes."""
-    user_session = session.get(UserSession, session_id)
-    if user_session is None or user_session.revoked_at is not None:
+    # One statement for both rows: this runs before every API call and socket event.
+    found = session.exec(
+        select(UserSession, User)
+        .join(User, col(User.id) == UserSession.user_id)
+        .where(UserSession.id == session_id)
+    ).first()
+    if found is None:
+        return None
+    user_session, user = found
+    if user_session.revoked_at is not None:
         return None
     now = utcnow()
     if now - user_session.last_seen_at > timedelta(
@@ -107,8 +115,7 @@ def resolve_session(
         session.add(user_session)
         session.commit()
         return None
-    user = session.get(User, user_session.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         return None
     if now - user_session.last_seen_at > timedelta(seconds=60):
         user_session.last_seen_at = now

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, text, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -59,6 +60,8 @@ FULL_SHARE_BP = 10_000
 DEFAULT_RECYCLE_DAYS = 7
 CREDIT_KIND = "shared_credit"
 CREDIT_SOURCE = "opportunity"
+_POLICY = "zhanye_claim_policy"  # session.info keys
+_NAMES = "zhanye_display_names"
 
 SECTION_NAMES = {
     "A": "农林牧渔业",
@@ -94,8 +97,13 @@ QUALIFICATION_NAMES = {
 
 
 def get_policy(session: Session) -> ClaimPolicy:
-    """The pool's rules (row 1, seeded by the migration); defaults if someone removed it."""
-    return session.get(ClaimPolicy, 1) or ClaimPolicy(id=1)
+    """The pool's rules (row 1, seeded by the migration); defaults if someone removed it. Read once
+    per session: the session keeps it (its identity map alone holds rows only weakly, so a share or
+    a claim would read it three times)."""
+    policy = session.info.get(_POLICY)
+    if policy is None or (policy.id is not None and policy not in session):
+        policy = session.info[_POLICY] = session.get(ClaimPolicy, 1) or ClaimPolicy(id=1)
+    return policy
 
 
 def policy_public(policy: ClaimPolicy) -> dict[str, Any]:
@@ -216,13 +224,30 @@ def _customer_label(kind: str, name: str | None) -> str | None:
     return name if kind == "corporate" else name[0] + "**"
 
 
+def _display_names(session: Session, user_ids: set[int]) -> dict[int, str]:
+    """Names for cards, remembered for the session: a share or a claim serialises its card twice
+    (the feed event and the answer), and the signed-in user is already loaded."""
+    known: dict[int, str] = session.info.setdefault(_NAMES, {})
+    missing = user_ids - known.keys()
+    mapper = sa_inspect(User)
+    for uid in list(missing):
+        loaded = session.identity_map.get(mapper.identity_key_from_primary_key([uid]))
+        if loaded is not None:
+            known[uid] = loaded.display_name
+            missing.discard(uid)
+    if missing:
+        known.update(session.exec(select(User.id, User.display_name).where(col(User.id).in_(missing))).all())
+    return {uid: known[uid] for uid in user_ids if uid in known}
+
+
 def summaries(session: Session, opps: list[Opportunity], *, policy: ClaimPolicy | None = None) -> list[dict]:
     """Pool cards, with every lookup done once for the whole list."""
     if not opps:
         return []
     policy = policy or get_policy(session)
-    user_ids = {o.originator_id for o in opps} | {o.owner_id for o in opps if o.owner_id}
-    users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(user_ids))).all()}
+    names = _display_names(
+        session, {o.originator_id for o in opps} | {o.owner_id for o in opps if o.owner_id}
+    )
     product_ids = {o.product_id for o in opps if o.product_id}
     products = (
         {p.id: p for p in session.exec(select(Product).where(col(Product.id).in_(product_ids))).all()}
@@ -239,8 +264,7 @@ def summaries(session: Session, opps: list[Opportunity], *, policy: ClaimPolicy 
     def person(uid: int | None) -> dict | None:
         if uid is None:
             return None
-        found = users.get(uid)
-        return {"id": uid, "display_name": found.display_name if found else ""}
+        return {"id": uid, "display_name": names.get(uid, "")}
 
     out = []
     for o in opps:
@@ -629,6 +653,11 @@ def create_opportunity(
         raise Problem(
             422, "Unprocessable Content", "You are in no team; share to your branch.", code="no-team"
         )
+    sharing = data.share and data.visibility != Visibility.private
+    if sharing:  # stored shared in its first INSERT; both transitions are still recorded below
+        opp.shared_at = now
+        opp.version += 1
+        opp.status = S.shared
     session.add(opp)
     session.flush()
     session.add(
@@ -650,8 +679,18 @@ def create_opportunity(
         ip=ip,
         detail={"source": opp.source, "customer_id": opp.customer_id, "import_id": import_id},
     )
-    if data.share and data.visibility != Visibility.private:
-        _share(session, opp, actor=user, now=now)
+    if sharing:
+        session.add(
+            OpportunityTransition(
+                opportunity_id=row_id(opp),
+                actor_id=user.id,
+                from_status=S.draft,
+                to_status=S.shared,  # type: ignore[arg-type]
+                reason="shared",
+                at=now,
+            )
+        )
+        _feed_event(session, opp, "shared", actor=user, now=now)
     if commit:
         session.commit()
     return opp
@@ -709,10 +748,11 @@ def _open_claims(session: Session, rm_id: int) -> int:
     ).one()
 
 
-def _under_cap(session: Session, *, rm_id: int, cap: int):
+def _under_cap(session: Session, *, rm_id: int, cap: int, profile_locked: bool = False):
     """A condition for the UPDATE that hands an opportunity to `rm_id`: they hold fewer than `cap`
-    open ones, counted inside the statement so concurrent hand-overs cannot both slip under it."""
-    if session.get_bind().dialect.name == "postgresql":
+    open ones, counted inside the statement so concurrent hand-overs cannot both slip under it.
+    `profile_locked`: the caller already holds the RM's profile row (`_locked_profile`)."""
+    if session.get_bind().dialect.name == "postgresql" and not profile_locked:
         # Hand-overs to one RM of different opportunities touch different rows; locking the RM's
         # profile row makes them take turns, so the count sees every committed one. (SQLite runs
         # one writer at a time anyway.)
@@ -887,7 +927,9 @@ def _claim(
             409, "Conflict", "You shared this opportunity; another RM claims it.", code="own-opportunity"
         )
     policy = get_policy(session)
-    profile = _profile(session, user)
+    # On PostgreSQL the profile is read with the lock `_under_cap` needs: one statement, not two.
+    postgres = session.get_bind().dialect.name == "postgresql"
+    profile = session.get(RmProfile, user.id, with_for_update=postgres)
     qualifications = list(profile.qualifications or []) if profile else []
     if (
         policy.require_qualification
@@ -919,12 +961,18 @@ def _claim(
             opens_at=iso(opens_at),
         )
     originator_bp = {**default_split(), **(policy.originator_share_bp or {})}.get(opp.source, 3000)
-    result = session.exec(  # type: ignore[call-overload]
+    # RETURNING loads the row as the UPDATE left it into `opp`: no second read.
+    claimed = session.execute(
         update(Opportunity)
         .where(
             col(Opportunity.id) == opportunity_id,
             col(Opportunity.status) == S.shared,
-            _under_cap(session, rm_id=row_id(user), cap=policy.max_open_claims),
+            _under_cap(
+                session,
+                rm_id=row_id(user),
+                cap=policy.max_open_claims,
+                profile_locked=postgres and profile is not None,
+            ),
         )
         .values(
             status=S.claimed,
@@ -937,15 +985,15 @@ def _claim(
             version=Opportunity.version + 1,
             updated_at=now,
         )
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+        .returning(Opportunity)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).scalar_one_or_none()
+    if claimed is None:
         session.rollback()
         session.refresh(opp)
         if opp.status != S.shared:
             raise _lost_race(session, opp)
         raise Problem(403, "Forbidden", "You reached the cap of open opportunities.", code="claim-cap")
-    session.refresh(opp)
     session.add(
         OpportunityTransition(
             opportunity_id=row_id(opp),
