@@ -447,9 +447,12 @@ def _feed_event(
     previous_owner_id: int | None = None,
     card: dict | None = None,
 ) -> FeedEvent:
+    card = card or summaries(session, [opp])[0]
     if session.get_bind().dialect.name == "postgresql":
         # Serialise feed writers to commit order, so a client never sees seq N+1 before N commits
-        # (SQLite serialises writers anyway).
+        # (SQLite serialises writers anyway). The transaction's other writes go first, so the lock
+        # is held only for the feed row and the commit: every writer of the pool waits on it.
+        session.flush()
         session.exec(text("SELECT pg_advisory_xact_lock(732001)"))  # type: ignore[call-overload]
     ev = FeedEvent(
         kind=kind,
@@ -460,7 +463,7 @@ def _feed_event(
         required_qualification=opp.required_qualification,
         originator_id=opp.originator_id,
         payload={
-            "opportunity": card or summaries(session, [opp])[0],
+            "opportunity": card,
             "actor": {"id": actor.id, "display_name": actor.display_name} if actor else None,
             "previous_owner_id": previous_owner_id,
         },
