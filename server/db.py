@@ -32,7 +32,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
-    engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # Connections are kept rather than opened per burst: a new pg8000 connection costs tens of ms of
+    # this process's CPU (TLS probe, authentication), and bursts come exactly when the process is
+    # busiest (requests queued behind the pool's feed lock). Same ceiling of 30 per process.
+    engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=20, max_overflow=10)
     if engine.dialect.driver == "pg8000":
         from server import pgwire
 
