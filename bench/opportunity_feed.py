@@ -460,22 +460,6 @@ def main() -> None:
         def cpu(name: str) -> float:
             return sum(p.cpu_times().user + p.cpu_times().system for p in watched[name])
 
-        def pg_sessions() -> int | None:
-            """Connections opened to the bench database so far (PostgreSQL 14+)."""
-            if not admin_url:
-                return None
-            from sqlalchemy import create_engine, text
-
-            admin = create_engine(admin_url)
-            with admin.connect() as conn:
-                opened = conn.execute(
-                    text("SELECT sessions FROM pg_stat_database WHERE datname = :name"),
-                    {"name": url.rsplit("/", 1)[1]},
-                ).scalar()
-            admin.dispose()
-            return opened
-
-        sessions_before = pg_sessions()
         cpu_before = {name: cpu(name) for name in watched}
         run_start = time.time()
         sent = share_loop(server_urls, originator, args.rate, args.seconds)
@@ -484,7 +468,6 @@ def main() -> None:
         elapsed = time.time() - run_start
         cpu_used = {name: (cpu(name) - cpu_before[name]) / elapsed for name in watched}
         load_at_end = os.getloadavg()
-        sessions_after = pg_sessions()
         stop.set()
         outs = [results.get(timeout=120) for _ in procs]
         for proc in procs:
@@ -547,8 +530,6 @@ def main() -> None:
         f"load clients {cpu_used['clients']:.2f}; machine has {os.cpu_count()} cores; "
         "load average at the end (1/5/15 min) " + " ".join(f"{v:.1f}" for v in load_at_end)
     )
-    if sessions_before is not None and sessions_after is not None:
-        print(f"database connections opened during the run: {sessions_after - sessions_before - 1}")
     print(f"server logs: {' '.join(str(log) for _p, _u, log in servers)}")
     if admin_url:
         drop_postgres(url, admin_url)
