@@ -149,7 +149,7 @@ def main() -> None:
     def measured(name: str, fn, *a):
         meter.statements.clear()
         meter.round_trips = 0
-        if profiler and name.startswith(args.profile):
+        if profiler and args.profile in name:
             profiler.enable()
         meter.on = True
         cpu = time.process_time()

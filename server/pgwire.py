@@ -51,7 +51,8 @@ class PipelinedCursor(Cursor):
         try:
             if not connection._in_transaction and not connection.autocommit:
                 connection.execute_simple(_BEGIN)
-            self._context = connection.execute_unnamed(_numbered(operation), vals=args, oids=self._input_oids)
+            oids: Any = getattr(self, "_input_oids", ())  # set by setinputsizes (pg8000 untyped)
+            self._context = connection.execute_unnamed(_numbered(operation), vals=args, oids=oids)
         except AttributeError as e:
             if connection._sock is None:
                 raise InterfaceError("connection is closed") from e
@@ -71,7 +72,7 @@ class PipelinedCursor(Cursor):
             raise ProgrammingError(message) from e
         self._row_iter = iter([] if self._context.rows is None else self._context.rows)
         self._input_oids = ()
-        self.input_types = []
+        self.input_types: list[Any] = []
         return self
 
 

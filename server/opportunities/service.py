@@ -18,7 +18,7 @@ from server import events
 from server.audit import service as audit
 from server.customers.models import Customer, CustomerGrant
 from server.customers.service import get_customer_for, team_member_ids
-from server.db import row_id
+from server.db import id_col, row_id
 from server.errors import Problem, forbidden, not_found
 from server.inbox import service as inbox
 from server.opportunities import race
@@ -231,12 +231,14 @@ def _display_names(session: Session, user_ids: set[int]) -> dict[int, str]:
     missing = user_ids - known.keys()
     mapper = sa_inspect(User)
     for uid in list(missing):
-        loaded = session.identity_map.get(mapper.identity_key_from_primary_key([uid]))
+        loaded = session.identity_map.get(mapper.identity_key_from_primary_key((uid,)))
         if loaded is not None:
             known[uid] = loaded.display_name
             missing.discard(uid)
     if missing:
-        known.update(session.exec(select(User.id, User.display_name).where(col(User.id).in_(missing))).all())
+        known.update(
+            session.exec(select(id_col(User.id), User.display_name).where(col(User.id).in_(missing))).all()
+        )
     return {uid: known[uid] for uid in user_ids if uid in known}
 
 
