@@ -68,8 +68,6 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="list the statements of each operation")
     args = parser.parse_args()
 
-    from bench.opportunity_feed import prepare
-
     var_dir = Path(tempfile.mkdtemp(prefix="opp-statements-"))
     base = os.environ.get("BENCH_DATABASE_URL", "")
     admin_url = None
@@ -80,6 +78,21 @@ def main() -> None:
     else:
         url = f"sqlite:///{var_dir / 'bench.db'}"
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+    try:
+        run(args, url, redis_url, var_dir)
+    finally:
+        from server import db
+
+        db.dispose_all()
+        if admin_url:
+            from bench._common import drop_postgres
+
+            drop_postgres(url, admin_url)
+
+
+def run(args: argparse.Namespace, url: str, redis_url: str, var_dir: Path) -> None:
+    from bench.opportunity_feed import prepare
+
     originator, rms = prepare(url, 2 * args.rounds + 2)
 
     from realtime import init_app as init_realtime
@@ -187,11 +200,6 @@ def main() -> None:
         loser.disconnect(namespace="/feed")
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
-    db.dispose_all()
-    if admin_url:
-        from bench._common import drop_postgres
-
-        drop_postgres(url, admin_url)
 
 
 if __name__ == "__main__":
