@@ -16,8 +16,9 @@ answers once:
 
 Errors behave as before: after an error the server skips to the Sync and answers ReadyForQuery,
 and the error is raised from the statement that caused it. Only the message batching changes; what
-the server executes, and in which order, does not. Relies on pg8000's protocol methods (pinned to
-1.31 in pyproject.toml), exercised by the whole test suite on PostgreSQL."""
+the server executes, and in which order, does not. Relies on the protocol methods of pg8000 1.31
+(pyproject.toml allows <2: check this class when upgrading), exercised by the whole test suite on
+PostgreSQL."""
 
 from __future__ import annotations
 
