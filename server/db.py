@@ -35,15 +35,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     # Connections are kept rather than opened per burst: a new pg8000 connection costs tens of ms of
     # this process's CPU (TLS probe, authentication), and bursts come exactly when the process is
     # busiest (requests queued behind the pool's feed lock). Same ceiling of 30 per process.
-    engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=20, max_overflow=10)
-    if engine.dialect.driver == "pg8000":
-        from server import pgwire
-
-        # one round trip per statement instead of three, BEGIN riding on the first statement
-        event.listen(
-            engine, "do_connect", lambda _dialect, _record, _cargs, cparams: pgwire.connect(**cparams)
-        )
-    return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=20, max_overflow=10)
 
 
 def get_engine(url: str, *, echo: bool = False) -> Engine:
