@@ -48,6 +48,16 @@ def fresh_postgres(base: str) -> tuple[str, str]:
     return url, admin_url
 
 
+def bench_database(var_dir: Path) -> tuple[str, str | None]:
+    """The database a benchmark runs on: with BENCH_DATABASE_URL=postgresql://... a fresh, migrated
+    PostgreSQL database (returns its url and the admin url to drop it with); otherwise a SQLite file
+    in `var_dir` (url, None) that the caller migrates."""
+    base = os.environ.get("BENCH_DATABASE_URL", "")
+    if base.startswith("postgres"):
+        return fresh_postgres(base)
+    return f"sqlite:///{var_dir / 'bench.db'}", None
+
+
 def drop_postgres(url: str, admin_url: str) -> None:
     from sqlalchemy import create_engine, text
 

@@ -416,14 +416,9 @@ def main() -> None:
     args = parser.parse_args()
 
     var_dir = Path(tempfile.mkdtemp(prefix="opp-bench-"))
-    base = os.environ.get("BENCH_DATABASE_URL", "")
-    admin_url = None
-    if base.startswith("postgres"):
-        from bench._common import drop_postgres, fresh_postgres
+    from bench._common import bench_database, drop_postgres
 
-        url, admin_url = fresh_postgres(base)
-    else:
-        url = f"sqlite:///{var_dir / 'bench.db'}"
+    url, admin_url = bench_database(var_dir)
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
     t_setup = time.time()
     originator, rms = prepare(url, args.clients)

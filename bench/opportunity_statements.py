@@ -69,14 +69,9 @@ def main() -> None:
     args = parser.parse_args()
 
     var_dir = Path(tempfile.mkdtemp(prefix="opp-statements-"))
-    base = os.environ.get("BENCH_DATABASE_URL", "")
-    admin_url = None
-    if base.startswith("postgres"):
-        from bench._common import fresh_postgres
+    from bench._common import bench_database
 
-        url, admin_url = fresh_postgres(base)
-    else:
-        url = f"sqlite:///{var_dir / 'bench.db'}"
+    url, admin_url = bench_database(var_dir)
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
     try:
         run(args, url, redis_url, var_dir)
