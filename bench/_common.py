@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import resource
+import secrets
 import sys
 import uuid
 from pathlib import Path
@@ -46,6 +47,67 @@ def fresh_postgres(base: str) -> tuple[str, str]:
     url = pg.rsplit("/", 1)[0] + "/" + name
     migrate(url)
     return url, admin_url
+
+
+def bench_branch(session, *, code: str):
+    """A branch for a benchmark's people."""
+    from server.org.models import Branch
+
+    branch = Branch(
+        code=code, name="压测支行", city="上海", region_code="310000", latitude=31.2, longitude=121.5
+    )
+    session.add(branch)
+    session.flush()
+    return branch
+
+
+def bulk_rms(
+    session, *, branch_id: int, prefix: str, display: str, count: int, password_hash: str
+) -> list[int]:
+    """`count` RMs inserted in one statement (usernames prefix0, prefix1, ...); their ids in order."""
+    from sqlalchemy import insert
+    from sqlmodel import col, select
+
+    from server.org.models import Role, User
+    from server.timeutil import utcnow
+
+    now = utcnow()
+    rows = [
+        {
+            "username": f"{prefix}{i}",
+            "display_name": f"{display}{i}",
+            "password_hash": password_hash,
+            "role": Role.rm,
+            "branch_id": branch_id,
+            "is_active": True,
+            "failed_logins": 0,
+            "created_at": now,
+        }
+        for i in range(count)
+    ]
+    session.execute(insert(User), rows)
+    return list(
+        session.exec(select(User.id).where(col(User.username).startswith(prefix)).order_by(User.id)).all()
+    )
+
+
+def bulk_sessions(session, user_ids: list[int]) -> list[tuple[str, str]]:
+    """One signed-in session per user, inserted in one statement; (cookie, csrf token) in order."""
+    from sqlalchemy import insert
+
+    from server.auth.models import UserSession
+    from server.timeutil import utcnow
+
+    now = utcnow()
+    creds = [(secrets.token_urlsafe(32), secrets.token_urlsafe(16)) for _ in user_ids]
+    session.execute(
+        insert(UserSession),
+        [
+            {"id": cookie, "user_id": uid, "csrf_token": csrf, "created_at": now, "last_seen_at": now}
+            for (cookie, csrf), uid in zip(creds, user_ids, strict=True)
+        ],
+    )
+    return creds
 
 
 def bench_database(var_dir: Path) -> tuple[str, str | None]:

@@ -49,14 +49,13 @@ def prepare(url: str, clients: int) -> tuple[tuple[str, str], list[tuple[str, st
     """Originator + `clients` RMs in one branch, each with a session. Returns the (cookie, csrf)
     of the originator and of each RM."""
     from sqlalchemy import insert, update
-    from sqlmodel import Session, select
+    from sqlmodel import Session
 
-    from bench._common import migrate
+    from bench._common import bench_branch, bulk_rms, bulk_sessions, migrate
     from server import db
-    from server.auth.models import UserSession
     from server.auth.service import hash_password
     from server.opportunities.models import ClaimPolicy
-    from server.org.models import Branch, RmProfile, Role, User
+    from server.org.models import RmProfile
     from server.timeutil import utcnow
 
     migrate(url)
@@ -64,35 +63,15 @@ def prepare(url: str, clients: int) -> tuple[tuple[str, str], list[tuple[str, st
     now = utcnow()
     tag = uuid.uuid4().hex[:6]
     with Session(engine, expire_on_commit=False) as session:
-        branch = Branch(
-            code=f"OPP{tag}",
-            name="压测支行",
-            city="上海",
-            region_code="310000",
-            latitude=31.2,
-            longitude=121.5,
-        )
-        session.add(branch)
-        session.flush()
+        branch = bench_branch(session, code=f"OPP{tag}")
         password = hash_password(secrets.token_urlsafe(12))
-        rows = [
-            {
-                "username": f"opp_{tag}_{i}",
-                "display_name": f"客户经理{i}",
-                "password_hash": password,
-                "role": Role.rm,
-                "branch_id": branch.id,
-                "is_active": True,
-                "failed_logins": 0,
-                "created_at": now,
-            }
-            for i in range(clients + 1)
-        ]
-        session.execute(insert(User), rows)
-        ids = list(
-            session.exec(
-                select(User.id).where(User.username.startswith(f"opp_{tag}_")).order_by(User.id)
-            ).all()
+        ids = bulk_rms(
+            session,
+            branch_id=branch.id,
+            prefix=f"opp_{tag}_",
+            display="客户经理",
+            count=clients + 1,
+            password_hash=password,
         )
         session.execute(
             insert(RmProfile),
@@ -109,14 +88,7 @@ def prepare(url: str, clients: int) -> tuple[tuple[str, str], list[tuple[str, st
                 for uid in ids
             ],
         )
-        creds = [(secrets.token_urlsafe(32), secrets.token_urlsafe(16)) for _ in ids]
-        session.execute(
-            insert(UserSession),
-            [
-                {"id": c, "user_id": uid, "csrf_token": t, "created_at": now, "last_seen_at": now}
-                for (c, t), uid in zip(creds, ids, strict=True)
-            ],
-        )
+        creds = bulk_sessions(session, ids)
         # the load is about the race, not the rules: no priority window, no practical cap
         session.execute(
             update(ClaimPolicy)

@@ -60,12 +60,12 @@ def prepare_database(url: str, clients: int, rooms: int) -> tuple[str, list[int]
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import insert
-    from sqlmodel import Session, select
+    from sqlmodel import Session
 
+    from bench._common import bench_branch, bulk_rms, bulk_sessions
     from server import db
-    from server.auth.models import UserSession
     from server.auth.service import hash_password
-    from server.org.models import Branch, Role, User
+    from server.org.models import Role, User
     from server.timeutil import utcnow
     from server.warrooms import service
     from server.warrooms.models import MemberRole, MemberStatus, WarRoomMember
@@ -79,16 +79,7 @@ def prepare_database(url: str, clients: int, rooms: int) -> tuple[str, list[int]
     now = utcnow()
     tag = uuid.uuid4().hex[:6]
     with Session(engine, expire_on_commit=False) as session:
-        branch = Branch(
-            code=f"BENCH{tag}",
-            name="压测支行",
-            city="上海",
-            region_code="310000",
-            latitude=31.2,
-            longitude=121.5,
-        )
-        session.add(branch)
-        session.flush()
+        branch = bench_branch(session, code=f"BENCH{tag}")
         password = hash_password(secrets.token_urlsafe(12))
         owner = User(
             username=f"bench_owner_{tag}",
@@ -99,24 +90,13 @@ def prepare_database(url: str, clients: int, rooms: int) -> tuple[str, list[int]
         )
         session.add(owner)
         session.commit()
-        session.execute(
-            insert(User),
-            [
-                {
-                    "username": f"bench_{tag}_{i}",
-                    "display_name": f"成员{i}",
-                    "password_hash": password,
-                    "role": Role.rm,
-                    "branch_id": branch.id,
-                    "is_active": True,
-                    "failed_logins": 0,
-                    "created_at": now,
-                }
-                for i in range(clients)
-            ],
-        )
-        member_ids = list(
-            session.exec(select(User.id).where(User.username.startswith(f"bench_{tag}_"))).all()
+        member_ids = bulk_rms(
+            session,
+            branch_id=branch.id,
+            prefix=f"bench_{tag}_",
+            display="成员",
+            count=clients,
+            password_hash=password,
         )
         room_ids = []
         for n in range(rooms):
@@ -142,21 +122,8 @@ def prepare_database(url: str, clients: int, rooms: int) -> tuple[str, list[int]
                     for uid in member_ids
                 ],
             )
-        cookies = [secrets.token_urlsafe(32) for _ in member_ids]
-        owner_cookie = secrets.token_urlsafe(32)
-        session.execute(
-            insert(UserSession),
-            [
-                {
-                    "id": sid,
-                    "user_id": uid,
-                    "csrf_token": secrets.token_urlsafe(16),
-                    "created_at": now,
-                    "last_seen_at": now,
-                }
-                for sid, uid in [(owner_cookie, owner.id), *zip(cookies, member_ids, strict=True)]
-            ],
-        )
+        owner_creds, *member_creds = bulk_sessions(session, [owner.id, *member_ids])
+        owner_cookie, cookies = owner_creds[0], [cookie for cookie, _csrf in member_creds]
         session.commit()
     db.dispose_all()
     return owner_cookie, room_ids, cookies
