@@ -2,8 +2,9 @@
 for 20 s. Our server (`wsgi.py`: eventlet, Flask-SocketIO, Redis message queue) stores and sequences
 every message as in production; the reference is a plain Node.js Socket.IO broadcast with no storage
 (bench/reference/socketio-node). Prints delivered messages/s, p50/p95/p99 delivery latency, server
-CPU per delivered message, loss, our/reference ratios for one and for two server processes, and the
-load average (timings mean little on a busy machine).
+CPU per delivered message, loss, the three slowest messages (so a tail set by a few stalled messages
+shows as such), our/reference ratios for one and for two server processes, and the load average
+(timings mean little on a busy machine).
 
     .venv/bin/python bench/warroom_fanout.py [--sizes 500,1000] [--seconds 20] [--rate 10] [--warmup 10]
 
@@ -210,6 +211,7 @@ async def _client_main(urls, cookies, room_id, ready, results, stop) -> None:
 
     http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.DummyCookieJar())
     latencies: list[float] = []
+    message_ids: list[int] = []  # which message each latency belongs to
     received = [0] * len(cookies)
     counters = {"duplicates": 0, "out_of_order": 0, "failed": 0, "dropped": 0}
     spans = [float("inf"), 0.0]  # first send seen, last receipt
@@ -277,6 +279,7 @@ async def _client_main(urls, cookies, room_id, ready, results, stop) -> None:
             received[n] += 1
             sent_at = float(parts[2])
             latencies.append(now - sent_at)
+            message_ids.append(i)
             spans[0] = min(spans[0], sent_at)
             spans[1] = max(spans[1], now)
         if not stop.is_set():
@@ -291,6 +294,7 @@ async def _client_main(urls, cookies, room_id, ready, results, stop) -> None:
     results.put(
         {
             "latencies": latencies,
+            "message_ids": message_ids,
             "received": received,
             **counters,
             "first_sent": spans[0],
@@ -323,12 +327,24 @@ class Result:
     last_received: float = 0.0
     cpu_seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    message_ids: list[int] = field(default_factory=list)
 
     def pct(self, p: float) -> float:
         if not self.latencies:
             return float("nan")
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+    def slowest(self, count: int = 3) -> str:
+        """The messages with the latest last delivery: a p99 over 200 messages is set by two or three
+        of them, so this says whether the tail is a few stalled messages or spread evenly."""
+        by_message: dict[int, list[float]] = {}
+        for i, latency in zip(self.message_ids, self.latencies, strict=True):
+            by_message.setdefault(i, []).append(latency * 1000)
+        worst = sorted(by_message.items(), key=lambda item: max(item[1]), reverse=True)[:count]
+        return ", ".join(
+            f"#{i} {min(ms):.0f}/{sorted(ms)[len(ms) // 2]:.0f}/{max(ms):.0f}" for i, ms in worst
+        )
 
     @property
     def loss(self) -> int:
@@ -448,6 +464,7 @@ def run(
         for _ in procs:
             part = results.get(timeout=120)
             result.latencies.extend(part["latencies"])
+            result.message_ids.extend(part["message_ids"])
             result.delivered += sum(part["received"])
             result.duplicates += part["duplicates"]
             result.out_of_order += part["out_of_order"]
@@ -495,6 +512,8 @@ def report(r: Result) -> None:
         f"cpu {r.cpu_us_per_msg:6.1f} us/msg  loss {r.loss} dup {r.duplicates} reordered {r.out_of_order} dropped {r.dropped}",
         flush=True,
     )
+    if r.latencies:
+        print(f"    slowest messages, first/median/last delivery ms: {r.slowest()}", flush=True)
 
 
 def main() -> None:
