@@ -660,6 +660,16 @@ def _require_open(room: WarRoom) -> None:
         raise _closed()
 
 
+def _open_room_of_member(session: Session, *, room_id: int, user: User, write: bool = False) -> WarRoom:
+    """The room, open, with the caller an active member. Holding the room here lets the membership
+    check and the caller's later reads find it in the session: the session keeps loaded rows only
+    while something references them, so each `get_room` of a dropped room was another SELECT."""
+    room = get_room(session, room_id)
+    require_member(session, room_id=room_id, user=user, write=write)
+    _require_open(room)
+    return room
+
+
 # --- membership ------------------------------------------------------------------------------------
 
 
@@ -898,9 +908,7 @@ def _add_target_row(
 def add_target(
     session: Session, *, room_id: int, user: User, data: TargetIn, ip: str | None
 ) -> dict[str, Any]:
-    require_member(session, room_id=room_id, user=user, write=True)
-    room = get_room(session, room_id)
-    _require_open(room)
+    room = _open_room_of_member(session, room_id=room_id, user=user, write=True)
     seq = _next_seq(session, room_id)
     existing = _existing_event(session, room_id=room_id, client_id=data.client_id)
     if existing is not None:
@@ -932,8 +940,7 @@ def _begin_board_change(
 ) -> tuple[int, dict[str, Any] | None]:
     """A member's change to an open room: locks the room by taking its next seq, and returns the
     first result instead when this client id was already applied (an idempotent re-send)."""
-    require_member(session, room_id=room_id, user=user, write=True)
-    _require_open(get_room(session, room_id))
+    _open_room_of_member(session, room_id=room_id, user=user, write=True)
     seq = _next_seq(session, room_id)
     existing = _existing_event(session, room_id=room_id, client_id=client_id)
     if existing is not None:
@@ -1045,8 +1052,7 @@ def _add_opportunity(
 
 
 def link_opportunity(session: Session, *, room_id: int, user: User, opportunity_id: int) -> None:
-    require_member(session, room_id=room_id, user=user, write=True)
-    _require_open(get_room(session, room_id))
+    _open_room_of_member(session, room_id=room_id, user=user, write=True)
     opportunities.get_for(session, user=user, opportunity_id=opportunity_id)  # one the linker may see
     seq = _next_seq(session, room_id)
     if session.get(WarRoomOpportunity, (room_id, opportunity_id)) is not None:
@@ -1199,8 +1205,7 @@ def post_message(
 ) -> tuple[dict[str, Any], bool]:
     """Stores one chat message; returns (event, created). A re-sent client_id returns the first one."""
     text = check_text(data.text)
-    require_member(session, room_id=room_id, user=user)
-    _require_open(get_room(session, room_id))
+    room = _open_room_of_member(session, room_id=room_id, user=user)
     cards = [
         _card(session, room_id=room_id, user=user, kind=c.type.value, object_id=c.id) for c in data.cards
     ]
@@ -1219,7 +1224,6 @@ def post_message(
         client_id=data.client_id,
         payload={"text": text, "mentions": mentions, "cards": cards},
     )
-    room = get_room(session, room_id)
     for mentioned in mentions:
         if mentioned != user.id:
             _notify(
