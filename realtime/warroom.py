@@ -10,7 +10,8 @@ Client -> server (each answers through the acknowledgement; errors also come as 
   task {room_id, client_id, task_id?, item, assignee_id, due_on, status, version}
   target {room_id, client_id, target_id, stage, amount_cents, version}
   target_remove {room_id, client_id, target_id, version}
-Server -> client: event, presence, typing, removed, invited, error, session_ended."""
+Server -> client: event, presence {room_id, came_online, went_offline} (the join acknowledgement
+holds the whole `online` list), typing, removed, invited, error, session_ended."""
 
 from __future__ import annotations
 
@@ -50,20 +51,39 @@ def _presence_key(room_id: int) -> str:
     return f"wr:presence:{room_id}"
 
 
+def _presence_changes_key(room_id: int) -> str:
+    return f"wr:presence:changed:{room_id}"
+
+
+def _presence_pending_key(room_id: int) -> str:
+    return f"wr:presence:pending:{room_id}"
+
+
 def online_users(room_id: int, redis=None) -> list[int]:
     redis = redis or get_redis()
     return sorted({int(m.decode().split("|", 1)[0]) for m in redis.smembers(_presence_key(room_id))})
 
 
-def _presence_changed(room_id: int, redis=None, *, coalesce: bool = True) -> None:
-    """Tells the room who is online. Coalesced to one broadcast per room per second across every
-    process: a thousand members joining at once would otherwise be a thousand broadcasts of the
-    whole list to up to a thousand sockets."""
+def _presence_changed(room_id: int, user_id: int, redis=None, *, coalesce: bool = True) -> None:
+    """Notes that `user_id` may have come online or gone offline in the room, and tells the room.
+
+    Members get the whole list once, in the join acknowledgement; after that only who changed. A
+    full list on every change would send each of a thousand members a thousand ids whenever anyone
+    came or went. Changes are gathered in Redis and sent at most once a second per room, from
+    whichever process noted the first one."""
     redis = redis or get_redis()
+    changes = _presence_changes_key(room_id)
+    pipe = redis.pipeline(transaction=False)
+    pipe.sadd(changes, user_id)
+    pipe.expire(changes, PRESENCE_TTL_SECONDS)
+    pipe.execute()
     if not coalesce:
         _emit_presence(room_id, redis)
         return
-    if redis.set(f"wr:presence:pending:{room_id}", 1, nx=True, px=int(PRESENCE_COALESCE_SECONDS * 1000)):
+    # The key only says an emit is on its way; the emit deletes it before it reads the changes, so
+    # a change noted after that read schedules the next emit instead of waiting for another change.
+    pending_ms = int(PRESENCE_COALESCE_SECONDS * 1000 * 5)  # lapses if this process dies meanwhile
+    if redis.set(_presence_pending_key(room_id), 1, nx=True, px=pending_ms):
         from realtime import socketio
 
         socketio.start_background_task(_emit_presence_later, room_id, redis)
@@ -77,9 +97,21 @@ def _emit_presence_later(room_id: int, redis) -> None:
 
 
 def _emit_presence(room_id: int, redis) -> None:
+    pipe = redis.pipeline(transaction=True)
+    pipe.delete(_presence_pending_key(room_id))
+    pipe.smembers(_presence_changes_key(room_id))
+    pipe.delete(_presence_changes_key(room_id))
+    changed = sorted(int(m) for m in pipe.execute()[1])
+    if not changed:
+        return  # another process's emit already told the room
+    online = set(online_users(room_id, redis))
     emit(
         "presence",
-        {"room_id": room_id, "online": online_users(room_id, redis)},
+        {
+            "room_id": room_id,
+            "came_online": [u for u in changed if u in online],
+            "went_offline": [u for u in changed if u not in online],
+        },
         room=room_name(room_id),
         namespace=NAMESPACE,
     )
@@ -116,7 +148,8 @@ def _drop_from_room(room_id: int, user_id: int) -> None:
         sio.server.manager.leave_room(sid, NAMESPACE, room_name(room_id))
         redis.srem(_presence_key(room_id), f"{user_id}|{sid}")
     emit("removed", {"room_id": room_id}, room=f"user:{user_id}", namespace=NAMESPACE)
-    _presence_changed(room_id, redis, coalesce=False)  # may run in a worker: no background tasks there
+    # This may run in a worker, which has no background tasks: tell the room now.
+    _presence_changed(room_id, user_id, redis, coalesce=False)
 
 
 _sink_redis: dict[str, Any] = {}
@@ -196,7 +229,7 @@ class WarRoomNamespace(SessionNamespace):
         redis.srem(_user_sids_key(who.user_id), sid)
         for room_id in self._joined.pop(sid, set()) if hasattr(self, "_joined") else set():
             redis.srem(_presence_key(room_id), f"{who.user_id}|{sid}")
-            _presence_changed(room_id)
+            _presence_changed(room_id, who.user_id)
 
     def _rate_limit(self, user: User) -> None:
         settings = current_app.config["SETTINGS"]
@@ -232,7 +265,7 @@ class WarRoomNamespace(SessionNamespace):
         redis.sadd(_presence_key(ref.room_id), f"{user.id}|{sid}")
         redis.expire(_presence_key(ref.room_id), PRESENCE_TTL_SECONDS)
         gap = service.events_after(session, room_id=ref.room_id, after_seq=ref.last_seq, limit=REPLAY_LIMIT)
-        _presence_changed(ref.room_id)
+        _presence_changed(ref.room_id, user.id)
         return {
             "ok": True,
             "room_id": ref.room_id,
@@ -260,7 +293,7 @@ class WarRoomNamespace(SessionNamespace):
         leave_room(room_name(ref.room_id))
         self._rooms_of(sid).discard(ref.room_id)
         get_redis().srem(_presence_key(ref.room_id), f"{user.id}|{sid}")
-        _presence_changed(ref.room_id)
+        _presence_changed(ref.room_id, user.id)
         return {"ok": True, "room_id": ref.room_id}
 
     def on_read(self, data: Any = None):

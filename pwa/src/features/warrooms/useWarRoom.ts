@@ -15,6 +15,7 @@ import {
   type TaskStatus,
 } from '@/api/warrooms'
 import { isChatEvent, useRoomHistory } from './history'
+import { applyPresence, type PresenceChange } from './presence'
 import { SeqBuffer } from './seqBuffer'
 
 const NS = '/warroom'
@@ -157,8 +158,8 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
   }
 
   const onEvent = (event: RoomEvent) => event.room_id === roomId && apply([event])
-  const onPresence = (data: { room_id: number; online: number[] }) => {
-    if (data.room_id === roomId) online.value = data.online
+  const onPresence = (change: PresenceChange) => {
+    if (change.room_id === roomId) online.value = applyPresence(online.value, change)
   }
   const onTyping = (data: { room_id: number; user: { id: number; display_name: string }; typing: boolean }) => {
     if (data.room_id !== roomId) return
