@@ -28,9 +28,22 @@ def init_app(app: Flask) -> SocketIO:
         ping_timeout=20,
     )
     fanout.install(socketio.server)
+    route_socket_handshake(app)
     from realtime import emit
     from realtime.session import drop_revoked_sessions
 
     events.add_sink(drop_revoked_sessions)
     emit.register_namespaces(socketio)
     return socketio
+
+
+def route_socket_handshake(app: Flask) -> None:
+    """Gives the websocket handshake a URL rule of its own. Flask-SocketIO runs every socket event in
+    a request context built from that handshake, and pushing the context matches its URL. Without
+    this rule `/socket.io/` falls to the PWA's catch-all page route, which refuses a websocket
+    request: the stored WebsocketMismatch held its traceback, whose frames held the context, which
+    held the exception. A reference cycle per event, freed only by the cyclic garbage collector:
+    under load a collection of thousands of them stalled every socket of the process for 50-70 ms.
+    The rule is never dispatched (Flask-SocketIO answers `/socket.io/` before Flask routes)."""
+    if "socketio_handshake" not in app.view_functions:
+        app.add_url_rule("/socket.io/", endpoint="socketio_handshake", websocket=True)

@@ -29,7 +29,6 @@ class SessionNamespace(Namespace):
 
     # connect/disconnect bookkeeping shared by every namespace
     def on_connect(self, auth: Any = None):
-        drop_routing_exception()
         try:
             return self._connect(auth)
         except Exception:
@@ -50,7 +49,6 @@ class SessionNamespace(Namespace):
         return None
 
     def on_disconnect(self, reason: Any = None):
-        drop_routing_exception()
         sid = request.sid  # type: ignore[attr-defined]
         who = self._users().pop(sid, None)
         if who is not None:
@@ -98,7 +96,6 @@ class SessionNamespace(Namespace):
         """Runs one event: checks the session is still live, the payload size, and maps domain
         Problems to `error` events (only to the acknowledgement with `quiet_problems`, for events
         whose refusals are ordinary answers). Returns the acknowledgement payload."""
-        drop_routing_exception()
         who = self.who()
         if who is None:
             disconnect()
@@ -129,16 +126,6 @@ class SessionNamespace(Namespace):
                 session.rollback()
                 log.exception("socket handler failed")
                 return self.error("internal", "Something went wrong on our side.")
-
-
-def drop_routing_exception() -> None:
-    """Flask-SocketIO runs every event inside a fresh request context for the socket's handshake
-    request. Pushing it matches `/socket.io/` against the PWA's catch-all route, which refuses a
-    websocket request: the stored WebsocketMismatch holds its traceback, whose frames hold the
-    context, which holds the exception. Such a cycle outlives the event until the cyclic garbage
-    collector runs, and a collection of a few thousand of them stalled every socket of the process
-    for 50-70 ms. Dropping the unused exception lets reference counting free the context at once."""
-    request.routing_exception = None  # type: ignore[attr-defined]
 
 
 def problem_ack(problem: Problem) -> dict[str, Any]:
