@@ -12,9 +12,9 @@ Before the measured messages each server (ours and the reference alike) gets --w
 the same rate that are neither timed nor counted: the first messages after a connection burst are
 slow on every server and would otherwise decide a p99 drawn from 100,000 deliveries.
 
-Set-up (not measured): a fresh SQLite database (or BENCH_DATABASE_URL=postgresql://...) with one user
-and one signed-in session per client, all members of the room, and the Redis db of BENCH_REDIS_URL
-(default db 14). The per-user message rate limit is lifted for the sender. Load clients are asyncio
+Set-up (not measured): a fresh SQLite database (or, with BENCH_DATABASE_URL=postgresql://..., a fresh
+PostgreSQL database next to it, dropped at the end) with one user and one signed-in session per
+client, all members of the room, and the Redis db of BENCH_REDIS_URL (default db 14). The per-user message rate limit is lifted for the sender. Load clients are asyncio
 python-socketio clients on aiohttp (TCPConnector(limit=0)), split over --client-procs processes.
 Everything stops by itself; nothing here asserts on time."""
 
@@ -529,7 +529,9 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="warroom-bench-"))
-    database_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{work / 'bench.db'}"
+    from bench._common import bench_database, drop_postgres
+
+    database_url, admin_url = bench_database(work)
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
     have_node = (
         not args.skip_node and shutil.which("node") and (NODE_DIR / "node_modules" / "socket.io").exists()
@@ -587,6 +589,8 @@ def main() -> None:
                 results.append(ours)
             rows.append((results[0], reference, results[1]))
     finally:
+        if admin_url:
+            drop_postgres(database_url, admin_url)
         shutil.rmtree(work, ignore_errors=True)
     for label, pick in (("1 process", 0), ("2 processes", 2)):
         if not any(ref for _, ref, _ in rows):

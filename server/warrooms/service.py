@@ -122,13 +122,30 @@ def _leads_team(session: Session, *, user: User, team_id: int | None) -> bool:
 def require_member(session: Session, *, room_id: int, user: User, write: bool = False) -> WarRoomMember:
     """The caller's active membership, or an error with a code (unknown-room, not-a-member).
     Observers read and chat but do not change the board."""
-    room = get_room(session, room_id)
-    member = active_member(session, room_id=room.id, user_id=user.id)  # type: ignore[arg-type]
-    if member is None:
+    return _room_and_membership(session, room_id=room_id, user=user, write=write)[1]
+
+
+def _room_and_membership(
+    session: Session, *, room_id: int, user: User, write: bool = False
+) -> tuple[WarRoom, WarRoomMember]:
+    """The room and the caller's active membership, read together: this runs before every chat
+    message and board change, and each statement is a round trip to the database."""
+    found = session.exec(
+        select(WarRoom, WarRoomMember)
+        .outerjoin(
+            WarRoomMember,
+            (col(WarRoomMember.room_id) == WarRoom.id) & (col(WarRoomMember.user_id) == user.id),
+        )
+        .where(WarRoom.id == room_id)
+    ).first()
+    if found is None:
+        raise unknown_room()
+    room, member = found
+    if member is None or member.status != MemberStatus.active:
         raise not_a_member()
     if write and member.role == MemberRole.observer:
         raise forbidden("Observers follow the room; members change the board.")
-    return member
+    return room, member
 
 
 def _require_owner(session: Session, *, room: WarRoom, user: User) -> None:
@@ -661,11 +678,10 @@ def _require_open(room: WarRoom) -> None:
 
 
 def _open_room_of_member(session: Session, *, room_id: int, user: User, write: bool = False) -> WarRoom:
-    """The room, open, with the caller an active member. Holding the room here lets the membership
-    check and the caller's later reads find it in the session: the session keeps loaded rows only
-    while something references them, so each `get_room` of a dropped room was another SELECT."""
-    room = get_room(session, room_id)
-    require_member(session, room_id=room_id, user=user, write=write)
+    """The room, open, with the caller an active member. Callers keep the room it returns: the
+    session holds loaded rows only while something references them, so a later `get_room` of a
+    dropped room would be another SELECT."""
+    room, _member = _room_and_membership(session, room_id=room_id, user=user, write=write)
     _require_open(room)
     return room
 
