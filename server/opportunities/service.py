@@ -568,18 +568,35 @@ def _notify(
 # --- lifecycle ----------------------------------------------------------------------------------------
 
 
-def _transition(
-    session: Session, opp: Opportunity, to: str, *, actor_id: int | None, reason: str | None, now: datetime
+def _record_transition(
+    session: Session,
+    opportunity_id: int,
+    *,
+    from_status: str | None,
+    to_status: str,
+    actor_id: int | None,
+    reason: str | None,
+    now: datetime,
 ) -> None:
+    """One row of an opportunity's history. Callers whose status moved in a guarded UPDATE (claim,
+    reassign, recycle) say the status it moved from; `_transition` moves it here."""
     session.add(
         OpportunityTransition(
-            opportunity_id=opp.id,  # type: ignore[arg-type]
+            opportunity_id=opportunity_id,
             actor_id=actor_id,
-            from_status=opp.status,
-            to_status=to,
+            from_status=from_status,  # type: ignore[arg-type]
+            to_status=to_status,  # type: ignore[arg-type]
             reason=reason,
             at=now,
         )
+    )
+
+
+def _transition(
+    session: Session, opp: Opportunity, to: str, *, actor_id: int | None, reason: str | None, now: datetime
+) -> None:
+    _record_transition(
+        session, row_id(opp), from_status=opp.status, to_status=to, actor_id=actor_id, reason=reason, now=now
     )
     opp.status = to
 
@@ -665,15 +682,14 @@ def create_opportunity(
         opp.status = S.shared
     session.add(opp)
     session.flush()
-    session.add(
-        OpportunityTransition(
-            opportunity_id=row_id(opp),
-            actor_id=user.id,
-            from_status=None,
-            to_status=S.draft,  # type: ignore[arg-type]
-            reason="created",
-            at=now,
-        )
+    _record_transition(
+        session,
+        row_id(opp),
+        from_status=None,
+        to_status=S.draft,
+        actor_id=user.id,
+        reason="created",
+        now=now,
     )
     audit.record(
         session,
@@ -685,15 +701,14 @@ def create_opportunity(
         detail={"source": opp.source, "customer_id": opp.customer_id, "import_id": import_id},
     )
     if sharing:
-        session.add(
-            OpportunityTransition(
-                opportunity_id=row_id(opp),
-                actor_id=user.id,
-                from_status=S.draft,
-                to_status=S.shared,  # type: ignore[arg-type]
-                reason="shared",
-                at=now,
-            )
+        _record_transition(
+            session,
+            row_id(opp),
+            from_status=S.draft,
+            to_status=S.shared,
+            actor_id=user.id,
+            reason="shared",
+            now=now,
         )
         _feed_event(session, opp, "shared", actor=user, now=now)
     if commit:
@@ -999,15 +1014,14 @@ def _claim(
         if opp.status != S.shared:
             raise _lost_race(session, opp)
         raise Problem(403, "Forbidden", "You reached the cap of open opportunities.", code="claim-cap")
-    session.add(
-        OpportunityTransition(
-            opportunity_id=row_id(opp),
-            actor_id=user.id,
-            from_status=S.shared,
-            to_status=S.claimed,  # type: ignore[arg-type]
-            reason="claimed",
-            at=now,
-        )
+    _record_transition(
+        session,
+        row_id(opp),
+        from_status=S.shared,
+        to_status=S.claimed,
+        actor_id=user.id,
+        reason="claimed",
+        now=now,
     )
     _grant_customer(session, opp, rm_id=user.id, actor_id=user.id, ip=ip)  # type: ignore[arg-type]
     audit.record(
@@ -1439,15 +1453,14 @@ def reassign(
             raise _cap_problem(target, policy.max_open_claims, policy.max_open_claims)
         raise Problem(409, "Conflict", "Someone changed this opportunity meanwhile; reload.", code="stale")
     session.refresh(opp)
-    session.add(
-        OpportunityTransition(
-            opportunity_id=row_id(opp),
-            actor_id=user.id,
-            from_status=from_status,
-            to_status=opp.status,  # type: ignore[arg-type]
-            reason=f"reassigned: {reason}",
-            at=now,
-        )
+    _record_transition(
+        session,
+        row_id(opp),
+        from_status=from_status,
+        to_status=opp.status,
+        actor_id=user.id,
+        reason=f"reassigned: {reason}",
+        now=now,
     )
     _revoke_grants(session, [opp.id], actor_id=user.id, now=now, ip=ip)  # type: ignore[list-item]
     _grant_customer(session, opp, rm_id=rm_id, actor_id=user.id, ip=ip)  # type: ignore[arg-type]
@@ -1518,15 +1531,14 @@ def transfer(
     opp.shared_at = now
     opp.version += 1
     opp.updated_at = now
-    session.add(
-        OpportunityTransition(
-            opportunity_id=row_id(opp),
-            actor_id=user.id,
-            from_status=S.shared,
-            to_status=S.shared,  # type: ignore[arg-type]
-            reason=f"transferred to {opp.visibility}: {data.reason}",
-            at=now,
-        )
+    _record_transition(
+        session,
+        row_id(opp),
+        from_status=S.shared,
+        to_status=S.shared,
+        actor_id=user.id,
+        reason=f"transferred to {opp.visibility}: {data.reason}",
+        now=now,
     )
     session.add(opp)
     session.flush()
@@ -1635,25 +1647,23 @@ def recycle_stale(session: Session, *, now: datetime | None = None) -> dict[str,
             continue
         for opp_id in done_ids:
             owner_id, from_status = previous[opp_id]
-            session.add_all(
-                [
-                    OpportunityTransition(
-                        opportunity_id=opp_id,
-                        actor_id=None,
-                        from_status=from_status,
-                        to_status=S.recycled,
-                        reason=f"no activity for {days} days",
-                        at=now,
-                    ),
-                    OpportunityTransition(
-                        opportunity_id=opp_id,
-                        actor_id=None,
-                        from_status=S.recycled,
-                        to_status=S.shared,
-                        reason="back to the pool",
-                        at=now,
-                    ),
-                ]
+            _record_transition(
+                session,
+                opp_id,
+                from_status=from_status,
+                to_status=S.recycled,
+                actor_id=None,
+                reason=f"no activity for {days} days",
+                now=now,
+            )
+            _record_transition(
+                session,
+                opp_id,
+                from_status=S.recycled,
+                to_status=S.shared,
+                actor_id=None,
+                reason="back to the pool",
+                now=now,
             )
             audit.record(
                 session,
@@ -1709,15 +1719,14 @@ def _expire(session: Session, *, now: datetime) -> int:
     ).all()
     cards = {c["id"]: c for c in summaries(session, list(opps))}
     for opp in opps:
-        session.add(
-            OpportunityTransition(
-                opportunity_id=row_id(opp),
-                actor_id=None,
-                from_status=S.shared,
-                to_status=S.expired,  # type: ignore[arg-type]
-                reason="past the expected date",
-                at=now,
-            )
+        _record_transition(
+            session,
+            row_id(opp),
+            from_status=S.shared,
+            to_status=S.expired,
+            actor_id=None,
+            reason="past the expected date",
+            now=now,
         )
         _feed_event(session, opp, "withdrawn", actor=None, now=now, card=cards[opp.id])
     return len(ids)
