@@ -135,3 +135,15 @@ def random_data_key() -> str:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def shared_lead(n: int) -> dict:
+    """The body of the n-th benchmark share: a branch-pool lead on a prospect."""
+    return {
+        "title": f"压测商机{n}",
+        "prospect_name": f"潜客{n}",
+        "region_code": "310000",
+        "industry_code": "C36",
+        "visibility": "branch",
+        "estimated_amount_cents": 100_000_00,
+    }

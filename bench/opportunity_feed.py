@@ -298,6 +298,8 @@ def share_loop(urls: list[str], cred: tuple[str, str], rate: float, seconds: flo
     started."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from bench._common import shared_lead
+
     http = requests.Session()
     http.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=32))
     http.headers.update({"Cookie": f"zhanye_session={cred[0]}", "X-CSRF-Token": cred[1]})
@@ -307,14 +309,7 @@ def share_loop(urls: list[str], cred: tuple[str, str], rate: float, seconds: flo
         try:
             response = http.post(
                 urls[n % len(urls)] + "/api/v1/opportunities",
-                json={
-                    "title": f"压测商机{n}",
-                    "prospect_name": f"潜客{n}",
-                    "region_code": "310000",
-                    "industry_code": "C36",
-                    "visibility": "branch",
-                    "estimated_amount_cents": 100_000_00,
-                },
+                json=shared_lead(n),
                 timeout=60,
             )
         except requests.RequestException:

@@ -86,6 +86,7 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, url: str, redis_url: str, var_dir: Path) -> None:
+    from bench._common import shared_lead
     from bench.opportunity_feed import prepare
 
     originator, rms = prepare(url, 2 * args.rounds + 2)
@@ -127,14 +128,7 @@ def run(args: argparse.Namespace, url: str, redis_url: str, var_dir: Path) -> No
     def share(n: int) -> int:
         response = http.post(
             "/api/v1/opportunities",
-            json={
-                "title": f"压测商机{n}",
-                "prospect_name": f"潜客{n}",
-                "region_code": "310000",
-                "industry_code": "C36",
-                "visibility": "branch",
-                "estimated_amount_cents": 100_000_00,
-            },
+            json=shared_lead(n),
             headers={"X-CSRF-Token": originator[1]},
         )
         assert response.status_code == 201, response.text
