@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 
 from server import events
 from server.audit import service as audit
-from server.customers.models import Customer, CustomerGrant
+from server.customers import grants
+from server.customers.models import Customer
 from server.customers.service import get_customer_for, team_member_ids
 from server.db import id_col, row_id
 from server.errors import Problem, forbidden, not_found
@@ -848,56 +849,38 @@ def _grant_customer(session: Session, opp: Opportunity, *, rm_id: int, actor_id:
     if opp.customer_id is None:
         return
     owner_id = session.exec(select(Customer.owner_id).where(Customer.id == opp.customer_id)).first()
-    if owner_id is None or owner_id == rm_id:
+    if owner_id is None:
         return
-    session.add(
-        CustomerGrant(
-            customer_id=opp.customer_id,
-            user_id=rm_id,
-            source_type="opportunity",
-            source_id=opp.id,  # type: ignore[arg-type]
-        )
-    )
-    audit.record(
+    grants.grant(
         session,
+        customer_id=opp.customer_id,
+        owner_id=owner_id,
+        user_id=rm_id,
+        source_type=grants.SOURCE_OPPORTUNITY,
+        source_id=row_id(opp),
         actor_id=actor_id,
-        action="customer.grant",
-        object_type="customer",
-        object_id=opp.customer_id,
         ip=ip,
-        detail={"user_id": rm_id, "source_type": "opportunity", "source_id": opp.id},
     )
 
 
 def _revoke_grants(
-    session: Session, opp_ids: list[int], *, actor_id: int | None, now: datetime, ip: str | None = None
+    session: Session,
+    opp_ids: list[int],
+    *,
+    reason: str,
+    actor_id: int | None,
+    now: datetime,
+    ip: str | None = None,
 ) -> None:
-    if not opp_ids:
-        return
-    grants = session.exec(
-        select(
-            CustomerGrant.id, CustomerGrant.customer_id, CustomerGrant.user_id, CustomerGrant.source_id
-        ).where(
-            CustomerGrant.source_type == "opportunity",
-            col(CustomerGrant.source_id).in_(opp_ids),
-            col(CustomerGrant.revoked_at).is_(None),
-        )
-    ).all()
-    if not grants:
-        return
-    session.exec(  # type: ignore[call-overload]
-        update(CustomerGrant).where(col(CustomerGrant.id).in_([g[0] for g in grants])).values(revoked_at=now)
+    grants.revoke(
+        session,
+        source_type=grants.SOURCE_OPPORTUNITY,
+        source_ids=opp_ids,
+        reason=reason,
+        actor_id=actor_id,
+        ip=ip,
+        now=now,
     )
-    for _gid, customer_id, user_id, source_id in grants:
-        audit.record(
-            session,
-            actor_id=actor_id,
-            action="customer.revoke",
-            object_type="customer",
-            object_id=customer_id,
-            ip=ip,
-            detail={"user_id": user_id, "source_type": "opportunity", "source_id": source_id},
-        )
 
 
 def claim(
@@ -1023,7 +1006,7 @@ def _claim(
         reason="claimed",
         now=now,
     )
-    _grant_customer(session, opp, rm_id=user.id, actor_id=user.id, ip=ip)  # type: ignore[arg-type]
+    _grant_customer(session, opp, rm_id=row_id(user), actor_id=row_id(user), ip=ip)
     audit.record(
         session,
         actor_id=user.id,
@@ -1158,7 +1141,9 @@ def close(
         )
         _credit(session, opp, rm_id=user.id, amount=closer_cents, role="closer", booked_on=now.date())  # type: ignore[arg-type]
     else:
-        _revoke_grants(session, [opp.id], actor_id=user.id, now=now, ip=ip)  # type: ignore[list-item]
+        _revoke_grants(
+            session, [row_id(opp)], reason=f"closed_{data.outcome.value}", actor_id=user.id, now=now, ip=ip
+        )
     session.add(opp)
     audit.record(
         session,
@@ -1462,8 +1447,8 @@ def reassign(
         reason=f"reassigned: {reason}",
         now=now,
     )
-    _revoke_grants(session, [opp.id], actor_id=user.id, now=now, ip=ip)  # type: ignore[list-item]
-    _grant_customer(session, opp, rm_id=rm_id, actor_id=user.id, ip=ip)  # type: ignore[arg-type]
+    _revoke_grants(session, [row_id(opp)], reason="reassigned", actor_id=user.id, now=now, ip=ip)
+    _grant_customer(session, opp, rm_id=rm_id, actor_id=row_id(user), ip=ip)
     audit.record(
         session,
         actor_id=user.id,
@@ -1673,7 +1658,7 @@ def recycle_stale(session: Session, *, now: datetime | None = None) -> dict[str,
                 object_id=opp_id,
                 detail={"from_rm_id": owner_id, "days": days},
             )
-        _revoke_grants(session, done_ids, actor_id=None, now=now)
+        _revoke_grants(session, done_ids, reason="recycled", actor_id=None, now=now)
         fresh = session.exec(
             select(Opportunity)
             .where(col(Opportunity.id).in_(done_ids))

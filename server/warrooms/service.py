@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, update
+from sqlalchemy import case, update
 from sqlmodel import Session, col, func, select
 
 from server import events
 from server.audit import service as audit
-from server.customers.models import Customer, CustomerGrant
+from server.customers import grants
+from server.customers.models import Customer
 from server.customers.service import get_customer_for
 from server.db import row_id
 from server.errors import Problem, forbidden
@@ -59,7 +60,6 @@ from server.warrooms.schemas import (
     TaskUpdate,
 )
 
-GRANT_SOURCE = "war_room"
 EVENT_KIND = "warroom.event"  # payload: one serialised event, broadcast to the room
 LEFT_KIND = "warroom.left"  # payload: room_id, user_id; live sockets leave the room
 INVITED_KIND = "warroom.invited"  # payload: room_id, user_id, title; tells the invitee
@@ -301,30 +301,15 @@ def last_seq(session: Session, room_id: int) -> int:
 def _grant(
     session: Session, *, room_id: int, user_id: int, customer: Customer, actor_id: int | None, ip: str | None
 ) -> None:
-    if customer.owner_id == user_id:
-        return
-    already = session.exec(
-        select(CustomerGrant.id).where(
-            CustomerGrant.user_id == user_id,
-            CustomerGrant.customer_id == customer.id,
-            CustomerGrant.source_type == GRANT_SOURCE,
-            CustomerGrant.source_id == room_id,
-            col(CustomerGrant.revoked_at).is_(None),
-        )
-    ).first()
-    if already is not None:
-        return
-    session.add(
-        CustomerGrant(customer_id=customer.id, user_id=user_id, source_type=GRANT_SOURCE, source_id=room_id)  # type: ignore[arg-type]
-    )
-    audit.record(
+    grants.grant(
         session,
+        customer_id=row_id(customer),
+        owner_id=customer.owner_id,
+        user_id=user_id,
+        source_type=grants.SOURCE_WAR_ROOM,
+        source_id=room_id,
         actor_id=actor_id,
-        action="warroom.grant",
-        object_type="customer",
-        object_id=customer.id,
         ip=ip,
-        detail={"room_id": room_id, "user_id": user_id},
     )
 
 
@@ -335,34 +320,21 @@ def _revoke(
     user_id: int | None,
     actor_id: int | None,
     ip: str | None,
+    reason: str,
     customer_id: int | None = None,
 ) -> int:
     """Ends the room's grants (of one user, or of everyone when user_id is None; of one customer
     when customer_id is given, e.g. a target taken off the list)."""
-    conditions: list[ColumnElement[bool]] = [
-        col(CustomerGrant.source_type) == GRANT_SOURCE,
-        col(CustomerGrant.source_id) == room_id,
-        col(CustomerGrant.revoked_at).is_(None),
-    ]
-    if user_id is not None:
-        conditions.append(col(CustomerGrant.user_id) == user_id)
-    if customer_id is not None:
-        conditions.append(col(CustomerGrant.customer_id) == customer_id)
-    grants = session.exec(select(CustomerGrant).where(*conditions)).all()
-    now = utcnow()
-    for grant in grants:
-        grant.revoked_at = now
-        session.add(grant)
-        audit.record(
-            session,
-            actor_id=actor_id,
-            action="warroom.revoke",
-            object_type="customer",
-            object_id=grant.customer_id,
-            ip=ip,
-            detail={"room_id": room_id, "user_id": grant.user_id},
-        )
-    return len(grants)
+    return grants.revoke(
+        session,
+        source_type=grants.SOURCE_WAR_ROOM,
+        source_ids=[room_id],
+        reason=reason,
+        actor_id=actor_id,
+        user_id=user_id,
+        customer_ids=None if customer_id is None else [customer_id],
+        ip=ip,
+    )
 
 
 def _room_customers(session: Session, room_id: int) -> list[Customer]:
@@ -644,7 +616,7 @@ def update_room(
     room.updated_at = utcnow()
     session.add(room)
     if data.status is not None and data.status != RoomStatus.active:
-        _revoke(session, room_id=room_id, user_id=None, actor_id=user.id, ip=ip)  # access ends with the room
+        _revoke(session, room_id=room_id, user_id=None, actor_id=user.id, ip=ip, reason="room_closed")
     elif data.status == RoomStatus.active:  # reopened: members see the targets again
         for member_id in active_member_ids(session, room_id):
             for customer in _room_customers(session, room_id):
@@ -796,7 +768,14 @@ def _end_membership(
     member.status = status
     member.ended_at = utcnow()
     session.add(member)
-    _revoke(session, room_id=room_id, user_id=member.user_id, actor_id=actor.id, ip=ip)
+    _revoke(
+        session,
+        room_id=room_id,
+        user_id=member.user_id,
+        actor_id=actor.id,
+        ip=ip,
+        reason=f"member_{status.value}",
+    )
     audit.record(
         session,
         actor_id=actor.id,
@@ -1029,7 +1008,15 @@ def remove_target(
         raise _stale("target", public)
     session.delete(target)
     if customer is not None:
-        _revoke(session, room_id=room_id, user_id=None, actor_id=user.id, ip=ip, customer_id=customer.id)
+        _revoke(
+            session,
+            room_id=room_id,
+            user_id=None,
+            actor_id=user.id,
+            ip=ip,
+            reason="target_removed",
+            customer_id=customer.id,
+        )
         audit.record(
             session,
             actor_id=user.id,

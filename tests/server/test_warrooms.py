@@ -118,13 +118,13 @@ def test_create_invite_accept_grants_and_removal_revokes(login, crew, db_session
     actions = [
         (a.action, a.object_id, a.detail.get("user_id"))
         for a in db_session.exec(
-            select(AuditEntry).where(AuditEntry.action.in_(["warroom.grant", "warroom.revoke"]))
+            select(AuditEntry).where(AuditEntry.action.in_(["customer.grant", "customer.revoke"]))
         ).all()
-        if a.detail.get("room_id") == room["id"]
+        if a.detail.get("source_id") == room["id"] and a.detail.get("source_type") == "war_room"
     ]
-    assert ("warroom.grant", str(crew["own_customer"].id), crew["mate"].id) in actions
-    assert ("warroom.revoke", str(crew["own_customer"].id), crew["mate"].id) in actions
-    assert ("warroom.grant", str(crew["mate_customer"].id), crew["owner"].id) in actions
+    assert ("customer.grant", str(crew["own_customer"].id), crew["mate"].id) in actions
+    assert ("customer.revoke", str(crew["own_customer"].id), crew["mate"].id) in actions
+    assert ("customer.grant", str(crew["mate_customer"].id), crew["owner"].id) in actions
 
 
 def test_decline_leave_and_owner_rules(login, crew):
@@ -478,9 +478,9 @@ def test_remove_target_revokes_its_grants_and_is_numbered_like_any_change(login,
                 AuditEntry.object_type == "customer", AuditEntry.object_id == str(crew["own_customer"].id)
             )
         ).all()
-        if a.detail.get("room_id") == rid
+        if rid in (a.detail.get("room_id"), a.detail.get("source_id"))
     ]
-    assert ("warroom.revoke", crew["mate"].id) in audit and ("warroom.untarget", None) in audit
+    assert ("customer.revoke", crew["mate"].id) in audit and ("warroom.untarget", None) in audit
     # Added again later, it is shared again.
     _ok(
         owner_api.post(f"/api/v1/war-rooms/{rid}/targets", json={"customer_id": crew["own_customer"].id}), 201

@@ -1,0 +1,129 @@
+"""Customer grants: access to a customer that is not one's own, lent by a shared space (a war room, an
+opportunity, and anything later) and ended with it. The one home for granting, revoking and their
+audit entries, so every source grants and ends access the same way.
+
+A grant is written only by the caller's act (the owner adds the customer, or approves a request; a
+claim of a shared opportunity); each revocation records why it ended (room closed, member gone,
+target removed, opportunity returned, …).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, update
+from sqlmodel import Session, col, select
+
+from server.audit import service as audit
+from server.customers.models import CustomerGrant
+from server.timeutil import utcnow
+
+# Sources that lend access (CustomerGrant.source_type).
+SOURCE_WAR_ROOM = "war_room"
+SOURCE_OPPORTUNITY = "opportunity"
+
+# The one set of audit action names for grants, whatever the source.
+AUDIT_GRANT = "customer.grant"
+AUDIT_REVOKE = "customer.revoke"
+
+
+def grant(
+    session: Session,
+    *,
+    customer_id: int,
+    owner_id: int | None,
+    user_id: int,
+    source_type: str,
+    source_id: int,
+    actor_id: int | None,
+    ip: str | None = None,
+) -> bool:
+    """Lends `user_id` access to the customer through one source. Nothing is written for the owner
+    themselves or when the same source already lends it; returns whether a grant was written."""
+    if owner_id == user_id:
+        return False
+    already = session.exec(
+        select(CustomerGrant.id).where(
+            CustomerGrant.user_id == user_id,
+            CustomerGrant.customer_id == customer_id,
+            CustomerGrant.source_type == source_type,
+            CustomerGrant.source_id == source_id,
+            col(CustomerGrant.revoked_at).is_(None),
+        )
+    ).first()
+    if already is not None:
+        return False
+    session.add(
+        CustomerGrant(customer_id=customer_id, user_id=user_id, source_type=source_type, source_id=source_id)
+    )
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action=AUDIT_GRANT,
+        object_type="customer",
+        object_id=customer_id,
+        ip=ip,
+        detail={"user_id": user_id, "source_type": source_type, "source_id": source_id},
+    )
+    return True
+
+
+def revoke(
+    session: Session,
+    *,
+    source_type: str,
+    source_ids: Iterable[int],
+    reason: str,
+    actor_id: int | None,
+    user_id: int | None = None,
+    customer_ids: Iterable[int] | None = None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Ends the live grants of the given sources (of one user only when `user_id` is given; of some
+    customers only when `customer_ids` is given), each revocation audited with its reason. Returns
+    how many grants ended."""
+    source_list = list(source_ids)
+    if not source_list:
+        return 0
+    conditions: list[ColumnElement[bool]] = [
+        col(CustomerGrant.source_type) == source_type,
+        col(CustomerGrant.source_id).in_(source_list),
+        col(CustomerGrant.revoked_at).is_(None),
+    ]
+    if user_id is not None:
+        conditions.append(col(CustomerGrant.user_id) == user_id)
+    if customer_ids is not None:
+        customer_list = list(customer_ids)
+        if not customer_list:
+            return 0
+        conditions.append(col(CustomerGrant.customer_id).in_(customer_list))
+    rows = session.exec(
+        select(
+            CustomerGrant.id, CustomerGrant.customer_id, CustomerGrant.user_id, CustomerGrant.source_id
+        ).where(*conditions)
+    ).all()
+    if not rows:
+        return 0
+    session.exec(  # type: ignore[call-overload]
+        update(CustomerGrant)
+        .where(col(CustomerGrant.id).in_([r[0] for r in rows]))
+        .values(revoked_at=now or utcnow())
+    )
+    for _grant_id, customer_id, grantee_id, source_id in rows:
+        audit.record(
+            session,
+            actor_id=actor_id,
+            action=AUDIT_REVOKE,
+            object_type="customer",
+            object_id=customer_id,
+            ip=ip,
+            detail={
+                "user_id": grantee_id,
+                "source_type": source_type,
+                "source_id": source_id,
+                "reason": reason,
+            },
+        )
+    return len(rows)
