@@ -30,7 +30,8 @@ from realtime.emit import emit, queue_channel
 from realtime.session import SocketUser
 from server import db, events
 from server.errors import Problem
-from server.opportunities import race, service
+from server.opportunities import cards, claims, race
+from server.opportunities import feed as pool_feed
 from server.org.models import User
 from server.redis_client import get_redis
 
@@ -44,7 +45,7 @@ def broadcast_feed(event: events.DomainEvent) -> None:
     """Sink: a committed feed event goes to its audience's rooms (and originator/owner)."""
     if event.kind != "opportunity.feed":
         return
-    emit("feed", event.payload["event"], room=service.event_rooms(event.payload), namespace=NAMESPACE)  # type: ignore[arg-type]
+    emit("feed", event.payload["event"], room=pool_feed.event_rooms(event.payload), namespace=NAMESPACE)  # type: ignore[arg-type]
 
 
 def access_channel(redis_url: str) -> str:
@@ -89,7 +90,7 @@ class FeedNamespace(SessionNamespace):
         user = session.get(User, user_id)
         if user is None:
             return FeedMember(user_id, "", None, None)
-        rooms = set(service.socket_rooms(session, user=user))
+        rooms = set(pool_feed.socket_rooms(session, user=user))
         return FeedMember(user_id, user.role, user.branch_id, user.team_id, rooms)
 
     def connected(self, who: SocketUser, auth: Any) -> None:
@@ -160,8 +161,8 @@ class FeedNamespace(SessionNamespace):
     def _resume(self, session, user: User, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict) or not isinstance(data.get("last_seq"), int) or data["last_seq"] < 0:
             raise Problem(422, "Unprocessable Content", "Send {last_seq: integer >= 0}.", code="validation")
-        head = service.last_seq(session)
-        gap = service.events_since(session, user=user, after_seq=data["last_seq"], limit=REPLAY_LIMIT)
+        head = pool_feed.last_seq(session)
+        gap = pool_feed.events_since(session, user=user, after_seq=data["last_seq"], limit=REPLAY_LIMIT)
         more = len(gap) == REPLAY_LIMIT
         # Feed writers commit in seq order, so `head` is a safe cursor once the gap is applied.
         cursor = gap[-1]["seq"] if more else max(head, data["last_seq"])
@@ -192,14 +193,14 @@ class FeedNamespace(SessionNamespace):
             return self.guarded(self._claim, data, quiet_problems=True)
 
     def _claim(self, session, user: User, data: dict) -> dict[str, Any]:
-        opp = service.claim(
+        opp = claims.claim(
             session,
             user=user,
             opportunity_id=data["opportunity_id"],
             ip=request.remote_addr,
             race_checked=True,
         )
-        return {"ok": True, "opportunity": service.summaries(session, [opp])[0]}
+        return {"ok": True, "opportunity": cards.summaries(session, [opp])[0]}
 
 
 events.add_sink(broadcast_feed)

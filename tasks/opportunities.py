@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from server import events
 from server.events import DomainEvent
-from server.opportunities import service
+from server.opportunities import recycling
 from server.timeutil import as_utc, utcnow
 from tasks.context import job_session
 from tasks.queues import DEFAULT, job, job_logger, queue
@@ -29,7 +29,7 @@ def recycle_stale_opportunities(now_iso: str | None = None) -> dict[str, int]:
 
     events.add_sink(broadcast_feed)
     with job_session() as session:
-        result = service.recycle_stale(session, now=now)
+        result = recycling.recycle_stale(session, now=now)
     log.info("recycle sweep at %s: %s", now.isoformat(), result)
     if now_iso is None:
         schedule_sweep(after=now)

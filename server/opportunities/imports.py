@@ -21,7 +21,7 @@ from server.customers.models import Customer, CustomerGrant
 from server.customers.service import visible_owner_ids
 from server.db import id_col, row_id
 from server.errors import Problem, forbidden
-from server.opportunities import service
+from server.opportunities import lifecycle
 from server.opportunities.models import OpportunityImport, OpportunitySource
 from server.opportunities.schemas import OpportunityCreate
 from server.org.models import Role, User
@@ -313,7 +313,7 @@ def import_file(
         ) from None
     created = []
     for _line, data in valid:
-        opp = service.create_opportunity(
+        opp = lifecycle.create_opportunity(
             session, user=user, data=data, ip=ip, now=now, import_id=batch.id, commit=False
         )
         created.append(opp.id)

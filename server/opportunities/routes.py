@@ -7,7 +7,17 @@ from flask import Blueprint
 
 from server import db
 from server.api import body, idempotent, ok, query, spec
-from server.opportunities import imports, service
+from server.opportunities import (
+    access,
+    benefits,
+    cards,
+    claims,
+    desk,
+    imports,
+    lifecycle,
+    policy,
+    ranking,
+)
 from server.opportunities.schemas import (
     ActivityCreate,
     BenefitAdjust,
@@ -30,14 +40,14 @@ TAGS = ["opportunities"]
 
 
 def _detail(opp, status: int = 200):
-    return ok(service.detail(db.session(), user=current_user(), opp=opp), status, personal=True)
+    return ok(cards.detail(db.session(), user=current_user(), opp=opp), status, personal=True)
 
 
 @bp.get("/feed")
 @spec.validate(query=FeedQuery, tags=TAGS)
 def feed():
     """The pool as the signed-in RM may claim it, ranked by fit, each with its reason."""
-    return ok(service.ranked_feed(db.session(), user=current_user(), query=query()), personal=True)
+    return ok(ranking.ranked_feed(db.session(), user=current_user(), query=query()), personal=True)
 
 
 @bp.get("/mine")
@@ -45,7 +55,7 @@ def feed():
 def mine():
     """My claimed (role=owner) or my shared (role=originator) opportunities."""
     q: MineQuery = query()
-    items = service.mine(db.session(), user=current_user(), role=q.role, status=q.status, limit=q.limit)
+    items = cards.mine(db.session(), user=current_user(), role=q.role, status=q.status, limit=q.limit)
     return ok({"items": items}, personal=True)
 
 
@@ -55,22 +65,22 @@ def benefit_statement():
     """Credits earned from shared opportunities (a team lead may ask for a team member's)."""
     q: StatementQuery = query()
     return ok(
-        service.statement(db.session(), user=current_user(), rm_id=q.rm_id, month=q.month), personal=True
+        benefits.statement(db.session(), user=current_user(), rm_id=q.rm_id, month=q.month), personal=True
     )
 
 
 @bp.get("/policy")
 @spec.validate(tags=TAGS)
 def get_policy():
-    return ok(service.policy_public(service.get_policy(db.session())))
+    return ok(policy.policy_public(policy.get_policy(db.session())))
 
 
 @bp.put("/policy")
 @spec.validate(json=PolicyUpdate, tags=TAGS)
 def put_policy():
     """Admin: claim rules, recycle periods by customer tier, benefit split by source."""
-    policy = service.update_policy(db.session(), user=current_user(), data=body(), ip=client_ip())
-    return ok(service.policy_public(policy))
+    updated = policy.update_policy(db.session(), user=current_user(), data=body(), ip=client_ip())
+    return ok(policy.policy_public(updated))
 
 
 @bp.post("")
@@ -78,7 +88,7 @@ def put_policy():
 @spec.validate(json=OpportunityCreate, tags=TAGS)
 def create():
     """Share into the pool in one call (or keep a draft with share=false)."""
-    opp = service.create_opportunity(db.session(), user=current_user(), data=body(), ip=client_ip())
+    opp = lifecycle.create_opportunity(db.session(), user=current_user(), data=body(), ip=client_ip())
     return _detail(opp, 201)
 
 
@@ -102,7 +112,7 @@ def import_file():
 @bp.get("/<int:opportunity_id>")
 @spec.validate(tags=TAGS)
 def get_one(opportunity_id: int):
-    opp = service.get_for(db.session(), user=current_user(), opportunity_id=opportunity_id)
+    opp = access.get_for(db.session(), user=current_user(), opportunity_id=opportunity_id)
     return _detail(opp)
 
 
@@ -119,7 +129,7 @@ def _act(action: Callable[..., T], opportunity_id: int) -> T:
 @spec.validate(json=ShareRequest, tags=TAGS)
 def share(opportunity_id: int):
     """Put a draft into the pool."""
-    return _detail(_act(service.share, opportunity_id))
+    return _detail(_act(lifecycle.share, opportunity_id))
 
 
 @bp.post("/<int:opportunity_id>/claim")
@@ -127,7 +137,7 @@ def share(opportunity_id: int):
 @spec.validate(tags=TAGS)
 def claim(opportunity_id: int):
     """One winner: everyone else gets 409 `already-claimed` with the winner's name."""
-    opp = service.claim(db.session(), user=current_user(), opportunity_id=opportunity_id, ip=client_ip())
+    opp = claims.claim(db.session(), user=current_user(), opportunity_id=opportunity_id, ip=client_ip())
     return _detail(opp)
 
 
@@ -136,22 +146,22 @@ def claim(opportunity_id: int):
 @spec.validate(json=ActivityCreate, tags=TAGS)
 def add_activity(opportunity_id: int):
     """Follow-up work (call, visit ...): resets the recycle clock."""
-    _act(service.record_activity, opportunity_id)
-    return _detail(service.get_for(db.session(), user=current_user(), opportunity_id=opportunity_id), 201)
+    _act(lifecycle.record_activity, opportunity_id)
+    return _detail(access.get_for(db.session(), user=current_user(), opportunity_id=opportunity_id), 201)
 
 
 @bp.post("/<int:opportunity_id>/close")
 @idempotent
 @spec.validate(json=CloseRequest, tags=TAGS)
 def close(opportunity_id: int):
-    return _detail(_act(service.close, opportunity_id))
+    return _detail(_act(lifecycle.close, opportunity_id))
 
 
 @bp.get("/<int:opportunity_id>/assignees")
 @spec.validate(tags=TAGS)
 def assignees(opportunity_id: int):
     """Team lead: the RMs this opportunity may go to, each with the claim rules' verdict."""
-    return ok(service.assignees(db.session(), user=current_user(), opportunity_id=opportunity_id))
+    return ok(desk.assignees(db.session(), user=current_user(), opportunity_id=opportunity_id))
 
 
 @bp.post("/<int:opportunity_id>/reassign")
@@ -159,7 +169,7 @@ def assignees(opportunity_id: int):
 @spec.validate(json=ReassignRequest, tags=TAGS)
 def reassign(opportunity_id: int):
     """Team lead: hand to an RM of the team, within the claim rules (or past the cap, with a reason)."""
-    return _detail(_act(service.reassign, opportunity_id))
+    return _detail(_act(desk.reassign, opportunity_id))
 
 
 @bp.post("/<int:opportunity_id>/transfer")
@@ -167,7 +177,7 @@ def reassign(opportunity_id: int):
 @spec.validate(json=TransferRequest, tags=TAGS)
 def transfer(opportunity_id: int):
     """Team lead: move a pooled opportunity to the team, branch or whole-bank pool."""
-    return _detail(_act(service.transfer, opportunity_id))
+    return _detail(_act(desk.transfer, opportunity_id))
 
 
 @bp.post("/<int:opportunity_id>/benefit-adjustments")
@@ -175,4 +185,4 @@ def transfer(opportunity_id: int):
 @spec.validate(json=BenefitAdjust, tags=TAGS)
 def adjust_benefit(opportunity_id: int):
     """Team lead: a new originator/closer split of a won opportunity, booked as offsetting entries."""
-    return ok(service.adjustment_public(_act(service.adjust_benefit, opportunity_id)), 201, personal=True)
+    return ok(benefits.adjustment_public(_act(benefits.adjust_benefit, opportunity_id)), 201, personal=True)

@@ -24,7 +24,7 @@ from server.errors import Problem, forbidden
 from server.inbox import service as inbox
 from server.intel import service as intel
 from server.intel.models import IntelItem
-from server.opportunities import service as opportunities
+from server.opportunities import access as opportunity_access
 from server.opportunities.models import Opportunity
 from server.org.models import RmProfile, Role, Team, User
 from server.products.models import Product
@@ -551,7 +551,7 @@ def quick_create(
     if data.source_type == QuickSource.customer:
         customer_id = data.source_id
     elif data.source_type == QuickSource.opportunity:
-        opportunity = opportunities.get_for(session, user=user, opportunity_id=data.source_id)
+        opportunity = opportunity_access.get_for(session, user=user, opportunity_id=data.source_id)
         default_title, product_id = opportunity.title, product_id or opportunity.product_id
         if customer_id is None and opportunity.customer_id is not None:
             try:
@@ -1056,7 +1056,7 @@ def _add_opportunity(
 
 def link_opportunity(session: Session, *, room_id: int, user: User, opportunity_id: int) -> None:
     _open_room_of_member(session, room_id=room_id, user=user, write=True)
-    opportunities.get_for(session, user=user, opportunity_id=opportunity_id)  # one the linker may see
+    opportunity_access.get_for(session, user=user, opportunity_id=opportunity_id)  # one the linker may see
     seq = _next_seq(session, room_id)
     if session.get(WarRoomOpportunity, (room_id, opportunity_id)) is not None:
         session.rollback()
@@ -1181,7 +1181,7 @@ def _card(session: Session, *, room_id: int, user: User, kind: str, object_id: i
         return {"type": kind, "id": object_id, "title": product.name, "subtitle": product.category}
     opp = session.get(Opportunity, object_id)
     linked = session.get(WarRoomOpportunity, (room_id, object_id)) is not None
-    if opp is None or not (linked or opportunities.can_view(session, user=user, opp=opp)):
+    if opp is None or not (linked or opportunity_access.can_view(session, user=user, opp=opp)):
         raise Problem(404, "Not Found", "No such opportunity.", code="not-found")
     return {"type": kind, "id": object_id, "title": opp.title, "subtitle": opp.status}
 

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from server.opportunities import service as opportunities
+from server.opportunities.lifecycle import create_opportunity
 from server.opportunities.schemas import OpportunityCreate
 from server.org.models import User
 from server.products.models import Product, ProductCategory
@@ -151,7 +151,7 @@ def test_quick_rooms_from_customer_opportunity_and_alert_with_chat_cards(page, d
     )
     fund = _product(db_session, f"稳健增利基金{rm.id}", qualification="fund_sales")
     payroll = _product(db_session, f"代发工资通{rm.id}")
-    opp = opportunities.create_opportunity(
+    opp = create_opportunity(
         db_session,
         user=rm,
         ip=None,

@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
-from server.opportunities import service
+from server.opportunities.claims import claim
+from server.opportunities.lifecycle import create_opportunity
 from server.opportunities.models import OpportunityTransition
 from server.org.models import Role, User
 from tests import factories
@@ -148,8 +149,8 @@ def test_recycle_by_the_worker_reaches_the_pool_live(
     from tasks.opportunities import recycle_stale_opportunities
 
     p = feed_pool
-    opp = service.create_opportunity(db_session, user=p["a"], data=_create(), ip=None)
-    service.claim(db_session, user=p["b"], opportunity_id=opp.id, ip=None)
+    opp = create_opportunity(db_session, user=p["a"], data=_create(), ip=None)
+    claim(db_session, user=p["b"], opportunity_id=opp.id, ip=None)
     watcher = Inbox(socket_client(p["d"], NS))
     holder = Inbox(socket_client(p["b"], NS))
     later = opp.shared_at + timedelta(days=5, minutes=5)

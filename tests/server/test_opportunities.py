@@ -11,9 +11,14 @@ from sqlmodel import Session, col, select
 
 from server.audit.models import AuditEntry
 from server.customers.models import CustomerGrant
+from server.errors import Problem
 from server.inbox.models import Notification
-from server.opportunities import service
+from server.opportunities.benefits import split_cents
+from server.opportunities.claims import claim
+from server.opportunities.desk import reassign
+from server.opportunities.lifecycle import close, create_opportunity
 from server.opportunities.models import ClaimPolicy, FeedEvent, Opportunity, OpportunityTransition
+from server.opportunities.policy import OPEN
 from server.org.models import Persona, Role
 from server.performance.models import PerformanceEntry, PerformanceTarget
 from server.products.models import Product
@@ -150,25 +155,25 @@ def test_qualification_cap_and_visibility_rules(login, pool, db_session, policy)
 
 def test_priority_window_favours_general_persona_and_rms_short_of_target(pool, db_session, policy):
     policy(priority_window_minutes=30)
-    opp = service.create_opportunity(
+    opp = create_opportunity(
         db_session, user=pool.a, data=_create(), ip=None
     )
     now = opp.shared_at + timedelta(minutes=5)
-    with pytest.raises(service.Problem) as refused:
-        service.claim(db_session, user=pool.c, opportunity_id=opp.id, ip=None, now=now)
+    with pytest.raises(Problem) as refused:
+        claim(db_session, user=pool.c, opportunity_id=opp.id, ip=None, now=now)
     assert refused.value.code == "priority-window"
     # an excellent RM who is behind this month's target may claim early
     db_session.add(PerformanceTarget(rm_id=pool.c.id, month=month_key(now.date()), revenue_target_cents=100_000_00,
                                      new_business_target_cents=0, new_customers_target=0))
     db_session.commit()
-    assert service.claim(db_session, user=pool.c, opportunity_id=opp.id, ip=None, now=now).owner_id == pool.c.id
+    assert claim(db_session, user=pool.c, opportunity_id=opp.id, ip=None, now=now).owner_id == pool.c.id
     # ... and once the window has passed anyone eligible may claim
-    late = service.create_opportunity(db_session, user=pool.a, data=_create(), ip=None)
+    late = create_opportunity(db_session, user=pool.a, data=_create(), ip=None)
     veteran = factories.make_user(db_session, branch=pool.branch, persona=Persona.veteran)
-    with pytest.raises(service.Problem):
-        service.claim(db_session, user=veteran, opportunity_id=late.id, ip=None, now=late.shared_at)
+    with pytest.raises(Problem):
+        claim(db_session, user=veteran, opportunity_id=late.id, ip=None, now=late.shared_at)
     after = late.shared_at + timedelta(minutes=31)
-    assert service.claim(db_session, user=veteran, opportunity_id=late.id, ip=None, now=after).status == "claimed"
+    assert claim(db_session, user=veteran, opportunity_id=late.id, ip=None, now=after).status == "claimed"
 
 
 def _create(**fields):
@@ -225,7 +230,7 @@ def test_won_credits_both_rms_to_exactly_the_revenue_and_lead_adjusts(login, poo
 
 @pytest.mark.parametrize("revenue,bp", [(1, 3000), (99, 3333), (10_000_001, 7), (5, 5000), (0, 3000)])
 def test_split_always_sums_to_the_revenue(revenue, bp):
-    originator, closer = service.split_cents(revenue, bp)
+    originator, closer = split_cents(revenue, bp)
     assert originator + closer == revenue and originator >= 0 and closer >= 0
 
 
@@ -317,8 +322,8 @@ def test_a_reassign_racing_a_claim_cannot_push_an_rm_past_the_cap(app, pool, db_
     policy(max_open_claims=1)
     engine = db.engine_for(app)
     for _ in range(5):
-        pooled = service.create_opportunity(db_session, user=pool.a, data=_create(), ip=None).id
-        handed = service.create_opportunity(db_session, user=pool.a, data=_create(), ip=None).id
+        pooled = create_opportunity(db_session, user=pool.a, data=_create(), ip=None).id
+        handed = create_opportunity(db_session, user=pool.a, data=_create(), ip=None).id
         barrier = threading.Barrier(2)
 
         def act(kind: str, pooled=pooled, handed=handed, barrier=barrier):
@@ -329,10 +334,10 @@ def test_a_reassign_racing_a_claim_cannot_push_an_rm_past_the_cap(app, pool, db_
             with Session(engine, expire_on_commit=False) as session:
                 try:
                     if kind == "claim":
-                        service.claim(session, user=actor, opportunity_id=pooled, ip=None)
+                        claim(session, user=actor, opportunity_id=pooled, ip=None)
                     else:
                         data = ReassignRequest(rm_id=pool.c.id, reason="就近")
-                        service.reassign(session, user=actor, opportunity_id=handed, data=data, ip=None)
+                        reassign(session, user=actor, opportunity_id=handed, data=data, ip=None)
                     return "ok"
                 except Problem as problem:
                     return problem.code
@@ -342,11 +347,11 @@ def test_a_reassign_racing_a_claim_cannot_push_an_rm_past_the_cap(app, pool, db_
         assert results.count("ok") == 1 and "claim-cap" in results, results
         db_session.expire_all()
         held = db_session.exec(
-            select(Opportunity.id).where(Opportunity.owner_id == pool.c.id, col(Opportunity.status).in_(service.OPEN))
+            select(Opportunity.id).where(Opportunity.owner_id == pool.c.id, col(Opportunity.status).in_(OPEN))
         ).all()
         assert len(held) == 1
         # free 丙 for the next round
-        service.close(db_session, user=db_session.get(User, pool.c.id), opportunity_id=held[0],
+        close(db_session, user=db_session.get(User, pool.c.id), opportunity_id=held[0],
                       data=_close_lost(), ip=None)
 
 
@@ -469,8 +474,8 @@ def test_activity_moves_to_in_progress_and_lost_revokes_access(login, pool, db_s
 
 
 def test_transitions_are_complete(db_session, pool):
-    opp = service.create_opportunity(db_session, user=pool.a, data=_create(), ip=None)
-    service.claim(db_session, user=pool.b, opportunity_id=opp.id, ip=None)
+    opp = create_opportunity(db_session, user=pool.a, data=_create(), ip=None)
+    claim(db_session, user=pool.b, opportunity_id=opp.id, ip=None)
     rows = db_session.exec(
         select(OpportunityTransition).where(OpportunityTransition.opportunity_id == opp.id).order_by(col(OpportunityTransition.id))
     ).all()

@@ -12,7 +12,8 @@ from server import db
 from server.audit.models import AuditEntry
 from server.customers.models import CustomerGrant
 from server.errors import Problem
-from server.opportunities import service
+from server.opportunities.claims import claim
+from server.opportunities.lifecycle import create_opportunity
 from server.opportunities.models import Opportunity, OpportunityTransition
 from server.org.models import User
 from tests import factories
@@ -29,7 +30,7 @@ def _attempt(engine, rm_id: int, opp_id: int, barrier) -> tuple:
     barrier.wait(timeout=120)
     with Session(engine, expire_on_commit=False) as session:
         try:
-            opp = service.claim(session, user=user, opportunity_id=opp_id, ip=None)
+            opp = claim(session, user=user, opportunity_id=opp_id, ip=None)
             return ("won", opp.owner_id)
         except Problem as problem:
             return (problem.status, problem.code, (problem.extra.get("winner") or {}).get("id"))
@@ -40,7 +41,7 @@ def _setup(db_session, data_key, n: int):
     originator = factories.make_user(db_session, branch=branch)
     customer = factories.make_customer(db_session, owner=originator, data_key=data_key)
     rms = [factories.make_user(db_session, branch=branch) for _ in range(n)]
-    opp = service.create_opportunity(
+    opp = create_opportunity(
         db_session, user=originator, data=_create(customer_id=customer.id, prospect_name=None), ip=None
     )
     return opp.id, [r.id for r in rms]
@@ -121,7 +122,7 @@ def test_cap_holds_under_concurrent_claims_by_one_rm(app, db_session, data_key, 
     branch = factories.make_branch(db_session)
     originator = factories.make_user(db_session, branch=branch)
     rm = factories.make_user(db_session, branch=branch)
-    opp_ids = [service.create_opportunity(db_session, user=originator, data=_create(), ip=None).id for _ in range(10)]
+    opp_ids = [create_opportunity(db_session, user=originator, data=_create(), ip=None).id for _ in range(10)]
     engine = db.engine_for(app)
     barrier = threading.Barrier(len(opp_ids))
     with ThreadPoolExecutor(len(opp_ids)) as pool:

@@ -9,7 +9,11 @@ from datetime import timedelta
 import pytest
 
 from server.errors import Problem
-from server.opportunities import race, service
+from server.opportunities import race
+from server.opportunities.claims import claim
+from server.opportunities.feed import last_seq
+from server.opportunities.lifecycle import create_opportunity
+from server.opportunities.recycling import recycle_stale
 from tests import factories
 from tests.server.test_opportunities import _create, policy  # noqa: F401  (fixture)
 
@@ -25,7 +29,7 @@ def contest(app, db_session, policy):  # noqa: F811
         "outsider": factories.make_user(db_session),  # another branch
     }
     with app.app_context():
-        opp = service.create_opportunity(
+        opp = create_opportunity(
             db_session, user=people["originator"], data=_create(visibility="branch"), ip=None
         )
         yield opp, people
@@ -41,26 +45,26 @@ def _turn(opp_id: int, user) -> Problem | None:
 def test_a_settled_race_is_answered_from_the_record_and_only_to_its_audience(contest, db_session):
     opp, p = contest
     assert _turn(opp.id, p["c"]) is None  # still open: the database decides
-    service.claim(db_session, user=p["b"], opportunity_id=opp.id, ip=None)
+    claim(db_session, user=p["b"], opportunity_id=opp.id, ip=None)
     settled = _turn(opp.id, p["c"])
     assert settled is not None and settled.status == 409 and settled.code == "already-claimed"
     assert settled.extra["winner"] == {"id": p["b"].id, "display_name": "乙"}
     # someone outside the pool learns nothing from the record: the full way answers 404
     assert _turn(opp.id, p["outsider"]) is None
     with pytest.raises(Problem) as hidden:
-        service.claim(db_session, user=p["outsider"], opportunity_id=opp.id, ip=None)
+        claim(db_session, user=p["outsider"], opportunity_id=opp.id, ip=None)
     assert hidden.value.status == 404
 
 
 def test_a_recycled_opportunity_is_claimable_again_at_once(contest, db_session):
     opp, p = contest
-    service.claim(db_session, user=p["b"], opportunity_id=opp.id, ip=None)
-    claimed_seq = service.last_seq(db_session)
+    claim(db_session, user=p["b"], opportunity_id=opp.id, ip=None)
+    claimed_seq = last_seq(db_session)
     assert _turn(opp.id, p["c"]) is not None
     db_session.refresh(opp)
-    service.recycle_stale(db_session, now=opp.claimed_at + timedelta(days=30))
+    recycle_stale(db_session, now=opp.claimed_at + timedelta(days=30))
     assert _turn(opp.id, p["c"]) is None
-    won = service.claim(db_session, user=p["c"], opportunity_id=opp.id, ip=None)
+    won = claim(db_session, user=p["c"], opportunity_id=opp.id, ip=None)
     assert won.owner_id == p["c"].id
     # a late sink replaying the old claim cannot bring the old winner back over the newer events
     from server import events
@@ -117,7 +121,7 @@ def test_claims_in_one_process_take_turns_and_share_the_answer(app, contest, db_
                     return
                 asked_db.append(rm_id)
                 try:
-                    won = service.claim(session, user=user, opportunity_id=opp.id, ip=None, race_checked=True)
+                    won = claim(session, user=user, opportunity_id=opp.id, ip=None, race_checked=True)
                     outcomes.append(("won", won.owner_id))
                 except Problem as problem:
                     outcomes.append(("lost", problem.extra["winner"]["id"]))

@@ -9,7 +9,8 @@ from sqlmodel import col, select
 from server.audit.models import AuditEntry
 from server.customers.models import CustomerGrant
 from server.inbox.models import Notification
-from server.opportunities import service
+from server.opportunities.claims import claim
+from server.opportunities.lifecycle import create_opportunity, record_activity
 from server.opportunities.models import FeedEvent, Opportunity, OpportunityTransition
 from server.opportunities.schemas import ActivityCreate
 from server.timeutil import utcnow
@@ -38,10 +39,10 @@ def test_stale_claim_is_warned_then_recycled_once(worker, db_session, data_key, 
     holder = factories.make_user(db_session, branch=branch)
     customer = factories.make_customer(db_session, owner=originator, data_key=data_key)  # tier mass: 5 days
     t0 = utcnow()
-    opp = service.create_opportunity(
+    opp = create_opportunity(
         db_session, user=originator, data=_create(customer_id=customer.id, prospect_name=None), ip=None, now=t0
     )
-    service.claim(db_session, user=holder, opportunity_id=opp.id, ip=None, now=t0)
+    claim(db_session, user=holder, opportunity_id=opp.id, ip=None, now=t0)
 
     # day 4: a day before the 5-day limit, the holder is warned (once, however often the sweep runs)
     day4 = t0 + timedelta(days=4, minutes=1)
@@ -53,7 +54,7 @@ def test_stale_claim_is_warned_then_recycled_once(worker, db_session, data_key, 
 
     # a recorded activity resets the clock
     touched = t0 + timedelta(days=4, hours=1)
-    service.record_activity(
+    record_activity(
         db_session, user=holder, opportunity_id=opp.id, data=ActivityCreate(kind="call"), ip=None, now=touched
     )
     db_session.refresh(opp)
@@ -88,7 +89,7 @@ def test_stale_claim_is_warned_then_recycled_once(worker, db_session, data_key, 
         select(AuditEntry).where(AuditEntry.action == "opportunity.recycle", AuditEntry.object_id == str(opp.id))
     ).one().detail["from_rm_id"] == holder.id
     # anyone eligible may claim it again, the old holder included
-    assert service.claim(db_session, user=holder, opportunity_id=opp.id, ip=None, now=late).owner_id == holder.id
+    assert claim(db_session, user=holder, opportunity_id=opp.id, ip=None, now=late).owner_id == holder.id
 
 
 def test_vip_customers_get_longer_and_expired_pool_items_leave_the_feed(worker, db_session, data_key, policy):  # noqa: F811
@@ -97,9 +98,9 @@ def test_vip_customers_get_longer_and_expired_pool_items_leave_the_feed(worker, 
     originator = factories.make_user(db_session, branch=branch)
     holder = factories.make_user(db_session, branch=branch)
     t0 = utcnow()
-    vip = service.create_opportunity(db_session, user=originator, data=_create(tier="vip"), ip=None, now=t0)
-    service.claim(db_session, user=holder, opportunity_id=vip.id, ip=None, now=t0)
-    stale_pool = service.create_opportunity(
+    vip = create_opportunity(db_session, user=originator, data=_create(tier="vip"), ip=None, now=t0)
+    claim(db_session, user=holder, opportunity_id=vip.id, ip=None, now=t0)
+    stale_pool = create_opportunity(
         db_session, user=originator, data=_create(expected_date=(t0 + timedelta(days=2)).date()), ip=None, now=t0
     )
     _sweep(worker, t0 + timedelta(days=6), "vip")

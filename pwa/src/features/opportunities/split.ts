@@ -1,4 +1,4 @@
-// The benefit split as the server books it (server/opportunities/service.split_cents): the
+// The benefit split as the server books it (server/opportunities/benefits.split_cents): the
 // originator's share rounded half up to the cent, the closer gets the rest, so the two always add
 // up to exactly the revenue. Shares are basis points; 10,000 = 100 %.
 export const FULL_SHARE_BP = 10_000
