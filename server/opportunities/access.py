@@ -8,6 +8,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from server.customers.service import team_member_ids
+from server.db import id_col
 from server.errors import Problem, not_found
 from server.opportunities.models import (
     Opportunity,
@@ -17,7 +18,7 @@ from server.opportunities.models import OpportunityStatus as S
 from server.org.models import RmProfile, Role, Team, User
 
 
-def rm_profile(session: Session, user: User) -> RmProfile | None:
+def rm_profile(session: Session, *, user: User) -> RmProfile | None:
     return session.get(RmProfile, user.id) if user.role == Role.rm else None
 
 
@@ -30,7 +31,7 @@ def audience_condition(user: User) -> Any:
     )
 
 
-def in_audience(user: User, opp: Opportunity) -> bool:
+def in_audience(*, user: User, opp: Opportunity) -> bool:
     if opp.visibility == Visibility.bank:
         return True
     if opp.visibility == Visibility.branch:
@@ -40,8 +41,8 @@ def in_audience(user: User, opp: Opportunity) -> bool:
     return False
 
 
-def led_team_ids(session: Session, lead: User) -> list[int]:
-    return list(session.exec(select(Team.id).where(Team.lead_id == lead.id)).all())  # type: ignore[arg-type]
+def led_team_ids(session: Session, *, lead: User) -> list[int]:
+    return list(session.exec(select(id_col(Team.id)).where(Team.lead_id == lead.id)).all())
 
 
 def lead_manages(session: Session, *, user: User, opp: Opportunity) -> bool:
@@ -49,7 +50,7 @@ def lead_manages(session: Session, *, user: User, opp: Opportunity) -> bool:
         return True
     if user.role != Role.team_lead:
         return False
-    if opp.team_id is not None and opp.team_id in led_team_ids(session, user):
+    if opp.team_id is not None and opp.team_id in led_team_ids(session, lead=user):
         return True
     members = set(team_member_ids(session, lead=user))
     return opp.originator_id in members or (opp.owner_id is not None and opp.owner_id in members)
@@ -60,7 +61,7 @@ def can_view(session: Session, *, user: User, opp: Opportunity) -> bool:
         return True
     if user.role == Role.team_lead:
         return lead_manages(session, user=user, opp=opp)
-    return user.role == Role.rm and opp.status != S.draft and in_audience(user, opp)
+    return user.role == Role.rm and opp.status != S.draft and in_audience(user=user, opp=opp)
 
 
 def get_for(session: Session, *, user: User, opportunity_id: int) -> Opportunity:

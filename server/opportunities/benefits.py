@@ -41,7 +41,7 @@ def split_cents(revenue_cents: int, originator_bp: int) -> tuple[int, int]:
 
 
 def credit(
-    session: Session, opp: Opportunity, *, rm_id: int, amount: int, role: str, booked_on: date
+    session: Session, *, opp: Opportunity, rm_id: int, amount: int, role: str, booked_on: date
 ) -> None:
     if amount == 0:
         return
@@ -59,7 +59,7 @@ def credit(
     )
 
 
-def _credited(session: Session, opp_id: int) -> dict[int, int]:
+def _credited(session: Session, *, opp_id: int) -> dict[int, int]:
     rows = session.exec(
         select(PerformanceEntry.rm_id, func.sum(PerformanceEntry.amount_cents))
         .where(
@@ -87,13 +87,13 @@ def adjust_benefit(
     opp = get_managed(session, user=user, opportunity_id=opportunity_id, action="adjusts a benefit split")
     if opp.status != S.won or opp.revenue_cents is None or opp.owner_id is None:
         raise Problem(409, "Conflict", "Only a won opportunity's benefit can be adjusted.", code="not-won")
-    credited = _credited(session, opp.id)  # type: ignore[arg-type]
+    credited = _credited(session, opp_id=row_id(opp))
     current = credited.get(opp.originator_id, 0)
     target, _ = split_cents(opp.revenue_cents, data.originator_share_bp)
     adjustment = BenefitAdjustment(
         opportunity_id=row_id(opp),
         actor_id=row_id(user),
-        from_originator_cents=current,  # type: ignore[arg-type]
+        from_originator_cents=current,
         to_originator_cents=target,
         reason=data.reason,
         at=now,
@@ -102,8 +102,8 @@ def adjust_benefit(
     session.flush()
     delta = target - current
     role = f"adjustment:{adjustment.id}"
-    credit(session, opp, rm_id=opp.originator_id, amount=delta, role=role, booked_on=now.date())
-    credit(session, opp, rm_id=opp.owner_id, amount=-delta, role=role, booked_on=now.date())
+    credit(session, opp=opp, rm_id=opp.originator_id, amount=delta, role=role, booked_on=now.date())
+    credit(session, opp=opp, rm_id=opp.owner_id, amount=-delta, role=role, booked_on=now.date())
     audit.record(
         session,
         actor_id=user.id,

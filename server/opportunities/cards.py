@@ -187,7 +187,7 @@ def mine(session: Session, *, user: User, role: str, status: str | None, limit: 
         conds = [
             col(Opportunity.status) != S.draft,
             or_(
-                col(Opportunity.team_id).in_(led_team_ids(session, user) or [-1]),
+                col(Opportunity.team_id).in_(led_team_ids(session, lead=user) or [-1]),
                 col(Opportunity.originator_id).in_(members),
                 col(Opportunity.owner_id).in_(members),
             ),

@@ -31,7 +31,7 @@ from server.performance.models import PerformanceEntry, PerformanceTarget
 from server.timeutil import as_utc, iso, month_key, utcnow
 
 
-def open_claims(session: Session, rm_id: int) -> int:
+def open_claims(session: Session, *, rm_id: int) -> int:
     return session.exec(
         select(func.count())
         .select_from(Opportunity)
@@ -83,14 +83,14 @@ def short_of_target(session: Session, *, rm_id: int, today: date) -> bool:
 def has_priority(session: Session, *, user: User, profile: RmProfile | None, today: date) -> bool:
     if profile is not None and profile.persona == Persona.general:
         return True
-    return short_of_target(session, rm_id=user.id, today=today)  # type: ignore[arg-type]
+    return short_of_target(session, rm_id=row_id(user), today=today)
 
 
 def _lost_race(session: Session, opp: Opportunity) -> Problem:
     winner = session.get(User, opp.owner_id) if opp.owner_id else None
     if winner is not None and opp.status in (*OPEN, S.won, S.lost):
         race.note_settled(
-            opportunity_id=opp.id,  # type: ignore[arg-type]
+            opportunity_id=row_id(opp),
             status=opp.status,
             owner={"id": winner.id, "display_name": winner.display_name},
             visibility=opp.visibility,
@@ -115,7 +115,7 @@ def _lost_race(session: Session, opp: Opportunity) -> Problem:
     )
 
 
-def grant_customer(session: Session, opp: Opportunity, *, rm_id: int, actor_id: int, ip: str | None) -> None:
+def grant_customer(session: Session, *, opp: Opportunity, rm_id: int, actor_id: int, ip: str | None) -> None:
     if opp.customer_id is None:
         return
     owner_id = session.exec(select(Customer.owner_id).where(Customer.id == opp.customer_id)).first()
@@ -135,8 +135,8 @@ def grant_customer(session: Session, opp: Opportunity, *, rm_id: int, actor_id: 
 
 def revoke_grants(
     session: Session,
-    opp_ids: list[int],
     *,
+    opportunity_ids: list[int],
     reason: str,
     actor_id: int | None,
     now: datetime,
@@ -145,7 +145,7 @@ def revoke_grants(
     grants.revoke(
         session,
         source_type=grants.SOURCE_OPPORTUNITY,
-        source_ids=opp_ids,
+        source_ids=opportunity_ids,
         reason=reason,
         actor_id=actor_id,
         ip=ip,
@@ -174,7 +174,7 @@ def claim(
         session.commit()  # ends the request's reads: no pooled connection held while waiting a turn
     with race.claim_turn(
         opportunity_id,
-        user_id=user.id,  # type: ignore[arg-type]
+        user_id=row_id(user),
         role=user.role,
         branch_id=user.branch_id,
         team_id=user.team_id,
@@ -190,7 +190,7 @@ def _claim(
     now = now or utcnow()
     opp = session.get(Opportunity, opportunity_id)
     if opp is None or not (
-        opp.originator_id == user.id or (opp.status != S.draft and in_audience(user, opp))
+        opp.originator_id == user.id or (opp.status != S.draft and in_audience(user=user, opp=opp))
     ):
         raise not_found("opportunity")
     if opp.status != S.shared:
@@ -216,7 +216,7 @@ def _claim(
             code="not-qualified",
             qualification=opp.required_qualification,
         )
-    if open_claims(session, user.id) >= policy.max_open_claims:  # type: ignore[arg-type]
+    if open_claims(session, rm_id=row_id(user)) >= policy.max_open_claims:
         raise Problem(
             403,
             "Forbidden",
@@ -269,14 +269,14 @@ def _claim(
         raise Problem(403, "Forbidden", "You reached the cap of open opportunities.", code="claim-cap")
     record_transition(
         session,
-        row_id(opp),
+        opportunity_id=row_id(opp),
         from_status=S.shared,
         to_status=S.claimed,
         actor_id=user.id,
         reason="claimed",
         now=now,
     )
-    grant_customer(session, opp, rm_id=row_id(user), actor_id=row_id(user), ip=ip)
+    grant_customer(session, opp=opp, rm_id=row_id(user), actor_id=row_id(user), ip=ip)
     audit.record(
         session,
         actor_id=user.id,
@@ -286,7 +286,7 @@ def _claim(
         ip=ip,
         detail={"originator_bp": originator_bp},
     )
-    feed_event(session, opp, "claimed", actor=user, now=now)
+    feed_event(session, opp=opp, kind="claimed", actor=user, now=now)
     events.publish(session, "opportunity.claimed", {"opportunity_id": opp.id, "owner_id": user.id})
     session.commit()
     return opp

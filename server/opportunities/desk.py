@@ -4,9 +4,9 @@ moving it between pools."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, update
+from sqlalchemy import CursorResult, func, update
 from sqlmodel import Session, col, select
 
 from server.audit import service as audit
@@ -94,12 +94,12 @@ def assignees(session: Session, *, user: User, opportunity_id: int) -> dict[str,
         conds.append(User.branch_id == opp.branch_id)
     rms = session.exec(select(User).where(*conds).order_by(col(User.id))).all()
     policy = get_policy(session)
-    checks = holder_checks(session, opp=opp, rm_ids=[u.id for u in rms], policy=policy)  # type: ignore[misc]
+    checks = holder_checks(session, opp=opp, rm_ids=[row_id(u) for u in rms], policy=policy)
     return {
         "opportunity_id": opp.id,
         "required_qualification": opp.required_qualification,
         "items": [
-            {"id": u.id, "display_name": u.display_name, "current": u.id == opp.owner_id, **checks[u.id]}  # type: ignore[index]
+            {"id": u.id, "display_name": u.display_name, "current": u.id == opp.owner_id, **checks[row_id(u)]}
             for u in rms
         ],
     }
@@ -169,8 +169,11 @@ def reassign(
         # The cap is checked again inside the UPDATE, so a claim by the same RM that lands
         # meanwhile cannot push them past it (the same guard as a claim's).
         conds.append(under_cap(session, rm_id=rm_id, cap=policy.max_open_claims))
-    result = session.exec(  # type: ignore[call-overload]
-        update(Opportunity).where(*conds).values(**values).execution_options(synchronize_session=False)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Opportunity).where(*conds).values(**values).execution_options(synchronize_session=False)
+        ),
     )
     if result.rowcount != 1:
         session.rollback()
@@ -181,15 +184,17 @@ def reassign(
     session.refresh(opp)
     record_transition(
         session,
-        row_id(opp),
+        opportunity_id=row_id(opp),
         from_status=from_status,
         to_status=opp.status,
         actor_id=user.id,
         reason=f"reassigned: {reason}",
         now=now,
     )
-    revoke_grants(session, [row_id(opp)], reason="reassigned", actor_id=user.id, now=now, ip=ip)
-    grant_customer(session, opp, rm_id=rm_id, actor_id=row_id(user), ip=ip)
+    revoke_grants(
+        session, opportunity_ids=[row_id(opp)], reason="reassigned", actor_id=user.id, now=now, ip=ip
+    )
+    grant_customer(session, opp=opp, rm_id=rm_id, actor_id=row_id(user), ip=ip)
     audit.record(
         session,
         actor_id=user.id,
@@ -207,7 +212,7 @@ def reassign(
         },
     )
     if from_status == S.shared:
-        feed_event(session, opp, "claimed", actor=target, now=now)
+        feed_event(session, opp=opp, kind="claimed", actor=target, now=now)
     for uid, title in ((rm_id, "团队主管分配给你一个商机"), (previous, "你的商机已被改派")):
         if uid:
             notify(
@@ -217,7 +222,7 @@ def reassign(
                 body=opp.title,
                 opp_id=row_id(opp),
                 key=f"reassign:{now.isoformat()}",
-            )  # type: ignore[arg-type]
+            )
     session.commit()
     return opp
 
@@ -248,7 +253,7 @@ def transfer(
     if data.branch_id is not None and session.get(Branch, data.branch_id) is None:
         raise Problem(422, "Unprocessable Content", "No such branch.", code="bad-branch")
     # The old audience drops the card; the new one gets it as newly shared.
-    feed_event(session, opp, "withdrawn", actor=user, now=now)
+    feed_event(session, opp=opp, kind="withdrawn", actor=user, now=now)
     opp.visibility = data.visibility.value
     opp.branch_id = data.branch_id if data.branch_id is not None else opp.branch_id
     opp.team_id = data.team_id if data.team_id is not None else opp.team_id
@@ -259,7 +264,7 @@ def transfer(
     opp.updated_at = now
     record_transition(
         session,
-        row_id(opp),
+        opportunity_id=row_id(opp),
         from_status=S.shared,
         to_status=S.shared,
         actor_id=user.id,
@@ -268,7 +273,7 @@ def transfer(
     )
     session.add(opp)
     session.flush()
-    feed_event(session, opp, "shared", actor=user, now=now)
+    feed_event(session, opp=opp, kind="shared", actor=user, now=now)
     audit.record(
         session,
         actor_id=user.id,

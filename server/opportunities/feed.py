@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, or_, text
 from sqlmodel import Session, col, select
 
 from server import events
+from server.db import row_id
 from server.opportunities.access import led_team_ids, rm_profile
 from server.opportunities.cards import summaries
 from server.opportunities.models import (
@@ -55,10 +56,10 @@ def socket_rooms(session: Session, *, user: User) -> list[str]:
     """The feed rooms of a user's socket, from the database as it is now (at connect, and again
     whenever the user's team, qualifications or role change)."""
     if user.role == Role.team_lead:
-        return [lead_room(team_id) for team_id in led_team_ids(session, user)]
+        return [lead_room(team_id) for team_id in led_team_ids(session, lead=user)]
     if user.role != Role.rm or not user.is_active:
         return []
-    profile = rm_profile(session, user)
+    profile = rm_profile(session, user=user)
     qualifications = sorted(set(profile.qualifications or [])) if profile else []
     rooms = []
     for pool in (
@@ -97,9 +98,9 @@ def _serialize_event(ev: FeedEvent) -> dict[str, Any]:
 
 def feed_event(
     session: Session,
+    *,
     opp: Opportunity,
     kind: str,
-    *,
     actor: User | None,
     now: datetime,
     previous_owner_id: int | None = None,
@@ -111,10 +112,10 @@ def feed_event(
         # (SQLite serialises writers anyway). The transaction's other writes go first, so the lock
         # is held only for the feed row and the commit: every writer of the pool waits on it.
         session.flush()
-        session.exec(text("SELECT pg_advisory_xact_lock(732001)"))  # type: ignore[call-overload]
+        session.execute(text("SELECT pg_advisory_xact_lock(732001)"))
     ev = FeedEvent(
         kind=kind,
-        opportunity_id=opp.id,  # type: ignore[arg-type]
+        opportunity_id=row_id(opp),
         visibility=opp.visibility,
         branch_id=opp.branch_id,
         team_id=opp.team_id,
@@ -154,7 +155,7 @@ def events_since(session: Session, *, user: User, after_seq: int, limit: int = 5
     """The gap a reconnecting client may see, from the database, in order."""
     if user.role == Role.team_lead:
         # the same audience as the lead's live room: their teams' opportunities, and their own
-        led = led_team_ids(session, user)
+        led = led_team_ids(session, lead=user)
         rows = session.exec(
             select(FeedEvent)
             .where(
@@ -166,7 +167,7 @@ def events_since(session: Session, *, user: User, after_seq: int, limit: int = 5
         ).all()
         return [_serialize_event(ev) for ev in rows]
     policy = get_policy(session)
-    profile = rm_profile(session, user)
+    profile = rm_profile(session, user=user)
     if profile is None:
         return []
     conds: list[Any] = [

@@ -17,8 +17,8 @@ from server.opportunities.models import (
 
 def record_transition(
     session: Session,
-    opportunity_id: int,
     *,
+    opportunity_id: int,
     from_status: str | None,
     to_status: str,
     actor_id: int | None,
@@ -31,8 +31,8 @@ def record_transition(
         OpportunityTransition(
             opportunity_id=opportunity_id,
             actor_id=actor_id,
-            from_status=from_status,  # type: ignore[arg-type]
-            to_status=to_status,  # type: ignore[arg-type]
+            from_status=from_status,
+            to_status=to_status,
             reason=reason,
             at=now,
         )
@@ -40,10 +40,16 @@ def record_transition(
 
 
 def transition(
-    session: Session, opp: Opportunity, to: str, *, actor_id: int | None, reason: str | None, now: datetime
+    session: Session, *, opp: Opportunity, to: str, actor_id: int | None, reason: str | None, now: datetime
 ) -> None:
     record_transition(
-        session, row_id(opp), from_status=opp.status, to_status=to, actor_id=actor_id, reason=reason, now=now
+        session,
+        opportunity_id=row_id(opp),
+        from_status=opp.status,
+        to_status=to,
+        actor_id=actor_id,
+        reason=reason,
+        now=now,
     )
     opp.status = to
 

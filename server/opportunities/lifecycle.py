@@ -4,8 +4,9 @@ its holder, closed won or lost."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col
 
 from server.audit import service as audit
@@ -75,7 +76,7 @@ def create_opportunity(
         source=data.source.value,
         source_ref=data.source_ref,
         note=data.note,
-        originator_id=user.id,  # type: ignore[arg-type]
+        originator_id=row_id(user),
         branch_id=user.branch_id,
         team_id=user.team_id,
         visibility=data.visibility.value,
@@ -120,7 +121,7 @@ def create_opportunity(
     session.flush()
     record_transition(
         session,
-        row_id(opp),
+        opportunity_id=row_id(opp),
         from_status=None,
         to_status=S.draft,
         actor_id=user.id,
@@ -139,27 +140,27 @@ def create_opportunity(
     if sharing:
         record_transition(
             session,
-            row_id(opp),
+            opportunity_id=row_id(opp),
             from_status=S.draft,
             to_status=S.shared,
             actor_id=user.id,
             reason="shared",
             now=now,
         )
-        feed_event(session, opp, "shared", actor=user, now=now)
+        feed_event(session, opp=opp, kind="shared", actor=user, now=now)
     if commit:
         session.commit()
     return opp
 
 
 def _share(session: Session, opp: Opportunity, *, actor: User, now: datetime) -> None:
-    transition(session, opp, S.shared, actor_id=actor.id, reason="shared", now=now)
+    transition(session, opp=opp, to=S.shared, actor_id=actor.id, reason="shared", now=now)
     opp.shared_at = now
     opp.updated_at = now
     opp.version += 1
     session.add(opp)
     session.flush()
-    feed_event(session, opp, "shared", actor=actor, now=now)
+    feed_event(session, opp=opp, kind="shared", actor=actor, now=now)
 
 
 def share(
@@ -216,15 +217,18 @@ def record_activity(
     if opp.status not in OPEN:
         raise Problem(409, "Conflict", f"This opportunity is {opp.status}.", code="not-open")
     # Conditional on still holding it, so a recycle that just ran is not silently undone.
-    result = session.exec(  # type: ignore[call-overload]
-        update(Opportunity)
-        .where(
-            col(Opportunity.id) == opp.id,
-            col(Opportunity.owner_id) == user.id,
-            col(Opportunity.status).in_(OPEN),
-        )
-        .values(last_activity_at=now, recycle_warned_at=None, updated_at=now)
-        .execution_options(synchronize_session=False)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Opportunity)
+            .where(
+                col(Opportunity.id) == opp.id,
+                col(Opportunity.owner_id) == user.id,
+                col(Opportunity.status).in_(OPEN),
+            )
+            .values(last_activity_at=now, recycle_warned_at=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if result.rowcount != 1:
         session.rollback()
@@ -235,11 +239,13 @@ def record_activity(
         actor_id=row_id(user),
         kind=data.kind,
         note=data.note,
-        at=now,  # type: ignore[arg-type]
+        at=now,
     )
     session.add(activity)
     if opp.status == S.claimed:
-        transition(session, opp, S.in_progress, actor_id=user.id, reason=f"activity:{data.kind}", now=now)
+        transition(
+            session, opp=opp, to=S.in_progress, actor_id=user.id, reason=f"activity:{data.kind}", now=now
+        )
         session.add(opp)
     session.commit()
     return activity
@@ -257,22 +263,30 @@ def close(
     now = now or utcnow()
     opp = get_for(session, user=user, opportunity_id=opportunity_id)
     _require_owner(opp, user)
-    result = session.exec(  # type: ignore[call-overload]
-        update(Opportunity)
-        .where(
-            col(Opportunity.id) == opp.id,
-            col(Opportunity.owner_id) == user.id,
-            col(Opportunity.status).in_(OPEN),
-        )
-        .values(version=Opportunity.version + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Opportunity)
+            .where(
+                col(Opportunity.id) == opp.id,
+                col(Opportunity.owner_id) == user.id,
+                col(Opportunity.status).in_(OPEN),
+            )
+            .values(version=Opportunity.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if result.rowcount != 1:
         session.rollback()
         raise Problem(409, "Conflict", f"This opportunity is {opp.status}.", code="not-open")
     session.refresh(opp)
     transition(
-        session, opp, data.outcome.value, actor_id=user.id, reason=data.reason or data.outcome.value, now=now
+        session,
+        opp=opp,
+        to=data.outcome.value,
+        actor_id=user.id,
+        reason=data.reason or data.outcome.value,
+        now=now,
     )
     opp.closed_at = now
     if data.outcome == Outcome.won:
@@ -281,16 +295,21 @@ def close(
         originator_cents, closer_cents = split_cents(data.revenue_cents or 0, opp.originator_share_bp or 0)
         credit(
             session,
-            opp,
+            opp=opp,
             rm_id=opp.originator_id,
             amount=originator_cents,
             role="originator",
             booked_on=now.date(),
         )
-        credit(session, opp, rm_id=user.id, amount=closer_cents, role="closer", booked_on=now.date())  # type: ignore[arg-type]
+        credit(session, opp=opp, rm_id=row_id(user), amount=closer_cents, role="closer", booked_on=now.date())
     else:
         revoke_grants(
-            session, [row_id(opp)], reason=f"closed_{data.outcome.value}", actor_id=user.id, now=now, ip=ip
+            session,
+            opportunity_ids=[row_id(opp)],
+            reason=f"closed_{data.outcome.value}",
+            actor_id=user.id,
+            now=now,
+            ip=ip,
         )
     session.add(opp)
     audit.record(
@@ -307,7 +326,7 @@ def close(
         user_id=opp.originator_id,
         title="你共享的商机已成交" if data.outcome == Outcome.won else "你共享的商机未成交",
         body=opp.title,
-        opp_id=opp.id,  # type: ignore[arg-type]
+        opp_id=row_id(opp),
         key=f"closed:{data.outcome.value}",
     )
     session.commit()

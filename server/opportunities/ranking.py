@@ -10,6 +10,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from server.customers.models import Customer
+from server.db import row_id
 from server.errors import forbidden
 from server.opportunities.access import audience_condition, rm_profile
 from server.opportunities.cards import summaries
@@ -119,7 +120,7 @@ def ranked_feed(
     if user.role != Role.rm:
         raise forbidden("The pool feed is for relationship managers.")
     policy = get_policy(session)
-    profile = rm_profile(session, user)
+    profile = rm_profile(session, user=user)
     qualifications = set(profile.qualifications or []) if profile else set()
     conds: list[Any] = [
         col(Opportunity.status) == S.shared,
@@ -170,7 +171,7 @@ def ranked_feed(
         by_section_size[(section, size)] += n
         by_region[region] += n
         book_total += n
-    load = open_claims(session, user.id)  # type: ignore[arg-type]
+    load = open_claims(session, rm_id=row_id(user))
     priority = has_priority(session, user=user, profile=profile, today=now.date())
     cards = summaries(session, list(candidates), policy=policy)
     scored = []

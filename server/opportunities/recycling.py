@@ -109,7 +109,7 @@ def recycle_stale(session: Session, *, now: datetime | None = None) -> dict[str,
             owner_id, from_status = previous[opp_id]
             record_transition(
                 session,
-                opp_id,
+                opportunity_id=opp_id,
                 from_status=from_status,
                 to_status=S.recycled,
                 actor_id=None,
@@ -118,7 +118,7 @@ def recycle_stale(session: Session, *, now: datetime | None = None) -> dict[str,
             )
             record_transition(
                 session,
-                opp_id,
+                opportunity_id=opp_id,
                 from_status=S.recycled,
                 to_status=S.shared,
                 actor_id=None,
@@ -133,7 +133,7 @@ def recycle_stale(session: Session, *, now: datetime | None = None) -> dict[str,
                 object_id=opp_id,
                 detail={"from_rm_id": owner_id, "days": days},
             )
-        revoke_grants(session, done_ids, reason="recycled", actor_id=None, now=now)
+        revoke_grants(session, opportunity_ids=done_ids, reason="recycled", actor_id=None, now=now)
         fresh = session.exec(
             select(Opportunity)
             .where(col(Opportunity.id).in_(done_ids))
@@ -143,7 +143,13 @@ def recycle_stale(session: Session, *, now: datetime | None = None) -> dict[str,
         for opp in fresh:
             owner_id = previous[opp.id][0]
             feed_event(
-                session, opp, "recycled", actor=None, now=now, previous_owner_id=owner_id, card=cards[opp.id]
+                session,
+                opp=opp,
+                kind="recycled",
+                actor=None,
+                now=now,
+                previous_owner_id=owner_id,
+                card=cards[opp.id],
             )
             for uid, title in (
                 (owner_id, "商机已退回商机池"),
@@ -156,7 +162,7 @@ def recycle_stale(session: Session, *, now: datetime | None = None) -> dict[str,
                     body=opp.title,
                     opp_id=row_id(opp),
                     key=f"recycled:{now.isoformat()}",
-                )  # type: ignore[arg-type]
+                )
         recycled += len(done_ids)
     expired = _expire(session, now=now)
     session.commit()
@@ -181,12 +187,12 @@ def _expire(session: Session, *, now: datetime) -> int:
     for opp in opps:
         record_transition(
             session,
-            row_id(opp),
+            opportunity_id=row_id(opp),
             from_status=S.shared,
             to_status=S.expired,
             actor_id=None,
             reason="past the expected date",
             now=now,
         )
-        feed_event(session, opp, "withdrawn", actor=None, now=now, card=cards[opp.id])
+        feed_event(session, opp=opp, kind="withdrawn", actor=None, now=now, card=cards[opp.id])
     return len(ids)
