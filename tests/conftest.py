@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
 from server import create_app, db
+from server.opportunities.models import ClaimPolicy
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,3 +292,23 @@ def worker(app, redis_url):
     init_queues(app)
     tasks.context._app = app  # jobs run in the test app (same database and Redis)
     return SimpleWorker([queue(name) for name in QUEUES], connection=redis.Redis.from_url(redis_url))
+
+
+@pytest.fixture
+def policy(db_session):
+    """Sets the opportunity pool's rules (`claim_policy`) for one test and puts them back after."""
+    row = db_session.get(ClaimPolicy, 1)
+    saved = (row.require_qualification, row.max_open_claims, row.priority_window_minutes)
+
+    def _set(**fields):
+        for name, value in fields.items():
+            setattr(row, name, value)
+        db_session.add(row)
+        db_session.commit()
+        return row
+
+    yield _set
+    db_session.refresh(row)
+    row.require_qualification, row.max_open_claims, row.priority_window_minutes = saved
+    db_session.add(row)
+    db_session.commit()

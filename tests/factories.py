@@ -19,8 +19,10 @@ from server.customers.models import (
     OwnershipChange,
 )
 from server.intel.models import IntelAlert, IntelItem
+from server.opportunities.schemas import OpportunityCreate
 from server.org.models import Branch, Persona, RmProfile, Role, Team, User
 from server.pinyin import initials
+from server.products.models import Product
 from server.validators import id_birth_date, id_check_char, uscc_check_char
 
 PASSWORD = "demo1234"
@@ -179,3 +181,24 @@ def make_alert(session: Session, *, rm: User, customer: Customer, title: str, sc
     session.add(alert)
     session.commit()
     return alert
+
+
+def make_product(session: Session, *, qualification: str | None = None) -> Product:
+    product = Product(
+        code=unique("P")[:16],
+        name=unique("测试产品")[:64],
+        category="fund" if qualification else "loan",
+        segment="corporate",
+        terms="一年期",
+        required_qualification=qualification,
+    )
+    session.add(product)
+    session.commit()
+    return product
+
+
+def opportunity_data(**fields) -> OpportunityCreate:
+    """A valid opportunity to create through the service, prospect by default."""
+    data = {"title": "代发工资", "prospect_name": "潜客", "region_code": "310000", "industry_code": "C36"}
+    data.update(fields)
+    return OpportunityCreate.model_validate(data)

@@ -11,7 +11,6 @@ from playwright.sync_api import expect
 from tests import factories
 from tests.conftest import http_login
 from tests.e2e.conftest import _context_options, screenshot, sign_in
-from tests.server.test_opportunities import policy  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +25,7 @@ def contexts(browser, base_url):
         ctx.close()
 
 
-def test_rm_a_shares_rm_b_sees_it_live_and_claims_it(contexts, db_session, policy, live_server):  # noqa: F811
+def test_rm_a_shares_rm_b_sees_it_live_and_claims_it(contexts, db_session, policy, live_server):
     policy(priority_window_minutes=0, max_open_claims=50, require_qualification=True)
     branch = factories.make_branch(db_session)
     a = factories.make_user(db_session, branch=branch, display_name="王敏")
@@ -75,7 +74,7 @@ def test_rm_a_shares_rm_b_sees_it_live_and_claims_it(contexts, db_session, polic
 def test_lead_reassigns_past_the_cap_with_a_reason_and_the_rm_sees_it(
     contexts,
     db_session,
-    policy,  # noqa: F811
+    policy,
     live_server,
 ):
     """A team lead hands an opportunity to an RM who is at the open-claims cap: the screen marks
@@ -187,7 +186,7 @@ def test_import_shows_row_errors_imports_nothing_then_imports_a_fixed_file_once(
 def test_lead_moves_a_pooled_opportunity_to_the_bank_and_re_splits_a_won_one(
     contexts,
     db_session,
-    policy,  # noqa: F811
+    policy,
     live_server,
 ):
     from sqlmodel import func, select

@@ -16,7 +16,6 @@ from server.opportunities.models import OpportunityTransition
 from server.org.models import Role, User
 from tests import factories
 from tests.conftest import http_login
-from tests.server.test_opportunities import _create, make_product, policy  # noqa: F401  (fixture)
 
 NS = "/feed"
 
@@ -48,7 +47,7 @@ class Inbox:
 
 
 @pytest.fixture
-def feed_pool(db_session, policy):  # noqa: F811
+def feed_pool(db_session, policy):
     policy(priority_window_minutes=0, max_open_claims=50, require_qualification=True)
     branch = factories.make_branch(db_session)
     team = factories.make_team(db_session, branch=branch)
@@ -62,7 +61,7 @@ def feed_pool(db_session, policy):  # noqa: F811
         ),
         "d": factories.make_user(db_session, branch=branch, display_name="丁"),
         "c": factories.make_user(db_session, display_name="外行"),
-        "fund": make_product(db_session, qualification="fund_sales"),
+        "fund": factories.make_product(db_session, qualification="fund_sales"),
     }
 
 
@@ -149,7 +148,7 @@ def test_recycle_by_the_worker_reaches_the_pool_live(
     from tasks.opportunities import recycle_stale_opportunities
 
     p = feed_pool
-    opp = create_opportunity(db_session, user=p["a"], data=_create(), ip=None)
+    opp = create_opportunity(db_session, user=p["a"], data=factories.opportunity_data(), ip=None)
     claim(db_session, user=p["b"], opportunity_id=opp.id, ip=None)
     watcher = Inbox(socket_client(p["d"], NS))
     holder = Inbox(socket_client(p["b"], NS))
@@ -194,7 +193,7 @@ def test_rooms_follow_a_change_of_qualification_or_team(
     live_server,
     socket_client,
     feed_pool,
-    policy,  # noqa: F811
+    policy,
     db_session,
 ):
     p = feed_pool

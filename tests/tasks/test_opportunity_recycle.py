@@ -17,7 +17,6 @@ from server.timeutil import utcnow
 from tasks.opportunities import recycle_stale_opportunities, schedule_sweep
 from tasks.queues import DEFAULT, queue
 from tests import factories
-from tests.server.test_opportunities import _create, policy  # noqa: F401  (fixture)
 
 
 def _sweep(worker, at, tag: str) -> None:
@@ -32,7 +31,7 @@ def _notes(db_session, user_id: int) -> list[str]:
     return list(db_session.exec(select(Notification.title).where(Notification.user_id == user_id)).all())
 
 
-def test_stale_claim_is_warned_then_recycled_once(worker, db_session, data_key, policy):  # noqa: F811
+def test_stale_claim_is_warned_then_recycled_once(worker, db_session, data_key, policy):
     policy(priority_window_minutes=0, max_open_claims=50, require_qualification=True)
     branch = factories.make_branch(db_session)
     originator = factories.make_user(db_session, branch=branch)
@@ -40,7 +39,7 @@ def test_stale_claim_is_warned_then_recycled_once(worker, db_session, data_key, 
     customer = factories.make_customer(db_session, owner=originator, data_key=data_key)  # tier mass: 5 days
     t0 = utcnow()
     opp = create_opportunity(
-        db_session, user=originator, data=_create(customer_id=customer.id, prospect_name=None), ip=None, now=t0
+        db_session, user=originator, data=factories.opportunity_data(customer_id=customer.id, prospect_name=None), ip=None, now=t0
     )
     claim(db_session, user=holder, opportunity_id=opp.id, ip=None, now=t0)
 
@@ -92,16 +91,16 @@ def test_stale_claim_is_warned_then_recycled_once(worker, db_session, data_key, 
     assert claim(db_session, user=holder, opportunity_id=opp.id, ip=None, now=late).owner_id == holder.id
 
 
-def test_vip_customers_get_longer_and_expired_pool_items_leave_the_feed(worker, db_session, data_key, policy):  # noqa: F811
+def test_vip_customers_get_longer_and_expired_pool_items_leave_the_feed(worker, db_session, data_key, policy):
     policy(priority_window_minutes=0, max_open_claims=50, require_qualification=True)
     branch = factories.make_branch(db_session)
     originator = factories.make_user(db_session, branch=branch)
     holder = factories.make_user(db_session, branch=branch)
     t0 = utcnow()
-    vip = create_opportunity(db_session, user=originator, data=_create(tier="vip"), ip=None, now=t0)
+    vip = create_opportunity(db_session, user=originator, data=factories.opportunity_data(tier="vip"), ip=None, now=t0)
     claim(db_session, user=holder, opportunity_id=vip.id, ip=None, now=t0)
     stale_pool = create_opportunity(
-        db_session, user=originator, data=_create(expected_date=(t0 + timedelta(days=2)).date()), ip=None, now=t0
+        db_session, user=originator, data=factories.opportunity_data(expected_date=(t0 + timedelta(days=2)).date()), ip=None, now=t0
     )
     _sweep(worker, t0 + timedelta(days=6), "vip")
     db_session.expire_all()

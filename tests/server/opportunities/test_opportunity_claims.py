@@ -17,7 +17,6 @@ from server.opportunities.lifecycle import create_opportunity
 from server.opportunities.models import Opportunity, OpportunityTransition
 from server.org.models import User
 from tests import factories
-from tests.server.test_opportunities import _create, policy  # noqa: F401  (fixture)
 
 CLAIMERS = 50
 
@@ -42,7 +41,7 @@ def _setup(db_session, data_key, n: int):
     customer = factories.make_customer(db_session, owner=originator, data_key=data_key)
     rms = [factories.make_user(db_session, branch=branch) for _ in range(n)]
     opp = create_opportunity(
-        db_session, user=originator, data=_create(customer_id=customer.id, prospect_name=None), ip=None
+        db_session, user=originator, data=factories.opportunity_data(customer_id=customer.id, prospect_name=None), ip=None
     )
     return opp.id, [r.id for r in rms]
 
@@ -73,7 +72,7 @@ def _assert_one_winner(db_session, opp_id: int, rm_ids: list[int], results: list
     assert audits == [winner_id]
 
 
-def test_fifty_threads_claim_one_opportunity_exactly_one_wins(app, db_session, data_key, policy):  # noqa: F811
+def test_fifty_threads_claim_one_opportunity_exactly_one_wins(app, db_session, data_key, policy):
     policy(priority_window_minutes=0, max_open_claims=5, require_qualification=True)
     opp_id, rm_ids = _setup(db_session, data_key, CLAIMERS)
     engine = db.engine_for(app)
@@ -93,7 +92,7 @@ def _process_main(database_url: str, rm_ids: list[int], opp_id: int, start, out)
         out.put(list(pool.map(lambda rm: _attempt(engine, rm, opp_id, barrier), rm_ids)))
 
 
-def test_four_processes_claim_one_opportunity_exactly_one_wins(app, db_session, data_key, test_config, policy):  # noqa: F811
+def test_four_processes_claim_one_opportunity_exactly_one_wins(app, db_session, data_key, test_config, policy):
     policy(priority_window_minutes=0, max_open_claims=5, require_qualification=True)
     opp_id, rm_ids = _setup(db_session, data_key, CLAIMERS)
     ctx = multiprocessing.get_context("spawn")
@@ -115,14 +114,14 @@ def test_four_processes_claim_one_opportunity_exactly_one_wins(app, db_session, 
     _assert_one_winner(db_session, opp_id, rm_ids, results)
 
 
-def test_cap_holds_under_concurrent_claims_by_one_rm(app, db_session, data_key, policy):  # noqa: F811
+def test_cap_holds_under_concurrent_claims_by_one_rm(app, db_session, data_key, policy):
     """The cap is part of the conditional UPDATE: one RM racing for many opportunities at once
     still ends with at most the cap."""
     policy(priority_window_minutes=0, max_open_claims=3, require_qualification=True)
     branch = factories.make_branch(db_session)
     originator = factories.make_user(db_session, branch=branch)
     rm = factories.make_user(db_session, branch=branch)
-    opp_ids = [create_opportunity(db_session, user=originator, data=_create(), ip=None).id for _ in range(10)]
+    opp_ids = [create_opportunity(db_session, user=originator, data=factories.opportunity_data(), ip=None).id for _ in range(10)]
     engine = db.engine_for(app)
     barrier = threading.Barrier(len(opp_ids))
     with ThreadPoolExecutor(len(opp_ids)) as pool:

@@ -21,43 +21,8 @@ from server.opportunities.models import ClaimPolicy, FeedEvent, Opportunity, Opp
 from server.opportunities.policy import OPEN
 from server.org.models import Persona, Role
 from server.performance.models import PerformanceEntry, PerformanceTarget
-from server.products.models import Product
 from server.timeutil import month_key, utcnow
 from tests import factories
-
-
-def make_product(session: Session, *, qualification: str | None = None) -> Product:
-    product = Product(
-        code=factories.unique("P")[:16],
-        name=factories.unique("测试产品")[:64],
-        category="fund" if qualification else "loan",
-        segment="corporate",
-        terms="一年期",
-        required_qualification=qualification,
-    )
-    session.add(product)
-    session.commit()
-    return product
-
-
-@pytest.fixture
-def policy(db_session):
-    """Sets pool rules for one test and puts the defaults back after."""
-    row = db_session.get(ClaimPolicy, 1)
-    saved = (row.require_qualification, row.max_open_claims, row.priority_window_minutes)
-
-    def _set(**fields):
-        for name, value in fields.items():
-            setattr(row, name, value)
-        db_session.add(row)
-        db_session.commit()
-        return row
-
-    yield _set
-    db_session.refresh(row)
-    row.require_qualification, row.max_open_claims, row.priority_window_minutes = saved
-    db_session.add(row)
-    db_session.commit()
 
 
 @pytest.fixture
@@ -134,7 +99,7 @@ def test_claim_gives_one_winner_a_customer_grant_and_an_audit_trail(login, pool,
 
 
 def test_qualification_cap_and_visibility_rules(login, pool, db_session, policy):
-    fund = make_product(db_session, qualification="fund_sales")
+    fund = factories.make_product(db_session, qualification="fund_sales")
     card = share(login(pool.a), product_id=fund.id)
     assert card["id"] not in [i["id"] for i in login(pool.c).get("/api/v1/opportunities/feed").get_json()["items"]]
     refused = login(pool.c).post(f"/api/v1/opportunities/{card['id']}/claim")
@@ -156,7 +121,7 @@ def test_qualification_cap_and_visibility_rules(login, pool, db_session, policy)
 def test_priority_window_favours_general_persona_and_rms_short_of_target(pool, db_session, policy):
     policy(priority_window_minutes=30)
     opp = create_opportunity(
-        db_session, user=pool.a, data=_create(), ip=None
+        db_session, user=pool.a, data=factories.opportunity_data(), ip=None
     )
     now = opp.shared_at + timedelta(minutes=5)
     with pytest.raises(Problem) as refused:
@@ -168,20 +133,12 @@ def test_priority_window_favours_general_persona_and_rms_short_of_target(pool, d
     db_session.commit()
     assert claim(db_session, user=pool.c, opportunity_id=opp.id, ip=None, now=now).owner_id == pool.c.id
     # ... and once the window has passed anyone eligible may claim
-    late = create_opportunity(db_session, user=pool.a, data=_create(), ip=None)
+    late = create_opportunity(db_session, user=pool.a, data=factories.opportunity_data(), ip=None)
     veteran = factories.make_user(db_session, branch=pool.branch, persona=Persona.veteran)
     with pytest.raises(Problem):
         claim(db_session, user=veteran, opportunity_id=late.id, ip=None, now=late.shared_at)
     after = late.shared_at + timedelta(minutes=31)
     assert claim(db_session, user=veteran, opportunity_id=late.id, ip=None, now=after).status == "claimed"
-
-
-def _create(**fields):
-    from server.opportunities.schemas import OpportunityCreate
-
-    data = {"title": "代发工资", "prospect_name": "潜客", "region_code": "310000", "industry_code": "C36"}
-    data.update(fields)
-    return OpportunityCreate.model_validate(data)
 
 
 def test_won_credits_both_rms_to_exactly_the_revenue_and_lead_adjusts(login, pool, db_session):
@@ -265,7 +222,7 @@ def test_lead_reassigns_and_transfers_with_reasons_audited(login, pool, db_sessi
 def test_lead_reassign_keeps_the_claim_rules_unless_a_cap_override_is_given_and_audited(login, pool, db_session, policy):
     policy(max_open_claims=1)
     lead, api_a = login(pool.lead), login(pool.a)
-    fund = make_product(db_session, qualification="fund_sales")
+    fund = factories.make_product(db_session, qualification="fund_sales")
     licensed = share(api_a, product_id=fund.id)
     # a qualification is a licence: no reason lets an unqualified RM hold the product
     refused = lead.post(f"/api/v1/opportunities/{licensed['id']}/reassign",
@@ -322,8 +279,8 @@ def test_a_reassign_racing_a_claim_cannot_push_an_rm_past_the_cap(app, pool, db_
     policy(max_open_claims=1)
     engine = db.engine_for(app)
     for _ in range(5):
-        pooled = create_opportunity(db_session, user=pool.a, data=_create(), ip=None).id
-        handed = create_opportunity(db_session, user=pool.a, data=_create(), ip=None).id
+        pooled = create_opportunity(db_session, user=pool.a, data=factories.opportunity_data(), ip=None).id
+        handed = create_opportunity(db_session, user=pool.a, data=factories.opportunity_data(), ip=None).id
         barrier = threading.Barrier(2)
 
         def act(kind: str, pooled=pooled, handed=handed, barrier=barrier):
@@ -400,7 +357,7 @@ def _csv(rows: list[str]) -> str:
 
 
 def test_import_reports_row_errors_imports_nothing_and_never_twice(login, pool, db_session):
-    fund = make_product(db_session, qualification="fund_sales")
+    fund = factories.make_product(db_session, qualification="fund_sales")
     api = login(pool.a)
     header = "标题,客户名称,地区代码,行业代码,产品代码,预计金额,预计日期,可见范围"
     rows = [
@@ -474,7 +431,7 @@ def test_activity_moves_to_in_progress_and_lost_revokes_access(login, pool, db_s
 
 
 def test_transitions_are_complete(db_session, pool):
-    opp = create_opportunity(db_session, user=pool.a, data=_create(), ip=None)
+    opp = create_opportunity(db_session, user=pool.a, data=factories.opportunity_data(), ip=None)
     claim(db_session, user=pool.b, opportunity_id=opp.id, ip=None)
     rows = db_session.exec(
         select(OpportunityTransition).where(OpportunityTransition.opportunity_id == opp.id).order_by(col(OpportunityTransition.id))

@@ -15,11 +15,10 @@ from server.opportunities.feed import last_seq
 from server.opportunities.lifecycle import create_opportunity
 from server.opportunities.recycling import recycle_stale
 from tests import factories
-from tests.server.test_opportunities import _create, policy  # noqa: F401  (fixture)
 
 
 @pytest.fixture
-def contest(app, db_session, policy):  # noqa: F811
+def contest(app, db_session, policy):
     policy(priority_window_minutes=0, max_open_claims=50)
     branch = factories.make_branch(db_session)
     people = {
@@ -30,7 +29,7 @@ def contest(app, db_session, policy):  # noqa: F811
     }
     with app.app_context():
         opp = create_opportunity(
-            db_session, user=people["originator"], data=_create(visibility="branch"), ip=None
+            db_session, user=people["originator"], data=factories.opportunity_data(visibility="branch"), ip=None
         )
         yield opp, people
 
