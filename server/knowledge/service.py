@@ -29,6 +29,7 @@ from server.db import is_postgres, table_of
 from server.errors import Problem
 from server.knowledge.catalogue import CATALOGUE, FACT_KEYS, DimensionDef
 from server.knowledge.models import CustomerFact, KnowledgeScore
+from server.masking import mask_sql
 from server.timeutil import as_utc, iso, utcnow
 from server.workbench import config as workbench_config
 
@@ -241,7 +242,8 @@ def score_facts(kind: str, learned: dict[str, datetime], model: Model, now: date
 # ID number or a full phone number.
 _CORP = "FROM customer c JOIN corporate_profile p ON p.customer_id = c.id WHERE c.kind = 'corporate'{ids}"
 _IND = "FROM customer c JOIN individual_profile p ON p.customer_id = c.id WHERE c.kind = 'individual'{ids}"
-_MASKED_PHONE = "substr(c.phone, 1, 3) || '****' || substr(c.phone, length(c.phone) - 3, 4)"
+# Masked by `mask_sql` when the statement is built, so the rules in force apply (see _derived_select).
+_MASKED_PHONE = "{masked_phone}"
 
 
 def _column(expr: str, source: str, present: str | None = None) -> str:
@@ -307,6 +309,7 @@ assert set(PROFILE_FACTS) == {
 def _derived_select(customer_ids: list[int] | None) -> str:
     ids = " AND c.id IN :ids" if customer_ids is not None else ""
     parts = []
+    masked_phone = mask_sql("phone", "c.phone")
     for key, sql in PROFILE_FACTS.items():
         tids_col = (
             "customer_id" if "FROM contact" in sql or "FROM customer_event" in sql else "from_customer_id"
@@ -314,7 +317,7 @@ def _derived_select(customer_ids: list[int] | None) -> str:
         tids = f" AND t.{tids_col} IN :ids" if customer_ids is not None else ""
         parts.append(
             f"SELECT customer_id, '{key}' AS fact_key, s AS value_summary FROM ("
-            + sql.replace("{ids}", ids).replace("{tids}", tids)
+            + sql.replace("{ids}", ids).replace("{tids}", tids).replace(_MASKED_PHONE, masked_phone)
             + ") AS d_"
             + key
         )

@@ -13,6 +13,7 @@ from server.customers.models import Customer
 from server.customers.service import team_member_ids
 from server.db import id_col
 from server.errors import forbidden
+from server.masking import mask
 from server.opportunities.access import lead_manages, led_team_ids
 from server.opportunities.models import (
     ClaimPolicy,
@@ -34,7 +35,7 @@ def customer_label(kind: str, name: str | None) -> str | None:
     if not name:
         return name
     # An individual's full name is personal data: the pool shows only the surname.
-    return name if kind == "corporate" else name[0] + "**"
+    return name if kind == "corporate" else mask("person_name", name)
 
 
 def _display_names(session: Session, user_ids: set[int]) -> dict[int, str]:
