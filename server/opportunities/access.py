@@ -10,10 +10,7 @@ from sqlmodel import Session, col, select
 from server.customers.service import team_member_ids
 from server.db import id_col
 from server.errors import Problem, not_found
-from server.opportunities.models import (
-    Opportunity,
-    Visibility,
-)
+from server.opportunities.models import Opportunity, Visibility
 from server.opportunities.models import OpportunityStatus as S
 from server.org.models import RmProfile, Role, Team, User
 

@@ -14,22 +14,15 @@ from server.customers.service import team_member_ids
 from server.db import row_id
 from server.errors import Problem, not_found
 from server.opportunities.access import get_managed
-from server.opportunities.models import (
-    BenefitAdjustment,
-    Opportunity,
-)
+from server.opportunities.models import BenefitAdjustment, Opportunity
 from server.opportunities.models import OpportunityStatus as S
 from server.opportunities.policy import FULL_SHARE_BP
-from server.opportunities.schemas import (
-    BenefitAdjust,
-)
+from server.opportunities.schemas import BenefitAdjust
 from server.org.models import Role, User
 from server.performance.models import PerformanceEntry
 from server.timeutil import iso, utcnow
 
 CREDIT_KIND = "shared_credit"
-
-
 CREDIT_SOURCE = "opportunity"
 
 

@@ -15,12 +15,7 @@ from server.db import id_col
 from server.errors import forbidden
 from server.masking import mask
 from server.opportunities.access import lead_manages, led_team_ids
-from server.opportunities.models import (
-    ClaimPolicy,
-    Opportunity,
-    OpportunityActivity,
-    OpportunityTransition,
-)
+from server.opportunities.models import ClaimPolicy, Opportunity, OpportunityActivity, OpportunityTransition
 from server.opportunities.models import OpportunityStatus as S
 from server.opportunities.policy import OPEN, get_policy, recycle_days
 from server.org.models import Role, User
@@ -28,7 +23,7 @@ from server.products.models import Product
 from server.reference import industry_name, region_name
 from server.timeutil import as_utc, iso
 
-_NAMES = "zhanye_display_names"
+_NAMES = "zhanye_display_names"  # the session.info key the names are kept under
 
 
 def customer_label(kind: str, name: str | None) -> str | None:

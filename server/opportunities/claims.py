@@ -20,10 +20,7 @@ from server.opportunities.access import in_audience
 from server.opportunities.benefits import CREDIT_KIND
 from server.opportunities.feed import feed_event
 from server.opportunities.history import record_transition
-from server.opportunities.models import (
-    Opportunity,
-    default_split,
-)
+from server.opportunities.models import Opportunity, default_split
 from server.opportunities.models import OpportunityStatus as S
 from server.opportunities.policy import FULL_SHARE_BP, OPEN, get_policy
 from server.org.models import Persona, RmProfile, Role, User

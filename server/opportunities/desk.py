@@ -17,18 +17,10 @@ from server.opportunities.access import get_managed
 from server.opportunities.claims import grant_customer, revoke_grants, under_cap
 from server.opportunities.feed import feed_event
 from server.opportunities.history import notify, record_transition
-from server.opportunities.models import (
-    ClaimPolicy,
-    Opportunity,
-    Visibility,
-    default_split,
-)
+from server.opportunities.models import ClaimPolicy, Opportunity, Visibility, default_split
 from server.opportunities.models import OpportunityStatus as S
 from server.opportunities.policy import FULL_SHARE_BP, OPEN, get_policy
-from server.opportunities.schemas import (
-    ReassignRequest,
-    TransferRequest,
-)
+from server.opportunities.schemas import ReassignRequest, TransferRequest
 from server.org.models import Branch, RmProfile, Role, Team, User
 from server.timeutil import utcnow
 

@@ -13,11 +13,7 @@ from server import events
 from server.db import row_id
 from server.opportunities.access import led_team_ids, rm_profile
 from server.opportunities.cards import summaries
-from server.opportunities.models import (
-    FeedEvent,
-    Opportunity,
-    Visibility,
-)
+from server.opportunities.models import FeedEvent, Opportunity, Visibility
 from server.opportunities.policy import get_policy
 from server.org.models import Role, User
 from server.timeutil import iso

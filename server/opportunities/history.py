@@ -9,10 +9,7 @@ from sqlmodel import Session
 
 from server.db import row_id
 from server.inbox import service as inbox
-from server.opportunities.models import (
-    Opportunity,
-    OpportunityTransition,
-)
+from server.opportunities.models import Opportunity, OpportunityTransition
 
 
 def record_transition(

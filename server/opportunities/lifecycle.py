@@ -18,12 +18,7 @@ from server.opportunities.benefits import credit, split_cents
 from server.opportunities.claims import revoke_grants
 from server.opportunities.feed import feed_event
 from server.opportunities.history import notify, record_transition, transition
-from server.opportunities.models import (
-    Opportunity,
-    OpportunityActivity,
-    OpportunitySource,
-    Visibility,
-)
+from server.opportunities.models import Opportunity, OpportunityActivity, Visibility
 from server.opportunities.models import OpportunityStatus as S
 from server.opportunities.policy import OPEN
 from server.opportunities.schemas import (
@@ -331,7 +326,3 @@ def close(
     )
     session.commit()
     return opp
-
-
-def valid_source(value: str) -> bool:
-    return value in {s.value for s in OpportunitySource}

@@ -8,28 +8,15 @@ from sqlmodel import Session
 
 from server.audit import service as audit
 from server.errors import forbidden
-from server.opportunities.models import (
-    OPEN_CLAIM_STATUSES,
-    ClaimPolicy,
-    default_recycle_days,
-    default_split,
-)
-from server.opportunities.schemas import (
-    PolicyUpdate,
-)
+from server.opportunities.models import OPEN_CLAIM_STATUSES, ClaimPolicy, default_recycle_days, default_split
+from server.opportunities.schemas import PolicyUpdate
 from server.org.models import Role, User
 from server.timeutil import iso, utcnow
 
 OPEN = tuple(s.value for s in OPEN_CLAIM_STATUSES)
-
-
 FULL_SHARE_BP = 10_000
-
-
 DEFAULT_RECYCLE_DAYS = 7
-
-
-_POLICY = "zhanye_claim_policy"  # session.info keys
+_POLICY = "zhanye_claim_policy"  # the session.info key the policy is kept under
 
 
 def get_policy(session: Session) -> ClaimPolicy:

@@ -16,14 +16,10 @@ from server.opportunities.access import audience_condition, rm_profile
 from server.opportunities.cards import summaries
 from server.opportunities.claims import has_priority, open_claims
 from server.opportunities.feed import last_seq
-from server.opportunities.models import (
-    Opportunity,
-)
+from server.opportunities.models import Opportunity
 from server.opportunities.models import OpportunityStatus as S
 from server.opportunities.policy import get_policy
-from server.opportunities.schemas import (
-    FeedQuery,
-)
+from server.opportunities.schemas import FeedQuery
 from server.org.models import Role, User
 from server.reference import region_name
 from server.timeutil import as_utc, utcnow
@@ -51,8 +47,6 @@ SECTION_NAMES = {
 
 
 SIZE_NAMES = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
-
-
 QUALIFICATION_NAMES = {
     "fund_sales": "基金销售",
     "insurance_agent": "保险代理",

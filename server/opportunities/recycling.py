@@ -14,10 +14,7 @@ from server.opportunities.cards import summaries
 from server.opportunities.claims import revoke_grants
 from server.opportunities.feed import feed_event
 from server.opportunities.history import notify, record_transition
-from server.opportunities.models import (
-    Opportunity,
-    default_recycle_days,
-)
+from server.opportunities.models import Opportunity, default_recycle_days
 from server.opportunities.models import OpportunityStatus as S
 from server.opportunities.policy import OPEN, get_policy
 from server.timeutil import as_utc, utcnow
