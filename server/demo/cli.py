@@ -36,9 +36,18 @@ def load(customers: int, seed: int, if_empty: bool) -> None:
     )
     # The features' own demo data over the bank: workbench resources and product profiles (with a
     # first knowledge-degree batch), and the intel feeds the app serves itself in demo mode.
-    from server.intel.demo import register_demo_sources
-    from server.workbench.demo import seed_workbench_demo
+    from server.demo.feeds import register_demo_sources
+    from server.demo.workbench import seed_workbench_demo
 
     with db.session_scope(engine) as session:
         click.echo(f"Workbench demo data: {seed_workbench_demo(session)}")
         click.echo(f"Intel demo sources: {register_demo_sources(session)}")
+
+
+@demo_cli.command("workbench")
+def workbench() -> None:
+    """Workbench demo data over a loaded demo bank (idempotent): resources, product profiles, cases."""
+    from server.demo.workbench import seed_workbench_demo
+
+    with db.session_scope(db.engine_for(current_app)) as session:
+        click.echo(f"Workbench demo data: {seed_workbench_demo(session)}")
