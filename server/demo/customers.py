@@ -20,6 +20,7 @@ from server.demo.base import (
     Rm,
     local_dt,
 )
+from server.demo.catalog import product_minimum_cents
 from server.demo.profiles import ProfileBuilder
 from server.org.models import Persona
 from server.reference import REGIONS
@@ -210,7 +211,7 @@ class CustomerBuilder(ProfileBuilder):
                 break
         today_ord = self.today.toordinal()
         start = created.toordinal()
-        holdings = rows["holding"]
+        mine: list[tuple[dict, dict[str, Any], tuple[int, int, int]]] = []  # product, row, amounts
         for p in chosen.values():
             category = p["category"]
             amount = int(scale * math.exp(rng.gauss(0, 0.5)) * 100)
@@ -222,28 +223,43 @@ class CustomerBuilder(ProfileBuilder):
             if category == "loan" or p["code"] in ("TF-FACTOR",):
                 loan = amount * 2 if corporate else amount
             elif category in ("deposit", "wealth", "fund", "insurance", "cash_management"):
-                balance = amount
+                # Never below what the product takes (大额存单: 20万元起存).
+                balance = max(amount, product_minimum_cents(p, corporate=corporate))
             elif category == "credit_card":
                 loan = amount // 50
-            if status == "matured":
-                balance = loan = 0
+            if p.get("max_cents"):
+                loan = min(loan, p["max_cents"])  # 普惠小微快贷: 最高500万元
             fee = int((balance + loan + (amount if balance == loan == 0 else 0)) * CATEGORY_YIELD[category])
-            holdings.append(
-                {
-                    "customer_id": cid,
-                    "product_id": p["id"],
-                    "balance_cents": balance,
-                    "loan_balance_cents": loan,
-                    "fee_income_cents": fee,
-                    "opened_on": opened,
-                    "matures_on": matures,
-                    "status": status,
-                }
-            )
+            row = {
+                "customer_id": cid,
+                "product_id": p["id"],
+                "balance_cents": balance,
+                "loan_balance_cents": loan,
+                "fee_income_cents": fee,
+                "opened_on": opened,
+                "matures_on": matures,
+                "status": status,
+            }
+            mine.append((p, row, (balance, loan, fee)))
+        if all(row["status"] == "matured" for _, row, _ in mine):
+            # A customer of the bank holds something: the last product rolled over on maturity (到期续作).
+            _, row, _ = mine[-1]
+            length = row["matures_on"] - row["opened_on"]
+            while row["matures_on"] <= self.today:
+                row["opened_on"], row["matures_on"] = row["matures_on"], row["matures_on"] + length
+            row["status"] = "active"
+        holdings = rows["holding"]
+        for p, row, (balance, loan, fee) in mine:
+            category = p["category"]
+            matures = row["matures_on"]
+            if row["status"] == "matured":
+                balance = loan = 0
+                row["balance_cents"] = row["loan_balance_cents"] = 0
+            holdings.append(row)
             rm.balance_cents += balance
             rm.loan_cents += loan
             rm.fee_cents += fee
-            if status == "active" and matures is not None and matures.toordinal() - today_ord <= 60:
+            if row["status"] == "active" and matures is not None and matures.toordinal() - today_ord <= 60:
                 tags.append("资金即将到期")
             if category in ("wealth", "fund"):
                 tags.append("理财偏好")

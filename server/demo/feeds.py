@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from server import db
 from server.customers.models import CorporateProfile, Customer, CustomerKind
+from server.demo import catalog
 from server.intel.lexicon import INDUSTRY_KEYWORDS
 from server.intel.models import Category, IntelSource, SourceKind
 from server.reference import INDUSTRIES, WEATHER_SENSITIVE_SECTIONS, region_name
@@ -42,6 +43,39 @@ def _term_for(code: str) -> str:
         if codes == (code,):
             return term
     return INDUSTRIES.get(code, code)
+
+
+# Who buys a maker's goods, by the goods (the word in the firm's name) or else by its industry: a
+# contract fits the firm that signs it (a medical-device maker supplies hospitals, not 工程机械).
+BUYERS: dict[str, str] = {
+    "医疗器械": "省人民医院",
+    "智能装备": "头部家电企业",
+    "专用设备": "大型制造集团",
+    "新能源汽车": "电池供应商",
+    "C13": "连锁商超集团",
+    "C15": "全国经销商",
+    "C17": "品牌服装企业",
+    "C18": "连锁服装品牌",
+    "C26": "下游制造企业",
+    "C27": "医药流通企业",
+    "C29": "家电企业",
+    "C31": "建筑央企",
+    "C33": "装备制造企业",
+    "C34": "装备制造企业",
+    "C35": "大型制造集团",
+    "C36": "整车厂",
+    "C38": "电网公司",
+    "C39": "通信设备厂商",
+}
+
+
+def goods_of(name: str, industry: str) -> str:
+    """What a maker supplies: the industry word in its own name (…医疗器械有限公司 → 医疗器械), else
+    the everyday word for its industry."""
+    for word in sorted(catalog.INDUSTRY_WORDS.get(industry, []), key=len, reverse=True):
+        if word in name:
+            return word
+    return _term_for(industry)
 
 
 def _today() -> datetime:
@@ -151,9 +185,11 @@ def tender_items(session: Session) -> list[dict]:
         )
     for n, (name, _region, industry, short) in enumerate(makers):
         who = short if short and n == 1 else name
+        goods = goods_of(name, industry or "")
+        buyer = BUYERS.get(goods) or BUYERS.get(industry or "", "下游龙头企业")
         items.append(
             {
-                "title": f"{who}与整车厂签订年度{_term_for(industry or 'C36')}供货合同",
+                "title": f"{who}与{buyer}签订年度{goods}供货合同",
                 "summary": f"合同金额{8600 - 2300 * n}万元，交付期12个月，预付款30%。",
                 "published": (day - timedelta(hours=3 + n)).isoformat(),
                 "category": "tender_contract",

@@ -179,7 +179,7 @@ class OrgBuilder(BuilderBase):
                     "required_qualification": p["qualification"],
                     "risk_level": p["risk_level"],
                     "selling_points": p["selling_points"],
-                    "advantages": p["advantages"],
+                    "advantages": catalog.product_advantages(p),
                     "target_profile": p["target"],
                 }
             )
