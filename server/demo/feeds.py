@@ -83,7 +83,7 @@ def _today() -> datetime:
     return now.replace(hour=1, minute=0, second=0, microsecond=0)
 
 
-def _top_pairs(session: Session, limit: int) -> list[tuple[str, str]]:
+def top_pairs(session: Session, limit: int) -> list[tuple[str, str]]:
     rows = session.exec(
         select(Customer.industry_code, Customer.region_code, func.count())
         .where(Customer.kind == CustomerKind.corporate, col(Customer.industry_code).is_not(None))
@@ -94,12 +94,29 @@ def _top_pairs(session: Session, limit: int) -> list[tuple[str, str]]:
     return [(i, r) for i, r, _ in rows if i and r]
 
 
+def local_term(session: Session, industry: str, region: str) -> str:
+    """The word for an industry in a city as its firms there carry it in their names (医疗器械 where
+    the C35 firms make medical devices), among the words the intel matcher knows; else the
+    industry's everyday word."""
+    names = session.exec(
+        select(Customer.name)
+        .where(Customer.kind == CustomerKind.corporate)
+        .where(Customer.industry_code == industry, Customer.region_code == region)
+        .order_by(col(Customer.id))
+        .limit(500)
+    ).all()
+    known = [w for w in catalog.INDUSTRY_WORDS.get(industry, []) if INDUSTRY_KEYWORDS.get(w) == (industry,)]
+    counts = {w: sum(w in name for name in names) for w in known}
+    best = max(known, key=lambda w: (counts[w], -known.index(w)), default=None)
+    return best if best is not None and counts[best] else _term_for(industry)
+
+
 def policy_items(session: Session) -> list[dict]:
     day = _today()
     items = []
-    pairs = _top_pairs(session, 3)
+    pairs = top_pairs(session, 3)
     for n, (industry, region) in enumerate(pairs):
-        city, term = region_name(region), _term_for(industry)
+        city, term = region_name(region), local_term(session, industry, region)
         items.append(
             {
                 "title": f"{city}出台支持{term}企业高质量发展若干措施",
@@ -109,7 +126,7 @@ def policy_items(session: Session) -> list[dict]:
             }
         )
     if pairs:
-        term = _term_for(pairs[0][0])
+        term = local_term(session, *pairs[0])
         items.append(
             {
                 "title": f"多部门联合发文：加大对{term}产业链的金融支持",
@@ -130,7 +147,7 @@ def policy_items(session: Session) -> list[dict]:
         industry, region = pairs[1]
         items.append(
             {
-                "title": f"{region_name(region)}开展{_term_for(industry)}行业环保专项督察",
+                "title": f"{region_name(region)}开展{local_term(session, industry, region)}行业环保专项督察",
                 "summary": "部分企业被责令限产整改，违规企业将被处罚。",
                 "published": day - timedelta(hours=8),
                 "category": "industry",

@@ -15,13 +15,14 @@ from sqlmodel import col, select
 from server.customers.models import CorporateProfile, Customer
 from server.demo import catalog
 from server.demo.features import seed_features
-from server.demo.feeds import BUYERS, goods_of, tender_items
+from server.demo.feeds import BUYERS, goods_of, local_term, policy_items, tender_items, top_pairs
 from server.intel.lexicon import INDUSTRY_KEYWORDS
 from server.notebook.models import Note, Reminder
 from server.opportunities.models import Opportunity
 from server.org.models import User
 from server.performance.service import performance
 from server.products.models import Holding, Product, ProductCase
+from server.reference import INDUSTRIES
 from server.warrooms.models import WarRoom, WarRoomEvent, WarRoomMember, WarRoomTarget
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -132,6 +133,26 @@ def test_contracts_fit_the_industry_of_the_firm_that_signs_them(bank_session):
         who = next(w for w in sorted(by_label, key=len, reverse=True) if item["title"].startswith(w))
         goods = re.search(r"签订年度(.+)供货合同", item["title"]).group(1)
         assert _fits(goods, by_label[who]), item["title"]
+
+
+def test_policy_news_names_the_industry_as_the_citys_firms_carry_it(bank_session):
+    s = bank_session
+    pairs = top_pairs(s, 3)
+    assert pairs
+    for industry, region in pairs:
+        term = local_term(s, industry, region)
+        assert INDUSTRY_KEYWORDS.get(term) == (industry,) or term == INDUSTRIES.get(industry), term
+        names = s.exec(
+            select(Customer.name).where(Customer.industry_code == industry, Customer.region_code == region)
+        ).all()
+        named = {
+            w for w in catalog.INDUSTRY_WORDS.get(industry, []) if INDUSTRY_KEYWORDS.get(w) == (industry,)
+        }
+        carried = {w for w in named if any(w in n for n in names)}
+        if carried:
+            assert term in carried, (industry, region, term, carried)
+    titles = [i["title"] for i in policy_items(s)]
+    assert any(local_term(s, *pairs[0]) in t for t in titles)
 
 
 def test_time_progress_is_the_users_local_day_within_the_period(bank_session):
