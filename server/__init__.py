@@ -48,7 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if settings.ENABLE_TEST_ENDPOINTS:
         app.register_blueprint(test_bp)
     if settings.DEMO_MODE:
-        from server.intel.demo import bp as intel_demo_bp
+        from server.demo.feeds import bp as intel_demo_bp
 
         app.register_blueprint(intel_demo_bp)  # /demo-feeds/*: the demo bank's local intel feeds
 

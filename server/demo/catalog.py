@@ -651,3 +651,70 @@ PRODUCTS: list[dict] = [
         "target": "机关事业单位和国有企业",
     },
 ]
+
+# What a product takes, in cents, as its terms state it (起存/起购 minimums; 最高 ceilings for loans and
+# card limits): holdings in the demo bank respect them. code -> (individual minimum, corporate minimum).
+MINIMUMS: dict[str, tuple[int, int]] = {
+    "DEP-TD": (1_0000_00, 1_0000_00),
+    "DEP-AGR": (50_0000_00, 50_0000_00),
+    "DEP-LCD": (20_0000_00, 20_0000_00),
+    "DEP-STD": (50_00, 50_00),
+    "DEP-NOTICE": (5_0000_00, 50_0000_00),
+    "WM-CASH": (1_00, 1_00),
+    "WM-FIX180": (1_0000_00, 1_0000_00),
+    "WM-PLUS": (1_0000_00, 1_0000_00),
+    "FD-MMF": (1, 1),
+    "FD-BOND": (1000_00, 1000_00),
+    "FD-IDX300": (10_00, 10_00),
+    "FD-PENSION": (10_00, 10_00),
+}
+MAXIMUMS: dict[str, int] = {
+    "LN-SME": 500_0000_00,
+    "LN-CONS": 30_0000_00,
+    "LN-BIZ": 1000_0000_00,
+    "CC-PLAT": 10_0000_00,
+}
+
+# Advantages (优点) every product of a category shares, and those of the bank itself: with each
+# product's own, the shelf shows up to 20 per product, as the seed's 我的可售产品 describes.
+CATEGORY_ADVANTAGES: dict[str, list[str]] = {
+    "deposit": ["受存款保险制度保障", "利率按人民银行及市场利率定价自律机制执行", "到期提醒短信及时送达",
+                "存单可办理质押融资", "可开具存款证明", "网点、手机银行、网银均可办理", "资金到账实时查询"],
+    "loan": ["授信方案一户一策", "审批流程透明、进度可查", "还款方式多样可选", "可线上申请提款",
+             "利率随LPR调整公开透明", "贷后提醒及时，避免逾期", "可与结算、代发等业务打包优惠"],
+    "wealth": ["产品经过行内严格准入", "净值每日披露、持仓随时可查", "风险等级清晰标注", "专属理财经理一对一服务",
+               "手机银行可随时申赎或查询", "定期发送投资报告"],
+    "fund": ["精选头部基金公司产品", "支持定投，平滑波动", "手机银行申购费率优惠", "持仓分析和调仓建议",
+             "风险测评后匹配推荐", "赎回款到账及时"],
+    "insurance": ["承保机构为大型保险公司", "保单条款清晰，犹豫期内可退", "理赔协助专人跟进", "可做家庭保障缺口分析",
+                  "保单可在手机银行查询", "缴费可自动扣款"],
+    "payroll": ["批量代发一次完成", "员工工资卡享专属权益", "代发数据加密传输", "支持多种发放周期",
+                "配套员工理财与信用卡", "企业财务对账简便"],
+    "cash_management": ["集团资金一目了然", "归集下拨规则灵活配置", "银企直联对接财务系统", "提升资金使用效率",
+                        "减少外部融资成本", "支持多级账户管理"],
+    "trade_finance": ["贸易背景审核高效", "可配套国际结算", "融资期限与账期匹配", "线上提交单据",
+                      "专业单证团队把关", "汇率避险方案配套"],
+    "credit_card": ["境内外消费均可使用", "积分可兑换礼品和里程", "账单分期灵活", "手机银行实时管理卡片",
+                    "失卡保障服务", "消费提醒实时推送"],
+    "fx": ["主要币种报价有竞争力", "专业汇率分析每日推送", "交易渠道7×24小时", "结售汇手续便捷",
+           "可与贸易融资配套", "资金清算快"],
+}  # fmt: skip
+BANK_ADVANTAGES = ["全国网点覆盖主要城市", "客户经理专属服务", "手机银行功能齐全", "7×24小时客服热线",
+                   "业务办理进度短信通知", "综合金融服务一站式办理", "资金安全有保障"]  # fmt: skip
+MAX_ADVANTAGES = 20
+
+
+def product_minimum_cents(product: dict, *, corporate: bool) -> int:
+    individual, company = MINIMUMS.get(product["code"], (0, 0))
+    return company if corporate else individual
+
+
+def product_advantages(product: dict) -> list[str]:
+    """The product's own advantages first, then its category's, then the bank's (at most 20)."""
+    merged = [*product["advantages"], *CATEGORY_ADVANTAGES.get(product["category"], []), *BANK_ADVANTAGES]
+    return list(dict.fromkeys(merged))[:MAX_ADVANTAGES]
+
+
+for _product in PRODUCTS:
+    if _product["code"] in MAXIMUMS:
+        _product["max_cents"] = MAXIMUMS[_product["code"]]

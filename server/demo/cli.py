@@ -34,11 +34,18 @@ def load(customers: int, seed: int, if_empty: bool) -> None:
         f"Demo bank loaded (seed {seed}) in {time.perf_counter() - started:.1f}s: "
         + ", ".join(f"{k}={v}" for k, v in counts.items())
     )
-    # The features' own demo data over the bank: workbench resources and product profiles (with a
-    # first knowledge-degree batch), and the intel feeds the app serves itself in demo mode.
-    from server.intel.demo import register_demo_sources
-    from server.workbench.demo import seed_workbench_demo
+    # The features' own demo data over the bank, all from one place (server/demo/features.py).
+    from server.demo.features import seed_features
 
     with db.session_scope(engine) as session:
+        for name, added in seed_features(session, seed=seed).items():
+            click.echo(f"Demo {name}: {added}")
+
+
+@demo_cli.command("workbench")
+def workbench() -> None:
+    """Workbench demo data over a loaded demo bank (idempotent): resources, product profiles, cases."""
+    from server.demo.workbench import seed_workbench_demo
+
+    with db.session_scope(db.engine_for(current_app)) as session:
         click.echo(f"Workbench demo data: {seed_workbench_demo(session)}")
-        click.echo(f"Intel demo sources: {register_demo_sources(session)}")

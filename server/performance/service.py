@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, exists, literal_column
 from sqlmodel import Session, col, func, select
@@ -13,13 +14,16 @@ from sqlmodel import Session, col, func, select
 from server.customers.models import Customer
 from server.db import row_id
 from server.mirror.service import current_month, month_bounds, shift_month, team_rm_ids
+from server.notebook.models import ReminderSetting
 from server.org.models import User
 from server.performance.models import PerformanceEntry, PerformanceTarget
 from server.reference import industry_name
+from server.timeutil import utcnow
 
 KINDS = ("revenue", "new_business", "existing_business", "new_customer", "shared_credit")
 CONVERSION_WINDOW_DAYS = 365
 MIN_SEGMENT_CUSTOMERS = 3
+DEFAULT_ZONE = "Asia/Shanghai"
 
 
 def _sums(session: Session, rm_ids: list[int], start: date, end: date) -> dict[int, dict[str, int]]:
@@ -44,7 +48,15 @@ def _sums(session: Session, rm_ids: list[int], start: date, end: date) -> dict[i
     return out
 
 
-def performance(session: Session, *, rm: User, month: str | None = None, months: int = 6) -> dict[str, Any]:
+def local_today(session: Session, *, user: User) -> date:
+    """The user's calendar day on their own clock (their reminder time zone; Beijing by default)."""
+    setting = session.get(ReminderSetting, user.id)
+    return utcnow().astimezone(ZoneInfo(setting.timezone if setting else DEFAULT_ZONE)).date()
+
+
+def performance(
+    session: Session, *, rm: User, month: str | None = None, months: int = 6, today: date | None = None
+) -> dict[str, Any]:
     month = month or current_month()
     start, end = month_bounds(month)
     year_start = date(start.year, 1, 1)
@@ -106,8 +118,14 @@ def performance(session: Session, *, rm: User, month: str | None = None, months:
             "target_cents": annual or None,
             "achieved_cents": year_revenue,
             "progress": round(year_revenue / annual, 4) if annual else None,
+            # 时间进度: the days of the year gone by the user's today (inclusive), within the month asked.
             "year_elapsed": round(
-                (end - year_start).days / (date(start.year + 1, 1, 1) - year_start).days, 4
+                (
+                    max(year_start, min(end, (today or local_today(session, user=rm)) + timedelta(days=1)))
+                    - year_start
+                ).days
+                / (date(start.year + 1, 1, 1) - year_start).days,
+                4,
             ),
         },
         "team_rank": {"rank": ranking.index(rm_key) + 1, "team_size": len(team)},

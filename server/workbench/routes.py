@@ -86,17 +86,6 @@ def put_config(name: str):
     return ok({"name": name, "version": version, "effective": _effective(name)})
 
 
-@bp.cli.command("seed-demo")
-def seed_demo() -> None:
-    """Workbench demo data over a loaded demo bank: `flask --app server workbench seed-demo`."""
-    import click
-
-    from server.workbench.demo import seed_workbench_demo
-
-    with db.session_scope(db.engine_for(current_app)) as session:
-        click.echo(f"workbench demo: {seed_workbench_demo(session)}")
-
-
 def _effective(name: str):
     session = db.session()
     if name == "knowledge":

@@ -143,7 +143,7 @@ def test_kill_9_mid_job_loses_and_duplicates_nothing(
 def test_demo_feeds_over_http_to_alerts(live_server, db_session, data_key, worker):
     """The live app serves its demo feeds; the sources registered for them are polled by a real RQ
     worker into alerts for the demo bank's customers."""
-    from server.intel.demo import register_demo_sources
+    from server.demo.feeds import register_demo_sources
 
     tag = "".join("甲乙丙丁戊己庚辛壬癸"[int(c, 16) % 10] for c in uuid.uuid4().hex[:6])
     rm = factories.make_user(db_session)

@@ -531,7 +531,7 @@ def test_home_cards_follow_the_persona(db_session, data_key, login):
 
 
 def test_workbench_demo_seed_is_idempotent(db_session, data_key):
-    from server.workbench.demo import seed_workbench_demo
+    from server.demo.workbench import seed_workbench_demo
 
     branch = factories.make_branch(db_session)
     factories.make_user(db_session, branch=branch, persona=Persona.super)

@@ -379,7 +379,7 @@ def test_demo_feeds_name_the_bank_and_poll_into_alerts(app, client, db_session, 
     """The demo bank's feeds are served by the app itself from the customer book; registering them
     and polling them through the worker produces alerts (the app serves them over real HTTP in the
     demo; here the fetch goes to a live server started for the test)."""
-    from server.intel.demo import policy_items, register_demo_sources, tender_items, weather_items
+    from server.demo.feeds import policy_items, register_demo_sources, tender_items, weather_items
 
     rm = factories.make_user(db_session)
     tag = token()

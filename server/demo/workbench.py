@@ -24,30 +24,50 @@ FITS: dict[str, dict[str, list[str]]] = {
     "fx": {"industry_prefixes": ["C", "F", "G"]},
 }
 
-CASES: dict[str, tuple[str, str, str]] = {
-    "loan": (
-        "某汽车零部件制造企业(中型)",
-        "旺季备货资金紧张,客户经理两周内完成授信审批。",
-        "授信 800 万元,带动结算沉淀 1200 万元",
-    ),
-    "trade_finance": (
-        "某电子元器件批发企业(大型)",
-        "上游要求预付款,以订单融资缓解账期错配。",
-        "融资 3000 万元,新增国际结算量",
-    ),
-    "cash_management": (
-        "某连锁零售集团",
-        "下属 40 家门店资金分散,上线资金池统一归集。",
-        "日均存款增加 5000 万元",
-    ),
-    "payroll": ("某软件企业(300 人)", "由他行转入代发,配套员工理财与信用卡。", "新增个人客户 280 户"),
-    "wealth": ("某私营企业主(50 岁)", "企业分红后资金闲置,按稳健偏好配置。", "AUM 增加 200 万元"),
-    "fund": ("某医生家庭", "子女教育金规划,分批定投。", "定投 3 年,年化收益稳定"),
-    "insurance": ("某高管家庭", "家庭保障缺口分析后配置年金与重疾。", "保费 30 万元/年"),
-    "deposit": ("某事业单位", "闲置资金按期限错配配置定期存款。", "新增存款 2000 万元"),
-    "credit_card": ("某新入职白领", "代发客户配套办卡,首年免年费。", "月均消费 6000 元"),
-    "fx": ("某外贸服装企业", "人民币升值预期下锁定远期结汇。", "规避汇兑损失约 40 万元"),
-}
+# Success cases (成功案例) per product category, several each, anonymised (no customer names).
+CASES: dict[str, list[tuple[str, str, str]]] = {
+    "loan": [
+        ("某汽车零部件制造企业(中型)", "旺季备货资金紧张,客户经理两周内完成授信审批。", "授信 800 万元,带动结算沉淀 1200 万元"),
+        ("某连锁餐饮企业(小型)", "新开门店装修资金缺口,以纳税数据线上授信。", "3 天放款 150 万元,新增代发 60 人"),
+        ("某建筑装饰企业(中型)", "项目回款周期长,配套应收账款质押贷款。", "融资 1500 万元,工程款回笼归集本行"),
+    ],
+    "trade_finance": [
+        ("某电子元器件批发企业(大型)", "上游要求预付款,以订单融资缓解账期错配。", "融资 3000 万元,新增国际结算量"),
+        ("某纺织品出口企业(中型)", "海外买家要求远期付款,开立信用证并押汇。", "押汇 600 万元,结汇量增长四成"),
+    ],
+    "cash_management": [
+        ("某连锁零售集团", "下属 40 家门店资金分散,上线资金池统一归集。", "日均存款增加 5000 万元"),
+        ("某市属国有集团", "子公司账户分散在多家银行,搭建名义资金池。", "集团归集率提升至 85%"),
+    ],
+    "payroll": [
+        ("某软件企业(300 人)", "由他行转入代发,配套员工理财与信用卡。", "新增个人客户 280 户"),
+        ("某民营医院(500 人)", "排班复杂、发薪批次多,按科室批量代发。", "新增个人存款 1800 万元"),
+    ],
+    "wealth": [
+        ("某私营企业主(50 岁)", "企业分红后资金闲置,按稳健偏好配置。", "AUM 增加 200 万元"),
+        ("某退休教师家庭", "定期存款到期,在 R2 以内分散配置。", "收益较定期提高约 0.8 个百分点"),
+    ],
+    "fund": [
+        ("某医生家庭", "子女教育金规划,分批定投。", "定投 3 年,年化收益稳定"),
+        ("某互联网从业者(35 岁)", "个人养老金账户开户后配置养老目标基金。", "每年足额缴存 1.2 万元"),
+    ],
+    "insurance": [
+        ("某高管家庭", "家庭保障缺口分析后配置年金与重疾。", "保费 30 万元/年"),
+        ("某制造企业(200 人)", "员工工伤与医疗保障不足,配置团体意外险。", "覆盖全员,年保费 12 万元"),
+    ],
+    "deposit": [
+        ("某事业单位", "闲置资金按期限错配配置定期存款。", "新增存款 2000 万元"),
+        ("某拆迁安置家庭", "一次性补偿款到账,配置大额存单分期限到期。", "新增大额存单 300 万元"),
+    ],
+    "credit_card": [
+        ("某新入职白领", "代发客户配套办卡,首年免年费。", "月均消费 6000 元"),
+        ("某外贸企业差旅团队", "公务卡统一办理,报销流程线上化。", "办卡 45 张,月均消费 20 万元"),
+    ],
+    "fx": [
+        ("某外贸服装企业", "人民币升值预期下锁定远期结汇。", "规避汇兑损失约 40 万元"),
+        ("某跨境电商企业", "多币种收款分散,统一即期结汇。", "年结汇量 1.5 亿元"),
+    ],
+}  # fmt: skip
 
 
 def seed_workbench_demo(session: Session) -> dict[str, int]:
@@ -120,10 +140,12 @@ def seed_workbench_demo(session: Session) -> dict[str, int]:
                 )
             )
             added["product_fits"] += 1
-        if product_id not in with_cases and product.category in CASES:
-            label, story, result = CASES[product.category]
-            session.add(ProductCase(product_id=product_id, customer_label=label, story=story, result=result))
-            added["product_cases"] += 1
+        if product_id not in with_cases:
+            for label, story, result in CASES.get(product.category, []):
+                session.add(
+                    ProductCase(product_id=product_id, customer_label=label, story=story, result=result)
+                )
+                added["product_cases"] += 1
     session.commit()
     knowledge.recompute_all(session)
     return added

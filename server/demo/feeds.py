@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from server import db
 from server.customers.models import CorporateProfile, Customer, CustomerKind
+from server.demo import catalog
 from server.intel.lexicon import INDUSTRY_KEYWORDS
 from server.intel.models import Category, IntelSource, SourceKind
 from server.reference import INDUSTRIES, WEATHER_SENSITIVE_SECTIONS, region_name
@@ -44,12 +45,45 @@ def _term_for(code: str) -> str:
     return INDUSTRIES.get(code, code)
 
 
+# Who buys a maker's goods, by the goods (the word in the firm's name) or else by its industry: a
+# contract fits the firm that signs it (a medical-device maker supplies hospitals, not 工程机械).
+BUYERS: dict[str, str] = {
+    "医疗器械": "省人民医院",
+    "智能装备": "头部家电企业",
+    "专用设备": "大型制造集团",
+    "新能源汽车": "电池供应商",
+    "C13": "连锁商超集团",
+    "C15": "全国经销商",
+    "C17": "品牌服装企业",
+    "C18": "连锁服装品牌",
+    "C26": "下游制造企业",
+    "C27": "医药流通企业",
+    "C29": "家电企业",
+    "C31": "建筑央企",
+    "C33": "装备制造企业",
+    "C34": "装备制造企业",
+    "C35": "大型制造集团",
+    "C36": "整车厂",
+    "C38": "电网公司",
+    "C39": "通信设备厂商",
+}
+
+
+def goods_of(name: str, industry: str) -> str:
+    """What a maker supplies: the industry word in its own name (…医疗器械有限公司 → 医疗器械), else
+    the everyday word for its industry."""
+    for word in sorted(catalog.INDUSTRY_WORDS.get(industry, []), key=len, reverse=True):
+        if word in name:
+            return word
+    return _term_for(industry)
+
+
 def _today() -> datetime:
     now = datetime.now(UTC)
     return now.replace(hour=1, minute=0, second=0, microsecond=0)
 
 
-def _top_pairs(session: Session, limit: int) -> list[tuple[str, str]]:
+def top_pairs(session: Session, limit: int) -> list[tuple[str, str]]:
     rows = session.exec(
         select(Customer.industry_code, Customer.region_code, func.count())
         .where(Customer.kind == CustomerKind.corporate, col(Customer.industry_code).is_not(None))
@@ -60,12 +94,29 @@ def _top_pairs(session: Session, limit: int) -> list[tuple[str, str]]:
     return [(i, r) for i, r, _ in rows if i and r]
 
 
+def local_term(session: Session, industry: str, region: str) -> str:
+    """The word for an industry in a city as its firms there carry it in their names (医疗器械 where
+    the C35 firms make medical devices), among the words the intel matcher knows; else the
+    industry's everyday word."""
+    names = session.exec(
+        select(Customer.name)
+        .where(Customer.kind == CustomerKind.corporate)
+        .where(Customer.industry_code == industry, Customer.region_code == region)
+        .order_by(col(Customer.id))
+        .limit(500)
+    ).all()
+    known = [w for w in catalog.INDUSTRY_WORDS.get(industry, []) if INDUSTRY_KEYWORDS.get(w) == (industry,)]
+    counts = {w: sum(w in name for name in names) for w in known}
+    best = max(known, key=lambda w: (counts[w], -known.index(w)), default=None)
+    return best if best is not None and counts[best] else _term_for(industry)
+
+
 def policy_items(session: Session) -> list[dict]:
     day = _today()
     items = []
-    pairs = _top_pairs(session, 3)
+    pairs = top_pairs(session, 3)
     for n, (industry, region) in enumerate(pairs):
-        city, term = region_name(region), _term_for(industry)
+        city, term = region_name(region), local_term(session, industry, region)
         items.append(
             {
                 "title": f"{city}出台支持{term}企业高质量发展若干措施",
@@ -75,7 +126,7 @@ def policy_items(session: Session) -> list[dict]:
             }
         )
     if pairs:
-        term = _term_for(pairs[0][0])
+        term = local_term(session, *pairs[0])
         items.append(
             {
                 "title": f"多部门联合发文：加大对{term}产业链的金融支持",
@@ -96,7 +147,7 @@ def policy_items(session: Session) -> list[dict]:
         industry, region = pairs[1]
         items.append(
             {
-                "title": f"{region_name(region)}开展{_term_for(industry)}行业环保专项督察",
+                "title": f"{region_name(region)}开展{local_term(session, industry, region)}行业环保专项督察",
                 "summary": "部分企业被责令限产整改，违规企业将被处罚。",
                 "published": day - timedelta(hours=8),
                 "category": "industry",
@@ -151,9 +202,11 @@ def tender_items(session: Session) -> list[dict]:
         )
     for n, (name, _region, industry, short) in enumerate(makers):
         who = short if short and n == 1 else name
+        goods = goods_of(name, industry or "")
+        buyer = BUYERS.get(goods) or BUYERS.get(industry or "", "下游龙头企业")
         items.append(
             {
-                "title": f"{who}与整车厂签订年度{_term_for(industry or 'C36')}供货合同",
+                "title": f"{who}与{buyer}签订年度{goods}供货合同",
                 "summary": f"合同金额{8600 - 2300 * n}万元，交付期12个月，预付款30%。",
                 "published": (day - timedelta(hours=3 + n)).isoformat(),
                 "category": "tender_contract",
