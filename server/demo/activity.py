@@ -18,7 +18,7 @@ from server.customers.models import Customer
 from server.db import row_id
 from server.notebook import service as notebook
 from server.notebook.schemas import NoteCreate
-from server.opportunities import service as opportunities
+from server.opportunities import lifecycle as opportunities
 from server.opportunities.models import Opportunity, OpportunitySource, Visibility
 from server.opportunities.schemas import OpportunityCreate
 from server.org.models import RmProfile, User
