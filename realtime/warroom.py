@@ -30,7 +30,7 @@ from server.errors import Problem, field_errors_from_pydantic
 from server.org.models import User
 from server.redis_client import get_redis
 from server.security import client_ip
-from server.warrooms import service
+from server.warrooms import access, board, chat, eventlog, membership, reads
 from server.warrooms.schemas import MAX_TEXT_BYTES, MessageIn, TargetRemove, TargetUpdate, TaskIn, TaskUpdate
 
 NAMESPACE = "/warroom"
@@ -121,16 +121,16 @@ def _emit_presence(room_id: int, redis) -> None:
 
 
 def broadcast_sink(event: events.DomainEvent) -> None:
-    if event.kind == service.EVENT_KIND:
+    if event.kind == eventlog.EVENT_KIND:
         emit("event", event.payload, room=room_name(event.payload["room_id"]), namespace=NAMESPACE)
-    elif event.kind == service.INVITED_KIND:
+    elif event.kind == membership.INVITED_KIND:
         emit(
             "invited",
             {"room_id": event.payload["room_id"], "title": event.payload["title"]},
             room=f"user:{event.payload['user_id']}",
             namespace=NAMESPACE,
         )
-    elif event.kind == service.LEFT_KIND:
+    elif event.kind == membership.LEFT_KIND:
         _drop_from_room(event.payload["room_id"], event.payload["user_id"])
 
 
@@ -255,7 +255,7 @@ class WarRoomNamespace(SessionNamespace):
 
     def _join(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: JoinIn = _parse(JoinIn, data)
-        service.require_member(session, room_id=ref.room_id, user=user)
+        access.require_member(session, room_id=ref.room_id, user=user)
         sid = request.sid  # type: ignore[attr-defined]
         # Join first, then read the gap: an event committed in between arrives twice (the client
         # drops it by seq) rather than never.
@@ -264,14 +264,14 @@ class WarRoomNamespace(SessionNamespace):
         redis = get_redis()
         redis.sadd(_presence_key(ref.room_id), f"{user.id}|{sid}")
         redis.expire(_presence_key(ref.room_id), PRESENCE_TTL_SECONDS)
-        gap = service.events_after(session, room_id=ref.room_id, after_seq=ref.last_seq, limit=REPLAY_LIMIT)
+        gap = eventlog.events_after(session, room_id=ref.room_id, after_seq=ref.last_seq, limit=REPLAY_LIMIT)
         _presence_changed(ref.room_id, user.id)
         return {
             "ok": True,
             "room_id": ref.room_id,
             "events": gap,
             "more": len(gap) == REPLAY_LIMIT,
-            "last_seq": service.last_seq(session, ref.room_id),
+            "last_seq": eventlog.last_seq(session, ref.room_id),
             "online": online_users(ref.room_id),
         }
 
@@ -280,8 +280,8 @@ class WarRoomNamespace(SessionNamespace):
 
     def _sync(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: SyncIn = _parse(SyncIn, data)
-        service.require_member(session, room_id=ref.room_id, user=user)
-        gap = service.events_after(session, room_id=ref.room_id, after_seq=ref.after_seq, limit=REPLAY_LIMIT)
+        access.require_member(session, room_id=ref.room_id, user=user)
+        gap = eventlog.events_after(session, room_id=ref.room_id, after_seq=ref.after_seq, limit=REPLAY_LIMIT)
         return {"ok": True, "room_id": ref.room_id, "events": gap, "more": len(gap) == REPLAY_LIMIT}
 
     def on_leave(self, data: Any = None):
@@ -303,7 +303,7 @@ class WarRoomNamespace(SessionNamespace):
         ref: ReadIn = _parse(ReadIn, data)
         return {
             "ok": True,
-            "last_read_seq": service.mark_read(session, room_id=ref.room_id, user=user, seq=ref.seq),
+            "last_read_seq": reads.mark_read(session, room_id=ref.room_id, user=user, seq=ref.seq),
         }
 
     # chat and board -------------------------------------------------------------------------------
@@ -315,9 +315,9 @@ class WarRoomNamespace(SessionNamespace):
     def _message(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: RoomRef = _parse(RoomRef, data)
         message: MessageIn = _parse(MessageIn, data, drop_room=True)
-        service.check_text(message.text)
+        chat.check_text(message.text)
         self._rate_limit(user)
-        event, created = service.post_message(session, room_id=ref.room_id, user=user, data=message)
+        event, created = chat.post_message(session, room_id=ref.room_id, user=user, data=message)
         return {"ok": True, "event": event, "duplicate": not created}
 
     def on_task(self, data: Any = None):
@@ -327,11 +327,11 @@ class WarRoomNamespace(SessionNamespace):
         ref: RoomRef = _parse(RoomRef, data)
         self._rate_limit(user)
         if isinstance(data, dict) and data.get("task_id") is not None:
-            task = service.update_task(
+            task = board.update_task(
                 session, room_id=ref.room_id, user=user, data=_parse(TaskUpdate, data, drop_room=True)
             )
         else:
-            task = service.create_task(
+            task = board.create_task(
                 session, room_id=ref.room_id, user=user, data=_parse(TaskIn, data, drop_room=True)
             )
         return {"ok": True, "task": task}
@@ -347,7 +347,7 @@ class WarRoomNamespace(SessionNamespace):
         self._rate_limit(user)
         return {
             "ok": True,
-            "target": service.update_target(session, room_id=ref.room_id, user=user, data=update),
+            "target": board.update_target(session, room_id=ref.room_id, user=user, data=update),
         }
 
     def on_target_remove(self, data: Any = None):
@@ -357,7 +357,7 @@ class WarRoomNamespace(SessionNamespace):
         ref: RoomRef = _parse(RoomRef, data)
         removal: TargetRemove = _parse(TargetRemove, data, drop_room=True)
         self._rate_limit(user)
-        target = service.remove_target(session, room_id=ref.room_id, user=user, data=removal, ip=client_ip())
+        target = board.remove_target(session, room_id=ref.room_id, user=user, data=removal, ip=client_ip())
         return {"ok": True, "removed": target["id"]}
 
     def on_typing(self, data: Any = None):
@@ -365,7 +365,7 @@ class WarRoomNamespace(SessionNamespace):
 
     def _typing(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: TypingIn = _parse(TypingIn, data)
-        service.require_member(session, room_id=ref.room_id, user=user)
+        access.require_member(session, room_id=ref.room_id, user=user)
         if ref.room_id not in self._rooms_of(request.sid):  # type: ignore[attr-defined]
             raise Problem(409, "Conflict", "Join the room first.", code="not-joined")
         # Live only and never stored; others in the room see it, the typist does not.

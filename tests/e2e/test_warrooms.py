@@ -14,7 +14,7 @@ from server.opportunities import service as opportunities
 from server.opportunities.schemas import OpportunityCreate
 from server.org.models import User
 from server.products.models import Product, ProductCategory
-from server.warrooms import service
+from server.warrooms import board, chat, membership, rooms
 from server.warrooms.schemas import InviteIn, RoomCreate, TargetIn, TaskIn
 from tests import factories
 from tests.conftest import http_login
@@ -29,15 +29,15 @@ def duo(db_session):
     branch = factories.make_branch(db_session)
     a = factories.make_user(db_session, branch=branch, display_name="王敏")
     b = factories.make_user(db_session, branch=branch, display_name="李强")
-    room = service.create_room(
+    room = rooms.create_room(
         db_session,
         user=a,
         ip=None,
         data=RoomCreate(title="张江园区代发工资", kind="wholesale", mode="joint", goal_customers=5),
     )
-    service.invite(db_session, room_id=room.id, user=a, data=InviteIn(user_ids=[b.id]), ip=None)
-    service.respond(db_session, room_id=room.id, user=db_session.get(User, b.id), accept=True, ip=None)
-    task = service.create_task(db_session, room_id=room.id, user=a, data=TaskIn(item="约财务总监面谈"))
+    membership.invite(db_session, room_id=room.id, user=a, data=InviteIn(user_ids=[b.id]), ip=None)
+    membership.respond(db_session, room_id=room.id, user=db_session.get(User, b.id), accept=True, ip=None)
+    task = board.create_task(db_session, room_id=room.id, user=a, data=TaskIn(item="约财务总监面谈"))
     return a, b, room.id, task["id"]
 
 
@@ -229,7 +229,7 @@ def test_quick_rooms_from_customer_opportunity_and_alert_with_chat_cards(page, d
 
 def test_target_removed_live_timeline_and_live_unread(two_contexts, duo, db_session):
     a, b, room_id, task_id = duo
-    service.add_target(
+    board.add_target(
         db_session, room_id=room_id, user=a, data=TargetIn(prospect_name="某物流公司"), ip=None
     )
     page_a, page_b = (ctx.new_page() for ctx in two_contexts)
@@ -291,13 +291,13 @@ def test_team_leads_board_is_live(two_contexts, db_session):
     team = factories.make_team(db_session, branch=branch)
     lead = db_session.get(User, team.lead_id)
     owner = factories.make_user(db_session, branch=branch, team=team, display_name="孙丽")
-    room = service.create_room(
+    room = rooms.create_room(
         db_session,
         user=owner,
         ip=None,
         data=RoomCreate(title="园区代发冲刺", kind="wholesale", mode="solo", goal_customers=2),
     )
-    task = service.create_task(db_session, room_id=room.id, user=owner, data=TaskIn(item="拜访人事经理"))
+    task = board.create_task(db_session, room_id=room.id, user=owner, data=TaskIn(item="拜访人事经理"))
     page_lead, page_owner = (ctx.new_page() for ctx in two_contexts)
     sign_in(page_lead, lead)
     sign_in(page_owner, owner)
@@ -316,11 +316,11 @@ def test_team_leads_board_is_live(two_contexts, db_session):
 
 def test_timeline_pages_back_to_the_rooms_start(page, db_session):
     owner = factories.make_user(db_session, display_name="周杰")
-    room = service.create_room(
+    room = rooms.create_room(
         db_session, user=owner, ip=None, data=RoomCreate(title="长线作战室", kind="general", mode="solo")
     )
     for n in range(205):  # more than a room screen loads at first
-        service.post_system_message(db_session, room_id=room.id, text=f"系统提醒 {n}", client_id=f"t{n}")
+        chat.post_system_message(db_session, room_id=room.id, text=f"系统提醒 {n}", client_id=f"t{n}")
     sign_in(page, owner)
     page.goto(f"/war-rooms/{room.id}")
     page.get_by_role("tab", name="动态").click()
@@ -335,7 +335,7 @@ def test_timeline_pages_back_to_the_rooms_start(page, db_session):
 
 def test_chat_scrolls_back_to_the_first_message(page, db_session, live_server):
     owner = factories.make_user(db_session, display_name="吴磊")
-    room = service.create_room(
+    room = rooms.create_room(
         db_session, user=owner, ip=None, data=RoomCreate(title="存量客户回访", kind="general", mode="solo")
     )
     http = http_login(live_server.url, owner.username)
@@ -349,7 +349,7 @@ def test_chat_scrolls_back_to_the_first_message(page, db_session, live_server):
         )
         assert response.status_code == 201, response.text
         if n == 100:  # a board event among the messages: chat paging skips it, the timeline keeps it
-            service.create_task(db_session, room_id=room.id, user=owner, data=TaskIn(item="整理回访名单"))
+            board.create_task(db_session, room_id=room.id, user=owner, data=TaskIn(item="整理回访名单"))
     sign_in(page, owner)
     page.goto(f"/war-rooms/{room.id}")
     messages = page.get_by_test_id("chat-message")

@@ -13,7 +13,7 @@ from server.audit.models import AuditEntry
 from server.customers.models import CustomerGrant
 from server.org.models import User
 from server.products.models import Product, ProductCategory
-from server.warrooms import service
+from server.warrooms import chat
 from server.warrooms.models import WarRoomEvent
 from server.warrooms.schemas import MessageIn
 from tests import factories
@@ -406,7 +406,7 @@ def test_sequence_is_gapless_under_concurrent_writers(app, login, crew):
             for i in range(per_writer):
                 with Session(db.engine_for(app), expire_on_commit=False) as session:
                     user = session.get(User, crew["owner"].id)
-                    service.post_message(
+                    chat.post_message(
                         session,
                         room_id=rid,
                         user=user,
