@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask_socketio import emit as reply
 from flask_socketio import join_room, leave_room
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from realtime.base import MAX_EVENT_BYTES, SessionNamespace
 from realtime.emit import emit
 from realtime.session import SocketUser
-from server import events, ratelimit
+from server import events
 from server.errors import Problem, field_errors_from_pydantic
 from server.org.models import User
 from server.redis_client import get_redis
@@ -231,23 +231,6 @@ class WarRoomNamespace(SessionNamespace):
             redis.srem(_presence_key(room_id), f"{who.user_id}|{sid}")
             _presence_changed(room_id, who.user_id)
 
-    def _rate_limit(self, user: User) -> None:
-        settings = current_app.config["SETTINGS"]
-        allowed, retry_after = ratelimit.hit(
-            get_redis(),
-            f"warroom:{user.id}",
-            limit=settings.WARROOM_RATE_LIMIT,
-            window_seconds=settings.WARROOM_RATE_WINDOW_SECONDS,
-        )
-        if not allowed:
-            raise Problem(
-                429,
-                "Too Many Requests",
-                "Too many messages; slow down.",
-                code="rate-limited",
-                retry_after=retry_after,
-            )
-
     # join / leave / catch up ----------------------------------------------------------------------
 
     def on_join(self, data: Any = None):
@@ -315,8 +298,6 @@ class WarRoomNamespace(SessionNamespace):
     def _message(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: RoomRef = _parse(RoomRef, data)
         message: MessageIn = _parse(MessageIn, data, drop_room=True)
-        chat.check_text(message.text)
-        self._rate_limit(user)
         event, created = chat.post_message(session, room_id=ref.room_id, user=user, data=message)
         return {"ok": True, "event": event, "duplicate": not created}
 
@@ -325,7 +306,7 @@ class WarRoomNamespace(SessionNamespace):
 
     def _task(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: RoomRef = _parse(RoomRef, data)
-        self._rate_limit(user)
+        access.limit_rate(user)
         if isinstance(data, dict) and data.get("task_id") is not None:
             task = board.update_task(
                 session, room_id=ref.room_id, user=user, data=_parse(TaskUpdate, data, drop_room=True)
@@ -344,7 +325,7 @@ class WarRoomNamespace(SessionNamespace):
         update: TargetUpdate = _parse(TargetUpdate, data, drop_room=True)
         if update.target_id is None:
             raise Problem(422, "Unprocessable Content", "Send target_id.", code="validation")
-        self._rate_limit(user)
+        access.limit_rate(user)
         return {
             "ok": True,
             "target": board.update_target(session, room_id=ref.room_id, user=user, data=update),
@@ -356,7 +337,7 @@ class WarRoomNamespace(SessionNamespace):
     def _target_remove(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: RoomRef = _parse(RoomRef, data)
         removal: TargetRemove = _parse(TargetRemove, data, drop_room=True)
-        self._rate_limit(user)
+        access.limit_rate(user)
         target = board.remove_target(session, room_id=ref.room_id, user=user, data=removal, ip=client_ip())
         return {"ok": True, "removed": target["id"]}
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from sqlmodel import Session, col, select
 
+from server import ratelimit
 from server.customers import grants
 from server.customers.models import Customer
 from server.db import row_id
 from server.errors import Problem, forbidden
 from server.org.models import Role, Team, User
+from server.redis_client import get_redis
 from server.warrooms.models import (
     MemberRole,
     MemberStatus,
@@ -21,6 +24,29 @@ from server.warrooms.models import (
 )
 
 PLAYERS = (Role.rm, Role.team_lead)
+
+
+def limit_rate(user: User, *, bucket: str = "changes") -> None:
+    """One more message or board change by this user (`changes`), or one more target added
+    (`targets`): counted across every process in Redis; past the setting's limit, 429 `rate-limited`.
+    Called by the domain functions, so the socket and the HTTP paths share one budget."""
+    settings = current_app.config["SETTINGS"]
+    if bucket == "targets":
+        key = f"warroom-targets:{user.id}"
+        limit, window = settings.WARROOM_TARGET_RATE_LIMIT, settings.WARROOM_TARGET_RATE_WINDOW_SECONDS
+    else:
+        key = f"warroom:{user.id}"
+        limit, window = settings.WARROOM_RATE_LIMIT, settings.WARROOM_RATE_WINDOW_SECONDS
+    allowed, retry_after = ratelimit.hit(get_redis(), key, limit=limit, window_seconds=window)
+    if not allowed:
+        raise Problem(
+            429,
+            "Too Many Requests",
+            "Too many changes; slow down.",
+            code="rate-limited",
+            headers={"Retry-After": str(retry_after)},
+            retry_after=retry_after,
+        )
 
 
 def unknown_room() -> Problem:

@@ -13,7 +13,7 @@ from server.opportunities.models import Opportunity
 from server.org.models import User
 from server.products.models import Product
 from server.reference import industry_name
-from server.warrooms.access import active_among, get_room, open_room_of_member
+from server.warrooms.access import active_among, get_room, limit_rate, open_room_of_member
 from server.warrooms.eventlog import append, existing_event, next_seq, notify, replayed, serialize_event
 from server.warrooms.models import (
     WarRoomOpportunity,
@@ -63,8 +63,10 @@ def check_text(text: str) -> str:
 def post_message(
     session: Session, *, room_id: int, user: User, data: MessageIn
 ) -> tuple[dict[str, Any], bool]:
-    """Stores one chat message; returns (event, created). A re-sent client_id returns the first one."""
+    """Stores one chat message; returns (event, created). A re-sent client_id returns the first one.
+    Each call counts against the sender's rate limit, whether it came over the socket or HTTP."""
     text = check_text(data.text)
+    limit_rate(user)
     room = open_room_of_member(session, room_id=room_id, user=user)
     cards = [card(session, room_id=room_id, user=user, kind=c.type.value, object_id=c.id) for c in data.cards]
     mentions = active_among(session, room_id, list(dict.fromkeys(data.mentions)))

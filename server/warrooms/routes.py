@@ -101,7 +101,9 @@ def update_room(room_id: int):
 @idempotent
 @spec.validate(json=InviteIn, tags=TAGS)
 def invite(room_id: int):
-    invited = membership.invite(db.session(), room_id=room_id, user=current_user(), data=body(), ip=client_ip())
+    invited = membership.invite(
+        db.session(), room_id=room_id, user=current_user(), data=body(), ip=client_ip()
+    )
     return ok({"invited": invited}, 201)
 
 
@@ -139,9 +141,7 @@ def leave(room_id: int):
 @idempotent
 @spec.validate(json=TargetIn, tags=TAGS)
 def add_target(room_id: int):
-    target = board.add_target(
-        db.session(), room_id=room_id, user=current_user(), data=body(), ip=client_ip()
-    )
+    target = board.add_target(db.session(), room_id=room_id, user=current_user(), data=body(), ip=client_ip())
     return ok(target, 201, personal=True)
 
 

@@ -395,7 +395,8 @@ def test_messages_cards_mentions_size_and_idempotent_resend(login, crew, db_sess
     assert {r["id"]: r for r in _ok(mate_api.get("/api/v1/war-rooms"))["items"]}[rid]["unread"] == 0
 
 
-def test_sequence_is_gapless_under_concurrent_writers(app, login, crew):
+def test_sequence_is_gapless_under_concurrent_writers(app, login, crew, monkeypatch):
+    monkeypatch.setattr(app.config["SETTINGS"], "WARROOM_RATE_LIMIT", 1000)  # one user writes 32
     owner_api = login(crew["owner"])
     room = _create(owner_api)
     rid, start = room["id"], room["last_seq"]
@@ -404,7 +405,7 @@ def test_sequence_is_gapless_under_concurrent_writers(app, login, crew):
     def write(n: int) -> None:
         try:
             for i in range(per_writer):
-                with Session(db.engine_for(app), expire_on_commit=False) as session:
+                with app.app_context(), Session(db.engine_for(app), expire_on_commit=False) as session:
                     user = session.get(User, crew["owner"].id)
                     chat.post_message(
                         session,
@@ -508,3 +509,19 @@ def test_invitations_and_mentions_reach_the_inbox_once(login, crew):
     assert mentioned.count(("王经理 在作战室提到了你", f"/war-rooms/{rid}")) == 1
     assert warroom_inbox(owner_api) == []  # mentioning yourself notifies no one
     assert warroom_inbox(remote_api) == []  # not a member: neither mentioned nor told
+
+
+def test_http_messages_share_the_rate_limit(app, login, crew, monkeypatch):
+    """The offline outbox posts over HTTP: the same per-user budget as the socket applies there."""
+    monkeypatch.setattr(app.config["SETTINGS"], "WARROOM_RATE_LIMIT", 3)
+    owner_api = login(crew["owner"])
+    room = _create(owner_api)
+    url = f"/api/v1/war-rooms/{room['id']}/messages"
+    for i in range(3):
+        _ok(owner_api.post(url, json={"text": f"第{i}条", "client_id": f"rl-{i}"}), 201)
+    limited = owner_api.post(url, json={"text": "刷屏", "client_id": "rl-3"})
+    assert limited.status_code == 429, limited.get_data(as_text=True)
+    assert limited.get_json()["code"] == "rate-limited"
+    assert int(limited.headers["Retry-After"]) >= 1
+    events = _ok(owner_api.get(f"/api/v1/war-rooms/{room['id']}/events"))["items"]
+    assert [e["payload"]["text"] for e in events if e["kind"] == "message"] == ["第0条", "第1条", "第2条"]
