@@ -18,6 +18,7 @@ from server.warrooms.models import (
     MemberRole,
     MemberStatus,
     RoomStatus,
+    TargetConsent,
     WarRoom,
     WarRoomMember,
     WarRoomTarget,
@@ -214,6 +215,7 @@ def revoke_grants(
     ip: str | None,
     reason: str,
     customer_id: int | None = None,
+    customer_ids: list[int] | None = None,
 ) -> int:
     """Ends the room's grants (of one user, or of everyone when user_id is None; of one customer
     when customer_id is given, e.g. a target taken off the list)."""
@@ -224,16 +226,18 @@ def revoke_grants(
         reason=reason,
         actor_id=actor_id,
         user_id=user_id,
-        customer_ids=None if customer_id is None else [customer_id],
+        customer_ids=[customer_id] if customer_id is not None else customer_ids,
         ip=ip,
     )
 
 
 def room_customers(session: Session, room_id: int) -> list[Customer]:
+    """The customers the room lends to its members: targets their owners approved (pending
+    requests lend nothing)."""
     return list(
         session.exec(
             select(Customer)
             .join(WarRoomTarget, col(WarRoomTarget.customer_id) == Customer.id)
-            .where(WarRoomTarget.room_id == room_id)
+            .where(WarRoomTarget.room_id == room_id, WarRoomTarget.consent == TargetConsent.approved)
         ).all()
     )

@@ -19,13 +19,15 @@ from server.warrooms.access import (
     active_member,
     active_member_ids,
     grant_customer,
+    limit_rate,
     open_room_of_member,
     revoke_grants,
     stale,
 )
-from server.warrooms.eventlog import append, existing_event, next_seq
+from server.warrooms.eventlog import append, existing_event, next_seq, notify
 from server.warrooms.models import (
     MemberRole,
+    TargetConsent,
     WarRoom,
     WarRoomOpportunity,
     WarRoomTarget,
@@ -40,12 +42,19 @@ from server.warrooms.schemas import (
 )
 
 
-def target_public(target: WarRoomTarget, customer_name: str | None) -> dict[str, Any]:
+def target_public(target: WarRoomTarget, customer: Customer | None) -> dict[str, Any]:
+    """What the room sees of a target. A pending request shows no customer detail: only its id (which
+    the requester typed) and whose approval it awaits; `room_detail` shows its name to those two."""
+    approved = target.consent == TargetConsent.approved
     return {
         "id": target.id,
         "customer_id": target.customer_id,
-        "name": customer_name if target.customer_id else target.prospect_name,
+        "name": (customer.name if customer is not None and approved else None)
+        if target.customer_id
+        else target.prospect_name,
         "prospect": target.customer_id is None,
+        "consent": target.consent,
+        "owner_id": customer.owner_id if customer is not None else None,  # who approves a request
         "stage": target.stage,
         "amount_cents": target.amount_cents,
         "added_by": target.added_by,  # who may take it off besides the owner
@@ -75,35 +84,58 @@ def add_target_row(
         ).first()
         if dup is not None:
             raise Problem(409, "Conflict", "This customer is already a target.", code="duplicate-target")
+    # Only the customer's own RM brings its data in; anyone else's addition is a request to that RM.
+    pending = customer is not None and customer.owner_id != user.id
     target = WarRoomTarget(
         room_id=room_id,
         customer_id=customer.id if customer else None,
         prospect_name=prospect_name,
         amount_cents=amount_cents,
         added_by=row_id(user),
-    )  # type: ignore[arg-type]
+        consent=TargetConsent.pending if pending else TargetConsent.approved,
+    )
     session.add(target)
     session.flush()
-    if customer is not None:
+    if customer is not None and not pending:
         for member_id in active_member_ids(session, room_id):
             grant_customer(
                 session, room_id=room_id, user_id=member_id, customer=customer, actor_id=user.id, ip=ip
             )
-    append(
+    added = append(
         session,
         room_id=room_id,
         seq=seq or next_seq(session, room_id),
         kind="target.added",
         author=user,
         client_id=client_id,
-        payload={"target": target_public(target, customer.name if customer else None)},
+        payload={"target": target_public(target, customer)},
     )
+    if customer is not None and pending:
+        audit.record(
+            session,
+            actor_id=user.id,
+            action="warroom.target_request",
+            object_type="customer",
+            object_id=customer.id,
+            ip=ip,
+            detail={"room_id": room_id, "target_id": target.id, "owner_id": customer.owner_id},
+        )
+        notify(
+            session,
+            user_id=customer.owner_id,
+            room=room,
+            title="目标客户待你审批",
+            body=f"{user.display_name} 申请把你的客户「{customer.name}」列为「{room.title}」的目标客户",
+            key=f"target-request:{added.seq}",
+            query=f"?approve={target.id}",
+        )
     return target
 
 
 def add_target(
     session: Session, *, room_id: int, user: User, data: TargetIn, ip: str | None
 ) -> dict[str, Any]:
+    limit_rate(user, bucket="targets")  # every id tried counts, found or not
     room = open_room_of_member(session, room_id=room_id, user=user, write=True)
     seq = next_seq(session, room_id)
     existing = existing_event(session, room_id=room_id, client_id=data.client_id)
@@ -112,10 +144,9 @@ def add_target(
         return existing.payload["target"]
     customer = None
     if data.customer_id is not None:
-        customer = session.get(Customer, data.customer_id)
-        # From a member's book, or one the caller may see; otherwise as if it did not exist.
-        if customer is None or customer.owner_id not in active_member_ids(session, room_id):
-            customer = get_customer_for(session, user=user, customer_id=data.customer_id)
+        # One the caller may see (their own is added, anyone else's requested from its RM); any other
+        # id answers exactly like one that does not exist.
+        customer = get_customer_for(session, user=user, customer_id=data.customer_id)
     target = add_target_row(
         session,
         room=room,
@@ -128,7 +159,7 @@ def add_target(
         seq=seq,
     )
     session.commit()
-    return target_public(target, customer.name if customer else None)
+    return target_public(target, customer)
 
 
 def begin_board_change(
@@ -158,7 +189,7 @@ def update_target(session: Session, *, room_id: int, user: User, data: TargetUpd
     session.refresh(target)
     customer = session.get(Customer, target.customer_id) if target.customer_id else None
     if data.version is not None and data.version != target.version:
-        current = target_public(target, customer.name if customer else None)
+        current = target_public(target, customer)
         session.rollback()
         raise stale("target", current)
     before = target.stage
@@ -169,7 +200,7 @@ def update_target(session: Session, *, room_id: int, user: User, data: TargetUpd
     target.version += 1
     target.updated_at = utcnow()
     session.add(target)
-    public = target_public(target, customer.name if customer else None)
+    public = target_public(target, customer)
     append(
         session,
         room_id=room_id,
@@ -203,7 +234,7 @@ def remove_target(
         session.rollback()
         raise forbidden("Only the room's owner or the member who added a target may remove it.")
     customer = session.get(Customer, target.customer_id) if target.customer_id else None
-    public = target_public(target, customer.name if customer else None)
+    public = target_public(target, customer)
     if data.version is not None and data.version != target.version:
         session.rollback()
         raise stale("target", public)

@@ -128,7 +128,9 @@ def last_seq(session: Session, room_id: int) -> int:
     return int(session.exec(select(WarRoom.last_seq).where(WarRoom.id == room_id)).one())
 
 
-def notify(session: Session, *, user_id: int, room: WarRoom, title: str, body: str, key: str) -> None:
+def notify(
+    session: Session, *, user_id: int, room: WarRoom, title: str, body: str, key: str, query: str = ""
+) -> None:
     """An inbox notification that opens the room. The inbox carries it to the live socket and to
     push after commit, so an invitee or a mentioned RM who is not in the room still hears of it;
     the source key makes it once-only (a re-sent message does not notify twice)."""
@@ -138,6 +140,6 @@ def notify(session: Session, *, user_id: int, room: WarRoom, title: str, body: s
         kind="warroom",
         title=title,
         body=body,
-        url=f"/war-rooms/{room.id}",
+        url=f"/war-rooms/{room.id}{query}",
         source_key=f"warroom:{room.id}:{user_id}:{key}",
     )

@@ -23,6 +23,7 @@ from server.warrooms.access import (
     room_closed,
     room_customers,
 )
+from server.warrooms.consent import withhold_owner_targets
 from server.warrooms.eventlog import append, next_seq, notify, record
 from server.warrooms.models import (
     MemberRole,
@@ -209,6 +210,10 @@ def end_membership(
         kind=f"member.{status.value}",
         author=actor,
         payload={"user": person(gone) if gone else {"id": member.user_id}},
+    )
+    # Their customers were in the room by their consent, which goes with them.
+    withhold_owner_targets(
+        session, room_id=room_id, owner_id=member.user_id, actor=actor, ip=ip, reason=f"owner_{status.value}"
     )
     # After commit the member's live sockets leave the room at once.
     events.publish(session, LEFT_KIND, {"room_id": room_id, "user_id": member.user_id})

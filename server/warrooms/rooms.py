@@ -456,12 +456,19 @@ def room_detail(session: Session, *, room_id: int, user: User) -> dict[str, Any]
     if not active and not leads_team(session, user=user, team_id=room.team_id):
         return out  # an invitee sees the room's outline before accepting
     targets = session.exec(
-        select(WarRoomTarget, Customer.name)
+        select(WarRoomTarget, Customer)
         .join(Customer, col(Customer.id) == WarRoomTarget.customer_id, isouter=True)
         .where(WarRoomTarget.room_id == room_id)
         .order_by(col(WarRoomTarget.id))
     ).all()
-    out["targets"] = [target_public(t, name) for t, name in targets]
+    out["targets"] = []
+    for target, customer in targets:
+        public = target_public(target, customer)
+        # A pending request's customer is named only to its RM (who decides) and to the requester
+        # (who could already see it).
+        if customer is not None and user.id in (customer.owner_id, target.added_by):
+            public["name"] = customer.name
+        out["targets"].append(public)
     tasks = session.exec(
         select(WarRoomTask).where(WarRoomTask.room_id == room_id).order_by(col(WarRoomTask.id))
     ).all()

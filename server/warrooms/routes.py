@@ -7,7 +7,7 @@ from flask import Blueprint
 from server import db
 from server.api import body, expected_version, idempotent, ok, query, spec
 from server.security import client_ip, current_user
-from server.warrooms import access, board, chat, eventlog, membership, reads, rooms
+from server.warrooms import access, board, chat, consent, eventlog, membership, reads, rooms
 from server.warrooms.schemas import (
     EventsQuery,
     InviteIn,
@@ -167,6 +167,28 @@ def remove_target(room_id: int, target_id: int):
         db.session(), room_id=room_id, user=current_user(), data=data, ip=client_ip()
     )
     return ok({"removed": removed["id"]})
+
+
+@bp.post("/<int:room_id>/targets/<int:target_id>/approve")
+@idempotent
+@spec.validate(tags=TAGS)
+def approve_target(room_id: int, target_id: int):
+    """The customer's RM lets a member's request into the room (grants to the members, audited)."""
+    target = consent.approve_target(
+        db.session(), room_id=room_id, user=current_user(), target_id=target_id, ip=client_ip()
+    )
+    return ok(target, personal=True)
+
+
+@bp.post("/<int:room_id>/targets/<int:target_id>/decline")
+@idempotent
+@spec.validate(tags=TAGS)
+def decline_target(room_id: int, target_id: int):
+    """The customer's RM turns a member's request down (the pending target is removed)."""
+    target = consent.decline_target(
+        db.session(), room_id=room_id, user=current_user(), target_id=target_id, ip=client_ip()
+    )
+    return ok({"declined": target["id"]})
 
 
 @bp.post("/<int:room_id>/opportunities")
