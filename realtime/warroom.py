@@ -6,6 +6,7 @@ live only (Redis, not the database).
 
 Client -> server (each answers through the acknowledgement; errors also come as an `error` event):
   join {room_id, last_seq}   leave {room_id}   sync {room_id, after_seq}   read {room_id, seq}
+  follow {room_id}   unfollow {room_id}   (the room list: events only; no presence, no replay)
   message {room_id, client_id, text, mentions, cards}   typing {room_id, typing}
   task {room_id, client_id, task_id?, item, assignee_id, due_on, status, version}
   target {room_id, client_id, target_id, stage, amount_cents, version}
@@ -277,6 +278,26 @@ class WarRoomNamespace(SessionNamespace):
         self._rooms_of(sid).discard(ref.room_id)
         get_redis().srem(_presence_key(ref.room_id), f"{user.id}|{sid}")
         _presence_changed(ref.room_id, user.id)
+        return {"ok": True, "room_id": ref.room_id}
+
+    def on_follow(self, data: Any = None):
+        return self.guarded(self._follow, data)
+
+    def _follow(self, session, user: User, data: Any) -> dict[str, Any]:
+        """The room list follows a room: its events arrive (to refresh unread counts and progress),
+        but the follower is not shown as present and nothing is replayed, unlike `join`."""
+        ref: RoomRef = _parse(RoomRef, data)
+        access.require_member(session, room_id=ref.room_id, user=user)
+        join_room(room_name(ref.room_id))
+        return {"ok": True, "room_id": ref.room_id, "last_seq": eventlog.last_seq(session, ref.room_id)}
+
+    def on_unfollow(self, data: Any = None):
+        return self.guarded(self._unfollow, data)
+
+    def _unfollow(self, session, user: User, data: Any) -> dict[str, Any]:
+        ref: RoomRef = _parse(RoomRef, data)
+        if ref.room_id not in self._rooms_of(request.sid):  # type: ignore[attr-defined]
+            leave_room(room_name(ref.room_id))  # a room this socket joined stays joined
         return {"ok": True, "room_id": ref.room_id}
 
     def on_read(self, data: Any = None):
