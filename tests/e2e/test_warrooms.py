@@ -384,3 +384,42 @@ def test_chat_scrolls_back_to_the_first_message(app, page, db_session, live_serv
     expect(timeline).to_contain_text("吴磊 创建了作战室")
     expect(timeline).to_contain_text("整理回访名单")
     expect(page.get_by_test_id("timeline-earlier")).to_have_count(0)
+
+
+def test_a_target_request_waits_for_the_customers_rm(two_contexts, db_session, data_key):
+    """The team lead sees the team's customers but owns none: the target they add shows 待审批 and
+    no name; the customer's RM opens the inbox item's link, approves, and both see the customer."""
+    branch = factories.make_branch(db_session)
+    team = factories.make_team(db_session, branch=branch)
+    lead = db_session.get(User, team.lead_id)
+    rm = factories.make_user(db_session, branch=branch, team=team, display_name="周琳")
+    customer = factories.make_customer(db_session, owner=rm, data_key=data_key)
+    room = rooms.create_room(
+        db_session,
+        user=lead,
+        ip=None,
+        data=RoomCreate(
+            title="园区授信冲刺", kind="project_marketing", mode="joint", customer_ids=[customer.id]
+        ),
+    )
+    membership.invite(db_session, room_id=room.id, user=lead, data=InviteIn(user_ids=[rm.id]), ip=None)
+    membership.respond(db_session, room_id=room.id, user=db_session.get(User, rm.id), accept=True, ip=None)
+    [target] = rooms.room_detail(db_session, room_id=room.id, user=lead)["targets"]
+    assert target["consent"] == "pending"
+
+    page_lead, page_rm = (ctx.new_page() for ctx in two_contexts)
+    sign_in(page_lead, lead)
+    sign_in(page_rm, rm)
+    page_lead.goto(f"/war-rooms/{room.id}")
+    page_lead.get_by_role("tab", name="目标客户").click()
+    expect(page_lead.get_by_test_id(f"target-pending-{target['id']}")).to_have_text("待审批")
+
+    page_rm.goto(f"/war-rooms/{room.id}?approve={target['id']}")  # the inbox item's link
+    sheet = page_rm.get_by_test_id("target-decide")
+    expect(sheet).to_contain_text(f"申请把你的客户「{customer.name}」列为本作战室的目标客户")
+    sheet.get_by_role("button", name="同意", exact=True).click()
+    expect(page_rm.get_by_test_id(f"target-{target['id']}")).to_have_text(customer.name)
+    # The requester's screen follows live: the customer is named, the request is gone.
+    expect(page_lead.get_by_test_id(f"target-{target['id']}")).to_have_text(customer.name)
+    expect(page_lead.get_by_test_id(f"target-pending-{target['id']}")).to_have_count(0)
+    screenshot(page_rm, "war-room-target-approved")
