@@ -194,6 +194,11 @@ class TypingIn(RoomRef):
     typing: bool = True
 
 
+def _sid() -> str:
+    """The Socket.IO session id of the event being handled (Flask-SocketIO sets it on the request)."""
+    return request.sid  # type: ignore[attr-defined]
+
+
 def _parse(model: type[BaseModel], data: Any, *, drop_room: bool = False) -> Any:
     if not isinstance(data, dict):
         raise Problem(422, "Unprocessable Content", "Send a JSON object.", code="validation")
@@ -221,11 +226,11 @@ class WarRoomNamespace(SessionNamespace):
 
     def connected(self, who: SocketUser, auth: Any) -> None:
         redis = get_redis()
-        redis.sadd(_user_sids_key(who.user_id), request.sid)  # type: ignore[attr-defined]
+        redis.sadd(_user_sids_key(who.user_id), _sid())
         redis.expire(_user_sids_key(who.user_id), PRESENCE_TTL_SECONDS)
 
     def disconnected(self, who: SocketUser) -> None:
-        sid = request.sid  # type: ignore[attr-defined]
+        sid = _sid()
         redis = get_redis()
         redis.srem(_user_sids_key(who.user_id), sid)
         for room_id in self._joined.pop(sid, set()) if hasattr(self, "_joined") else set():
@@ -240,7 +245,7 @@ class WarRoomNamespace(SessionNamespace):
     def _join(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: JoinIn = _parse(JoinIn, data)
         access.require_member(session, room_id=ref.room_id, user=user)
-        sid = request.sid  # type: ignore[attr-defined]
+        sid = _sid()
         # Join first, then read the gap: an event committed in between arrives twice (the client
         # drops it by seq) rather than never.
         join_room(room_name(ref.room_id))
@@ -273,7 +278,7 @@ class WarRoomNamespace(SessionNamespace):
 
     def _leave(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: RoomRef = _parse(RoomRef, data)
-        sid = request.sid  # type: ignore[attr-defined]
+        sid = _sid()
         leave_room(room_name(ref.room_id))
         self._rooms_of(sid).discard(ref.room_id)
         get_redis().srem(_presence_key(ref.room_id), f"{user.id}|{sid}")
@@ -296,7 +301,7 @@ class WarRoomNamespace(SessionNamespace):
 
     def _unfollow(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: RoomRef = _parse(RoomRef, data)
-        if ref.room_id not in self._rooms_of(request.sid):  # type: ignore[attr-defined]
+        if ref.room_id not in self._rooms_of(_sid()):
             leave_room(room_name(ref.room_id))  # a room this socket joined stays joined
         return {"ok": True, "room_id": ref.room_id}
 
@@ -368,7 +373,7 @@ class WarRoomNamespace(SessionNamespace):
     def _typing(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: TypingIn = _parse(TypingIn, data)
         access.require_member(session, room_id=ref.room_id, user=user)
-        if ref.room_id not in self._rooms_of(request.sid):  # type: ignore[attr-defined]
+        if ref.room_id not in self._rooms_of(_sid()):
             raise Problem(409, "Conflict", "Join the room first.", code="not-joined")
         # Live only and never stored; others in the room see it, the typist does not.
         reply(

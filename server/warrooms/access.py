@@ -127,7 +127,7 @@ def room_and_membership(
 
 
 def require_owner(session: Session, *, room: WarRoom, user: User) -> None:
-    member = active_member(session, room_id=room.id, user_id=user.id)  # type: ignore[arg-type]
+    member = active_member(session, room_id=row_id(room), user_id=row_id(user))
     if member is None:
         raise not_a_member()
     if member.role != MemberRole.owner:
@@ -135,7 +135,7 @@ def require_owner(session: Session, *, room: WarRoom, user: User) -> None:
 
 
 def can_view(session: Session, *, room: WarRoom, user: User) -> bool:
-    row = member_row(session, room_id=room.id, user_id=user.id)  # type: ignore[arg-type]
+    row = member_row(session, room_id=row_id(room), user_id=row_id(user))
     if row is not None and row.status in (MemberStatus.active, MemberStatus.invited):
         return True
     return leads_team(session, user=user, team_id=room.team_id)

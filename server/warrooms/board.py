@@ -75,7 +75,7 @@ def add_target_row(
     client_id: str | None,
     seq: int | None = None,
 ) -> WarRoomTarget:
-    room_id: int = room.id  # type: ignore[assignment]
+    room_id = row_id(room)
     if customer is not None:
         dup = session.exec(
             select(WarRoomTarget.id).where(
@@ -229,7 +229,7 @@ def remove_target(
         session.rollback()
         raise Problem(404, "Not Found", "No such target in this room.", code="not-found")
     session.refresh(target)
-    me = active_member(session, room_id=room_id, user_id=user.id)  # type: ignore[arg-type]
+    me = active_member(session, room_id=room_id, user_id=row_id(user))
     if target.added_by != user.id and (me is None or me.role != MemberRole.owner):
         session.rollback()
         raise forbidden("Only the room's owner or the member who added a target may remove it.")
@@ -275,7 +275,7 @@ def add_opportunity(
     session: Session, *, room_id: int, user: User, opportunity_id: int, seq: int | None
 ) -> None:
     opp = session.get(Opportunity, opportunity_id)
-    session.add(WarRoomOpportunity(room_id=room_id, opportunity_id=opportunity_id, linked_by=user.id))  # type: ignore[arg-type]
+    session.add(WarRoomOpportunity(room_id=room_id, opportunity_id=opportunity_id, linked_by=row_id(user)))
     append(
         session,
         room_id=room_id,
@@ -298,12 +298,13 @@ def link_opportunity(session: Session, *, room_id: int, user: User, opportunity_
 
 
 def task_public(task: WarRoomTask, names: dict[int, str]) -> dict[str, Any]:
+    assignee = None
+    if task.assignee_id is not None:
+        assignee = {"id": task.assignee_id, "display_name": names.get(task.assignee_id, "")}
     return {
         "id": task.id,
         "item": task.item,
-        "assignee": {"id": task.assignee_id, "display_name": names.get(task.assignee_id, "")}  # type: ignore[arg-type]
-        if task.assignee_id
-        else None,
+        "assignee": assignee,
         "due_on": task.due_on.isoformat() if task.due_on else None,
         "status": task.status,
         "version": task.version,
@@ -341,7 +342,7 @@ def create_task(session: Session, *, room_id: int, user: User, data: TaskIn) -> 
         due_on=data.due_on,
         status=data.status,
         created_by=row_id(user),
-    )  # type: ignore[arg-type]
+    )
     session.add(task)
     session.flush()
     public = task_public(task, names)

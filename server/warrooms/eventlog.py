@@ -121,7 +121,7 @@ def events_after(session: Session, *, room_id: int, after_seq: int, limit: int =
         if author_ids
         else {}
     )
-    return [serialize_event(r, authors.get(r.author_id)) for r in rows]  # type: ignore[arg-type]
+    return [serialize_event(r, authors.get(r.author_id) if r.author_id else None) for r in rows]
 
 
 def last_seq(session: Session, room_id: int) -> int:

@@ -51,14 +51,14 @@ def add_member(
     status: MemberStatus,
     invited_by: int | None,
 ) -> WarRoomMember:
-    row = member_row(session, room_id=room.id, user_id=user.id)  # type: ignore[arg-type]
+    row = member_row(session, room_id=row_id(room), user_id=row_id(user))
     now = utcnow()
     if row is None:
         row = WarRoomMember(
             room_id=row_id(room),
             user_id=row_id(user),
             role=role,
-            status=status,  # type: ignore[arg-type]
+            status=status,
             invited_by=invited_by,
         )
     else:
@@ -86,7 +86,7 @@ def invite_users(
             raise Problem(
                 422, "Unprocessable Content", f"User {user_id} cannot be invited.", code="bad-invitee"
             )
-        row = member_row(session, room_id=room.id, user_id=user_id)  # type: ignore[arg-type]
+        row = member_row(session, room_id=row_id(room), user_id=user_id)
         if row is not None and row.status in (MemberStatus.active, MemberStatus.invited):
             continue
         the_role = role
@@ -108,7 +108,7 @@ def invite_users(
             session,
             room_id=row_id(room),
             kind="member.invited",
-            author=user,  # type: ignore[arg-type]
+            author=user,
             payload={"user": person(invitee), "role": the_role},
         )
         events.publish(session, INVITED_KIND, {"room_id": room.id, "user_id": user_id, "title": room.title})
@@ -136,7 +136,7 @@ def invite(session: Session, *, room_id: int, user: User, data: InviteIn, ip: st
 def respond(session: Session, *, room_id: int, user: User, accept: bool, ip: str | None) -> WarRoomMember:
     room = get_room(session, room_id)
     seq = next_seq(session, room_id)  # lock the room first: a removal cannot interleave
-    row = member_row(session, room_id=room_id, user_id=user.id)  # type: ignore[arg-type]
+    row = member_row(session, room_id=room_id, user_id=row_id(user))
     if row is None or row.status != MemberStatus.invited:
         session.rollback()
         raise Problem(409, "Conflict", "There is no open invitation for you.", code="no-invitation")

@@ -82,7 +82,7 @@ def create_room(
         goal_amount_cents=data.goal_amount_cents,
         goal_customers=data.goal_customers,
         deadline=data.deadline,
-        owner_id=user.id,  # type: ignore[arg-type]
+        owner_id=row_id(user),
         branch_id=user.branch_id,
         team_id=user.team_id,
         source_type=source[0] if source else None,
@@ -91,7 +91,7 @@ def create_room(
     )
     session.add(room)
     session.flush()
-    room_id: int = room.id  # type: ignore[assignment]
+    room_id = row_id(room)
     add_member(
         session, room=room, user=user, role=MemberRole.owner, status=MemberStatus.active, invited_by=None
     )
@@ -164,7 +164,7 @@ def suggest_members(
     if customer is not None and customer.owner_id != user.id:
         owner = player(session, customer.owner_id)
         if owner is not None:
-            out[owner.id] = {**person(owner), "reason": "customer_rm", "role": MemberRole.member}  # type: ignore[index]
+            out[row_id(owner)] = {**person(owner), "reason": "customer_rm", "role": MemberRole.member}
     qualification = product.required_qualification if product is not None else None
     branch_id = (customer.branch_id if customer is not None else None) or user.branch_id
     if qualification and branch_id is not None:
@@ -183,7 +183,7 @@ def suggest_members(
             if qualification in (profile.qualifications or []) and expert.id not in out:
                 out[row_id(expert)] = {
                     **person(expert),
-                    "reason": "product_expert",  # type: ignore[index]
+                    "reason": "product_expert",
                     "qualification": qualification,
                     "role": MemberRole.remote_expert
                     if expert.branch_id != user.branch_id
@@ -223,8 +223,9 @@ def quick_create(
         raise Problem(404, "Not Found", "No such product.", code="not-found")
     if data.source_type == QuickSource.intel_alert and customer is not None and default_title:
         default_title = f"{customer.name}：{default_title}"
-    title = (data.title or default_title or f"{customer.name} 作战室")[:128]  # type: ignore[union-attr]
-    source_title = customer.name if data.source_type == QuickSource.customer else title  # type: ignore[union-attr]
+    customer_name = customer.name if customer is not None else ""
+    title = (data.title or default_title or f"{customer_name} 作战室".strip())[:128]
+    source_title = customer_name if data.source_type == QuickSource.customer else title
     suggested = suggest_members(session, user=user, customer=customer, product=product)
     invite_ids = [s["id"] for s in suggested] if data.invite_suggested else []
     remote = any(s["role"] == MemberRole.remote_expert for s in suggested)
@@ -238,7 +239,7 @@ def quick_create(
             mode=RoomMode.remote if remote else RoomMode.joint,
             customer_ids=[row_id(customer)] if customer else [],
             invite_user_ids=invite_ids,
-        ),  # type: ignore[list-item]
+        ),
         source=(data.source_type.value, data.source_id, source_title),
         opportunity_id=opportunity.id if opportunity is not None else None,
     )
@@ -328,15 +329,15 @@ def room_progress(session: Session, rooms: list[WarRoom]) -> dict[int, dict[str,
         ).all()
     }
     for room in rooms:
-        t_total, t_won, amount = targets.get(room.id, (0, 0, 0))  # type: ignore[arg-type]
-        k_total, k_done = tasks.get(room.id, (0, 0))  # type: ignore[arg-type]
+        t_total, t_won, amount = targets.get(row_id(room), (0, 0, 0))
+        k_total, k_done = tasks.get(row_id(room), (0, 0))
         amount, t_won = int(amount or 0), int(t_won or 0)
         parts = []
         if room.goal_amount_cents:
             parts.append(min(amount / room.goal_amount_cents, 1.0))
         if room.goal_customers:
             parts.append(min(t_won / room.goal_customers, 1.0))
-        out[room.id] = {  # type: ignore[index]
+        out[row_id(room)] = {
             "won_amount_cents": amount,
             "won_customers": t_won,
             "targets": int(t_total),
@@ -384,7 +385,7 @@ def list_rooms(session: Session, *, user: User, scope: RoomScope) -> list[dict[s
         room_summary(
             room,
             progress[row_id(room)],
-            my_role=member.role,  # type: ignore[index]
+            my_role=member.role,
             unread=max(room.last_seq - member.last_read_seq, 0) if scope == RoomScope.mine else 0,
         )
         for room, member in rows
@@ -425,7 +426,7 @@ def room_detail(session: Session, *, room_id: int, user: User) -> dict[str, Any]
     room = get_room(session, room_id)
     if not can_view(session, room=room, user=user):
         raise not_a_member()
-    me = member_row(session, room_id=room_id, user_id=user.id)  # type: ignore[arg-type]
+    me = member_row(session, room_id=room_id, user_id=row_id(user))
     members = session.exec(
         select(WarRoomMember, User)
         .join(User, col(User.id) == WarRoomMember.user_id)
@@ -435,7 +436,7 @@ def room_detail(session: Session, *, room_id: int, user: User) -> dict[str, Any]
         )
         .order_by(col(WarRoomMember.id))
     ).all()
-    names = {u.id: u.display_name for _, u in members}
+    names = {row_id(u): u.display_name for _, u in members}
     active = me is not None and me.status == MemberStatus.active
     out = room_summary(
         room,
@@ -476,11 +477,11 @@ def room_detail(session: Session, *, room_id: int, user: User) -> dict[str, Any]
     if extra_names:
         names.update(
             {
-                u.id: u.display_name
+                row_id(u): u.display_name
                 for u in session.exec(select(User).where(col(User.id).in_(extra_names))).all()
             }
         )
-    out["tasks"] = [task_public(t, names) for t in tasks]  # type: ignore[arg-type]
+    out["tasks"] = [task_public(t, names) for t in tasks]
     linked = session.exec(
         select(WarRoomOpportunity.opportunity_id, Opportunity.title, Opportunity.status)
         .join(Opportunity, col(Opportunity.id) == WarRoomOpportunity.opportunity_id, isouter=True)

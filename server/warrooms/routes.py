@@ -6,6 +6,7 @@ from flask import Blueprint
 
 from server import db
 from server.api import body, expected_version, idempotent, ok, query, spec
+from server.db import row_id
 from server.security import client_ip, current_user
 from server.warrooms import access, board, chat, consent, eventlog, membership, reads, rooms
 from server.warrooms.schemas import (
@@ -62,7 +63,7 @@ def people():
 @spec.validate(json=RoomCreate, tags=TAGS)
 def create_room():
     room = rooms.create_room(db.session(), user=current_user(), data=body(), ip=client_ip())
-    return _detail(room.id, 201)  # type: ignore[arg-type]
+    return _detail(row_id(room), 201)
 
 
 @bp.post("/quick")
@@ -71,7 +72,7 @@ def create_room():
 def quick_create():
     """快速搭建: a room from a customer, an opportunity or an intel alert, with suggested members."""
     room, suggested = rooms.quick_create(db.session(), user=current_user(), data=body(), ip=client_ip())
-    detail = rooms.room_detail(db.session(), room_id=room.id, user=current_user())  # type: ignore[arg-type]
+    detail = rooms.room_detail(db.session(), room_id=row_id(room), user=current_user())
     return ok({**detail, "suggested_members": suggested}, 201, personal=True)
 
 
