@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from server import events
 from server.audit.models import AuditEntry
 
 
@@ -30,6 +31,8 @@ def record(
         detail=detail or {},
     )
     session.add(entry)
+    # Conduct monitoring reads some actions within a minute (sent on after commit, never before).
+    events.publish(session, "audit.recorded", {"action": action, "actor_id": actor_id})
     return entry
 
 

@@ -60,6 +60,7 @@ from server.customers.models import (
 )
 from server.db import table_of
 from server.demo import catalog
+from server.demo.conduct import plant_conduct_demo
 from server.org.models import Branch, Persona, RmProfile, Role, Team, User
 from server.performance.models import PerformanceEntry, PerformanceTarget
 from server.pinyin import initials
@@ -570,6 +571,7 @@ class _Builder:
             writer = _Writer(conn)
             self._performance(writer)
             self._audit_history(writer)
+            plant_conduct_demo(conn, today=self.today, seed=self.seed)  # server/demo/conduct.py
             self._merge(writer)
             if writer.postgres:
                 self._reset_sequences(conn)
