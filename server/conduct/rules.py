@@ -252,22 +252,25 @@ def _policy_ratios(data: BankData, p: dict[str, Any]) -> tuple[np.ndarray, np.nd
     expected = total * p["after_days"] / p["window_days"]
     best = np.full(data.n, np.nan)
     which = np.full(data.n, -1, dtype=np.int64)
+    entries = np.zeros(data.n)
     first = data.as_of.toordinal() - p["window_days"] + 1
     for k, (day, _item, _title) in enumerate(data.policies):
         if day < first or day > data.as_of.toordinal() - 1:
             continue
         inside = (led.day >= day) & (led.day < day + p["after_days"])
         after = _per_rm(led.rm[inside], data.n, led.amount[inside].astype(np.float64))
+        n_after = _per_rm(led.rm[inside], data.n)
         ratio = np.where(expected > 0, after / np.maximum(expected, 1), np.nan)
         better = np.isfinite(ratio) & ~(ratio <= best)
         best = np.where(better, ratio, best)
         which = np.where(better, k, which)
-    return best, which
+        entries = np.where(better, n_after, entries)
+    return best, which, entries
 
 
 def _policy_measure(data: BankData, p: dict[str, Any]) -> Reading:
-    best, which = _policy_ratios(data, p)
-    return Reading(best, detail={"policy": which.astype(np.float64)})
+    best, which, entries = _policy_ratios(data, p)
+    return Reading(best, gate=entries >= p["min_entries"], detail={"policy": which.astype(np.float64)})
 
 
 def _policy_explain(rd: Reading, r: int, med: float, p: dict[str, Any]) -> str:
@@ -278,7 +281,7 @@ def _policy_explain(rd: Reading, r: int, med: float, p: dict[str, Any]) -> str:
 
 
 def _policy_evidence(data: BankData, p: dict[str, Any], r: int) -> list[dict[str, Any]]:
-    best, which = _policy_ratios(data, p)
+    best, which, _entries = _policy_ratios(data, p)
     if which[r] < 0:
         return []
     day, item_id, title = data.policies[int(which[r])]
@@ -664,8 +667,8 @@ RULES: list[Rule] = [
     Rule("month_end_spike", "月末突击冲量", dict(window_days=180, last_days=2, late_hour=20, min_entries=5, min=0.3, z=3.0, min_scale=0.05, weight=1.0), _month_end_measure, _month_end_explain, _month_end_evidence, fmt="share"),
     Rule("quick_reversal", "入账后短期冲回", dict(window_days=180, within_days=10, min_count=2, min=0.1, z=3.0, min_scale=0.03, weight=1.0), _reversal_measure, _reversal_explain, _reversal_evidence, fmt="share"),
     Rule("unqualified_sale", "无资格销售", dict(window_days=180, min=1, z=0.0, min_scale=0.5, weight=1.5), _unqualified_measure, _unqualified_explain, _unqualified_evidence),
-    Rule("policy_burst", "政策利好后集中上量", dict(window_days=180, after_days=7, min=3.0, z=3.0, min_scale=0.5, weight=1.0), _policy_measure, _policy_explain, _policy_evidence, fmt="ratio"),
-    Rule("under_limit", "金额贴近审批权限", dict(window_days=180, limits_yuan=[500_000, 1_000_000, 3_000_000, 5_000_000, 10_000_000], band=0.05, min_entries=5, min_count=3, min=0.25, z=3.0, min_scale=0.05, weight=1.0), _under_limit_measure, _under_limit_explain, _under_limit_evidence, fmt="share"),
+    Rule("policy_burst", "政策利好后集中上量", dict(window_days=180, after_days=7, min_entries=4, min=4.0, z=3.0, min_scale=0.5, weight=1.0), _policy_measure, _policy_explain, _policy_evidence, fmt="ratio"),
+    Rule("under_limit", "金额贴近审批权限", dict(window_days=180, limits_yuan=[500_000, 1_000_000, 3_000_000, 5_000_000, 10_000_000], band=0.05, min_entries=5, min_count=3, min=0.12, z=3.0, min_scale=0.05, weight=1.0), _under_limit_measure, _under_limit_explain, _under_limit_evidence, fmt="share"),
     Rule("reveal_burst", "集中/深夜/行外查看敏感信息", dict(window_days=90, burst_minutes=10, burst_count=8, night_start=22, night_end=6, internal_networks=["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "::1/128"], min=10, z=3.0, min_scale=2.0, weight=1.0), _reveal_measure, _reveal_explain, _reveal_evidence, audit_log=True),
     Rule("data_hoarding", "批量翻阅/导出客户名单", dict(window_days=30, min_book=50, min=3.0, z=3.5, min_scale=0.3, weight=1.0), _hoarding_measure, _hoarding_explain, _hoarding_evidence, audit_log=True, fmt="ratio"),
     Rule("bulk_transfer", "客户批量转移", dict(window_days=90, burst_days=7, min=15, z=3.0, min_scale=2.0, weight=1.0), _moves_measure, _moves_explain, _moves_evidence),
