@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, or_, select
+from sqlalchemy import String, and_, func, or_, select, type_coerce
 from sqlmodel import Session
 
 from server.audit.models import AuditEntry
@@ -37,6 +37,23 @@ def epoch(value: datetime | None) -> float:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.timestamp()
+
+
+def _ts(column: Any, sqlite: bool) -> Any:
+    """Select a timestamp (or date) column so it converts in bulk: SQLite's stored text, or
+    PostgreSQL's epoch seconds, instead of one Python datetime per row."""
+    return type_coerce(column, String) if sqlite else func.extract("epoch", column)
+
+
+def _epochs(values: list[Any], sqlite: bool) -> np.ndarray:
+    if not values:
+        return np.zeros(0, dtype=np.float64)
+    if sqlite:
+        arr = np.array([v if v is not None else "NaT" for v in values], dtype="datetime64[us]")
+        out = arr.astype(np.int64) / 1e6
+        out[np.isnat(arr)] = np.nan
+        return out
+    return np.array([float(v) if v is not None else np.nan for v in values], dtype=np.float64)
 
 
 def local_hour(ts: np.ndarray) -> np.ndarray:
@@ -145,6 +162,7 @@ def load(
     start = end - timedelta(days=window_days)
     now_ts = end.timestamp()
     conn = session.connection()
+    lite = conn.dialect.name == "sqlite"
 
     user, prof, branch = table_of(User), table_of(RmProfile), table_of(Branch)
     rms = conn.execute(
@@ -163,27 +181,27 @@ def load(
     nets = [ipaddress.ip_network(net, strict=False) for net in internal_networks]
     audit = table_of(AuditEntry)
     rev_rows = conn.execute(
-        select(audit.c.id, audit.c.actor_id, audit.c.at, audit.c.ip, audit.c.object_id).where(
+        select(audit.c.id, audit.c.actor_id, _ts(audit.c.at, lite), audit.c.ip, audit.c.object_id).where(
             audit.c.action == "customer.reveal", audit.c.at >= start, audit.c.at < end
         )
     ).all()
     reveals = Columns(
         id=np.array([r[0] for r in rev_rows], dtype=np.int64),
         rm=pos([r[1] or 0 for r in rev_rows]),
-        ts=np.array([epoch(r[2]) for r in rev_rows], dtype=np.float64),
+        ts=_epochs([r[2] for r in rev_rows], lite),
         internal=np.array([_is_internal(r[3], nets) for r in rev_rows], dtype=bool),
         customer=np.array([int(r[4]) if r[4] and r[4].isdigit() else -1 for r in rev_rows], dtype=np.int64),
     )
     reveals = reveals.where(reveals.rm >= 0)
     list_rows = conn.execute(
-        select(audit.c.id, audit.c.actor_id, audit.c.at, audit.c.detail).where(
+        select(audit.c.id, audit.c.actor_id, _ts(audit.c.at, lite), audit.c.detail).where(
             audit.c.action.in_(LIST_ACTIONS), audit.c.at >= start, audit.c.at < end
         )
     ).all()
     listing = Columns(
         id=np.array([r[0] for r in list_rows], dtype=np.int64),
         rm=pos([r[1] or 0 for r in list_rows]),
-        ts=np.array([epoch(r[2]) for r in list_rows], dtype=np.float64),
+        ts=_epochs([r[2] for r in list_rows], lite),
         rows=np.array([int((r[3] or {}).get("rows", 0) or 0) for r in list_rows], dtype=np.int64),
     )
     listing = listing.where(listing.rm >= 0)
@@ -231,19 +249,19 @@ def load(
     ledger_start = date(as_of.year - 2, as_of.month, 1)
     pe = table_of(PerformanceEntry)
     led = conn.execute(
-        select(pe.c.id, pe.c.rm_id, pe.c.booked_on, pe.c.amount_cents, pe.c.source, pe.c.customer_id,
-               pe.c.product_id, pe.c.created_at)
+        select(pe.c.id, pe.c.rm_id, _ts(pe.c.booked_on, lite), pe.c.amount_cents, pe.c.source, pe.c.customer_id,
+               pe.c.product_id, _ts(pe.c.created_at, lite))
         .where(pe.c.kind == "new_business", pe.c.booked_on >= ledger_start, pe.c.booked_on <= as_of)
     ).all()
     data.ledger = Columns(
         id=np.array([r[0] for r in led], dtype=np.int64),
         rm=pos([r[1] for r in led]),
-        day=np.array([r[2].toordinal() for r in led], dtype=np.int64),
+        day=(_epochs([r[2] for r in led], lite) // DAY).astype(np.int64) + date(1970, 1, 1).toordinal(),
         amount=np.array([r[3] for r in led], dtype=np.int64),
         adj=np.array([r[4] == "adjustment" for r in led], dtype=bool),
         customer=np.array([r[5] or -1 for r in led], dtype=np.int64),
         product=np.array([r[6] or -1 for r in led], dtype=np.int64),
-        ts=np.array([epoch(r[7]) for r in led], dtype=np.float64),
+        ts=_epochs([r[7] for r in led], lite),
     )
     data.ledger = data.ledger.where(data.ledger.rm >= 0)
     prod = table_of(Product)
@@ -277,14 +295,14 @@ def load(
     # Pool claims in the window and whether the claimant went on to win.
     tr, opp = table_of(OpportunityTransition), table_of(Opportunity)
     cl = conn.execute(
-        select(tr.c.opportunity_id, tr.c.actor_id, tr.c.at, opp.c.status, opp.c.owner_id)
+        select(tr.c.opportunity_id, tr.c.actor_id, _ts(tr.c.at, lite), opp.c.status, opp.c.owner_id)
         .select_from(tr.join(opp, opp.c.id == tr.c.opportunity_id))
         .where(tr.c.to_status == "claimed", tr.c.at >= start, tr.c.at < end)
     ).all()
     data.claims = Columns(
         id=np.array([r[0] for r in cl], dtype=np.int64),
         rm=pos([r[1] or 0 for r in cl]),
-        ts=np.array([epoch(r[2]) for r in cl], dtype=np.float64),
+        ts=_epochs([r[2] for r in cl], lite),
         won=np.array([r[3] == "won" and r[4] == r[1] for r in cl], dtype=bool),
     )
     data.claims = data.claims.where(data.claims.rm >= 0)
@@ -322,15 +340,15 @@ def load(
 
     cv = table_of(CustomerVisit)
     vs = conn.execute(
-        select(cv.c.id, cv.c.rm_id, cv.c.occurred_at, cv.c.created_at, cv.c.location, cv.c.next_step).where(
+        select(cv.c.id, cv.c.rm_id, _ts(cv.c.occurred_at, lite), _ts(cv.c.created_at, lite), cv.c.location, cv.c.next_step).where(
             cv.c.occurred_at >= start, cv.c.occurred_at < end
         )
     ).all()
     data.visits = Columns(
         id=np.array([r[0] for r in vs], dtype=np.int64),
         rm=pos([r[1] for r in vs]),
-        ts=np.array([epoch(r[2]) for r in vs], dtype=np.float64),
-        created=np.array([epoch(r[3]) for r in vs], dtype=np.float64),
+        ts=_epochs([r[2] for r in vs], lite),
+        created=_epochs([r[3] for r in vs], lite),
         has_location=np.array([bool(r[4] and r[4].strip()) for r in vs], dtype=bool),
         has_next_step=np.array([bool(r[5] and r[5].strip()) for r in vs], dtype=bool),
     )
@@ -344,7 +362,7 @@ def load(
         .select_from(ct.join(cust, cust.c.id == ct.c.customer_id))
         .where(ct.c.phone.is_not(None))
     ).all()
-    digits = [int("".join(ch for ch in str(p[2]) if ch.isdigit()) or 0) for p in ph]
+    digits = [int(p[2]) if p[2].isdigit() else int("".join(ch for ch in p[2] if ch.isdigit()) or 0) for p in ph]
     data.phones = Columns(
         rm=pos([p[0] for p in ph]),
         customer=np.array([p[1] for p in ph], dtype=np.int64),

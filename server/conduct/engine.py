@@ -3,7 +3,7 @@ median and scale), which rules fire, and the combined risk score with its top re
 
 Peer group: same grade and branch type; a group smaller than `min_peers` widens to the grade, then
 to the whole bank. Robust z = (value - peer median) / scale, with scale the larger of 1.4826·MAD,
-(p75 - median)/0.6745 and the rule's `min_scale` (many behaviours are zero for most RMs, where a MAD
+(p75 - median)/0.6745 (groups of 20 or more) and the rule's `min_scale` (many behaviours are zero for most RMs, where a MAD
 of zero would make any non-zero reading look infinite).
 
 A rule fires when its reading reaches the rule's absolute floor `min`, its robust z reaches `z`, and
@@ -71,7 +71,8 @@ def robust_stats(value: np.ndarray, groups: np.ndarray, min_scale: float) -> tup
             continue
         med = float(np.median(v))
         mad = float(np.median(np.abs(v - med))) * 1.4826
-        upper = (float(np.percentile(v, 75)) - med) / 0.6745
+        # the quartile term guards zero-inflated readings; in a tiny group the subject itself would set it
+        upper = (float(np.percentile(v, 75)) - med) / 0.6745 if len(v) >= 20 else 0.0
         median[members] = med
         scale[members] = max(mad, upper, float(min_scale))
     z = np.where(np.isfinite(value) & np.isfinite(median), (value - median) / scale, np.nan)

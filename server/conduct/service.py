@@ -134,6 +134,7 @@ def _evidence_for(ev: Evaluation, res, r: int) -> list[dict[str, Any]]:
 def _signal_rows(ev: Evaluation, run_id: int, as_of: date, positions: np.ndarray) -> list[dict[str, Any]]:
     rows = []
     for res in ev.results:
+        medians, scales, zs = np.nan_to_num(res.median), np.nan_to_num(res.scale), np.nan_to_num(res.z)
         for r in positions:
             r = int(r)
             value = res.reading.value[r]
@@ -145,12 +146,12 @@ def _signal_rows(ev: Evaluation, run_id: int, as_of: date, positions: np.ndarray
                     "as_of": as_of,
                     "rule": res.rule.name,
                     "value": float(value) if np.isfinite(value) else -1.0,
-                    "peer_median": float(np.nan_to_num(res.median[r])),
-                    "peer_scale": float(np.nan_to_num(res.scale[r])),
-                    "z": float(np.nan_to_num(res.z[r])),
+                    "peer_median": float(medians[r]),
+                    "peer_scale": float(scales[r]),
+                    "z": float(zs[r]),
                     "fired": bool(res.fired[r]),
                     "points": float(res.points[r]),
-                    "explanation": res.rule.explain(res.reading, r, float(np.nan_to_num(res.median[r])), res.params)[:500]
+                    "explanation": res.rule.explain(res.reading, r, float(medians[r]), res.params)[:500]
                     if np.isfinite(value)
                     else "活动量不足，未评估。",
                     "evidence": _evidence_for(ev, res, r) if interesting else [],
