@@ -45,7 +45,7 @@ from server.conduct.engine import evaluate  # noqa: E402
 from server.conduct.models import ConductScore  # noqa: E402
 from server.conduct.rules import RULES  # noqa: E402
 from server.customers.models import Customer, CustomerLink, OwnershipChange  # noqa: E402
-from server.db import make_engine, table_of  # noqa: E402
+from server.db import make_engine  # noqa: E402
 from server.intel.models import IntelItem  # noqa: E402
 from server.opportunities.models import BenefitAdjustment, Opportunity, OpportunityTransition  # noqa: E402
 from server.org.models import Branch, RmProfile, Team, User  # noqa: E402

@@ -139,7 +139,7 @@ class BankData:
         return pos if pos < self.n and self.rm_ids[pos] == rm_id else None
 
 
-def _is_internal(ip: str | None, networks: list[ipaddress._BaseNetwork]) -> bool:
+def _is_internal(ip: str | None, networks: list[Any]) -> bool:
     if not ip:
         return True  # no address recorded: a worker or the system, not a device outside
     try:
@@ -325,10 +325,10 @@ def load(
             audit.c.action == "opportunity.reassign", audit.c.at >= start, audit.c.at < end
         )
     ).all()
-    for r in caps:
-        detail = r[2] or {}
+    for cap in caps:
+        detail = cap[2] or {}
         if detail.get("cap_override_reason") and detail.get("to_rm_id"):
-            ov.append((r[0], int(detail["to_rm_id"]), epoch(r[1]), 1, 0))
+            ov.append((cap[0], int(detail["to_rm_id"]), epoch(cap[1]), 1, 0))
     data.overrides = Columns(
         id=np.array([o[0] for o in ov], dtype=np.int64),
         rm=pos([o[1] for o in ov]),
@@ -356,7 +356,7 @@ def load(
 
     # Contact details: the customer's own phone and its decision makers' phones.
     ct = table_of(Contact)
-    ph = conn.execute(select(cust.c.owner_id, cust.c.id, cust.c.phone).where(cust.c.phone.is_not(None))).all()
+    ph = list(conn.execute(select(cust.c.owner_id, cust.c.id, cust.c.phone).where(cust.c.phone.is_not(None))).all())
     ph += conn.execute(
         select(cust.c.owner_id, cust.c.id, ct.c.phone)
         .select_from(ct.join(cust, cust.c.id == ct.c.customer_id))

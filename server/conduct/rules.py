@@ -249,7 +249,7 @@ def _unqualified_evidence(data: BankData, p: dict[str, Any], r: int) -> list[dic
 
 # 4 -------------------------------------------------------------------------------------------------
 @_cached
-def _policy_ratios(data: BankData, p: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def _policy_ratios(data: BankData, p: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     led = _window_ledger(data, p["window_days"])
     total = _per_rm(led.rm, data.n, led.amount.astype(np.float64))
     expected = total * p["after_days"] / p["window_days"]
@@ -464,6 +464,13 @@ def _moves_evidence(data: BankData, p: dict[str, Any], r: int) -> list[dict[str,
 
 
 # 9 -------------------------------------------------------------------------------------------------
+def _root(parent: dict[int, int], c: int) -> int:
+    while parent[c] != c:
+        parent[c] = parent[parent[c]]
+        c = parent[c]
+    return c
+
+
 @_cached
 def _shared_customers(data: BankData) -> np.ndarray:
     """Row mask of `phones`: the number is shared by customers that no chain of links connects."""
@@ -483,21 +490,13 @@ def _shared_customers(data: BankData) -> np.ndarray:
             continue
         # customers joined by a chain of links (a family, a group of companies) count as one party
         parent = {c: c for c in customers}
-
-        def root(c: int) -> int:
-            while parent[c] != c:
-                parent[c] = parent[parent[c]]
-                c = parent[c]
-            return c
-
         for a in customers:
             for b in customers:
                 if a < b and (a, b) in data.links:
-                    parent[root(a)] = root(b)
-        if len({root(c) for c in customers}) < 2:
+                    parent[_root(parent, a)] = _root(parent, b)
+        if len({_root(parent, c) for c in customers}) < 2:
             continue
-        for i in rows:
-            flagged[i] = True
+        flagged[np.array(rows, dtype=np.int64)] = True
     return flagged
 
 
@@ -638,7 +637,7 @@ def _visits_evidence(data: BankData, p: dict[str, Any], r: int) -> list[dict[str
 
 # 13 ------------------------------------------------------------------------------------------------
 @_cached
-def _monthly(data: BankData) -> tuple[np.ndarray, np.ndarray]:
+def _monthly(data: BankData) -> tuple[np.ndarray, Any]:
     """Net new business per RM for the 24 complete months before as_of's month, and whether the RM
     had any ledger entry in the first three of them (tenure long enough to judge)."""
     led = data.ledger

@@ -277,7 +277,7 @@ def _notify_risk(session: Session, *, rm_id: int, name: str, score: float, as_of
     for officer_id in officers:
         inbox.notify(
             session,
-            user_id=int(officer_id),
+            user_id=int(officer_id or 0),
             kind="conduct",
             title=f"行为监控预警：{name} 风险分 {score:.0f}",
             body=f"主要信号：{titles}" if titles else "",
@@ -305,7 +305,7 @@ def visible_rm_ids(session: Session, *, user: User) -> list[int] | None:
         team_ids.add(user.team_id)
     if not team_ids:
         return []
-    return list(session.exec(select(User.id).where(col(User.team_id).in_(team_ids), User.role == Role.rm.value)).all())
+    return [int(i) for i in session.exec(select(User.id).where(col(User.team_id).in_(team_ids), User.role == Role.rm.value)).all() if i]
 
 
 def _get_rm(session: Session, *, user: User, rm_id: int) -> User:
@@ -340,7 +340,7 @@ def ranked(session: Session, *, user: User, limit: int = 50, offset: int = 0, ip
             session.exec(
                 select(ConductCase.rm_id, func.count())
                 .where(col(ConductCase.rm_id).in_(rm_ids), col(ConductCase.status).not_in(CLOSED_STATUSES))
-                .group_by(ConductCase.rm_id)
+                .group_by(col(ConductCase.rm_id))
             ).all()
         ) if rm_ids else {}
         for s, u in rows:
@@ -370,7 +370,7 @@ def _history(session: Session, *, rm_ids: list[int], since: date) -> dict[int, l
     if not rm_ids:
         return out
     for rm_id, day, score in session.exec(
-        select(ConductScore.rm_id, ConductScore.as_of, ConductScore.score)
+        select(col(ConductScore.rm_id), col(ConductScore.as_of), col(ConductScore.score))
         .where(col(ConductScore.rm_id).in_(rm_ids), ConductScore.as_of >= since)
         .order_by(col(ConductScore.as_of))
     ).all():
@@ -381,7 +381,7 @@ def _history(session: Session, *, rm_ids: list[int], since: date) -> dict[int, l
 def _customer_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(session.exec(select(Customer.id, Customer.name).where(col(Customer.id).in_(ids))).all())
+    return {int(i or 0): n for i, n in session.exec(select(Customer.id, Customer.name).where(col(Customer.id).in_(ids))).all()}
 
 
 def rm_detail(session: Session, *, user: User, rm_id: int, ip: str | None = None) -> dict[str, Any]:
@@ -437,7 +437,7 @@ def rm_detail(session: Session, *, user: User, rm_id: int, ip: str | None = None
 
 
 def case_public(c: ConductCase, events_: list[ConductCaseEvent] | None = None, names: dict[int, str] | None = None) -> dict[str, Any]:
-    out = {
+    out: dict[str, Any] = {
         "id": c.id,
         "rm_id": c.rm_id,
         "rm_name": (names or {}).get(c.rm_id),
@@ -464,7 +464,7 @@ def _user_names(session: Session, ids: set[int]) -> dict[int, str]:
     ids = {i for i in ids if i}
     if not ids:
         return {}
-    return dict(session.exec(select(User.id, User.display_name).where(col(User.id).in_(ids))).all())
+    return {int(i or 0): n for i, n in session.exec(select(User.id, User.display_name).where(col(User.id).in_(ids))).all()}
 
 
 def list_cases(session: Session, *, user: User, status: str | None = None) -> list[dict[str, Any]]:
@@ -637,7 +637,7 @@ def run_departing_check(session: Session, *, check_id: int) -> DepartingCheck | 
         session.commit()
         return check
     ev = evaluate(data, narrowed)
-    signals = []
+    signals: list[dict[str, Any]] = []
     evidence_customers: dict[int, list[str]] = {}
     for res in ev.results:
         value = res.reading.value[r]
@@ -652,7 +652,7 @@ def run_departing_check(session: Session, *, check_id: int) -> DepartingCheck | 
                 "explanation": res.rule.explain(res.reading, r, float(np.nan_to_num(res.median[r])), res.params) if np.isfinite(value) else "活动量不足，未评估。",
             }
         )
-    signals.sort(key=lambda s: (not s["fired"], -s["z"]))
+    signals.sort(key=lambda s: (not s["fired"], -float(s["z"])))
     check.result = {
         "as_of": as_of.isoformat(),
         "window_days": DEPARTING_WINDOW_DAYS,
@@ -677,26 +677,27 @@ def customers_at_risk(session: Session, *, data: BankData, r: int, evidence_cust
     for c in rv.customer[s][recent]:
         if c > 0:
             reveal_counts[int(c)] = reveal_counts.get(int(c), 0) + 1
-    customers = session.exec(select(Customer.id, Customer.name, Customer.tier, Customer.kind).where(Customer.owner_id == rm_id)).all()
+    customers = [(int(c or 0), n, t, k) for c, n, t, k in session.exec(select(Customer.id, Customer.name, Customer.tier, Customer.kind).where(Customer.owner_id == rm_id)).all()]
     horizon = as_of + timedelta(days=DEPARTING_WINDOW_DAYS)
     holdings = session.exec(
         select(Holding.customer_id, func.sum(Holding.balance_cents), func.sum(Holding.loan_balance_cents))
         .join(Customer, col(Customer.id) == Holding.customer_id)
         .where(Customer.owner_id == rm_id, Holding.status == "active")
-        .group_by(Holding.customer_id)
+        .group_by(col(Holding.customer_id))
     ).all()
     maturing = dict(
         session.exec(
             select(Holding.customer_id, func.sum(Holding.balance_cents))
             .join(Customer, col(Customer.id) == Holding.customer_id)
             .where(Customer.owner_id == rm_id, Holding.status == "active", col(Holding.matures_on) >= as_of, col(Holding.matures_on) <= horizon)
-            .group_by(Holding.customer_id)
+            .group_by(col(Holding.customer_id))
         ).all()
     )
     balances = {int(c): int(b or 0) for c, b, _ in holdings}
-    out = []
+    out: list[dict[str, Any]] = []
     for cid, name, tier, kind in customers:
-        why, points = [], 0.0
+        why: list[str] = []
+        points = 0.0
         if reveal_counts.get(cid):
             why.append(f"近90天被查看敏感信息{reveal_counts[cid]}次")
             points += 2 + min(reveal_counts[cid], 5)
@@ -712,5 +713,5 @@ def customers_at_risk(session: Session, *, data: BankData, r: int, evidence_cust
                 why.append("高价值客户")
         if points > 0:
             out.append({"customer_id": cid, "name": name, "kind": kind, "tier": tier, "balance_cents": balances.get(cid, 0), "points": points, "reasons": why})
-    out.sort(key=lambda c: (-c["points"], -c["balance_cents"]))
+    out.sort(key=lambda c: (-float(c["points"]), -int(c["balance_cents"])))
     return out[:limit]
