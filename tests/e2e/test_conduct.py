@@ -29,6 +29,8 @@ def flagged(db_session, data_key):
     calm = factories.make_user(db_session, branch=branch, team=team, display_name="林新雨")
     customer = factories.make_customer(db_session, owner=veteran, data_key=data_key, name=f"上海浦江精工有限公司{veteran.id}")
     risk = factories.make_user(db_session, role=Role.risk_officer, persona=None, display_name="吴慧敏")
+    for _ in range(10):  # the rest of the bank: peers to compare with
+        factories.make_user(db_session)
     start = (utcnow() - timedelta(days=3)).replace(hour=15, minute=20, second=0, microsecond=0)  # 23:20 Beijing
     for k in range(30):
         db_session.add(
