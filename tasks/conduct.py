@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from server.audit.service import REALTIME_ACTIONS
 from server.conduct import service as conduct
-from server.conduct.data import LIST_ACTIONS
 from server.events import DomainEvent
 from server.timeutil import utcnow
 from tasks.context import job_session
@@ -17,7 +17,6 @@ log = job_logger(__name__)
 DAILY_HOUR_UTC = 19  # 03:00 in China, after the ledger's nightly load
 NEXT_DAILY_KEY = "conduct:daily:next"
 PENDING_KEY = "conduct:rt:pending:{rm_id}"
-WATCHED_ACTIONS = ("customer.reveal", *LIST_ACTIONS)
 
 
 @job(queue_name=LOW, timeout=1800)
@@ -64,7 +63,7 @@ def ensure_daily_scheduled() -> None:
 def on_event(event: DomainEvent) -> None:
     """A watched audit action books one refresh of its actor (deterministic id; a refresh already
     pending covers later events, since it reads the log when it runs)."""
-    if event.kind == "audit.recorded" and event.payload.get("action") in WATCHED_ACTIONS:
+    if event.kind == "audit.recorded" and event.payload.get("action") in REALTIME_ACTIONS:
         rm_id = event.payload.get("actor_id")
         if not rm_id:
             return

@@ -28,7 +28,7 @@ from server.workbench.models import CustomerVisit
 LOCAL_OFFSET = 8 * 3600  # Beijing time, the bank's working zone
 DAY = 86400
 HISTORY_MONTHS = 24  # the volatility rule reads two years of the ledger
-LIST_ACTIONS = ("customer.list_page", "customer.export")
+LIST_ACTIONS = ("customer.list_page", "customer.export")  # browsing the book (data hoarding)
 
 
 def epoch(value: datetime | None) -> float:

@@ -95,7 +95,7 @@ def plant_conduct_demo(conn: Connection, *, today: date, seed: int) -> dict[str,
             amount = rng.randint(80, 260) * 10_000_00
             customer = rng.choice(customers)
             product = rng.choice(plain)
-            tx = f"DEMO-CONDUCT-{seed}-{ref:04d}"
+            tx = f"TX{seed}-C{ref:05d}"
             book(day, amount, product, customer, hour=rng.randint(20, 23), source_ref=tx)
             if rng.random() < 0.75:
                 back_day = day + timedelta(days=rng.randint(2, 6))
