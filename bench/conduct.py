@@ -346,17 +346,19 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     per_rule = {rule.name: {"hit": 0, "bad": 0, "clean_fp": 0, "clean": 0, "outlier_fp": 0, "outliers": 0} for rule in RULES}
     caught = baseline = planted = 0
-    timing = None
+    timing = cpu = None
     for k, seed in enumerate(seeds):
         engine, bank, rows, built = make_bank(args.rms, seed)
         print(f"bank seed {seed}: {args.rms} RMs, {rows:,} rows generated and written in {built:.1f}s")
         if k == 0:
             with Session(engine, expire_on_commit=False) as session:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 run = service.run_daily(session, as_of=AS_OF)
-                timing = time.perf_counter() - started
+                timing, cpu = time.perf_counter() - started, time.process_time() - cpu
                 stored = len(session.exec(select(ConductScore.id)).all())
-            print(f"  daily run (load + 13 rules + scores + evidence + store): {timing:.1f}s for {run.rm_count} RMs, {stored} scores stored")
+            load = os.getloadavg()[0]
+            print(f"  daily run (load + 13 rules + scores + evidence + store): {timing:.1f}s wall, {cpu:.1f}s CPU "
+                  f"for {run.rm_count} RMs, {stored} scores stored (machine load average {load:.1f})")
         m = measure(engine, bank)
         ev, kinds = m["ev"], m["kinds"]
         bad = np.array([kd in BAD_KINDS for kd in kinds])
@@ -389,9 +391,8 @@ def main() -> None:
         print(f"  {name:<24}{recall:>16.2f} ({s['hit']}/{s['bad']}){s['clean_fp'] / s['clean']:>14.2%}{s['outlier_fp']:>12}/{s['outliers']}")
     print(f"\ncombined score catch rate at a 1% flag rate: {caught / planted:.0%} ({caught}/{planted}); "
           f"baseline (count of fired rules): {baseline / planted:.0%}")
-    print(f"daily run over {args.rms} RMs x 24 months: {timing:.1f}s (goal < 60 s)")
+    print(f"daily run over {args.rms} RMs x 24 months: {timing:.1f}s wall, {cpu:.1f}s CPU (goal < 60 s)")
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("ZHANYE_BENCH", "1")
     main()

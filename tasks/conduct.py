@@ -64,6 +64,7 @@ def on_event(event: DomainEvent) -> None:
     """A watched audit action books one refresh of its actor (deterministic id; a refresh already
     pending covers later events, since it reads the log when it runs)."""
     if event.kind == "audit.recorded" and event.payload.get("action") in REALTIME_ACTIONS:
+        ensure_daily_scheduled()  # the daily chain heals itself if Redis lost it
         rm_id = event.payload.get("actor_id")
         if not rm_id:
             return
