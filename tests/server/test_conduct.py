@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from rq.registry import ScheduledJobRegistry
 from sqlmodel import col, select
 
 from server import events
@@ -18,7 +19,8 @@ from server.inbox.models import Notification
 from server.org.models import Role, User
 from server.timeutil import utcnow
 from tasks.conduct import on_event as conduct_sink
-from tasks.queues import DEFAULT, queue
+from tasks.conduct import run_daily as run_daily_job
+from tasks.queues import DEFAULT, LOW, queue
 from tests import factories
 
 
@@ -154,6 +156,14 @@ def test_a_reveal_refreshes_the_rm_within_the_minute(org, db_session, login, wor
         select(ConductSignal).where(ConductSignal.rm_id == rm.id, ConductSignal.as_of == today, ConductSignal.rule == "reveal_burst")
     ).one()
     assert signal.value >= 24
+    booked = ScheduledJobRegistry(queue=queue(LOW)).get_job_ids()
+    assert any(job_id.startswith("conduct-daily-") for job_id in booked)  # the daily chain is booked
+
+    # the daily job itself, through the worker
+    job = run_daily_job.enqueue(job_id="conduct-daily-test")  # type: ignore[attr-defined]
+    worker.work(burst=True)
+    job.refresh()
+    assert job.get_status() == "finished" and job.return_value()["rms"] >= 2
 
 
 def test_departing_check_lists_customers_at_risk(org, db_session, login, worker, data_key):
