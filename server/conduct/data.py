@@ -206,19 +206,11 @@ def load(
     )
     listing = listing.where(listing.rm >= 0)
     cust = table_of(Customer)
-    counts = conn.execute(select(cust.c.owner_id, cust.c.id)).all() if not audit_only else []
     book = np.zeros(n, dtype=np.int64)
-    if counts:
-        owners = pos([c[0] for c in counts])
-        owners = owners[owners >= 0]
-        book = np.bincount(owners, minlength=n).astype(np.int64)
-    elif audit_only:
-        from sqlalchemy import func
-
-        for owner_id, cnt in conn.execute(select(cust.c.owner_id, func.count()).group_by(cust.c.owner_id)):
-            i = index.get(int(owner_id))
-            if i is not None:
-                book[i] = cnt
+    for owner_id, cnt in conn.execute(select(cust.c.owner_id, func.count()).group_by(cust.c.owner_id)):
+        i = index.get(int(owner_id))
+        if i is not None:
+            book[i] = cnt
 
     branch_type = np.array(["head" if r[3] is None else "sub" for r in rms], dtype=object)
     data = BankData(
