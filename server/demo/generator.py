@@ -43,8 +43,8 @@ from server.customers.models import (
     Tag,
 )
 from server.db import table_of
-from server.demo.conduct import plant_conduct_demo
 from server.demo.base import CHUNK, DEMO_LOGINS, DEMO_PASSWORD, DemoBankError, Rm
+from server.demo.conduct import plant_conduct_demo
 from server.demo.customers import CustomerBuilder
 from server.demo.ledger import LedgerBuilder
 from server.demo.org import OrgBuilder
