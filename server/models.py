@@ -10,6 +10,7 @@ from server.customers.models import (
     CustomerGrant,
     CustomerLink,
     CustomerTag,
+    CustomerVisit,
     IndividualProfile,
     OwnershipChange,
     Tag,
@@ -36,6 +37,7 @@ from server.opportunities.models import (
     OpportunityTransition,
 )
 from server.org.models import Branch, RmProfile, Team, User
+from server.overrides.models import ModelOverrides
 from server.performance.models import PerformanceEntry, PerformanceTarget
 from server.products.models import Holding, Product, ProductBranch, ProductCase, ProductFit
 from server.push.models import PushAttempt, PushSubscription
@@ -48,4 +50,3 @@ from server.warrooms.models import (
     WarRoomTarget,
     WarRoomTask,
 )
-from server.workbench.models import CustomerVisit, WorkbenchConfig

@@ -6,10 +6,12 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from typing import Any, Generic, ParamSpec, TypeVar
 
 from redis import Redis
 from rq import Queue, Retry, get_current_job
+from rq.job import Job as RqJob
 
 from server.config import load_settings
 
@@ -17,6 +19,9 @@ HIGH = "high"  # pushes, live notifications
 DEFAULT = "default"
 LOW = "low"  # batch scoring, imports, intel polling
 QUEUES = (HIGH, DEFAULT, LOW)
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _redis: Redis | None = None
 _redis_url: str | None = None
@@ -49,6 +54,30 @@ def job_logger(name: str) -> JobLogAdapter:
     return JobLogAdapter(logging.getLogger(name), {})
 
 
+class Job(Generic[P, R]):
+    """A job function: called directly it runs in the caller; `.enqueue(...)` queues it with the
+    explicit settings every job must have."""
+
+    def __init__(self, func: Callable[P, R], options: dict[str, Any], queue_name: str):
+        functools.update_wrapper(self, func)
+        self.func = func
+        self.options = options
+        self.queue_name = queue_name
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.func(*args, **kwargs)
+
+    def enqueue(
+        self, *args: Any, job_id: str | None = None, at: datetime | None = None, **kwargs: Any
+    ) -> RqJob:
+        """Queues the job (at `at`, when given). A deterministic `job_id` prevents duplicates."""
+        q = queue(self.queue_name)
+        options = {**self.options, "job_id": job_id}
+        if at is not None:
+            return q.enqueue_at(at, self.func, *args, **options, **kwargs)
+        return q.enqueue(self.func, *args, **options, **kwargs)
+
+
 def job(
     *,
     queue_name: str = DEFAULT,
@@ -56,29 +85,17 @@ def job(
     result_ttl: int = 3600,
     failure_ttl: int = 7 * 86400,
     retry: Retry | None = None,
-) -> Callable:
-    """Marks a job function and gives it `.enqueue(*args, job_id=..., **kwargs)` with the explicit
-    settings every job must have. A deterministic `job_id` prevents duplicates."""
+) -> Callable[[Callable[P, R]], Job[P, R]]:
+    """Marks a job function and gives it `.enqueue(*args, job_id=..., at=..., **kwargs)` with the
+    explicit settings every job must have. A deterministic `job_id` prevents duplicates."""
 
-    def decorator(func: Callable) -> Callable:
-        @functools.wraps(func)
-        def run(*args: Any, **kwargs: Any) -> Any:
-            return func(*args, **kwargs)
-
-        def enqueue(*args: Any, job_id: str | None = None, at=None, **kwargs: Any):
-            q = queue(queue_name)
-            options = dict(
-                job_timeout=timeout,
-                result_ttl=result_ttl,
-                failure_ttl=failure_ttl,
-                retry=retry or Retry(max=3, interval=[10, 60, 300]),
-                job_id=job_id,
-            )
-            if at is not None:
-                return q.enqueue_at(at, run, *args, **options, **kwargs)
-            return q.enqueue(run, *args, **options, **kwargs)
-
-        run.enqueue = enqueue  # type: ignore[attr-defined]
-        return run
+    def decorator(func: Callable[P, R]) -> Job[P, R]:
+        options: dict[str, Any] = {
+            "job_timeout": timeout,
+            "result_ttl": result_ttl,
+            "failure_ttl": failure_ttl,
+            "retry": retry or Retry(max=3, interval=[10, 60, 300]),
+        }
+        return Job(func, options, queue_name)
 
     return decorator

@@ -25,12 +25,12 @@ from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, select
 
 from server.customers.models import Customer
-from server.db import is_postgres, table_of
+from server.db import is_postgres, row_id, table_of
 from server.errors import Problem
 from server.knowledge.catalogue import CATALOGUE, FACT_KEYS, DimensionDef
 from server.knowledge.models import CustomerFact, KnowledgeScore
+from server.overrides import service as model_overrides
 from server.timeutil import as_utc, iso, utcnow
-from server.workbench import config as workbench_config
 
 CONFIG_NAME = "knowledge"
 DISTRIBUTION_BUCKETS = ((0, 20), (20, 40), (40, 60), (60, 80), (80, 101))
@@ -174,7 +174,7 @@ def _dimension(kind: str, d: DimensionDef, o: dict[str, float], fact_over: dict[
 
 
 def load_model(session: Session) -> Model:
-    overrides, _version = workbench_config.get_overrides(session, CONFIG_NAME)
+    overrides, _version = model_overrides.get_overrides(session, CONFIG_NAME)
     return model_from_overrides(overrides)
 
 
@@ -543,7 +543,7 @@ def learn_facts(
         ).all()
     }
     for key, value in facts:
-        row = existing.get(key) or CustomerFact(customer_id=customer.id, fact_key=key)  # type: ignore[arg-type]
+        row = existing.get(key) or CustomerFact(customer_id=row_id(customer), fact_key=key)
         is_new = key not in existing
         row.learned_at = now
         row.learned_by = rm_id

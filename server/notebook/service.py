@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select
 
 from server import events
 from server.customers.service import get_customer_for
+from server.db import row_id
 from server.errors import Problem, not_found
 from server.notebook.models import Note, Recurrence, Reminder, ReminderKind, ReminderSetting
 from server.notebook.schemas import (
@@ -109,7 +110,7 @@ def create_note(session: Session, *, user: User, data: NoteCreate) -> Note:
     _check_customer(session, user=user, customer_id=data.customer_id)
     now = utcnow()
     note = Note(
-        owner_id=user.id,  # type: ignore[arg-type]
+        owner_id=row_id(user),
         customer_id=data.customer_id,
         body=data.body,
         tags=data.tags,
@@ -176,7 +177,7 @@ def _bump(session: Session, *, note: Note, expected_version: int | None) -> None
         )
     result = session.exec(  # type: ignore[call-overload]
         update(Note)
-        .where(Note.id == note.id, Note.version == expected_version)  # type: ignore[arg-type]
+        .where(col(Note.id) == row_id(note), col(Note.version) == expected_version)
         .values(version=expected_version + 1, updated_at=utcnow())
     )
     if result.rowcount != 1:
@@ -317,7 +318,7 @@ def settings_public(setting: ReminderSetting) -> dict[str, Any]:
 
 
 def update_settings(session: Session, *, user: User, data: ReminderSettingsUpdate) -> ReminderSetting:
-    setting = session.get(ReminderSetting, user.id) or ReminderSetting(user_id=user.id)  # type: ignore[arg-type]
+    setting = session.get(ReminderSetting, row_id(user)) or ReminderSetting(user_id=row_id(user))
     fields = data.model_dump(exclude_unset=True)
     for name, value in fields.items():
         if value is None and name not in ("quiet_start", "quiet_end"):
@@ -333,7 +334,7 @@ def update_settings(session: Session, *, user: User, data: ReminderSettingsUpdat
     if off:
         session.exec(  # type: ignore[call-overload]
             delete(Reminder).where(
-                Reminder.user_id == user.id,  # type: ignore[arg-type]
+                col(Reminder.user_id) == row_id(user),
                 col(Reminder.kind).in_(off),
                 col(Reminder.fired_at).is_(None),
             )
