@@ -7,7 +7,7 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 from redis import Redis
 from rq import Queue, Retry, get_current_job
@@ -22,6 +22,7 @@ QUEUES = (HIGH, DEFAULT, LOW)
 
 P = ParamSpec("P")
 R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
 
 _redis: Redis | None = None
 _redis_url: str | None = None
@@ -54,28 +55,20 @@ def job_logger(name: str) -> JobLogAdapter:
     return JobLogAdapter(logging.getLogger(name), {})
 
 
-class Job(Generic[P, R]):
+class Job(Protocol[P, R_co]):
     """A job function: called directly it runs in the caller; `.enqueue(...)` queues it with the
-    explicit settings every job must have."""
+    explicit settings every job must have. It stays a plain module-level function, so RQ (and a
+    test that enqueues it by hand) finds it by its import path."""
 
-    def __init__(self, func: Callable[P, R], options: dict[str, Any], queue_name: str):
-        functools.update_wrapper(self, func)
-        self.func = func
-        self.options = options
-        self.queue_name = queue_name
+    __name__: str
 
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        return self.func(*args, **kwargs)
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
 
     def enqueue(
         self, *args: Any, job_id: str | None = None, at: datetime | None = None, **kwargs: Any
     ) -> RqJob:
         """Queues the job (at `at`, when given). A deterministic `job_id` prevents duplicates."""
-        q = queue(self.queue_name)
-        options = {**self.options, "job_id": job_id}
-        if at is not None:
-            return q.enqueue_at(at, self.func, *args, **options, **kwargs)
-        return q.enqueue(self.func, *args, **options, **kwargs)
+        ...
 
 
 def job(
@@ -90,12 +83,26 @@ def job(
     explicit settings every job must have. A deterministic `job_id` prevents duplicates."""
 
     def decorator(func: Callable[P, R]) -> Job[P, R]:
-        options: dict[str, Any] = {
-            "job_timeout": timeout,
-            "result_ttl": result_ttl,
-            "failure_ttl": failure_ttl,
-            "retry": retry or Retry(max=3, interval=[10, 60, 300]),
-        }
-        return Job(func, options, queue_name)
+        @functools.wraps(func)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            return func(*args, **kwargs)
+
+        def enqueue(
+            *args: Any, job_id: str | None = None, at: datetime | None = None, **kwargs: Any
+        ) -> RqJob:
+            q = queue(queue_name)
+            options = dict(
+                job_timeout=timeout,
+                result_ttl=result_ttl,
+                failure_ttl=failure_ttl,
+                retry=retry or Retry(max=3, interval=[10, 60, 300]),
+                job_id=job_id,
+            )
+            if at is not None:
+                return q.enqueue_at(at, run, *args, **options, **kwargs)
+            return q.enqueue(run, *args, **options, **kwargs)
+
+        run.__dict__["enqueue"] = enqueue
+        return cast(Job[P, R], run)
 
     return decorator

@@ -20,6 +20,7 @@ from server import events
 from server.audit import service as audit
 from server.customers.models import Customer
 from server.customers.service import get_customer_for, visible_owner_ids
+from server.db import rows_affected
 from server.errors import Problem, forbidden, not_found
 from server.inbox import service as inbox
 from server.intel import funding
@@ -156,7 +157,7 @@ def record_error(session: Session, *, source_id: int, stage: str, code: str, mes
     session.add(IntelSourceError(source_id=source_id, stage=stage, code=code[:32], message=message[:500]))
     session.execute(
         update(IntelSource)
-        .where(IntelSource.id == source_id)  # type: ignore[arg-type]
+        .where(col(IntelSource.id) == source_id)
         .values(error_count=IntelSource.error_count + 1, last_error=f"{code}: {message}"[:500])
     )
     session.commit()
@@ -189,15 +190,15 @@ def claim_fetch(
         condition.append(
             or_(col(IntelSource.last_fetch_at).is_(None), col(IntelSource.last_fetch_at) <= cutoff)
         )
-    result = session.execute(update(IntelSource).where(and_(*condition)).values(last_fetch_at=now))
+    claimed = rows_affected(session, update(IntelSource).where(and_(*condition)).values(last_fetch_at=now))
     session.commit()
-    return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
+    return claimed == 1
 
 
 def fetched_ok(session: Session, *, source_id: int, etag: str | None, last_modified: str | None) -> None:
     session.execute(
         update(IntelSource)
-        .where(IntelSource.id == source_id)  # type: ignore[arg-type]
+        .where(col(IntelSource.id) == source_id)
         .values(etag=etag, last_modified=last_modified, last_success_at=utcnow(), last_error=None)
     )
     session.commit()
@@ -247,7 +248,7 @@ def ingest(
             _insert(session, IntelItem)
             .values(chunk)
             .on_conflict_do_nothing(index_elements=["fingerprint"])
-            .returning(IntelItem.id)  # type: ignore[arg-type]
+            .returning(col(IntelItem.id))
         )
         created += len(session.execute(statement).all())
     ids = dict(
@@ -531,7 +532,7 @@ def feed(
     if min_score:
         conditions.append(IntelAlert.score >= min_score)
     if before_id:
-        conditions.append(IntelAlert.id < before_id)  # type: ignore[operator]
+        conditions.append(col(IntelAlert.id) < before_id)
     rows = session.exec(
         select(IntelAlert, IntelItem, Customer)
         .join(IntelItem, col(IntelItem.id) == col(IntelAlert.item_id))

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from server.customers.models import Customer, CustomerKind, CustomerVisit, IndividualProfile, Tier
+from server.db import rows_affected
 from server.inbox.models import Notification
 from server.notebook.models import Note, Recurrence, Reminder, ReminderKind, ReminderSetting
 from server.notebook.service import last_contact_at, next_occurrence
@@ -129,12 +130,16 @@ def fire_due(session: Session, *, now: datetime | None = None, limit: int = CLAI
             to_claim.append(reminder_id)
             continue
         # Quiet hours: move it to the end of the window, keeping the original time for the record.
-        moved = session.exec(  # type: ignore[call-overload]
+        result.deferred += rows_affected(
+            session,
             update(Reminder)
-            .where(Reminder.id == reminder_id, col(Reminder.fired_at).is_(None), Reminder.due_at == due_at)  # type: ignore[arg-type]
-            .values(due_at=until, deferred_from=func.coalesce(Reminder.deferred_from, due_at))
+            .where(
+                col(Reminder.id) == reminder_id,
+                col(Reminder.fired_at).is_(None),
+                col(Reminder.due_at) == due_at,
+            )
+            .values(due_at=until, deferred_from=func.coalesce(Reminder.deferred_from, due_at)),
         )
-        result.deferred += moved.rowcount or 0
     # The claim: one conditional UPDATE per chunk; RETURNING hands back what the inbox needs.
     claimed: list[Any] = []
     for chunk in _chunks(to_claim):
@@ -310,7 +315,7 @@ def _drop_stale(session: Session, user_ids: set[int], rows: list[dict[str, Any]]
             if (user_id, key) not in owed:
                 stale.append(reminder_id)  # type: ignore[arg-type]
     for chunk in _chunks(stale):
-        session.exec(delete(Reminder).where(col(Reminder.id).in_(chunk)))  # type: ignore[call-overload]
+        session.execute(delete(Reminder).where(col(Reminder.id).in_(chunk)))
     return len(stale)
 
 

@@ -192,7 +192,7 @@ class WebPushChannel:
             if delay is not None:
                 result.retry_in.append((row_id(n), row_id(sub), delay))
         if gone:
-            self.session.exec(delete(PushSubscription).where(col(PushSubscription.id).in_(set(gone))))  # type: ignore[call-overload]
+            self.session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(set(gone))))
         push_service.mark_success(self.session, subscription_ids=sorted(set(ok)))
         return result
 

@@ -47,9 +47,9 @@ def vapid_public_key():
 @bp.get("/subscriptions")
 @spec.validate(tags=["push"])
 def list_subscriptions():
-    user_id = current_user().id
+    user_id = row_id(current_user())
     return ok(
-        {"items": service.devices(db.session(), user_id=user_id), "channels": sorted(CHANNELS)},  # type: ignore[arg-type]
+        {"items": service.devices(db.session(), user_id=user_id), "channels": sorted(CHANNELS)},
         personal=True,
     )
 

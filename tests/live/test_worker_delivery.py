@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import socketio
+from rq import Worker
 from sqlmodel import select
 
 import tasks.intel as intel_jobs
@@ -26,6 +27,7 @@ from server.intel.models import IntelSource
 from server.push import vapid
 from server.timeutil import as_utc
 from tasks.queues import init_app as init_queues
+from tasks.queues import redis_conn
 from tests import factories
 from tests.conftest import ROOT, http_login, server_env
 from tests.push_service import PushServiceStandIn
@@ -118,10 +120,15 @@ def test_a_notification_made_in_a_worker_job_is_pushed_and_sent_live(
 
             init_queues(app)
             worker = start_worker(test_config, tmp_path / "worker.log")
+            ready = time.time() + 60
+            while not any(w.pid == worker.pid for w in Worker.all(connection=redis_conn())):
+                assert worker.poll() is None and time.time() < ready, "the worker did not start"
+                time.sleep(0.1)
             intel_jobs.poll_source.enqueue(source.id, True, job_id=f"intel-poll-{source.id}-live")
 
-            # Sent live: the /inbox socket hears the intel notification.
-            batch = live.get(timeout=30)
+            # Sent live: the /inbox socket hears the intel notification (the poll itself takes a
+            # few seconds on a busy machine; the 15-minute redispatch would never make it).
+            batch = live.get(timeout=90)
             heard = time.time()
             [item] = batch["items"]
             assert item["kind"] == "intel" and tag in item["title"]
@@ -133,8 +140,13 @@ def test_a_notification_made_in_a_worker_job_is_pushed_and_sent_live(
             [pushed] = push.for_token(device.token)
             assert pushed.payload["id"] == item["id"]
 
-            db_session.expire_all()
-            stored = db_session.exec(select(Notification).where(Notification.id == item["id"])).one()
+            # The job marks it delivered once its pushes are done (and any retries booked).
+            while True:
+                db_session.expire_all()
+                stored = db_session.exec(select(Notification).where(Notification.id == item["id"])).one()
+                if stored.delivered_at is not None or time.time() > deadline:
+                    break
+                time.sleep(0.05)
             assert stored.delivered_at is not None
             took = max(heard, pushed.at) - as_utc(stored.created_at).timestamp()
             print(f"\nworker-made notification: live and pushed {took:.2f} s after it was stored")
