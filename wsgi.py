@@ -14,10 +14,12 @@ import gc  # noqa: E402
 from realtime import init_app as init_realtime  # noqa: E402
 from server import create_app  # noqa: E402
 from tasks import init_app as init_tasks  # noqa: E402
+from tasks.sinks import install as install_sinks  # noqa: E402
 
 app = create_app()
 socketio = init_realtime(app)
 init_tasks(app)
+install_sinks()  # every event sink of the process, in one call
 
 
 def main() -> None:

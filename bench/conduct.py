@@ -51,7 +51,7 @@ from server.opportunities.models import BenefitAdjustment, Opportunity, Opportun
 from server.org.models import Branch, RmProfile, Team, User  # noqa: E402
 from server.performance.models import PerformanceEntry  # noqa: E402
 from server.products.models import Product  # noqa: E402
-from server.workbench.models import CustomerVisit  # noqa: E402
+from server.customers.models import CustomerVisit  # noqa: E402
 
 AS_OF = date(2026, 11, 30)
 GRADES = ("初级", "中级", "高级", "资深")

@@ -93,9 +93,11 @@ def run(args: argparse.Namespace, url: str, redis_url: str, var_dir: Path) -> No
 
     from realtime import init_app as init_realtime
     from realtime import socketio
-    from server import create_app, db
+    from realtime.sinks import SINKS as REALTIME_SINKS
+    from server import create_app, db, events
     from server.opportunities import race
     from server.redis_client import get_redis
+    from tasks.sinks import SERVER_SINKS
 
     app = create_app(
         {
@@ -107,6 +109,9 @@ def run(args: argparse.Namespace, url: str, redis_url: str, var_dir: Path) -> No
         }
     )
     init_realtime(app)
+    # The web process's sinks that matter here (feed broadcasts, the claim race's record); the job
+    # sinks stay off, as no worker runs.
+    events.install([*SERVER_SINKS, *REALTIME_SINKS])
     # The Socket.IO test client needs the in-process manager; the database work is the same.
     import socketio as python_socketio
 

@@ -1,20 +1,23 @@
 """Real-time layer: Flask-SocketIO namespaces over a Redis message queue, so any web process or RQ
-worker can reach any socket. `init_app` attaches it to the Flask app in the web process."""
+worker can reach any socket. `init_app` attaches it to the Flask app in the web process; its event
+sinks are installed with every other sink by tasks/sinks.install (see wsgi.py).
+
+Layers, lowest first (no module imports one above it): names, emit, session, base, the feature
+namespaces (feed, inbox, warroom), namespaces, sinks, this package's `init_app`."""
 
 from __future__ import annotations
 
 from flask import Flask
 from flask_socketio import SocketIO
 
-from server import events
+from realtime import fanout
+from realtime.emit import queue_channel, socketio
+from realtime.namespaces import NAMESPACE_CLASSES
 
-socketio = SocketIO()
+__all__ = ["init_app", "route_socket_handshake", "socketio"]
 
 
 def init_app(app: Flask) -> SocketIO:
-    from realtime import fanout
-    from realtime.emit import queue_channel
-
     settings = app.config["SETTINGS"]
     socketio.init_app(
         app,
@@ -29,11 +32,8 @@ def init_app(app: Flask) -> SocketIO:
     )
     fanout.install(socketio.server)
     route_socket_handshake(app)
-    from realtime import emit
-    from realtime.session import drop_revoked_sessions
-
-    events.add_sink(drop_revoked_sessions)
-    emit.register_namespaces(socketio)
+    for namespace_cls in NAMESPACE_CLASSES:
+        socketio.on_namespace(namespace_cls(namespace_cls.path))
     return socketio
 
 

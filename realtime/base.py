@@ -8,10 +8,12 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app
 from flask_socketio import Namespace, disconnect, emit, join_room
 
-from realtime.session import SocketUser, authenticate_connect, session_room, still_valid
+from realtime.emit import _socketio
+from realtime.names import session_room, user_room
+from realtime.session import SocketUser, authenticate_connect, socket_sid, still_valid
 from server import db
 from server.errors import Problem
 from server.redis_client import get_redis
@@ -39,17 +41,17 @@ class SessionNamespace(Namespace):
         who = authenticate_connect()
         if who is None:
             return False  # refused: the client gets a connect_error
-        sid = request.sid  # type: ignore[attr-defined]
+        sid = socket_sid()
         self._users()[sid] = who
         join_room(session_room(who.session_id))
-        join_room(f"user:{who.user_id}")
+        join_room(user_room(who.user_id))
         get_redis().sadd(_sockets_key(who.session_id), f"{self.namespace}|{sid}")
         get_redis().expire(_sockets_key(who.session_id), 86400)
         self.connected(who, auth)
         return None
 
     def on_disconnect(self, reason: Any = None):
-        sid = request.sid  # type: ignore[attr-defined]
+        sid = socket_sid()
         who = self._users().pop(sid, None)
         if who is not None:
             get_redis().srem(_sockets_key(who.session_id), f"{self.namespace}|{sid}")
@@ -68,7 +70,7 @@ class SessionNamespace(Namespace):
         return self._socket_users
 
     def who(self) -> SocketUser | None:
-        return self._users().get(request.sid)  # type: ignore[attr-defined]
+        return self._users().get(socket_sid())
 
     @contextmanager
     def event_session(self):
@@ -136,15 +138,16 @@ def problem_ack(problem: Problem) -> dict[str, Any]:
 
 
 def disconnect_session_sockets(session_id: str) -> None:
-    """Drop every socket of a session, on whichever process holds it (through the message queue)."""
-    from realtime import socketio
-
+    """Drop every socket of a session, on whichever process holds it (through the message queue;
+    from a worker, through its write-only client of that queue)."""
+    manager = _socketio().server.manager
     redis = get_redis()
     members = redis.smembers(_sockets_key(session_id))
     for member in members:
-        namespace, sid = member.decode().split("|", 1)
+        text = member.decode() if isinstance(member, bytes) else member
+        namespace, sid = text.split("|", 1)
         try:
-            socketio.server.manager.disconnect(sid, namespace=namespace)
+            manager.disconnect(sid, namespace=namespace)
         except Exception:
             log.exception("could not drop socket %s", sid)
     redis.delete(_sockets_key(session_id))

@@ -4,42 +4,29 @@ workers (a write-only SocketIO client of the same Redis message queue)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlparse
 
+from flask import current_app, has_app_context
 from flask_socketio import SocketIO
 
-NAMESPACES: list[str] = []  # filled by register_namespaces
+from realtime.names import NAMESPACES
+
+socketio = SocketIO()  # the web process's server, attached by `realtime.init_app`
 _external: dict[str, SocketIO] = {}
 _external_url: dict[str, str] = {}
-
-
-def register_namespaces(socketio: SocketIO) -> None:
-    """Each feature adds its Namespace class here."""
-    import realtime.namespaces  # noqa: F401  (imports every feature namespace)
-    from realtime.base import SessionNamespace
-
-    for namespace_cls in SessionNamespace.__subclasses__():
-        ns = namespace_cls(namespace_cls.path)
-        socketio.on_namespace(ns)
-        if ns.namespace not in NAMESPACES:
-            NAMESPACES.append(ns.namespace)
 
 
 def queue_channel(redis_url: str) -> str:
     """Redis pub/sub ignores the database number: two deployments (or test runs) on one Redis would
     hear each other's rooms. One channel per database keeps them apart."""
-    from urllib.parse import urlparse
-
     return f"flask-socketio-db{urlparse(redis_url).path.strip('/') or '0'}"
 
 
 def _socketio() -> SocketIO:
-    from realtime import socketio
-
+    """The web process's server, or in a worker a write-only client of the same message queue."""
     if socketio.server is not None:
         return socketio
     # A worker writes to the message queue of the app it runs (its settings, not the environment's).
-    from flask import current_app, has_app_context
-
     if has_app_context():
         url = current_app.config["SETTINGS"].REDIS_URL
     else:
@@ -53,7 +40,7 @@ def _socketio() -> SocketIO:
     return _external[url]
 
 
-def emit(event: str, data: Any, *, room: str, namespace: str) -> None:
+def emit(event: str, data: Any, *, room: str | list[str], namespace: str) -> None:
     _socketio().emit(event, data, to=room, namespace=namespace)
 
 

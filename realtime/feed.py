@@ -27,7 +27,8 @@ from flask_socketio import disconnect, join_room
 
 from realtime.base import SessionNamespace, problem_ack
 from realtime.emit import emit, queue_channel
-from realtime.session import SocketUser
+from realtime.names import FEED as NAMESPACE
+from realtime.session import SocketUser, socket_sid
 from server import db, events
 from server.errors import Problem
 from server.opportunities import cards, claims, race
@@ -36,7 +37,6 @@ from server.org.models import User
 from server.redis_client import get_redis
 
 log = logging.getLogger(__name__)
-NAMESPACE = "/feed"
 REPLAY_LIMIT = 500
 ACCESS_EVENT = "user.access_changed"  # published by server/org when what a user may see changes
 
@@ -45,7 +45,7 @@ def broadcast_feed(event: events.DomainEvent) -> None:
     """Sink: a committed feed event goes to its audience's rooms (and originator/owner)."""
     if event.kind != "opportunity.feed":
         return
-    emit("feed", event.payload["event"], room=pool_feed.event_rooms(event.payload), namespace=NAMESPACE)  # type: ignore[arg-type]
+    emit("feed", event.payload["event"], room=pool_feed.event_rooms(event.payload), namespace=NAMESPACE)
 
 
 def access_channel(redis_url: str) -> str:
@@ -97,12 +97,12 @@ class FeedNamespace(SessionNamespace):
         self._listen_for_access_changes()
         with self.event_session() as session:
             member = self._member(session, who.user_id)
-        self._members[request.sid] = member  # type: ignore[attr-defined]
+        self._members[socket_sid()] = member
         for room in member.rooms:
             join_room(room)
 
     def disconnected(self, who: SocketUser) -> None:
-        self._members.pop(request.sid, None)  # type: ignore[attr-defined]
+        self._members.pop(socket_sid(), None)
 
     def recompute_rooms(self, user_ids: set[int]) -> int:
         """Re-derives the rooms of this process's feed sockets of `user_ids`; returns how many
@@ -171,7 +171,7 @@ class FeedNamespace(SessionNamespace):
     def on_claim(self, data: Any = None):
         """Ack `{ok: true, opportunity}` or `{ok: false, code, status, message, ...}` — a lost race is
         `already-claimed` with `winner`, answered in the ack only (it is an answer, not an error)."""
-        member = self._members.get(request.sid)  # type: ignore[attr-defined]
+        member = self._members.get(socket_sid())
         if member is None:
             disconnect()
             return {"ok": False, "code": "unauthenticated"}
@@ -201,7 +201,3 @@ class FeedNamespace(SessionNamespace):
             race_checked=True,
         )
         return {"ok": True, "opportunity": cards.summaries(session, [opp])[0]}
-
-
-events.add_sink(broadcast_feed)
-events.add_sink(announce_access_change)

@@ -10,6 +10,7 @@ from typing import Any
 from flask_socketio import emit
 
 from realtime.base import SessionNamespace
+from realtime.names import INBOX, user_room
 from realtime.session import SocketUser
 from server.errors import Problem
 from server.inbox import service as inbox
@@ -22,7 +23,7 @@ def _last_id(auth: Any) -> int | None:
 
 
 class InboxNamespace(SessionNamespace):
-    path = "/inbox"
+    path = INBOX
 
     def connected(self, who: SocketUser, auth: Any) -> None:
         with self.event_session() as session:
@@ -42,5 +43,5 @@ class InboxNamespace(SessionNamespace):
         inbox.mark_read(session, user_id=user.id, notification_id=data["id"])
         unread = inbox.unread_count(session, user_id=user.id)
         # Every open device of this user updates its badge.
-        emit("unread", {"unread": unread}, to=f"user:{user.id}")
+        emit("unread", {"unread": unread}, to=user_room(user.id))
         return {"ok": True, "unread": unread}

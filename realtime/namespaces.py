@@ -1,5 +1,11 @@
-"""Every feature's Socket.IO namespace module, imported so its SessionNamespace subclass registers."""
+"""Every feature's Socket.IO namespace class, registered by `realtime.init_app`. A feature adds its
+class here (and its path to realtime/names.py)."""
 
-# Each feature adds one import line here, e.g.:
-# from realtime import warroom  # noqa: F401
-from realtime import feed, inbox, warroom  # noqa: F401
+from __future__ import annotations
+
+from realtime.base import SessionNamespace
+from realtime.feed import FeedNamespace
+from realtime.inbox import InboxNamespace
+from realtime.warroom import WarRoomNamespace
+
+NAMESPACE_CLASSES: tuple[type[SessionNamespace], ...] = (FeedNamespace, InboxNamespace, WarRoomNamespace)

@@ -4,13 +4,14 @@ the database on every event (so logout, disable and expiry take effect on live s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from flask import current_app, request
 from sqlmodel import Session
 
 from server import db
 from server.auth import service as auth_service
-from server.events import DomainEvent
+from server.db import row_id
 from server.org.models import User
 from server.security import COOKIE_NAME
 
@@ -38,7 +39,7 @@ def authenticate_connect() -> SocketUser | None:
         if resolved is None:
             return None
         user_session, user = resolved
-        return SocketUser(user.id, user_session.id, user.role, user.display_name)  # type: ignore[arg-type]
+        return SocketUser(row_id(user), user_session.id, user.role, user.display_name)
 
 
 def still_valid(session: Session, who: SocketUser) -> User | None:
@@ -52,17 +53,6 @@ def still_valid(session: Session, who: SocketUser) -> User | None:
     return resolved[1] if resolved else None
 
 
-def session_room(session_id: str) -> str:
-    return f"session:{session_id}"
-
-
-def drop_revoked_sessions(event: DomainEvent) -> None:
-    """Logout, disable or expiry: tell the session's sockets, then drop them on every process."""
-    if event.kind != "session.revoked":
-        return
-    from realtime.base import disconnect_session_sockets
-    from realtime.emit import emit_everywhere
-
-    for session_id in event.payload.get("session_ids", []):
-        emit_everywhere("session_ended", {"code": "session-ended"}, room=session_room(session_id))
-        disconnect_session_sockets(session_id)
+def socket_sid() -> str:
+    """The id of the socket whose event is being handled (Flask-SocketIO sets `request.sid`)."""
+    return cast(Any, request).sid

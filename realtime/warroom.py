@@ -24,9 +24,13 @@ from flask_socketio import join_room, leave_room
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from realtime.base import MAX_EVENT_BYTES, SessionNamespace
-from realtime.emit import emit
+from realtime.emit import _socketio, emit, socketio
+from realtime.names import WARROOM as NAMESPACE
+from realtime.names import user_room
+from realtime.names import war_room as room_name
 from realtime.session import SocketUser
 from server import events
+from server.db import row_id
 from server.errors import Problem, field_errors_from_pydantic
 from server.org.models import User
 from server.redis_client import get_redis
@@ -34,14 +38,9 @@ from server.security import client_ip
 from server.warrooms import access, board, chat, eventlog, membership, reads
 from server.warrooms.schemas import MAX_TEXT_BYTES, MessageIn, TargetRemove, TargetUpdate, TaskIn, TaskUpdate
 
-NAMESPACE = "/warroom"
 REPLAY_LIMIT = 500
 PRESENCE_TTL_SECONDS = 86400
 PRESENCE_COALESCE_SECONDS = 1.0
-
-
-def room_name(room_id: int) -> str:
-    return f"room:{room_id}"
 
 
 def _user_sids_key(user_id: int) -> str:
@@ -85,14 +84,10 @@ def _presence_changed(room_id: int, user_id: int, redis=None, *, coalesce: bool 
     # a change noted after that read schedules the next emit instead of waiting for another change.
     pending_ms = int(PRESENCE_COALESCE_SECONDS * 1000 * 5)  # lapses if this process dies meanwhile
     if redis.set(_presence_pending_key(room_id), 1, nx=True, px=pending_ms):
-        from realtime import socketio
-
         socketio.start_background_task(_emit_presence_later, room_id, redis)
 
 
 def _emit_presence_later(room_id: int, redis) -> None:
-    from realtime import socketio
-
     socketio.sleep(PRESENCE_COALESCE_SECONDS)
     _emit_presence(room_id, redis)
 
@@ -128,7 +123,7 @@ def broadcast_sink(event: events.DomainEvent) -> None:
         emit(
             "invited",
             {"room_id": event.payload["room_id"], "title": event.payload["title"]},
-            room=f"user:{event.payload['user_id']}",
+            room=user_room(event.payload["user_id"]),
             namespace=NAMESPACE,
         )
     elif event.kind == membership.LEFT_KIND:
@@ -140,15 +135,13 @@ def _drop_from_room(room_id: int, user_id: int) -> None:
     manager forwards leave_room through the message queue to the process holding the socket)."""
     import redis as redis_lib
 
-    from realtime.emit import _socketio
-
     sio = _socketio()
     redis = _redis_for_sink(redis_lib)
     for member in redis.smembers(_user_sids_key(user_id)):
         sid = member.decode()
         sio.server.manager.leave_room(sid, NAMESPACE, room_name(room_id))
         redis.srem(_presence_key(room_id), f"{user_id}|{sid}")
-    emit("removed", {"room_id": room_id}, room=f"user:{user_id}", namespace=NAMESPACE)
+    emit("removed", {"room_id": room_id}, room=user_room(user_id), namespace=NAMESPACE)
     # This may run in a worker, which has no background tasks: tell the room now.
     _presence_changed(room_id, user_id, redis, coalesce=False)
 
@@ -254,7 +247,7 @@ class WarRoomNamespace(SessionNamespace):
         redis.sadd(_presence_key(ref.room_id), f"{user.id}|{sid}")
         redis.expire(_presence_key(ref.room_id), PRESENCE_TTL_SECONDS)
         gap = eventlog.events_after(session, room_id=ref.room_id, after_seq=ref.last_seq, limit=REPLAY_LIMIT)
-        _presence_changed(ref.room_id, user.id)
+        _presence_changed(ref.room_id, row_id(user))
         return {
             "ok": True,
             "room_id": ref.room_id,
@@ -282,7 +275,7 @@ class WarRoomNamespace(SessionNamespace):
         leave_room(room_name(ref.room_id))
         self._rooms_of(sid).discard(ref.room_id)
         get_redis().srem(_presence_key(ref.room_id), f"{user.id}|{sid}")
-        _presence_changed(ref.room_id, user.id)
+        _presence_changed(ref.room_id, row_id(user))
         return {"ok": True, "room_id": ref.room_id}
 
     def on_follow(self, data: Any = None):
@@ -387,6 +380,3 @@ class WarRoomNamespace(SessionNamespace):
             include_self=False,
         )
         return {"ok": True}
-
-
-events.add_sink(broadcast_sink)

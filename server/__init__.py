@@ -37,14 +37,40 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.health import test_bp
     from server.inbox.routes import bp as inbox_bp
     from server.intel.routes import bp as intel_bp
+    from server.knowledge.routes import bp as knowledge_bp
+    from server.mirror.routes import bp as mirror_bp
+    from server.mirror.routes import public_bp as mirror_public_bp
     from server.notebook.routes import bp as notebook_bp
     from server.opportunities.routes import bp as opportunities_bp
     from server.org.routes import bp as org_bp
+    from server.performance.routes import bp as performance_bp
+    from server.products.routes import bp as products_bp
     from server.push.routes import bp as push_bp
+    from server.resources.routes import bp as resources_bp
     from server.warrooms.routes import bp as warrooms_bp
-    from server.workbench.routes import all_blueprints as workbench_blueprints
+    from server.workbench.routes import bp as workbench_bp
 
-    for blueprint in (health_bp, auth_bp, customers_bp, org_bp, audit_bp, notebook_bp, inbox_bp, push_bp, opportunities_bp, intel_bp, *workbench_blueprints(), warrooms_bp, conduct_bp):
+    for blueprint in (
+        health_bp,
+        auth_bp,
+        customers_bp,
+        org_bp,
+        audit_bp,
+        notebook_bp,
+        inbox_bp,
+        push_bp,
+        opportunities_bp,
+        intel_bp,
+        workbench_bp,
+        knowledge_bp,
+        mirror_bp,
+        mirror_public_bp,
+        performance_bp,
+        products_bp,
+        resources_bp,
+        warrooms_bp,
+        conduct_bp,
+    ):
         app.register_blueprint(blueprint)
     if settings.ENABLE_TEST_ENDPOINTS:
         app.register_blueprint(test_bp)

@@ -11,8 +11,9 @@ from typing import Protocol, cast
 from flask import Flask, current_app, g
 from sqlalchemy import Table, event
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Mapped
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, SQLModel, col, create_engine
 
 _engines: dict[str, tuple[int, Engine]] = {}
@@ -122,3 +123,10 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             s.rollback()
             raise
+
+
+def rows_affected(session: Session, statement: Executable) -> int:
+    """Runs an UPDATE or DELETE and returns how many rows it matched (a conditional write's answer:
+    did it win?)."""
+    result = session.execute(statement)
+    return cast(CursorResult, result).rowcount

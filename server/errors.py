@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Flask, Response, json
@@ -62,7 +63,7 @@ def problem_response(problem: Problem) -> Response:
     return response
 
 
-def field_errors_from_pydantic(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def field_errors_from_pydantic(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query")]

@@ -1,7 +1,7 @@
 """Domain events, dispatched only after the transaction that produced them commits.
 
-Domain code calls `publish(session, kind, payload)`; `realtime` and `tasks` register sinks at start-up
-(`add_sink`). This keeps `server` free of imports of either, and nothing is broadcast or enqueued
+Domain code calls `publish(session, kind, payload)`; each process installs its sinks once at start
+(`install`, called with the one registry in tasks/sinks.py). This keeps `server` free of imports of either, and nothing is broadcast or enqueued
 that was not stored first."""
 
 from __future__ import annotations
@@ -28,7 +28,17 @@ _sinks: list[Sink] = []
 _PENDING = "zhanye_pending_events"
 
 
+def install(sinks: list[Sink]) -> None:
+    """Makes `sinks` the process's sinks (in order, each once), replacing any installed before."""
+    _sinks[:] = list(dict.fromkeys(sinks))
+
+
+def installed() -> list[Sink]:
+    return list(_sinks)
+
+
 def add_sink(sink: Sink) -> None:
+    """One more sink (tests that exercise a single sink)."""
     if sink not in _sinks:
         _sinks.append(sink)
 

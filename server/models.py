@@ -19,6 +19,7 @@ from server.customers.models import (
     CustomerGrant,
     CustomerLink,
     CustomerTag,
+    CustomerVisit,
     IndividualProfile,
     OwnershipChange,
     Tag,
@@ -45,6 +46,7 @@ from server.opportunities.models import (
     OpportunityTransition,
 )
 from server.org.models import Branch, RmProfile, Team, User
+from server.overrides.models import ModelOverrides
 from server.performance.models import PerformanceEntry, PerformanceTarget
 from server.products.models import Holding, Product, ProductBranch, ProductCase, ProductFit
 from server.push.models import PushAttempt, PushSubscription
@@ -57,4 +59,3 @@ from server.warrooms.models import (
     WarRoomTarget,
     WarRoomTask,
 )
-from server.workbench.models import CustomerVisit, WorkbenchConfig

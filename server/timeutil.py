@@ -24,3 +24,24 @@ def iso(value: datetime | date | None) -> str | None:
 
 def month_key(value: date) -> str:
     return f"{value.year:04d}-{value.month:02d}"
+
+
+def month_start(month: str) -> date:
+    """The first day of a month key ("2026-05")."""
+    year, mon = (int(p) for p in month.split("-"))
+    return date(year, mon, 1)
+
+
+def shift_month(month: str, delta: int) -> str:
+    start = month_start(month)
+    index = start.year * 12 + start.month - 1 + delta
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    """[first day of the month, first day of the next)."""
+    return month_start(month), month_start(shift_month(month, 1))
+
+
+def current_month() -> str:
+    return month_key(utcnow().date())

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from rq import Retry, get_current_job
 from sqlmodel import col, select
 
+from server.db import row_id
 from server.events import DomainEvent
 from server.intel import service
 from server.intel.fetch import FetchError, fetch
@@ -131,13 +132,13 @@ def schedule_due_polls(now: datetime | None = None) -> list[str]:
             )
         ).all()
         due = [
-            (s.id, s.poll_minutes)
+            (row_id(s), s.poll_minutes)
             for s in sources
             if s.last_fetch_at is None or as_utc(s.last_fetch_at) + timedelta(minutes=s.poll_minutes) <= now
         ]
     queued = []
     for source_id, minutes in due:
-        enqueued = enqueue_poll(source_id, minutes, now)  # type: ignore[arg-type]
+        enqueued = enqueue_poll(source_id, minutes, now)
         if enqueued is not None:
             queued.append(enqueued.id)
     return queued

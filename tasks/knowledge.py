@@ -43,7 +43,7 @@ def schedule_nightly(after: datetime | None = None) -> datetime:
     nxt = after.replace(hour=NIGHTLY_HOUR_UTC, minute=0, second=0, microsecond=0)
     if nxt <= after:
         nxt += timedelta(days=1)
-    recompute_all_knowledge.enqueue(True, job_id=f"knowledge-nightly-{nxt:%Y%m%d}", at=nxt)  # type: ignore[attr-defined]
+    recompute_all_knowledge.enqueue(True, job_id=f"knowledge-nightly-{nxt:%Y%m%d}", at=nxt)
     redis_conn().set(NEXT_NIGHTLY_KEY, nxt.isoformat(), ex=2 * 86400)
     return nxt
 
@@ -59,6 +59,6 @@ def on_event(event: DomainEvent) -> None:
         ensure_nightly_scheduled()
     if event.kind == "customer.changed" and event.payload.get("customer_id"):
         customer_id = int(event.payload["customer_id"])
-        refresh_customer_knowledge.enqueue(customer_id, job_id=f"knowledge-refresh-{customer_id}")  # type: ignore[attr-defined]
+        refresh_customer_knowledge.enqueue(customer_id, job_id=f"knowledge-refresh-{customer_id}")
     elif event.kind == "workbench.config_changed" and event.payload.get("name") == "knowledge":
-        recompute_all_knowledge.enqueue(job_id=f"knowledge-all-{event.payload.get('version')}")  # type: ignore[attr-defined]
+        recompute_all_knowledge.enqueue(job_id=f"knowledge-all-{event.payload.get('version')}")

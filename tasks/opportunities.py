@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from server import events
 from server.events import DomainEvent
 from server.opportunities import recycling
 from server.timeutil import as_utc, utcnow
@@ -25,9 +24,6 @@ def recycle_stale_opportunities(now_iso: str | None = None) -> dict[str, int]:
     """`now_iso` pins the clock (tests, replays); a scheduled run uses the real time and books the
     next hour's run."""
     now = as_utc(datetime.fromisoformat(now_iso)) if now_iso else utcnow()
-    from realtime.feed import broadcast_feed  # a worker reaches the feed's sockets via Redis too
-
-    events.add_sink(broadcast_feed)
     with job_session() as session:
         result = recycling.recycle_stale(session, now=now)
     log.info("recycle sweep at %s: %s", now.isoformat(), result)
@@ -44,7 +40,7 @@ def schedule_sweep(*, after: datetime | None = None) -> str:
     job_id = sweep_job_id(at)
     if _scheduled(job_id):
         return job_id
-    recycle_stale_opportunities.enqueue(job_id=job_id, at=at)  # type: ignore[attr-defined]
+    recycle_stale_opportunities.enqueue(job_id=job_id, at=at)
     return job_id
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 from redis import Redis
 from rq import Queue, Retry, get_current_job
+from rq.job import Job as RqJob
 
 from server.config import load_settings
 
@@ -17,6 +19,10 @@ HIGH = "high"  # pushes, live notifications
 DEFAULT = "default"
 LOW = "low"  # batch scoring, imports, intel polling
 QUEUES = (HIGH, DEFAULT, LOW)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
 
 _redis: Redis | None = None
 _redis_url: str | None = None
@@ -49,6 +55,22 @@ def job_logger(name: str) -> JobLogAdapter:
     return JobLogAdapter(logging.getLogger(name), {})
 
 
+class Job(Protocol[P, R_co]):
+    """A job function: called directly it runs in the caller; `.enqueue(...)` queues it with the
+    explicit settings every job must have. It stays a plain module-level function, so RQ (and a
+    test that enqueues it by hand) finds it by its import path."""
+
+    __name__: str
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
+
+    def enqueue(
+        self, *args: Any, job_id: str | None = None, at: datetime | None = None, **kwargs: Any
+    ) -> RqJob:
+        """Queues the job (at `at`, when given). A deterministic `job_id` prevents duplicates."""
+        ...
+
+
 def job(
     *,
     queue_name: str = DEFAULT,
@@ -56,16 +78,18 @@ def job(
     result_ttl: int = 3600,
     failure_ttl: int = 7 * 86400,
     retry: Retry | None = None,
-) -> Callable:
-    """Marks a job function and gives it `.enqueue(*args, job_id=..., **kwargs)` with the explicit
-    settings every job must have. A deterministic `job_id` prevents duplicates."""
+) -> Callable[[Callable[P, R]], Job[P, R]]:
+    """Marks a job function and gives it `.enqueue(*args, job_id=..., at=..., **kwargs)` with the
+    explicit settings every job must have. A deterministic `job_id` prevents duplicates."""
 
-    def decorator(func: Callable) -> Callable:
+    def decorator(func: Callable[P, R]) -> Job[P, R]:
         @functools.wraps(func)
-        def run(*args: Any, **kwargs: Any) -> Any:
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
             return func(*args, **kwargs)
 
-        def enqueue(*args: Any, job_id: str | None = None, at=None, **kwargs: Any):
+        def enqueue(
+            *args: Any, job_id: str | None = None, at: datetime | None = None, **kwargs: Any
+        ) -> RqJob:
             q = queue(queue_name)
             options = dict(
                 job_timeout=timeout,
@@ -78,7 +102,7 @@ def job(
                 return q.enqueue_at(at, run, *args, **options, **kwargs)
             return q.enqueue(run, *args, **options, **kwargs)
 
-        run.enqueue = enqueue  # type: ignore[attr-defined]
-        return run
+        run.__dict__["enqueue"] = enqueue
+        return cast(Job[P, R], run)
 
     return decorator

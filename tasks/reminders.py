@@ -14,6 +14,9 @@ from redis.exceptions import RedisError
 from rq import Retry
 from sqlmodel import col, func, select
 
+from realtime.emit import emit
+from realtime.names import INBOX, user_room
+from server.db import row_id
 from server.inbox import service as inbox
 from server.inbox.models import Notification
 from server.notebook import reminders
@@ -123,8 +126,6 @@ def emit_live(notification_ids: list[int]) -> int:
     """The live hint to open apps: one `notifications` event per user per batch, {items, unread}
     (one message-queue publish per user, not per item). At most once; a reconnecting client
     catches up from the inbox (after_id)."""
-    from realtime.emit import emit
-
     by_user: dict[int, list[Notification]] = {}
     with job_session() as session:  # inside the app context: emit uses its settings
         for chunk in _chunks(notification_ids, 500):
@@ -136,18 +137,18 @@ def emit_live(notification_ids: list[int]) -> int:
                 session.exec(
                     select(Notification.user_id, func.count())
                     .where(col(Notification.user_id).in_(chunk), col(Notification.read_at).is_(None))
-                    .group_by(Notification.user_id)
+                    .group_by(col(Notification.user_id))
                 ).all()
             )
         for user_id, items in by_user.items():
             emit(
                 "notifications",
                 {
-                    "items": [inbox.public(n) for n in sorted(items, key=lambda n: n.id)],
+                    "items": [inbox.public(n) for n in sorted(items, key=row_id)],
                     "unread": unread.get(user_id, 0),
                 },
-                room=f"user:{user_id}",
-                namespace="/inbox",
+                room=user_room(user_id),
+                namespace=INBOX,
             )
     return len(by_user)
 

@@ -1,14 +1,38 @@
-"""Domain events that start background work. Each feature adds its sink function to SINKS."""
+"""The one sink registry. Domain events start work after their commit through the sinks listed
+here; each process installs them all with one call at start: the web process in wsgi.py, the RQ
+worker in tasks/rq_settings.py (before it forks its work horses). Nothing registers a sink as a side
+effect of being imported or inside a job.
+
+A worker installs the real-time sinks too: a notification, a war-room message or a feed event
+committed inside a job reaches sockets through the Redis message queue like one committed in the
+web process. A feature adds its sink to the list of its layer."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from realtime.sinks import SINKS as REALTIME_SINKS
+from server import events
 from server.events import DomainEvent
+from server.opportunities.race import remember_claim_state
 from tasks.conduct import on_event as conduct_events
 from tasks.intel import sink as intel_events
 from tasks.knowledge import on_event as knowledge_events
 from tasks.opportunities import on_claimed as opportunity_claimed
 from tasks.reminders import on_domain_event as notebook_events
 
-SINKS: list[Callable[[DomainEvent], None]] = [opportunity_claimed, notebook_events, knowledge_events, intel_events, conduct_events]
+Sink = Callable[[DomainEvent], None]
+
+# Domain sinks that keep the domain's own shared state (Redis) in step with commits.
+SERVER_SINKS: list[Sink] = [remember_claim_state]
+# Sinks that turn events into background jobs.
+SINKS: list[Sink] = [opportunity_claimed, notebook_events, knowledge_events, intel_events, conduct_events]
+
+
+def all_sinks() -> list[Sink]:
+    return [*SERVER_SINKS, *REALTIME_SINKS, *SINKS]
+
+
+def install() -> None:
+    """Installs every sink of the process (replacing whatever was installed): the one call at start."""
+    events.install(all_sinks())

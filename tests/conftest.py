@@ -21,7 +21,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
-from server import create_app, db
+from server import create_app, db, events
 from server.opportunities.models import ClaimPolicy
 from tests import factories
 
@@ -89,7 +89,12 @@ def test_config(database_url, redis_url, tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="session")
 def app(test_config):
+    """The in-process app. Of the process's sinks it installs only the domain's own (the claim race's
+    record): tests that exercise a job or real-time sink add it themselves, or use `worker`."""
+    from tasks.sinks import SERVER_SINKS
+
     migrate(test_config["DATABASE_URL"])
+    events.install(SERVER_SINKS)
     return create_app(test_config)
 
 
@@ -286,12 +291,20 @@ def worker(app, redis_url):
     from rq import SimpleWorker
 
     import tasks.context
+    from realtime.sinks import SINKS as REALTIME_SINKS
     from tasks.queues import QUEUES, queue
     from tasks.queues import init_app as init_queues
+    from tasks.sinks import SERVER_SINKS
 
     init_queues(app)
     tasks.context._app = app  # jobs run in the test app (same database and Redis)
-    return SimpleWorker([queue(name) for name in QUEUES], connection=redis.Redis.from_url(redis_url))
+    # What jobs commit reaches sockets, as in a real worker. The job sinks stay off: a test's own
+    # commits would otherwise queue jobs it does not run (the live worker test installs them all).
+    before = events.installed()
+    events.install([*SERVER_SINKS, *REALTIME_SINKS, *before])
+    yield SimpleWorker([queue(name) for name in QUEUES], connection=redis.Redis.from_url(redis_url))
+    events.install(before)
+
 
 
 @pytest.fixture

@@ -16,14 +16,13 @@ from sqlalchemy import String, and_, func, or_, select, type_coerce
 from sqlmodel import Session
 
 from server.audit.models import AuditEntry
-from server.customers.models import Contact, Customer, CustomerLink, OwnershipChange
+from server.customers.models import Contact, Customer, CustomerLink, CustomerVisit, OwnershipChange
 from server.db import table_of
 from server.intel.models import IntelItem
 from server.opportunities.models import BenefitAdjustment, Opportunity, OpportunityTransition
 from server.org.models import Branch, RmProfile, Role, User
 from server.performance.models import PerformanceEntry
 from server.products.models import Product
-from server.workbench.models import CustomerVisit
 
 LOCAL_OFFSET = 8 * 3600  # Beijing time, the bank's working zone
 DAY = 86400

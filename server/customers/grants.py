@@ -106,7 +106,7 @@ def revoke(
     ).all()
     if not rows:
         return 0
-    session.exec(  # type: ignore[call-overload]
+    session.execute(
         update(CustomerGrant)
         .where(col(CustomerGrant.id).in_([r[0] for r in rows]))
         .values(revoked_at=now or utcnow())

@@ -191,3 +191,27 @@ class CustomerGrant(SQLModel, table=True):
     source_id: int
     granted_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
+
+
+class CustomerVisit(SQLModel, table=True):
+    """A visit or call with a customer: who, when, where, outcome and the next step."""
+
+    __tablename__ = "customer_visit"
+    __table_args__ = (
+        Index("ix_customer_visit_customer_occurred", "customer_id", "occurred_at"),
+        Index("ix_customer_visit_rm_next_step", "rm_id", "next_step_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", ondelete="CASCADE")
+    rm_id: int = Field(foreign_key="user.id")
+    channel: str = Field(max_length=12)  # visit, call, meeting, wechat
+    occurred_at: datetime
+    location: str | None = Field(default=None, max_length=128)
+    attendees: str | None = Field(default=None, max_length=255)  # who was met
+    outcome: str = Field(max_length=500)
+    next_step: str | None = Field(default=None, max_length=255)
+    next_step_at: datetime | None = None
+    reminder_id: int | None = None  # the notebook reminder made from the next step
+    facts_learned: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)

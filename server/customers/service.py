@@ -158,7 +158,7 @@ def _tags_by_customer(session: Session, customer_ids: list[int]) -> dict[int, li
         return out
     rows = session.exec(
         select(CustomerTag.customer_id, Tag.name)
-        .join(Tag, Tag.id == CustomerTag.tag_id)  # type: ignore[arg-type]
+        .join(Tag, col(Tag.id) == col(CustomerTag.tag_id))
         .where(col(CustomerTag.customer_id).in_(customer_ids))
         .order_by(Tag.name)
     ).all()
@@ -243,7 +243,7 @@ def detail(session: Session, *, customer: Customer, data_key: str) -> dict[str, 
     ]
     links = session.exec(
         select(CustomerLink, Customer.name)
-        .join(Customer, Customer.id == CustomerLink.to_customer_id, isouter=True)  # type: ignore[arg-type]
+        .join(Customer, col(Customer.id) == col(CustomerLink.to_customer_id), isouter=True)
         .where(CustomerLink.from_customer_id == customer.id)
     ).all()
     out["links"] = [
@@ -326,7 +326,7 @@ def create_customer(
         kind=data.kind,
         name=data.name.strip(),
         name_initials=initials(data.name),
-        owner_id=user.id,  # type: ignore[arg-type]
+        owner_id=row_id(user),
         branch_id=user.branch_id,
         region_code=data.region_code,
         region_name=region_name(data.region_code),
@@ -340,12 +340,12 @@ def create_customer(
     session.add(customer)
     session.flush()
     if data.corporate:
-        session.add(CorporateProfile(customer_id=customer.id, **data.corporate.model_dump()))  # type: ignore[arg-type]
+        session.add(CorporateProfile(customer_id=row_id(customer), **data.corporate.model_dump()))
     if data.individual:
         ind = data.individual
         session.add(
             IndividualProfile(
-                customer_id=customer.id,  # type: ignore[arg-type]
+                customer_id=row_id(customer),
                 birth_date=id_birth_date(ind.id_number),
                 id_number_encrypted=encrypt_field(ind.id_number, data_key),
                 id_number_digest=digest,  # type: ignore[arg-type]
@@ -353,8 +353,8 @@ def create_customer(
             )
         )
     if data.tags:
-        _set_tags(session, customer_id=customer.id, names=data.tags)  # type: ignore[arg-type]
-    session.add(OwnershipChange(customer_id=customer.id, rm_id=user.id, reason="created"))  # type: ignore[arg-type]
+        _set_tags(session, customer_id=row_id(customer), names=data.tags)
+    session.add(OwnershipChange(customer_id=row_id(customer), rm_id=row_id(user), reason="created"))
     audit.record(
         session,
         actor_id=user.id,
@@ -388,7 +388,7 @@ def update_customer(
     # One conditional UPDATE decides the race: only the writer holding the current version wins.
     result = session.exec(
         update(Customer)
-        .where(Customer.id == customer_id, Customer.version == expected_version)  # type: ignore[arg-type]
+        .where(col(Customer.id) == customer_id, col(Customer.version) == expected_version)
         .values(version=expected_version + 1, updated_at=utcnow())
     )
     if result.rowcount != 1:

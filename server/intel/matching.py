@@ -32,7 +32,7 @@ from itertools import chain
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server.customers.models import CorporateProfile, Customer, CustomerKind, CustomerLink, CustomerTag, Tag
 from server.intel import funding
@@ -214,8 +214,8 @@ class CustomerIndex:
             )
         for from_id, to_id, kind in session.execute(
             select(CustomerLink.from_customer_id, CustomerLink.to_customer_id, CustomerLink.kind).where(  # type: ignore[call-overload]
-                CustomerLink.to_customer_id.is_not(None),  # type: ignore[union-attr]
-                CustomerLink.kind.in_(("supplier", "buyer", "shareholder")),  # type: ignore[attr-defined]
+                col(CustomerLink.to_customer_id).is_not(None),
+                col(CustomerLink.kind).in_(("supplier", "buyer", "shareholder")),
             )
         ):
             if from_id in index.owner and to_id in index.owner:

@@ -20,7 +20,9 @@ from server import events
 from server.audit import service as audit
 from server.customers.models import Customer
 from server.customers.service import get_customer_for, visible_owner_ids
+from server.db import rows_affected
 from server.errors import Problem, forbidden, not_found
+from server.inbox import service as inbox
 from server.intel import funding
 from server.intel.matching import NOTIFY_SCORE, CustomerIndex
 from server.intel.models import (
@@ -43,7 +45,6 @@ log = logging.getLogger(__name__)
 
 EVENT_POLL = "intel.poll_requested"  # {source_id}: tasks enqueue a poll now
 EVENT_INGESTED = "intel.items_ingested"  # {source_id}: tasks enqueue matching of pending items
-EVENT_NOTIFY = "notify.user"  # {user_id, title, body, url}: used when the inbox is not installed
 ALERT_BATCH = 5000
 
 
@@ -156,7 +157,7 @@ def record_error(session: Session, *, source_id: int, stage: str, code: str, mes
     session.add(IntelSourceError(source_id=source_id, stage=stage, code=code[:32], message=message[:500]))
     session.execute(
         update(IntelSource)
-        .where(IntelSource.id == source_id)  # type: ignore[arg-type]
+        .where(col(IntelSource.id) == source_id)
         .values(error_count=IntelSource.error_count + 1, last_error=f"{code}: {message}"[:500])
     )
     session.commit()
@@ -189,15 +190,15 @@ def claim_fetch(
         condition.append(
             or_(col(IntelSource.last_fetch_at).is_(None), col(IntelSource.last_fetch_at) <= cutoff)
         )
-    result = session.execute(update(IntelSource).where(and_(*condition)).values(last_fetch_at=now))
+    claimed = rows_affected(session, update(IntelSource).where(and_(*condition)).values(last_fetch_at=now))
     session.commit()
-    return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
+    return claimed == 1
 
 
 def fetched_ok(session: Session, *, source_id: int, etag: str | None, last_modified: str | None) -> None:
     session.execute(
         update(IntelSource)
-        .where(IntelSource.id == source_id)  # type: ignore[arg-type]
+        .where(col(IntelSource.id) == source_id)
         .values(etag=etag, last_modified=last_modified, last_success_at=utcnow(), last_error=None)
     )
     session.commit()
@@ -247,7 +248,7 @@ def ingest(
             _insert(session, IntelItem)
             .values(chunk)
             .on_conflict_do_nothing(index_elements=["fingerprint"])
-            .returning(IntelItem.id)  # type: ignore[arg-type]
+            .returning(col(IntelItem.id))
         )
         created += len(session.execute(statement).all())
     ids = dict(
@@ -349,11 +350,6 @@ def _notify(
     title = f"情报：{item.title}"[:128]
     body = f"{who}：{top['reason']}"[:1000]
     url = f"/intel/alerts/{top['id']}"
-    try:
-        from server.inbox import service as inbox
-    except ImportError:  # the inbox feature is not installed: hand it to whoever listens
-        events.publish(session, EVENT_NOTIFY, {"user_id": rm_id, "title": title, "body": body, "url": url})
-        return
     inbox.notify(
         session,
         user_id=rm_id,
@@ -536,11 +532,11 @@ def feed(
     if min_score:
         conditions.append(IntelAlert.score >= min_score)
     if before_id:
-        conditions.append(IntelAlert.id < before_id)  # type: ignore[operator]
+        conditions.append(col(IntelAlert.id) < before_id)
     rows = session.exec(
         select(IntelAlert, IntelItem, Customer)
-        .join(IntelItem, IntelItem.id == IntelAlert.item_id)  # type: ignore[arg-type]
-        .join(Customer, Customer.id == IntelAlert.customer_id)  # type: ignore[arg-type]
+        .join(IntelItem, col(IntelItem.id) == col(IntelAlert.item_id))
+        .join(Customer, col(Customer.id) == col(IntelAlert.customer_id))
         .where(and_(*conditions))
         .order_by(col(IntelAlert.id).desc())
         .limit(limit)
@@ -555,7 +551,7 @@ def customer_alerts(
     customer = get_customer_for(session, user=user, customer_id=customer_id)
     rows = session.exec(
         select(IntelAlert, IntelItem)
-        .join(IntelItem, IntelItem.id == IntelAlert.item_id)  # type: ignore[arg-type]
+        .join(IntelItem, col(IntelItem.id) == col(IntelAlert.item_id))
         .where(IntelAlert.customer_id == customer_id, col(IntelAlert.dismissed_at).is_(None))
         .order_by(col(IntelAlert.id).desc())
         .limit(limit)
@@ -572,29 +568,17 @@ def get_alert_for(session: Session, *, user: User, alert_id: int) -> IntelAlert:
 
 def actions(alert: IntelAlert, item: IntelItem, customer: Customer) -> list[dict[str, Any]]:
     """What the RM can do next. Each action is a request the PWA sends as is (the opportunity and
-    war-room APIs own the rules); `available` says whether that API is installed."""
+    war-room APIs own the rules); `available` is part of the PWA contract (both APIs always ship)."""
     need = alert.funding_need or {}
     amount = need.get("need_cents") or item.amount_cents
     note = f"情报：{item.title}。{alert.reason}"
     out = []
-    try:
-        from server.opportunities import routes as _opportunities  # noqa: F401
-
-        has_opportunities = True
-    except ImportError:
-        has_opportunities = False
-    try:
-        from server.warrooms import routes as _warrooms  # noqa: F401
-
-        has_warrooms = True
-    except ImportError:
-        has_warrooms = False
     contract = item.event_kind in ("tender_won", "contract_signed", "large_transaction")
     out.append(
         {
             "action": "create_opportunity",
             "label": "创建商机",
-            "available": has_opportunities,
+            "available": True,
             "method": "POST",
             "url": "/api/v1/opportunities",
             "body": {
@@ -612,7 +596,7 @@ def actions(alert: IntelAlert, item: IntelItem, customer: Customer) -> list[dict
         {
             "action": "start_war_room",
             "label": "发起作战室",
-            "available": has_warrooms,
+            "available": True,
             "method": "POST",
             "url": "/api/v1/war-rooms/quick",
             "body": {
@@ -636,14 +620,14 @@ def alert_detail(session: Session, *, user: User, alert_id: int) -> dict[str, An
     owners = _owner_ids(session, user)
     others = session.exec(
         select(IntelAlert, Customer)
-        .join(Customer, Customer.id == IntelAlert.customer_id)  # type: ignore[arg-type]
+        .join(Customer, col(Customer.id) == col(IntelAlert.customer_id))
         .where(IntelAlert.item_id == item.id, col(IntelAlert.rm_id).in_(owners))
         .order_by(col(IntelAlert.score).desc(), col(IntelAlert.id))
         .limit(50)
     ).all()
     sources = session.exec(
         select(IntelSource.name)
-        .join(IntelItemSource, IntelItemSource.source_id == IntelSource.id)  # type: ignore[arg-type]
+        .join(IntelItemSource, col(IntelItemSource.source_id) == col(IntelSource.id))
         .where(IntelItemSource.item_id == item.id)
     ).all()
     out = alert_public(alert, item, customer)

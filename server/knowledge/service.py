@@ -25,13 +25,13 @@ from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, select
 
 from server.customers.models import Customer
-from server.db import is_postgres, table_of
+from server.db import is_postgres, row_id, table_of
 from server.errors import Problem
 from server.knowledge.catalogue import CATALOGUE, FACT_KEYS, DimensionDef
 from server.knowledge.models import CustomerFact, KnowledgeScore
 from server.masking import mask_sql
+from server.overrides import service as model_overrides
 from server.timeutil import as_utc, iso, utcnow
-from server.workbench import config as workbench_config
 
 CONFIG_NAME = "knowledge"
 DISTRIBUTION_BUCKETS = ((0, 20), (20, 40), (40, 60), (60, 80), (80, 101))
@@ -175,7 +175,7 @@ def _dimension(kind: str, d: DimensionDef, o: dict[str, float], fact_over: dict[
 
 
 def load_model(session: Session) -> Model:
-    overrides, _version = workbench_config.get_overrides(session, CONFIG_NAME)
+    overrides, _version = model_overrides.get_overrides(session, CONFIG_NAME)
     return model_from_overrides(overrides)
 
 
@@ -341,13 +341,13 @@ def sync_profile_facts(
     now = now or utcnow()
     when = bindparam("now", value=now, type_=table_of(CustomerFact).c.learned_at.type)
     # IF NOT EXISTS + DELETE: a failed earlier run may have left the (per-connection) table behind.
-    session.exec(
-        text(  # type: ignore[call-overload]
+    session.execute(
+        text(
             "CREATE TEMPORARY TABLE IF NOT EXISTS derived_fact (customer_id INTEGER NOT NULL, "
             "fact_key VARCHAR(32) NOT NULL, value_summary VARCHAR(200), PRIMARY KEY (customer_id, fact_key))"
         )
     )
-    session.exec(text("DELETE FROM derived_fact"))  # type: ignore[call-overload]
+    session.execute(text("DELETE FROM derived_fact"))
     session.exec(
         _bind_ids(
             text(
@@ -357,16 +357,16 @@ def sync_profile_facts(
             customer_ids,
         )
     )
-    session.exec(
-        text(  # type: ignore[call-overload]
+    session.execute(
+        text(
             "UPDATE customer_fact SET value_summary = d.value_summary, learned_at = :now, source = 'profile', "
             "learned_by = NULL FROM derived_fact d WHERE d.customer_id = customer_fact.customer_id "
             "AND d.fact_key = customer_fact.fact_key "
             "AND (customer_fact.value_summary IS NULL OR customer_fact.value_summary <> d.value_summary)"
         ).bindparams(when)
     )
-    session.exec(
-        text(  # type: ignore[call-overload]
+    session.execute(
+        text(
             "INSERT INTO customer_fact (customer_id, fact_key, value_summary, learned_at, source) "
             "SELECT d.customer_id, d.fact_key, d.value_summary, :now, 'profile' FROM derived_fact d "
             "WHERE NOT EXISTS (SELECT 1 FROM customer_fact f "
@@ -385,7 +385,7 @@ def sync_profile_facts(
             customer_ids,
         )
     )
-    session.exec(text("DROP TABLE derived_fact"))  # type: ignore[call-overload]
+    session.execute(text("DROP TABLE derived_fact"))
 
 
 # --- scores, computed by SQL -----------------------------------------------------------------------
@@ -446,13 +446,13 @@ def _score_sql(model: Model, *, postgres: bool, scoped: bool) -> str:
 def _load_weights_table(session: Session, model: Model) -> None:
     """The weights as a small indexed temporary table (per connection), so the scoring join is an
     index lookup per fact rather than a scan of the catalogue."""
-    session.exec(  # type: ignore[call-overload]
+    session.execute(
         text(
             "CREATE TEMPORARY TABLE IF NOT EXISTS knowledge_weight (fact_key VARCHAR(32) PRIMARY KEY, "
             "dim INTEGER NOT NULL, weight DOUBLE PRECISION NOT NULL, half_life DOUBLE PRECISION NOT NULL)"
         )
     )
-    session.exec(text("DELETE FROM knowledge_weight"))  # type: ignore[call-overload]
+    session.execute(text("DELETE FROM knowledge_weight"))
     rows = [
         {"k": f.key, "d": i, "w": f.weight, "h": d.half_life_days}
         for i, d in enumerate(model.dimensions)
@@ -499,7 +499,7 @@ def recompute(
         statement = statement.bindparams(now_jd=_julian_day(now))
     _load_weights_table(session, model)
     session.exec(_bind_ids(statement, customer_ids))
-    session.exec(text("DROP TABLE knowledge_weight"))  # type: ignore[call-overload]
+    session.execute(text("DROP TABLE knowledge_weight"))
 
 
 def refresh_customers(session: Session, *, customer_ids: list[int], now: datetime | None = None) -> None:
@@ -546,7 +546,7 @@ def learn_facts(
         ).all()
     }
     for key, value in facts:
-        row = existing.get(key) or CustomerFact(customer_id=customer.id, fact_key=key)  # type: ignore[arg-type]
+        row = existing.get(key) or CustomerFact(customer_id=row_id(customer), fact_key=key)
         is_new = key not in existing
         row.learned_at = now
         row.learned_by = rm_id
@@ -567,7 +567,7 @@ def ensure_scored(session: Session, *, customer: Customer) -> None:
     """A customer never scored yet (created moments ago, before the worker ran) is scored now, so the
     first read shows the same number every later read will."""
     if session.get(KnowledgeScore, customer.id) is None:
-        refresh_customers(session, customer_ids=[customer.id])  # type: ignore[list-item]
+        refresh_customers(session, customer_ids=[row_id(customer)])
         session.commit()
 
 

@@ -33,7 +33,7 @@ from typing import Any, TypedDict
 from sqlmodel import Session
 
 from server.errors import Problem
-from server.workbench import config as workbench_config
+from server.overrides import service as model_overrides
 
 CONFIG_NAME = "mirror"
 NEUTRAL = 50.0
@@ -225,5 +225,5 @@ def merged(overrides: dict[str, Any]) -> dict[str, dict[str, float]]:
 
 
 def load_weights(session: Session) -> dict[str, dict[str, float]]:
-    overrides, _version = workbench_config.get_overrides(session, CONFIG_NAME)
+    overrides, _version = model_overrides.get_overrides(session, CONFIG_NAME)
     return merged(overrides)

@@ -6,10 +6,12 @@ from server import db
 from server.api import body, idempotent, ok, query, spec
 from server.errors import Problem
 from server.mirror import service
-from server.mirror.schemas import EvaluationCreate, MirrorQuery, PublicRating, RatingLinkCreate
+from server.mirror.schemas import EvaluationCreate, PublicRating, RatingLinkCreate
+from server.org.schemas import RmMonthQuery
 from server.ratelimit import hit
 from server.redis_client import get_redis
 from server.security import client_ip, csrf_exempt, current_user, public
+from server.timeutil import current_month
 
 bp = Blueprint("mirror", __name__, url_prefix="/api/v1/mirror")
 public_bp = Blueprint("mirror_public", __name__)
@@ -18,10 +20,10 @@ PUBLIC_RATE_PER_MINUTE = 30
 
 
 @bp.get("")
-@spec.validate(query=MirrorQuery, tags=["mirror"])
+@spec.validate(query=RmMonthQuery, tags=["mirror"])
 def portrait():
     """The self-portrait: challenge and combat power, drivers, radar, trend, team percentile."""
-    q: MirrorQuery = query()
+    q: RmMonthQuery = query()
     return ok(
         service.portrait(db.session(), viewer=current_user(), rm_id=q.rm_id, month=q.month), personal=True
     )
@@ -32,7 +34,7 @@ def portrait():
 def pending():
     return ok(
         {
-            "month": service.current_month(),
+            "month": current_month(),
             "items": service.pending_evaluations(db.session(), user=current_user()),
         }
     )

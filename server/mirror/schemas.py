@@ -7,11 +7,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class MirrorQuery(Strict):
-    rm_id: int | None = Field(default=None, ge=1, description="a team lead reads an RM of the team")
-    month: str | None = Field(default=None, pattern=r"^20\d{2}-(0[1-9]|1[0-2])$")
-
-
 class EvaluationCreate(Strict):
     rm_id: int = Field(ge=1)
     scores: dict[str, int] = Field(description="professional, responsive, trustworthy, proactive: 1-5")

@@ -21,15 +21,16 @@ from sqlmodel import Session, col, func, select
 
 from server.audit import service as audit
 from server.customers import service as customers
-from server.customers.models import Customer
-from server.db import id_col, row_id
-from server.errors import Problem, forbidden, not_found
+from server.customers.models import Customer, CustomerVisit
+from server.db import row_id
+from server.errors import Problem, not_found
 from server.mirror import model
 from server.mirror.models import MirrorEvaluation, MirrorRatingLink
-from server.org.models import Role, Team, User
+from server.org.models import Role, User
+from server.org.teams import leads_team_of, rm_for_viewer, team_rm_ids
+from server.performance.ledger import ledger_sums
 from server.performance.models import PerformanceEntry, PerformanceTarget
-from server.timeutil import as_utc, iso, month_key, utcnow
-from server.workbench.models import CustomerVisit
+from server.timeutil import as_utc, current_month, iso, month_bounds, month_start, shift_month, utcnow
 
 CRITERIA = ("professional", "responsive", "trustworthy", "proactive")
 CRITERIA_LABELS = {
@@ -42,91 +43,15 @@ LINK_TTL_DAYS = 7
 HARD_OWNERSHIP = ("government", "central_soe")
 
 
-# --- months ----------------------------------------------------------------------------------------
-
-
-def month_start(month: str) -> date:
-    year, mon = (int(p) for p in month.split("-"))
-    return date(year, mon, 1)
-
-
-def shift_month(month: str, delta: int) -> str:
-    start = month_start(month)
-    index = start.year * 12 + start.month - 1 + delta
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def month_bounds(month: str) -> tuple[date, date]:
-    return month_start(month), month_start(shift_month(month, 1))
-
-
-def current_month() -> str:
-    return month_key(utcnow().date())
-
-
 def _as_datetime(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
-# --- who is on whose team ----------------------------------------------------------------------------
-
-
-def team_rm_ids(session: Session, *, rm: User) -> list[int]:
-    if rm.team_id is None:
-        return [row_id(rm)]
-    return list(
-        session.exec(
-            select(id_col(User.id))
-            .where(User.team_id == rm.team_id, User.role == Role.rm, col(User.is_active))
-            .order_by(col(User.id))
-        ).all()
-    )
-
-
-def _lead_of(session: Session, *, lead: User, rm: User) -> bool:
-    return (
-        rm.team_id is not None
-        and session.exec(select(Team.id).where(Team.id == rm.team_id, Team.lead_id == lead.id)).first()
-        is not None
-    )
-
-
-def rm_for_viewer(session: Session, *, viewer: User, rm_id: int | None) -> User:
-    """The RM whose mirror the viewer may read: oneself, or an RM of the team the viewer leads."""
-    if rm_id is None or rm_id == viewer.id:
-        if viewer.role != Role.rm:
-            raise forbidden("The mirror is for relationship managers.")
-        return viewer
-    rm = session.get(User, rm_id)
-    if rm is None or rm.role != Role.rm or not _lead_of(session, lead=viewer, rm=rm):
-        raise not_found("relationship manager")
-    return rm
 
 
 # --- inputs -----------------------------------------------------------------------------------------
 
 
 def _ledger(session: Session, rm_ids: list[int], month: str) -> dict[int, dict[str, int]]:
-    start, end = month_bounds(month)
-    rows = session.exec(
-        select(
-            PerformanceEntry.rm_id,
-            PerformanceEntry.kind,
-            func.sum(PerformanceEntry.amount_cents),
-            func.count(),
-        )
-        .where(
-            col(PerformanceEntry.rm_id).in_(rm_ids),
-            PerformanceEntry.booked_on >= start,
-            PerformanceEntry.booked_on < end,
-        )
-        .group_by(col(PerformanceEntry.rm_id), col(PerformanceEntry.kind))
-    ).all()
-    out: dict[int, dict[str, int]] = defaultdict(dict)
-    for rm_id, kind, amount, count in rows:
-        out[rm_id][kind] = int(amount or 0)
-        out[rm_id][kind + ":count"] = int(count)
-    return out
+    return ledger_sums(session, rm_ids, *month_bounds(month))
 
 
 def _products(session: Session, rm_ids: list[int], start: date, end: date) -> dict[int, set[int]]:
@@ -386,7 +311,7 @@ def submit_evaluation(
         raise not_found("relationship manager")
     if rm.id == user.id:
         kind = "self"
-    elif user.role == Role.team_lead and _lead_of(session, lead=user, rm=rm):
+    elif user.role == Role.team_lead and leads_team_of(session, lead=user, rm=rm):
         kind = "team_lead"
     elif user.role == Role.rm and rm.team_id is not None and rm.team_id == user.team_id:
         kind = "colleague"

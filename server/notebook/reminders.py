@@ -30,13 +30,15 @@ from sqlalchemy import select as sa_select  # many-column selects (sqlmodel's se
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from server.customers.models import Customer, CustomerKind, IndividualProfile, Tier
+from server.customers.models import Customer, CustomerKind, CustomerVisit, IndividualProfile, Tier
+from server.db import rows_affected
 from server.inbox.models import Notification
 from server.notebook.models import Note, Recurrence, Reminder, ReminderKind, ReminderSetting
 from server.notebook.service import last_contact_at, next_occurrence
 from server.org.models import Role, User
 from server.products.models import Holding, Product, ProductCategory
 from server.timeutil import as_utc, utcnow
+from server.warrooms.models import TaskStatus, WarRoom, WarRoomTask
 
 log = logging.getLogger(__name__)
 
@@ -128,12 +130,16 @@ def fire_due(session: Session, *, now: datetime | None = None, limit: int = CLAI
             to_claim.append(reminder_id)
             continue
         # Quiet hours: move it to the end of the window, keeping the original time for the record.
-        moved = session.exec(  # type: ignore[call-overload]
+        result.deferred += rows_affected(
+            session,
             update(Reminder)
-            .where(Reminder.id == reminder_id, col(Reminder.fired_at).is_(None), Reminder.due_at == due_at)  # type: ignore[arg-type]
-            .values(due_at=until, deferred_from=func.coalesce(Reminder.deferred_from, due_at))
+            .where(
+                col(Reminder.id) == reminder_id,
+                col(Reminder.fired_at).is_(None),
+                col(Reminder.due_at) == due_at,
+            )
+            .values(due_at=until, deferred_from=func.coalesce(Reminder.deferred_from, due_at)),
         )
-        result.deferred += moved.rowcount or 0
     # The claim: one conditional UPDATE per chunk; RETURNING hands back what the inbox needs.
     claimed: list[Any] = []
     for chunk in _chunks(to_claim):
@@ -309,7 +315,7 @@ def _drop_stale(session: Session, user_ids: set[int], rows: list[dict[str, Any]]
             if (user_id, key) not in owed:
                 stale.append(reminder_id)  # type: ignore[arg-type]
     for chunk in _chunks(stale):
-        session.exec(delete(Reminder).where(col(Reminder.id).in_(chunk)))  # type: ignore[call-overload]
+        session.execute(delete(Reminder).where(col(Reminder.id).in_(chunk)))
     return len(stale)
 
 
@@ -387,7 +393,7 @@ def _birthdays(session: Session, setting: dict[int, ReminderSetting], now: datet
     )
     found = session.execute(
         sa_select(Customer.id, Customer.owner_id, Customer.name, IndividualProfile.birth_date)  # type: ignore[call-overload]
-        .join(IndividualProfile, IndividualProfile.customer_id == Customer.id)  # type: ignore[arg-type]
+        .join(IndividualProfile, col(IndividualProfile.customer_id) == col(Customer.id))
         .where(col(Customer.owner_id).in_(on), Customer.kind == CustomerKind.individual, match)
     ).all()
     rows = []
@@ -428,8 +434,8 @@ def _maturities(session: Session, setting: dict[int, ReminderSetting], now: date
             Product.name,
             Product.category,
         )
-        .join(Customer, Customer.id == Holding.customer_id)  # type: ignore[arg-type]
-        .join(Product, Product.id == Holding.product_id)  # type: ignore[arg-type]
+        .join(Customer, col(Customer.id) == col(Holding.customer_id))
+        .join(Product, col(Product.id) == col(Holding.product_id))
         .where(
             col(Customer.owner_id).in_(on),
             Holding.status == "active",
@@ -459,11 +465,7 @@ def _maturities(session: Session, setting: dict[int, ReminderSetting], now: date
 
 
 def _visits_last_contact(session: Session, customer_ids: list[int]) -> dict[int, datetime]:
-    """Logged visits count as contact when the workbench feature is installed (optional import)."""
-    try:
-        from server.workbench.models import CustomerVisit  # type: ignore[import-not-found]
-    except ImportError:
-        return {}
+    """Logged visits count as contact."""
     rows = session.exec(
         select(CustomerVisit.customer_id, func.max(CustomerVisit.occurred_at))
         .where(col(CustomerVisit.customer_id).in_(customer_ids))
@@ -515,14 +517,9 @@ def war_room_task_reminders(
     session: Session, setting: dict[int, ReminderSetting], now: datetime
 ) -> list[dict]:
     """Open war-room tasks due today or tomorrow, for their assignee: a reminder at 09:00 on the
-    due date, keyed by task and due date (moving the date makes a new reminder), linking the room.
-    The war-room feature owns the table; without it installed there is nothing to remind of."""
+    due date, keyed by task and due date (moving the date makes a new reminder), linking the room."""
     on = {uid: s for uid, s in setting.items() if s.war_room_tasks}
     if not on:
-        return []
-    try:
-        from server.warrooms.models import TaskStatus, WarRoom, WarRoomTask
-    except ImportError:
         return []
     first = _today(next(iter(on.values())), now)
     found = session.execute(
@@ -534,7 +531,7 @@ def war_room_task_reminders(
             WarRoom.id,
             WarRoom.title,
         )
-        .join(WarRoom, WarRoom.id == WarRoomTask.room_id)  # type: ignore[arg-type]
+        .join(WarRoom, col(WarRoom.id) == col(WarRoomTask.room_id))
         .where(
             col(WarRoomTask.assignee_id).in_(on),
             WarRoomTask.status != TaskStatus.done,

@@ -4,6 +4,7 @@ from flask import Blueprint, Response
 
 from server import db
 from server.api import body, expected_version, idempotent, ok, query, spec
+from server.db import row_id
 from server.notebook import service
 from server.notebook.schemas import (
     DoneRequest,
@@ -98,7 +99,7 @@ def done_note(note_id: int):
 @bp.get("/reminder-settings")
 @spec.validate(tags=["notebook"])
 def get_reminder_settings():
-    setting = service.get_settings(db.session(), user_id=current_user().id)  # type: ignore[arg-type]
+    setting = service.get_settings(db.session(), user_id=row_id(current_user()))
     return ok(service.settings_public(setting), personal=True)
 
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select
 
 from server import events
 from server.customers.service import get_customer_for
+from server.db import row_id, rows_affected
 from server.errors import Problem, not_found
 from server.notebook.models import Note, Recurrence, Reminder, ReminderKind, ReminderSetting
 from server.notebook.schemas import (
@@ -82,7 +83,7 @@ def sync_note_reminder(session: Session, note: Note, *, reschedule: bool) -> Non
     already fired (remind_at changed, snoozed, reopened); other edits leave a fired one alone."""
     key = f"note:{note.id}"
     if note.remind_at is None or note.done:
-        session.exec(delete(Reminder).where(Reminder.note_id == note.id))  # type: ignore[call-overload,arg-type]
+        session.execute(delete(Reminder).where(col(Reminder.note_id) == row_id(note)))
         return
     reminder = session.exec(
         select(Reminder).where(Reminder.user_id == note.owner_id, Reminder.source_key == key)
@@ -109,7 +110,7 @@ def create_note(session: Session, *, user: User, data: NoteCreate) -> Note:
     _check_customer(session, user=user, customer_id=data.customer_id)
     now = utcnow()
     note = Note(
-        owner_id=user.id,  # type: ignore[arg-type]
+        owner_id=row_id(user),
         customer_id=data.customer_id,
         body=data.body,
         tags=data.tags,
@@ -174,12 +175,13 @@ def _bump(session: Session, *, note: Note, expected_version: int | None) -> None
             "Send If-Match or `version` with the version you edited.",
             code="version-required",
         )
-    result = session.exec(  # type: ignore[call-overload]
+    changed = rows_affected(
+        session,
         update(Note)
-        .where(Note.id == note.id, Note.version == expected_version)  # type: ignore[arg-type]
-        .values(version=expected_version + 1, updated_at=utcnow())
+        .where(col(Note.id) == row_id(note), col(Note.version) == expected_version)
+        .values(version=expected_version + 1, updated_at=utcnow()),
     )
-    if result.rowcount != 1:
+    if changed != 1:
         session.rollback()
         current = session.get(Note, note.id)
         raise Problem(
@@ -234,7 +236,7 @@ def delete_note(session: Session, *, user: User, note_id: int, expected_version:
             code="stale-version",
             current=note_public(note),
         )
-    session.exec(delete(Reminder).where(Reminder.note_id == note.id))  # type: ignore[call-overload,arg-type]
+    session.execute(delete(Reminder).where(col(Reminder.note_id) == row_id(note)))
     session.delete(note)
     events.publish(session, "note.changed", {"note_id": note_id, "owner_id": user.id})
     session.commit()
@@ -317,7 +319,7 @@ def settings_public(setting: ReminderSetting) -> dict[str, Any]:
 
 
 def update_settings(session: Session, *, user: User, data: ReminderSettingsUpdate) -> ReminderSetting:
-    setting = session.get(ReminderSetting, user.id) or ReminderSetting(user_id=user.id)  # type: ignore[arg-type]
+    setting = session.get(ReminderSetting, row_id(user)) or ReminderSetting(user_id=row_id(user))
     fields = data.model_dump(exclude_unset=True)
     for name, value in fields.items():
         if value is None and name not in ("quiet_start", "quiet_end"):
@@ -331,9 +333,9 @@ def update_settings(session: Session, *, user: User, data: ReminderSettingsUpdat
     # drop them too, but one could fire before it runs).
     off = [kind for name, kind in SWITCHES.items() if fields.get(name) is False]
     if off:
-        session.exec(  # type: ignore[call-overload]
+        session.execute(
             delete(Reminder).where(
-                Reminder.user_id == user.id,  # type: ignore[arg-type]
+                col(Reminder.user_id) == row_id(user),
                 col(Reminder.kind).in_(off),
                 col(Reminder.fired_at).is_(None),
             )

@@ -112,8 +112,6 @@ def remember_claim_state(event: events.DomainEvent) -> None:
         _keep_local(key, state)
 
 
-events.add_sink(remember_claim_state)
-
 
 def note_settled(
     *,

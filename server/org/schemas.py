@@ -35,3 +35,11 @@ class UserListQuery(BaseModel):
     role: Role | None = None
     page: int = Field(default=1, ge=1)
     page_size: int = Field(default=50, ge=1, le=200)
+
+
+class RmMonthQuery(BaseModel):
+    """Whose month to read (mirror, performance): one's own, or an RM of the team a lead leads."""
+
+    model_config = ConfigDict(extra="forbid")
+    rm_id: int | None = Field(default=None, ge=1, description="a team lead reads an RM of the team")
+    month: str | None = Field(default=None, pattern=r"^20\d{2}-(0[1-9]|1[0-2])$")

@@ -13,39 +13,18 @@ from sqlmodel import Session, col, func, select
 
 from server.customers.models import Customer
 from server.db import row_id
-from server.mirror.service import current_month, month_bounds, shift_month, team_rm_ids
 from server.notebook.models import ReminderSetting
 from server.org.models import User
+from server.org.teams import team_rm_ids
+from server.performance.ledger import ledger_sums
 from server.performance.models import PerformanceEntry, PerformanceTarget
 from server.reference import industry_name
-from server.timeutil import utcnow
+from server.timeutil import current_month, month_bounds, shift_month, utcnow
 
 KINDS = ("revenue", "new_business", "existing_business", "new_customer", "shared_credit")
 CONVERSION_WINDOW_DAYS = 365
 MIN_SEGMENT_CUSTOMERS = 3
 DEFAULT_ZONE = "Asia/Shanghai"
-
-
-def _sums(session: Session, rm_ids: list[int], start: date, end: date) -> dict[int, dict[str, int]]:
-    rows = session.exec(
-        select(
-            PerformanceEntry.rm_id,
-            PerformanceEntry.kind,
-            func.sum(PerformanceEntry.amount_cents),
-            func.count(),
-        )
-        .where(
-            col(PerformanceEntry.rm_id).in_(rm_ids),
-            PerformanceEntry.booked_on >= start,
-            PerformanceEntry.booked_on < end,
-        )
-        .group_by(col(PerformanceEntry.rm_id), col(PerformanceEntry.kind))
-    ).all()
-    out: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for rm_id, kind, amount, count in rows:
-        out[rm_id][kind] = int(amount or 0)
-        out[rm_id][kind + ":count"] = int(count)
-    return out
 
 
 def local_today(session: Session, *, user: User) -> date:
@@ -62,9 +41,9 @@ def performance(
     year_start = date(start.year, 1, 1)
     rm_key = row_id(rm)
     team = team_rm_ids(session, rm=rm)
-    this_month = _sums(session, team, start, end)
+    this_month = ledger_sums(session, team, start, end)
     mine = this_month.get(rm_key, {})
-    year = _sums(session, [rm_key], year_start, end).get(rm_key, {})
+    year = ledger_sums(session, [rm_key], year_start, end).get(rm_key, {})
     target = session.exec(
         select(PerformanceTarget).where(PerformanceTarget.rm_id == rm.id, PerformanceTarget.month == month)
     ).first()

@@ -26,6 +26,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from server.config import Settings
+from server.db import row_id
 from server.inbox.models import Notification
 from server.org.models import User
 from server.push import service as push_service
@@ -175,7 +176,7 @@ class WebPushChannel:
             outcome, delay = classify(status, attempt=self.attempt, retry_after=retry_after)
             result.attempts.append(
                 Attempt(
-                    notification_id=n.id,  # type: ignore[arg-type]
+                    notification_id=row_id(n),
                     user_id=n.user_id,
                     outcome=outcome,
                     status_code=status,
@@ -185,13 +186,13 @@ class WebPushChannel:
                 )
             )
             if outcome == "gone":
-                gone.append(sub.id)  # type: ignore[arg-type]
+                gone.append(row_id(sub))
             elif outcome == "sent":
-                ok.append(sub.id)  # type: ignore[arg-type]
+                ok.append(row_id(sub))
             if delay is not None:
-                result.retry_in.append((n.id, sub.id, delay))  # type: ignore[arg-type]
+                result.retry_in.append((row_id(n), row_id(sub), delay))
         if gone:
-            self.session.exec(delete(PushSubscription).where(col(PushSubscription.id).in_(set(gone))))  # type: ignore[call-overload]
+            self.session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(set(gone))))
         push_service.mark_success(self.session, subscription_ids=sorted(set(ok)))
         return result
 
@@ -282,8 +283,8 @@ class WebhookChannel:
             outcome = "failed"  # a webhook URL is configuration, not a subscription to drop
         result.attempts.append(
             Attempt(
-                notification_id=notification.id,  # type: ignore[arg-type]
-                user_id=user.id,  # type: ignore[arg-type]
+                notification_id=row_id(notification),
+                user_id=row_id(user),
                 outcome=outcome,
                 status_code=status,
                 retry_after_s=delay if outcome == "rate_limited" else None,
@@ -291,7 +292,7 @@ class WebhookChannel:
             )
         )
         if delay is not None:
-            result.retry_in.append((notification.id, None, delay))  # type: ignore[arg-type]
+            result.retry_in.append((row_id(notification), None, delay))
         return result
 
 

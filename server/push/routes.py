@@ -5,6 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from server import db
 from server.api import body, idempotent, ok, spec
+from server.db import row_id
 from server.errors import Problem, field_errors_from_pydantic
 from server.push import service, vapid
 from server.push.channels import CHANNELS
@@ -46,9 +47,9 @@ def vapid_public_key():
 @bp.get("/subscriptions")
 @spec.validate(tags=["push"])
 def list_subscriptions():
-    user_id = current_user().id
+    user_id = row_id(current_user())
     return ok(
-        {"items": service.devices(db.session(), user_id=user_id), "channels": sorted(CHANNELS)},  # type: ignore[arg-type]
+        {"items": service.devices(db.session(), user_id=user_id), "channels": sorted(CHANNELS)},
         personal=True,
     )
 
@@ -60,7 +61,7 @@ def subscribe():
     data: SubscriptionIn = body()
     sub = service.subscribe(
         db.session(),
-        user_id=current_user().id,  # type: ignore[arg-type]
+        user_id=row_id(current_user()),
         endpoint=data.endpoint,
         p256dh=data.keys.p256dh,
         auth=data.keys.auth,
@@ -84,7 +85,7 @@ def unsubscribe():
             code="validation",
             errors=field_errors_from_pydantic(exc.errors()),
         ) from None
-    service.unsubscribe(db.session(), user_id=current_user().id, endpoint=data.endpoint)  # type: ignore[arg-type]
+    service.unsubscribe(db.session(), user_id=row_id(current_user()), endpoint=data.endpoint)
     return Response(status=204)
 
 
@@ -93,5 +94,5 @@ def unsubscribe():
 @spec.validate(tags=["push"])
 def remove_device(subscription_id: int):
     """A device of this user's, by id (the settings screen's device list)."""
-    service.remove_device(db.session(), user_id=current_user().id, subscription_id=subscription_id)  # type: ignore[arg-type]
+    service.remove_device(db.session(), user_id=row_id(current_user()), subscription_id=subscription_id)
     return Response(status=204)

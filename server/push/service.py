@@ -150,7 +150,7 @@ def mark_success(session: Session, *, subscription_ids: list[int]) -> None:
         return
     from sqlalchemy import update
 
-    session.exec(  # type: ignore[call-overload]
+    session.execute(
         update(PushSubscription)
         .where(col(PushSubscription.id).in_(subscription_ids))
         .values(last_success_at=utcnow())

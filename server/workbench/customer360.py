@@ -1,14 +1,12 @@
 """Customer 360 (客户数据一张图): one read of everything the RM needs about a customer, and the visit
 or call log (拜访记录) whose facts raise the knowledge degree and whose next step becomes a reminder.
 
-Notes (server/notebook), alerts (server/intel) and opportunities (server/opportunities) are separate
-features. Each joins the 360 through `_optional(...)` below: when its module is installed its rows
-appear in the timeline / opportunity list, otherwise the 360 reports it in `unavailable`. To add a
-source, add one reader function to `TIMELINE_SOURCES`."""
+Visits, transactions, history, notes (server/notebook) and alerts (server/intel) make the timeline;
+open opportunities (server/opportunities) their own list. To add a source, add one reader function
+to `TIMELINE_SOURCES`."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -19,27 +17,23 @@ from sqlmodel import Session, col, select
 from server import events
 from server.audit import service as audit
 from server.customers import service as customers
-from server.customers.models import Contact, Customer, CustomerEvent, CustomerLink
+from server.customers.models import Contact, Customer, CustomerEvent, CustomerLink, CustomerVisit
 from server.db import row_id
 from server.errors import Problem
+from server.intel.models import IntelAlert, IntelItem
 from server.knowledge import service as knowledge
+from server.notebook import service as notebook
+from server.notebook.models import Note
+from server.notebook.schemas import NoteCreate
+from server.opportunities.models import Opportunity
 from server.org.models import User
 from server.performance.models import PerformanceEntry
 from server.products.models import Holding, Product
 from server.timeutil import as_utc, iso, utcnow
-from server.workbench.models import CustomerVisit
 
 log = logging.getLogger(__name__)
 
 TIMELINE_LIMIT = 60
-
-
-def _optional(module: str, name: str) -> Any:
-    """A class from a feature that may not be installed; None when it is not."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
 
 
 # --- timeline sources: (session, customer, user) -> items -----------------------------------------
@@ -74,7 +68,7 @@ def _visits(session: Session, customer: Customer, _user: User) -> list[dict[str,
 def _transactions(session: Session, customer: Customer, _user: User) -> list[dict[str, Any]]:
     rows = session.exec(
         select(PerformanceEntry, Product.name)
-        .join(Product, Product.id == PerformanceEntry.product_id, isouter=True)  # type: ignore[arg-type]
+        .join(Product, col(Product.id) == col(PerformanceEntry.product_id), isouter=True)
         .where(PerformanceEntry.customer_id == customer.id)
         .order_by(col(PerformanceEntry.booked_on).desc())
         .limit(20)
@@ -110,14 +104,11 @@ def _history(session: Session, customer: Customer, _user: User) -> list[dict[str
     ]
 
 
-def _notes(session: Session, customer: Customer, user: User) -> list[dict[str, Any]] | None:
-    note = _optional("server.notebook.models", "Note")
-    if note is None:
-        return None
+def _notes(session: Session, customer: Customer, user: User) -> list[dict[str, Any]]:
     rows = session.exec(
-        select(note)
-        .where(note.customer_id == customer.id, note.owner_id == user.id)  # notes are personal
-        .order_by(col(note.created_at).desc())
+        select(Note)
+        .where(Note.customer_id == customer.id, Note.owner_id == user.id)  # notes are personal
+        .order_by(col(Note.created_at).desc())
         .limit(20)
     ).all()
     return [
@@ -132,16 +123,12 @@ def _notes(session: Session, customer: Customer, user: User) -> list[dict[str, A
     ]
 
 
-def _alerts(session: Session, customer: Customer, _user: User) -> list[dict[str, Any]] | None:
-    alert = _optional("server.intel.models", "IntelAlert")
-    item = _optional("server.intel.models", "IntelItem")
-    if alert is None or item is None:
-        return None
+def _alerts(session: Session, customer: Customer, _user: User) -> list[dict[str, Any]]:
     rows = session.exec(
-        select(alert, item.title)
-        .join(item, item.id == alert.item_id)
-        .where(alert.customer_id == customer.id, col(alert.dismissed_at).is_(None))
-        .order_by(col(alert.created_at).desc())
+        select(IntelAlert, IntelItem.title)
+        .join(IntelItem, col(IntelItem.id) == col(IntelAlert.item_id))
+        .where(IntelAlert.customer_id == customer.id, col(IntelAlert.dismissed_at).is_(None))
+        .order_by(col(IntelAlert.created_at).desc())
         .limit(10)
     ).all()
     return [
@@ -156,7 +143,7 @@ def _alerts(session: Session, customer: Customer, _user: User) -> list[dict[str,
     ]
 
 
-TIMELINE_SOURCES: dict[str, Callable[[Session, Customer, User], list[dict[str, Any]] | None]] = {
+TIMELINE_SOURCES: dict[str, Callable[[Session, Customer, User], list[dict[str, Any]]]] = {
     "visits": _visits,
     "transactions": _transactions,
     "history": _history,
@@ -165,15 +152,12 @@ TIMELINE_SOURCES: dict[str, Callable[[Session, Customer, User], list[dict[str, A
 }
 
 
-def _opportunities(session: Session, customer: Customer) -> list[dict[str, Any]] | None:
-    opportunity = _optional("server.opportunities.models", "Opportunity")
-    if opportunity is None:
-        return None
+def _opportunities(session: Session, customer: Customer) -> list[dict[str, Any]]:
     open_states = ("draft", "shared", "claimed", "in_progress")
     rows = session.exec(
-        select(opportunity)
-        .where(opportunity.customer_id == customer.id, col(opportunity.status).in_(open_states))
-        .order_by(col(opportunity.created_at).desc())
+        select(Opportunity)
+        .where(Opportunity.customer_id == customer.id, col(Opportunity.status).in_(open_states))
+        .order_by(col(Opportunity.created_at).desc())
         .limit(20)
     ).all()
     return [
@@ -212,7 +196,7 @@ def relationship_graph(session: Session, *, customer: Customer) -> dict[str, lis
         edges.append({"from": center, "to": node, "kind": contact.role, "label": contact.title})
     outbound = session.exec(
         select(CustomerLink, Customer.name)
-        .join(Customer, Customer.id == CustomerLink.to_customer_id, isouter=True)  # type: ignore[arg-type]
+        .join(Customer, col(Customer.id) == col(CustomerLink.to_customer_id), isouter=True)
         .where(CustomerLink.from_customer_id == customer.id)
     ).all()
     for link, name in outbound:
@@ -228,7 +212,7 @@ def relationship_graph(session: Session, *, customer: Customer) -> dict[str, lis
         edges.append({"from": center, "to": node, "kind": link.kind, "label": link.label})
     inbound = session.exec(
         select(CustomerLink, Customer.name)
-        .join(Customer, Customer.id == CustomerLink.from_customer_id)  # type: ignore[arg-type]
+        .join(Customer, col(Customer.id) == col(CustomerLink.from_customer_id))
         .where(CustomerLink.to_customer_id == customer.id, Customer.owner_id == customer.owner_id)
     ).all()
     for link, name in inbound:
@@ -246,22 +230,14 @@ def customer_360(session: Session, *, user: User, customer_id: int, data_key: st
     knowledge.ensure_scored(session, customer=customer)
     holdings = session.exec(
         select(Holding, Product)
-        .join(Product, Product.id == Holding.product_id)  # type: ignore[arg-type]
+        .join(Product, col(Product.id) == col(Holding.product_id))
         .where(Holding.customer_id == customer.id)
         .order_by(col(Holding.opened_on).desc())
     ).all()
     timeline: list[dict[str, Any]] = []
-    unavailable: list[str] = []
-    for name, reader in TIMELINE_SOURCES.items():
-        items = reader(session, customer, user)
-        if items is None:
-            unavailable.append(name)
-        else:
-            timeline.extend(items)
+    for reader in TIMELINE_SOURCES.values():
+        timeline.extend(reader(session, customer, user))
     timeline.sort(key=lambda item: item["at"] or "", reverse=True)
-    opportunities = _opportunities(session, customer)
-    if opportunities is None:
-        unavailable.append("opportunities")
     active = [h for h, _p in holdings if h.status == "active"]
     return {
         "profile": customers.detail(session, customer=customer, data_key=data_key),
@@ -287,9 +263,8 @@ def customer_360(session: Session, *, user: User, customer_id: int, data_key: st
         },
         "timeline": timeline[:TIMELINE_LIMIT],
         "graph": relationship_graph(session, customer=customer),
-        "opportunities": opportunities or [],
+        "opportunities": _opportunities(session, customer),
         "knowledge": knowledge.customer_knowledge(session, customer=customer),
-        "unavailable": unavailable,
     }
 
 
@@ -366,18 +341,13 @@ def _tolerance():
 
 
 def _make_reminder(session: Session, *, user: User, customer: Customer, visit: CustomerVisit) -> int | None:
-    """The next step becomes a notebook reminder when that feature is installed; otherwise it stays
-    on the visit (`next_step_at`), which the home page's reminder card reads."""
+    """The next step becomes a notebook reminder (a to-do note reminding at `next_step_at`)."""
     if not visit.next_step or visit.next_step_at is None:
         return None
-    notebook = _optional("server.notebook.service", "create_note")
-    note_create = _optional("server.notebook.schemas", "NoteCreate")
-    if notebook is None or note_create is None:
-        return None
-    note = notebook(
+    note = notebook.create_note(
         session,
         user=user,
-        data=note_create(
+        data=NoteCreate(
             body=f"【拜访跟进】{customer.name}:{visit.next_step}",
             customer_id=customer.id,
             remind_at=visit.next_step_at,
@@ -394,7 +364,7 @@ def due_next_steps(session: Session, *, user: User, until: datetime) -> list[dic
     """Visit next steps due by `until` (for the home page), newest first."""
     rows = session.exec(
         select(CustomerVisit, Customer.name)
-        .join(Customer, Customer.id == CustomerVisit.customer_id)  # type: ignore[arg-type]
+        .join(Customer, col(Customer.id) == col(CustomerVisit.customer_id))
         .where(
             CustomerVisit.rm_id == user.id,
             col(CustomerVisit.next_step_at).is_not(None),

@@ -17,14 +17,15 @@ from sqlalchemy import ColumnElement, and_, exists
 from sqlmodel import Session, col, func, select
 
 from server.customers import service as customers
-from server.customers.models import Customer
+from server.customers.models import Customer, CustomerVisit
 from server.db import row_id
 from server.knowledge import service as knowledge
 from server.mirror import service as mirror
+from server.notebook.models import Note, Reminder
+from server.opportunities.models import Opportunity
 from server.org.models import Persona, RmProfile, Role, Team, User
 from server.performance import service as performance
-from server.workbench.customer360 import _optional, due_next_steps
-from server.workbench.models import CustomerVisit
+from server.workbench.customer360 import due_next_steps
 
 NEGLECT_DAYS = 60
 VETERAN_SILENCE_DAYS = 90
@@ -59,9 +60,9 @@ def _neglected_top_customers(session: Session, *, rm: User, now: datetime, days:
             and_(col(CustomerVisit.customer_id) == Customer.id, col(CustomerVisit.occurred_at) >= since)
         ),
     ]
-    note = _optional("server.notebook.models", "Note")
-    if note is not None:
-        conditions.append(~exists().where(and_(note.customer_id == Customer.id, note.created_at >= since)))
+    conditions.append(
+        ~exists().where(and_(col(Note.customer_id) == Customer.id, col(Note.created_at) >= since))
+    )
     rows = session.exec(
         select(Customer).where(*conditions).order_by(Customer.tier, Customer.name).limit(limit)
     ).all()
@@ -81,24 +82,20 @@ def _todays_reminders(session: Session, *, rm: User, now: datetime) -> list[dict
         for s in due_next_steps(session, user=rm, until=end)
         if s["due_at"] >= _iso(end - timedelta(days=7))
     ]
-    reminder = _optional("server.notebook.models", "Reminder")
-    if reminder is not None:
-        for r in session.exec(
-            select(reminder)
-            .where(
-                reminder.user_id == rm.id, reminder.due_at < end, reminder.due_at >= end - timedelta(days=1)
-            )
-            .order_by(reminder.due_at)
-            .limit(10)
-        ).all():
-            items.append(
-                {
-                    "kind": r.kind,
-                    "title": r.title or r.body[:40],
-                    "due_at": _iso(r.due_at),
-                    "customer_id": r.customer_id,
-                }
-            )
+    for r in session.exec(
+        select(Reminder)
+        .where(Reminder.user_id == rm.id, Reminder.due_at < end, Reminder.due_at >= end - timedelta(days=1))
+        .order_by(col(Reminder.due_at))
+        .limit(10)
+    ).all():
+        items.append(
+            {
+                "kind": r.kind,
+                "title": r.title or r.body[:40],
+                "due_at": _iso(r.due_at),
+                "customer_id": r.customer_id,
+            }
+        )
     items.sort(key=lambda i: i["due_at"] or "")
     return items[:10]
 
@@ -135,19 +132,16 @@ def _mentor(session: Session, *, rm: User) -> dict[str, Any] | None:
     return {"id": lead.id, "display_name": lead.display_name, "persona": "team_lead"} if lead else None
 
 
-def _claimable(session: Session, *, rm: User) -> list[dict[str, Any]] | None:
-    opportunity = _optional("server.opportunities.models", "Opportunity")
-    if opportunity is None:
-        return None
+def _claimable(session: Session, *, rm: User) -> list[dict[str, Any]]:
     rows = session.exec(
-        select(opportunity)
+        select(Opportunity)
         .where(
-            opportunity.status == "shared",
-            col(opportunity.visibility).in_(("branch", "bank", "team")),
-            (opportunity.branch_id == rm.branch_id) | (opportunity.visibility == "bank"),
-            opportunity.originator_id != rm.id,
+            Opportunity.status == "shared",
+            col(Opportunity.visibility).in_(("branch", "bank", "team")),
+            (col(Opportunity.branch_id) == rm.branch_id) | (col(Opportunity.visibility) == "bank"),
+            Opportunity.originator_id != rm.id,
         )
-        .order_by(col(opportunity.shared_at).desc())
+        .order_by(col(Opportunity.shared_at).desc())
         .limit(5)
     ).all()
     return [
@@ -253,13 +247,12 @@ def home(session: Session, *, user: User, now: datetime | None = None) -> dict[s
         cards.append({"type": "learning", "title": "新人成长路径", "items": LEARNING_PATH})
         cards.append({"type": "mentor", "title": "我的导师", "mentor": _mentor(session, rm=user)})
     elif persona == Persona.general:
-        claimable = _claimable(session, rm=user)
         cards.append(
             {
                 "type": "opportunities",
                 "title": "可认领商机",
-                "items": claimable or [],
-                "available": claimable is not None,
+                "items": _claimable(session, rm=user),
+                "available": True,  # the card's contract with the PWA (the pool always ships)
             }
         )
     elif persona == Persona.excellent:

@@ -6,28 +6,23 @@ from server import db
 from server.api import body, idempotent, ok, spec
 from server.errors import not_found
 from server.knowledge import service as knowledge
+from server.mirror import model as mirror_model
 from server.org.models import Role
+from server.overrides import service as model_overrides
 from server.security import client_ip, current_user, require_role
-from server.workbench import config, customer360
+from server.workbench import customer360
+from server.workbench.home import home
 from server.workbench.schemas import ConfigUpdate, VisitCreate
 
 bp = Blueprint("workbench", __name__, url_prefix="/api/v1")
 
-CONFIGURABLE = {"knowledge": knowledge.validate_overrides}
-
-
-def _register_mirror() -> None:
-    from server.mirror import model as mirror_model
-
-    CONFIGURABLE["mirror"] = mirror_model.validate_overrides
+CONFIGURABLE = {"knowledge": knowledge.validate_overrides, "mirror": mirror_model.validate_overrides}
 
 
 @bp.get("/home")
 @spec.validate(tags=["home"])
 def home_page():
     """The home cards for the signed-in user's persona."""
-    from server.workbench.home import home
-
     return ok(home(db.session(), user=current_user()), personal=True)
 
 
@@ -59,10 +54,9 @@ def log_visit(customer_id: int):
 @require_role(Role.admin)
 @spec.validate(tags=["admin"])
 def get_config(name: str):
-    _register_mirror()
     if name not in CONFIGURABLE:
         raise not_found("configuration")
-    overrides, version = config.get_overrides(db.session(), name)
+    overrides, version = model_overrides.get_overrides(db.session(), name)
     return ok({"name": name, "version": version, "overrides": overrides, "effective": _effective(name)})
 
 
@@ -70,11 +64,10 @@ def get_config(name: str):
 @require_role(Role.admin)
 @spec.validate(json=ConfigUpdate, tags=["admin"])
 def put_config(name: str):
-    _register_mirror()
     if name not in CONFIGURABLE:
         raise not_found("configuration")
     data: ConfigUpdate = body()
-    version = config.set_overrides(
+    version = model_overrides.set_overrides(
         db.session(),
         name=name,
         value=data.value,
@@ -90,19 +83,4 @@ def _effective(name: str):
     session = db.session()
     if name == "knowledge":
         return knowledge.load_model(session).describe()
-    from server.mirror import model as mirror_model
-
     return mirror_model.load_weights(session)
-
-
-def all_blueprints() -> list[Blueprint]:
-    """Every blueprint of the workbench (knowledge, 360, mirror, performance, products, resources,
-    home), so the app factory registers them with one line."""
-    from server.knowledge.routes import bp as knowledge_bp
-    from server.mirror.routes import bp as mirror_bp
-    from server.mirror.routes import public_bp as mirror_public_bp
-    from server.performance.routes import bp as performance_bp
-    from server.products.routes import bp as products_bp
-    from server.resources.routes import bp as resources_bp
-
-    return [bp, knowledge_bp, mirror_bp, mirror_public_bp, performance_bp, products_bp, resources_bp]

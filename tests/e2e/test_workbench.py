@@ -10,11 +10,11 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from server.mirror.service import current_month, month_start
 from server.org.models import Persona, Role
 from server.performance.models import PerformanceEntry, PerformanceTarget
 from server.products.models import Product, ProductFit
 from server.resources.models import Resource
+from server.timeutil import current_month, month_start
 from tests import factories
 from tests.e2e.conftest import screenshot, sign_in
 

@@ -12,18 +12,16 @@ import pytest
 from sqlmodel import Session, select
 
 from server import db
-from server.customers.models import CustomerKind
+from server.customers.models import CustomerKind, CustomerVisit
 from server.errors import Problem
 from server.mirror import model as mirror_model
-from server.mirror import service as mirror
 from server.mirror.models import MirrorRatingLink
 from server.org.models import Persona, Role
 from server.performance.models import PerformanceEntry, PerformanceTarget
 from server.products.models import Holding, Product, ProductBranch, ProductCase, ProductFit
 from server.resources import service as resources
 from server.resources.models import Resource
-from server.timeutil import utcnow
-from server.workbench.models import CustomerVisit
+from server.timeutil import current_month, month_start, shift_month, utcnow
 from tests import factories
 
 SCORES = {"professional": 3, "responsive": 3, "trustworthy": 3, "proactive": 3}
@@ -101,8 +99,8 @@ def team_setup(db_session, data_key):
     team = factories.make_team(db_session, lead=lead)
     a = factories.make_user(db_session, team=team, display_name="甲经理")
     b = factories.make_user(db_session, team=team, display_name="乙经理")
-    month = mirror.current_month()
-    start = mirror.month_start(month)
+    month = current_month()
+    start = month_start(month)
     hard = factories.make_customer(
         db_session, owner=a, data_key=data_key, ownership="central_soe", size="large"
     )
@@ -128,7 +126,7 @@ def team_setup(db_session, data_key):
     db_session.add(
         PerformanceTarget(
             rm_id=a.id,
-            month=mirror.shift_month(month, -1),
+            month=shift_month(month, -1),
             revenue_target_cents=1_000_000,
             new_business_target_cents=1,
             new_customers_target=4,
@@ -139,7 +137,7 @@ def team_setup(db_session, data_key):
         db_session.add(
             PerformanceEntry(
                 rm_id=rm.id,
-                booked_on=mirror.month_start(month_key),
+                booked_on=month_start(month_key),
                 kind=kind,
                 amount_cents=amount,
                 customer_id=customer.id if customer else None,
@@ -150,8 +148,8 @@ def team_setup(db_session, data_key):
     entry(a, month, "revenue", 800_000)
     entry(a, month, "shared_credit", 100_000)
     for n, amount in ((1, 1_000_000), (2, 800_000), (3, 1_200_000)):
-        entry(a, mirror.shift_month(month, -n), "revenue", amount)
-    entry(a, mirror.shift_month(month, -1), "new_business", 50_000, easy, p2)
+        entry(a, shift_month(month, -n), "revenue", amount)
+    entry(a, shift_month(month, -1), "new_business", 50_000, easy, p2)
     entry(a, month, "new_customer", 0, hard)
     entry(a, month, "new_customer", 0, easy)
     entry(a, month, "new_business", 300_000, hard, p1)
@@ -307,7 +305,7 @@ def test_performance_and_mix(login, team_setup, db_session, data_key):
     assert body["trend"][-1]["revenue_cents"] == 900_000 and len(body["trend"]) == 6
     month = team_setup["month"]
     same_year = [
-        mirror.shift_month(month, -n) for n in range(4) if mirror.shift_month(month, -n)[:4] == month[:4]
+        shift_month(month, -n) for n in range(4) if shift_month(month, -n)[:4] == month[:4]
     ]
     expected = {0: 900_000, 1: 1_000_000, 2: 800_000, 3: 1_200_000}
     assert body["annual"]["achieved_cents"] == sum(expected[n] for n in range(len(same_year)))

@@ -145,7 +145,6 @@ export interface Customer360 {
     edges: Array<{ from: string; to: string; kind: string; label: string | null }> }
   opportunities: Array<{ id: number; title: string; status: string; estimated_amount_cents: number | null }>
   knowledge: Knowledge
-  unavailable: string[]
 }
 export interface KnowledgeModel {
   [kind: string]: Array<{ code: string; label: string; facts: Array<{ key: string; label: string; question: string }> }>

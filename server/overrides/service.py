@@ -13,12 +13,12 @@ from server import events
 from server.audit import service as audit
 from server.errors import Problem
 from server.org.models import User
+from server.overrides.models import ModelOverrides
 from server.timeutil import utcnow
-from server.workbench.models import WorkbenchConfig
 
 
 def get_overrides(session: Session, name: str) -> tuple[dict[str, Any], int]:
-    row = session.get(WorkbenchConfig, name)
+    row = session.get(ModelOverrides, name)
     return (dict(row.value), row.version) if row else ({}, 0)
 
 
@@ -34,14 +34,14 @@ def set_overrides(
 ) -> int:
     """Stores validated overrides; `expected_version` must be the version read (0 when none yet)."""
     clean = validate(value)
-    row = session.get(WorkbenchConfig, name)
+    row = session.get(ModelOverrides, name)
     current = row.version if row else 0
     if expected_version != current:
         raise Problem(
             412, "Precondition Failed", "The configuration changed since you read it.", code="stale-version"
         )
     if row is None:
-        row = WorkbenchConfig(name=name, value=clean, version=1, updated_by=actor.id)
+        row = ModelOverrides(name=name, value=clean, version=1, updated_by=actor.id)
     else:
         row.value = clean
         row.version = current + 1
