@@ -18,6 +18,7 @@ import redis
 import requests
 from alembic import command
 from alembic.config import Config
+from rq import SimpleWorker
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
@@ -285,11 +286,21 @@ def socket_client(live_server):
             pass
 
 
+class BurstWorker(SimpleWorker):
+    """A SimpleWorker that does not listen for worker commands (stop, kill-horse) on its pub/sub
+    channel: tests send none, and with redis-py 8.2 stopping that listener waits out its 60 s poll,
+    so every `work(burst=True)` could stall a minute on teardown."""
+
+    def subscribe(self) -> None:
+        self.pubsub_thread = None
+
+    def unsubscribe(self) -> None:
+        pass
+
+
 @pytest.fixture
 def worker(app, redis_url):
     """A real RQ SimpleWorker on the test Redis: call worker.work(burst=True) to run queued jobs."""
-    from rq import SimpleWorker
-
     import tasks.context
     from realtime.sinks import SINKS as REALTIME_SINKS
     from tasks.queues import QUEUES, queue
@@ -302,7 +313,7 @@ def worker(app, redis_url):
     # commits would otherwise queue jobs it does not run (the live worker test installs them all).
     before = events.installed()
     events.install([*SERVER_SINKS, *REALTIME_SINKS, *before])
-    yield SimpleWorker([queue(name) for name in QUEUES], connection=redis.Redis.from_url(redis_url))
+    yield BurstWorker([queue(name) for name in QUEUES], connection=redis.Redis.from_url(redis_url))
     events.install(before)
 
 
