@@ -39,11 +39,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.notebook.routes import bp as notebook_bp
     from server.opportunities.routes import bp as opportunities_bp
     from server.org.routes import bp as org_bp
+    from server.prospects.routes import bp as prospects_bp
     from server.push.routes import bp as push_bp
     from server.warrooms.routes import bp as warrooms_bp
     from server.workbench.routes import all_blueprints as workbench_blueprints
 
-    for blueprint in (health_bp, auth_bp, customers_bp, org_bp, audit_bp, notebook_bp, inbox_bp, push_bp, opportunities_bp, intel_bp, *workbench_blueprints(), warrooms_bp):
+    for blueprint in (health_bp, auth_bp, customers_bp, org_bp, audit_bp, notebook_bp, inbox_bp, push_bp, opportunities_bp, intel_bp, *workbench_blueprints(), warrooms_bp, prospects_bp):
         app.register_blueprint(blueprint)
     if settings.ENABLE_TEST_ENDPOINTS:
         app.register_blueprint(test_bp)

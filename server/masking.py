@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, has_app_context
 
-DEFAULT_RULES: dict[str, tuple[int, int]] = {"phone": (3, 4), "id_number": (1, 1), "card_number": (6, 4)}
+DEFAULT_RULES: dict[str, tuple[int, int]] = {"phone": (3, 4), "id_number": (1, 1), "card_number": (6, 4), "company_name": (2, 4)}
 
 
 def _rules() -> dict[str, tuple[int, int]]:

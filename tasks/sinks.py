@@ -8,6 +8,7 @@ from server.events import DomainEvent
 from tasks.intel import sink as intel_events
 from tasks.knowledge import on_event as knowledge_events
 from tasks.opportunities import on_claimed as opportunity_claimed
+from tasks.prospects import on_event as prospect_events
 from tasks.reminders import on_domain_event as notebook_events
 
-SINKS: list[Callable[[DomainEvent], None]] = [opportunity_claimed, notebook_events, knowledge_events, intel_events]
+SINKS: list[Callable[[DomainEvent], None]] = [opportunity_claimed, notebook_events, knowledge_events, intel_events, prospect_events]

@@ -60,6 +60,7 @@ from server.customers.models import (
 )
 from server.db import table_of
 from server.demo import catalog
+from server.demo.prospects import load_prospect_universe
 from server.org.models import Branch, Persona, RmProfile, Role, Team, User
 from server.performance.models import PerformanceEntry, PerformanceTarget
 from server.pinyin import initials
@@ -566,6 +567,7 @@ class _Builder:
                 writer = _Writer(conn)
                 self._write_chunk(writer, chunk)
                 self._merge(writer)
+        self.counts.update(load_prospect_universe(self.engine, seed=self.seed, today=self.today, customers=customers))
         with self.engine.begin() as conn:
             writer = _Writer(conn)
             self._performance(writer)
