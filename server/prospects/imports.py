@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 from server import events
 from server.audit import service as audit
 from server.customers.models import CorporateProfile
+from server.db import row_id
 from server.errors import Problem, forbidden, not_found
 from server.intel.models import IntelSource, SourceKind
 from server.org.models import Role, User
@@ -409,7 +410,7 @@ def _apply(
         if exists is None:
             session.add(
                 ProspectLink(
-                    prospect_id=prospect.id,
+                    prospect_id=row_id(prospect),
                     kind=kind,
                     customer_id=customer_id,
                     label=LINK_LABELS[kind],

@@ -10,9 +10,9 @@ reasons and the benchmark; none of them sees the demo's planted truth.
 - Training follows Elkan & Noto (2008): a logistic regression separates the seeds (labelled
   positives) from the unlabelled prospects; on held-out seeds its mean output c estimates the
   labelling rate, and p(good | x) = g(x) / c. Ranking uses g's log-odds.
-- A family in which the seeds sit almost all in one category that is not common in the universe
-  (seeds from one region only, large firms only) describes how the seeds were chosen, not what makes
-  a good customer: it is left out of the model (`dropped`)."""
+- When the seeds sit almost all in one region or one size class that is not common in the universe
+  (seeds from one region only, large firms only), that family describes how the seeds were chosen,
+  not what makes a good customer: it is left out of the model (`dropped`)."""
 
 from __future__ import annotations
 
@@ -227,10 +227,10 @@ def design(blocks: dict[str, np.ndarray], graph: np.ndarray, families: list[str]
 def selection_families(
     seed_blocks: dict[str, np.ndarray], universe_blocks: dict[str, np.ndarray]
 ) -> list[str]:
-    """Families that describe how the seeds were picked: ≥ 90 % of seeds in one category that holds
-    < 50 % of the universe."""
+    """Families that describe how the seeds were picked: ≥ 90 % of seeds in one region or one size
+    that holds < 50 % of the universe. Industry is kept: "firms like my customers" means their trade."""
     dropped = []
-    for name in ("region", "size", "industry", "ownership"):
+    for name in ("region", "size"):
         counts = np.bincount(seed_blocks[name], minlength=FAMILIES[name])
         top = int(counts.argmax())
         if counts[top] >= 0.9 * counts.sum() and np.mean(universe_blocks[name] == top) < 0.5:

@@ -9,7 +9,7 @@ from datetime import date
 
 import numpy as np
 from sqlalchemy import Engine, delete, insert, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from server.prospects import lookalike
 from server.prospects.features import Book, build_graph, load_book, load_universe
@@ -68,7 +68,7 @@ def run_training(session: Session, *, model_id: int, today: date | None = None) 
         )
         raw = lookalike.raw_scores(fitted, universe.blocks, feats[c:])
         pct = lookalike.percentiles(raw)
-        session.execute(delete(ProspectScore).where(col(ProspectScore.model_id) == model_id))  # type: ignore[arg-type]
+        session.execute(delete(ProspectScore).where(col(ProspectScore.model_id) == model_id))
         ids = universe.ids.tolist()
         raw_list = np.round(raw, 4).tolist()
         pct_list = pct.tolist()
