@@ -308,7 +308,9 @@ def start_import(
     check_bounds(filename, content)
     digest = hashlib.sha256(content).hexdigest()
     existing = session.exec(
-        select(ProspectImport).where(col(ProspectImport.source_id) == source_id, col(ProspectImport.digest) == digest)
+        select(ProspectImport).where(
+            col(ProspectImport.source_id) == source_id, col(ProspectImport.digest) == digest
+        )
     ).first()
     if existing is not None:
         return existing, False
@@ -367,10 +369,11 @@ def _apply(
     stamp: dict[str, Any],
     source_id: int,
     customers: dict[str, int],
+    existing: dict[str, Prospect],
 ) -> str:
     links = fields.pop("_links")
     code = fields["credit_code"]
-    prospect = session.exec(select(Prospect).where(col(Prospect.credit_code) == code)).first()
+    prospect = existing.get(code)
     outcome = "unchanged"
     if prospect is None:
         merged_into = customers.get(code)
@@ -381,7 +384,8 @@ def _apply(
             field_sources={f: stamp for f in ("credit_code", *FIELDS) if fields.get(f) is not None},
         )
         session.add(prospect)
-        session.flush()
+        if links:
+            session.flush()  # its id, for the links below
         outcome = "merged" if merged_into else "created"
     else:
         changed = {
@@ -462,7 +466,14 @@ def run_import(session: Session, *, import_id: int) -> dict[str, Any]:
     for at in range(start, len(rows), BATCH):
         counts = {"created": 0, "updated": 0, "unchanged": 0, "merged": 0}
         errors: list[dict[str, Any]] = []
-        for line, row in rows[at : at + BATCH]:
+        chunk = rows[at : at + BATCH]
+        chunk_codes = [str(r.get("credit_code") or "").strip().upper() for _l, r in chunk]
+        existing = {
+            p.credit_code: p
+            for p in session.exec(select(Prospect).where(col(Prospect.credit_code).in_(chunk_codes))).all()
+            if p.credit_code
+        }
+        for line, row in chunk:
             try:
                 fields = validate_row(row)
                 if fields["credit_code"] in seen:
@@ -470,7 +481,12 @@ def run_import(session: Session, *, import_id: int) -> dict[str, Any]:
                 seen.add(fields["credit_code"])
                 counts[
                     _apply(
-                        session, fields=fields, stamp=stamp, source_id=batch.source_id, customers=customers
+                        session,
+                        fields=fields,
+                        stamp=stamp,
+                        source_id=batch.source_id,
+                        customers=customers,
+                        existing=existing,
                     )
                 ] += 1
             except RowError as exc:

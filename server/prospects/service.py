@@ -500,7 +500,11 @@ def release(session: Session, *, user: User, prospect_id: int, ip: str | None = 
     now = utcnow()
     result = session.execute(
         update(Prospect)
-        .where(col(Prospect.id) == prospect_id, col(Prospect.claimed_by) == user.id, col(Prospect.claimed_until) >= now)
+        .where(
+            col(Prospect.id) == prospect_id,
+            col(Prospect.claimed_by) == user.id,
+            col(Prospect.claimed_until) >= now,
+        )
         .values(claimed_by=None, claimed_until=None, version=Prospect.version + 1, updated_at=now)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -703,7 +707,9 @@ def request_training(
     if seeds_kind == "customers":
         own = set(
             session.exec(
-                select(Customer.id).where(col(Customer.id).in_(customer_ids), col(Customer.owner_id) == user.id)
+                select(Customer.id).where(
+                    col(Customer.id).in_(customer_ids), col(Customer.owner_id) == user.id
+                )
             ).all()
         )
         if len(own) != len(set(customer_ids)):
