@@ -38,7 +38,7 @@ def map_points():
 @spec.validate(tags=["prospects"])
 def base_map():
     response = ok(basemap.base_map())
-    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["Cache-Control"] = "public, max-age=86400"  # no personal data: kept for offline use
     return response
 
 
