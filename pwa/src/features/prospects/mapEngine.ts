@@ -39,7 +39,8 @@ function dot(color: string, size: number, ring = '#fff'): L.DivIcon {
 }
 
 export function createMap(el: HTMLElement, options: { tileUrl: string | null; onSelect: (id: number) => void }): CustomerMap {
-  const map = L.map(el, { preferCanvas: true, attributionControl: false, zoomSnap: 0.5, center: [31.23, 121.47], zoom: 11 })
+  // No tile layer sets the zoom range when the base map is our own: the cluster plugin needs one.
+  const map = L.map(el, { preferCanvas: true, attributionControl: false, zoomSnap: 0.5, center: [31.23, 121.47], zoom: 11, minZoom: 4, maxZoom: 18 })
   if (options.tileUrl) L.tileLayer(options.tileUrl, { maxZoom: 18 }).addTo(map)
   const customers = L.layerGroup().addTo(map)
   const cluster = L.markerClusterGroup({
@@ -95,10 +96,12 @@ export function createMap(el: HTMLElement, options: { tileUrl: string | null; on
         })
       cluster.addLayers(markers)
       if (!fitted && !near) {
-        const all = [
-          ...points.customers.map((c) => [c.lat, c.lng]),
-          ...markers.slice(0, 300).map((m) => [m.getLatLng().lat, m.getLatLng().lng]),
-        ] as [number, number][]
+        // Start where the RM works: their customers, else the best prospects.
+        const all = (
+          points.customers.length
+            ? points.customers.map((c) => [c.lat, c.lng])
+            : markers.slice(0, 100).map((m) => [m.getLatLng().lat, m.getLatLng().lng])
+        ) as [number, number][]
         if (all.length) {
           map.fitBounds(L.latLngBounds(all).pad(0.1), { maxZoom: 13 })
           fitted = true
