@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 from flask import current_app, has_app_context
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, func, literal, or_, update
+from sqlalchemy import select as sa_select  # many columns: sqlmodel.select has overloads for few
 from sqlmodel import Session, col, select
 
 from server import events
@@ -96,7 +97,20 @@ def distance_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
-def _summary(p: Prospect, score: float | None, user: User, km: float | None = None) -> dict[str, Any]:
+SUMMARY_COLUMNS = (
+    col(Prospect.id),
+    col(Prospect.name),
+    col(Prospect.industry_code),
+    col(Prospect.size),
+    col(Prospect.region_code),
+    col(Prospect.latitude),
+    col(Prospect.longitude),
+    col(Prospect.claimed_by),
+    col(Prospect.claimed_until),
+)
+
+
+def _summary(p: Any, score: float | None, user: User, km: float | None = None) -> dict[str, Any]:
     return {
         "id": p.id,
         "name": p.name,
@@ -130,7 +144,8 @@ def list_prospects(
     _staff(user)
     now = utcnow()
     model = current_model(session, user=user)
-    query = select(Prospect, ProspectScore.score)
+    # Columns, not entities: the map asks for thousands of rows at once.
+    query: Any = sa_select(*SUMMARY_COLUMNS, col(ProspectScore.score).label("score"))
     if model is not None:
         query = query.join(
             ProspectScore,
@@ -138,7 +153,7 @@ def list_prospects(
             isouter=True,
         )
     else:
-        query = select(Prospect, func.cast(None, ProspectScore.score.type))  # type: ignore[attr-defined, arg-type]
+        query = sa_select(*SUMMARY_COLUMNS, literal(None).label("score"))
     query = query.where(visible(user, now))
     if mine:
         query = query.where(col(Prospect.claimed_by) == user.id, col(Prospect.claimed_until) >= now)
@@ -159,17 +174,17 @@ def list_prospects(
     else:
         query = query.order_by(col(Prospect.id))
     if near is None:
-        rows = session.exec(query.offset(offset).limit(limit + 1)).all()
-        items = [_summary(p, s, user) for p, s in rows[:limit]]
+        rows = session.execute(query.offset(offset).limit(limit + 1)).all()
+        items = [_summary(r, r.score, user) for r in rows[:limit]]
         return {"items": items, "has_more": len(rows) > limit, "model_id": model.id if model else None}
     lat, lng, km = near
     found = []
-    for p, s in session.exec(query.limit(20_000)).all():  # the box first, then the circle
-        if p.latitude is None or p.longitude is None:
+    for r in session.execute(query.limit(20_000)).all():  # the box first, then the circle
+        if r.latitude is None or r.longitude is None:
             continue
-        d = distance_km(lat, lng, p.latitude, p.longitude)
+        d = distance_km(lat, lng, r.latitude, r.longitude)
         if d <= km:
-            found.append(_summary(p, s, user, d))
+            found.append(_summary(r, r.score, user, d))
     return {
         "items": found[offset : offset + limit],
         "has_more": len(found) > offset + limit,

@@ -25,8 +25,13 @@ def map_world(db_session, data_key):
     rm = factories.make_user(db_session, display_name="陈思远")
     customers = [
         factories.make_customer(
-            db_session, owner=rm, data_key=data_key, industry_code="C39", size=("medium", "large")[k % 2],
-            latitude=31.20 + 0.004 * k, longitude=121.45 + 0.003 * k,
+            db_session,
+            owner=rm,
+            data_key=data_key,
+            industry_code="C39",
+            size=("medium", "large")[k % 2],
+            latitude=31.20 + 0.004 * k,
+            longitude=121.45 + 0.003 * k,
         )
         for k in range(12)
     ]
@@ -43,7 +48,9 @@ def map_world(db_session, data_key):
     ]
     far = make_prospect(db_session, name="北京远方科技有限公司", lat=39.9, lng=116.4, region_code="110000")
     link(db_session, prospects[1], kind="supplier", customer_id=customers[0].id)
-    model = ProspectModel(owner_id=rm.id, seeds_kind="customers", seed_ids=[c.id for c in customers], status="queued")
+    model = ProspectModel(
+        owner_id=rm.id, seeds_kind="customers", seed_ids=[c.id for c in customers], status="queued"
+    )
     db_session.add(model)
     db_session.commit()
     run_training(db_session, model_id=model.id)
@@ -100,14 +107,22 @@ def test_map_and_list_with_no_internet(page, base_url, db_session, map_world):
     expect(card.get_by_test_id("prospect-reasons")).to_contain_text("行业")
     card.get_by_test_id("prospect-claim").click()
     expect(card.get_by_test_id("prospect-claimed")).to_be_visible()
-    for name in ("prospect-share", "prospect-warroom", "prospect-plan", "prospect-visited", "prospect-release"):
+    for name in (
+        "prospect-share",
+        "prospect-warroom",
+        "prospect-plan",
+        "prospect-visited",
+        "prospect-release",
+    ):
         button = card.get_by_test_id(name)
         assert button.bounding_box()["height"] >= 44
     card.get_by_test_id("prospect-plan").click()
     expect(card).to_contain_text("计划拜访")
     screenshot(page, "prospects-card")
     assert outside == [], f"requests left the app: {outside[:3]}"
-    scored = db_session.exec(select(ProspectScore).where(ProspectScore.model_id == map_world["model"].id)).all()
+    scored = db_session.exec(
+        select(ProspectScore).where(ProspectScore.model_id == map_world["model"].id)
+    ).all()
     assert len(scored) >= 31
 
 
