@@ -6,7 +6,7 @@ reasons and the benchmark; none of them sees the demo's planted truth.
 
 - Firms are encoded as one category index per family (industry, region, size, ownership, age band,
   capital band) plus graph features over one graph whose nodes are the bank's customers and the
-  prospects, joined by supply-chain/shareholding links, shared decision makers and parks.
+  prospects, joined by supply-chain/shareholding links, and the industrial parks they share.
 - Training follows Elkan & Noto (2008): a logistic regression separates the seeds (labelled
   positives) from the unlabelled prospects; on held-out seeds its mean output c estimates the
   labelling rate, and p(good | x) = g(x) / c. Ranking uses g's log-odds.

@@ -96,7 +96,7 @@ class ProspectLink(SQLModel, table=True):
 
 
 class ProspectTruth(SQLModel, table=True):
-    """The demo's planted propensity: read only by the evaluation (bench, `flask prospects evaluate`)."""
+    """The demo's planted propensity: read only by the evaluation (bench/prospecting.py)."""
 
     __tablename__ = "prospect_truth"
 
