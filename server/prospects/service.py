@@ -62,6 +62,8 @@ def visible(user: User, now: datetime):
     """The SQL condition for prospects this user may see."""
     return and_(
         col(Prospect.status) == ProspectStatus.open,
+        # PIPL: a person is shown only when the bank marked the source lawful for marketing.
+        or_(col(Prospect.kind) == "corporate", col(Prospect.lawful_for_marketing).is_(True)),
         or_(
             col(Prospect.claimed_by).is_(None),
             col(Prospect.claimed_by) == user.id,
@@ -228,8 +230,6 @@ def get_visible(session: Session, *, user: User, prospect_id: int) -> Prospect:
         select(Prospect).where(col(Prospect.id) == prospect_id, visible(user, utcnow()))
     ).first()
     if prospect is None:
-        raise not_found("prospect")
-    if prospect.kind == "individual" and not prospect.lawful_for_marketing:
         raise not_found("prospect")
     return prospect
 

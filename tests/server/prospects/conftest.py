@@ -30,7 +30,7 @@ def make_prospect(
 ) -> Prospect:
     prospect = Prospect(
         name=name or factories.unique("上海测试科技有限公司"),
-        credit_code=fields.pop("credit_code", None) or credit_code(),
+        credit_code=fields.pop("credit_code") if "credit_code" in fields else credit_code(),
         industry_code=fields.pop("industry_code", "C39"),
         size=fields.pop("size", "small"),
         ownership="private",

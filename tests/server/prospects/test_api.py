@@ -90,6 +90,19 @@ def test_expire_sweep_ends_lapsed_claims(world, db_session):
     )
 
 
+def test_personal_prospects_need_a_lawful_source(world, login, db_session):
+    person = make_prospect(
+        db_session, name="王某某", kind="individual", credit_code=None, lawful_for_marketing=False
+    )
+    lawful = make_prospect(
+        db_session, name="李某某", kind="individual", credit_code=None, lawful_for_marketing=True
+    )
+    a = login(world["a"])
+    found = ids(a.get("/api/v1/prospects?near=31.23,121.47,5&limit=200"))
+    assert lawful.id in found and person.id not in found
+    assert a.get(f"/api/v1/prospects/{person.id}").status_code == 404
+
+
 def test_roles_without_prospects_are_refused(world, login, db_session):
     admin = factories.make_user(db_session, role=Role.admin, persona=None)
     risk = factories.make_user(db_session, role=Role.risk_officer, persona=None)
@@ -262,7 +275,11 @@ def test_training_scores_every_open_prospect_and_orders_the_list(
     model = db_session.get(ProspectModel, r.get_json()["id"])
     db_session.refresh(model)
     assert model.status == "done", model.error
-    open_count = len(db_session.exec(select(Prospect.id).where(Prospect.status == "open")).all())
+    open_count = len(  # firms: people are never scored
+        db_session.exec(
+            select(Prospect.id).where(Prospect.status == "open", Prospect.kind == "corporate")
+        ).all()
+    )
     assert model.scored == open_count
     assert (
         len(db_session.exec(select(ProspectScore).where(ProspectScore.model_id == model.id)).all())
