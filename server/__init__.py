@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.org.routes import bp as org_bp
     from server.performance.routes import bp as performance_bp
     from server.products.routes import bp as products_bp
+    from server.prospects.routes import bp as prospects_bp
     from server.push.routes import bp as push_bp
     from server.resources.routes import bp as resources_bp
     from server.warrooms.routes import bp as warrooms_bp
@@ -70,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         resources_bp,
         warrooms_bp,
         conduct_bp,
+        prospects_bp,
     ):
         app.register_blueprint(blueprint)
     if settings.ENABLE_TEST_ENDPOINTS:

@@ -53,8 +53,15 @@ class Settings(BaseSettings):
     ENABLE_TEST_ENDPOINTS: bool = False  # only the test suite sets this
     SQL_ECHO: bool = False
     IDEMPOTENCY_TTL_HOURS: int = 48
+    # Prospecting (智能获客): see docs/prospects.md.
+    DEMO_PROSPECTS: int = 0  # 0: ten prospects per demo customer (50,000 for the default 5,000)
+    PROSPECT_CLAIM_DAYS: int = 30  # a claimed prospect is exclusive this long, then returns
+    PROSPECT_TILE_URL: str = ""  # e.g. a 天地图/高德 tile template; empty: the built-in offline base map
+    PROSPECT_UPLOAD_MAX_BYTES: int = 700 * 1024  # the decoded file; the JSON body stays under MAX_CONTENT_LENGTH
+    PROSPECT_UPLOAD_MAX_ROWS: int = 20_000
+    PROSPECT_UPLOAD_MAX_UNCOMPRESSED: int = 20 * 1024 * 1024
     MASK_RULES: dict[str, list[int]] = Field(
-        default_factory=lambda: {"phone": [3, 4], "id_number": [1, 1], "card_number": [6, 4]}
+        default_factory=lambda: {"phone": [3, 4], "id_number": [1, 1], "card_number": [6, 4], "company_name": [2, 4]}
     )
 
     def database_url(self) -> str:

@@ -10,6 +10,7 @@ DEFAULT_RULES: dict[str, tuple[int, int]] = {
     "id_number": (1, 1),
     "card_number": (6, 4),
     "person_name": (1, 0),
+    "company_name": (2, 4),
 }
 # Fields whose mask has a fixed number of stars, so the mask does not reveal the value's length.
 _FIXED_STARS = {"person_name": 2}

@@ -49,6 +49,16 @@ from server.org.models import Branch, RmProfile, Team, User
 from server.overrides.models import ModelOverrides
 from server.performance.models import PerformanceEntry, PerformanceTarget
 from server.products.models import Holding, Product, ProductBranch, ProductCase, ProductFit
+from server.prospects.models import (
+    Prospect,
+    ProspectActivity,
+    ProspectClaim,
+    ProspectImport,
+    ProspectLink,
+    ProspectModel,
+    ProspectScore,
+    ProspectTruth,
+)
 from server.push.models import PushAttempt, PushSubscription
 from server.resources.models import Resource, ResourceBooking
 from server.warrooms.models import (

@@ -9,7 +9,7 @@ from tasks.queues import init_app as init_queues
 
 
 def start_all() -> dict[str, str]:
-    from tasks import conduct, intel, knowledge, opportunities, reminders
+    from tasks import conduct, intel, knowledge, opportunities, prospects, reminders
 
     init_queues(app())
     started = {}
@@ -21,6 +21,7 @@ def start_all() -> dict[str, str]:
     started["opportunities"] = opportunities.schedule_sweep()
     conduct.ensure_daily_scheduled()
     started["conduct"] = "daily run"
+    started["prospects"] = prospects.schedule_sweep()
     return started
 
 

@@ -45,6 +45,7 @@ from server.customers.models import (
 from server.db import table_of
 from server.demo.base import CHUNK, DEMO_LOGINS, DEMO_PASSWORD, DemoBankError, Rm
 from server.demo.conduct import plant_conduct_demo
+from server.demo.prospects import load_prospect_universe
 from server.demo.customers import CustomerBuilder
 from server.demo.ledger import LedgerBuilder
 from server.demo.org import OrgBuilder
@@ -230,6 +231,7 @@ class _Builder(OrgBuilder, CustomerBuilder, LedgerBuilder):
                 writer = Writer(conn)
                 self._write_chunk(writer, chunk)
                 self._merge(writer)
+        self.counts.update(load_prospect_universe(self.engine, seed=self.seed, today=self.today, customers=customers))
         with self.engine.begin() as conn:
             writer = Writer(conn)
             self._performance(writer)

@@ -6,6 +6,7 @@ import { notebookRoutes } from '@/features/notebook/routes'
 import { intelRoutes } from '@/features/intel/routes'
 import { opportunityRoutes } from '@/features/opportunities/routes'
 import { conductRoutes } from '@/features/conduct/routes'
+import { prospectRoutes } from '@/features/prospects/routes'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -56,6 +57,7 @@ const routes: RouteRecordRaw[] = [
   ...intelRoutes,
   ...opportunityRoutes,
   ...conductRoutes,
+  ...prospectRoutes,
   { path: '/:pathMatch(.*)*', redirect: '/' },
 ]
 

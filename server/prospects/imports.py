@@ -1,0 +1,520 @@
+"""Registry extracts (工商登记摘录, park member lists, tender winners) uploaded by an admin to an
+intel upload source, loaded into prospects by an RQ job.
+
+- Bounded before parsing: the file's bytes, an XLSX's uncompressed size (from the zip directory),
+  and the row count (reading stops past the limit and the file is refused).
+- Validated per row: a bad row is reported with its line and reason; the other rows still load.
+- Idempotent: the same file on the same source is one import; a row is an upsert by credit code,
+  so a re-upload adds nothing and a row that changes nothing is counted `unchanged`.
+- Resumable: rows are written in batches, each committed with the progress, so a worker killed
+  mid-job leaves whole batches; the retried job starts after the last committed one.
+- Every field written remembers its source and date in `field_sources`. A credit code that belongs to
+  a customer is stored `merged` (never shown), one that becomes a customer later `converted`."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from server import events
+from server.audit import service as audit
+from server.customers.models import CorporateProfile
+from server.db import row_id
+from server.errors import Problem, forbidden, not_found
+from server.intel.models import IntelSource, SourceKind
+from server.org.models import Role, User
+from server.prospects.models import (
+    LINK_LABELS,
+    LinkKind,
+    Prospect,
+    ProspectImport,
+    ProspectLink,
+    ProspectStatus,
+)
+from server.prospects.service import EVENT_IMPORT, record_conversions
+from server.reference import INDUSTRIES, REGIONS
+from server.timeutil import iso, utcnow
+from server.validators import is_valid_credit_code
+
+BATCH = 500
+MAX_ERRORS = 500
+HEADERS = {
+    "企业名称": "name", "名称": "name", "name": "name",
+    "统一社会信用代码": "credit_code", "信用代码": "credit_code", "credit_code": "credit_code",
+    "行业代码": "industry_code", "industry_code": "industry_code",
+    "规模": "size", "企业规模": "size", "size": "size",
+    "所有制": "ownership", "企业类型": "ownership", "ownership": "ownership",
+    "注册资本(万元)": "capital_wan", "注册资本（万元）": "capital_wan", "注册资本": "capital_wan", "capital_wan": "capital_wan",
+    "成立日期": "founded_on", "founded_on": "founded_on",
+    "地址": "address", "注册地址": "address", "address": "address",
+    "地区代码": "region_code", "行政区划代码": "region_code", "region_code": "region_code",
+    "纬度": "latitude", "latitude": "latitude", "lat": "latitude",
+    "经度": "longitude", "longitude": "longitude", "lng": "longitude",
+    "园区": "park", "所在园区": "park", "park": "park",
+    "供货给(客户信用代码)": "supplier_of", "供货客户": "supplier_of", "supplier_of": "supplier_of",
+    "采购自(客户信用代码)": "buyer_of", "采购客户": "buyer_of", "buyer_of": "buyer_of",
+    "股东(客户信用代码)": "subsidiary_of", "subsidiary_of": "subsidiary_of",
+}  # fmt: skip
+SIZE_WORDS = {"大型": "large", "中型": "medium", "小型": "small", "微型": "micro"}
+OWNERSHIP_WORDS = {
+    "央企": "central_soe",
+    "地方国企": "local_soe",
+    "国企": "local_soe",
+    "民营": "private",
+    "外资": "foreign",
+    "机关事业单位": "government",
+}
+FIELDS = (
+    "name",
+    "industry_code",
+    "size",
+    "ownership",
+    "registered_capital_cents",
+    "founded_on",
+    "address",
+    "region_code",
+    "latitude",
+    "longitude",
+    "park",
+)
+LINK_COLUMNS = {
+    "supplier_of": LinkKind.supplier,
+    "buyer_of": LinkKind.buyer,
+    "subsidiary_of": LinkKind.subsidiary,
+}
+
+
+def _limits() -> tuple[int, int, int]:
+    if has_app_context():
+        s = current_app.config["SETTINGS"]
+        return s.PROSPECT_UPLOAD_MAX_BYTES, s.PROSPECT_UPLOAD_MAX_ROWS, s.PROSPECT_UPLOAD_MAX_UNCOMPRESSED
+    return 700 * 1024, 20_000, 20 * 1024 * 1024
+
+
+def _bad(detail: str, code: str) -> Problem:
+    return Problem(422, "Unprocessable Content", detail, code=code)
+
+
+def check_bounds(filename: str, content: bytes) -> None:
+    """Refuses a file before any parsing: bytes, then an XLSX's declared uncompressed size."""
+    max_bytes, _rows, max_unpacked = _limits()
+    if len(content) > max_bytes:
+        raise _bad(f"The file is larger than {max_bytes} bytes.", "prospect-file-too-large")
+    if filename.lower().endswith(".xlsx") or content[:2] == b"PK":
+        try:
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                if sum(info.file_size for info in archive.infolist()) > max_unpacked:
+                    raise _bad("The workbook unpacks to too much data.", "prospect-file-too-large")
+        except zipfile.BadZipFile:
+            raise _bad("Not an XLSX workbook.", "prospect-file-unreadable") from None
+
+
+def read_rows(filename: str, content: bytes) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, row by field name); reading stops, and the file is refused, past the row limit."""
+    _bytes, max_rows, _unpacked = _limits()
+    check_bounds(filename, content)
+    values: list[list[Any]] = []
+    if filename.lower().endswith(".xlsx") or content[:2] == b"PK":
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception:
+            raise _bad("Not a readable XLSX workbook.", "prospect-file-unreadable") from None
+        try:
+            for row in book.worksheets[0].iter_rows(values_only=True):
+                values.append(list(row))
+                if len(values) > max_rows + 1:
+                    raise _bad(f"More than {max_rows} rows.", "prospect-file-too-many-rows")
+        finally:
+            book.close()
+    else:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise _bad("The CSV is neither UTF-8 nor GB18030.", "prospect-file-unreadable")
+        if "\x00" in text:
+            raise _bad("The CSV holds binary data.", "prospect-file-unreadable")
+        try:
+            for row in csv.reader(io.StringIO(text)):
+                values.append(list(row))
+                if len(values) > max_rows + 1:
+                    raise _bad(f"More than {max_rows} rows.", "prospect-file-too-many-rows")
+        except csv.Error:
+            raise _bad("The CSV is malformed.", "prospect-file-unreadable") from None
+    if not values:
+        raise _bad("The file is empty.", "prospect-file-empty")
+    header = [HEADERS.get(str(h or "").strip()) for h in values[0]]
+    if "name" not in header or "credit_code" not in header:
+        raise _bad("The file needs 企业名称 and 统一社会信用代码 columns.", "prospect-file-columns")
+    rows = []
+    for line, data in enumerate(values[1:], start=2):
+        if not any(v not in (None, "") for v in data):
+            continue
+        rows.append(
+            (
+                line,
+                {
+                    name: (data[i].strip() if isinstance(data[i], str) else data[i])
+                    for i, name in enumerate(header)
+                    if name and i < len(data)
+                },
+            )
+        )
+    return rows
+
+
+@dataclass
+class RowError(Exception):
+    field: str
+    reason: str
+
+
+def _region(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    code = str(value).strip()
+    if not re.fullmatch(r"\d{6}", code):
+        raise RowError("region_code", "地区代码应为6位数字(GB/T 2260)")
+    for candidate in (code, code[:4] + "00", code[:2] + "0000"):
+        if candidate in REGIONS:
+            return candidate
+    raise RowError("region_code", "地区不在本行服务城市内")
+
+
+def _number(value: Any, field: str, low: float, high: float) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = float(Decimal(str(value).replace(",", "")))
+    except (InvalidOperation, ValueError):
+        raise RowError(field, "不是数字") from None
+    if not (low <= number <= high) or math.isnan(number):
+        raise RowError(field, "超出范围")
+    return number
+
+
+def _date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip().replace("/", "-").replace("年", "-").replace("月", "-").rstrip("日")
+    try:
+        parsed = date.fromisoformat("-".join(p.zfill(2) for p in text.split("-")))
+    except ValueError:
+        raise RowError("founded_on", "日期格式应为YYYY-MM-DD") from None
+    if parsed > utcnow().date() or parsed.year < 1949:
+        raise RowError("founded_on", "日期不合理")
+    return parsed
+
+
+def validate_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The prospect's fields from one row, or RowError naming the first bad field."""
+    name = str(row.get("name") or "").strip()
+    if not (2 <= len(name) <= 128):
+        raise RowError("name", "企业名称缺失或过长")
+    code = str(row.get("credit_code") or "").strip().upper()
+    if not is_valid_credit_code(code):
+        raise RowError("credit_code", "统一社会信用代码无效(GB 32100 校验位不符)")
+    industry = str(row.get("industry_code") or "").strip().upper() or None
+    if industry is not None and industry not in INDUSTRIES:
+        raise RowError("industry_code", "行业代码不在GB/T 4754门类大类表中")
+    size = row.get("size")
+    if size not in (None, ""):
+        size = SIZE_WORDS.get(str(size).removesuffix("企业"), str(size))
+        if size not in ("large", "medium", "small", "micro"):
+            raise RowError("size", "规模应为大型/中型/小型/微型")
+    else:
+        size = None
+    ownership = row.get("ownership")
+    if ownership not in (None, ""):
+        ownership = OWNERSHIP_WORDS.get(str(ownership), str(ownership))
+        if ownership not in ("government", "central_soe", "local_soe", "private", "foreign"):
+            raise RowError("ownership", "所有制类型未知")
+    else:
+        ownership = None
+    capital = _number(row.get("capital_wan"), "capital_wan", 0, 1e9)
+    lat = _number(row.get("latitude"), "latitude", 3, 54)
+    lng = _number(row.get("longitude"), "longitude", 73, 136)
+    if (lat is None) != (lng is None):
+        raise RowError("latitude", "经纬度须同时提供")
+    region = _region(row.get("region_code"))
+    if region is None:  # the code's own registration region (characters 3-8)
+        try:
+            region = _region(code[2:8])
+        except RowError:
+            region = None
+    if lat is None and region is not None:  # no coordinates: the city centre, spread by the code
+        spread = int(hashlib.sha256(code.encode()).hexdigest()[:8], 16)
+        lat = round(REGIONS[region]["lat"] + ((spread % 1000) / 1000 - 0.5) * 0.1, 6)
+        lng = round(REGIONS[region]["lng"] + (((spread // 1000) % 1000) / 1000 - 0.5) * 0.12, 6)
+    links = {}
+    for column in LINK_COLUMNS:
+        other = str(row.get(column) or "").strip().upper()
+        if other:
+            if not is_valid_credit_code(other):
+                raise RowError(column, "关联客户的信用代码无效")
+            links[column] = other
+    address = str(row.get("address") or "").strip()[:255] or None
+    park = str(row.get("park") or "").strip()[:64] or None
+    return {
+        "credit_code": code,
+        "name": name,
+        "industry_code": industry,
+        "size": size,
+        "ownership": ownership,
+        "registered_capital_cents": None if capital is None else int(round(capital * 10_000 * 100)),
+        "founded_on": _date(row.get("founded_on")),
+        "address": address,
+        "region_code": region,
+        "latitude": lat,
+        "longitude": lng,
+        "park": park,
+        "_links": links,
+    }
+
+
+def start_import(
+    session: Session, *, actor: User, source_id: int, filename: str, content: bytes, ip: str | None
+) -> tuple[ProspectImport, bool]:
+    """Stores the file and queues the job; (import, created). The same file again is the same import."""
+    if actor.role != Role.admin:
+        raise forbidden("Only admins upload registry extracts.")
+    source = session.get(IntelSource, source_id)
+    if source is None:
+        raise not_found("source")
+    if source.kind != SourceKind.upload:
+        raise Problem(409, "Conflict", "Files are uploaded only to upload sources.", code="not-upload")
+    check_bounds(filename, content)
+    digest = hashlib.sha256(content).hexdigest()
+    existing = session.exec(
+        select(ProspectImport).where(
+            col(ProspectImport.source_id) == source_id, col(ProspectImport.digest) == digest
+        )
+    ).first()
+    if existing is not None:
+        return existing, False
+    batch = ProspectImport(
+        source_id=source_id, digest=digest, filename=filename[:128], content=content, created_by=actor.id
+    )
+    session.add(batch)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        existing = session.exec(
+            select(ProspectImport).where(
+                col(ProspectImport.source_id) == source_id, col(ProspectImport.digest) == digest
+            )
+        ).first()
+        if existing is None:
+            raise
+        return existing, False
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="prospect.import",
+        object_type="prospect_import",
+        object_id=batch.id,
+        ip=ip,
+        detail={"filename": filename[:128], "digest": digest, "bytes": len(content)},
+    )
+    events.publish(session, EVENT_IMPORT, {"import_id": batch.id})
+    session.commit()
+    return batch, True
+
+
+def import_public(batch: ProspectImport) -> dict[str, Any]:
+    return {
+        "id": batch.id,
+        "source_id": batch.source_id,
+        "filename": batch.filename,
+        "status": batch.status,
+        "rows": batch.rows,
+        "processed": batch.processed,
+        "created": batch.created,
+        "updated": batch.updated,
+        "unchanged": batch.unchanged,
+        "merged": batch.merged,
+        "errors": batch.errors,
+        "created_at": iso(batch.created_at),
+        "finished_at": iso(batch.finished_at) if batch.finished_at else None,
+    }
+
+
+def _apply(
+    session: Session,
+    *,
+    fields: dict[str, Any],
+    stamp: dict[str, Any],
+    source_id: int,
+    customers: dict[str, int],
+    existing: dict[str, Prospect],
+) -> str:
+    links = fields.pop("_links")
+    code = fields["credit_code"]
+    prospect = existing.get(code)
+    outcome = "unchanged"
+    if prospect is None:
+        merged_into = customers.get(code)
+        prospect = Prospect(
+            **fields,
+            status=ProspectStatus.merged if merged_into else ProspectStatus.open,
+            customer_id=merged_into,
+            field_sources={f: stamp for f in ("credit_code", *FIELDS) if fields.get(f) is not None},
+        )
+        session.add(prospect)
+        if links:
+            session.flush()  # its id, for the links below
+        outcome = "merged" if merged_into else "created"
+    else:
+        changed = {
+            f: fields[f] for f in FIELDS if fields.get(f) is not None and getattr(prospect, f) != fields[f]
+        }
+        if changed:
+            for f, v in changed.items():
+                setattr(prospect, f, v)
+            prospect.field_sources = {**prospect.field_sources, **{f: stamp for f in changed}}
+            prospect.version += 1
+            prospect.updated_at = utcnow()
+            session.add(prospect)
+            outcome = "updated"
+    for column, other in links.items():
+        customer_id = customers.get(other)
+        if customer_id is None:
+            continue  # not our customer: nothing ties the prospect to the book
+        kind = LINK_COLUMNS[column]
+        exists = session.exec(
+            select(ProspectLink.id).where(
+                col(ProspectLink.prospect_id) == prospect.id,
+                col(ProspectLink.kind) == kind,
+                col(ProspectLink.customer_id) == customer_id,
+            )
+        ).first()
+        if exists is None:
+            session.add(
+                ProspectLink(
+                    prospect_id=row_id(prospect),
+                    kind=kind,
+                    customer_id=customer_id,
+                    label=LINK_LABELS[kind],
+                    source_id=source_id,
+                )  # type: ignore[arg-type]
+            )
+            if outcome == "unchanged":
+                outcome = "updated"
+    return outcome
+
+
+def run_import(session: Session, *, import_id: int) -> dict[str, Any]:
+    batch = session.get(ProspectImport, import_id)
+    if batch is None or batch.status == "done":
+        return {"skipped": True}
+    source = session.get(IntelSource, batch.source_id)
+    stamp = {
+        "source": source.name if source else "?",
+        "source_id": batch.source_id,
+        "at": batch.created_at.date().isoformat(),
+    }
+    try:
+        rows = read_rows(batch.filename, batch.content or b"")
+    except Problem as exc:
+        batch.status = "failed"
+        batch.errors = [{"line": None, "field": None, "reason": exc.detail, "code": exc.code}]
+        batch.finished_at = utcnow()
+        batch.content = None
+        session.add(batch)
+        session.commit()
+        return {"failed": exc.code}
+    start = batch.processed  # a retried job resumes after the last committed batch
+    batch.status, batch.rows = "running", len(rows)
+    session.add(batch)
+    session.commit()
+    codes = {str(r.get(c) or "").strip().upper() for _l, r in rows for c in ("credit_code", *LINK_COLUMNS)}
+    customers = (
+        dict(
+            session.exec(
+                select(CorporateProfile.credit_code, CorporateProfile.customer_id).where(
+                    col(CorporateProfile.credit_code).in_(codes)
+                )
+            ).all()
+        )
+        if codes
+        else {}
+    )
+    seen: set[str] = set(str(r.get("credit_code") or "").strip().upper() for _l, r in rows[:start])
+    for at in range(start, len(rows), BATCH):
+        counts = {"created": 0, "updated": 0, "unchanged": 0, "merged": 0}
+        errors: list[dict[str, Any]] = []
+        chunk = rows[at : at + BATCH]
+        chunk_codes = [str(r.get("credit_code") or "").strip().upper() for _l, r in chunk]
+        existing = {
+            p.credit_code: p
+            for p in session.exec(select(Prospect).where(col(Prospect.credit_code).in_(chunk_codes))).all()
+            if p.credit_code
+        }
+        for line, row in chunk:
+            try:
+                fields = validate_row(row)
+                if fields["credit_code"] in seen:
+                    raise RowError("credit_code", "文件中重复的统一社会信用代码")
+                seen.add(fields["credit_code"])
+                counts[
+                    _apply(
+                        session,
+                        fields=fields,
+                        stamp=stamp,
+                        source_id=batch.source_id,
+                        customers=customers,
+                        existing=existing,
+                    )
+                ] += 1
+            except RowError as exc:
+                errors.append({"line": line, "field": exc.field, "reason": exc.reason})
+        processed = min(len(rows), at + BATCH)
+        # The batch's rows and the progress that covers them commit together.
+        session.execute(
+            update(ProspectImport)
+            .where(col(ProspectImport.id) == import_id)
+            .values(
+                processed=processed,
+                created=ProspectImport.created + counts["created"],
+                updated=ProspectImport.updated + counts["updated"],
+                unchanged=ProspectImport.unchanged + counts["unchanged"],
+                merged=ProspectImport.merged + counts["merged"],
+            )
+        )
+        if errors:
+            session.refresh(batch)
+            batch.errors = (batch.errors + errors)[:MAX_ERRORS]
+            session.add(batch)
+        session.commit()
+    session.execute(
+        update(ProspectImport)
+        .where(col(ProspectImport.id) == import_id)
+        .values(status="done", finished_at=utcnow(), content=None)
+    )
+    session.commit()
+    record_conversions(session)
+    session.refresh(batch)
+    return import_public(batch)

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import Blueprint, current_app
+
+from server import db
+from server.api import body, idempotent, ok, query, spec
+from server.errors import Problem, not_found
+from server.org.models import Role
+from server.prospects import basemap, imports, service
+from server.prospects.models import ProspectImport
+from server.prospects.schemas import Activity, ImportUpload, MapQuery, ProspectQuery, TrainRequest
+from server.security import client_ip, current_user, require_role
+
+bp = Blueprint("prospects", __name__, url_prefix="/api/v1/prospects")
+
+
+@bp.get("")
+@spec.validate(query=ProspectQuery, tags=["prospects"])
+def list_prospects():
+    q: ProspectQuery = query()
+    result = service.list_prospects(
+        db.session(), user=current_user(), limit=q.limit, offset=q.offset, **q.filters()
+    )
+    return ok(result, personal=True)
+
+
+@bp.get("/map")
+@spec.validate(query=MapQuery, tags=["prospects"])
+def map_points():
+    q: MapQuery = query()
+    return ok(service.map_points(db.session(), user=current_user(), **q.filters()), personal=True)
+
+
+@bp.get("/basemap")
+@spec.validate(tags=["prospects"])
+def base_map():
+    response = ok(basemap.base_map())
+    response.headers["Cache-Control"] = "public, max-age=86400"  # no personal data: kept for offline use
+    return response
+
+
+@bp.get("/config")
+@spec.validate(tags=["prospects"])
+def config():
+    settings = current_app.config["SETTINGS"]
+    return ok({"tile_url": settings.PROSPECT_TILE_URL or None, "claim_days": settings.PROSPECT_CLAIM_DAYS})
+
+
+@bp.get("/coverage")
+@spec.validate(tags=["prospects"])
+def coverage():
+    return ok(service.coverage(db.session(), user=current_user()), personal=True)
+
+
+@bp.get("/<int:prospect_id>")
+@spec.validate(tags=["prospects"])
+def get_prospect(prospect_id: int):
+    return ok(
+        service.detail(db.session(), user=current_user(), prospect_id=prospect_id, ip=client_ip()),
+        personal=True,
+    )
+
+
+@bp.post("/<int:prospect_id>/claim")
+@idempotent
+@spec.validate(tags=["prospects"])
+def claim(prospect_id: int):
+    return ok(service.claim(db.session(), user=current_user(), prospect_id=prospect_id, ip=client_ip()))
+
+
+@bp.post("/<int:prospect_id>/release")
+@idempotent
+@spec.validate(tags=["prospects"])
+def release(prospect_id: int):
+    return ok(service.release(db.session(), user=current_user(), prospect_id=prospect_id, ip=client_ip()))
+
+
+@bp.post("/<int:prospect_id>/activities")
+@idempotent
+@spec.validate(json=Activity, tags=["prospects"])
+def add_activity(prospect_id: int):
+    data: Activity = body()
+    result = service.add_activity(
+        db.session(), user=current_user(), prospect_id=prospect_id, kind=data.kind, note=data.note, at=data.at
+    )
+    return ok(result, 201)
+
+
+# --- lookalike versions ----------------------------------------------------------------------
+
+
+@bp.get("/models")
+@require_role(Role.admin)
+@spec.validate(tags=["prospects-admin"])
+def list_models():
+    return ok({"items": service.model_versions(db.session(), user=current_user())})
+
+
+@bp.post("/models")
+@idempotent
+@spec.validate(json=TrainRequest, tags=["prospects"])
+def train():
+    data: TrainRequest = body()
+    model = service.request_training(
+        db.session(),
+        user=current_user(),
+        seeds_kind=data.seeds_kind,
+        customer_ids=data.customer_ids,
+        ip=client_ip(),
+    )
+    return ok(service.model_public(model), 202)
+
+
+@bp.get("/models/<int:model_id>")
+@spec.validate(tags=["prospects"])
+def get_model(model_id: int):
+    return ok(
+        service.model_public(service.get_model_for(db.session(), user=current_user(), model_id=model_id))
+    )
+
+
+# --- registry uploads --------------------------------------------------------------------------
+
+
+@bp.post("/imports")
+@require_role(Role.admin)
+@idempotent
+@spec.validate(json=ImportUpload, tags=["prospects-admin"])
+def upload():
+    data: ImportUpload = body()
+    try:
+        content = base64.b64decode(data.content_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            "content_base64 is not base64.",
+            code="validation",
+            errors=[{"field": "content_base64", "message": "Not base64."}],
+        ) from None
+    batch, created = imports.start_import(
+        db.session(),
+        actor=current_user(),
+        source_id=data.source_id,
+        filename=data.filename,
+        content=content,
+        ip=client_ip(),
+    )
+    return ok({**imports.import_public(batch), "already_imported": not created}, 202 if created else 200)
+
+
+@bp.get("/imports/<int:import_id>")
+@require_role(Role.admin)
+@spec.validate(tags=["prospects-admin"])
+def get_import(import_id: int):
+    batch = db.session().get(ProspectImport, import_id)
+    if batch is None:
+        raise not_found("import")
+    return ok(imports.import_public(batch))

@@ -1,0 +1,157 @@
+"""Features, scoring and reasons of the lookalike model on hand-made data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from server.prospects import lookalike
+from server.prospects.lookalike import GRAPH_FEATURES, Graph
+
+
+def blocks(n: int, **overrides) -> dict[str, np.ndarray]:
+    base = {name: np.zeros(n, dtype=np.int16) for name in lookalike.FAMILIES}
+    base.update({k: np.asarray(v, dtype=np.int16) for k, v in overrides.items()})
+    return base
+
+
+def test_encoding_puts_unknowns_in_their_own_band():
+    b = lookalike.encode_firms(
+        industry=["C36", "ZZZ", None],
+        region=["310000", "999999", None],
+        size=["large", "micro", None],
+        ownership=["private", None, "foreign"],
+        age_years=np.array([1.0, 30.0, np.nan]),
+        capital_yuan=np.array([1e5, 5e9, np.nan]),
+    )
+    assert b["industry"][0] == lookalike.INDUSTRY_CODES.index("C36")
+    assert b["industry"][1] == b["industry"][2] == len(lookalike.INDUSTRY_CODES)
+    assert b["region"][1] == len(lookalike.REGION_CODES)
+    assert b["size"].tolist() == [0, 3, 4]
+    assert b["age"].tolist() == [0, len(lookalike.AGE_EDGES), len(lookalike.AGE_EDGES) + 1]
+    assert b["capital"].tolist() == [0, len(lookalike.CAPITAL_EDGES), len(lookalike.CAPITAL_EDGES) + 1]
+
+
+def test_graph_features_on_a_hand_made_graph():
+    # Nodes: 0,1 customers (0 a seed, 1 a VIP), 2..6 prospects.
+    # 2 - 0 (chain to the seed); 3 - 2 (two hops from the seed); 4 - 1 (chain to the VIP);
+    # 5 in the seed's park; 6 alone. Customer 1 is also tied to seed 0.
+    chain = (np.array([2, 3, 4, 1]), np.array([0, 2, 1, 0]))
+    park_of = np.array([7, -1, -1, -1, -1, 7, -1])
+    graph = Graph.build(7, chain, park_of)
+    seeds = np.array([1, 0, 0, 0, 0, 0, 0], dtype=bool)
+    customers = np.array([1, 1, 0, 0, 0, 0, 0], dtype=bool)
+    top = np.array([0, 1, 0, 0, 0, 0, 0], dtype=bool)
+    f = lookalike.graph_features(graph, seeds=seeds, customers=customers, top=top)
+    col = {name: i for i, name in enumerate(GRAPH_FEATURES)}
+    assert f[2, col["seed_chain"]] == 1 and f[3, col["seed_chain"]] == 0
+    assert f[3, col["seed_two_hop"]] == 1
+    assert f[2, col["seed_two_hop"]] == 0  # already one step away
+    assert f[0, col["seed_two_hop"]] == 0  # a seed's walk back to itself does not count
+    assert f[0, col["seed_chain"]] == 0  # nor is a seed its own neighbour
+    assert f[4, col["customer_chain"]] == 1 and f[4, col["top_chain"]] == 1
+    assert f[5, col["seed_park"]] == 1
+    assert f[0, col["seed_park"]] == 0  # alone in its park but for itself
+    assert f[6].sum() == 0
+
+
+def test_duplicate_and_self_ties_count_once():
+    graph = Graph.build(3, (np.array([0, 0, 1, 2]), np.array([1, 1, 0, 2])))
+    assert graph.chain.nnz == 2  # 0-1 both ways; the self tie 2-2 dropped
+
+
+def synthetic(n_unl: int = 20_000, n_seed: int = 400, seed: int = 1):
+    """Good firms are in industry 5 and tied to seeds; seeds look like good firms."""
+    rng = np.random.default_rng(seed)
+    unl = blocks(n_unl, industry=rng.integers(0, 10, n_unl), size=rng.integers(0, 4, n_unl))
+    good = (unl["industry"] == 5) | (rng.random(n_unl) < 0.02)
+    graph_unl = np.zeros((n_unl, len(GRAPH_FEATURES)), dtype=np.float32)
+    graph_unl[:, 0] = good & (rng.random(n_unl) < 0.5)
+    seeds = blocks(
+        n_seed,
+        industry=np.where(rng.random(n_seed) < 0.8, 5, rng.integers(0, 10, n_seed)),
+        size=rng.integers(0, 4, n_seed),
+    )
+    graph_seed = np.zeros((n_seed, len(GRAPH_FEATURES)), dtype=np.float32)
+    graph_seed[:, 0] = rng.random(n_seed) < 0.5
+    return unl, graph_unl, good, seeds, graph_seed
+
+
+def test_pu_training_finds_the_planted_signal_and_beats_the_centroid():
+    unl, graph_unl, good, seeds, graph_seed = synthetic()
+    model = lookalike.train(
+        seed_blocks=seeds, seed_graph=graph_seed, unlabelled_blocks=unl, unlabelled_graph=graph_unl
+    )
+    assert int(np.argmax(model.coef["industry"])) == 5
+    assert model.graph_coef[0] > 0.5
+    assert 0 < model.c <= 1
+    raw = lookalike.raw_scores(model, unl, graph_unl)
+    assert lookalike.lift_at(raw, good, 0.05) > 3
+    centroid = lookalike.centroid_baseline(seeds, unl)
+    assert lookalike.lift_at(raw, good, 0.05) >= lookalike.lift_at(centroid, good, 0.05)
+
+
+def test_table_lookup_scoring_equals_the_fitted_linear_model():
+    unl, graph_unl, _good, seeds, graph_seed = synthetic(n_unl=3000, n_seed=200)
+    model = lookalike.train(
+        seed_blocks=seeds, seed_graph=graph_seed, unlabelled_blocks=unl, unlabelled_graph=graph_unl
+    )
+    families = [f for f in lookalike.FAMILIES if f not in model.dropped]
+    x = lookalike.design(unl, graph_unl, families)
+    weights = np.concatenate([np.asarray(model.coef[f]) for f in families] + [np.asarray(model.graph_coef)])
+    expected = x @ weights + model.intercept
+    assert np.allclose(lookalike.raw_scores(model, unl, graph_unl), expected, atol=1e-4)
+    restored = lookalike.Lookalike.from_json(model.to_json())
+    assert np.allclose(lookalike.raw_scores(restored, unl, graph_unl), expected, atol=1e-4)
+
+
+def test_seeds_from_one_region_do_not_teach_the_region():
+    rng = np.random.default_rng(3)
+    unl = blocks(5000, region=rng.integers(0, 16, 5000), industry=rng.integers(0, 10, 5000))
+    seeds = blocks(300, region=np.full(300, 4), industry=np.where(rng.random(300) < 0.7, 2, 7))
+    g0 = np.zeros((5000, len(GRAPH_FEATURES)), dtype=np.float32)
+    g1 = np.zeros((300, len(GRAPH_FEATURES)), dtype=np.float32)
+    assert lookalike.selection_families(seeds, unl) == ["region"]
+    model = lookalike.train(seed_blocks=seeds, seed_graph=g1, unlabelled_blocks=unl, unlabelled_graph=g0)
+    assert model.dropped == ["region"]
+    assert set(model.coef["region"]) == {0.0}
+    assert int(np.argmax(model.coef["industry"])) == 2
+
+
+def test_too_few_seeds_is_refused():
+    unl = blocks(100)
+    with pytest.raises(ValueError):
+        lookalike.train(
+            seed_blocks=blocks(5),
+            seed_graph=np.zeros((5, 5), np.float32),
+            unlabelled_blocks=unl,
+            unlabelled_graph=np.zeros((100, 5), np.float32),
+        )
+
+
+def test_lift_top_share_and_percentiles():
+    good = np.zeros(1000, dtype=bool)
+    good[:10] = True  # base rate 1 %
+    perfect = -np.arange(1000, dtype=float)
+    assert lookalike.lift_at(perfect, good, 0.01) == pytest.approx(100.0)
+    assert lookalike.lift_at(-perfect, good, 0.01) == 0.0
+    assert sorted(lookalike.top_share(perfect, 0.05).tolist()) == list(range(50))
+    pct = lookalike.percentiles(np.array([3.0, 1.0, 2.0, 10.0]))
+    assert pct.tolist() == [50.0, 0.0, 25.0, 75.0]
+
+
+def test_reasons_are_the_top_three_positive_factors_in_chinese():
+    unl, graph_unl, _good, seeds, graph_seed = synthetic()
+    model = lookalike.train(
+        seed_blocks=seeds, seed_graph=graph_seed, unlabelled_blocks=unl, unlabelled_graph=graph_unl
+    )
+    row = {name: int(values[0]) for name, values in blocks(1, industry=[5]).items()}
+    factors = lookalike.explain(model, row, np.array([1, 0, 0, 0, 0], dtype=np.float32))
+    assert 1 <= len(factors) <= 3
+    texts = [f["text"] for f in factors]
+    assert any(t.startswith("行业：") for t in texts)
+    assert lookalike.GRAPH_LABELS["seed_chain"] in texts
+    assert all(f["weight"] > 0 for f in factors)
+    assert [f["weight"] for f in factors] == sorted((f["weight"] for f in factors), reverse=True)
+    assert lookalike.category_label("capital", 0).startswith("注册资本")
+    assert lookalike.category_label("age", 2) == "成立4-7年"
