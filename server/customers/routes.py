@@ -12,6 +12,9 @@ from server.customers.schemas import (
     CustomerUpdate,
     RevealRequest,
 )
+from server.errors import Problem
+from server.ratelimit import hit
+from server.redis_client import get_redis
 from server.security import client_ip, current_user
 
 bp = Blueprint("customers", __name__, url_prefix="/api/v1/customers")
@@ -80,8 +83,20 @@ def update_customer(customer_id: int):
 @bp.post("/<int:customer_id>/reveal")
 @spec.validate(json=RevealRequest, tags=["customers"])
 def reveal(customer_id: int):
-    """Unmasked phone or ID number for the owning RM; audited with the reason given."""
+    """Unmasked phone or ID number for the owning RM; audited with the reason given and rate-limited
+    per user (REVEAL_RATE_PER_HOUR)."""
     data: RevealRequest = body()
+    user = current_user()
+    limit = current_app.config["SETTINGS"].REVEAL_RATE_PER_HOUR
+    allowed, retry_after = hit(get_redis(), f"reveal:{user.id}", limit=limit, window_seconds=3600)
+    if not allowed:
+        raise Problem(
+            429,
+            "Too Many Requests",
+            "Too many reveals; wait a while.",
+            code="rate-limited",
+            headers={"Retry-After": str(retry_after)},
+        )
     value = service.reveal_field(
         db.session(),
         user=current_user(),

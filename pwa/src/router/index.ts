@@ -1,59 +1,57 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { useSessionStore } from '@/stores/session'
-import HomeView from '@/views/HomeView.vue'
-import { workbenchRoutes } from '@/features/workbench/routes'
-import { notebookRoutes } from '@/features/notebook/routes'
-import { intelRoutes } from '@/features/intel/routes'
-import { opportunityRoutes } from '@/features/opportunities/routes'
+import type { Role } from '@/api/types'
 
 declare module 'vue-router' {
   interface RouteMeta {
     public?: boolean
-    tab?: 'home' | 'customers' | 'opportunities' | 'warRooms' | 'me'
+    /** Shows the role's tab bar on this screen. */
+    tab?: boolean
     title?: string
+    /** Only these roles may open the screen (others land on their home); absent: every signed-in role. */
+    roles?: readonly Role[]
   }
 }
 
-const routes: RouteRecordRaw[] = [
-  { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true } },
-  // The home screen is the start URL: it ships with the shell, every other screen loads on demand.
-  { path: '/', name: 'home', component: HomeView, meta: { tab: 'home' } },
-  {
-    path: '/customers',
-    name: 'customers',
-    component: () => import('@/views/CustomersView.vue'),
-    meta: { tab: 'customers' },
-  },
-  {
-    path: '/customers/:id(\\d+)',
-    name: 'customer',
-    component: () => import('@/views/CustomerDetailView.vue'),
-    props: (route) => ({ id: Number(route.params.id) }),
-  },
-  {
-    path: '/opportunities',
-    name: 'opportunities',
-    component: () => import('@/features/opportunities/PoolView.vue'),
-    meta: { tab: 'opportunities' },
-  },
+/** Every feature's `routes.ts` (eagerly: they are small and only point at lazily loaded screens).
+ *  A feature adds its screens, and its tabs and tiles (features/shell/roles.ts), in that one file. */
+const featureRouteModules = import.meta.glob<Record<string, unknown>>('../features/*/routes.ts', { eager: true })
+
+export function collectRoutes(modules: Record<string, Record<string, unknown>>): RouteRecordRaw[] {
+  return Object.keys(modules)
+    .sort()
+    .flatMap((file) => Object.values(modules[file]).filter(Array.isArray).flat() as RouteRecordRaw[])
+}
+
+const byId = (route: { params: Record<string, unknown> }) => ({ id: Number(route.params.id) })
+const PLAYERS: Role[] = ['rm', 'team_lead']
+
+// The war-room screens stay listed here until the war-room feature carries its own routes file.
+const warRoomRoutes: RouteRecordRaw[] = [
   {
     path: '/war-rooms',
     name: 'war-rooms',
     component: () => import('@/features/warrooms/WarRoomListView.vue'),
-    meta: { tab: 'warRooms' },
+    meta: { tab: true, roles: PLAYERS },
   },
-  { path: '/war-rooms/new', name: 'war-room-new', component: () => import('@/features/warrooms/WarRoomCreateView.vue') },
+  {
+    path: '/war-rooms/new',
+    name: 'war-room-new',
+    component: () => import('@/features/warrooms/WarRoomCreateView.vue'),
+    meta: { roles: PLAYERS },
+  },
   {
     path: '/war-rooms/:id(\\d+)',
     name: 'war-room',
     component: () => import('@/features/warrooms/WarRoomView.vue'),
-    props: (route) => ({ id: Number(route.params.id) }),
+    props: byId,
+    meta: { roles: PLAYERS },
   },
-  { path: '/me', name: 'me', component: () => import('@/views/MeView.vue'), meta: { tab: 'me' } },
-  ...workbenchRoutes,
-  ...notebookRoutes,
-  ...intelRoutes,
-  ...opportunityRoutes,
+]
+
+export const routes: RouteRecordRaw[] = [
+  ...collectRoutes(featureRouteModules),
+  ...(collectRoutes(featureRouteModules).some((r) => r.name === 'war-rooms') ? [] : warRoomRoutes),
   { path: '/:pathMatch(.*)*', redirect: '/' },
 ]
 
@@ -64,6 +62,11 @@ export const router = createRouter({
   scrollBehavior: (_to, from, saved) => saved ?? (from.matched.length ? { top: 0 } : false),
 })
 
+/** May this role open the route? (The server decides again per object.) */
+export function allowed(meta: { roles?: readonly Role[] }, role: Role | undefined): boolean {
+  return !meta.roles || (role !== undefined && meta.roles.includes(role))
+}
+
 router.beforeEach(async (to) => {
   const session = useSessionStore()
   await session.bootstrap()
@@ -71,5 +74,6 @@ router.beforeEach(async (to) => {
     return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
   }
   if (to.name === 'login' && session.signedIn) return { name: 'home' }
+  if (!to.meta.public && !allowed(to.meta, session.user?.role)) return { name: 'home' }
   return true
 })
