@@ -1,6 +1,7 @@
 // Server refusals in words: the problem `code` → the user's language. The server's English `detail`
 // is never shown; an unknown code falls back to the HTTP status.
 export const problemsZh = {
+  field: '请检查此项',
   byCode: {
     validation: '填写的内容有误，请检查后再试',
     'not-found': '找不到该内容，可能已删除或无权查看',
@@ -78,6 +79,7 @@ export const problemsZh = {
 export type ProblemCatalog = typeof problemsZh
 
 export const problemsEn: ProblemCatalog = {
+  field: 'Check this field',
   byCode: {
     validation: 'Some fields need attention',
     'not-found': 'Not found: it may have been removed or is not visible to you',
