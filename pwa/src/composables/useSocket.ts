@@ -2,6 +2,10 @@
 // shell), one Manager is shared by every namespace, and sign-out closes it.
 import { shallowRef } from 'vue'
 import type { Manager, Socket } from 'socket.io-client'
+import type { NamespaceEvents } from './socketEvents'
+
+/** The typed socket of a known namespace (/inbox, /feed); others get the untyped one. */
+export type TypedSocket<N extends keyof NamespaceEvents> = Socket<NamespaceEvents[N]['listen'], NamespaceEvents[N]['emit']>
 
 let manager: Manager | null = null
 const sockets = new Map<string, Socket>()
@@ -23,6 +27,8 @@ async function getManager(): Promise<Manager> {
 }
 
 /** A connected socket for a namespace such as '/warroom', '/feed' or '/inbox'. */
+export async function useSocket<N extends keyof NamespaceEvents>(namespace: N, auth?: Record<string, unknown>): Promise<TypedSocket<N>>
+export async function useSocket(namespace: string, auth?: Record<string, unknown>): Promise<Socket>
 export async function useSocket(namespace: string, auth?: Record<string, unknown>): Promise<Socket> {
   const existing = sockets.get(namespace)
   if (existing) return existing
