@@ -10,6 +10,14 @@ export type TypedSocket<N extends keyof NamespaceEvents> = Socket<NamespaceEvent
 let manager: Manager | null = null
 const sockets = new Map<string, Socket>()
 export const socketConnected = shallowRef(false)
+const dropListeners = new Set<() => void>()
+
+/** Called when the server itself closes a socket (the session ended: logout elsewhere, the account
+ *  disabled): the app checks its session and, if it is gone, returns to sign-in at once. */
+export function onServerDisconnect(listener: () => void): () => void {
+  dropListeners.add(listener)
+  return () => dropListeners.delete(listener)
+}
 
 async function getManager(): Promise<Manager> {
   if (!manager) {
@@ -34,6 +42,9 @@ export async function useSocket(namespace: string, auth?: Record<string, unknown
   if (existing) return existing
   const socket = (await getManager()).socket(namespace, auth ? { auth } : {})
   sockets.set(namespace, socket)
+  socket.on('disconnect', (reason) => {
+    if (reason === 'io server disconnect') dropListeners.forEach((fn) => fn())
+  })
   // The Manager auto-connects a new namespace socket; a second CONNECT on an open engine would be
   // refused by the server, and socket.io-client tears the socket down on that refusal.
   if (!socket.active) socket.connect()
