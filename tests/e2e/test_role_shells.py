@@ -12,46 +12,11 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from server import db
-from server.demo.generator import DEMO_PASSWORD, load_demo_bank
-from tests.conftest import http_login, migrate
-from tests.e2e.conftest import CHROMIUM_ARGS, _context_options
+from server.demo.generator import DEMO_PASSWORD
+from tests.conftest import http_login
+from tests.e2e.conftest import sign_in_as
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def demo_server(start_server, app, pwa_built, tmp_path_factory):
-    """A second real server on its own database holding the demo bank (the eight demo logins)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo_e2e') / 'demo.db'}"
-    migrate(url)
-    engine = db.get_engine(url)
-    load_demo_bank(engine, customers=300, seed=7, data_key=app.config["SETTINGS"].DATA_KEY, workers=0)
-    engine.dispose()
-    return start_server(DATABASE_URL=url)
-
-
-@pytest.fixture
-def demo_context(browser, demo_server):
-    contexts = []
-
-    def _make(**extra):
-        ctx = browser.new_context(**_context_options(demo_server.url, service_workers="block", **extra))
-        ctx.set_default_timeout(20_000)
-        contexts.append(ctx)
-        return ctx
-
-    yield _make
-    for ctx in contexts:
-        ctx.close()
-
-
-def sign_in_as(page, username: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto("/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_test_id("login-submit").click()
-    page.get_by_test_id("home-greeting").wait_for()
 
 
 def tab_ids(page) -> list[str]:

@@ -8,7 +8,7 @@ const LEAD = ['team_lead'] as const
 addTab(RM, { key: 'opportunities', to: '/opportunities', icon: 'gem-o', label: 'tabs.opportunities', order: 20 })
 addTab(LEAD, { key: 'teamDesk', to: '/opportunities/team', icon: 'gem-o', label: 'shell.tabs.teamDesk', order: 20 })
 addTile(RM, { key: 'opportunities', to: '/opportunities', icon: 'gem-o', label: 'home.opportunityFeed', order: 30 })
-addTile(RM, { key: 'myOpportunities', to: '/opportunities/mine', icon: 'bookmark-o', label: 'opp.mine.title', order: 35 })
+addTile(RM, { key: 'myOpportunities', to: '/opportunities/mine', icon: 'bookmark-o', label: 'opp.mine', order: 35 })
 
 /** The opportunity pool's screens: the RM's pool (商机 tab) and the team lead's desk. */
 export const opportunityRoutes: RouteRecordRaw[] = [

@@ -51,6 +51,7 @@ export const workbenchZh = {
     start: '开始时间',
     hours: '时长(小时)',
     purpose: '用途',
+    templateCategories: { loan: '贷款', general: '通用', deposit: '存款', payroll: '代发', wealth: '财富' },
     templates: '文档模板',
     calculators: '计算器(离线可用)',
   },
@@ -106,6 +107,8 @@ export const workbenchZh = {
     opportunities: '进行中的商机',
     timeline: '客户动态',
     kinds: { visit: '拜访', call: '电话', contact: '沟通', transaction: '交易', event: '大事', note: '记事', alert: '情报' },
+    ledger: { revenue: '创收', new_business: '新增业务', existing_business: '存量业务', new_customer: '新客户', shared_credit: '共享效益' },
+    holding: { active: '持有中', matured: '已到期', closed: '已结清' },
   },
   visit: {
     title: '记录拜访',
@@ -171,6 +174,7 @@ export const workbenchEn: typeof workbenchZh = {
     start: 'Starts',
     hours: 'Hours',
     purpose: 'Purpose',
+    templateCategories: { loan: 'Loans', general: 'General', deposit: 'Deposits', payroll: 'Payroll', wealth: 'Wealth' },
     templates: 'Document templates',
     calculators: 'Calculators (offline)',
   },
@@ -226,6 +230,8 @@ export const workbenchEn: typeof workbenchZh = {
     opportunities: 'Open opportunities',
     timeline: 'Timeline',
     kinds: { visit: 'Visit', call: 'Call', contact: 'Contact', transaction: 'Transaction', event: 'Event', note: 'Note', alert: 'Alert' },
+    ledger: { revenue: 'Revenue', new_business: 'New business', existing_business: 'Existing business', new_customer: 'New customer', shared_credit: 'Shared credit' },
+    holding: { active: 'Held', matured: 'Matured', closed: 'Closed' },
   },
   visit: {
     title: 'Log a visit',
