@@ -8,9 +8,9 @@ from flask import Blueprint, Response, current_app
 from pydantic import BaseModel, ConfigDict, Field
 
 from server import db
-from server.db import row_id
 from server.api import ok, query, spec
 from server.audit import service
+from server.db import row_id
 from server.errors import Problem
 from server.org.models import Role
 from server.ratelimit import hit
@@ -24,7 +24,9 @@ bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit")
 class AuditFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
     actor_id: int | None = Field(default=None, ge=1, description="who acted")
-    action: str | None = Field(default=None, max_length=48, description="action or prefix, e.g. customer.reveal")
+    action: str | None = Field(
+        default=None, max_length=48, description="action or prefix, e.g. customer.reveal"
+    )
     object_type: str | None = Field(default=None, max_length=32, description="e.g. customer")
     object_id: str | None = Field(default=None, max_length=64, description="what was acted on")
     ip: str | None = Field(default=None, max_length=45, description="from where (address or prefix)")
@@ -58,7 +60,11 @@ def list_audit():
     rows, total = service.list_entries(session, **q.as_filters(), page=q.page, page_size=q.page_size)
     names = service.actor_names(session, actor_ids={r.actor_id for r in rows if r.actor_id is not None})
     items = [
-        {**r.model_dump(mode="json"), "at": iso(r.at), "actor_name": names.get(r.actor_id) if r.actor_id else None}
+        {
+            **r.model_dump(mode="json"),
+            "at": iso(r.at),
+            "actor_name": names.get(r.actor_id) if r.actor_id else None,
+        }
         for r in rows
     ]
     return ok({"items": items, "total": total, "page": q.page, "page_size": q.page_size}, personal=True)

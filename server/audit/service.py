@@ -116,9 +116,7 @@ def export_rows(
 
     from server.timeutil import iso
 
-    rows = session.exec(
-        _filtered(**filters).order_by(col(AuditEntry.id).desc()).limit(EXPORT_MAX_ROWS)
-    ).all()
+    rows = session.exec(_filtered(**filters).order_by(col(AuditEntry.id).desc()).limit(EXPORT_MAX_ROWS)).all()
     names = actor_names(session, actor_ids={r.actor_id for r in rows if r.actor_id is not None})
     out = [list(EXPORT_COLUMNS)]
     for r in rows:
@@ -141,7 +139,10 @@ def export_rows(
         action="audit.export",
         object_type="audit",
         ip=ip,
-        detail={"filters": {k: (iso(v) if isinstance(v, datetime) else v) for k, v in filters.items() if v}, "rows": len(rows)},
+        detail={
+            "filters": {k: (iso(v) if isinstance(v, datetime) else v) for k, v in filters.items() if v},
+            "rows": len(rows),
+        },
     )
     session.commit()
     return out

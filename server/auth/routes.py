@@ -3,10 +3,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app
 
 from server import db
-from server.db import row_id
 from server.api import body, ok, spec
 from server.auth import service
 from server.auth.schemas import LoginRequest, MeResponse
+from server.db import row_id
 from server.errors import Problem
 from server.notebook import service as notebook
 from server.org import service as org_service

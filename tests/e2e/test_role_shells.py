@@ -159,7 +159,10 @@ def test_times_show_in_the_user_zone_with_the_browser_elsewhere(demo_context, de
     http = http_login(demo_server.url, "rm_excellent", DEMO_PASSWORD)
     note = http.post(
         demo_server.url + "/api/v1/notes",
-        json={"body": "时区检查：约见客户", "remind_at": "2033-03-09T23:30:00Z"},  # 07:30 on 10 March in Shanghai
+        json={
+            "body": "时区检查：约见客户",
+            "remind_at": "2033-03-09T23:30:00Z",
+        },  # 07:30 on 10 March in Shanghai
         headers={"Idempotency-Key": "tz-check-1"},
         timeout=10,
     )

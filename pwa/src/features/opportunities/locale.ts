@@ -27,6 +27,13 @@ export const oppZh = {
     rm_referral: '客户经理推荐', branch_referral: '网点转介', intel_alert: '情报提醒', contract_signal: '合同信号',
     prospecting: '智能获客', war_room: '作战室', import: '批量导入',
   },
+  history: {
+    created: '创建', shared: '共享到商机池', claimed: '被认领', won: '成交', lost: '未成交', expired: '过期', recycled: '回收',
+    reassigned: '改派', transferred: '调整共享范围', withdrawn: '撤回', activity_call: '电话跟进', activity_visit: '拜访跟进', benefit_adjusted: '调整效益分配',
+  },
+  activity: { call: '电话', visit: '拜访', note: '备注' },
+  customerNote: '提供人说明',
+  openCustomer: '查看客户',
   visibility: { team: '本团队', branch: '本支行', bank: '全行', private: '仅自己' },
   qualification: { fund_sales: '基金销售', insurance_agent: '保险代理', wealth_management: '理财销售', credit_approval: '授信审批', fx_trading: '外汇交易' },
   form: {
@@ -102,6 +109,13 @@ export const oppEn: typeof oppZh = {
     rm_referral: 'RM referral', branch_referral: 'Branch referral', intel_alert: 'Intel alert', contract_signal: 'Contract signal',
     prospecting: 'Prospecting', war_room: 'War room', import: 'Import',
   },
+  history: {
+    created: 'Created', shared: 'Shared to the pool', claimed: 'Claimed', won: 'Won', lost: 'Lost', expired: 'Expired', recycled: 'Recycled',
+    reassigned: 'Reassigned', transferred: 'Pool changed', withdrawn: 'Withdrawn', activity_call: 'Call', activity_visit: 'Visit', benefit_adjusted: 'Split adjusted',
+  },
+  activity: { call: 'Call', visit: 'Visit', note: 'Note' },
+  customerNote: 'Note from the originator',
+  openCustomer: 'Open the customer',
   visibility: { team: 'My team', branch: 'My branch', bank: 'Whole bank', private: 'Only me' },
   qualification: { fund_sales: 'fund sales', insurance_agent: 'insurance agency', wealth_management: 'wealth management', credit_approval: 'credit approval', fx_trading: 'FX trading' },
   form: {
