@@ -15,6 +15,7 @@ from server.customers.schemas import (
 from server.errors import Problem
 from server.ratelimit import hit
 from server.redis_client import get_redis
+from server.reference import INDUSTRIES, REGIONS
 from server.security import client_ip, current_user
 
 bp = Blueprint("customers", __name__, url_prefix="/api/v1/customers")
@@ -22,6 +23,18 @@ bp = Blueprint("customers", __name__, url_prefix="/api/v1/customers")
 
 def _data_key() -> str:
     return current_app.config["SETTINGS"].DATA_KEY
+
+
+@bp.get("/reference")
+@spec.validate(tags=["customers"])
+def reference():
+    """The industries (GB/T 4754) and regions (GB/T 2260) the bank uses, for pickers."""
+    return ok(
+        {
+            "industries": [{"code": c, "name": n} for c, n in INDUSTRIES.items()],
+            "regions": [{"code": c, "name": r["name"]} for c, r in REGIONS.items()],
+        }
+    )
 
 
 @bp.get("")

@@ -195,3 +195,9 @@ def test_todays_reminders_follow_the_user_day_with_text_and_note(db_session, peo
     notes = [r for r in reminders if r["note_id"] in (tomorrow.id, tonight.id)]
     assert [r["title"] for r in notes] == ["今晚整理授信材料"]
     assert notes[0]["note_id"] == tonight.id
+
+
+def test_reference_lists_feed_the_share_form_pickers(login, people):
+    data = login(people["rm"]).get("/api/v1/customers/reference").get_json()
+    assert {"code": "C36", "name": "汽车制造业"} in data["industries"]
+    assert {"code": "310000", "name": "上海市"} in data["regions"]

@@ -35,6 +35,12 @@ export function money(cents: number | null | undefined): string {
   return isZh() ? `${text}元` : `¥${text}`
 }
 
+/** A short amount for chart axes: 12.3万 · 8500 (en: 123K). */
+export function shortMoney(cents: number | null | undefined): string {
+  if (cents === null || cents === undefined || Number.isNaN(cents)) return '—'
+  return new Intl.NumberFormat(formatConfig.locale, { notation: 'compact', maximumFractionDigits: 1 }).format(cents / 100)
+}
+
 /** An exact amount with fen: 1,234.56 (for statements and benefit splits). */
 export function exactMoney(cents: number | null | undefined): string {
   if (cents === null || cents === undefined || Number.isNaN(cents)) return '—'
