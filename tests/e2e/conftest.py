@@ -183,9 +183,9 @@ def demo_context(browser, demo_server):
 
 
 def sign_in_as(page, username: str, password: str = "demo1234") -> None:
-    """Signs in through the form with a demo login."""
+    """Signs in through the form with a demo login (in whichever language the form shows)."""
     page.goto("/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
     page.get_by_test_id("login-submit").click()
     page.get_by_test_id("home-greeting").wait_for()

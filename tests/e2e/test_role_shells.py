@@ -177,3 +177,25 @@ def test_times_show_in_the_user_zone_with_the_browser_elsewhere(demo_context, de
     body = page.locator("main").inner_text()
     assert "3月10日 07:30" in body, body[:500]
     assert "18:30" not in body  # New York's wall clock
+
+
+def test_share_form_picks_industry_region_product_and_shows_the_split(demo_context):
+    page = demo_context().new_page()
+    sign_in_as(page, "rm_general")
+    page.goto("/opportunities/new")
+    form = page.get_by_test_id("opportunity-share-form")
+    expect(form).to_be_visible()
+    assert "代码" not in form.inner_text()  # no raw code fields
+    page.get_by_test_id("share-industry").click()
+    page.get_by_role("button", name="汽车制造业").click()
+    page.get_by_test_id("share-region").click()
+    page.get_by_role("button", name="上海市").click()
+    expect(page.get_by_test_id("share-industry").locator("input")).to_have_value("汽车制造业")
+    page.get_by_test_id("share-product").click()
+    page.locator(".van-action-sheet__item").nth(1).click()
+    assert page.get_by_test_id("share-product").locator("input").input_value() not in ("", "不指定")
+    page.get_by_test_id("share-amount").locator("input").fill("100")
+    split = page.get_by_test_id("share-split")
+    expect(split).to_contain_text("提供人 30% / 成交人 70%")
+    expect(split).to_contain_text("30万元")
+    expect(split).to_contain_text("70万元")

@@ -37,9 +37,10 @@ export const oppZh = {
   visibility: { team: '本团队', branch: '本支行', bank: '全行', private: '仅自己' },
   qualification: { fund_sales: '基金销售', insurance_agent: '保险代理', wealth_management: '理财销售', credit_approval: '授信审批', fx_trading: '外汇交易' },
   form: {
-    title: '商机标题', titlePlaceholder: '如：扩产需要流动资金贷款', customer: '客户名称', industry: '行业代码',
-    region: '地区代码', amount: '预计金额（万元）', date: '预计日期', note: '说明', visibility: '共享范围',
-    submit: '一键共享', done: '已共享到商机池',
+    title: '商机标题', titlePlaceholder: '如：扩产需要流动资金贷款', customer: '客户名称', industry: '行业',
+    region: '地区', amount: '预计金额（万元）', date: '预计日期', note: '说明', visibility: '共享范围',
+    submit: '一键共享', done: '已共享到商机池', product: '产品', noProduct: '不指定',
+    splitAmounts: '按预计金额：提供人约 {o}，成交人约 {c}',
   },
   detail: {
     originator: '商机提供人', owner: '认领人', amount: '预计金额', split: '效益分配：提供人 {o}% / 成交人 {c}%',
@@ -119,9 +120,10 @@ export const oppEn: typeof oppZh = {
   visibility: { team: 'My team', branch: 'My branch', bank: 'Whole bank', private: 'Only me' },
   qualification: { fund_sales: 'fund sales', insurance_agent: 'insurance agency', wealth_management: 'wealth management', credit_approval: 'credit approval', fx_trading: 'FX trading' },
   form: {
-    title: 'Title', titlePlaceholder: 'e.g. working capital for expansion', customer: 'Customer name', industry: 'Industry code',
-    region: 'Region code', amount: 'Estimated amount (10k yuan)', date: 'Expected date', note: 'Note', visibility: 'Share with',
-    submit: 'Share', done: 'Shared to the pool',
+    title: 'Title', titlePlaceholder: 'e.g. working capital for expansion', customer: 'Customer name', industry: 'Industry',
+    region: 'Region', amount: 'Estimated amount (10k yuan)', date: 'Expected date', note: 'Note', visibility: 'Share with',
+    submit: 'Share', done: 'Shared to the pool', product: 'Product', noProduct: 'None',
+    splitAmounts: 'On the estimate: originator about {o}, closer about {c}',
   },
   detail: {
     originator: 'Originator', owner: 'Claimed by', amount: 'Estimated amount', split: 'Benefit split: originator {o}% / closer {c}%',
