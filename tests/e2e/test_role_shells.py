@@ -187,9 +187,9 @@ def test_share_form_picks_industry_region_product_and_shows_the_split(demo_conte
     expect(form).to_be_visible()
     assert "代码" not in form.inner_text()  # no raw code fields
     page.get_by_test_id("share-industry").click()
-    page.get_by_role("button", name="汽车制造业").click()
+    page.locator(".van-action-sheet__item", has_text="汽车制造业").click()
     page.get_by_test_id("share-region").click()
-    page.get_by_role("button", name="上海市").click()
+    page.locator(".van-action-sheet__item", has_text="上海市").click()
     expect(page.get_by_test_id("share-industry").locator("input")).to_have_value("汽车制造业")
     page.get_by_test_id("share-product").click()
     page.locator(".van-action-sheet__item").nth(1).click()
