@@ -8,6 +8,16 @@ export const workbenchZh = {
     mentor: '你的导师:{name},有问题随时请教',
     noMentor: '暂未分配导师',
     empty: '暂无',
+    cards: {
+      summary: '本月概览', learning: '新人成长路径', mentor: '我的导师', opportunities: '可认领商机', reminders: '今日提醒',
+      neglected: '重要客户久未联系', tools: '一键工具', oversight: '老油客户经理督导提示', team_knowledge: '团队知彼度', evaluations: '待评价',
+    },
+    items: {
+      products: '熟悉我的可售产品：每个产品的三个卖点', knowledge: '知彼：用拜访问题清单把客户了解度提到 60 分',
+      mirror: '照镜子：完成本月自评并邀请客户评价', calculators: '练习贷款、存款、外汇计算器', log_visit: '记录拜访',
+      loan_calculator: '贷款计算器', deposit_calculator: '存款计算器', fx_calculator: '外汇计算器', book_room: '预约会议室',
+      rating_link: '邀请客户评价',
+    },
   },
   mirror: {
     title: '我要照镜子',
@@ -131,6 +141,16 @@ export const workbenchEn: typeof workbenchZh = {
     mentor: 'Your mentor: {name}',
     noMentor: 'No mentor yet',
     empty: 'Nothing yet',
+    cards: {
+      summary: 'This month', learning: 'Learning path', mentor: 'My mentor', opportunities: 'Opportunities to claim', reminders: "Today's reminders",
+      neglected: 'Key customers not contacted lately', tools: 'One-tap tools', oversight: 'Oversight prompts', team_knowledge: 'Team knowledge', evaluations: 'To evaluate',
+    },
+    items: {
+      products: 'Know my sellable products: three selling points each', knowledge: 'Know the customer: raise knowledge to 60 with the visit questions',
+      mirror: 'Mirror: rate myself this month and invite customers to rate', calculators: 'Practise the loan, deposit and FX calculators', log_visit: 'Log a visit',
+      loan_calculator: 'Loan calculator', deposit_calculator: 'Deposit calculator', fx_calculator: 'FX calculator', book_room: 'Book a room',
+      rating_link: 'Invite a customer to rate',
+    },
   },
   mirror: {
     title: 'Mirror',
