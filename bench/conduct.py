@@ -44,14 +44,18 @@ from server.conduct.data import load  # noqa: E402
 from server.conduct.engine import evaluate  # noqa: E402
 from server.conduct.models import ConductScore  # noqa: E402
 from server.conduct.rules import RULES  # noqa: E402
-from server.customers.models import Customer, CustomerLink, OwnershipChange  # noqa: E402
+from server.customers.models import (  # noqa: E402
+    Customer,
+    CustomerLink,
+    CustomerVisit,  # noqa: E402
+    OwnershipChange,
+)
 from server.db import make_engine  # noqa: E402
 from server.intel.models import IntelItem  # noqa: E402
 from server.opportunities.models import BenefitAdjustment, Opportunity, OpportunityTransition  # noqa: E402
 from server.org.models import Branch, RmProfile, Team, User  # noqa: E402
 from server.performance.models import PerformanceEntry  # noqa: E402
 from server.products.models import Product  # noqa: E402
-from server.customers.models import CustomerVisit  # noqa: E402
 
 AS_OF = date(2026, 11, 30)
 GRADES = ("初级", "中级", "高级", "资深")

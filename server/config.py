@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_LOCKOUT_MINUTES: int = 15
     LOGIN_RATE_PER_MINUTE: int = 20
+    REVEAL_RATE_PER_HOUR: int = 30  # unmasked phone / ID number per user
+    AUDIT_EXPORT_RATE_PER_HOUR: int = 10  # audit log exports per risk officer
     # War-room messages and board changes one user may send per window, across every process. A
     # person types far fewer; a stuck client or a script is stopped with `rate-limited`.
     WARROOM_RATE_LIMIT: int = 30

@@ -4,6 +4,7 @@ import App from './App.vue'
 import { router } from './router'
 import { i18n, setLocale, storedLocale } from './i18n'
 import { onUnauthorized } from './api/http'
+import { onServerDisconnect } from './composables/useSocket'
 import { useSessionStore } from './stores/session'
 import { useOutboxStore } from './stores/outbox'
 import './styles/base.css'
@@ -17,6 +18,14 @@ const ready = locale === 'zh-CN' ? Promise.resolve() : setLocale(locale)
 
 onUnauthorized(() => {
   useSessionStore().expired()
+  const current = router.currentRoute.value
+  if (!current.meta.public) void router.replace({ name: 'login', query: { redirect: current.fullPath } })
+})
+
+// The server closed a live socket: if the session ended there, sign-in follows now, not at the next tap.
+onServerDisconnect(async () => {
+  const session = useSessionStore()
+  if (!session.signedIn || (await session.refresh())) return
   const current = router.currentRoute.value
   if (!current.meta.public) void router.replace({ name: 'login', query: { redirect: current.fullPath } })
 })

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
 import { fakeFetch } from './helpers'
-import { fromLocalInput, toLocalInput } from '@/features/notebook/time'
+import { fromZoneInput as fromLocalInput, toZoneInput as toLocalInput } from '@/lib/format'
 
 // A stand-in for the one socket client: records handlers so the test can play server events.
 const handlers = new Map<string, (data: unknown) => void>()

@@ -126,7 +126,7 @@ describe('outbox', () => {
   })
 
   it('keeps a 4xx item as failed, surfaces it, and goes on with the next items', async () => {
-    const { outbox, sent } = setup([{ status: 422, detail: 'Some fields are invalid.' }, { status: 201 }])
+    const { outbox, sent } = setup([{ status: 422, detail: 'Some fields are invalid.', code: 'validation' }, { status: 201 }])
     const bad = await outbox.enqueue(note(''))
     await outbox.enqueue(note('good'))
     const result = await outbox.flush()
@@ -137,7 +137,7 @@ describe('outbox', () => {
       id: bad.id,
       status: 'failed',
       failed_status: 422,
-      last_error: '422 Some fields are invalid.',
+      last_error: '422 validation',
     })
     expect(await outbox.counts()).toEqual({ pending: 0, failed: 1, total: 1 })
     // a failed item is not re-sent by later flushes...

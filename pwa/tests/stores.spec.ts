@@ -131,7 +131,7 @@ describe('outbox store and sender', () => {
   it('reports failed items separately from pending ones', async () => {
     fakeFetch([
       login(),
-      { method: 'POST', path: '/api/v1/notes', status: 422, body: { status: 422, title: 'Unprocessable Content', detail: 'bad' } },
+      { method: 'POST', path: '/api/v1/notes', status: 422, body: { status: 422, title: 'Unprocessable Content', detail: 'bad', code: 'validation' } },
     ])
     await useSessionStore().login('rm_7', 'x')
     const store = useOutboxStore()
@@ -140,7 +140,8 @@ describe('outbox store and sender', () => {
     expect(result.failed).toBe(1)
     expect(store.failedCount).toBe(1)
     expect(store.pendingCount).toBe(0)
-    expect(store.failedItems[0].last_error).toBe('422 bad')
+    // the status and the code (shown through the catalog), never the server's English detail
+    expect(store.failedItems[0].last_error).toBe('422 validation')
   })
 })
 

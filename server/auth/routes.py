@@ -6,7 +6,9 @@ from server import db
 from server.api import body, ok, spec
 from server.auth import service
 from server.auth.schemas import LoginRequest, MeResponse
+from server.db import row_id
 from server.errors import Problem
+from server.notebook import service as notebook
 from server.org import service as org_service
 from server.ratelimit import hit
 from server.redis_client import get_redis
@@ -61,7 +63,9 @@ def login():
     if outcome.user is None or outcome.session is None:
         raise Problem(401, "Unauthorized", "Wrong username or password.", code="bad-credentials")
     payload = MeResponse(
-        user=org_service.user_public(db.session(), user=outcome.user), csrf_token=outcome.session.csrf_token
+        user=org_service.user_public(db.session(), user=outcome.user),
+        csrf_token=outcome.session.csrf_token,
+        timezone=notebook.get_settings(db.session(), user_id=row_id(outcome.user)).timezone,
     )
     response = ok(payload, personal=True)
     set_session_cookie(response, outcome.session.id)
@@ -83,5 +87,6 @@ def me():
     payload = MeResponse(
         user=org_service.user_public(db.session(), user=current_user()),
         csrf_token=current_session().csrf_token,
+        timezone=notebook.get_settings(db.session(), user_id=row_id(current_user())).timezone,
     )
     return ok(payload, personal=True)

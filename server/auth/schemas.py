@@ -27,3 +27,4 @@ class UserPublic(BaseModel):
 class MeResponse(BaseModel):
     user: UserPublic
     csrf_token: str
+    timezone: str = "Asia/Shanghai"  # the user's zone: "today" and every time shown use it

@@ -12,6 +12,10 @@ from server.customers.schemas import (
     CustomerUpdate,
     RevealRequest,
 )
+from server.errors import Problem
+from server.ratelimit import hit
+from server.redis_client import get_redis
+from server.reference import INDUSTRIES, REGIONS
 from server.security import client_ip, current_user
 
 bp = Blueprint("customers", __name__, url_prefix="/api/v1/customers")
@@ -19,6 +23,18 @@ bp = Blueprint("customers", __name__, url_prefix="/api/v1/customers")
 
 def _data_key() -> str:
     return current_app.config["SETTINGS"].DATA_KEY
+
+
+@bp.get("/reference")
+@spec.validate(tags=["customers"])
+def reference():
+    """The industries (GB/T 4754) and regions (GB/T 2260) the bank uses, for pickers."""
+    return ok(
+        {
+            "industries": [{"code": c, "name": n} for c, n in INDUSTRIES.items()],
+            "regions": [{"code": c, "name": r["name"]} for c, r in REGIONS.items()],
+        }
+    )
 
 
 @bp.get("")
@@ -58,7 +74,6 @@ def create_customer():
     return response
 
 
-
 @bp.patch("/<int:customer_id>")
 @idempotent
 @spec.validate(json=CustomerUpdate, tags=["customers"])
@@ -80,8 +95,20 @@ def update_customer(customer_id: int):
 @bp.post("/<int:customer_id>/reveal")
 @spec.validate(json=RevealRequest, tags=["customers"])
 def reveal(customer_id: int):
-    """Unmasked phone or ID number for the owning RM; audited with the reason given."""
+    """Unmasked phone or ID number for the owning RM; audited with the reason given and rate-limited
+    per user (REVEAL_RATE_PER_HOUR)."""
     data: RevealRequest = body()
+    user = current_user()
+    limit = current_app.config["SETTINGS"].REVEAL_RATE_PER_HOUR
+    allowed, retry_after = hit(get_redis(), f"reveal:{user.id}", limit=limit, window_seconds=3600)
+    if not allowed:
+        raise Problem(
+            429,
+            "Too Many Requests",
+            "Too many reveals; wait a while.",
+            code="rate-limited",
+            headers={"Retry-After": str(retry_after)},
+        )
     value = service.reveal_field(
         db.session(),
         user=current_user(),

@@ -36,6 +36,9 @@ class CustomerListQuery(Strict):
     tags: str | None = Field(
         default=None, max_length=200, description="comma-separated tag names, all must match"
     )
+    owner_id: int | None = Field(
+        default=None, ge=1, description="a team lead narrows to one RM of the team (others: no rows)"
+    )
     sort: CustomerSort = CustomerSort.name
     page: int = Field(default=1, ge=1, le=100000)
     page_size: int = Field(default=20, ge=1, le=100)

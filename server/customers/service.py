@@ -93,6 +93,9 @@ def list_customers(session: Session, *, user: User, query: CustomerListQuery) ->
     if user.role not in (Role.rm, Role.team_lead):
         raise forbidden("Only relationship managers and team leads browse customers.")
     owners = visible_owner_ids(session, user=user)
+    if query.owner_id is not None:
+        # Only within what the user may browse: another team's RM yields nothing, not an error.
+        owners = [o for o in owners if o == query.owner_id]
     conditions: list[ColumnElement[bool]] = [
         col(Customer.owner_id).in_(owners) if len(owners) != 1 else col(Customer.owner_id) == owners[0]
     ]

@@ -45,10 +45,10 @@ from server.customers.models import (
 from server.db import table_of
 from server.demo.base import CHUNK, DEMO_LOGINS, DEMO_PASSWORD, DemoBankError, Rm
 from server.demo.conduct import plant_conduct_demo
-from server.demo.prospects import load_prospect_universe
 from server.demo.customers import CustomerBuilder
 from server.demo.ledger import LedgerBuilder
 from server.demo.org import OrgBuilder
+from server.demo.prospects import load_prospect_universe
 from server.demo.writer import Writer, as_values
 from server.org.models import Branch, Team, User
 from server.pinyin import initials

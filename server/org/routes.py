@@ -17,10 +17,15 @@ bp = Blueprint("org", __name__, url_prefix="/api/v1/admin")
 @spec.validate(query=UserListQuery, tags=["admin"])
 def list_users():
     q: UserListQuery = query()
-    items, total = service.list_users(db.session(), role=q.role, page=q.page, page_size=q.page_size)
-    return ok(
-        {"items": [u.model_dump() for u in items], "total": total, "page": q.page, "page_size": q.page_size}
-    )
+    items, total = service.list_users(db.session(), role=q.role, q=q.q, page=q.page, page_size=q.page_size)
+    return ok({"items": items, "total": total, "page": q.page, "page_size": q.page_size})
+
+
+@bp.get("/teams")
+@require_role(Role.admin)
+@spec.validate(tags=["admin"])
+def list_teams():
+    return ok({"items": service.list_teams(db.session())})
 
 
 @bp.post("/users")
@@ -29,7 +34,7 @@ def list_users():
 @spec.validate(json=UserCreate, tags=["admin"])
 def create_user():
     user = service.create_user(db.session(), actor=current_user(), data=body(), ip=client_ip())
-    return ok(service.user_public(db.session(), user=user), 201)
+    return ok(service.user_admin_view(db.session(), user=user), 201)
 
 
 @bp.patch("/users/<int:user_id>")
@@ -39,4 +44,4 @@ def update_user(user_id: int):
     user = service.update_user(
         db.session(), actor=current_user(), user_id=user_id, data=body(), ip=client_ip()
     )
-    return ok(service.user_public(db.session(), user=user))
+    return ok(service.user_admin_view(db.session(), user=user))

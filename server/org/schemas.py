@@ -25,6 +25,7 @@ class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     display_name: str | None = Field(default=None, min_length=1, max_length=64)
     is_active: bool | None = None
+    role: Role | None = None
     team_id: int | None = None
     persona: Persona | None = None
     qualifications: list[str] | None = Field(default=None, max_length=20)
@@ -33,6 +34,7 @@ class UserUpdate(BaseModel):
 class UserListQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role | None = None
+    q: str | None = Field(default=None, max_length=64, description="username or name contains")
     page: int = Field(default=1, ge=1)
     page_size: int = Field(default=50, ge=1, le=200)
 

@@ -31,15 +31,35 @@ def user_public(session: Session, *, user: User) -> UserPublic:
     )
 
 
+def user_admin_view(session: Session, *, user: User) -> dict[str, Any]:
+    """What the admin's user screen shows: the public card plus active flag and qualifications."""
+    profile = session.get(RmProfile, user.id) if user.role == Role.rm else None
+    return {
+        **user_public(session, user=user).model_dump(),
+        "is_active": user.is_active,
+        "qualifications": list(profile.qualifications or []) if profile else [],
+    }
+
+
 def list_users(
-    session: Session, *, role: Role | None, page: int, page_size: int
-) -> tuple[list[UserPublic], int]:
+    session: Session, *, role: Role | None, page: int, page_size: int, q: str | None = None
+) -> tuple[list[dict[str, Any]], int]:
     query = select(User)
     if role:
         query = query.where(User.role == role)
+    if q:
+        pattern = f"%{q.strip()}%"
+        query = query.where(col(User.username).like(pattern) | col(User.display_name).like(pattern))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(col(User.id)).offset((page - 1) * page_size).limit(page_size)).all()
-    return [user_public(session, user=u) for u in rows], total
+    return [user_admin_view(session, user=u) for u in rows], total
+
+
+def list_teams(session: Session) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(Team, Branch).join(Branch, col(Branch.id) == Team.branch_id).order_by(col(Team.id))
+    ).all()
+    return [{"id": t.id, "name": t.name, "branch": {"id": b.id, "name": b.name}} for t, b in rows]
 
 
 def create_user(session: Session, *, actor: User, data: UserCreate, ip: str | None) -> User:
@@ -97,6 +117,28 @@ def update_user(session: Session, *, actor: User, user_id: int, data: UserUpdate
         if name in changes:
             setattr(user, name, changes[name])
     profile = session.get(RmProfile, user_id)
+    if changes.get("role") is not None and changes["role"] != user.role:
+        if changes["role"] == Role.rm and profile is None:
+            if not changes.get("persona"):
+                raise Problem(
+                    422,
+                    "Unprocessable Content",
+                    "An RM needs a persona.",
+                    code="validation",
+                    errors=[{"field": "persona", "message": "required for role rm"}],
+                )
+            profile = RmProfile(
+                user_id=user_id,
+                persona=changes["persona"],
+                hire_date=date.today(),
+                grade="初级",
+                qualifications=changes.get("qualifications") or [],
+                languages=["zh"],
+                home_region="",
+            )
+        user.role = changes["role"]
+        # A new role is a new set of rights: the old sessions end, the user signs in again.
+        auth_service.revoke_all_sessions(session, user_id=user_id)
     if profile is not None:
         if "persona" in changes and changes["persona"]:
             profile.persona = changes["persona"]
@@ -107,7 +149,7 @@ def update_user(session: Session, *, actor: User, user_id: int, data: UserUpdate
     if changes.get("is_active") is False:
         # Disabling ends every session at once, and the live sockets with them.
         auth_service.revoke_all_sessions(session, user_id=user_id)
-    if {"team_id", "qualifications", "is_active"} & set(changes):
+    if {"team_id", "qualifications", "is_active", "role"} & set(changes):
         # What the user may see live changed: their feed sockets recompute their rooms.
         events.publish(session, "user.access_changed", {"user_ids": [user_id]})
     audit.record(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, exists
 from sqlmodel import Session, col, func, select
@@ -35,14 +36,14 @@ LEARNING_PATH = [
     {
         "code": "knowledge",
         "title": "知彼:用拜访问题清单把客户了解度提到 60 分",
-        "route": "/workbench/customers",
+        "route": "/customers",
     },
     {"code": "mirror", "title": "照镜子:完成本月自评并邀请客户评价", "route": "/workbench/mirror"},
     {"code": "calculators", "title": "练习贷款、存款、外汇计算器", "route": "/workbench/resources"},
 ]
 
 ONE_TAP_TOOLS = [
-    {"code": "log_visit", "title": "记录拜访", "route": "/workbench/customers"},
+    {"code": "log_visit", "title": "记录拜访", "route": "/customers"},
     {"code": "loan_calculator", "title": "贷款计算器", "route": "/workbench/resources?tool=loan"},
     {"code": "deposit_calculator", "title": "存款计算器", "route": "/workbench/resources?tool=deposit"},
     {"code": "fx_calculator", "title": "外汇计算器", "route": "/workbench/resources?tool=fx"},
@@ -70,30 +71,46 @@ def _neglected_top_customers(session: Session, *, rm: User, now: datetime, days:
     return int(total), [{"id": c.id, "name": c.name, "tier": c.tier} for c in rows]
 
 
+def _user_day(session: Session, *, user: User, now: datetime) -> tuple[datetime, datetime]:
+    """Start and end (UTC) of the user's today in the user's own zone: never the UTC day."""
+    from server.notebook.service import get_settings
+
+    zone = ZoneInfo(get_settings(session, user_id=row_id(user)).timezone or "Asia/Shanghai")
+    local = now.astimezone(zone)
+    start = datetime(local.year, local.month, local.day, tzinfo=zone)
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+
+
 def _todays_reminders(session: Session, *, rm: User, now: datetime) -> list[dict[str, Any]]:
-    end = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+    start, end = _user_day(session, user=rm, now=now)
     items = [
         {
             "kind": "next_step",
             "title": f"{s['customer_name']}:{s['next_step']}",
             "due_at": s["due_at"],
             "customer_id": s["customer_id"],
+            "note_id": None,
         }
         for s in due_next_steps(session, user=rm, until=end)
         if s["due_at"] >= _iso(end - timedelta(days=7))
     ]
     for r in session.exec(
         select(Reminder)
-        .where(Reminder.user_id == rm.id, Reminder.due_at < end, Reminder.due_at >= end - timedelta(days=1))
+        .where(Reminder.user_id == rm.id, Reminder.due_at < end, Reminder.due_at >= start)
         .order_by(col(Reminder.due_at))
         .limit(10)
     ).all():
+        text = r.title or r.body
+        if not text and r.note_id is not None:
+            note = session.get(Note, r.note_id)
+            text = note.body if note is not None else ""
         items.append(
             {
                 "kind": r.kind,
-                "title": r.title or r.body[:40],
+                "title": (text or "")[:40],
                 "due_at": _iso(r.due_at),
                 "customer_id": r.customer_id,
+                "note_id": r.note_id,
             }
         )
     items.sort(key=lambda i: i["due_at"] or "")

@@ -149,3 +149,43 @@ def screenshot(page, name: str) -> Path:
         docs.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, docs / path.name)
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_server(start_server, app, pwa_built, tmp_path_factory):
+    """A second real server on its own database holding the demo bank (the eight demo logins)."""
+    from server import db
+    from server.demo.generator import load_demo_bank
+    from tests.conftest import migrate
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo_e2e') / 'demo.db'}"
+    migrate(url)
+    engine = db.get_engine(url)
+    load_demo_bank(engine, customers=300, seed=7, data_key=app.config["SETTINGS"].DATA_KEY, workers=0)
+    engine.dispose()
+    return start_server(DATABASE_URL=url)
+
+
+@pytest.fixture
+def demo_context(browser, demo_server):
+    """demo_context(**options) -> a fresh 375x812 zh-CN context on the demo server."""
+    contexts = []
+
+    def _make(**extra):
+        ctx = browser.new_context(**_context_options(demo_server.url, service_workers="block", **extra))
+        ctx.set_default_timeout(20_000)
+        contexts.append(ctx)
+        return ctx
+
+    yield _make
+    for ctx in contexts:
+        ctx.close()
+
+
+def sign_in_as(page, username: str, password: str = "demo1234") -> None:
+    """Signs in through the form with a demo login (in whichever language the form shows)."""
+    page.goto("/login")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.get_by_test_id("login-submit").click()
+    page.get_by_test_id("home-greeting").wait_for()

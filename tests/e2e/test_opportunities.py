@@ -99,8 +99,8 @@ def test_lead_reassigns_past_the_cap_with_a_reason_and_the_rm_sees_it(
 
     page_lead, page_b = (ctx.new_page() for ctx in contexts)
     sign_in(page_lead, lead)
-    page_lead.goto("/opportunities")
-    page_lead.get_by_test_id("pool-team-desk").click()
+    # the lead's shell has the team desk as its 商机 tab (the RM pool is not the lead's)
+    page_lead.get_by_test_id("tab-team-desk").click()
     page_lead.get_by_test_id("team-item").filter(has_text=title).click()
     expect(page_lead).to_have_url(re.compile(rf"/opportunities/{opp['id']}$"))
     page_lead.get_by_test_id("lead-reassign").click()

@@ -1,5 +1,7 @@
 // The one HTTP client: same-origin JSON with cookies, the CSRF header on every mutating call, and
-// RFC 9457 problem details turned into ApiError. Typed modules (auth, customers, notes) sit on top.
+// RFC 9457 problem details turned into ApiError (whose message is the user's words, src/api/errors.ts). Typed modules (auth, customers, notes) sit on top.
+
+import { problemMessage } from './errors'
 
 export interface FieldError {
   field: string
@@ -23,7 +25,8 @@ export class ApiError extends Error {
   readonly headers: Headers | null
 
   constructor(problem: Problem, headers: Headers | null = null) {
-    super(problem.detail || problem.title || `HTTP ${problem.status}`)
+    // The message is the catalog's words for the code, never the server's English detail.
+    super(problemMessage(problem))
     this.name = 'ApiError'
     this.status = problem.status
     this.problem = problem
@@ -138,6 +141,8 @@ export const http = {
     request<T>(path, { ...options, method: 'GET' }),
   post: <T>(path: string, body?: unknown, options: RequestOptions = {}) =>
     request<T>(path, { ...options, method: 'POST', body }),
+  put: <T>(path: string, body?: unknown, options: RequestOptions = {}) =>
+    request<T>(path, { ...options, method: 'PUT', body }),
   patch: <T>(path: string, body?: unknown, options: RequestOptions = {}) =>
     request<T>(path, { ...options, method: 'PATCH', body }),
   delete: <T>(path: string, options: RequestOptions = {}) => request<T>(path, { ...options, method: 'DELETE' }),

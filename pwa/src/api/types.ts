@@ -19,6 +19,8 @@ export interface User {
 export interface MeResponse {
   user: User
   csrf_token: string
+  /** The user's time zone (IANA), e.g. Asia/Shanghai: every time shown uses it. */
+  timezone?: string
 }
 
 export interface Page<T> {

@@ -165,7 +165,8 @@ export const visitsUrl = (customerId: number) => `/api/v1/customers/${customerId
 
 export const workbenchApi = {
   home: () => http.get<HomePayload>('/api/v1/home'),
-  mirror: (month?: string) => http.get<MirrorPortrait>('/api/v1/mirror', { query: { month } }),
+  mirror: (month?: string, rmId?: number) =>
+    http.get<MirrorPortrait>('/api/v1/mirror', { query: { month, rm_id: rmId } }),
   pending: () => http.get<{ month: string; items: PendingEvaluation[] }>('/api/v1/mirror/pending'),
   evaluate: (rmId: number, scores: Record<string, number>, comment: string | null) =>
     http.post('/api/v1/mirror/evaluations', { rm_id: rmId, scores, comment },
@@ -179,8 +180,8 @@ export const workbenchApi = {
   book: (resourceId: number, body: Record<string, unknown>) =>
     http.post(`/api/v1/resources/${resourceId}/bookings`, body,
       { headers: { 'Idempotency-Key': crypto.randomUUID() } }),
-  performance: () => http.get<PerformancePayload>('/api/v1/performance'),
-  mix: () => http.get<MixPayload>('/api/v1/customer-mix'),
+  performance: (rmId?: number) => http.get<PerformancePayload>('/api/v1/performance', { query: { rm_id: rmId } }),
+  mix: (rmId?: number) => http.get<MixPayload>('/api/v1/customer-mix', { query: { rm_id: rmId } }),
   customer360: (id: number) => http.get<Customer360>(`/api/v1/customers/${id}/360`),
   knowledgeModel: () => http.get<KnowledgeModel>('/api/v1/knowledge/model'),
 }

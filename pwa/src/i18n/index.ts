@@ -1,6 +1,7 @@
 import { createI18n } from 'vue-i18n'
 import { Locale } from 'vant'
 import zhCN, { type Catalog } from '@/locales/zh-CN'
+import { setFormatLocale } from '@/lib/format'
 
 export const LOCALES = ['zh-CN', 'en'] as const
 export type AppLocale = (typeof LOCALES)[number]
@@ -33,6 +34,7 @@ export async function setLocale(locale: AppLocale): Promise<void> {
     Locale.add({ 'en-US': vantEn })
   }
   i18n.global.locale.value = locale
+  setFormatLocale(locale)
   Locale.use(locale === 'en' ? 'en-US' : 'zh-CN')
   document.documentElement.lang = locale
   try {

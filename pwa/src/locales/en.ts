@@ -1,3 +1,5 @@
+import { problemsEn } from './problems'
+import { rolesEn } from './roles'
 import type { Catalog } from './zh-CN'
 import { workbenchEn } from '@/features/workbench/locale'
 import { warRoomEn } from '@/features/warrooms/locale'
@@ -208,6 +210,8 @@ const en: Catalog = {
   intel: intelEn,
   conduct: conductEn,
   opp: oppEn,
+  problems: problemsEn,
+  shell: rolesEn,
   languages: {
     'zh-CN': '简体中文',
     en: 'English',

@@ -1,4 +1,6 @@
 // The UI's Chinese catalog (default). en.ts must carry the same keys (checked by vue-tsc).
+import { problemsZh } from './problems'
+import { rolesZh } from './roles'
 import { workbenchZh } from '@/features/workbench/locale'
 import { warRoomZh } from '@/features/warrooms/locale'
 import { notebookZh } from '@/features/notebook/locale'
@@ -207,6 +209,8 @@ const zhCN = {
   intel: intelZh,
   conduct: conductZh,
   opp: oppZh,
+  problems: problemsZh,
+  shell: rolesZh,
   languages: {
     'zh-CN': '简体中文',
     en: 'English',

@@ -11,17 +11,29 @@ export function setSessionRenewer(fn: () => Promise<boolean>): void {
   renewSession = fn
 }
 
-export async function sendItem(item: OutboxItem): Promise<SendResult> {
-  if (!getCsrfToken() && renewSession) await renewSession()
-  const response = await send(item.url, {
+function sendOnce(item: OutboxItem): Promise<Response> {
+  return send(item.url, {
     method: item.method,
     body: item.body ?? undefined,
     headers: { 'Idempotency-Key': item.id },
   })
+}
+
+/** Sends one queued write. A 403 csrf (the session was renewed while offline, so the token we hold
+ *  is stale) fetches a fresh token and resends at once with the same Idempotency-Key: the user never
+ *  sees that transient refusal. */
+export async function sendItem(item: OutboxItem): Promise<SendResult> {
+  if (!getCsrfToken() && renewSession) await renewSession()
+  let response = await sendOnce(item)
   if (isOfflineAnswer(response)) throw new NetworkError('offline')
   if (response.ok) return { status: response.status }
-  const problem = await problemOf(response)
-  if (response.status === 403 && problem.code === 'csrf' && renewSession) await renewSession()
+  let problem = await problemOf(response)
+  if (response.status === 403 && problem.code === 'csrf' && renewSession && (await renewSession())) {
+    response = await sendOnce(item)
+    if (isOfflineAnswer(response)) throw new NetworkError('offline')
+    if (response.ok) return { status: response.status }
+    problem = await problemOf(response)
+  }
   return { status: response.status, detail: problem.detail || problem.title, code: problem.code }
 }
 

@@ -45,6 +45,12 @@ export interface SendResult {
   code?: string
 }
 
+/** What an item remembers of a refusal: the status and the problem code (shown through the catalog,
+ *  never the server's English detail). */
+export function describeAnswer(answer: SendResult): string {
+  return `${answer.status} ${answer.code ?? ''}`.trim()
+}
+
 export type Sender = (item: OutboxItem) => Promise<SendResult>
 
 export interface FlushResult {
@@ -264,7 +270,7 @@ export class Outbox {
       }
       const attempts = current.attempts + 1
       if (answer && needsSession(answer)) {
-        await db.put(STORE, { ...current, attempts, last_error: `${answer.status} ${answer.detail ?? ''}`.trim() })
+        await db.put(STORE, { ...current, attempts, last_error: describeAnswer(answer) })
         result.paused = 'auth'
         this.changed()
         break
@@ -272,7 +278,7 @@ export class Outbox {
       if (!answer || isRetryable(answer)) {
         const retry_streak = (current.retry_streak ?? 0) + 1
         const delay = this.backoff(retry_streak)
-        const last_error = answer ? `${answer.status} ${answer.detail ?? ''}`.trim() : error
+        const last_error = answer ? describeAnswer(answer) : error
         await db.put(STORE, {
           ...current,
           attempts,
@@ -289,7 +295,7 @@ export class Outbox {
         attempts,
         status: 'failed',
         failed_status: answer.status,
-        last_error: `${answer.status} ${answer.detail ?? ''}`.trim(),
+        last_error: describeAnswer(answer),
       })
       result.failed++
       this.changed()

@@ -78,6 +78,11 @@ export async function loadRead<T>(name: string): Promise<{ value: T; saved_at: s
   }
 }
 
+/** Forgets one sealed copy. */
+export async function dropRead(name: string): Promise<void> {
+  await (await db()).delete('reads', name)
+}
+
 /** Forgets the key and every offline copy, and the service worker's caches of API reads. */
 export async function wipeOfflineData(): Promise<void> {
   const d = await db()

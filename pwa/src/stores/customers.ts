@@ -26,8 +26,8 @@ interface OfflineList {
   total: number
 }
 
-function copyName(q: string, kind: string): string {
-  return `customers:${kind}:${q.trim().toLowerCase()}`
+function copyName(q: string, kind: string, owner: number | null): string {
+  return `customers:${kind}:${q.trim().toLowerCase()}${owner ? `:owner:${owner}` : ''}`
 }
 
 export const useCustomersStore = defineStore('customers', () => {
@@ -40,6 +40,8 @@ export const useCustomersStore = defineStore('customers', () => {
   const offlineSavedAt = ref<string | null>(null)
   const q = ref('')
   const kind = ref<CustomerKind | ''>('')
+  /** A team lead's view of one member's book (null: everything the user may browse). */
+  const owner = ref<number | null>(null)
   let generation = 0
   let controller: AbortController | null = null
 
@@ -65,7 +67,13 @@ export const useCustomersStore = defineStore('customers', () => {
     const next = page.value + 1
     try {
       const result = await customersApi.list(
-        { q: q.value.trim() || undefined, kind: kind.value || undefined, page: next, page_size: PAGE_SIZE },
+        {
+          q: q.value.trim() || undefined,
+          kind: kind.value || undefined,
+          owner_id: owner.value ?? undefined,
+          page: next,
+          page_size: PAGE_SIZE,
+        },
         controller.signal,
       )
       if (mine !== generation) return
@@ -76,12 +84,12 @@ export const useCustomersStore = defineStore('customers', () => {
       finished.value = items.value.length >= result.total || result.items.length === 0
       offlineSavedAt.value = null
       if (items.value.length <= OFFLINE_LIMIT) {
-        await saveRead(copyName(q.value, kind.value), { items: items.value, total: total.value })
+        await saveRead(copyName(q.value, kind.value, owner.value), { items: items.value, total: total.value })
       }
     } catch (exc) {
       if (mine !== generation || (exc as Error)?.name === 'AbortError') return
       if (exc instanceof NetworkError && next === 1) {
-        const copy = await loadRead<OfflineList>(copyName(q.value, kind.value))
+        const copy = await loadRead<OfflineList>(copyName(q.value, kind.value, owner.value))
         if (mine !== generation) return
         if (copy) {
           items.value = copy.value.items
@@ -105,6 +113,14 @@ export const useCustomersStore = defineStore('customers', () => {
     await loadMore()
   }
 
+  /** Narrows to one member's customers (or back to all); reloads when it changes. */
+  async function forOwner(id: number | null): Promise<void> {
+    if (id === owner.value && page.value > 0) return
+    reset()
+    owner.value = id
+    await loadMore()
+  }
+
   async function refresh(): Promise<void> {
     const query = q.value
     reset()
@@ -112,5 +128,5 @@ export const useCustomersStore = defineStore('customers', () => {
     await loadMore()
   }
 
-  return { items, total, page, loading, finished, error, offlineSavedAt, q, kind, reset, loadMore, search, refresh }
+  return { items, total, page, loading, finished, error, offlineSavedAt, q, kind, owner, reset, loadMore, search, forOwner, refresh }
 })

@@ -14,6 +14,7 @@ import {
 } from '@/offline/secure-store'
 import { getOutbox, setSessionRenewer } from '@/offline/app-outbox'
 import { disconnectSockets } from '@/composables/useSocket'
+import { setDisplayZone } from '@/lib/format'
 
 const USER_FIELDS = ['id', 'username', 'display_name', 'role', 'persona', 'branch', 'team'] as const
 
@@ -30,6 +31,7 @@ export const useSessionStore = defineStore('session', () => {
     user.value = me.user
     offline.value = false
     setCsrfToken(me.csrf_token)
+    setDisplayZone(me.timezone)
   }
 
   async function remember(me: MeResponse): Promise<void> {

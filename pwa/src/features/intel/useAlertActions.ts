@@ -3,6 +3,7 @@
 // detail's `actions`), this sends it and opens what it created.
 import { ref } from 'vue'
 import { useI18n } from 'vue-i18n'
+import { errorMessage } from '@/api/errors'
 import { useRouter } from 'vue-router'
 import { intelApi, type AlertAction } from '@/api/intel'
 import { showFailToast, showSuccessToast } from '@/ui/feedback'
@@ -26,7 +27,7 @@ export function useAlertActions() {
       showSuccessToast(t('intel.actionDone'))
       if (created?.id) await router.push(`${OPENS[action.action]}/${created.id}`)
     } catch (exc) {
-      showFailToast(exc instanceof Error ? exc.message : t('app.error'))
+      showFailToast(errorMessage(exc))
     }
   }
 
@@ -40,7 +41,7 @@ export function useAlertActions() {
       if (action?.available) await run(action)
       else showFailToast(t('intel.unavailable'))
     } catch (exc) {
-      showFailToast(exc instanceof Error ? exc.message : t('app.error'))
+      showFailToast(errorMessage(exc))
     } finally {
       busy.value = null
     }

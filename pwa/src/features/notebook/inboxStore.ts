@@ -1,7 +1,7 @@
 import { computed, ref } from 'vue'
 import { defineStore } from 'pinia'
-import type { Socket } from 'socket.io-client'
-import { useSocket } from '@/composables/useSocket'
+import { useSocket, type TypedSocket } from '@/composables/useSocket'
+import type { InboxAuth } from '@/composables/socketEvents'
 import { notebookApi, type InboxItem } from '@/api/notebook'
 
 /** The inbox as the UI sees it: the list, the unread count (badge), and the live /inbox socket.
@@ -13,7 +13,7 @@ export const useInboxStore = defineStore('inbox', () => {
   const total = ref(0)
   const loaded = ref(false)
   const live = ref(false)
-  let socket: Socket | null = null
+  let socket: TypedSocket<'/inbox'> | null = null
   let starting: Promise<void> | null = null
 
   const lastId = computed(() => items.value.reduce((max, n) => Math.max(max, n.id), 0))
@@ -35,16 +35,16 @@ export const useInboxStore = defineStore('inbox', () => {
   async function connect(): Promise<void> {
     // `auth` is read at every (re)connect: a reconnecting socket asks for what came after lastId.
     socket = await useSocket('/inbox', {})
-    socket.auth = (cb: (data: object) => void) => cb({ last_id: lastId.value })
+    socket.auth = (cb: (data: InboxAuth) => void) => cb({ last_id: lastId.value })
     socket.on('connect', () => (live.value = true))
     socket.on('disconnect', () => (live.value = false))
-    socket.on('unread', (data: { unread: number }) => (unread.value = data.unread))
-    socket.on('notifications', (data: { items: InboxItem[]; unread: number }) => {
+    socket.on('unread', (data) => (unread.value = data.unread))
+    socket.on('notifications', (data) => {
       merge(data.items)
       unread.value = data.unread
       total.value += data.items.length
     })
-    socket.on('missed', (data: { items: InboxItem[] }) => merge(data.items))
+    socket.on('missed', (data) => merge(data.items))
     if (socket.connected) live.value = true
   }
 

@@ -1,4 +1,8 @@
 import type { RouteRecordRaw } from 'vue-router'
+import { addTile } from '@/features/shell/roles'
+
+addTile(['rm'], { key: 'newNote', to: '/notes/new', icon: 'edit', label: 'home.newNote', order: 10 })
+addTile(['team_lead', 'risk_officer'], { key: 'notes', to: '/notes', icon: 'notes-o', label: 'shell.tiles.notes', order: 90 })
 
 /** The notebook screens (记事本), added to the app router with one spread. */
 export const notebookRoutes: RouteRecordRaw[] = [

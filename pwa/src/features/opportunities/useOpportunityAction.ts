@@ -5,6 +5,7 @@ import { useRouter } from 'vue-router'
 import { opportunitiesApi, type OpportunityDetail } from '@/api/opportunities'
 import { showFailToast, showSuccessToast } from '@/ui/feedback'
 import { onceKey } from './onceKey'
+import { errorMessage } from '@/api/errors'
 
 export interface LoadOptions {
   /** Fetched together with the opportunity (e.g. the RMs a lead can pick); a failure fails the load. */
@@ -48,7 +49,7 @@ export function useSend() {
       void router.replace(`/opportunities/${id}`)
     } catch (err) {
       failed?.(err)
-      showFailToast((err as Error).message)
+      showFailToast(errorMessage(err))
     } finally {
       saving.value = false
     }

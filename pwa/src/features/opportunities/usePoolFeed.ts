@@ -4,8 +4,8 @@
 // below the page's `last_seq` is already in the page. After a (re)connect the client asks for the
 // gap since the last seq it has (`resume`).
 import { onScopeDispose, ref, shallowRef } from 'vue'
-import type { Socket } from 'socket.io-client'
-import { useSocket } from '@/composables/useSocket'
+import { useSocket, type TypedSocket } from '@/composables/useSocket'
+import type { FeedResumeAck } from '@/composables/socketEvents'
 import { opportunitiesApi, type FeedEvent, type FeedPage, type OpportunityCard } from '@/api/opportunities'
 
 export interface PoolFilters {
@@ -27,7 +27,7 @@ export function usePoolFeed(filters: () => PoolFilters, options: { selfId?: () =
   const meta = ref<Omit<FeedPage, 'items'> | null>(null)
   const loading = ref(false)
   const error = ref<unknown>(null)
-  const socket = shallowRef<Socket | null>(null)
+  const socket = shallowRef<TypedSocket<'/feed'> | null>(null)
   let pageSeq = 0 // everything up to here is in the loaded page
   let lastSeq = 0 // the highest seq applied: where a resume starts
   let loaded = false
@@ -90,8 +90,7 @@ export function usePoolFeed(filters: () => PoolFilters, options: { selfId?: () =
   // after the first page load, or after a network drop.
   const onConnect = () => {
     if (!loaded) return
-    type Ack = { ok: boolean; events?: FeedEvent[]; last_seq?: number; more?: boolean }
-    socket.value?.emit('resume', { last_seq: lastSeq }, (ack: Ack) => {
+    socket.value?.emit('resume', { last_seq: lastSeq }, (ack: FeedResumeAck) => {
       if (!ack?.ok) return
       ack.events?.forEach(apply)
       lastSeq = Math.max(lastSeq, ack.last_seq ?? 0)

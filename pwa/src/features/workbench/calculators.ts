@@ -42,14 +42,3 @@ export function fx(amount: number, midRate: number, spreadBp: number, direction:
 function round2(value: number): number {
   return Math.round(value * 100) / 100
 }
-
-export function yuan(cents: number | null | undefined): string {
-  if (cents === null || cents === undefined) return '—'
-  const value = cents / 100
-  if (Math.abs(value) >= 10000) return `${(value / 10000).toFixed(1)}万`
-  return value.toFixed(0)
-}
-
-export function percent(ratio: number | null | undefined): string {
-  return ratio === null || ratio === undefined ? '—' : `${Math.round(ratio * 100)}%`
-}
