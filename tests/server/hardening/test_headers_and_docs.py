@@ -14,6 +14,7 @@ REQUIRED = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Polic
 
 
 def _check(response, *, docs: bool = False) -> None:
+    response.close()  # a file response holds its file open until closed
     headers = response.headers
     for name in REQUIRED:
         assert name in headers, (response.request.path, name)
