@@ -23,8 +23,9 @@ from server.intel.fetch import FetchError, fetch
 from server.intel.matching import current_index
 from server.intel.models import IntelSource, SourceKind
 from server.intel.parsing import ParseError, parse
+from server.outbound import policy_for
 from server.timeutil import as_utc, utcnow
-from tasks.context import job_session
+from tasks.context import app, job_session
 from tasks.queues import LOW, job, job_logger, redis_conn
 
 log = job_logger(__name__)
@@ -52,7 +53,12 @@ def poll_source(source_id: int, force: bool = False) -> dict:
         if source is None or source.kind not in (SourceKind.feed, SourceKind.json) or not source.url:
             return {"skipped": True}  # uploads and manual sources are never fetched
         try:
-            fetched = fetch(source.url, etag=source.etag, last_modified=source.last_modified)
+            fetched = fetch(
+                source.url,
+                etag=source.etag,
+                last_modified=source.last_modified,
+                policy=policy_for(app().config["SETTINGS"]),
+            )
         except FetchError as exc:
             service.record_error(
                 session, source_id=source_id, stage="fetch", code=exc.code, message=exc.message
