@@ -109,9 +109,9 @@ def resolve(host: str, port: int, policy: Policy) -> list[tuple[int, Any]]:
     if not infos:
         raise OutboundRefused("unresolvable", f"{host} does not resolve.")
     trusted = policy.host_allowed(host)
-    out = []
+    out: list[tuple[int, Any]] = []
     for family, _type, _proto, _canon, sockaddr in infos:
-        address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
         if not trusted and not policy.address_allowed(address):
             raise OutboundRefused("refused-address", f"{host} resolves to an internal address ({address}).")
         out.append((family, sockaddr))
