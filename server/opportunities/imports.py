@@ -16,9 +16,8 @@ from sqlmodel import Session, col, select
 
 from server.audit import service as audit
 from server.config import Settings
-from server.customers.models import Customer, CustomerGrant
-from server.customers.service import visible_owner_ids
-from server.db import id_col, row_id
+from server.customers.service import readable_ids
+from server.db import row_id
 from server.errors import Problem, forbidden
 from server.offload import cooperate
 from server.opportunities import service
@@ -140,25 +139,7 @@ def validate_rows(
                 customer_ids.add(int(r["customer_id"]))
         except (TypeError, ValueError):
             pass
-    readable: set[int] = set()
-    if customer_ids:
-        owners = visible_owner_ids(session, user=user)
-        readable = set(
-            session.exec(
-                select(id_col(Customer.id)).where(
-                    col(Customer.id).in_(customer_ids), col(Customer.owner_id).in_(owners)
-                )
-            ).all()
-        )
-        readable |= set(
-            session.exec(
-                select(CustomerGrant.customer_id).where(
-                    CustomerGrant.user_id == user.id,
-                    col(CustomerGrant.customer_id).in_(customer_ids),
-                    col(CustomerGrant.revoked_at).is_(None),
-                )
-            ).all()
-        )
+    readable = readable_ids(session, user=user, customer_ids=customer_ids)
     valid: list[tuple[int, OpportunityCreate]] = []
     errors: list[dict[str, Any]] = []
     for index, r in enumerate(rows):
