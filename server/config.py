@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     WARROOM_RATE_LIMIT: int = 30
     WARROOM_RATE_WINDOW_SECONDS: int = 10
     MAX_CONTENT_LENGTH: int = 1024 * 1024
+    # The worker checks the job chains (and RQ's scheduler process) at least this often: after a
+    # Redis restart or a dead scheduler, scheduled work resumes within about twice this.
+    CHAIN_HEAL_SECONDS: int = 30
     # Uploads (CSV/XLSX, see server/uploads.py): refused before parsing past these bounds.
     UPLOAD_MAX_BYTES: int = 5 * 1024 * 1024  # the file itself
     UPLOAD_MAX_UNCOMPRESSED_BYTES: int = 20 * 1024 * 1024  # an XLSX unpacked

@@ -158,11 +158,13 @@ def tick() -> list[str]:
         schedule_next_tick()
 
 
-def schedule_next_tick(now: datetime | None = None):
+def schedule_next_tick(now: datetime | None = None, *, force: bool = False):
+    """Books the next minute's tick once (a claim in Redis); `force` books it although claimed
+    (tasks/schedule.heal found no tick booked: the claimed one was lost)."""
     now = now or utcnow()
     minute = int(now.timestamp() // TICK_SECONDS) + 1
     job_id = f"intel-tick-{minute}"
-    if not _claim(job_id, TICK_SECONDS * 5):
+    if not _claim(job_id, TICK_SECONDS * 5) and not force:
         return None
     at = datetime.fromtimestamp(minute * TICK_SECONDS, tz=now.tzinfo)
     return tick.enqueue(job_id=job_id, at=at)
