@@ -36,3 +36,15 @@ def cooperate() -> None:
         import eventlet
 
         eventlet.sleep(0)
+
+
+def os_semaphore(value: int):
+    """A semaphore of real OS threads (the work `off_loop` runs), also in a patched process: it
+    bounds how much memory- or CPU-hungry work runs at once in the thread pool."""
+    if _patched():
+        from eventlet import patcher
+
+        return patcher.original("threading").BoundedSemaphore(value)
+    import threading
+
+    return threading.BoundedSemaphore(value)

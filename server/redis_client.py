@@ -15,14 +15,14 @@ def init_app(app: Flask) -> None:
         socket_connect_timeout=2,
     )
     app.extensions["zhanye_redis"] = redis.Redis(connection_pool=pool)
-    # Rate limits on the sign-in path wait at most half a second for Redis, then count in process
+    # Rate limits on the sign-in path wait at most a second for Redis, then count in process
     # (server/ratelimit.py): a Redis that is down or stalled must not keep anyone from signing in.
     limiter_pool = redis.BlockingConnectionPool.from_url(
         app.config["SETTINGS"].REDIS_URL,
-        max_connections=100,
-        timeout=0.5,
-        socket_timeout=0.5,
-        socket_connect_timeout=0.5,
+        max_connections=200,
+        timeout=1.0,
+        socket_timeout=1.0,
+        socket_connect_timeout=1.0,
     )
     app.extensions["zhanye_redis_limiter"] = redis.Redis(connection_pool=limiter_pool)
 

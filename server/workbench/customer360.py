@@ -218,18 +218,21 @@ def relationship_graph(
         }
         edges.append({"from": center, "to": node, "kind": contact.role, "label": contact.title})
     outbound = session.exec(
-        select(CustomerLink, Customer.name)
+        select(CustomerLink, Customer.name, Customer.owner_id)
         .join(Customer, Customer.id == CustomerLink.to_customer_id, isouter=True)  # type: ignore[arg-type]
         .where(CustomerLink.from_customer_id == customer.id)
     ).all()
     inbound = session.exec(
-        select(CustomerLink, Customer.name)
+        select(CustomerLink, Customer.name, Customer.owner_id)
         .join(Customer, Customer.id == CustomerLink.from_customer_id)  # type: ignore[arg-type]
         .where(CustomerLink.to_customer_id == customer.id, Customer.owner_id == customer.owner_id)
     ).all()
-    linked = {link.to_customer_id for link, _ in outbound if link.to_customer_id}
-    linked |= {link.from_customer_id for link, _ in inbound}
-    readable = customers.readable_ids(session, user=user, customer_ids=linked)
+    # The viewer's own customers need no look-up (the usual case: an RM on their own customer).
+    readable = {link.to_customer_id for link, _, owner in outbound if owner == user.id}
+    readable |= {link.from_customer_id for link, _, owner in inbound if owner == user.id}
+    others = {link.to_customer_id for link, _, _ in outbound if link.to_customer_id}
+    others |= {link.from_customer_id for link, _, _ in inbound}
+    readable |= customers.readable_ids(session, user=user, customer_ids=others - readable)
 
     def node_for(customer_id: int | None, name: str | None, link: CustomerLink) -> str:
         if customer_id is not None and customer_id in readable:
@@ -246,10 +249,10 @@ def relationship_graph(
             nodes[node] = {"id": node, "label": "", "kind": "external", "masked": True}
         return node
 
-    for link, name in outbound:
+    for link, name, _owner in outbound:
         node = node_for(link.to_customer_id, name, link)
         edges.append({"from": center, "to": node, "kind": link.kind, "label": link.label})
-    for link, name in inbound:
+    for link, name, _owner in inbound:
         node = node_for(link.from_customer_id, name, link)
         edges.append({"from": node, "to": center, "kind": link.kind, "label": link.label})
     return {"nodes": list(nodes.values()), "edges": edges}
