@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import rq
+from redis.exceptions import RedisError
 
 from server.config import load_settings
 
@@ -28,12 +29,23 @@ class Worker(rq.Worker):
         kwargs.pop("default_worker_ttl", None)
         super().__init__(*args, **kwargs)
 
+    def check_for_suspension(self, burst: bool) -> None:
+        # RQ's work loop quits on any error outside its dequeue: Redis being away is not a reason.
+        try:
+            super().check_for_suspension(burst)
+        except RedisError as exc:
+            self.log.warning("suspension not checked: Redis unavailable (%s)", type(exc).__name__)
+
     def run_maintenance_tasks(self) -> None:
         if self.scheduler is not None and self.last_cleaned_at is not None:
             process = self.scheduler._process
             if process is None or not process.is_alive():
                 self.log.warning("RQ scheduler process is not running: starting it again")
-        super().run_maintenance_tasks()  # restarts a dead scheduler, cleans registries
+        try:
+            super().run_maintenance_tasks()  # restarts a dead scheduler, cleans registries
+        except RedisError as exc:  # tried again at the next step; the work loop must not quit
+            self.log.warning("maintenance skipped: Redis unavailable (%s)", type(exc).__name__)
+            return
         from tasks.schedule import heal
 
         heal()
