@@ -158,4 +158,5 @@ def test_chains_and_reminders_survive_a_redis_restart(test_config, db_session, l
             worker.wait(15)
         except subprocess.TimeoutExpired:
             worker.kill()
+            worker.wait(10)
         server.stop()
