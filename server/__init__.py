@@ -21,13 +21,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from server import api, db, errors, redis_client, security
+    from server import api, db, edge, errors, headers, redis_client, security
     from server import models as _models  # noqa: F401  (registers every table)
 
     db.init_app(app)
     redis_client.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    edge.init_app(app)  # before any route: `<int:...>` is bounded
+    headers.init_app(app)
 
     from server.audit.routes import bp as audit_bp
     from server.auth.routes import bp as auth_bp

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, delete, select
 
 from server import db
 from server.auth.models import IdempotencyRecord
+from server.edge import check_json, parse_version
 from server.errors import Problem, field_errors_from_pydantic, problem_response
 from server.security import current_user
 from server.timeutil import utcnow
@@ -79,7 +80,7 @@ def expected_version(body_version: int | None = None) -> int | None:
     if not header:
         return body_version
     try:
-        return int(header.strip().removeprefix("W/").strip('"'))
+        return parse_version(header)
     except ValueError:
         raise Problem(400, "Bad Request", "If-Match must be a version number.", code="bad-if-match") from None
 
@@ -100,9 +101,12 @@ def init_app(app: Flask) -> None:
                 code="media-type",
             )
         try:
-            json.loads(raw)
+            parsed = json.loads(raw)
+        except RecursionError:
+            raise Problem(400, "Bad Request", "JSON nests too deep.", code="json-too-deep") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise Problem(400, "Bad Request", f"Malformed JSON: {exc}", code="malformed-json") from None
+        check_json(parsed)
         return None
 
     spec.register(app)

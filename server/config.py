@@ -48,6 +48,22 @@ class Settings(BaseSettings):
     WARROOM_TARGET_RATE_LIMIT: int = 20
     WARROOM_TARGET_RATE_WINDOW_SECONDS: int = 60
     MAX_CONTENT_LENGTH: int = 1024 * 1024
+    # The worker checks the job chains (and RQ's scheduler process) at least this often: after a
+    # Redis restart or a dead scheduler, scheduled work resumes within about twice this.
+    CHAIN_HEAL_SECONDS: int = 30
+    # Uploads (CSV/XLSX, see server/uploads.py): refused before parsing past these bounds.
+    UPLOAD_MAX_BYTES: int = 5 * 1024 * 1024  # the file itself
+    UPLOAD_MAX_UNCOMPRESSED_BYTES: int = 20 * 1024 * 1024  # an XLSX unpacked
+    UPLOAD_MAX_CELLS: int = 200_000  # rows x columns an XLSX sheet declares or holds
+    # The API's OpenAPI document and docs pages without signing in. None: only in DEMO_MODE.
+    API_DOCS_PUBLIC: bool | None = None
+    # Outbound HTTP (push services, intel feeds, webhooks; server/outbound.py) refuses loopback,
+    # private, link-local, multicast and reserved addresses. Hosts, addresses or networks listed
+    # here are allowed anyway (a bank's internal feed host: "feeds.bank.internal", "10.8.0.0/16").
+    OUTBOUND_ALLOW_HOSTS: list[str] = Field(default_factory=list)
+    # Push endpoints must be https on a public address; when this list is set, also on one of these
+    # push-service hosts (a leading dot matches subdomains: ".push.apple.com").
+    PUSH_SERVICE_HOSTS: list[str] = Field(default_factory=list)
     DEMO_MODE: bool = False
     ASYNC_MODE: str = "eventlet"  # the one switch for the concurrency library
     PWA_DIST: Path = ROOT / "pwa" / "dist"

@@ -1,14 +1,47 @@
-"""Sliding-window counters in Redis, shared by every web process (messaging, exports).
+"""Sliding-window counters in Redis, shared by every web process (sign-in, messaging, exports).
 
 A plain fixed window lets a burst straddle the boundary (half in one window, half in the next) and
 pass at twice the limit. The sliding estimate weights the previous window by how much of it still
-overlaps the last `window_seconds`, which closes that gap at the cost of two keys per caller."""
+overlaps the last `window_seconds`, which closes that gap at the cost of two keys per caller.
+
+When Redis is down or does not answer in time, the same estimate is kept in this process's memory
+instead: a bank must still be able to sign in, and a limit per process is still a limit (with N web
+processes a caller gets at most N times the allowance until Redis is back)."""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 
 import redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+
+class LocalWindows:
+    """The in-process stand-in: the same two-window estimate, in a dict guarded by a lock."""
+
+    MAX_KEYS = 100_000  # a flood of distinct callers drops the oldest windows, never grows unbounded
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def incr(self, current_key: str, previous_key: str) -> tuple[int, int]:
+        with self._lock:
+            if len(self._counts) >= self.MAX_KEYS:
+                for key in list(self._counts)[: self.MAX_KEYS // 2]:
+                    del self._counts[key]
+            current = self._counts.get(current_key, 0) + 1
+            self._counts[current_key] = current
+            return current, self._counts.get(previous_key, 0)
+
+
+LOCAL = LocalWindows()
+BREAKER_SECONDS = 5.0  # after a Redis failure, count locally this long before asking Redis again
+_redis_down_until = 0.0
 
 
 def hit(client: redis.Redis, key: str, *, limit: int, window_seconds: int) -> tuple[bool, int]:
@@ -18,11 +51,25 @@ def hit(client: redis.Redis, key: str, *, limit: int, window_seconds: int) -> tu
     window = int(now // window_seconds)
     elapsed = (now % window_seconds) / window_seconds
     current_key = f"rl:{key}:{window}"
-    pipe = client.pipeline()
-    pipe.incr(current_key)
-    pipe.expire(current_key, 2 * window_seconds + 1)
-    pipe.get(f"rl:{key}:{window - 1}")
-    current, _, previous = pipe.execute()
+    previous_key = f"rl:{key}:{window - 1}"
+    global _redis_down_until
+    if time.monotonic() < _redis_down_until:
+        current, previous = LOCAL.incr(current_key, previous_key)
+    else:
+        try:
+            pipe = client.pipeline()
+            pipe.incr(current_key)
+            pipe.expire(current_key, 2 * window_seconds + 1)
+            pipe.get(previous_key)
+            current, _, previous = pipe.execute()
+        except RedisError as exc:
+            _redis_down_until = time.monotonic() + BREAKER_SECONDS
+            log.warning(
+                "rate limits counted in this process for %.0f s: Redis unavailable (%s)",
+                BREAKER_SECONDS,
+                type(exc).__name__,
+            )
+            current, previous = LOCAL.incr(current_key, previous_key)
     estimate = int(previous or 0) * (1.0 - elapsed) + int(current)
     retry_after = max(1, int(window_seconds - (now % window_seconds)))
     return estimate <= limit, retry_after

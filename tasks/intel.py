@@ -24,8 +24,9 @@ from server.intel.fetch import FetchError, fetch
 from server.intel.matching import current_index
 from server.intel.models import IntelSource, SourceKind
 from server.intel.parsing import ParseError, parse
+from server.outbound import policy_for
 from server.timeutil import as_utc, utcnow
-from tasks.context import job_session
+from tasks.context import app, job_session
 from tasks.queues import LOW, job, job_logger, redis_conn
 
 log = job_logger(__name__)
@@ -53,7 +54,12 @@ def poll_source(source_id: int, force: bool = False) -> dict:
         if source is None or source.kind not in (SourceKind.feed, SourceKind.json) or not source.url:
             return {"skipped": True}  # uploads and manual sources are never fetched
         try:
-            fetched = fetch(source.url, etag=source.etag, last_modified=source.last_modified)
+            fetched = fetch(
+                source.url,
+                etag=source.etag,
+                last_modified=source.last_modified,
+                policy=policy_for(app().config["SETTINGS"]),
+            )
         except FetchError as exc:
             service.record_error(
                 session, source_id=source_id, stage="fetch", code=exc.code, message=exc.message
@@ -153,11 +159,13 @@ def tick() -> list[str]:
         schedule_next_tick()
 
 
-def schedule_next_tick(now: datetime | None = None):
+def schedule_next_tick(now: datetime | None = None, *, force: bool = False):
+    """Books the next minute's tick once (a claim in Redis); `force` books it although claimed
+    (tasks/schedule.heal found no tick booked: the claimed one was lost)."""
     now = now or utcnow()
     minute = int(now.timestamp() // TICK_SECONDS) + 1
     job_id = f"intel-tick-{minute}"
-    if not _claim(job_id, TICK_SECONDS * 5):
+    if not _claim(job_id, TICK_SECONDS * 5) and not force:
         return None
     at = datetime.fromtimestamp(minute * TICK_SECONDS, tz=now.tzinfo)
     return tick.enqueue(job_id=job_id, at=at)

@@ -107,9 +107,10 @@ def schedule_next_scan(after: datetime | None = None) -> None:
         generate_reminders.enqueue(job_id=f"reminder-generate-{nxt:%Y%m%d%H}", at=nxt)
 
 
-def ensure_scan_scheduled() -> None:
-    """Starts the chain if it is not running (first note ever, Redis flushed, chain broken)."""
-    if redis_conn().get(NEXT_SCAN_KEY) is None:
+def ensure_scan_scheduled(*, force: bool = False) -> None:
+    """Starts the chain if it is not running (first note ever, Redis flushed, chain broken); with
+    `force` (tasks/schedule.heal found no scan booked) whatever the marker says."""
+    if force or redis_conn().get(NEXT_SCAN_KEY) is None:
         scan_reminders.enqueue(job_id=f"reminder-scan-{utcnow():%Y%m%d%H%M}-start")
         redis_conn().set(NEXT_SCAN_KEY, "starting", ex=120)
 

@@ -4,6 +4,7 @@ default db 15, flushed at start). The schema is built by the real Alembic migrat
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -83,6 +84,9 @@ def test_config(database_url, redis_url, tmp_path_factory) -> dict:
         "ENABLE_TEST_ENDPOINTS": True,
         "ASYNC_MODE": "threading",
         "LOGIN_RATE_PER_MINUTE": 100000,
+        # The local stand-ins (push service, feeds) listen on loopback, which outbound HTTP refuses
+        # unless allow-listed (server/outbound.py).
+        "OUTBOUND_ALLOW_HOSTS": ["127.0.0.1"],
         "DEMO_MODE": True,
         "PWA_DIST": Path(os.environ.get("PWA_DIST") or ROOT / "pwa" / "dist"),
     }
@@ -207,7 +211,13 @@ class LiveServer:
 
 def server_env(test_config: dict, port: int, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
-    env.update({k: str(v) for k, v in test_config.items() if k != "ASYNC_MODE"})
+    env.update(
+        {
+            k: json.dumps(v) if isinstance(v, (list, dict)) else str(v)
+            for k, v in test_config.items()
+            if k != "ASYNC_MODE"
+        }
+    )
     env.update(
         {
             "ASYNC_MODE": "eventlet",

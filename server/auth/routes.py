@@ -11,7 +11,7 @@ from server.errors import Problem
 from server.notebook import service as notebook
 from server.org import service as org_service
 from server.ratelimit import hit
-from server.redis_client import get_redis
+from server.redis_client import get_limiter_redis
 from server.security import (
     clear_session_cookie,
     client_ip,
@@ -34,7 +34,7 @@ def login():
     data: LoginRequest = body()
     ip = client_ip() or "unknown"
     for key in (f"login:ip:{ip}", f"login:user:{data.username.lower()}"):
-        allowed, retry_after = hit(get_redis(), key, limit=settings.LOGIN_RATE_PER_MINUTE, window_seconds=60)
+        allowed, retry_after = hit(get_limiter_redis(), key, limit=settings.LOGIN_RATE_PER_MINUTE, window_seconds=60)
         if not allowed:
             raise Problem(
                 429,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,6 +15,7 @@ from sqlmodel import Session, col, select, update
 from server import events
 from server.audit import service as audit
 from server.auth.models import UserSession
+from server.offload import off_loop, os_semaphore
 from server.org.models import User
 from server.timeutil import utcnow
 
@@ -25,11 +28,25 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+_verify_slots: Any = None
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    global _verify_slots
+    if _verify_slots is None:
+        # argon2 uses 64 MiB per hash: a burst of sign-ins must not run hundreds at once.
+        _verify_slots = os_semaphore(max(2, os.cpu_count() or 2))
+    with _verify_slots:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
 def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    # argon2 takes tens of milliseconds of CPU on purpose: off the event loop, where it runs in
+    # parallel (the C code releases the GIL) instead of stalling every other request meanwhile.
+    return off_loop(_verify, password_hash, password)
 
 
 @dataclass
@@ -52,6 +69,7 @@ def login(
     now = utcnow()
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
+        session.commit()  # as below: no pooled connection held during the check
         verify_password(_DUMMY_HASH, password)
         audit.record(
             session, actor_id=None, action="login.failure", ip=ip, detail={"username": username[:64]}
@@ -62,6 +80,7 @@ def login(
         audit.record(session, actor_id=user.id, action="login.locked", ip=ip)
         session.commit()
         return LoginOutcome(None, None, locked_until=user.locked_until)
+    session.commit()  # ends the read: no pooled connection is held while the password is checked
     if not user.is_active or not verify_password(user.password_hash, password):
         user.failed_logins += 1
         if user.failed_logins >= max_failures:

@@ -1,4 +1,5 @@
-"""Fetching a source over HTTP: conditional GET (If-None-Match / If-Modified-Since), a connect and
+"""Fetching a source over HTTP through the guarded client (server/outbound.py: no internal address
+unless allow-listed, after DNS and on every redirect): conditional GET (If-None-Match / If-Modified-Since), a connect and
 read timeout plus an overall deadline, and a size cap enforced while streaming (a lying or missing
 Content-Length does not get past it)."""
 
@@ -8,6 +9,8 @@ import time
 from dataclasses import dataclass
 
 import requests
+
+from server.outbound import OutboundRefused, Policy, session
 
 MAX_BYTES = 2 * 1024 * 1024
 CONNECT_TIMEOUT = 5
@@ -42,7 +45,9 @@ def fetch(
     last_modified: str | None = None,
     max_bytes: int = MAX_BYTES,
     deadline_seconds: float = DEADLINE_SECONDS,
+    policy: Policy | None = None,
 ) -> Fetched:
+    """`policy` (server/outbound.py) says which internal hosts may be fetched; none by default."""
     if not url.startswith(("http://", "https://")):
         raise FetchError("bad-url", "Only http(s) URLs can be polled.", transient=False)
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
@@ -52,7 +57,7 @@ def fetch(
         headers["If-Modified-Since"] = last_modified
     started = time.monotonic()
     try:
-        with requests.get(
+        with session(policy or Policy()).get(
             url, headers=headers, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), stream=True, allow_redirects=True
         ) as response:
             if response.status_code == 304:
@@ -91,6 +96,10 @@ def fetch(
                 last_modified=response.headers.get("Last-Modified"),
                 content_type=response.headers.get("Content-Type", ""),
             )
+    except OutboundRefused as exc:
+        if exc.code == "unresolvable":
+            raise FetchError("connection", exc.message, transient=True) from None
+        raise FetchError("refused", exc.message, transient=False) from None
     except requests.Timeout:
         raise FetchError("timeout", "The source did not answer in time.", transient=True) from None
     except requests.ConnectionError as exc:

@@ -4,15 +4,14 @@ as a source error; nothing here may crash a worker."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+
+from server.uploads import Limits, UploadError, read_table
 
 MAX_ENTRIES = 3000  # per fetch or upload: a feed that claims more is cut, not trusted
 MAX_XLSX_UNCOMPRESSED = 20 * 1024 * 1024
@@ -139,15 +138,6 @@ def _as_utf8_xml(body: bytes) -> bytes:
     return text.encode("utf-8")
 
 
-def _decode(body: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return body.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ParseError("encoding", "The body is neither UTF-8 nor GB18030 text.")
-
-
 def _pick(row: dict, mapping: dict, key: str, *defaults: str) -> Any:
     for name in ([mapping[key]] if mapping.get(key) else []) + list(defaults):
         if name in row and row[name] not in (None, ""):
@@ -198,19 +188,22 @@ def parse_json(body: bytes, mapping: dict | None = None) -> list[Entry]:
     return entries
 
 
+def _table(body: bytes, filename: str) -> list[dict]:
+    """CSV or the first sheet of an XLSX through the shared bounded reader (server/uploads.py); the
+    first row holds the column names. A file longer than MAX_ENTRIES is cut, not trusted."""
+    limits = Limits(max_rows=MAX_ENTRIES, max_uncompressed_bytes=MAX_XLSX_UNCOMPRESSED)
+    try:
+        table = read_table(body, filename=filename, limits=limits, sniff=True, cut=True)
+    except UploadError as exc:
+        raise ParseError(
+            exc.code if exc.code in ("too-large", "encoding") else "malformed", exc.message
+        ) from None
+    header = [str(h).strip() if h is not None else "" for h in table[0]]
+    return [dict(zip(header, values, strict=False)) for values in table[1:]]
+
+
 def parse_csv(body: bytes, mapping: dict | None = None) -> list[Entry]:
-    text = _decode(body)
-    if "\x00" in text:
-        raise ParseError("malformed", "The CSV holds binary data.")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    try:
-        rows = list(csv.DictReader(io.StringIO(text), dialect=dialect))[: MAX_ENTRIES + 1]
-    except csv.Error as exc:
-        raise ParseError("malformed", f"Bad CSV: {exc}") from None
-    entries = _from_rows(rows, mapping or {})
+    entries = _from_rows(_table(body, "upload.csv"), mapping or {})
     if not entries:
         raise ParseError("malformed", "No row with a title (columns title/标题).")
     return entries
@@ -218,29 +211,7 @@ def parse_csv(body: bytes, mapping: dict | None = None) -> list[Entry]:
 
 def parse_xlsx(body: bytes, mapping: dict | None = None) -> list[Entry]:
     """The first sheet; the first row holds the column names. Zip bombs are refused by size."""
-    import openpyxl
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(body)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNCOMPRESSED:
-                raise ParseError("too-large", "The workbook unpacks to more than 20 MB.")
-        book = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=True)
-    except ParseError:
-        raise
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise ParseError("malformed", f"Not an XLSX workbook: {type(exc).__name__}") from None
-    try:
-        sheet = book.worksheets[0]
-        rows_iter = sheet.iter_rows(values_only=True)
-        header = [str(h).strip() if h is not None else "" for h in next(rows_iter, ())]
-        rows = []
-        for values in rows_iter:
-            rows.append(dict(zip(header, values, strict=False)))
-            if len(rows) > MAX_ENTRIES:
-                break
-    finally:
-        book.close()
-    entries = _from_rows(rows, mapping or {})
+    entries = _from_rows(_table(body, "upload.xlsx"), mapping or {})
     if not entries:
         raise ParseError("malformed", "No row with a title (columns title/标题).")
     return entries

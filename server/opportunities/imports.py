@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
 import hashlib
-import io
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,16 +15,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server.audit import service as audit
-from server.customers.models import Customer, CustomerGrant
-from server.customers.service import visible_owner_ids
-from server.db import id_col, row_id
+from server.config import Settings
+from server.customers.service import readable_ids
+from server.db import row_id
 from server.errors import Problem, forbidden
+from server.offload import cooperate
 from server.opportunities import lifecycle
 from server.opportunities.models import OpportunityImport, OpportunitySource
 from server.opportunities.schemas import OpportunityCreate
 from server.org.models import Role, User
 from server.products.models import Product
 from server.timeutil import iso, utcnow
+from server.uploads import Limits, UploadError, read_table
 
 MAX_ROWS = 2000
 # Header aliases: the bank's spreadsheets use Chinese column names.
@@ -72,30 +72,12 @@ def _decode(content_base64: str) -> bytes:
         raise _bad("content_base64 is not valid base64.") from None
 
 
-def _read_rows(filename: str, raw: bytes) -> list[dict[str, Any]]:
-    if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-        except Exception:
-            raise _bad("This is not a readable .xlsx file.") from None
-        sheet = book.worksheets[0]
-        values = [list(r) for r in sheet.iter_rows(values_only=True)]
-        book.close()
-    else:
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                decoded = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise _bad("The CSV is neither UTF-8 nor GB18030.")
-        values = [list(r) for r in csv.reader(io.StringIO(decoded))]
-    values = [r for r in values if any(v not in (None, "") for v in r)]
-    if not values:
-        raise _bad("The file is empty.")
+def _read_rows(filename: str, raw: bytes, *, settings: Settings) -> list[dict[str, Any]]:
+    limits = Limits.from_settings(settings, max_rows=MAX_ROWS)
+    try:
+        values = read_table(raw, filename=filename, limits=limits)
+    except UploadError as exc:
+        raise _bad(exc.message) from None
     header = [HEADERS.get(str(h or "").strip().lower(), HEADERS.get(str(h or "").strip())) for h in values[0]]
     unknown = [
         str(values[0][i]) for i, h in enumerate(header) if h is None and values[0][i] not in (None, "")
@@ -104,8 +86,6 @@ def _read_rows(filename: str, raw: bytes) -> list[dict[str, Any]]:
         raise _bad(f"Unknown columns: {', '.join(unknown)}.")
     if "title" not in header:
         raise _bad("The file needs a title (标题) column.")
-    if len(values) - 1 > MAX_ROWS:
-        raise _bad(f"At most {MAX_ROWS} rows per file.")
     rows = []
     for line, data in enumerate(values[1:], start=2):
         row: dict[str, Any] = {"_row": line}
@@ -159,28 +139,12 @@ def validate_rows(
                 customer_ids.add(int(r["customer_id"]))
         except (TypeError, ValueError):
             pass
-    readable: set[int] = set()
-    if customer_ids:
-        owners = visible_owner_ids(session, user=user)
-        readable = set(
-            session.exec(
-                select(id_col(Customer.id)).where(
-                    col(Customer.id).in_(customer_ids), col(Customer.owner_id).in_(owners)
-                )
-            ).all()
-        )
-        readable |= set(
-            session.exec(
-                select(CustomerGrant.customer_id).where(
-                    CustomerGrant.user_id == user.id,
-                    col(CustomerGrant.customer_id).in_(customer_ids),
-                    col(CustomerGrant.revoked_at).is_(None),
-                )
-            ).all()
-        )
+    readable = readable_ids(session, user=user, customer_ids=customer_ids)
     valid: list[tuple[int, OpportunityCreate]] = []
     errors: list[dict[str, Any]] = []
-    for r in rows:
+    for index, r in enumerate(rows):
+        if index % 100 == 99:
+            cooperate()
         line = r["_row"]
         row_errors: list[dict[str, Any]] = []
         data: dict[str, Any] = {"source": OpportunitySource.import_.value, "share": True}
@@ -262,9 +226,16 @@ def validate_rows(
 
 
 def import_file(
-    session: Session, *, user: User, filename: str, content_base64: str, dry_run: bool, ip: str | None
+    session: Session,
+    *,
+    user: User,
+    filename: str,
+    content_base64: str,
+    dry_run: bool,
+    ip: str | None,
+    settings: Settings,
 ) -> tuple[int, dict[str, Any]]:
-    """Returns (HTTP status, report)."""
+    """Returns (HTTP status, report). The file is read within the upload limits of `settings`."""
     if user.role not in (Role.rm, Role.team_lead, Role.admin):
         raise forbidden("Only bank staff import opportunities.")
     raw = _decode(content_base64)
@@ -279,7 +250,7 @@ def import_file(
             "created": 0,
             "errors": [],
         }
-    rows = _read_rows(filename, raw)
+    rows = _read_rows(filename, raw, settings=settings)
     valid, errors = validate_rows(session, user=user, rows=rows)
     report: dict[str, Any] = {
         "already_imported": False,
@@ -312,7 +283,9 @@ def import_file(
             409, "Conflict", "This file is being imported already.", code="import-duplicate"
         ) from None
     created = []
-    for _line, data in valid:
+    for index, (_line, data) in enumerate(valid):
+        if index % 10 == 9:
+            cooperate()  # 2,000 rows take seconds: let the process serve others meanwhile
         opp = lifecycle.create_opportunity(
             session, user=user, data=data, ip=ip, now=now, import_id=batch.id, commit=False
         )

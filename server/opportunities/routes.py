@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 from server import db
 from server.api import body, idempotent, ok, query, spec
@@ -105,6 +105,7 @@ def import_file():
         content_base64=data.content_base64,
         dry_run=data.dry_run,
         ip=client_ip(),
+        settings=current_app.config["SETTINGS"],
     )
     return ok(report, status)
 

@@ -25,6 +25,7 @@ from pywebpush import WebPusher
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from server import outbound
 from server.config import Settings
 from server.db import row_id
 from server.inbox.models import Notification
@@ -205,7 +206,7 @@ class WebPushChannel:
     ) -> list[tuple[int | None, str | None, str | None]]:
         timeout = aiohttp.ClientTimeout(total=self.settings.PUSH_TIMEOUT_SECONDS)
         limit = max(1, self.settings.PUSH_CONCURRENCY)
-        connector = aiohttp.TCPConnector(limit=limit)
+        connector = outbound.aiohttp_connector(outbound.policy_for(self.settings), limit=limit)
         semaphore = asyncio.Semaphore(limit)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
 
@@ -248,6 +249,7 @@ class WebhookChannel:
 
     def __init__(self, session: Session, settings: Settings, *, attempt: int = 1, **_: Any):
         self.url = settings.NOTIFY_WEBHOOK_URL
+        self.policy = outbound.policy_for(settings)
         self.public_url = settings.PUBLIC_URL.rstrip("/")
         self.timeout = settings.PUSH_TIMEOUT_SECONDS
         self.attempt = attempt
@@ -269,13 +271,15 @@ class WebhookChannel:
         detail: str | None = None
         started = time.monotonic()
         try:
-            response = requests.post(
+            response = outbound.session(self.policy).post(
                 self.url,
                 data=json.dumps(message),
                 timeout=self.timeout,
                 headers={"Content-Type": "application/json"},
             )
             status, retry_after = response.status_code, response.headers.get("Retry-After")
+        except outbound.OutboundRefused as exc:
+            status, detail = 400, f"refused: {exc.code}"  # configuration to fix, not worth a retry
         except requests.RequestException as exc:
             status, detail = None, f"{type(exc).__name__}"[:255]
         outcome, delay = classify(status, attempt=self.attempt, retry_after=retry_after)

@@ -66,6 +66,7 @@ def subscribe():
         p256dh=data.keys.p256dh,
         auth=data.keys.auth,
         user_agent=request.headers.get("User-Agent"),
+        settings=current_app.config["SETTINGS"],
     )
     return ok({"id": sub.id, "endpoint_hash": sub.endpoint_hash}, 201, personal=True)
 

@@ -7,9 +7,12 @@ import base64
 import hashlib
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
+from server import outbound
+from server.config import Settings
 from server.errors import Problem, not_found
 from server.inbox.models import Notification
 from server.push.device import device_of
@@ -51,10 +54,44 @@ def _is_p256_point(value: str) -> bool:
     return len(raw) == 65
 
 
+def check_endpoint(endpoint: str, *, settings: Settings) -> None:
+    """A push endpoint must be https on a public address (resolved, every address checked) and,
+    when PUSH_SERVICE_HOSTS is set, on one of those push services; OUTBOUND_ALLOW_HOSTS lets an
+    internal push service (or the test suite's stand-in) through."""
+    policy = outbound.policy_for(settings)
+    host = (urlsplit(endpoint).hostname or "").lower()
+    allowed = [h.lower() for h in settings.PUSH_SERVICE_HOSTS]
+    if (
+        allowed
+        and not policy.host_allowed(host)
+        and not any(host == h or (h.startswith(".") and host.endswith(h)) for h in allowed)
+    ):
+        raise Problem(
+            422, "Unprocessable Content", "This push service is not allowed.", code="push-endpoint-refused"
+        )
+    try:
+        outbound.check_url(endpoint, policy, require_https=True)
+    except outbound.OutboundRefused as exc:
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            f"This push endpoint is not allowed: {exc.message}",
+            code="push-endpoint-refused",
+        ) from None
+
+
 def subscribe(
-    session: Session, *, user_id: int, endpoint: str, p256dh: str, auth: str, user_agent: str | None
+    session: Session,
+    *,
+    user_id: int,
+    endpoint: str,
+    p256dh: str,
+    auth: str,
+    user_agent: str | None,
+    settings: Settings,
 ) -> PushSubscription:
     """Adds this device, or moves an endpoint to this user (a shared phone changing hands)."""
+    check_endpoint(endpoint, settings=settings)
     if not _is_p256_point(p256dh):
         raise Problem(
             422, "Unprocessable Content", "keys.p256dh is not a P-256 public key.", code="validation"

@@ -175,9 +175,16 @@ def _opportunities(session: Session, customer: Customer) -> list[dict[str, Any]]
 # --- relationship graph --------------------------------------------------------------------------
 
 
-def relationship_graph(session: Session, *, customer: Customer) -> dict[str, list[dict[str, Any]]]:
+def relationship_graph(
+    session: Session, *, customer: Customer, user: User
+) -> dict[str, list[dict[str, Any]]]:
     """Nodes and edges around the customer: decision makers (corporate), family and referrals
-    (individual), supply chain and shareholders. Inbound links only from the same RM's customers."""
+    (individual), supply chain and shareholders. Inbound links only from the same RM's customers.
+
+    A linked customer the viewer may not read (another RM's, seen through a war room's grant on this
+    one) appears without name or id, as `masked` with kind `customer` (本行其他客户); a party that
+    is no customer of the bank and has no name recorded is `masked` with kind `external` (他行客户).
+    The PWA words masked nodes from its catalogs."""
     center = f"c{customer.id}"
     nodes: dict[str, dict[str, Any]] = {
         center: {"id": center, "label": customer.name, "kind": "customer", "center": True}
@@ -195,29 +202,42 @@ def relationship_graph(session: Session, *, customer: Customer) -> dict[str, lis
         }
         edges.append({"from": center, "to": node, "kind": contact.role, "label": contact.title})
     outbound = session.exec(
-        select(CustomerLink, Customer.name)
+        select(CustomerLink, Customer.name, Customer.owner_id)
         .join(Customer, col(Customer.id) == col(CustomerLink.to_customer_id), isouter=True)
         .where(CustomerLink.from_customer_id == customer.id)
     ).all()
-    for link, name in outbound:
-        node = f"c{link.to_customer_id}" if link.to_customer_id else f"x{link.id}"
-        nodes.setdefault(
-            node,
-            {
-                "id": node,
-                "label": name or link.to_name or "",
-                "kind": "customer" if link.to_customer_id else "external",
-            },
-        )
-        edges.append({"from": center, "to": node, "kind": link.kind, "label": link.label})
     inbound = session.exec(
-        select(CustomerLink, Customer.name)
+        select(CustomerLink, Customer.name, Customer.owner_id)
         .join(Customer, col(Customer.id) == col(CustomerLink.from_customer_id))
         .where(CustomerLink.to_customer_id == customer.id, Customer.owner_id == customer.owner_id)
     ).all()
-    for link, name in inbound:
-        node = f"c{link.from_customer_id}"
-        nodes.setdefault(node, {"id": node, "label": name, "kind": "customer"})
+    # The viewer's own customers need no look-up (the usual case: an RM on their own customer).
+    readable = {link.to_customer_id for link, _, owner in outbound if owner == user.id}
+    readable |= {link.from_customer_id for link, _, owner in inbound if owner == user.id}
+    others = {link.to_customer_id for link, _, _ in outbound if link.to_customer_id}
+    others |= {link.from_customer_id for link, _, _ in inbound}
+    readable |= customers.readable_ids(session, user=user, customer_ids=others - readable)
+
+    def node_for(customer_id: int | None, name: str | None, link: CustomerLink) -> str:
+        if customer_id is not None and customer_id in readable:
+            node = f"c{customer_id}"
+            nodes.setdefault(node, {"id": node, "label": name or "", "kind": "customer"})
+        elif customer_id is not None:
+            node = f"m{link.id}"  # no customer id: the link's own, which names nobody
+            nodes[node] = {"id": node, "label": "", "kind": "customer", "masked": True}
+        elif link.to_name:
+            node = f"x{link.id}"
+            nodes[node] = {"id": node, "label": link.to_name, "kind": "external"}
+        else:
+            node = f"x{link.id}"
+            nodes[node] = {"id": node, "label": "", "kind": "external", "masked": True}
+        return node
+
+    for link, name, _owner in outbound:
+        node = node_for(link.to_customer_id, name, link)
+        edges.append({"from": center, "to": node, "kind": link.kind, "label": link.label})
+    for link, name, _owner in inbound:
+        node = node_for(link.from_customer_id, name, link)
         edges.append({"from": node, "to": center, "kind": link.kind, "label": link.label})
     return {"nodes": list(nodes.values()), "edges": edges}
 
@@ -262,7 +282,7 @@ def customer_360(session: Session, *, user: User, customer_id: int, data_key: st
             "products": len({h.product_id for h in active}),
         },
         "timeline": timeline[:TIMELINE_LIMIT],
-        "graph": relationship_graph(session, customer=customer),
+        "graph": relationship_graph(session, customer=customer, user=user),
         "opportunities": _opportunities(session, customer),
         "knowledge": knowledge.customer_knowledge(session, customer=customer),
     }

@@ -141,7 +141,7 @@ export interface Customer360 {
     loan_balance_cents: number; opened_on: string; matures_on: string | null; status: string }>
   holdings_total: { balance_cents: number; loan_balance_cents: number; products: number }
   timeline: TimelineItem[]
-  graph: { nodes: Array<{ id: string; label: string; kind: string; center?: boolean }>;
+  graph: { nodes: Array<{ id: string; label: string; kind: string; center?: boolean; masked?: boolean }>;
     edges: Array<{ from: string; to: string; kind: string; label: string | null }> }
   opportunities: Array<{ id: number; title: string; status: string; estimated_amount_cents: number | null }>
   knowledge: Knowledge

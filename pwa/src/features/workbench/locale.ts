@@ -109,6 +109,8 @@ export const workbenchZh = {
   },
   c360: {
     title: '客户数据一张图',
+    maskedCustomer: '本行其他客户',
+    maskedExternal: '他行客户',
     knowledge: '知彼度',
     questions: '下次拜访可以问',
     holdings: '持有产品',
@@ -242,6 +244,8 @@ export const workbenchEn: typeof workbenchZh = {
   },
   c360: {
     title: 'Customer 360',
+    maskedCustomer: 'Another customer of the bank',
+    maskedExternal: 'Customer of another bank',
     knowledge: 'Knowledge',
     questions: 'Ask on the next visit',
     holdings: 'Holdings',
