@@ -110,20 +110,27 @@ class Bank:
         for k, d in enumerate(self.policy_days):
             self.add(IntelItem, dict(id=k + 1, fingerprint=f"p{k}", category="policy", title=f"利好政策{k}", summary="", published_at=local(d, 10), created_at=local(d, 10),
                                      companies=[], credit_codes=[], dates=[], region_codes=[], industry_codes=[], sentiment="favourable", sentiment_terms=[]))
-        kinds = ["clean"] * n
-        slots = rng.permutation(n)
-        n_bad = max(1, n // 100)
-        bad_kinds = list(BAD_KINDS)
-        for i in range(n_bad):
-            kinds[slots[i]] = bad_kinds[i % len(bad_kinds)]
-        for i in range(n_bad, 2 * n_bad):
-            kinds[slots[i]] = "big_book" if i % 2 else "seasonal"
-        self.kind = kinds
+        self.kind = kinds = self.plan_kinds()
         self.cid = 0
         self.opp = 0
         self.ids = np.arange(1, n + 1) + 10
         for r in range(n):
             self._rm(r, kinds[r], now)
+
+    def plan_kinds(self) -> list[str]:
+        """1% bad actors, the kinds in turn starting at a seed-dependent kind (so pooling seeds plants
+        every kind equally often), and 1% innocent outliers."""
+        rng, n = self.rng, self.n
+        kinds = ["clean"] * n
+        slots = rng.permutation(n)
+        n_bad = max(1, n // 100)
+        bad_kinds = list(BAD_KINDS)
+        start = self.seed % len(bad_kinds)
+        for i in range(n_bad):
+            kinds[slots[i]] = bad_kinds[(start + i) % len(bad_kinds)]
+        for i in range(n_bad, 2 * n_bad):
+            kinds[slots[i]] = "big_book" if i % 2 else "seasonal"
+        return kinds
 
     def _rm(self, r: int, kind: str, now: datetime) -> None:
         rng = self.rng
@@ -190,6 +197,7 @@ class Bank:
             weights[-2:] = 1.6  # an ordinary month-end bump
             days = rng.choice(np.arange(1, last + 1), k, p=weights / weights.sum())
             hours = rng.uniform(9, 19.5, k)
+            hours = np.where(rng.random(k) < 0.04, rng.uniform(19.5, 23, k), hours)  # the odd evening booking
             dress = kind == "window_dresser" and back <= 6 and rng.random() < 0.7
             for j in range(k):
                 day, hour = int(days[j]), float(hours[j])
