@@ -124,22 +124,25 @@ def _audit_items(table: Columns, idx: np.ndarray, label: Callable[[int], str], k
 def _month_end_measure(data: BankData, p: dict[str, Any]) -> Reading:
     led = _window_ledger(data, p["window_days"])
     end = _days_to_month_end(led.day) <= p["last_days"]
-    late = local_hour(led.ts) >= p["late_hour"]
+    late = end & (local_hour(led.ts) >= p["late_hour"])
     total = _per_rm(led.rm, data.n, led.amount.astype(np.float64))
     count = _per_rm(led.rm, data.n)
     at_end = _per_rm(led.rm, data.n, np.where(end, led.amount, 0).astype(np.float64))
-    late_n = _per_rm(led.rm, data.n, (end & late).astype(np.float64))
-    end_n = _per_rm(led.rm[end], data.n)
-    # by count, not amount: one large deal on the 30th is no pattern; many small ones are
-    value = np.where(count >= p["min_entries"], end_n / np.maximum(count, 1), np.nan)
+    late_n = _per_rm(led.rm, data.n, late.astype(np.float64))
+    end_n = _per_rm(led.rm, data.n, end.astype(np.float64))
+    # by count, not amount: one large deal on the 30th is no pattern; many small ones are. An entry
+    # booked on a month's last days after hours (the evening before the books close) weighs
+    # 1 + late_weight: ordinary month-end business is booked in the day.
+    value = np.where(count >= p["min_entries"], (end_n + p["late_weight"] * late_n) / np.maximum(count, 1), np.nan)
     return Reading(value, detail={"late": late_n, "at_end": at_end, "end_n": end_n, "count": count, "amount_share": at_end / np.maximum(total, 1)})
 
 
 def _month_end_explain(rd: Reading, r: int, med: float, p: dict[str, Any]) -> str:
     return (
-        f"近{p['window_days']}天{int(rd.detail['count'][r])}笔新增业务中有{int(rd.detail['end_n'][r])}笔（{_pct(rd.value[r])}）"
-        f"记在月末最后{p['last_days']}天（同组中位数{_pct(med)}），金额占{_pct(rd.detail['amount_share'][r])}，"
-        f"其中{int(rd.detail['late'][r])}笔在{p['late_hour']}点后入账。"
+        f"近{p['window_days']}天{int(rd.detail['count'][r])}笔新增业务中有{int(rd.detail['end_n'][r])}笔"
+        f"（{_pct(rd.detail['end_n'][r] / max(rd.detail['count'][r], 1))}）记在月末最后{p['last_days']}天，"
+        f"金额占{_pct(rd.detail['amount_share'][r])}，其中{int(rd.detail['late'][r])}笔在{p['late_hour']}点后入账；"
+        f"夜间入账加权后月末集中度{_pct(rd.value[r])}（同组中位数{_pct(med)}）。"
     )
 
 
@@ -653,13 +656,28 @@ def _monthly(data: BankData) -> tuple[np.ndarray, Any]:
     return mat, early
 
 
+def _seasonal_design(harmonics: int) -> np.ndarray:
+    t = np.arange(24)
+    cols = [np.ones(24)]
+    for h in range(1, harmonics + 1):
+        cols += [np.cos(2 * np.pi * h * t / 12), np.sin(2 * np.pi * h * t / 12)]
+    return np.stack(cols, axis=1)
+
+
 def _volatility_measure(data: BankData, p: dict[str, Any]) -> Reading:
+    """Residual spread of log monthly new business around the RM's own smooth yearly curve (a level
+    plus `harmonics` yearly harmonics, least squares over 24 months): a seasonal business repeats a
+    smooth year and is absorbed by the curve; erratic months are not. The peer comparison (z) is
+    done by the engine as for every rule."""
     mat, early = _monthly(data)
     x = np.clip(mat, 0, None)
     level = np.median(x, axis=1)
-    k = np.maximum(level * 0.1, 100_00)
-    d = np.log(x[:, 12:] + k[:, None]) - np.log(x[:, :12] + k[:, None])
-    value = np.std(d, axis=1)
+    k = np.maximum(level * 0.1, 100_00)  # damps empty months of a small book
+    logs = np.log(x + k[:, None])
+    design = _seasonal_design(p["harmonics"])
+    beta, *_ = np.linalg.lstsq(design, logs.T, rcond=None)
+    resid = logs.T - design @ beta
+    value = np.sqrt((resid**2).sum(axis=0) / (24 - design.shape[1]))
     value = np.where(early & (level > 0), value, np.nan)
     cv = np.std(x, axis=1) / np.maximum(np.mean(x, axis=1), 1)
     return Reading(value, detail={"cv": cv})
@@ -667,7 +685,7 @@ def _volatility_measure(data: BankData, p: dict[str, Any]) -> Reading:
 
 def _volatility_explain(rd: Reading, r: int, med: float, p: dict[str, Any]) -> str:
     return (
-        f"剔除季节性后，近24个月新增业务的同比波动为{rd.value[r]:.2f}（同组中位数{med:.2f}），"
+        f"剔除本人季节规律后，近24个月新增业务的月度波动（对数残差）为{rd.value[r]:.2f}（同组中位数{med:.2f}），"
         f"月度业绩大起大落（变异系数{rd.detail['cv'][r]:.2f}）。"
     )
 
@@ -684,7 +702,7 @@ def _volatility_evidence(data: BankData, p: dict[str, Any], r: int) -> list[dict
 
 
 RULES: list[Rule] = [
-    Rule("month_end_spike", "月末突击冲量", dict(window_days=180, last_days=2, late_hour=20, min_entries=5, min=0.3, z=3.0, min_scale=0.05, weight=1.0), _month_end_measure, _month_end_explain, _month_end_evidence, fmt="share"),
+    Rule("month_end_spike", "月末突击冲量", dict(window_days=180, last_days=2, late_hour=20, late_weight=2.0, min_entries=5, min=0.3, z=3.0, min_scale=0.05, weight=1.0), _month_end_measure, _month_end_explain, _month_end_evidence, fmt="share"),
     Rule("quick_reversal", "入账后短期冲回", dict(window_days=180, within_days=10, min_count=2, min=0.1, z=3.0, min_scale=0.03, weight=1.0), _reversal_measure, _reversal_explain, _reversal_evidence, fmt="share"),
     Rule("unqualified_sale", "无资格销售", dict(window_days=180, min=1, z=0.0, min_scale=0.5, weight=1.5), _unqualified_measure, _unqualified_explain, _unqualified_evidence),
     Rule("policy_burst", "政策利好后集中上量", dict(window_days=180, after_days=7, min_entries=4, min=4.0, z=3.0, min_scale=0.5, weight=1.0), _policy_measure, _policy_explain, _policy_evidence, fmt="ratio"),
@@ -696,7 +714,7 @@ RULES: list[Rule] = [
     Rule("cherry_picking", "商机认领多成交少", dict(window_days=180, min_claims=10, max_conversion=0.15, min=10, z=3.0, min_scale=2.0, weight=1.0), _claims_measure, _claims_explain, _claims_evidence),
     Rule("override_concentration", "例外调整集中受益", dict(window_days=180, min=3, z=3.0, min_scale=1.0, weight=1.0), _override_measure, _override_explain, _override_evidence),
     Rule("box_ticking", "拜访记录应付了事", dict(window_days=90, work_start=7, work_end=22, batch_minutes=10, batch_size=5, min_visits=10, min=0.5, z=3.0, min_scale=0.08, weight=0.8), _visits_measure, _visits_explain, _visits_evidence, fmt="share"),
-    Rule("volatility", "业绩大起大落", dict(min=1.0, z=3.0, min_scale=0.1, weight=0.8), _volatility_measure, _volatility_explain, _volatility_evidence, fmt="ratio"),
+    Rule("volatility", "业绩大起大落", dict(harmonics=2, min=0.65, z=3.0, min_scale=0.1, weight=0.8), _volatility_measure, _volatility_explain, _volatility_evidence, fmt="ratio"),
 ]
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
 AUDIT_LOG_RULES = [rule.name for rule in RULES if rule.audit_log]

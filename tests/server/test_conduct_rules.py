@@ -87,19 +87,26 @@ def rng():
 
 
 def test_month_end_spike(rng):
-    def bank(share_late: float) -> Bank:
+    def bank(share: float, hour: float, on_last_day: bool = True) -> Bank:
         b = Bank()
         b.ordinary_ledger(rng, months=6, rms=range(1, N))
         for back in range(6):
             y, m = divmod(AS_OF.year * 12 + AS_OF.month - 2 - back, 12)
             last = (date(y + (m + 1) // 12, (m + 1) % 12 + 1, 1) - timedelta(days=1)).day
             for k in range(6):
-                on_end = k < round(6 * share_late)
-                b.sale(0, date(y, m + 1, last if on_end else 5 + k), 200_000_00, hour=21 if on_end else 10)
+                moved = k < round(6 * share)
+                day = (last if on_last_day else 15) if moved else 5 + k
+                b.sale(0, date(y, m + 1, day), 200_000_00, hour=hour if moved else 10)
         return b
 
-    assert fired(bank(0.67), "month_end_spike") == (True, False)
-    assert fired(bank(0.17), "month_end_spike")[0] is False
+    assert fired(bank(0.67, 21), "month_end_spike") == (True, False)
+    assert fired(bank(0.67, 11), "month_end_spike") == (True, False)  # in the day, but two thirds
+    # one entry a month booked the evening before the books close weighs triple
+    assert fired(bank(0.17, 21), "month_end_spike")[0] is True
+    # near misses: the same one entry a month in the day, or in the evening mid-month
+    assert fired(bank(0.17, 11), "month_end_spike")[0] is False
+    assert fired(bank(0.17, 21, on_last_day=False), "month_end_spike")[0] is False
+    assert fired(bank(0.67, 21, on_last_day=False), "month_end_spike")[0] is False
 
 
 def test_quick_reversal(rng):
@@ -251,18 +258,26 @@ def test_box_ticking():
 
 
 def test_volatility(rng):
-    def bank(seasonal: bool) -> Bank:
+    def bank(kind: str) -> Bank:
         b = Bank()
         b.ordinary_ledger(rng, months=25, rms=range(1, N))
         swing = rng.lognormal(0, 1.2, 25)
         for back in range(25):
             y, m = divmod(AS_OF.year * 12 + AS_OF.month - 1 - back, 12)
-            factor = (4.0 if m in (8, 9) else 0.5) if seasonal else swing[back]
+            factor = {
+                "erratic": swing[back],
+                "block_season": 4.0 if m in (8, 9) else 0.5,
+                "smooth_season": 0.3 + 3.5 * float(np.exp(-0.5 * ((m - 6 + 6) % 12 - 6) ** 2 / 1.2)),
+                "mild": float(np.exp(rng.normal(0, 0.3))),
+            }[kind]
             b.sale(0, date(y, m + 1, 10), int(1_200_000_00 * factor))
         return b
 
-    assert fired(bank(False), "volatility") == (True, False)
-    assert fired(bank(True), "volatility")[0] is False  # a seasonal business repeats its year
+    assert fired(bank("erratic"), "volatility") == (True, False)
+    # near misses: seasonal businesses repeat their year, ordinary noise is ordinary
+    assert fired(bank("block_season"), "volatility")[0] is False
+    assert fired(bank("smooth_season"), "volatility")[0] is False
+    assert fired(bank("mild"), "volatility")[0] is False
 
 
 def test_a_big_book_is_not_flagged_for_being_big(rng):
