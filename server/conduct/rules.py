@@ -503,29 +503,58 @@ def _shared_customers(data: BankData) -> np.ndarray:
     return flagged
 
 
+@_cached
+def _staff_phone_rows(data: BankData) -> np.ndarray:
+    """Row mask of `phones`: the customer's (or its decision maker's) number is a staff member's own
+    (user.phone), the owning RM's included."""
+    ph = data.phones
+    if ph.n == 0 or not data.staff_phones:
+        return np.zeros(ph.n, dtype=bool)
+    return np.isin(ph.phone, np.fromiter(data.staff_phones, dtype=np.int64))
+
+
 def _shared_measure(data: BankData, p: dict[str, Any]) -> Reading:
     ph = data.phones
-    flagged = _shared_customers(data)
     if ph.n == 0:
-        return Reading(np.zeros(data.n))
-    pairs = np.unique(np.stack([ph.rm[flagged], ph.customer[flagged]], axis=1), axis=0) if flagged.any() else np.zeros((0, 2), dtype=np.int64)
-    return Reading(_per_rm(pairs[:, 0].astype(np.int64), data.n))
+        return Reading(np.zeros(data.n), detail={"unrelated": np.zeros(data.n), "staff": np.zeros(data.n)})
+    flagged = _shared_customers(data)
+    staff = _staff_phone_rows(data)
+
+    def customers_per_rm(mask: np.ndarray) -> np.ndarray:
+        if not mask.any():
+            return np.zeros(data.n)
+        pairs = np.unique(np.stack([ph.rm[mask], ph.customer[mask]], axis=1), axis=0)
+        return _per_rm(pairs[:, 0].astype(np.int64), data.n)
+
+    unrelated, with_staff = customers_per_rm(flagged), customers_per_rm(staff)
+    # a customer reachable only through a bank employee's own number weighs `staff_weight` customers
+    value = unrelated + p["staff_weight"] * with_staff
+    return Reading(value, detail={"unrelated": unrelated, "staff": with_staff})
 
 
 def _shared_explain(rd: Reading, r: int, med: float, p: dict[str, Any]) -> str:
-    return f"名下有{int(rd.value[r])}位客户与其他无关联客户共用同一联系电话（同组中位数{med:.0f}位），需核实是否代客操作。"
+    parts = []
+    if rd.detail["unrelated"][r]:
+        parts.append(f"名下有{int(rd.detail['unrelated'][r])}位客户与其他无关联客户共用同一联系电话")
+    if rd.detail["staff"][r]:
+        parts.append(f"{int(rd.detail['staff'][r])}位客户登记的联系电话是本行员工（含本人）的电话")
+    said = "；".join(parts) or "未发现共用联系方式"
+    return f"{said}（加权计{rd.value[r]:.0f}，同组中位数{med:.0f}），需核实是否代客操作。"
 
 
 def _shared_evidence(data: BankData, p: dict[str, Any], r: int) -> list[dict[str, Any]]:
     ph = data.phones
-    flagged = _shared_customers(data)
-    idx = _rows(data, ph, r, flagged)
-    seen: list[int] = []
-    for i in idx:
+    flagged, staff = _shared_customers(data), _staff_phone_rows(data)
+    own_id = int(data.rm_ids[r])
+    items: dict[int, dict[str, Any]] = {}
+    for i in _rows(data, ph, r, staff):
         c = int(ph.customer[i])
-        if c not in seen:
-            seen.append(c)
-    return [{"type": "customer", "id": c, "customer_id": c, "at": None, "label": "与无关联客户共用联系电话"} for c in seen[:MAX_EVIDENCE]]
+        whose = "本人" if data.staff_phones.get(int(ph.phone[i])) == own_id else "其他员工"
+        items.setdefault(c, {"type": "customer", "id": c, "customer_id": c, "at": None, "label": f"客户联系电话与{whose}登记电话相同"})
+    for i in _rows(data, ph, r, flagged):
+        c = int(ph.customer[i])
+        items.setdefault(c, {"type": "customer", "id": c, "customer_id": c, "at": None, "label": "与无关联客户共用联系电话"})
+    return list(items.values())[:MAX_EVIDENCE]
 
 
 # 10 ------------------------------------------------------------------------------------------------
@@ -710,7 +739,7 @@ RULES: list[Rule] = [
     Rule("reveal_burst", "集中/深夜/行外查看敏感信息", dict(window_days=90, burst_minutes=10, burst_count=8, night_start=22, night_end=6, internal_networks=["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "::1/128"], min=10, z=3.0, min_scale=2.0, weight=1.0), _reveal_measure, _reveal_explain, _reveal_evidence, audit_log=True),
     Rule("data_hoarding", "批量翻阅/导出客户名单", dict(window_days=30, min_book=50, min=4.0, z=4.0, min_scale=0.3, weight=1.0), _hoarding_measure, _hoarding_explain, _hoarding_evidence, audit_log=True, fmt="ratio"),
     Rule("bulk_transfer", "客户批量转移", dict(window_days=90, burst_days=7, min=15, z=3.0, min_scale=2.0, weight=1.0), _moves_measure, _moves_explain, _moves_evidence),
-    Rule("shared_contact", "客户共用联系方式", dict(min=3, z=3.0, min_scale=1.0, weight=1.0), _shared_measure, _shared_explain, _shared_evidence),
+    Rule("shared_contact", "客户共用联系方式", dict(staff_weight=3.0, min=3, z=3.0, min_scale=1.0, weight=1.0), _shared_measure, _shared_explain, _shared_evidence),
     Rule("cherry_picking", "商机认领多成交少", dict(window_days=180, min_claims=10, max_conversion=0.15, min=10, z=3.0, min_scale=2.0, weight=1.0), _claims_measure, _claims_explain, _claims_evidence),
     Rule("override_concentration", "例外调整集中受益", dict(window_days=180, min=3, z=3.0, min_scale=1.0, weight=1.0), _override_measure, _override_explain, _override_evidence),
     Rule("box_ticking", "拜访记录应付了事", dict(window_days=90, work_start=7, work_end=22, batch_minutes=10, batch_size=5, min_visits=10, min=0.5, z=3.0, min_scale=0.08, weight=0.8), _visits_measure, _visits_explain, _visits_evidence, fmt="share"),

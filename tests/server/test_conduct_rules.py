@@ -39,6 +39,7 @@ class Bank:
         self.quals = [frozenset({"credit", "fund_sales"})] * N
         self.policies: list[tuple[int, int, str]] = []
         self.links: set[tuple[int, int]] = set()
+        self.staff_phones: dict[int, int] = {}
         self.book = np.full(N, 100)
 
     def add(self, table: str, **row) -> None:
@@ -67,7 +68,7 @@ class Bank:
             as_of=AS_OF, now_ts=end.timestamp(), rm_ids=np.arange(1, N + 1), names=[f"rm{i}" for i in range(N)],
             grade=np.array(["中级"] * N, dtype=object), branch_type=np.array(["sub"] * N, dtype=object),
             team_id=np.ones(N, dtype=np.int64), quals=self.quals, book_size=self.book,
-            required_qual={1: "credit", 2: "wealth"}, links=self.links, policies=self.policies, **cols,
+            required_qual={1: "credit", 2: "wealth"}, links=self.links, policies=self.policies, staff_phones=self.staff_phones, **cols,
         )
 
 
@@ -213,6 +214,28 @@ def test_shared_contact():
 
     assert fired(bank(False), "shared_contact") == (True, False)
     assert fired(bank(True), "shared_contact")[0] is False  # a linked family may share a number
+
+
+def test_shared_contact_between_rm_and_customer():
+    def bank(customer_phone: int, sharing_pairs: int = 0) -> Bank:
+        b = Bank()
+        for r in range(N):
+            for k in range(5):
+                b.add("phones", rm=r, customer=r * 100 + k, phone=13900000000 + r * 100 + k)
+        b.staff_phones = {13800000000 + r: r + 1 for r in range(N)}  # every RM's own number (user id r + 1)
+        b.t["phones"][0]["phone"] = customer_phone  # RM 0's first customer
+        for k in range(sharing_pairs):  # customers of RM 0 sharing a number with RM 1's
+            b.t["phones"][1 + k]["phone"] = b.t["phones"][5 + k]["phone"]
+        return b
+
+    own = bank(13800000000)  # the customer answers on RM 0's own phone
+    assert fired(own, "shared_contact") == (True, False)
+    ev = evaluate(own.build(), {}, only=["shared_contact"])
+    assert ev.results[0].rule.evidence(own.build(), ev.results[0].params, 0)[0]["label"] == "客户联系电话与本人登记电话相同"
+    assert fired(bank(13800000007), "shared_contact")[0] is True  # a colleague's phone
+    # near misses: a number one digit away from a staff phone; one customer sharing with one other
+    assert fired(bank(13800000099), "shared_contact")[0] is False
+    assert fired(bank(13912345678, sharing_pairs=1), "shared_contact")[0] is False
 
 
 def test_cherry_picking():
