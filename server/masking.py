@@ -29,9 +29,13 @@ def _rules() -> dict[str, tuple[int, int]]:
 
 def mask(field: str, value: str | None) -> str | None:
     """phone 13812345678 -> 138****5678; id_number -> 1****************X; card -> 622588******1234;
-    person_name 王小明 -> 王** (the surname only)."""
+    person_name 王小明 -> 王** (the surname only); email zhang.wei@bank.cn -> z***@bank.cn."""
     if value is None or value == "":
         return value
+    if field == "email":
+        # zhang.wei@bank.cn -> z***@bank.cn: the first character and the domain, a fixed 3 stars
+        local, _, domain = value.partition("@")
+        return (local[:1] + "***" + ("@" + domain if domain else "")) if local else "***@" + domain
     keep_first, keep_last = _rules().get(field, (0, 0))
     if field in _FIXED_STARS:
         return value[:keep_first] + "*" * _FIXED_STARS[field]

@@ -22,6 +22,8 @@ class UserPublic(BaseModel):
     persona: str | None
     branch: NamedRef | None
     team: NamedRef | None
+    phone: str | None = None  # masked
+    email: str | None = None  # masked
 
 
 class MeResponse(BaseModel):

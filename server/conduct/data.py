@@ -55,6 +55,13 @@ def _epochs(values: list[Any], sqlite: bool) -> np.ndarray:
     return np.array([float(v) if v is not None else np.nan for v in values], dtype=np.float64)
 
 
+def _phone_key(phone: str) -> int:
+    """A phone number as an integer key: its digits, the last 11 (a mainland mobile without the
+    country code), so +86 138-1234-5678 and 13812345678 match."""
+    digits = "".join(ch for ch in phone if ch.isdigit())[-11:]
+    return int(digits) if digits else 0
+
+
 def local_hour(ts: np.ndarray) -> np.ndarray:
     return ((ts + LOCAL_OFFSET) // 3600 % 24).astype(np.int64)
 
@@ -126,6 +133,7 @@ class BankData:
     visits: Columns  # id, rm, ts, created, has_location, has_next_step
     phones: Columns  # rm, customer, phone (int key)
     links: set[tuple[int, int]] = field(default_factory=set)
+    staff_phones: dict[int, int] = field(default_factory=dict)  # staff phone (digits) -> user id
     policies: list[tuple[int, int, str]] = field(default_factory=list)  # local day, item id, title
     cache: dict[str, Any] = field(default_factory=dict)  # helpers' results shared by measure and evidence
 
@@ -353,13 +361,19 @@ def load(
         .select_from(ct.join(cust, cust.c.id == ct.c.customer_id))
         .where(ct.c.phone.is_not(None))
     ).all()
-    digits = [int(p[2]) if p[2].isdigit() else int("".join(ch for ch in p[2] if ch.isdigit()) or 0) for p in ph]
+    digits = [_phone_key(p[2]) for p in ph]
     data.phones = Columns(
         rm=pos([p[0] for p in ph]),
         customer=np.array([p[1] for p in ph], dtype=np.int64),
         phone=np.array(digits, dtype=np.int64),
     )
     data.phones = data.phones.where((data.phones.rm >= 0) & (data.phones.phone > 0))
+    # Staff's own numbers (user.phone, any role): a customer carrying one shares it with the bank.
+    us = table_of(User)
+    for uid, phone in conn.execute(select(us.c.id, us.c.phone).where(us.c.phone.is_not(None))):
+        key = _phone_key(phone)
+        if key > 0:
+            data.staff_phones[key] = int(uid)
     cl_t = table_of(CustomerLink)
     data.links = {
         (min(a, b), max(a, b))

@@ -124,22 +124,25 @@ def _audit_items(table: Columns, idx: np.ndarray, label: Callable[[int], str], k
 def _month_end_measure(data: BankData, p: dict[str, Any]) -> Reading:
     led = _window_ledger(data, p["window_days"])
     end = _days_to_month_end(led.day) <= p["last_days"]
-    late = local_hour(led.ts) >= p["late_hour"]
+    late = end & (local_hour(led.ts) >= p["late_hour"])
     total = _per_rm(led.rm, data.n, led.amount.astype(np.float64))
     count = _per_rm(led.rm, data.n)
     at_end = _per_rm(led.rm, data.n, np.where(end, led.amount, 0).astype(np.float64))
-    late_n = _per_rm(led.rm, data.n, (end & late).astype(np.float64))
-    end_n = _per_rm(led.rm[end], data.n)
-    # by count, not amount: one large deal on the 30th is no pattern; many small ones are
-    value = np.where(count >= p["min_entries"], end_n / np.maximum(count, 1), np.nan)
+    late_n = _per_rm(led.rm, data.n, late.astype(np.float64))
+    end_n = _per_rm(led.rm, data.n, end.astype(np.float64))
+    # by count, not amount: one large deal on the 30th is no pattern; many small ones are. An entry
+    # booked on a month's last days after hours (the evening before the books close) weighs
+    # 1 + late_weight: ordinary month-end business is booked in the day.
+    value = np.where(count >= p["min_entries"], (end_n + p["late_weight"] * late_n) / np.maximum(count, 1), np.nan)
     return Reading(value, detail={"late": late_n, "at_end": at_end, "end_n": end_n, "count": count, "amount_share": at_end / np.maximum(total, 1)})
 
 
 def _month_end_explain(rd: Reading, r: int, med: float, p: dict[str, Any]) -> str:
     return (
-        f"近{p['window_days']}天{int(rd.detail['count'][r])}笔新增业务中有{int(rd.detail['end_n'][r])}笔（{_pct(rd.value[r])}）"
-        f"记在月末最后{p['last_days']}天（同组中位数{_pct(med)}），金额占{_pct(rd.detail['amount_share'][r])}，"
-        f"其中{int(rd.detail['late'][r])}笔在{p['late_hour']}点后入账。"
+        f"近{p['window_days']}天{int(rd.detail['count'][r])}笔新增业务中有{int(rd.detail['end_n'][r])}笔"
+        f"（{_pct(rd.detail['end_n'][r] / max(rd.detail['count'][r], 1))}）记在月末最后{p['last_days']}天，"
+        f"金额占{_pct(rd.detail['amount_share'][r])}，其中{int(rd.detail['late'][r])}笔在{p['late_hour']}点后入账；"
+        f"夜间入账加权后月末集中度{_pct(rd.value[r])}（同组中位数{_pct(med)}）。"
     )
 
 
@@ -500,29 +503,58 @@ def _shared_customers(data: BankData) -> np.ndarray:
     return flagged
 
 
+@_cached
+def _staff_phone_rows(data: BankData) -> np.ndarray:
+    """Row mask of `phones`: the customer's (or its decision maker's) number is a staff member's own
+    (user.phone), the owning RM's included."""
+    ph = data.phones
+    if ph.n == 0 or not data.staff_phones:
+        return np.zeros(ph.n, dtype=bool)
+    return np.isin(ph.phone, np.fromiter(data.staff_phones, dtype=np.int64))
+
+
 def _shared_measure(data: BankData, p: dict[str, Any]) -> Reading:
     ph = data.phones
-    flagged = _shared_customers(data)
     if ph.n == 0:
-        return Reading(np.zeros(data.n))
-    pairs = np.unique(np.stack([ph.rm[flagged], ph.customer[flagged]], axis=1), axis=0) if flagged.any() else np.zeros((0, 2), dtype=np.int64)
-    return Reading(_per_rm(pairs[:, 0].astype(np.int64), data.n))
+        return Reading(np.zeros(data.n), detail={"unrelated": np.zeros(data.n), "staff": np.zeros(data.n)})
+    flagged = _shared_customers(data)
+    staff = _staff_phone_rows(data)
+
+    def customers_per_rm(mask: np.ndarray) -> np.ndarray:
+        if not mask.any():
+            return np.zeros(data.n)
+        pairs = np.unique(np.stack([ph.rm[mask], ph.customer[mask]], axis=1), axis=0)
+        return _per_rm(pairs[:, 0].astype(np.int64), data.n)
+
+    unrelated, with_staff = customers_per_rm(flagged), customers_per_rm(staff)
+    # a customer reachable only through a bank employee's own number weighs `staff_weight` customers
+    value = unrelated + p["staff_weight"] * with_staff
+    return Reading(value, detail={"unrelated": unrelated, "staff": with_staff})
 
 
 def _shared_explain(rd: Reading, r: int, med: float, p: dict[str, Any]) -> str:
-    return f"名下有{int(rd.value[r])}位客户与其他无关联客户共用同一联系电话（同组中位数{med:.0f}位），需核实是否代客操作。"
+    parts = []
+    if rd.detail["unrelated"][r]:
+        parts.append(f"名下有{int(rd.detail['unrelated'][r])}位客户与其他无关联客户共用同一联系电话")
+    if rd.detail["staff"][r]:
+        parts.append(f"{int(rd.detail['staff'][r])}位客户登记的联系电话是本行员工（含本人）的电话")
+    said = "；".join(parts) or "未发现共用联系方式"
+    return f"{said}（加权计{rd.value[r]:.0f}，同组中位数{med:.0f}），需核实是否代客操作。"
 
 
 def _shared_evidence(data: BankData, p: dict[str, Any], r: int) -> list[dict[str, Any]]:
     ph = data.phones
-    flagged = _shared_customers(data)
-    idx = _rows(data, ph, r, flagged)
-    seen: list[int] = []
-    for i in idx:
+    flagged, staff = _shared_customers(data), _staff_phone_rows(data)
+    own_id = int(data.rm_ids[r])
+    items: dict[int, dict[str, Any]] = {}
+    for i in _rows(data, ph, r, staff):
         c = int(ph.customer[i])
-        if c not in seen:
-            seen.append(c)
-    return [{"type": "customer", "id": c, "customer_id": c, "at": None, "label": "与无关联客户共用联系电话"} for c in seen[:MAX_EVIDENCE]]
+        whose = "本人" if data.staff_phones.get(int(ph.phone[i])) == own_id else "其他员工"
+        items.setdefault(c, {"type": "customer", "id": c, "customer_id": c, "at": None, "label": f"客户联系电话与{whose}登记电话相同"})
+    for i in _rows(data, ph, r, flagged):
+        c = int(ph.customer[i])
+        items.setdefault(c, {"type": "customer", "id": c, "customer_id": c, "at": None, "label": "与无关联客户共用联系电话"})
+    return list(items.values())[:MAX_EVIDENCE]
 
 
 # 10 ------------------------------------------------------------------------------------------------
@@ -653,13 +685,28 @@ def _monthly(data: BankData) -> tuple[np.ndarray, Any]:
     return mat, early
 
 
+def _seasonal_design(harmonics: int) -> np.ndarray:
+    t = np.arange(24)
+    cols = [np.ones(24)]
+    for h in range(1, harmonics + 1):
+        cols += [np.cos(2 * np.pi * h * t / 12), np.sin(2 * np.pi * h * t / 12)]
+    return np.stack(cols, axis=1)
+
+
 def _volatility_measure(data: BankData, p: dict[str, Any]) -> Reading:
+    """Residual spread of log monthly new business around the RM's own smooth yearly curve (a level
+    plus `harmonics` yearly harmonics, least squares over 24 months): a seasonal business repeats a
+    smooth year and is absorbed by the curve; erratic months are not. The peer comparison (z) is
+    done by the engine as for every rule."""
     mat, early = _monthly(data)
     x = np.clip(mat, 0, None)
     level = np.median(x, axis=1)
-    k = np.maximum(level * 0.1, 100_00)
-    d = np.log(x[:, 12:] + k[:, None]) - np.log(x[:, :12] + k[:, None])
-    value = np.std(d, axis=1)
+    k = np.maximum(level * 0.1, 100_00)  # damps empty months of a small book
+    logs = np.log(x + k[:, None])
+    design = _seasonal_design(p["harmonics"])
+    beta, *_ = np.linalg.lstsq(design, logs.T, rcond=None)
+    resid = logs.T - design @ beta
+    value = np.sqrt((resid**2).sum(axis=0) / (24 - design.shape[1]))
     value = np.where(early & (level > 0), value, np.nan)
     cv = np.std(x, axis=1) / np.maximum(np.mean(x, axis=1), 1)
     return Reading(value, detail={"cv": cv})
@@ -667,7 +714,7 @@ def _volatility_measure(data: BankData, p: dict[str, Any]) -> Reading:
 
 def _volatility_explain(rd: Reading, r: int, med: float, p: dict[str, Any]) -> str:
     return (
-        f"剔除季节性后，近24个月新增业务的同比波动为{rd.value[r]:.2f}（同组中位数{med:.2f}），"
+        f"剔除本人季节规律后，近24个月新增业务的月度波动（对数残差）为{rd.value[r]:.2f}（同组中位数{med:.2f}），"
         f"月度业绩大起大落（变异系数{rd.detail['cv'][r]:.2f}）。"
     )
 
@@ -684,7 +731,7 @@ def _volatility_evidence(data: BankData, p: dict[str, Any], r: int) -> list[dict
 
 
 RULES: list[Rule] = [
-    Rule("month_end_spike", "月末突击冲量", dict(window_days=180, last_days=2, late_hour=20, min_entries=5, min=0.3, z=3.0, min_scale=0.05, weight=1.0), _month_end_measure, _month_end_explain, _month_end_evidence, fmt="share"),
+    Rule("month_end_spike", "月末突击冲量", dict(window_days=180, last_days=2, late_hour=20, late_weight=2.0, min_entries=5, min=0.3, z=3.0, min_scale=0.05, weight=1.0), _month_end_measure, _month_end_explain, _month_end_evidence, fmt="share"),
     Rule("quick_reversal", "入账后短期冲回", dict(window_days=180, within_days=10, min_count=2, min=0.1, z=3.0, min_scale=0.03, weight=1.0), _reversal_measure, _reversal_explain, _reversal_evidence, fmt="share"),
     Rule("unqualified_sale", "无资格销售", dict(window_days=180, min=1, z=0.0, min_scale=0.5, weight=1.5), _unqualified_measure, _unqualified_explain, _unqualified_evidence),
     Rule("policy_burst", "政策利好后集中上量", dict(window_days=180, after_days=7, min_entries=4, min=4.0, z=3.0, min_scale=0.5, weight=1.0), _policy_measure, _policy_explain, _policy_evidence, fmt="ratio"),
@@ -692,11 +739,11 @@ RULES: list[Rule] = [
     Rule("reveal_burst", "集中/深夜/行外查看敏感信息", dict(window_days=90, burst_minutes=10, burst_count=8, night_start=22, night_end=6, internal_networks=["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "::1/128"], min=10, z=3.0, min_scale=2.0, weight=1.0), _reveal_measure, _reveal_explain, _reveal_evidence, audit_log=True),
     Rule("data_hoarding", "批量翻阅/导出客户名单", dict(window_days=30, min_book=50, min=4.0, z=4.0, min_scale=0.3, weight=1.0), _hoarding_measure, _hoarding_explain, _hoarding_evidence, audit_log=True, fmt="ratio"),
     Rule("bulk_transfer", "客户批量转移", dict(window_days=90, burst_days=7, min=15, z=3.0, min_scale=2.0, weight=1.0), _moves_measure, _moves_explain, _moves_evidence),
-    Rule("shared_contact", "客户共用联系方式", dict(min=3, z=3.0, min_scale=1.0, weight=1.0), _shared_measure, _shared_explain, _shared_evidence),
+    Rule("shared_contact", "客户共用联系方式", dict(staff_weight=3.0, min=3, z=3.0, min_scale=1.0, weight=1.0), _shared_measure, _shared_explain, _shared_evidence),
     Rule("cherry_picking", "商机认领多成交少", dict(window_days=180, min_claims=10, max_conversion=0.15, min=10, z=3.0, min_scale=2.0, weight=1.0), _claims_measure, _claims_explain, _claims_evidence),
     Rule("override_concentration", "例外调整集中受益", dict(window_days=180, min=3, z=3.0, min_scale=1.0, weight=1.0), _override_measure, _override_explain, _override_evidence),
     Rule("box_ticking", "拜访记录应付了事", dict(window_days=90, work_start=7, work_end=22, batch_minutes=10, batch_size=5, min_visits=10, min=0.5, z=3.0, min_scale=0.08, weight=0.8), _visits_measure, _visits_explain, _visits_evidence, fmt="share"),
-    Rule("volatility", "业绩大起大落", dict(min=1.0, z=3.0, min_scale=0.1, weight=0.8), _volatility_measure, _volatility_explain, _volatility_evidence, fmt="ratio"),
+    Rule("volatility", "业绩大起大落", dict(harmonics=2, min=0.65, z=3.0, min_scale=0.1, weight=0.8), _volatility_measure, _volatility_explain, _volatility_evidence, fmt="ratio"),
 ]
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
 AUDIT_LOG_RULES = [rule.name for rule in RULES if rule.audit_log]

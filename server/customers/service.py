@@ -109,6 +109,9 @@ def get_customer_for(session: Session, *, user: User, customer_id: int, write: b
     raise not_found("customer")
 
 
+FIRST_SCREEN_ROWS = 20  # the default page: reading past it counts as browsing the book in bulk
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -170,8 +173,23 @@ def list_customers(session: Session, *, user: User, query: CustomerListQuery) ->
         .offset((query.page - 1) * query.page_size)
         .limit(query.page_size)
     ).all()
-    if query.page > 1 and ids:  # scrolling deep into the book feeds conduct monitoring (data hoarding)
-        audit.record(session, actor_id=user.id, action="customer.list_page", object_type="customer", detail={"page": query.page, "rows": len(ids)})
+    # Every list or search page that reads past the first screen is audited with the count of those
+    # rows (page 2 on, or a page 1 longer than a screen): conduct monitoring (data hoarding) reads it.
+    offset = (query.page - 1) * query.page_size
+    past_first_screen = max(0, offset + len(ids) - max(offset, FIRST_SCREEN_ROWS))
+    if past_first_screen:
+        audit.record(
+            session,
+            actor_id=user.id,
+            action="customer.list_page",
+            object_type="customer",
+            detail={
+                "page": query.page,
+                "page_size": query.page_size,
+                "rows": past_first_screen,
+                "search": bool(query.q or query.kind or query.industry or query.size or query.tier or query.region or query.tags),
+            },
+        )
         session.commit()
     if not ids:
         return [], total

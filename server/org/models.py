@@ -61,6 +61,10 @@ class User(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # The staff member's own contact details (admin-maintained, never sent unmasked): conduct
+    # monitoring matches them against customers' (shared_contact).
+    phone: str | None = Field(default=None, max_length=20)
+    email: str | None = Field(default=None, max_length=254)
 
 
 class RmProfile(SQLModel, table=True):

@@ -6,6 +6,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server.org.models import Persona, Role
 
+PHONE = r"^\+?[0-9][0-9 -]{4,18}[0-9]$"
+EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+
 
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -19,6 +22,8 @@ class UserCreate(BaseModel):
     hire_date: date | None = None
     grade: str | None = Field(default=None, max_length=16)
     qualifications: list[str] = Field(default_factory=list, max_length=20)
+    phone: str | None = Field(default=None, max_length=20, pattern=PHONE)
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
 
 
 class UserUpdate(BaseModel):
@@ -29,6 +34,8 @@ class UserUpdate(BaseModel):
     team_id: int | None = None
     persona: Persona | None = None
     qualifications: list[str] | None = Field(default=None, max_length=20)
+    phone: str | None = Field(default=None, max_length=20, pattern=PHONE)
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
 
 
 class UserListQuery(BaseModel):

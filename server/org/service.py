@@ -12,6 +12,7 @@ from server.audit import service as audit
 from server.auth import service as auth_service
 from server.auth.schemas import NamedRef, UserPublic
 from server.errors import Problem, not_found
+from server.masking import mask
 from server.org.models import Branch, RmProfile, Role, Team, User
 from server.org.schemas import UserCreate, UserUpdate
 
@@ -28,6 +29,8 @@ def user_public(session: Session, *, user: User) -> UserPublic:
         persona=profile.persona if profile else None,
         branch=NamedRef(id=branch.id, name=branch.name) if branch else None,  # type: ignore[arg-type]
         team=NamedRef(id=team.id, name=team.name) if team else None,  # type: ignore[arg-type]
+        phone=mask("phone", user.phone),
+        email=mask("email", user.email),
     )
 
 
@@ -72,6 +75,8 @@ def create_user(session: Session, *, actor: User, data: UserCreate, ip: str | No
         role=data.role,
         branch_id=data.branch_id,
         team_id=data.team_id,
+        phone=data.phone,
+        email=data.email,
     )
     session.add(user)
     session.flush()
@@ -113,7 +118,7 @@ def update_user(session: Session, *, actor: User, user_id: int, data: UserUpdate
     if user is None:
         raise not_found("user")
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
-    for name in ("display_name", "is_active", "team_id"):
+    for name in ("display_name", "is_active", "team_id", "phone", "email"):
         if name in changes:
             setattr(user, name, changes[name])
     profile = session.get(RmProfile, user_id)

@@ -56,3 +56,26 @@ def test_admin_creates_rm_and_it_can_sign_in(login, people, client):
         "/api/v1/admin/users", json={**body, "username": factories.unique("x"), "password": "short"}
     )
     assert weak.status_code == 422
+
+
+def test_admin_edits_staff_contacts_and_every_response_masks_them(login, people, db_session):
+    from server.org.models import User
+
+    api = login(people["admin"])
+    rm = people["rm"]
+    patched = api.patch(f"/api/v1/admin/users/{rm.id}", json={"phone": "13812345678", "email": "zhang.wei@bank.cn"})
+    assert patched.status_code == 200, patched.get_data(as_text=True)
+    assert patched.get_json()["phone"] == "138****5678" and patched.get_json()["email"] == "z***@bank.cn"
+    db_session.expire_all()
+    stored = db_session.get(User, rm.id)
+    assert (stored.phone, stored.email) == ("13812345678", "zhang.wei@bank.cn")
+    listed = api.get("/api/v1/admin/users?role=rm&page_size=200").get_json()["items"]
+    mine = next(u for u in listed if u["id"] == rm.id)
+    assert (mine["phone"], mine["email"]) == ("138****5678", "z***@bank.cn")
+    me = login(rm).get("/api/v1/auth/me").get_json()
+    assert "13812345678" not in str(me) and "zhang.wei" not in str(me)
+    assert api.patch(f"/api/v1/admin/users/{rm.id}", json={"phone": "call me"}).status_code == 422
+    assert api.patch(f"/api/v1/admin/users/{rm.id}", json={"email": "no-at-sign"}).status_code == 422
+    assert login(rm).patch(f"/api/v1/admin/users/{rm.id}", json={"phone": "13900000000"}).status_code == 403
+    cleared = api.patch(f"/api/v1/admin/users/{rm.id}", json={"phone": None})
+    assert cleared.get_json()["phone"] is None

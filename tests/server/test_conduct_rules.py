@@ -39,6 +39,7 @@ class Bank:
         self.quals = [frozenset({"credit", "fund_sales"})] * N
         self.policies: list[tuple[int, int, str]] = []
         self.links: set[tuple[int, int]] = set()
+        self.staff_phones: dict[int, int] = {}
         self.book = np.full(N, 100)
 
     def add(self, table: str, **row) -> None:
@@ -67,7 +68,7 @@ class Bank:
             as_of=AS_OF, now_ts=end.timestamp(), rm_ids=np.arange(1, N + 1), names=[f"rm{i}" for i in range(N)],
             grade=np.array(["中级"] * N, dtype=object), branch_type=np.array(["sub"] * N, dtype=object),
             team_id=np.ones(N, dtype=np.int64), quals=self.quals, book_size=self.book,
-            required_qual={1: "credit", 2: "wealth"}, links=self.links, policies=self.policies, **cols,
+            required_qual={1: "credit", 2: "wealth"}, links=self.links, policies=self.policies, staff_phones=self.staff_phones, **cols,
         )
 
 
@@ -87,19 +88,26 @@ def rng():
 
 
 def test_month_end_spike(rng):
-    def bank(share_late: float) -> Bank:
+    def bank(share: float, hour: float, on_last_day: bool = True) -> Bank:
         b = Bank()
         b.ordinary_ledger(rng, months=6, rms=range(1, N))
         for back in range(6):
             y, m = divmod(AS_OF.year * 12 + AS_OF.month - 2 - back, 12)
             last = (date(y + (m + 1) // 12, (m + 1) % 12 + 1, 1) - timedelta(days=1)).day
             for k in range(6):
-                on_end = k < round(6 * share_late)
-                b.sale(0, date(y, m + 1, last if on_end else 5 + k), 200_000_00, hour=21 if on_end else 10)
+                moved = k < round(6 * share)
+                day = (last if on_last_day else 15) if moved else 5 + k
+                b.sale(0, date(y, m + 1, day), 200_000_00, hour=hour if moved else 10)
         return b
 
-    assert fired(bank(0.67), "month_end_spike") == (True, False)
-    assert fired(bank(0.17), "month_end_spike")[0] is False
+    assert fired(bank(0.67, 21), "month_end_spike") == (True, False)
+    assert fired(bank(0.67, 11), "month_end_spike") == (True, False)  # in the day, but two thirds
+    # one entry a month booked the evening before the books close weighs triple
+    assert fired(bank(0.17, 21), "month_end_spike")[0] is True
+    # near misses: the same one entry a month in the day, or in the evening mid-month
+    assert fired(bank(0.17, 11), "month_end_spike")[0] is False
+    assert fired(bank(0.17, 21, on_last_day=False), "month_end_spike")[0] is False
+    assert fired(bank(0.67, 21, on_last_day=False), "month_end_spike")[0] is False
 
 
 def test_quick_reversal(rng):
@@ -208,6 +216,28 @@ def test_shared_contact():
     assert fired(bank(True), "shared_contact")[0] is False  # a linked family may share a number
 
 
+def test_shared_contact_between_rm_and_customer():
+    def bank(customer_phone: int, sharing_pairs: int = 0) -> Bank:
+        b = Bank()
+        for r in range(N):
+            for k in range(5):
+                b.add("phones", rm=r, customer=r * 100 + k, phone=13900000000 + r * 100 + k)
+        b.staff_phones = {13800000000 + r: r + 1 for r in range(N)}  # every RM's own number (user id r + 1)
+        b.t["phones"][0]["phone"] = customer_phone  # RM 0's first customer
+        for k in range(sharing_pairs):  # customers of RM 0 sharing a number with RM 1's
+            b.t["phones"][1 + k]["phone"] = b.t["phones"][5 + k]["phone"]
+        return b
+
+    own = bank(13800000000)  # the customer answers on RM 0's own phone
+    assert fired(own, "shared_contact") == (True, False)
+    ev = evaluate(own.build(), {}, only=["shared_contact"])
+    assert ev.results[0].rule.evidence(own.build(), ev.results[0].params, 0)[0]["label"] == "客户联系电话与本人登记电话相同"
+    assert fired(bank(13800000007), "shared_contact")[0] is True  # a colleague's phone
+    # near misses: a number one digit away from a staff phone; one customer sharing with one other
+    assert fired(bank(13800000099), "shared_contact")[0] is False
+    assert fired(bank(13912345678, sharing_pairs=1), "shared_contact")[0] is False
+
+
 def test_cherry_picking():
     def bank(won: int) -> Bank:
         b = Bank()
@@ -251,18 +281,26 @@ def test_box_ticking():
 
 
 def test_volatility(rng):
-    def bank(seasonal: bool) -> Bank:
+    def bank(kind: str) -> Bank:
         b = Bank()
         b.ordinary_ledger(rng, months=25, rms=range(1, N))
         swing = rng.lognormal(0, 1.2, 25)
         for back in range(25):
             y, m = divmod(AS_OF.year * 12 + AS_OF.month - 1 - back, 12)
-            factor = (4.0 if m in (8, 9) else 0.5) if seasonal else swing[back]
+            factor = {
+                "erratic": swing[back],
+                "block_season": 4.0 if m in (8, 9) else 0.5,
+                "smooth_season": 0.3 + 3.5 * float(np.exp(-0.5 * ((m - 6 + 6) % 12 - 6) ** 2 / 1.2)),
+                "mild": float(np.exp(rng.normal(0, 0.3))),
+            }[kind]
             b.sale(0, date(y, m + 1, 10), int(1_200_000_00 * factor))
         return b
 
-    assert fired(bank(False), "volatility") == (True, False)
-    assert fired(bank(True), "volatility")[0] is False  # a seasonal business repeats its year
+    assert fired(bank("erratic"), "volatility") == (True, False)
+    # near misses: seasonal businesses repeat their year, ordinary noise is ordinary
+    assert fired(bank("block_season"), "volatility")[0] is False
+    assert fired(bank("smooth_season"), "volatility")[0] is False
+    assert fired(bank("mild"), "volatility")[0] is False
 
 
 def test_a_big_book_is_not_flagged_for_being_big(rng):

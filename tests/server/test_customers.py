@@ -141,6 +141,31 @@ def test_paging_and_sort(login, db_session, data_key):
     assert desc["items"][0]["name"] == "测试6号有限公司"
 
 
+def test_bulk_list_and_search_reads_are_audited_with_a_count(login, db_session, data_key):
+    rm = factories.make_user(db_session)
+    for i in range(45):
+        factories.make_customer(db_session, owner=rm, data_key=data_key, name=f"批量{i:02d}号有限公司")
+    api = login(rm)
+
+    def audited():
+        db_session.expire_all()
+        rows = db_session.exec(
+            select(AuditEntry).where(AuditEntry.action == "customer.list_page", AuditEntry.actor_id == rm.id).order_by(AuditEntry.id)
+        ).all()
+        return [(e.detail["page"], e.detail["rows"], e.detail["search"]) for e in rows]
+
+    # near misses: the first screen, however reached, is not a bulk read
+    assert len(_ids(api.get("/api/v1/customers"))) == 20
+    assert len(_ids(api.get("/api/v1/customers?q=批量&page_size=20"))) == 20
+    assert len(_ids(api.get("/api/v1/customers?page_size=5"))) == 5
+    assert audited() == []
+    # a long first page counts the rows past the first screen; later pages count all their rows
+    assert len(_ids(api.get("/api/v1/customers?page_size=100"))) == 45
+    assert len(_ids(api.get("/api/v1/customers?q=批量&page=2"))) == 20
+    assert len(_ids(api.get("/api/v1/customers?page=3&page_size=20&tier=mass"))) == 5
+    assert audited() == [(1, 25, False), (2, 20, True), (3, 5, True)]
+
+
 def test_tags_filter(login, db_session, data_key):
     rm = factories.make_user(db_session)
     c1 = factories.make_customer(db_session, owner=rm, data_key=data_key)
