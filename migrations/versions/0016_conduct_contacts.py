@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_conduct_contacts"
-down_revision: str | Sequence[str] | None = "0013_target_consent"
+down_revision: str | Sequence[str] | None = "0012_prospects"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
