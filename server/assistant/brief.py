@@ -51,16 +51,34 @@ KIND_LABELS = {
 
 
 def _d(value: Any) -> date:
-    return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
+    return (
+        value
+        if isinstance(value, date) and not isinstance(value, datetime)
+        else date.fromisoformat(str(value)[:10])
+    )
 
 
 def _who(session: Session, customer: Customer, data_key: str) -> dict[str, Any]:
     detail = customers.detail(session, customer=customer, data_key=data_key)
-    keep = ("id", "kind", "name", "tier", "industry_name", "region_name", "size", "ownership", "tags", "phone_masked")
+    keep = (
+        "id",
+        "kind",
+        "name",
+        "tier",
+        "industry_name",
+        "region_name",
+        "size",
+        "ownership",
+        "tags",
+        "phone_masked",
+    )
     who = {k: detail.get(k) for k in keep}
     if customer.kind == "corporate":
         corp = detail.get("corporate") or {}
-        who["corporate"] = {k: corp.get(k) for k in ("short_name", "employees", "founded_on", "main_products", "revenue_cents")}
+        who["corporate"] = {
+            k: corp.get(k)
+            for k in ("short_name", "employees", "founded_on", "main_products", "revenue_cents")
+        }
         who["contacts"] = [
             {k: c.get(k) for k in ("name", "title", "role", "influence", "preferences", "phone_masked")}
             for c in (detail.get("contacts") or [])[:4]
@@ -68,7 +86,8 @@ def _who(session: Session, customer: Customer, data_key: str) -> dict[str, Any]:
     else:
         ind = detail.get("individual") or {}
         who["individual"] = {
-            k: ind.get(k) for k in ("age", "occupation", "income_band", "risk_appetite", "interests", "id_number_masked")
+            k: ind.get(k)
+            for k in ("age", "occupation", "income_band", "risk_appetite", "interests", "id_number_masked")
         }
     return who
 
@@ -86,7 +105,9 @@ def _changes(session: Session, customer: Customer, since: datetime, now: datetim
     cid = customer.id
     out: list[dict[str, Any]] = []
     for e in session.exec(
-        select(CustomerEvent).where(CustomerEvent.customer_id == cid, CustomerEvent.occurred_on >= since.date())
+        select(CustomerEvent).where(
+            CustomerEvent.customer_id == cid, CustomerEvent.occurred_on >= since.date()
+        )
     ).all():
         out.append({"kind": "event", "at": iso(e.occurred_on), "title": e.title})
     for a, title in session.exec(
@@ -97,19 +118,19 @@ def _changes(session: Session, customer: Customer, since: datetime, now: datetim
         .limit(10)
     ).all():
         out.append({"kind": "alert", "at": iso(a.created_at), "title": title, "detail": a.reason})
-    for e, product in session.exec(
+    for entry, product in session.exec(
         select(PerformanceEntry, Product.name)
         .join(Product, col(Product.id) == PerformanceEntry.product_id, isouter=True)
         .where(PerformanceEntry.customer_id == cid, PerformanceEntry.booked_on >= since.date())
         .order_by(col(PerformanceEntry.booked_on).desc())
         .limit(10)
     ).all():
-        amount = f"{e.amount_cents / 1_000_000:.1f} 万元"
+        amount = f"{entry.amount_cents / 1_000_000:.1f} 万元"
         out.append(
             {
                 "kind": "transaction",
-                "at": iso(e.booked_on),
-                "title": f"{product or ''}{KIND_LABELS.get(e.kind, e.kind)} {amount}".strip(),
+                "at": iso(entry.booked_on),
+                "title": f"{product or ''}{KIND_LABELS.get(entry.kind, entry.kind)} {amount}".strip(),
             }
         )
     today = now.date()
@@ -145,17 +166,27 @@ def _who_knows(session: Session, customer: Customer) -> list[dict[str, Any]]:
             return
         user = session.get(User, user_id)
         if user is not None:
-            people[key] = {"user_id": user_id, "display_name": user.display_name, "relation": relation, "detail": detail}
+            people[key] = {
+                "user_id": user_id,
+                "display_name": user.display_name,
+                "relation": relation,
+                "detail": detail,
+            }
 
     add(customer.owner_id, "owner")
     for o in session.exec(
-        select(OwnershipChange).where(OwnershipChange.customer_id == cid, col(OwnershipChange.ended_at).is_not(None))
+        select(OwnershipChange).where(
+            OwnershipChange.customer_id == cid, col(OwnershipChange.ended_at).is_not(None)
+        )
     ).all():
         add(o.rm_id, "previous_owner", o.reason)
     for link, name, owner_id in session.exec(
         select(CustomerLink, Customer.name, Customer.owner_id)
         .join(Customer, col(Customer.id) == CustomerLink.from_customer_id)
-        .where(CustomerLink.to_customer_id == cid, col(CustomerLink.kind).in_(("referral", "family", "colleague")))
+        .where(
+            CustomerLink.to_customer_id == cid,
+            col(CustomerLink.kind).in_(("referral", "family", "colleague")),
+        )
     ).all():
         if owner_id != customer.owner_id:
             add(owner_id, "referral", link.label or link.kind)
@@ -177,9 +208,9 @@ def _who_knows(session: Session, customer: Customer) -> list[dict[str, Any]]:
         .limit(20)
     ).all():
         add(user_id, "war_room", room.title)
-    for o in session.exec(select(Opportunity).where(Opportunity.customer_id == cid).limit(10)).all():
-        if o.originator_id != customer.owner_id:
-            add(o.originator_id, "originator", o.title)
+    for opp in session.exec(select(Opportunity).where(Opportunity.customer_id == cid).limit(10)).all():
+        if opp.originator_id != customer.owner_id:
+            add(opp.originator_id, "originator", opp.title)
     return list(people.values())
 
 
@@ -189,7 +220,11 @@ def _risks(session: Session, customer: Customer, now: datetime) -> list[dict[str
     for a, title in session.exec(
         select(IntelAlert, IntelItem.title)
         .join(IntelItem, col(IntelItem.id) == IntelAlert.item_id)
-        .where(IntelAlert.customer_id == cid, IntelAlert.sentiment == "unfavourable", col(IntelAlert.dismissed_at).is_(None))
+        .where(
+            IntelAlert.customer_id == cid,
+            IntelAlert.sentiment == "unfavourable",
+            col(IntelAlert.dismissed_at).is_(None),
+        )
         .limit(5)
     ).all():
         out.append({"kind": "alert", "title": title, "detail": a.reason})
@@ -218,11 +253,18 @@ def _risks(session: Session, customer: Customer, now: datetime) -> list[dict[str
             }
         )
     for o in session.exec(
-        select(Opportunity).where(Opportunity.customer_id == cid, col(Opportunity.status).in_(OPEN_OPPORTUNITY))
+        select(Opportunity).where(
+            Opportunity.customer_id == cid, col(Opportunity.status).in_(OPEN_OPPORTUNITY)
+        )
     ).all():
         last = o.last_activity_at or o.claimed_at or o.created_at
         if o.status in ("claimed", "in_progress") and (now - as_utc(last)).days >= 14:
-            out.append({"kind": "stale_opportunity", "title": f"商机「{o.title}」{(now - as_utc(last)).days} 天无进展"})
+            out.append(
+                {
+                    "kind": "stale_opportunity",
+                    "title": f"商机「{o.title}」{(now - as_utc(last)).days} 天无进展",
+                }
+            )
     return out
 
 
@@ -236,7 +278,9 @@ def brief(
     since = last or now - timedelta(days=DEFAULT_LOOKBACK_DAYS)
     know = knowledge.customer_knowledge(session, customer=customer, now=now, gap_limit=3)
     try:
-        products = recommender.next_products(session, user=user, customer=customer, limit=3, now=now, record=False)
+        products = recommender.next_products(
+            session, user=user, customer=customer, limit=3, now=now, record=False
+        )
         product_items, products_available = products["items"], True
     except Problem as problem:
         if problem.code != "recommender_not_trained":
@@ -253,7 +297,8 @@ def brief(
         "next_products": product_items,
         "next_products_available": products_available,
         "talking_points": [
-            {"product": p["name"], "selling_points": p["selling_points"], "case": p["case"]} for p in product_items
+            {"product": p["name"], "selling_points": p["selling_points"], "case": p["case"]}
+            for p in product_items
         ],
         "who_knows": _who_knows(session, customer),
         "risks": _risks(session, customer, now),
@@ -289,7 +334,11 @@ def as_text(data: dict[str, Any]) -> str:
     if data["risks"]:
         lines.append("风险提示:")
         lines += [f"- {r['title']}" for r in data["risks"]]
-    knows = [f"{k['display_name']}({RELATIONS.get(k['relation'], k['relation'])})" for k in data["who_knows"] if k["user_id"]]
+    knows = [
+        f"{k['display_name']}({RELATIONS.get(k['relation'], k['relation'])})"
+        for k in data["who_knows"]
+        if k["user_id"]
+    ]
     if knows:
         lines.append("行内熟悉的人:" + "、".join(knows))
     return "\n".join(lines)

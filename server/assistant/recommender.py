@@ -87,7 +87,9 @@ def life_stage(birth: date | None, today: date) -> str:
     return "young" if age < 35 else "family" if age < 55 else "senior"
 
 
-def segment_of(*, kind: str, industry_code: str | None, size: str | None, birth: date | None, tier: str, today: date) -> str:
+def segment_of(
+    *, kind: str, industry_code: str | None, size: str | None, birth: date | None, tier: str, today: date
+) -> str:
     if kind == "corporate":
         return f"corporate:{(industry_code or '?')[:1]}:{size or '?'}"
     return f"individual:{life_stage(birth, today)}:{tier}"
@@ -199,7 +201,14 @@ class Recommender:
         return seg_term + hist, seg_term, np.stack([hist, best_from.astype(float)]), seg_n
 
     def rank(
-        self, *, held: dict[int, date], segment: str, today: date, allowed: Iterable[int], names: dict[int, str], limit: int
+        self,
+        *,
+        held: dict[int, date],
+        segment: str,
+        today: date,
+        allowed: Iterable[int],
+        names: dict[int, str],
+        limit: int,
     ) -> list[Scored]:
         score, seg_term, (hist, best_from), seg_n = self.scores(held=held, segment=segment, today=today)
         out: list[Scored] = []
@@ -228,7 +237,9 @@ class Recommender:
         return out
 
 
-def popularity_rank(holders: np.ndarray, product_ids: list[int], *, held: Iterable[int], allowed: Iterable[int], limit: int) -> list[int]:
+def popularity_rank(
+    holders: np.ndarray, product_ids: list[int], *, held: Iterable[int], allowed: Iterable[int], limit: int
+) -> list[int]:
     """The naive baseline: the most held products the customer does not hold yet."""
     index = {p: i for i, p in enumerate(product_ids)}
     held_set = set(held)
@@ -244,9 +255,15 @@ def _risk(level: str | None) -> int:
     return int(level[1:]) if level and level[1:].isdigit() else 0
 
 
-def may_buy(product: Product, fit: ProductFit | None, *, kind: str, size: str | None, appetite: str | None) -> bool:
+def may_buy(
+    product: Product, fit: ProductFit | None, *, kind: str, size: str | None, appetite: str | None
+) -> bool:
     """The customer may buy it: kind and size per the product's fit, risk level within appetite."""
-    kinds = fit.kinds if fit and fit.kinds else ([product.segment] if product.segment in ("corporate", "individual") else [])
+    kinds = (
+        fit.kinds
+        if fit and fit.kinds
+        else ([product.segment] if product.segment in ("corporate", "individual") else [])
+    )
     if kinds and kind not in kinds:
         return False
     if fit and fit.sizes and kind == "corporate" and size not in fit.sizes:
@@ -263,8 +280,13 @@ def load_history(session: Session, *, today: date, until: date | None = None) ->
     holdings."""
     product_ids = list(session.exec(select(Product.id).order_by(col(Product.id))).all())
     rows = session.exec(
-        select(
-            Customer.id, Customer.kind, Customer.industry_code, Customer.size, Customer.tier, IndividualProfile.birth_date
+        select(  # type: ignore[call-overload]
+            Customer.id,
+            Customer.kind,
+            Customer.industry_code,
+            Customer.size,
+            Customer.tier,
+            IndividualProfile.birth_date,
         )
         .join(IndividualProfile, col(IndividualProfile.customer_id) == Customer.id, isouter=True)
         .order_by(col(Customer.id))
@@ -293,7 +315,10 @@ def retrain(session: Session, *, now: datetime | None = None) -> RecommenderMode
     history = load_history(session, today=now.date())
     payload = train(history, today=now.date())
     model = RecommenderModel(
-        trained_at=now, customers=len(history.customer_ids), holdings=int((history.opened > 0).sum()), payload=payload
+        trained_at=now,
+        customers=len(history.customer_ids),
+        holdings=int((history.opened > 0).sum()),
+        payload=payload,
     )
     session.add(model)
     session.flush()
@@ -322,11 +347,22 @@ def current_model(session: Session) -> Recommender | None:
 
 
 def model_unavailable() -> Problem:
-    return Problem(503, "Service Unavailable", "The recommender has not been trained yet.", code="recommender_not_trained")
+    return Problem(
+        503,
+        "Service Unavailable",
+        "The recommender has not been trained yet.",
+        code="recommender_not_trained",
+    )
 
 
 def next_products(
-    session: Session, *, user: User, customer: Customer, limit: int = 5, now: datetime | None = None, record: bool = True
+    session: Session,
+    *,
+    user: User,
+    customer: Customer,
+    limit: int = 5,
+    now: datetime | None = None,
+    record: bool = True,
 ) -> dict[str, Any]:
     """Ranked products for a customer the user may read. The products are those the customer's RM
     may sell (a team lead sees what the RM would be offered)."""
@@ -401,7 +437,13 @@ def next_products(
             }
         )
     if record and items:
-        _record_shown(session, customer_id=int(customer.id or 0), rm_id=int(owner.id or 0), product_ids=[i["product_id"] for i in items], now=now)
+        _record_shown(
+            session,
+            customer_id=int(customer.id or 0),
+            rm_id=int(owner.id or 0),
+            product_ids=[int(i["product_id"]) for i in items],
+            now=now,
+        )
     return {
         "customer_id": customer.id,
         "segment": segment_label(segment),
@@ -417,31 +459,50 @@ def _first_cases(session: Session, product_ids: list[int]) -> dict[int, dict[str
     for case in session.exec(
         select(ProductCase).where(col(ProductCase.product_id).in_(product_ids)).order_by(col(ProductCase.id))
     ).all():
-        out.setdefault(case.product_id, {"customer_label": case.customer_label, "story": case.story, "result": case.result})
+        out.setdefault(
+            case.product_id,
+            {"customer_label": case.customer_label, "story": case.story, "result": case.result},
+        )
     return out
 
 
-def _record_shown(session: Session, *, customer_id: int, rm_id: int, product_ids: list[int], now: datetime) -> None:
+def _record_shown(
+    session: Session, *, customer_id: int, rm_id: int, product_ids: list[int], now: datetime
+) -> None:
     known = set(
         session.exec(
             select(RecommendationShown.product_id).where(
-                RecommendationShown.customer_id == customer_id, col(RecommendationShown.product_id).in_(product_ids)
+                RecommendationShown.customer_id == customer_id,
+                col(RecommendationShown.product_id).in_(product_ids),
             )
         ).all()
     )
     for product_id in product_ids:
         if product_id not in known:
-            session.add(RecommendationShown(customer_id=customer_id, product_id=product_id, rm_id=rm_id, shown_at=now))
+            session.add(
+                RecommendationShown(customer_id=customer_id, product_id=product_id, rm_id=rm_id, shown_at=now)
+            )
     session.commit()
 
 
 def dismiss(
-    session: Session, *, user: User, customer: Customer, product_id: int, reason: str, note: str | None, now: datetime | None = None
+    session: Session,
+    *,
+    user: User,
+    customer: Customer,
+    product_id: int,
+    reason: str,
+    note: str | None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     now = now or utcnow()
     if reason not in DISMISS_REASONS:
         raise Problem(
-            422, "Unprocessable Content", "Unknown reason.", code="validation", errors=[{"field": "reason", "message": "unknown"}]
+            422,
+            "Unprocessable Content",
+            "Unknown reason.",
+            code="validation",
+            errors=[{"field": "reason", "message": "unknown"}],
         )
     if session.get(Product, product_id) is None:
         raise Problem(404, "Not Found", "No such product.", code="not_found")
@@ -489,12 +550,14 @@ def adoption_report(session: Session, *, now: datetime | None = None) -> dict[st
     )
     dismissed_by_product = dict(
         session.exec(
-            select(RecommendationDismissal.product_id, func.count()).group_by(col(RecommendationDismissal.product_id))
+            select(RecommendationDismissal.product_id, func.count()).group_by(
+                col(RecommendationDismissal.product_id)
+            )
         ).all()
     )
     names = {p.id: p.name for p in session.exec(select(Product)).all()}
     adopted_by_product = {p: int(n) for p, n in adopted_rows}
-    products = [
+    products: list[dict[str, Any]] = [
         {
             "product_id": pid,
             "name": names.get(pid, ""),
@@ -513,11 +576,16 @@ def adoption_report(session: Session, *, now: datetime | None = None) -> dict[st
         "dismissals": {
             "total": sum(int(v) for v in by_reason.values()),
             "by_reason": [
-                {"code": code, "label": label, "count": int(by_reason.get(code, 0))} for code, label in DISMISS_REASONS.items()
+                {"code": code, "label": label, "count": int(by_reason.get(code, 0))}
+                for code, label in DISMISS_REASONS.items()
             ],
         },
         "products": products,
-        "model": {"trained_at": iso(as_utc(model.trained_at)), "customers": model.customers, "holdings": model.holdings}
+        "model": {
+            "trained_at": iso(as_utc(model.trained_at)),
+            "customers": model.customers,
+            "holdings": model.holdings,
+        }
         if model
         else None,
     }

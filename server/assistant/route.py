@@ -16,7 +16,9 @@ def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def path_length(points: Sequence[tuple[float, float]], order: Sequence[int], start: tuple[float, float] | None) -> float:
+def path_length(
+    points: Sequence[tuple[float, float]], order: Sequence[int], start: tuple[float, float] | None
+) -> float:
     stops = ([start] if start is not None else []) + [points[i] for i in order]
     return sum(haversine_km(stops[i], stops[i + 1]) for i in range(len(stops) - 1))
 
@@ -43,7 +45,9 @@ def plan_route(
     return best
 
 
-def _nearest_neighbour(points: Sequence[tuple[float, float]], start: tuple[float, float] | None, first: int | None) -> list[int]:
+def _nearest_neighbour(
+    points: Sequence[tuple[float, float]], start: tuple[float, float] | None, first: int | None
+) -> list[int]:
     left = set(range(len(points)))
     order: list[int] = []
     here = start
@@ -52,15 +56,17 @@ def _nearest_neighbour(points: Sequence[tuple[float, float]], start: tuple[float
         left.discard(first)
         here = points[first]
     while left:
-        assert here is not None
-        nxt = min(left, key=lambda i: (haversine_km(here, points[i]), i))
+        at = here if here is not None else points[min(left)]
+        nxt = min(left, key=lambda i: (haversine_km(at, points[i]), i))
         order.append(nxt)
         left.discard(nxt)
         here = points[nxt]
     return order
 
 
-def _two_opt(points: Sequence[tuple[float, float]], order: list[int], start: tuple[float, float] | None) -> list[int]:
+def _two_opt(
+    points: Sequence[tuple[float, float]], order: list[int], start: tuple[float, float] | None
+) -> list[int]:
     """Reverse a segment whenever that shortens the open path; repeat until no reversal helps."""
     best = order[:]
     best_len = path_length(points, best, start)

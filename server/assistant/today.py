@@ -211,7 +211,8 @@ def today(session: Session, *, user: User, now: datetime | None = None) -> dict[
             Opportunity.owner_id == user.id,
             col(Opportunity.status).in_(("claimed", "in_progress")),
             or_(
-                func.coalesce(Opportunity.last_activity_at, Opportunity.claimed_at) < now - timedelta(days=STALE_DAYS),
+                func.coalesce(Opportunity.last_activity_at, Opportunity.claimed_at)
+                < now - timedelta(days=STALE_DAYS),
                 col(Opportunity.claimed_at).is_(None),
             ),
         )
@@ -255,7 +256,9 @@ def _visits(session: Session, *, user: User, reasons: dict[int, list[str]]) -> d
     start = (branch.latitude, branch.longitude) if branch else None
     customers = (
         session.exec(
-            select(Customer).where(col(Customer.id).in_(list(reasons)), Customer.owner_id == user.id).order_by(col(Customer.id))
+            select(Customer)
+            .where(col(Customer.id).in_(list(reasons)), Customer.owner_id == user.id)
+            .order_by(col(Customer.id))
         ).all()
         if reasons
         else []
@@ -281,7 +284,9 @@ def _visits(session: Session, *, user: User, reasons: dict[int, list[str]]) -> d
             }
         )
     return {
-        "start": {"name": branch.name, "latitude": branch.latitude, "longitude": branch.longitude} if branch else None,
+        "start": {"name": branch.name, "latitude": branch.latitude, "longitude": branch.longitude}
+        if branch
+        else None,
         "stops": stops,
         "total_km": round(total, 1),
         "unlocated": [{"customer_id": c.id, "name": c.name} for c in customers if c not in located],
