@@ -420,7 +420,7 @@ def next_products(
         limit=limit,
     )
     cases = _first_cases(session, [s.product_id for s in ranked])
-    items = []
+    items: list[dict[str, Any]] = []
     for s in ranked:
         p = by_id[s.product_id]
         items.append(

@@ -14,7 +14,9 @@ How a customer's products are drawn (see `ProductDraw`):
    cash pooling and group insurance, a mortgage to critical illness cover and a credit card, a money
    fund to a bond fund...). The products' opening dates follow the order of the draws, so the later
    purchase depends on the earlier ones — what a recommender can learn.
-4. Suitability: an individual never holds a product whose risk level (R1..R5) is above their risk
+4. Entry product: a company's first product is its settlement account (单位活期存款: no corporate
+   business without a basic deposit account), so the next purchase is never "the account everyone has".
+5. Suitability: an individual never holds a product whose risk level (R1..R5) is above their risk
    appetite (C1..C5); a customer without a recorded appetite only R1-R2 products."""
 
 from __future__ import annotations
@@ -84,6 +86,14 @@ PARTNERS: dict[str, dict[str, float]] = {
 }
 
 
+# A customer's products follow needs more than the bank's overall mix: the mix's weights are
+# flattened (square root) and the affinities above sharpened (squared).
+BASE_EXPONENT = 0.5
+AFFINITY_EXPONENT = 2.0
+ENTRY_PRODUCT = "DEP-CA"
+REPEAT = 0.1  # a product drawn is rarely drawn again (a repeat draw is skipped by the caller)
+
+
 def life_stage(age: int) -> str:
     return "young" if age < 35 else "family" if age < 55 else "senior"
 
@@ -116,25 +126,37 @@ class ProductDraw:
             factors.append(LIFE_STAGE[life_stage(age if age is not None else 40)])
             factors.append(TIER.get(tier or "", {}))
         self.items = items
+        self.entry = next((p for p in items if p["code"] == ENTRY_PRODUCT), None) if corporate else None
         self.weights = []
         for p, w in zip(items, base, strict=True):
+            w = w**BASE_EXPONENT
             for f in factors:
-                w *= f.get(p["code"], 1.0)
+                w *= f.get(p["code"], 1.0) ** AFFINITY_EXPONENT
             if _risk(p.get("risk_level")) > limit:
                 w = 0.0
             self.weights.append(w)
 
     def draw(self, rand: Callable[[], float]) -> dict:
-        """One product (weights of products already drawn are not reset: a repeat is allowed and the
-        caller skips it, as the demo's draw loop always did)."""
+        """One product. A product drawn keeps a tenth of its weight (a repeat is skipped by the
+        caller, as the demo's draw loop always did). A company's first draw is its account."""
+        if self.entry is not None:
+            entry, self.entry = self.entry, None
+            self._boost(entry)
+            return entry
         cum: list[float] = []
         total = 0.0
         for w in self.weights:
             total += w
             cum.append(total)
         p = self.items[min(bisect.bisect(cum, rand() * total), len(self.items) - 1)]
+        self._boost(p)
+        return p
+
+    def _boost(self, p: dict) -> None:
         for code, factor in PARTNERS.get(p["code"], {}).items():
             for i, q in enumerate(self.items):
                 if q["code"] == code:
-                    self.weights[i] *= factor
-        return p
+                    self.weights[i] *= factor**AFFINITY_EXPONENT
+        for i, q in enumerate(self.items):
+            if q["code"] == p["code"]:
+                self.weights[i] *= REPEAT

@@ -212,7 +212,7 @@ class CustomerBuilder(ProfileBuilder):
     ) -> None:
         rng = self.rng
         items, cum = self.segment_products["corporate" if corporate else "individual"]
-        k = 1 + min(4, int(rng.expovariate(1.0) * (1.6 if scale > 1e6 else 0.8)))
+        k = 1 + min(4, int(rng.expovariate(1.0) * (1.6 if scale > 1e6 else 0.8))) + (1 if corporate else 0)
         chosen: dict[int, dict] = {}
         # Segment and life-stage affinities, and each product raising its partners' odds
         # (server/demo/affinity.py); opening dates follow the order of the draws.
