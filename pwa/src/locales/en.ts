@@ -4,6 +4,7 @@ import { warRoomEn } from '@/features/warrooms/locale'
 import { notebookEn } from '@/features/notebook/locale'
 import { oppEn } from '@/features/opportunities/locale'
 import { intelEn } from '@/features/intel/locale'
+import { assistantEn } from '@/features/assistant/locale'
 
 const en: Catalog = {
   app: {
@@ -205,6 +206,7 @@ const en: Catalog = {
   warRoom: warRoomEn,
   notebook: notebookEn,
   intel: intelEn,
+  assistant: assistantEn,
   opp: oppEn,
   languages: {
     'zh-CN': '简体中文',

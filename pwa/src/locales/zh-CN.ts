@@ -4,6 +4,7 @@ import { warRoomZh } from '@/features/warrooms/locale'
 import { notebookZh } from '@/features/notebook/locale'
 import { oppZh } from '@/features/opportunities/locale'
 import { intelZh } from '@/features/intel/locale'
+import { assistantZh } from '@/features/assistant/locale'
 
 const zhCN = {
   app: {
@@ -204,6 +205,7 @@ const zhCN = {
   warRoom: warRoomZh,
   notebook: notebookZh,
   intel: intelZh,
+  assistant: assistantZh,
   opp: oppZh,
   languages: {
     'zh-CN': '简体中文',

@@ -5,6 +5,7 @@ import { workbenchRoutes } from '@/features/workbench/routes'
 import { notebookRoutes } from '@/features/notebook/routes'
 import { intelRoutes } from '@/features/intel/routes'
 import { opportunityRoutes } from '@/features/opportunities/routes'
+import { assistantRoutes } from '@/features/assistant/routes'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -54,6 +55,7 @@ const routes: RouteRecordRaw[] = [
   ...notebookRoutes,
   ...intelRoutes,
   ...opportunityRoutes,
+  ...assistantRoutes,
   { path: '/:pathMatch(.*)*', redirect: '/' },
 ]
 
