@@ -9,7 +9,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlalchemy import ColumnElement, and_, case, exists, or_
 from sqlmodel import Session, col, func, select
 
 from server.assistant.ask_parse import TITLES, Filter, Parsed, Vocabulary, parse
@@ -91,6 +91,16 @@ def _range(f: Filter | None) -> tuple[date, date] | None:
     return date.fromisoformat(f.value["from"]), date.fromisoformat(f.value["to"])
 
 
+def _category_products(session: Session, category: str) -> list[int]:
+    """Resolved once per question, so the per-customer probe compares against constants."""
+    return [
+        int(i) for i in session.exec(select(Product.id).where(col(Product.category) == category)).all() if i
+    ]
+
+
+_TIER_RANK = case({"vip": 0, "high": 1, "mid": 2, "mass": 3}, value=col(Customer.tier), else_=9)
+
+
 def _customer_conditions(
     session: Session, user: User, parsed: Parsed, today: date
 ) -> list[ColumnElement[bool]]:
@@ -126,9 +136,7 @@ def _customer_conditions(
             if f.key.endswith("product"):
                 held.append(col(Holding.product_id) == f.value)
             else:
-                held.append(
-                    col(Holding.product_id).in_(select(Product.id).where(col(Product.category) == f.value))
-                )
+                held.append(col(Holding.product_id).in_(_category_products(session, f.value)))
             clause = exists().where(and_(*held))
             conditions.append(clause if f.key.startswith("holds") else ~clause)
         elif f.key == "matures":
@@ -164,13 +172,19 @@ def _customer_conditions(
 
 def _customers(session: Session, user: User, parsed: Parsed, today: date) -> dict[str, Any]:
     conditions = _customer_conditions(session, user, parsed, today)
-    total = session.exec(select(func.count()).select_from(Customer).where(*conditions)).one()
-    rows = session.exec(
-        select(Customer).where(*conditions).order_by(col(Customer.tier), col(Customer.name)).limit(LIST_LIMIT)
-    ).all()
-    tier_order = {"vip": 0, "high": 1, "mid": 2, "mass": 3}
-    rows = sorted(rows, key=lambda c: (tier_order.get(c.tier, 9), c.name))
-    return {"kind": "customers", "total": int(total), "items": customers.summaries(session, list(rows))}
+    # One pass over the book: every matching id in order (a book is at most some thousands), then the
+    # first page's rows.
+    ids = list(
+        session.exec(select(Customer.id).where(*conditions).order_by(_TIER_RANK, col(Customer.name))).all()
+    )
+    page = ids[:LIST_LIMIT]
+    by_id = (
+        {c.id: c for c in session.exec(select(Customer).where(col(Customer.id).in_(page))).all()}
+        if page
+        else {}
+    )
+    rows = [by_id[i] for i in page if i in by_id]
+    return {"kind": "customers", "total": len(ids), "items": customers.summaries(session, rows)}
 
 
 def _customer(session: Session, user: User, parsed: Parsed, today: date) -> dict[str, Any]:
@@ -179,11 +193,13 @@ def _customer(session: Session, user: User, parsed: Parsed, today: date) -> dict
     matches: list[Customer] = []
     if name:
         if len(name) >= 2 and name[1:] in TITLES:  # 张总: a contact's surname at one of the customers
-            contact_owned = select(Contact.customer_id).where(col(Contact.name).startswith(name[0]))
+            has_contact = exists().where(
+                and_(col(Contact.customer_id) == Customer.id, col(Contact.name).startswith(name[0]))
+            )
             matches = list(
                 session.exec(
                     select(Customer)
-                    .where(col(Customer.owner_id).in_(owners), col(Customer.id).in_(contact_owned))
+                    .where(col(Customer.owner_id).in_(owners), has_contact)
                     .order_by(col(Customer.tier), col(Customer.name))
                     .limit(LIST_LIMIT)
                 ).all()
