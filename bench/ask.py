@@ -114,7 +114,9 @@ def main() -> None:
         print(
             f"all {len(times)} requests: p50 {percentile(times, 50):.1f} ms, p95 {percentile(times, 95):.1f} ms (goal <= 100 ms), max {max(times):.1f} ms"
         )
-        print(f"CPU time per request: p50 {percentile(cpu_times, 50):.1f} ms, p95 {percentile(cpu_times, 95):.1f} ms")
+        print(
+            f"CPU time per request: p50 {percentile(cpu_times, 50):.1f} ms, p95 {percentile(cpu_times, 95):.1f} ms"
+        )
         print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"peak RSS {peak_rss_mb():.0f} MB")
 
