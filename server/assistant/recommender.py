@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 
 from server.assistant.models import RecommendationDismissal, RecommendationShown, RecommenderModel
 from server.customers.models import Customer, IndividualProfile
-from server.errors import Problem
+from server.errors import Problem, not_found
 from server.org.models import User
 from server.products.models import Holding, Product, ProductCase, ProductFit
 from server.products.service import sellable_products
@@ -505,7 +505,7 @@ def dismiss(
             errors=[{"field": "reason", "message": "unknown"}],
         )
     if session.get(Product, product_id) is None:
-        raise Problem(404, "Not Found", "No such product.", code="not_found")
+        raise not_found("product")
     row = RecommendationDismissal(
         customer_id=int(customer.id or 0),
         product_id=product_id,

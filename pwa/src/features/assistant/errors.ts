@@ -4,7 +4,7 @@ import { ApiError, NetworkError } from '@/api/http'
 export function errorKey(exc: unknown): string {
   if (exc instanceof NetworkError) return 'assistant.errors.offline'
   if (exc instanceof ApiError) {
-    const code = exc.code ?? ''
+    const code = (exc.code ?? '').replace('-', '_') // the server's not-found is the catalog's not_found
     if (['not_found', 'forbidden', 'recommender_not_trained', 'validation', 'offline'].includes(code))
       return `assistant.errors.${code}`
   }
