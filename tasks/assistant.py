@@ -6,7 +6,10 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 
+from sqlmodel import select
+
 from server.assistant import recommender
+from server.assistant.models import RecommenderModel
 from server.events import DomainEvent
 from server.timeutil import utcnow
 from tasks.context import job_session
@@ -42,8 +45,14 @@ def schedule_nightly(after: datetime | None = None) -> datetime:
 
 
 def ensure_nightly_scheduled() -> None:
+    """Books the nightly chain when missing, and trains a first model now when there is none (a
+    fresh bank answers next-best-product questions within a minute, not the next night)."""
     if redis_conn().get(NEXT_NIGHTLY_KEY) is None:
         schedule_nightly()
+    with job_session() as session:
+        trained = session.exec(select(RecommenderModel.id).limit(1)).first() is not None
+    if not trained:
+        retrain_recommender.enqueue(job_id="assistant-retrain-initial")  # type: ignore[attr-defined]
 
 
 def on_event(event: DomainEvent) -> None:

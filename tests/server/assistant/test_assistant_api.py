@@ -419,3 +419,19 @@ def test_retrain_job_trains_on_the_bank_and_replaces_the_model(db_session, data_
     latest = db_session.exec(select(RecommenderModel).order_by(RecommenderModel.id.desc())).first()
     assert latest.id != before and latest.holdings >= 1
     assert product.id in latest.payload["product_ids"]
+
+
+def test_a_bank_without_a_model_gets_one_at_start(db_session, worker):
+    from sqlmodel import delete
+
+    from tasks.assistant import NEXT_NIGHTLY_KEY, ensure_nightly_scheduled
+    from tasks.queues import redis_conn
+
+    db_session.exec(delete(RecommenderModel))  # type: ignore[call-overload]
+    db_session.commit()
+    redis_conn().delete(NEXT_NIGHTLY_KEY)
+    ensure_nightly_scheduled()
+    assert redis_conn().get(NEXT_NIGHTLY_KEY) is not None  # the nightly chain is booked
+    worker.work(burst=True)
+    db_session.expire_all()
+    assert db_session.exec(select(RecommenderModel)).first() is not None
