@@ -6,6 +6,7 @@ live only (Redis, not the database).
 
 Client -> server (each answers through the acknowledgement; errors also come as an `error` event):
   join {room_id, last_seq}   leave {room_id}   sync {room_id, after_seq}   read {room_id, seq}
+  follow {room_id}   unfollow {room_id}   (the room list: events only; no presence, no replay)
   message {room_id, client_id, text, mentions, cards}   typing {room_id, typing}
   task {room_id, client_id, task_id?, item, assignee_id, due_on, status, version}
   target {room_id, client_id, target_id, stage, amount_cents, version}
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from flask_socketio import emit as reply
 from flask_socketio import join_room, leave_room
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -25,12 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from realtime.base import MAX_EVENT_BYTES, SessionNamespace
 from realtime.emit import emit
 from realtime.session import SocketUser
-from server import events, ratelimit
+from server import events
 from server.errors import Problem, field_errors_from_pydantic
 from server.org.models import User
 from server.redis_client import get_redis
 from server.security import client_ip
-from server.warrooms import service
+from server.warrooms import access, board, chat, eventlog, membership, reads
 from server.warrooms.schemas import MAX_TEXT_BYTES, MessageIn, TargetRemove, TargetUpdate, TaskIn, TaskUpdate
 
 NAMESPACE = "/warroom"
@@ -121,16 +122,16 @@ def _emit_presence(room_id: int, redis) -> None:
 
 
 def broadcast_sink(event: events.DomainEvent) -> None:
-    if event.kind == service.EVENT_KIND:
+    if event.kind == eventlog.EVENT_KIND:
         emit("event", event.payload, room=room_name(event.payload["room_id"]), namespace=NAMESPACE)
-    elif event.kind == service.INVITED_KIND:
+    elif event.kind == membership.INVITED_KIND:
         emit(
             "invited",
             {"room_id": event.payload["room_id"], "title": event.payload["title"]},
             room=f"user:{event.payload['user_id']}",
             namespace=NAMESPACE,
         )
-    elif event.kind == service.LEFT_KIND:
+    elif event.kind == membership.LEFT_KIND:
         _drop_from_room(event.payload["room_id"], event.payload["user_id"])
 
 
@@ -193,6 +194,11 @@ class TypingIn(RoomRef):
     typing: bool = True
 
 
+def _sid() -> str:
+    """The Socket.IO session id of the event being handled (Flask-SocketIO sets it on the request)."""
+    return request.sid  # type: ignore[attr-defined]
+
+
 def _parse(model: type[BaseModel], data: Any, *, drop_room: bool = False) -> Any:
     if not isinstance(data, dict):
         raise Problem(422, "Unprocessable Content", "Send a JSON object.", code="validation")
@@ -220,33 +226,16 @@ class WarRoomNamespace(SessionNamespace):
 
     def connected(self, who: SocketUser, auth: Any) -> None:
         redis = get_redis()
-        redis.sadd(_user_sids_key(who.user_id), request.sid)  # type: ignore[attr-defined]
+        redis.sadd(_user_sids_key(who.user_id), _sid())
         redis.expire(_user_sids_key(who.user_id), PRESENCE_TTL_SECONDS)
 
     def disconnected(self, who: SocketUser) -> None:
-        sid = request.sid  # type: ignore[attr-defined]
+        sid = _sid()
         redis = get_redis()
         redis.srem(_user_sids_key(who.user_id), sid)
         for room_id in self._joined.pop(sid, set()) if hasattr(self, "_joined") else set():
             redis.srem(_presence_key(room_id), f"{who.user_id}|{sid}")
             _presence_changed(room_id, who.user_id)
-
-    def _rate_limit(self, user: User) -> None:
-        settings = current_app.config["SETTINGS"]
-        allowed, retry_after = ratelimit.hit(
-            get_redis(),
-            f"warroom:{user.id}",
-            limit=settings.WARROOM_RATE_LIMIT,
-            window_seconds=settings.WARROOM_RATE_WINDOW_SECONDS,
-        )
-        if not allowed:
-            raise Problem(
-                429,
-                "Too Many Requests",
-                "Too many messages; slow down.",
-                code="rate-limited",
-                retry_after=retry_after,
-            )
 
     # join / leave / catch up ----------------------------------------------------------------------
 
@@ -255,8 +244,8 @@ class WarRoomNamespace(SessionNamespace):
 
     def _join(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: JoinIn = _parse(JoinIn, data)
-        service.require_member(session, room_id=ref.room_id, user=user)
-        sid = request.sid  # type: ignore[attr-defined]
+        access.require_member(session, room_id=ref.room_id, user=user)
+        sid = _sid()
         # Join first, then read the gap: an event committed in between arrives twice (the client
         # drops it by seq) rather than never.
         join_room(room_name(ref.room_id))
@@ -264,14 +253,14 @@ class WarRoomNamespace(SessionNamespace):
         redis = get_redis()
         redis.sadd(_presence_key(ref.room_id), f"{user.id}|{sid}")
         redis.expire(_presence_key(ref.room_id), PRESENCE_TTL_SECONDS)
-        gap = service.events_after(session, room_id=ref.room_id, after_seq=ref.last_seq, limit=REPLAY_LIMIT)
+        gap = eventlog.events_after(session, room_id=ref.room_id, after_seq=ref.last_seq, limit=REPLAY_LIMIT)
         _presence_changed(ref.room_id, user.id)
         return {
             "ok": True,
             "room_id": ref.room_id,
             "events": gap,
             "more": len(gap) == REPLAY_LIMIT,
-            "last_seq": service.last_seq(session, ref.room_id),
+            "last_seq": eventlog.last_seq(session, ref.room_id),
             "online": online_users(ref.room_id),
         }
 
@@ -280,8 +269,8 @@ class WarRoomNamespace(SessionNamespace):
 
     def _sync(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: SyncIn = _parse(SyncIn, data)
-        service.require_member(session, room_id=ref.room_id, user=user)
-        gap = service.events_after(session, room_id=ref.room_id, after_seq=ref.after_seq, limit=REPLAY_LIMIT)
+        access.require_member(session, room_id=ref.room_id, user=user)
+        gap = eventlog.events_after(session, room_id=ref.room_id, after_seq=ref.after_seq, limit=REPLAY_LIMIT)
         return {"ok": True, "room_id": ref.room_id, "events": gap, "more": len(gap) == REPLAY_LIMIT}
 
     def on_leave(self, data: Any = None):
@@ -289,11 +278,31 @@ class WarRoomNamespace(SessionNamespace):
 
     def _leave(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: RoomRef = _parse(RoomRef, data)
-        sid = request.sid  # type: ignore[attr-defined]
+        sid = _sid()
         leave_room(room_name(ref.room_id))
         self._rooms_of(sid).discard(ref.room_id)
         get_redis().srem(_presence_key(ref.room_id), f"{user.id}|{sid}")
         _presence_changed(ref.room_id, user.id)
+        return {"ok": True, "room_id": ref.room_id}
+
+    def on_follow(self, data: Any = None):
+        return self.guarded(self._follow, data)
+
+    def _follow(self, session, user: User, data: Any) -> dict[str, Any]:
+        """The room list follows a room: its events arrive (to refresh unread counts and progress),
+        but the follower is not shown as present and nothing is replayed, unlike `join`."""
+        ref: RoomRef = _parse(RoomRef, data)
+        access.require_member(session, room_id=ref.room_id, user=user)
+        join_room(room_name(ref.room_id))
+        return {"ok": True, "room_id": ref.room_id, "last_seq": eventlog.last_seq(session, ref.room_id)}
+
+    def on_unfollow(self, data: Any = None):
+        return self.guarded(self._unfollow, data)
+
+    def _unfollow(self, session, user: User, data: Any) -> dict[str, Any]:
+        ref: RoomRef = _parse(RoomRef, data)
+        if ref.room_id not in self._rooms_of(_sid()):
+            leave_room(room_name(ref.room_id))  # a room this socket joined stays joined
         return {"ok": True, "room_id": ref.room_id}
 
     def on_read(self, data: Any = None):
@@ -303,7 +312,7 @@ class WarRoomNamespace(SessionNamespace):
         ref: ReadIn = _parse(ReadIn, data)
         return {
             "ok": True,
-            "last_read_seq": service.mark_read(session, room_id=ref.room_id, user=user, seq=ref.seq),
+            "last_read_seq": reads.mark_read(session, room_id=ref.room_id, user=user, seq=ref.seq),
         }
 
     # chat and board -------------------------------------------------------------------------------
@@ -315,9 +324,7 @@ class WarRoomNamespace(SessionNamespace):
     def _message(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: RoomRef = _parse(RoomRef, data)
         message: MessageIn = _parse(MessageIn, data, drop_room=True)
-        service.check_text(message.text)
-        self._rate_limit(user)
-        event, created = service.post_message(session, room_id=ref.room_id, user=user, data=message)
+        event, created = chat.post_message(session, room_id=ref.room_id, user=user, data=message)
         return {"ok": True, "event": event, "duplicate": not created}
 
     def on_task(self, data: Any = None):
@@ -325,13 +332,13 @@ class WarRoomNamespace(SessionNamespace):
 
     def _task(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: RoomRef = _parse(RoomRef, data)
-        self._rate_limit(user)
+        access.limit_rate(user)
         if isinstance(data, dict) and data.get("task_id") is not None:
-            task = service.update_task(
+            task = board.update_task(
                 session, room_id=ref.room_id, user=user, data=_parse(TaskUpdate, data, drop_room=True)
             )
         else:
-            task = service.create_task(
+            task = board.create_task(
                 session, room_id=ref.room_id, user=user, data=_parse(TaskIn, data, drop_room=True)
             )
         return {"ok": True, "task": task}
@@ -344,10 +351,10 @@ class WarRoomNamespace(SessionNamespace):
         update: TargetUpdate = _parse(TargetUpdate, data, drop_room=True)
         if update.target_id is None:
             raise Problem(422, "Unprocessable Content", "Send target_id.", code="validation")
-        self._rate_limit(user)
+        access.limit_rate(user)
         return {
             "ok": True,
-            "target": service.update_target(session, room_id=ref.room_id, user=user, data=update),
+            "target": board.update_target(session, room_id=ref.room_id, user=user, data=update),
         }
 
     def on_target_remove(self, data: Any = None):
@@ -356,8 +363,8 @@ class WarRoomNamespace(SessionNamespace):
     def _target_remove(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: RoomRef = _parse(RoomRef, data)
         removal: TargetRemove = _parse(TargetRemove, data, drop_room=True)
-        self._rate_limit(user)
-        target = service.remove_target(session, room_id=ref.room_id, user=user, data=removal, ip=client_ip())
+        access.limit_rate(user)
+        target = board.remove_target(session, room_id=ref.room_id, user=user, data=removal, ip=client_ip())
         return {"ok": True, "removed": target["id"]}
 
     def on_typing(self, data: Any = None):
@@ -365,8 +372,8 @@ class WarRoomNamespace(SessionNamespace):
 
     def _typing(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: TypingIn = _parse(TypingIn, data)
-        service.require_member(session, room_id=ref.room_id, user=user)
-        if ref.room_id not in self._rooms_of(request.sid):  # type: ignore[attr-defined]
+        access.require_member(session, room_id=ref.room_id, user=user)
+        if ref.room_id not in self._rooms_of(_sid()):
             raise Problem(409, "Conflict", "Join the room first.", code="not-joined")
         # Live only and never stored; others in the room see it, the typist does not.
         reply(

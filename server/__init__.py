@@ -32,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.assistant.routes import bp as assistant_bp
     from server.audit.routes import bp as audit_bp
     from server.auth.routes import bp as auth_bp
+    from server.conduct.routes import bp as conduct_bp
     from server.customers.routes import bp as customers_bp
     from server.health import bp as health_bp
     from server.health import test_bp
@@ -44,7 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.warrooms.routes import bp as warrooms_bp
     from server.workbench.routes import all_blueprints as workbench_blueprints
 
-    for blueprint in (health_bp, auth_bp, customers_bp, org_bp, audit_bp, notebook_bp, inbox_bp, push_bp, opportunities_bp, intel_bp, *workbench_blueprints(), warrooms_bp, assistant_bp):
+    for blueprint in (health_bp, auth_bp, customers_bp, org_bp, audit_bp, notebook_bp, inbox_bp, push_bp, opportunities_bp, intel_bp, *workbench_blueprints(), warrooms_bp, conduct_bp, assistant_bp):
         app.register_blueprint(blueprint)
     if settings.ENABLE_TEST_ENDPOINTS:
         app.register_blueprint(test_bp)

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # person types far fewer; a stuck client or a script is stopped with `rate-limited`.
     WARROOM_RATE_LIMIT: int = 30
     WARROOM_RATE_WINDOW_SECONDS: int = 10
+    # Targets one user may add per window (each customer id tried counts, found or not).
+    WARROOM_TARGET_RATE_LIMIT: int = 20
+    WARROOM_TARGET_RATE_WINDOW_SECONDS: int = 60
     MAX_CONTENT_LENGTH: int = 1024 * 1024
     DEMO_MODE: bool = False
     ASYNC_MODE: str = "eventlet"  # the one switch for the concurrency library

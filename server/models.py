@@ -3,6 +3,15 @@
 from server.assistant.models import RecommendationDismissal, RecommendationShown, RecommenderModel
 from server.audit.models import AuditEntry
 from server.auth.models import IdempotencyRecord, UserSession
+from server.conduct.models import (
+    ConductCase,
+    ConductCaseEvent,
+    ConductRun,
+    ConductScore,
+    ConductSignal,
+    ConductThreshold,
+    DepartingCheck,
+)
 from server.customers.models import (
     Contact,
     CorporateProfile,

@@ -9,7 +9,7 @@ from tasks.queues import init_app as init_queues
 
 
 def start_all() -> dict[str, str]:
-    from tasks import assistant, intel, knowledge, opportunities, reminders
+    from tasks import assistant, conduct, intel, knowledge, opportunities, reminders
 
     init_queues(app())
     started = {}
@@ -19,6 +19,8 @@ def start_all() -> dict[str, str]:
     knowledge.ensure_nightly_scheduled()
     started["knowledge"] = "nightly batch"
     started["opportunities"] = opportunities.schedule_sweep()
+    conduct.ensure_daily_scheduled()
+    started["conduct"] = "daily run"
     assistant.ensure_nightly_scheduled()
     started["assistant"] = "nightly recommender retrain"
     return started

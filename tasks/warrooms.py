@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from realtime.warroom import broadcast_sink
 from server import events
-from server.warrooms import service
+from server.warrooms import chat
 from tasks.context import job_session
 from tasks.queues import HIGH, job, job_logger
 
@@ -19,6 +19,6 @@ def post_system_message(room_id: int, text: str, client_id: str | None = None) -
     makes a retried job return the first message instead of posting twice."""
     events.add_sink(broadcast_sink)  # a worker has no web app that registered it
     with job_session() as session:
-        event, created = service.post_system_message(session, room_id=room_id, text=text, client_id=client_id)
+        event, created = chat.post_system_message(session, room_id=room_id, text=text, client_id=client_id)
     log.info("room %s: system message seq %s (%s)", room_id, event["seq"], "new" if created else "replayed")
     return event["seq"]

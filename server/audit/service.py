@@ -8,7 +8,11 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from server import events
 from server.audit.models import AuditEntry
+
+# Actions conduct monitoring reads within a minute: recording one publishes `audit.recorded`.
+REALTIME_ACTIONS = frozenset({"customer.reveal", "customer.list_page", "customer.export"})
 
 
 def record(
@@ -30,6 +34,8 @@ def record(
         detail=detail or {},
     )
     session.add(entry)
+    if action in REALTIME_ACTIONS:  # sent on after commit, never before
+        events.publish(session, "audit.recorded", {"action": action, "actor_id": actor_id})
     return entry
 
 

@@ -143,6 +143,9 @@ def list_customers(session: Session, *, user: User, query: CustomerListQuery) ->
         .offset((query.page - 1) * query.page_size)
         .limit(query.page_size)
     ).all()
+    if query.page > 1 and ids:  # scrolling deep into the book feeds conduct monitoring (data hoarding)
+        audit.record(session, actor_id=user.id, action="customer.list_page", object_type="customer", detail={"page": query.page, "rows": len(ids)})
+        session.commit()
     if not ids:
         return [], total
     by_id = {c.id: c for c in session.exec(select(Customer).where(col(Customer.id).in_(ids))).all()}

@@ -24,7 +24,7 @@ from server.opportunities.schemas import OpportunityCreate
 from server.org.models import RmProfile, User
 from server.products.models import Holding, Product
 from server.timeutil import utcnow
-from server.warrooms import service as warrooms
+from server.warrooms import board, chat, membership, rooms
 from server.warrooms.models import RoomKind, RoomMode, WarRoom
 from server.warrooms.schemas import MessageIn, RoomCreate, TargetIn
 
@@ -153,7 +153,7 @@ def _war_room(session: Session, users: dict[str, User], now: datetime) -> int:
     members = [users["rm_general"], users["rm_newcomer"]]
     targets = _customers_of(session, owner, kind="corporate", limit=3)
     local_today = now.astimezone(DEMO_ZONE).date()
-    room: WarRoom = warrooms.create_room(
+    room: WarRoom = rooms.create_room(
         session,
         user=owner,
         data=RoomCreate(
@@ -170,8 +170,8 @@ def _war_room(session: Session, users: dict[str, User], now: datetime) -> int:
     )
     room_id = row_id(room)
     for member in members:
-        warrooms.respond(session, room_id=room_id, user=member, accept=True, ip=DEMO_IP)
-    warrooms.add_target(
+        membership.respond(session, room_id=room_id, user=member, accept=True, ip=DEMO_IP)
+    board.add_target(
         session,
         room_id=room_id,
         user=members[0],
@@ -179,7 +179,7 @@ def _war_room(session: Session, users: dict[str, User], now: datetime) -> int:
         ip=DEMO_IP,
     )
     for username, text in ROOM_CHAT:
-        warrooms.post_message(session, room_id=room_id, user=users[username], data=MessageIn(text=text))
+        chat.post_message(session, room_id=room_id, user=users[username], data=MessageIn(text=text))
     return 1
 
 

@@ -44,6 +44,7 @@ from server.customers.models import (
 )
 from server.db import table_of
 from server.demo.base import CHUNK, DEMO_LOGINS, DEMO_PASSWORD, DemoBankError, Rm
+from server.demo.conduct import plant_conduct_demo
 from server.demo.customers import CustomerBuilder
 from server.demo.ledger import LedgerBuilder
 from server.demo.org import OrgBuilder
@@ -233,6 +234,7 @@ class _Builder(OrgBuilder, CustomerBuilder, LedgerBuilder):
             writer = Writer(conn)
             self._performance(writer)
             self._audit_history(writer)
+            plant_conduct_demo(conn, today=self.today, seed=self.seed)  # server/demo/conduct.py
             self._merge(writer)
             if writer.postgres:
                 self._reset_sequences(conn)

@@ -1,6 +1,6 @@
 """Knowledge degree (知彼度): how well the RM knows a customer, 0-100.
 
-Model (documented in README, "Workbench"):
+Model (documented in docs/workbench.md):
 - Each fact k the RM knows has a weight w_k inside its dimension d and a freshness
   f_k = 0.5 ** (age_days / half_life_d): a fact as old as the dimension's half-life counts half.
 - Dimension score S_d = 100 * sum(w_k * f_k for known k in d) / sum(w_k for all k in d).

@@ -1,6 +1,6 @@
 """The self-portrait model of the mirror (我要照镜子): challenge power (挑战力, how far the RM stretches)
 and combat power (战斗力, what the RM delivers), each 0-100. Pure functions over one RM-month's
-inputs, so the formula can be pinned by hand-computed tests. Documented in README ("Workbench").
+inputs, so the formula can be pinned by hand-computed tests. Documented in docs/workbench.md.
 
 Every indicator is mapped to 0-100 ("score"); a power is the weighted mean of its indicators.
 An indicator whose input is missing (no history, no visits, no ratings) scores a neutral 50.

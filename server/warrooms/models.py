@@ -54,6 +54,14 @@ class TargetStage(StrEnum):
     lost = "lost"
 
 
+class TargetConsent(StrEnum):
+    """Whether a customer target's owner has let it into the room. A member's request for a
+    colleague's customer is `pending` (no grant, no name shown) until that owner approves it."""
+
+    approved = "approved"
+    pending = "pending"
+
+
 class TaskStatus(StrEnum):
     todo = "todo"
     doing = "doing"
@@ -111,6 +119,7 @@ class WarRoomTarget(SQLModel, table=True):
     stage: TargetStage = Field(default=TargetStage.to_contact, sa_type=String(12))
     amount_cents: int = Field(default=0, sa_type=BigInteger)
     added_by: int = Field(foreign_key="user.id")
+    consent: TargetConsent = Field(default=TargetConsent.approved, sa_type=String(10))
     version: int = Field(default=1)
     updated_at: datetime = Field(default_factory=utcnow)
 

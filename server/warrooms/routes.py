@@ -1,4 +1,4 @@
-"""War room API: thin routes over server.warrooms.service (live changes also come over /warroom)."""
+"""War room API: thin routes over the war-room domain modules (live changes also come over /warroom)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from flask import Blueprint
 
 from server import db
 from server.api import body, expected_version, idempotent, ok, query, spec
+from server.db import row_id
 from server.security import client_ip, current_user
-from server.warrooms import service
+from server.warrooms import access, board, chat, consent, eventlog, membership, reads, rooms
 from server.warrooms.schemas import (
     EventsQuery,
     InviteIn,
@@ -31,7 +32,7 @@ TAGS = ["war-rooms"]
 
 
 def _detail(room_id: int, status: int = 200):
-    return ok(service.room_detail(db.session(), room_id=room_id, user=current_user()), status, personal=True)
+    return ok(rooms.room_detail(db.session(), room_id=room_id, user=current_user()), status, personal=True)
 
 
 @bp.get("")
@@ -39,14 +40,14 @@ def _detail(room_id: int, status: int = 200):
 def list_rooms():
     """My rooms (scope=mine, with unread counts), my invitations, or my team's (team leads)."""
     q: RoomListQuery = query()
-    return ok({"items": service.list_rooms(db.session(), user=current_user(), scope=q.scope)}, personal=True)
+    return ok({"items": rooms.list_rooms(db.session(), user=current_user(), scope=q.scope)}, personal=True)
 
 
 @bp.get("/board")
 @spec.validate(tags=TAGS)
-def board():
+def live_board():
     """The team lead's live board: every room of the team with its progress."""
-    return ok({"items": service.board(db.session(), user=current_user())}, personal=True)
+    return ok({"items": rooms.live_board(db.session(), user=current_user())}, personal=True)
 
 
 @bp.get("/people")
@@ -54,15 +55,15 @@ def board():
 def people():
     """Colleagues to invite, by name."""
     q: PeopleQuery = query()
-    return ok({"items": service.find_people(db.session(), q=q.q)}, personal=True)
+    return ok({"items": rooms.find_people(db.session(), q=q.q)}, personal=True)
 
 
 @bp.post("")
 @idempotent
 @spec.validate(json=RoomCreate, tags=TAGS)
 def create_room():
-    room = service.create_room(db.session(), user=current_user(), data=body(), ip=client_ip())
-    return _detail(room.id, 201)  # type: ignore[arg-type]
+    room = rooms.create_room(db.session(), user=current_user(), data=body(), ip=client_ip())
+    return _detail(row_id(room), 201)
 
 
 @bp.post("/quick")
@@ -70,8 +71,8 @@ def create_room():
 @spec.validate(json=QuickCreate, tags=TAGS)
 def quick_create():
     """快速搭建: a room from a customer, an opportunity or an intel alert, with suggested members."""
-    room, suggested = service.quick_create(db.session(), user=current_user(), data=body(), ip=client_ip())
-    detail = service.room_detail(db.session(), room_id=room.id, user=current_user())  # type: ignore[arg-type]
+    room, suggested = rooms.quick_create(db.session(), user=current_user(), data=body(), ip=client_ip())
+    detail = rooms.room_detail(db.session(), room_id=row_id(room), user=current_user())
     return ok({**detail, "suggested_members": suggested}, 201, personal=True)
 
 
@@ -86,7 +87,7 @@ def get_room(room_id: int):
 @spec.validate(json=RoomUpdate, tags=TAGS)
 def update_room(room_id: int):
     data: RoomUpdate = body()
-    service.update_room(
+    rooms.update_room(
         db.session(),
         room_id=room_id,
         user=current_user(),
@@ -101,28 +102,30 @@ def update_room(room_id: int):
 @idempotent
 @spec.validate(json=InviteIn, tags=TAGS)
 def invite(room_id: int):
-    invited = service.invite(db.session(), room_id=room_id, user=current_user(), data=body(), ip=client_ip())
+    invited = membership.invite(
+        db.session(), room_id=room_id, user=current_user(), data=body(), ip=client_ip()
+    )
     return ok({"invited": invited}, 201)
 
 
 @bp.post("/<int:room_id>/invitations/accept")
 @spec.validate(tags=TAGS)
 def accept(room_id: int):
-    service.respond(db.session(), room_id=room_id, user=current_user(), accept=True, ip=client_ip())
+    membership.respond(db.session(), room_id=room_id, user=current_user(), accept=True, ip=client_ip())
     return _detail(room_id)
 
 
 @bp.post("/<int:room_id>/invitations/decline")
 @spec.validate(tags=TAGS)
 def decline(room_id: int):
-    service.respond(db.session(), room_id=room_id, user=current_user(), accept=False, ip=client_ip())
+    membership.respond(db.session(), room_id=room_id, user=current_user(), accept=False, ip=client_ip())
     return ok({"declined": True})
 
 
 @bp.delete("/<int:room_id>/members/<int:user_id>")
 @spec.validate(tags=TAGS)
 def remove_member(room_id: int, user_id: int):
-    service.remove_member(
+    membership.remove_member(
         db.session(), room_id=room_id, user=current_user(), member_user_id=user_id, ip=client_ip()
     )
     return ok({"removed": user_id})
@@ -131,7 +134,7 @@ def remove_member(room_id: int, user_id: int):
 @bp.post("/<int:room_id>/leave")
 @spec.validate(tags=TAGS)
 def leave(room_id: int):
-    service.leave(db.session(), room_id=room_id, user=current_user(), ip=client_ip())
+    membership.leave(db.session(), room_id=room_id, user=current_user(), ip=client_ip())
     return ok({"left": room_id})
 
 
@@ -139,9 +142,7 @@ def leave(room_id: int):
 @idempotent
 @spec.validate(json=TargetIn, tags=TAGS)
 def add_target(room_id: int):
-    target = service.add_target(
-        db.session(), room_id=room_id, user=current_user(), data=body(), ip=client_ip()
-    )
+    target = board.add_target(db.session(), room_id=room_id, user=current_user(), data=body(), ip=client_ip())
     return ok(target, 201, personal=True)
 
 
@@ -153,7 +154,7 @@ def update_target(room_id: int, target_id: int):
     data.target_id = target_id
     data.version = expected_version(data.version)
     return ok(
-        service.update_target(db.session(), room_id=room_id, user=current_user(), data=data), personal=True
+        board.update_target(db.session(), room_id=room_id, user=current_user(), data=data), personal=True
     )
 
 
@@ -163,17 +164,39 @@ def update_target(room_id: int, target_id: int):
 def remove_target(room_id: int, target_id: int):
     """The owner or the member who added it takes a target off the list (`If-Match` for its version)."""
     data = TargetRemove(target_id=target_id, version=expected_version())
-    removed = service.remove_target(
+    removed = board.remove_target(
         db.session(), room_id=room_id, user=current_user(), data=data, ip=client_ip()
     )
     return ok({"removed": removed["id"]})
+
+
+@bp.post("/<int:room_id>/targets/<int:target_id>/approve")
+@idempotent
+@spec.validate(tags=TAGS)
+def approve_target(room_id: int, target_id: int):
+    """The customer's RM lets a member's request into the room (grants to the members, audited)."""
+    target = consent.approve_target(
+        db.session(), room_id=room_id, user=current_user(), target_id=target_id, ip=client_ip()
+    )
+    return ok(target, personal=True)
+
+
+@bp.post("/<int:room_id>/targets/<int:target_id>/decline")
+@idempotent
+@spec.validate(tags=TAGS)
+def decline_target(room_id: int, target_id: int):
+    """The customer's RM turns a member's request down (the pending target is removed)."""
+    target = consent.decline_target(
+        db.session(), room_id=room_id, user=current_user(), target_id=target_id, ip=client_ip()
+    )
+    return ok({"declined": target["id"]})
 
 
 @bp.post("/<int:room_id>/opportunities")
 @spec.validate(json=OpportunityLink, tags=TAGS)
 def link_opportunity(room_id: int):
     data: OpportunityLink = body()
-    service.link_opportunity(
+    board.link_opportunity(
         db.session(), room_id=room_id, user=current_user(), opportunity_id=data.opportunity_id
     )
     return ok({"opportunity_id": data.opportunity_id}, 201)
@@ -183,7 +206,7 @@ def link_opportunity(room_id: int):
 @idempotent
 @spec.validate(json=TaskIn, tags=TAGS)
 def create_task(room_id: int):
-    return ok(service.create_task(db.session(), room_id=room_id, user=current_user(), data=body()), 201)
+    return ok(board.create_task(db.session(), room_id=room_id, user=current_user(), data=body()), 201)
 
 
 @bp.patch("/<int:room_id>/tasks/<int:task_id>")
@@ -193,7 +216,7 @@ def update_task(room_id: int, task_id: int):
     data: TaskUpdate = body()
     data.task_id = task_id
     data.version = expected_version(data.version)
-    return ok(service.update_task(db.session(), room_id=room_id, user=current_user(), data=data))
+    return ok(board.update_task(db.session(), room_id=room_id, user=current_user(), data=data))
 
 
 @bp.post("/<int:room_id>/messages")
@@ -201,7 +224,7 @@ def update_task(room_id: int, task_id: int):
 @spec.validate(json=MessageIn, tags=TAGS)
 def post_message(room_id: int):
     """The HTTP path for the offline outbox; live clients send `message` on the socket."""
-    event, created = service.post_message(db.session(), room_id=room_id, user=current_user(), data=body())
+    event, created = chat.post_message(db.session(), room_id=room_id, user=current_user(), data=body())
     return ok(event, 201 if created else 200, personal=True)
 
 
@@ -210,9 +233,9 @@ def post_message(room_id: int):
 def list_events(room_id: int):
     """Chat and timeline in room order: events with seq > after_seq."""
     q: EventsQuery = query()
-    service.require_member(db.session(), room_id=room_id, user=current_user())
-    items = service.events_after(db.session(), room_id=room_id, after_seq=q.after_seq, limit=q.limit)
-    return ok({"items": items, "last_seq": service.last_seq(db.session(), room_id)}, personal=True)
+    access.require_member(db.session(), room_id=room_id, user=current_user())
+    items = eventlog.events_after(db.session(), room_id=room_id, after_seq=q.after_seq, limit=q.limit)
+    return ok({"items": items, "last_seq": eventlog.last_seq(db.session(), room_id)}, personal=True)
 
 
 @bp.post("/<int:room_id>/read")
@@ -220,5 +243,5 @@ def list_events(room_id: int):
 def mark_read(room_id: int):
     data: ReadMark = body()
     return ok(
-        {"last_read_seq": service.mark_read(db.session(), room_id=room_id, user=current_user(), seq=data.seq)}
+        {"last_read_seq": reads.mark_read(db.session(), room_id=room_id, user=current_user(), seq=data.seq)}
     )

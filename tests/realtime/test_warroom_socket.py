@@ -342,3 +342,33 @@ def test_target_removal_is_broadcast_once_even_when_resent(connect, people, live
     assert lb.events(room_id)[0]["payload"]["target"]["name"] == "某物流公司"
     gone = la.call("target_remove", {"room_id": room_id, "target_id": target["id"]})
     assert gone["code"] == "not-found" and la.client.connected
+
+
+def test_the_room_list_follows_without_being_present(connect, people, live_server):
+    """`follow` (the room list) brings a room's events without marking the follower present or
+    replaying anything; `join` (the open room) does both. Outsiders cannot follow."""
+    a, b, outsider = people
+    la, lb, lo = connect(a), connect(b), connect(outsider)
+    room_id = _room(la.http, live_server.url, [lb.http])
+    joined = la.call("join", {"room_id": room_id, "last_seq": 0})
+    assert joined["online"] == [a.id]
+
+    followed = lb.call("follow", {"room_id": room_id})
+    assert followed == {"ok": True, "room_id": room_id, "last_seq": joined["last_seq"]}
+    assert "events" not in followed and "online" not in followed
+    _send(la, room_id, "明早九点碰头")
+    lb.wait(lambda: [e["kind"] for e in lb.events(room_id)] == ["message"])  # live, no replay
+    time.sleep(1.5)  # past the presence coalescing window
+    assert la.online(room_id, joined) == [a.id]  # the follower is not shown as present
+    assert all(b.id not in change["came_online"] for change in la.got["presence"])
+
+    assert lb.call("unfollow", {"room_id": room_id})["ok"]
+    _send(la, room_id, "改到十点")
+    time.sleep(0.5)
+    assert [e["payload"].get("text") for e in lb.events(room_id)] == ["明早九点碰头"]
+
+    refused = lo.call("follow", {"room_id": room_id})
+    assert refused["ok"] is False and refused["code"] == "not-a-member"
+    _send(la, room_id, "外人听不到")
+    time.sleep(0.5)
+    assert lo.events(room_id) == []

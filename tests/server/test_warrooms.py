@@ -13,7 +13,7 @@ from server.audit.models import AuditEntry
 from server.customers.models import CustomerGrant
 from server.org.models import User
 from server.products.models import Product, ProductCategory
-from server.warrooms import service
+from server.warrooms import chat
 from server.warrooms.models import WarRoomEvent
 from server.warrooms.schemas import MessageIn
 from tests import factories
@@ -110,6 +110,8 @@ def test_create_invite_accept_grants_and_removal_revokes(login, crew, db_session
 
     _ok(owner_api.delete(f"/api/v1/war-rooms/{room['id']}/members/{crew['mate'].id}"))
     assert mate_api.get(customer_url).status_code == 404  # access ends with membership
+    # ... and the mate's customer leaves with its RM: the owner's grant on it ends too.
+    assert owner_api.get(f"/api/v1/customers/{crew['mate_customer'].id}").status_code == 404
     assert _ok(mate_api.get("/api/v1/war-rooms?scope=mine"))["items"] == []
     denied = mate_api.get(f"/api/v1/war-rooms/{room['id']}/events")
     assert denied.status_code == 403 and denied.get_json()["code"] == "not-a-member"
@@ -395,7 +397,8 @@ def test_messages_cards_mentions_size_and_idempotent_resend(login, crew, db_sess
     assert {r["id"]: r for r in _ok(mate_api.get("/api/v1/war-rooms"))["items"]}[rid]["unread"] == 0
 
 
-def test_sequence_is_gapless_under_concurrent_writers(app, login, crew):
+def test_sequence_is_gapless_under_concurrent_writers(app, login, crew, monkeypatch):
+    monkeypatch.setattr(app.config["SETTINGS"], "WARROOM_RATE_LIMIT", 1000)  # one user writes 32
     owner_api = login(crew["owner"])
     room = _create(owner_api)
     rid, start = room["id"], room["last_seq"]
@@ -404,9 +407,9 @@ def test_sequence_is_gapless_under_concurrent_writers(app, login, crew):
     def write(n: int) -> None:
         try:
             for i in range(per_writer):
-                with Session(db.engine_for(app), expire_on_commit=False) as session:
+                with app.app_context(), Session(db.engine_for(app), expire_on_commit=False) as session:
                     user = session.get(User, crew["owner"].id)
-                    service.post_message(
+                    chat.post_message(
                         session,
                         room_id=rid,
                         user=user,
@@ -508,3 +511,136 @@ def test_invitations_and_mentions_reach_the_inbox_once(login, crew):
     assert mentioned.count(("王经理 在作战室提到了你", f"/war-rooms/{rid}")) == 1
     assert warroom_inbox(owner_api) == []  # mentioning yourself notifies no one
     assert warroom_inbox(remote_api) == []  # not a member: neither mentioned nor told
+
+
+def test_http_messages_share_the_rate_limit(app, login, crew, monkeypatch):
+    """The offline outbox posts over HTTP: the same per-user budget as the socket applies there."""
+    monkeypatch.setattr(app.config["SETTINGS"], "WARROOM_RATE_LIMIT", 3)
+    owner_api = login(crew["owner"])
+    room = _create(owner_api)
+    url = f"/api/v1/war-rooms/{room['id']}/messages"
+    for i in range(3):
+        _ok(owner_api.post(url, json={"text": f"第{i}条", "client_id": f"rl-{i}"}), 201)
+    limited = owner_api.post(url, json={"text": "刷屏", "client_id": "rl-3"})
+    assert limited.status_code == 429, limited.get_data(as_text=True)
+    assert limited.get_json()["code"] == "rate-limited"
+    assert int(limited.headers["Retry-After"]) >= 1
+    events = _ok(owner_api.get(f"/api/v1/war-rooms/{room['id']}/events"))["items"]
+    assert [e["payload"]["text"] for e in events if e["kind"] == "message"] == ["第0条", "第1条", "第2条"]
+
+
+def _join(owner_api, member_api, room_id, user_id):
+    _ok(owner_api.post(f"/api/v1/war-rooms/{room_id}/invitations", json={"user_ids": [user_id]}), 201)
+    _ok(member_api.post(f"/api/v1/war-rooms/{room_id}/invitations/accept"))
+
+
+def test_ids_of_others_customers_answer_exactly_like_missing_ones(login, crew, db_session, data_key):
+    """A member cannot pull a colleague's customer into the room by its id: the answer is the one a
+    missing id gets (status, code and body), nothing is stored and nothing is lent."""
+    owner_api, mate_api = login(crew["owner"]), login(crew["mate"])
+    room = _create(owner_api)
+    _join(owner_api, mate_api, room["id"], crew["mate"].id)
+    stranger = factories.make_customer(db_session, owner=crew["remote"], data_key=data_key)
+    url = f"/api/v1/war-rooms/{room['id']}/targets"
+    missing = mate_api.post(url, json={"customer_id": 987_654_321})
+    answers = [
+        mate_api.post(url, json={"customer_id": cid})
+        for cid in (crew["own_customer"].id, stranger.id)  # a fellow member's, an outsider RM's
+    ]
+    assert missing.status_code == 404
+    for answer in answers:
+        assert (answer.status_code, answer.get_json()) == (missing.status_code, missing.get_json())
+    assert _ok(owner_api.get(f"/api/v1/war-rooms/{room['id']}"))["targets"] == []
+    assert mate_api.get(f"/api/v1/customers/{crew['own_customer'].id}").status_code == 404
+    assert db_session.exec(select(CustomerGrant).where(CustomerGrant.source_id == room["id"])).all() == []
+
+
+def test_a_request_waits_for_the_owners_approval(login, crew, db_session):
+    """The team lead sees the team's customers but owns none of them: a target they add is a pending
+    request that lends nothing and names no one until the customer's RM approves it from the inbox
+    item or the room; a declined request is removed."""
+    lead_api, owner_api, mate_api = login(crew["lead"]), login(crew["owner"]), login(crew["mate"])
+    room = _create(lead_api, customer_ids=[crew["own_customer"].id])
+    rid = room["id"]
+    [pending] = room["targets"]
+    assert pending["consent"] == "pending" and pending["owner_id"] == crew["owner"].id
+    _join(lead_api, owner_api, rid, crew["owner"].id)
+    _join(lead_api, mate_api, rid, crew["mate"].id)
+    customer_url = f"/api/v1/customers/{crew['own_customer'].id}"
+    assert mate_api.get(customer_url).status_code == 404  # a request lends nothing
+    [seen_by_mate] = _ok(mate_api.get(f"/api/v1/war-rooms/{rid}"))["targets"]
+    assert seen_by_mate["name"] is None and seen_by_mate["consent"] == "pending"
+    [seen_by_owner] = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}"))["targets"]
+    assert seen_by_owner["name"] == crew["own_customer"].name
+    added = [
+        e
+        for e in _ok(mate_api.get(f"/api/v1/war-rooms/{rid}/events"))["items"]
+        if e["kind"] == "target.added"
+    ]
+    assert added[0]["payload"]["target"]["name"] is None  # the broadcast names no one either
+
+    items = _ok(owner_api.get("/api/v1/inbox"))["items"]
+    asks = [n for n in items if n["kind"] == "warroom" and "?approve=" in n["url"]]
+    assert [n["url"] for n in asks] == [f"/war-rooms/{rid}?approve={pending['id']}"]
+
+    approve_url = f"/api/v1/war-rooms/{rid}/targets/{pending['id']}/approve"
+    # Only the customer's RM decides; to anyone else the request does not exist.
+    for api in (mate_api, lead_api):
+        refused = api.post(approve_url)
+        assert refused.status_code == 404 and refused.get_json()["code"] == "not-found"
+    approved = _ok(owner_api.post(approve_url))
+    assert approved["consent"] == "approved" and approved["name"] == crew["own_customer"].name
+    assert mate_api.get(customer_url).status_code == 200
+    assert owner_api.post(approve_url).status_code == 404  # decided once
+
+    # A second request, declined: removed, nothing lent.
+    request = _ok(
+        lead_api.post(f"/api/v1/war-rooms/{rid}/targets", json={"customer_id": crew["mate_customer"].id}), 201
+    )
+    assert request["consent"] == "pending" and request["name"] is None
+    assert owner_api.get(f"/api/v1/customers/{crew['mate_customer'].id}").status_code == 404
+    _ok(mate_api.post(f"/api/v1/war-rooms/{rid}/targets/{request['id']}/decline"))
+    targets = _ok(lead_api.get(f"/api/v1/war-rooms/{rid}"))["targets"]
+    assert [t["id"] for t in targets] == [pending["id"]]
+    assert owner_api.get(f"/api/v1/customers/{crew['mate_customer'].id}").status_code == 404
+
+    db_session.expire_all()
+    actions = [
+        a.action
+        for a in db_session.exec(select(AuditEntry).where(AuditEntry.action.like("warroom.target_%"))).all()
+        if a.detail.get("room_id") == rid
+    ]
+    assert actions.count("warroom.target_request") == 2
+    assert actions.count("warroom.target_approve") == 1 and actions.count("warroom.target_decline") == 1
+
+
+def test_grants_on_an_rms_customers_end_when_that_rm_leaves(login, crew):
+    owner_api, mate_api = login(crew["owner"]), login(crew["mate"])
+    room = _create(owner_api)
+    rid = room["id"]
+    _join(owner_api, mate_api, rid, crew["mate"].id)
+    target = _ok(
+        mate_api.post(f"/api/v1/war-rooms/{rid}/targets", json={"customer_id": crew["mate_customer"].id}), 201
+    )
+    assert target["consent"] == "approved"  # the RM's own customer goes in at once
+    mate_customer_url = f"/api/v1/customers/{crew['mate_customer'].id}"
+    assert owner_api.get(mate_customer_url).status_code == 200
+    _ok(mate_api.post(f"/api/v1/war-rooms/{rid}/leave"))
+    assert owner_api.get(mate_customer_url).status_code == 404
+    [withheld] = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}"))["targets"]
+    assert withheld["consent"] == "pending" and withheld["name"] is None
+    kinds = [e["kind"] for e in _ok(owner_api.get(f"/api/v1/war-rooms/{rid}/events"))["items"]]
+    assert kinds[-2:] == ["member.left", "target.withheld"]
+
+
+def test_adding_targets_is_rate_limited(app, login, crew, monkeypatch):
+    """Every id tried counts, found or not: 200 probes in a second are not possible."""
+    monkeypatch.setattr(app.config["SETTINGS"], "WARROOM_TARGET_RATE_LIMIT", 5)
+    owner_api = login(crew["owner"])
+    room = _create(owner_api)
+    url = f"/api/v1/war-rooms/{room['id']}/targets"
+    codes = [owner_api.post(url, json={"customer_id": 900_000 + i}).status_code for i in range(4)]
+    codes.append(owner_api.post(url, json={"prospect_name": "张江科技"}).status_code)
+    assert codes == [404, 404, 404, 404, 201]
+    limited = owner_api.post(url, json={"prospect_name": "陆家嘴金融"})
+    assert limited.status_code == 429 and limited.get_json()["code"] == "rate-limited"

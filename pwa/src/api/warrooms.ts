@@ -64,7 +64,13 @@ export interface Target {
   version: number
   updated_at: string
   added_by?: number
+  /** pending: a member asked for a colleague's customer; nothing is shared until its RM approves. */
+  consent?: TargetConsent
+  /** The customer's RM, who approves a request (null for a prospect). */
+  owner_id?: number | null
 }
+
+export type TargetConsent = 'approved' | 'pending'
 
 export interface Task {
   id: number
@@ -194,6 +200,10 @@ export const warRoomsApi = {
     http.delete<{ removed: number }>(`${base}/${id}/targets/${target.id}`, {
       headers: { 'If-Match': `"${target.version}"` },
     }),
+  /** The customer's RM lets a member's request into the room, or turns it down. */
+  approveTarget: (id: number, targetId: number) => http.post<Target>(`${base}/${id}/targets/${targetId}/approve`),
+  declineTarget: (id: number, targetId: number) =>
+    http.post<{ declined: number }>(`${base}/${id}/targets/${targetId}/decline`),
   events: (id: number, afterSeq: number, limit = 200) =>
     http.get<{ items: RoomEvent[]; last_seq: number }>(`${base}/${id}/events`, {
       query: { after_seq: afterSeq, limit },

@@ -4,6 +4,7 @@ import { warRoomEn } from '@/features/warrooms/locale'
 import { notebookEn } from '@/features/notebook/locale'
 import { oppEn } from '@/features/opportunities/locale'
 import { intelEn } from '@/features/intel/locale'
+import { conductEn } from '@/features/conduct/locale'
 import { assistantEn } from '@/features/assistant/locale'
 
 const en: Catalog = {
@@ -206,6 +207,7 @@ const en: Catalog = {
   warRoom: warRoomEn,
   notebook: notebookEn,
   intel: intelEn,
+  conduct: conductEn,
   assistant: assistantEn,
   opp: oppEn,
   languages: {

@@ -4,6 +4,7 @@ import { warRoomZh } from '@/features/warrooms/locale'
 import { notebookZh } from '@/features/notebook/locale'
 import { oppZh } from '@/features/opportunities/locale'
 import { intelZh } from '@/features/intel/locale'
+import { conductZh } from '@/features/conduct/locale'
 import { assistantZh } from '@/features/assistant/locale'
 
 const zhCN = {
@@ -205,6 +206,7 @@ const zhCN = {
   warRoom: warRoomZh,
   notebook: notebookZh,
   intel: intelZh,
+  conduct: conductZh,
   assistant: assistantZh,
   opp: oppZh,
   languages: {

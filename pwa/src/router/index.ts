@@ -5,6 +5,7 @@ import { workbenchRoutes } from '@/features/workbench/routes'
 import { notebookRoutes } from '@/features/notebook/routes'
 import { intelRoutes } from '@/features/intel/routes'
 import { opportunityRoutes } from '@/features/opportunities/routes'
+import { conductRoutes } from '@/features/conduct/routes'
 import { assistantRoutes } from '@/features/assistant/routes'
 
 declare module 'vue-router' {
@@ -55,6 +56,7 @@ const routes: RouteRecordRaw[] = [
   ...notebookRoutes,
   ...intelRoutes,
   ...opportunityRoutes,
+  ...conductRoutes,
   ...assistantRoutes,
   { path: '/:pathMatch(.*)*', redirect: '/' },
 ]

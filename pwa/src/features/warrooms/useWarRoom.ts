@@ -2,7 +2,6 @@
 // are applied in seq order (SeqBuffer); after a reconnect the room is re-joined with the last seq
 // and the server replays what was missed, so the banner can say how many were caught up.
 import { computed, reactive, ref, shallowRef } from 'vue'
-import type { Socket } from 'socket.io-client'
 import { useSocket } from '@/composables/useSocket'
 import {
   warRoomsApi,
@@ -17,19 +16,12 @@ import {
 import { isChatEvent, useRoomHistory } from './history'
 import { applyPresence, type PresenceChange } from './presence'
 import { SeqBuffer } from './seqBuffer'
+import type { Refusal, TypingNotice, WarRoomSocket } from './socketEvents'
 
 const NS = '/warroom'
 const HISTORY = 200 // chat history fetched on opening (the board comes from the snapshot)
 
-interface Ack {
-  ok: boolean
-  code?: string
-  message?: string
-  events?: RoomEvent[]
-  more?: boolean
-  online?: number[]
-  [key: string]: unknown
-}
+const ACK_TIMEOUT_MS = 10_000
 
 export function newClientId(): string {
   if (typeof crypto !== 'undefined' && 'randomUUID' in crypto) return crypto.randomUUID()
@@ -53,7 +45,7 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
   let buffer = new SeqBuffer()
   const openedAfter = ref(0) // the live stream applies events after this seq; older ones are paged in
   const history = useRoomHistory(roomId, () => openedAfter.value + 1)
-  let socket: Socket | null = null
+  let socket: WarRoomSocket | null = null
   let joinedOnce = false
   let wasDown = false
   let readTimer: ReturnType<typeof setTimeout> | undefined
@@ -79,14 +71,18 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     if (isChatEvent(event)) {
       chat.value = [...chat.value, event]
       if (event.client_id) pending.value = pending.value.filter((m) => m.client_id !== event.client_id)
-    } else if (event.kind === 'target.removed' && p.target) {
+    } else if ((event.kind === 'target.removed' || event.kind === 'target.declined') && p.target) {
       const gone = p.target.id
       removedTargets.add(gone)
       targets.value = targets.value.filter((target) => target.id !== gone)
     } else if (p.task) {
       tasks.value = upsert(tasks.value, p.task)
     } else if (p.target) {
-      targets.value = upsert(targets.value, p.target)
+      // A pending request is broadcast without the customer's name; its RM and the requester keep
+      // the name the snapshot gave them.
+      const known = targets.value.find((x) => x.id === p.target?.id)
+      const incoming = p.target.name === null && known?.name && p.target.consent === 'pending' ? { ...p.target, name: known.name } : p.target
+      targets.value = upsert(targets.value, incoming)
     } else if (event.kind.startsWith('member.') || event.kind.startsWith('room.') || event.kind === 'opportunity.linked') {
       void refreshDetail()
     }
@@ -100,9 +96,10 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     return ready.length
   }
 
-  async function call(event: string, data: Record<string, unknown>): Promise<Ack> {
+  /** The socket with an acknowledgement timeout: every call below is typed by socketEvents.ts. */
+  function live() {
     if (!socket) throw new Error('no socket')
-    return (await socket.timeout(10_000).emitWithAck(event, data)) as Ack
+    return socket.timeout(ACK_TIMEOUT_MS)
   }
 
   async function sync(): Promise<void> {
@@ -111,10 +108,10 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     try {
       let more = true
       while (more) {
-        const ack = await call('sync', { room_id: roomId, after_seq: buffer.lastSeq })
+        const ack = await live().emitWithAck('sync', { room_id: roomId, after_seq: buffer.lastSeq })
         if (!ack.ok) return
-        apply(ack.events ?? [])
-        more = !!ack.more
+        apply(ack.events)
+        more = ack.more
       }
     } finally {
       syncing = false
@@ -123,13 +120,13 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
 
   async function join(): Promise<void> {
     const before = buffer.lastSeq
-    const ack = await call('join', { room_id: roomId, last_seq: buffer.lastSeq })
+    const ack = await live().emitWithAck('join', { room_id: roomId, last_seq: buffer.lastSeq })
     if (!ack.ok) {
       if (ack.code === 'not-a-member') removed.value = true
       return
     }
-    online.value = ack.online ?? []
-    apply(ack.events ?? [])
+    online.value = ack.online
+    apply(ack.events)
     if (ack.more) await sync()
     if (joinedOnce && wasDown) {
       banner.value = { kind: 'caughtUp', count: buffer.lastSeq - before }
@@ -153,7 +150,7 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     clearTimeout(readTimer)
     readTimer = setTimeout(() => {
       if (socket?.connected && document.visibilityState === 'visible')
-        void call('read', { room_id: roomId, seq: buffer.lastSeq }).catch(() => undefined)
+        void live().emitWithAck('read', { room_id: roomId, seq: buffer.lastSeq }).catch(() => undefined)
     }, 800)
   }
 
@@ -161,7 +158,7 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
   const onPresence = (change: PresenceChange) => {
     if (change.room_id === roomId) online.value = applyPresence(online.value, change)
   }
-  const onTyping = (data: { room_id: number; user: { id: number; display_name: string }; typing: boolean }) => {
+  const onTyping = (data: TypingNotice) => {
     if (data.room_id !== roomId) return
     if (data.typing) typing.set(data.user.id, { name: data.user.display_name, until: Date.now() + 4000 })
     else typing.delete(data.user.id)
@@ -191,7 +188,7 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
       return
     }
     ticker = setInterval(() => (tick.value += 1), 1000)
-    socket = await useSocket(NS)
+    socket = (await useSocket(NS)) as WarRoomSocket
     socket.on('event', onEvent)
     socket.on('presence', onPresence)
     socket.on('typing', onTyping)
@@ -219,7 +216,7 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     pending.value = [...pending.value, { client_id, text, cards }]
     try {
       if (socket?.connected) {
-        const ack = await call('message', { room_id: roomId, text, client_id, cards, mentions })
+        const ack = await live().emitWithAck('message', { room_id: roomId, text, client_id, cards, mentions })
         if (!ack.ok) {
           pending.value = pending.value.filter((m) => m.client_id !== client_id)
           onProblem(ack.code ?? 'error')
@@ -235,23 +232,70 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     }
   }
 
-  async function boardCall(event: 'task' | 'target' | 'target_remove', data: Record<string, unknown>): Promise<boolean> {
-    const ack = await call(event, { room_id: roomId, client_id: newClientId(), ...data })
+  /** A board change's answer: a refusal is reported (and a stale version refreshes the board). */
+  async function settled(ack: { ok: true } | Refusal): Promise<boolean> {
     if (!ack.ok) {
-      onProblem(ack.code ?? 'error')
+      onProblem(ack.code)
       if (ack.code === 'stale-version') await refreshDetail()
     }
     return ack.ok
   }
 
-  const moveTask = (task: Task, status: TaskStatus) =>
-    boardCall('task', { task_id: task.id, status, version: task.version })
-  const createTask = (item: string, assigneeId: number | null, dueOn: string | null) =>
-    boardCall('task', { item, assignee_id: assigneeId, due_on: dueOn })
-  const setStage = (target: Target, stage: TargetStage) =>
-    boardCall('target', { target_id: target.id, stage, version: target.version })
-  const removeTarget = (target: Target) =>
-    boardCall('target_remove', { target_id: target.id, version: target.version })
+  const moveTask = async (task: Task, status: TaskStatus) =>
+    settled(
+      await live().emitWithAck('task', {
+        room_id: roomId,
+        client_id: newClientId(),
+        task_id: task.id,
+        status,
+        version: task.version,
+      }),
+    )
+  const createTask = async (item: string, assigneeId: number | null, dueOn: string | null) =>
+    settled(
+      await live().emitWithAck('task', {
+        room_id: roomId,
+        client_id: newClientId(),
+        item,
+        assignee_id: assigneeId,
+        due_on: dueOn,
+      }),
+    )
+  const setStage = async (target: Target, stage: TargetStage) =>
+    settled(
+      await live().emitWithAck('target', {
+        room_id: roomId,
+        client_id: newClientId(),
+        target_id: target.id,
+        stage,
+        version: target.version,
+      }),
+    )
+  const removeTarget = async (target: Target) =>
+    settled(
+      await live().emitWithAck('target_remove', {
+        room_id: roomId,
+        client_id: newClientId(),
+        target_id: target.id,
+        version: target.version,
+      }),
+    )
+
+  /** The customer's RM decides a member's request (HTTP; the room hears it as an event). */
+  async function decideTarget(target: Target, approve: boolean): Promise<boolean> {
+    try {
+      if (approve) targets.value = upsert(targets.value, await warRoomsApi.approveTarget(roomId, target.id))
+      else {
+        await warRoomsApi.declineTarget(roomId, target.id)
+        removedTargets.add(target.id)
+        targets.value = targets.value.filter((x) => x.id !== target.id)
+      }
+      return true
+    } catch (err) {
+      onProblem((err as { code?: string }).code ?? 'error')
+      return false
+    }
+  }
 
   function typed(): void {
     if (!socket?.connected || Date.now() - typingSentAt < 2500) return
@@ -290,8 +334,12 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     createTask,
     setStage,
     removeTarget,
+    decideTarget,
     typed,
     refreshDetail,
     lastSeq: () => buffer.lastSeq,
   }
 }
+
+/** One open room, as the tabs of WarRoomView receive it. */
+export type WarRoom = ReturnType<typeof useWarRoom>

@@ -1,0 +1,145 @@
+"""The event log: each room's numbered events (chat and board changes), and the notifications a room sends.
+
+Every change to a room takes the room's next sequence number first, with one atomic
+`UPDATE war_room SET last_seq = last_seq + 1 ... RETURNING last_seq`. That row stays locked until the
+transaction ends, so changes to one room are serialised, numbers have no gaps, and they are in commit
+order on SQLite and PostgreSQL alike. The stored event is then published (`warroom.event`); the
+realtime layer broadcasts it only after the commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from server import events
+from server.inbox import service as inbox
+from server.org.models import User
+from server.timeutil import iso
+from server.warrooms.access import unknown_room
+from server.warrooms.models import (
+    WarRoom,
+    WarRoomEvent,
+)
+
+EVENT_KIND = "warroom.event"  # payload: one serialised event, broadcast to the room
+
+
+def next_seq(session: Session, room_id: int) -> int:
+    """Bumps the room's counter and locks its row until commit (see the module docstring)."""
+    seq = session.execute(
+        update(WarRoom)
+        .where(col(WarRoom.id) == room_id)
+        .values(last_seq=col(WarRoom.last_seq) + 1)
+        .returning(col(WarRoom.last_seq))
+    ).scalar_one_or_none()
+    if seq is None:
+        raise unknown_room()
+    return int(seq)
+
+
+def existing_event(session: Session, *, room_id: int, client_id: str | None) -> WarRoomEvent | None:
+    if not client_id:
+        return None
+    return session.exec(
+        select(WarRoomEvent).where(WarRoomEvent.room_id == room_id, WarRoomEvent.client_id == client_id)
+    ).first()
+
+
+def append(
+    session: Session,
+    *,
+    room_id: int,
+    seq: int,
+    kind: str,
+    payload: dict[str, Any],
+    author: User | None,
+    client_id: str | None = None,
+) -> WarRoomEvent:
+    event = WarRoomEvent(
+        room_id=room_id,
+        seq=seq,
+        kind=kind,
+        payload=payload,
+        client_id=client_id,
+        author_id=author.id if author else None,
+    )
+    session.add(event)
+    session.flush()
+    events.publish(session, EVENT_KIND, serialize_event(event, author))
+    return event
+
+
+def record(
+    session: Session,
+    *,
+    room_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    author: User | None,
+    client_id: str | None = None,
+) -> WarRoomEvent:
+    return append(
+        session,
+        room_id=room_id,
+        seq=next_seq(session, room_id),
+        kind=kind,
+        payload=payload,
+        author=author,
+        client_id=client_id,
+    )
+
+
+def serialize_event(event: WarRoomEvent, author: User | None) -> dict[str, Any]:
+    return {
+        "room_id": event.room_id,
+        "seq": event.seq,
+        "kind": event.kind,
+        "payload": event.payload,
+        "client_id": event.client_id,
+        "author": {"id": author.id, "display_name": author.display_name} if author else None,
+        "created_at": iso(event.created_at),
+    }
+
+
+def replayed(session: Session, event: WarRoomEvent) -> tuple[dict[str, Any], bool]:
+    author = session.get(User, event.author_id) if event.author_id else None
+    return serialize_event(event, author), False
+
+
+def events_after(session: Session, *, room_id: int, after_seq: int, limit: int = 200) -> list[dict[str, Any]]:
+    rows = session.exec(
+        select(WarRoomEvent)
+        .where(WarRoomEvent.room_id == room_id, WarRoomEvent.seq > after_seq)
+        .order_by(col(WarRoomEvent.seq))
+        .limit(limit)
+    ).all()
+    author_ids = {r.author_id for r in rows if r.author_id}
+    authors = (
+        {u.id: u for u in session.exec(select(User).where(col(User.id).in_(author_ids))).all()}
+        if author_ids
+        else {}
+    )
+    return [serialize_event(r, authors.get(r.author_id) if r.author_id else None) for r in rows]
+
+
+def last_seq(session: Session, room_id: int) -> int:
+    return int(session.exec(select(WarRoom.last_seq).where(WarRoom.id == room_id)).one())
+
+
+def notify(
+    session: Session, *, user_id: int, room: WarRoom, title: str, body: str, key: str, query: str = ""
+) -> None:
+    """An inbox notification that opens the room. The inbox carries it to the live socket and to
+    push after commit, so an invitee or a mentioned RM who is not in the room still hears of it;
+    the source key makes it once-only (a re-sent message does not notify twice)."""
+    inbox.notify(
+        session,
+        user_id=user_id,
+        kind="warroom",
+        title=title,
+        body=body,
+        url=f"/war-rooms/{room.id}{query}",
+        source_key=f"warroom:{room.id}:{user_id}:{key}",
+    )
