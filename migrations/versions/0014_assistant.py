@@ -1,7 +1,7 @@
 """assistant: next-best-product model, recommendations shown, dismissals
 
 Revision ID: 0014_assistant
-Revises: 0010nb
+Revises: 0013_target_consent
 Create Date: 2026-12-04 18:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0014_assistant"
-down_revision: str | Sequence[str] | None = "0010nb"
+down_revision: str | Sequence[str] | None = "0013_target_consent"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
