@@ -31,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     edge.init_app(app)  # before any route: `<int:...>` is bounded
     headers.init_app(app)
 
+    from server.assistant.routes import bp as assistant_bp
     from server.audit.routes import bp as audit_bp
     from server.auth.routes import bp as auth_bp
     from server.conduct.routes import bp as conduct_bp
@@ -74,6 +75,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         warrooms_bp,
         conduct_bp,
         prospects_bp,
+        assistant_bp,
     ):
         app.register_blueprint(blueprint)
     if settings.ENABLE_TEST_ENDPOINTS:

@@ -1,5 +1,6 @@
 """Every table, imported in one place so SQLModel.metadata (and Alembic) sees the whole schema."""
 
+from server.assistant.models import RecommendationDismissal, RecommendationShown, RecommenderModel
 from server.audit.models import AuditEntry
 from server.auth.models import IdempotencyRecord, UserSession
 from server.conduct.models import (

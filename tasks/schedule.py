@@ -78,7 +78,7 @@ def heal(now: datetime | None = None) -> list[str]:
 
 
 def start_all() -> dict[str, str]:
-    from tasks import conduct, intel, knowledge, opportunities, prospects, reminders
+    from tasks import assistant, conduct, intel, knowledge, opportunities, prospects, reminders
 
     init_queues(app())
     started = {}
@@ -91,6 +91,8 @@ def start_all() -> dict[str, str]:
     conduct.ensure_daily_scheduled()
     started["conduct"] = "daily run"
     started["prospects"] = prospects.schedule_sweep()
+    assistant.ensure_nightly_scheduled()
+    started["assistant"] = "nightly recommender retrain"
     return started
 
 

@@ -15,6 +15,7 @@ from realtime.sinks import SINKS as REALTIME_SINKS
 from server import events
 from server.events import DomainEvent
 from server.opportunities.race import remember_claim_state
+from tasks.assistant import on_event as assistant_events
 from tasks.conduct import on_event as conduct_events
 from tasks.intel import sink as intel_events
 from tasks.knowledge import on_event as knowledge_events
@@ -27,7 +28,7 @@ Sink = Callable[[DomainEvent], None]
 # Domain sinks that keep the domain's own shared state (Redis) in step with commits.
 SERVER_SINKS: list[Sink] = [remember_claim_state]
 # Sinks that turn events into background jobs.
-SINKS: list[Sink] = [opportunity_claimed, notebook_events, knowledge_events, intel_events, conduct_events, prospect_events]
+SINKS: list[Sink] = [opportunity_claimed, notebook_events, knowledge_events, intel_events, conduct_events, prospect_events, assistant_events]
 
 
 def all_sinks() -> list[Sink]:

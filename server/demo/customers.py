@@ -3,11 +3,11 @@ handovers), and what they hold."""
 
 from __future__ import annotations
 
-import bisect
 import math
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from server.demo.affinity import ProductDraw
 from server.demo.base import (
     CATEGORY_YIELD,
     CORPORATE_SCALE,
@@ -137,7 +137,16 @@ class CustomerBuilder(ProfileBuilder):
             )
             cust_rows.append(row)
             self._ownership(rows, cid, rm, created_at)
-            self._holdings(rows, cid, rm, corporate, scale, created, tags)
+            draw_profile = (
+                {"industry": row["industry_code"], "size": row["size"]}
+                if corporate
+                else {
+                    "age": (today_ord - born.toordinal()) // 365,
+                    "tier": tier,
+                    "appetite": rows["individual_profile"][-1].get("risk_appetite"),
+                }
+            )
+            self._holdings(rows, cid, rm, corporate, scale, created, tags, draw_profile)
             if created.toordinal() > today_ord - 180:
                 tags.append("新客户")
             if rand() < (0.18 if rm.persona in (Persona.super, Persona.excellent) else 0.06):
@@ -199,23 +208,36 @@ class CustomerBuilder(ProfileBuilder):
         scale: float,
         created: date,
         tags: list[str],
+        draw_profile: dict[str, Any],
     ) -> None:
         rng = self.rng
         items, cum = self.segment_products["corporate" if corporate else "individual"]
-        k = 1 + min(4, int(rng.expovariate(1.0) * (1.6 if scale > 1e6 else 0.8)))
+        k = 1 + min(4, int(rng.expovariate(1.0) * (1.6 if scale > 1e6 else 0.8))) + (1 if corporate else 0)
         chosen: dict[int, dict] = {}
+        # Segment and life-stage affinities, and each product raising its partners' odds
+        # (server/demo/affinity.py); opening dates follow the order of the draws.
+        draws = ProductDraw(
+            items,
+            [b - a for a, b in zip([0.0, *cum[:-1]], cum, strict=True)],
+            corporate=corporate,
+            **draw_profile,
+        )
         for _ in range(k + 2):
-            p = items[bisect.bisect(cum, rng.random() * cum[-1])]
-            chosen[p["id"]] = p
+            p = draws.draw(rng.random)
+            chosen.setdefault(p["id"], p)
             if len(chosen) >= k:
                 break
         today_ord = self.today.toordinal()
         start = created.toordinal()
         mine: list[tuple[dict, dict[str, Any], tuple[int, int, int]]] = []  # product, row, amounts
-        for p in chosen.values():
+        opened_days: list[int] = []
+        for _p in chosen.values():
+            opened_days.append(self.between(min(start, today_ord - 1), today_ord - 1))
+        opened_days.sort()
+        for p, opened_day in zip(chosen.values(), opened_days, strict=True):
             category = p["category"]
             amount = int(scale * math.exp(rng.gauss(0, 0.5)) * 100)
-            opened = date.fromordinal(self.between(min(start, today_ord - 1), today_ord - 1))
+            opened = date.fromordinal(opened_day)
             term = TERM_DAYS.get(p["code"])
             matures = opened + timedelta(days=self.between(*term)) if term else None
             status = "matured" if matures is not None and matures <= self.today else "active"

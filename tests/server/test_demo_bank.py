@@ -288,7 +288,7 @@ def test_identifiers_are_valid(demo_session, demo_app):
         if customer.kind == "corporate":
             assert customer.industry_code in INDUSTRIES
             assert customer.name.endswith(
-                ("有限公司", "局", "中心", "医院", "学院", "中学", "小学", "分公司")
+                ("有限公司", "局", "中心", "医院", "保健院", "学院", "中学", "小学", "分公司")
             )
     assert all(is_valid_mobile(p) for p in s.exec(select(Contact.phone)).all())
 

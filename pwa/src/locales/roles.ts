@@ -20,6 +20,9 @@ export const rolesZh = {
     intelSources: '情报源',
     warRoom: '进作战室',
     prospects: '客户地图',
+    today: '今日',
+    ask: '问展业',
+    nextProducts: '推荐采纳',
     conduct: '行为监控',
   },
   home: {
@@ -162,6 +165,9 @@ export const rolesEn: RolesCatalog = {
     intelSources: 'Intel sources',
     warRoom: 'War rooms',
     prospects: 'Customer map',
+    today: 'Today',
+    ask: 'Ask Zhanye',
+    nextProducts: 'Recommendation adoption',
     conduct: 'Conduct oversight',
   },
   home: {

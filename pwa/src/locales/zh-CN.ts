@@ -7,6 +7,7 @@ import { notebookZh } from '@/features/notebook/locale'
 import { oppZh } from '@/features/opportunities/locale'
 import { intelZh } from '@/features/intel/locale'
 import { conductZh } from '@/features/conduct/locale'
+import { assistantZh } from '@/features/assistant/locale'
 
 const zhCN = {
   app: {
@@ -208,6 +209,7 @@ const zhCN = {
   notebook: notebookZh,
   intel: intelZh,
   conduct: conductZh,
+  assistant: assistantZh,
   opp: oppZh,
   problems: problemsZh,
   shell: rolesZh,
