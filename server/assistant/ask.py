@@ -15,7 +15,7 @@ from sqlmodel import Session, col, func, select
 from server.assistant.ask_parse import TITLES, Filter, Parsed, Vocabulary, parse
 from server.assistant.today import local_day, user_zone
 from server.customers import service as customers
-from server.customers.models import Contact, Customer, CustomerTag, Tag
+from server.customers.models import Contact, Customer, CustomerTag, CustomerVisit, Tag
 from server.intel.models import IntelAlert, IntelItem
 from server.knowledge import service as knowledge
 from server.notebook.models import Reminder
@@ -25,7 +25,6 @@ from server.performance import service as performance
 from server.products.models import Holding, Product
 from server.products.service import sellable_products
 from server.timeutil import iso, utcnow
-from server.customers.models import CustomerVisit
 
 LIST_LIMIT = 20
 VOCAB_TTL_SECONDS = 300

@@ -25,7 +25,15 @@ from sqlmodel import Session, col, select
 
 from server.assistant import recommender
 from server.customers import service as customers
-from server.customers.models import Customer, CustomerEvent, CustomerLink, CustomerTag, OwnershipChange, Tag
+from server.customers.models import (
+    Customer,
+    CustomerEvent,
+    CustomerLink,
+    CustomerTag,
+    CustomerVisit,
+    OwnershipChange,
+    Tag,
+)
 from server.errors import Problem
 from server.intel.models import IntelAlert, IntelItem
 from server.knowledge import service as knowledge
@@ -36,7 +44,6 @@ from server.performance.models import PerformanceEntry
 from server.products.models import Holding, Product
 from server.timeutil import as_utc, iso, utcnow
 from server.warrooms.models import WarRoom, WarRoomMember, WarRoomTarget
-from server.customers.models import CustomerVisit
 
 DEFAULT_LOOKBACK_DAYS = 90
 MATURITY_AHEAD_DAYS = 30

@@ -25,7 +25,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from server.assistant.route import haversine_km, plan_route
-from server.customers.models import Customer
+from server.customers.models import Customer, CustomerVisit
 from server.intel.models import IntelAlert, IntelItem
 from server.notebook.models import Note, Reminder, ReminderSetting
 from server.opportunities.models import Opportunity
@@ -33,7 +33,6 @@ from server.opportunities.policy import get_policy, recycle_days
 from server.org.models import Branch, User
 from server.products.models import Holding, Product
 from server.timeutil import as_utc, iso, utcnow
-from server.customers.models import CustomerVisit
 
 DEFAULT_ZONE = "Asia/Shanghai"
 MATURITY_DAYS = 7

@@ -8,13 +8,18 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
-from server.customers.models import CustomerVisit
 from sqlmodel import select
 
 from server import events
 from server.assistant import recommender, today
 from server.assistant.models import RecommenderModel
-from server.customers.models import CustomerEvent, CustomerKind, CustomerLink, IndividualProfile
+from server.customers.models import (
+    CustomerEvent,
+    CustomerKind,
+    CustomerLink,
+    CustomerVisit,
+    IndividualProfile,
+)
 from server.notebook.models import Reminder, ReminderSetting
 from server.opportunities.models import Opportunity
 from server.org.models import Branch
