@@ -57,6 +57,8 @@ def target_public(target: WarRoomTarget, customer: Customer | None) -> dict[str,
         "owner_id": customer.owner_id if customer is not None else None,  # who approves a request
         "stage": target.stage,
         "amount_cents": target.amount_cents,
+        "source_note": target.source_note,  # how a bulk source found it (the chain link, the list)
+        "assignee_id": target.assignee_id,
         "added_by": target.added_by,  # who may take it off besides the owner
         "version": target.version,
         "updated_at": iso(target.updated_at),

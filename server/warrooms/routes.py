@@ -8,8 +8,9 @@ from server import db
 from server.api import body, expected_version, idempotent, ok, query, spec
 from server.db import row_id
 from server.security import client_ip, current_user
-from server.warrooms import access, board, chat, consent, eventlog, membership, reads, rooms
+from server.warrooms import access, board, campaigns, chat, consent, eventlog, membership, reads, rooms
 from server.warrooms.schemas import (
+    BulkTargetsIn,
     EventsQuery,
     InviteIn,
     MessageIn,
@@ -245,3 +246,17 @@ def mark_read(room_id: int):
     return ok(
         {"last_read_seq": reads.mark_read(db.session(), room_id=room_id, user=current_user(), seq=data.seq)}
     )
+
+
+@bp.post("/<int:room_id>/targets/bulk")
+@idempotent
+@spec.validate(json=BulkTargetsIn, tags=TAGS)
+def add_targets_bulk(room_id: int):
+    """Adds every target a source brings: a customer search filter, a core enterprise's chain, a
+    park, a company's employees or a CSV/XLSX list; each target one event with its seq. The body's
+    `client_key` makes a retry add nothing; `dry_run` only counts."""
+    result = campaigns.add_targets(
+        db.session(), room_id=room_id, user=current_user(), data=body(), ip=client_ip()
+    )
+    status = 200 if result.get("dry_run") or result.get("replayed") else 201
+    return ok(result, status, personal=True)
