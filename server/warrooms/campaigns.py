@@ -83,10 +83,12 @@ def _fresh(session: Session, room_id: int, candidates: list[Candidate]) -> tuple
             if candidate.customer_id in have_ids:
                 continue
             have_ids.add(candidate.customer_id)
-        else:
+        elif candidate.prospect_name is not None:
             if candidate.prospect_name in have_names:
                 continue
             have_names.add(candidate.prospect_name)
+        else:
+            continue
         fresh.append(candidate)
     return fresh, len(candidates) - len(fresh)
 

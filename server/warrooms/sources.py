@@ -333,9 +333,9 @@ def read_file_rows(filename: str, content_base64: str) -> list[dict[str, Any]]:
                 continue
         else:
             raise bad_file("The CSV is neither UTF-8 nor GB18030.")
-        values = []
-        for row in csv.reader(io.StringIO(text)):
-            values.append(list(row))
+        values: list[list[Any]] = []
+        for record in csv.reader(io.StringIO(text)):
+            values.append(list(record))
             if len(values) > MAX_CANDIDATES + 1:
                 raise too_many()
     lines = [(n, r) for n, r in enumerate(values, start=1) if any(v not in (None, "") for v in r)]
