@@ -322,6 +322,7 @@ def read_file_rows(filename: str, content_base64: str) -> list[dict[str, Any]]:
         raise bad_file("content_base64 is not valid base64.") from None
     if len(raw) > MAX_FILE_BYTES:
         raise bad_file(f"The file is larger than {MAX_FILE_BYTES // 1024 // 1024} MB.")
+    values: list[list[Any]] = []
     if filename.lower().endswith(".xlsx"):
         values = _xlsx_values(raw)
     else:
@@ -333,7 +334,6 @@ def read_file_rows(filename: str, content_base64: str) -> list[dict[str, Any]]:
                 continue
         else:
             raise bad_file("The CSV is neither UTF-8 nor GB18030.")
-        values: list[list[Any]] = []
         for record in csv.reader(io.StringIO(text)):
             values.append(list(record))
             if len(values) > MAX_CANDIDATES + 1:
