@@ -9,7 +9,7 @@ from tasks.queues import init_app as init_queues
 
 
 def start_all() -> dict[str, str]:
-    from tasks import intel, knowledge, opportunities, reminders
+    from tasks import intel, knowledge, opportunities, reminders, warrooms
 
     init_queues(app())
     started = {}
@@ -19,6 +19,7 @@ def start_all() -> dict[str, str]:
     knowledge.ensure_nightly_scheduled()
     started["knowledge"] = "nightly batch"
     started["opportunities"] = opportunities.schedule_sweep()
+    started["warrooms"] = warrooms.schedule_daily_summaries()
     return started
 
 

@@ -58,7 +58,6 @@ def create_customer():
     return response
 
 
-
 @bp.patch("/<int:customer_id>")
 @idempotent
 @spec.validate(json=CustomerUpdate, tags=["customers"])

@@ -8,12 +8,25 @@ from server import db
 from server.api import body, expected_version, idempotent, ok, query, spec
 from server.db import row_id
 from server.security import client_ip, current_user
-from server.warrooms import access, board, campaigns, chat, consent, eventlog, membership, reads, rooms
+from server.warrooms import (
+    access,
+    board,
+    campaigns,
+    chat,
+    consent,
+    eventlog,
+    funnel,
+    membership,
+    reads,
+    rooms,
+)
 from server.warrooms.schemas import (
+    AssignIn,
     BulkTargetsIn,
     EventsQuery,
     InviteIn,
     MessageIn,
+    MoveIn,
     OpportunityLink,
     PeopleQuery,
     QuickCreate,
@@ -260,3 +273,26 @@ def add_targets_bulk(room_id: int):
     )
     status = 200 if result.get("dry_run") or result.get("replayed") else 201
     return ok(result, status, personal=True)
+
+
+@bp.get("/<int:room_id>/campaign")
+@spec.validate(tags=TAGS)
+def campaign_board(room_id: int):
+    """作战看板: targets by stage (counts, amounts), each member's progress, the goal against the won."""
+    return ok(funnel.board(db.session(), room_id=room_id, user=current_user()), personal=True)
+
+
+@bp.post("/<int:room_id>/targets/move")
+@idempotent
+@spec.validate(json=MoveIn, tags=TAGS)
+def move_targets(room_id: int):
+    """Moves many targets to one stage: one event per target (`client_key` makes a retry a no-op)."""
+    return ok(funnel.move_targets(db.session(), room_id=room_id, user=current_user(), data=body()))
+
+
+@bp.post("/<int:room_id>/targets/assign")
+@idempotent
+@spec.validate(json=AssignIn, tags=TAGS)
+def assign_targets(room_id: int):
+    """The owner hands targets to members, balanced by load or to whoever knows the customer."""
+    return ok(funnel.assign_targets(db.session(), room_id=room_id, user=current_user(), data=body()))

@@ -227,3 +227,21 @@ class BulkTargetsIn(Strict):
 class ChainQuery(Strict):
     direction: ChainDirection = ChainDirection.both
     hops: int = Field(default=2, ge=1, le=3)
+
+
+class MoveIn(Strict):
+    client_key: str = Field(min_length=8, max_length=64, description="one per move; a retry replays")
+    target_ids: list[int] = Field(min_length=1, max_length=1000)
+    stage: TargetStage
+
+
+class AssignStrategy(StrEnum):
+    balanced = "balanced"  # the member with the fewest open targets first
+    knows = "knows"  # the customer's RM or the member who visited it, else balanced
+
+
+class AssignIn(Strict):
+    client_key: str = Field(min_length=8, max_length=64, description="one per assignment; a retry replays")
+    target_ids: list[int] = Field(default_factory=list, max_length=5000, description="empty: all unassigned")
+    strategy: AssignStrategy = AssignStrategy.balanced
+    member_ids: list[int] = Field(default_factory=list, max_length=1000, description="empty: every member")

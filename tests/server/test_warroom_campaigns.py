@@ -6,6 +6,7 @@ import base64
 import io
 import uuid
 import zipfile
+from collections import Counter
 
 import pytest
 from sqlmodel import Session, col, select
@@ -330,3 +331,127 @@ def test_rate_limit_counts_bulks_not_rows_and_others_core_is_missing(login, crew
         for _ in range(limit)
     ]
     assert codes[-1] == 429 and codes.count(201) == limit - 2
+
+
+def _replay_board(session: Session, room_id: int) -> dict[str, tuple[int, int]]:
+    """The board rebuilt from the timeline alone: stage and amount of each target, by its events."""
+    session.expire_all()
+    state: dict[int, tuple[str, int]] = {}
+    for event in session.exec(
+        select(WarRoomEvent).where(WarRoomEvent.room_id == room_id).order_by(col(WarRoomEvent.seq))
+    ).all():
+        target = event.payload.get("target")
+        if not target:
+            continue
+        if event.kind in ("target.removed", "target.declined"):
+            state.pop(target["id"], None)
+        else:
+            state[target["id"]] = (target["stage"], target["amount_cents"])
+    out: dict[str, tuple[int, int]] = {}
+    for stage, amount in state.values():
+        n, total = out.get(stage, (0, 0))
+        out[stage] = (n + 1, total + amount)
+    return out
+
+
+def test_move_assign_board_against_events_and_daily_summary(login, crew, db_session, worker):
+    owner, mate, third = crew["owner"], crew["mate"], crew["third"]
+    own = _firms(db_session, owner, 60, prefix="看板")
+    mates = _firms(db_session, mate, 6, prefix="同事看板")
+    owner_api, mate_api, third_api = login(owner), login(mate), login(third)
+    room = _room(owner_api, kind="wholesale", invite=[mate.id, third.id])
+    rid = room["id"]
+    for api in (mate_api, third_api):
+        _ok(api.post(f"/api/v1/war-rooms/{rid}/invitations/accept"))
+    rows = [["客户编号", "预计金额"]] + [[str(c), str(10_000 + i)] for i, c in enumerate(own)]
+    _bulk(owner_api, rid, {"type": "file", "filename": "a.csv", "content_base64": _csv(rows)})
+    _ok(
+        mate_api.post(f"/api/v1/war-rooms/{rid}/targets", json={"customer_id": mates[0], "amount_cents": 5}),
+        201,
+    )
+    _bulk(owner_api, rid, {"type": "search", "q": "同事看板"})  # owner's search: finds none of the mate's
+    targets = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}"))["targets"]
+    ids = sorted(t["id"] for t in targets)
+    assert len(ids) == 61
+
+    # Assignment: the mate knows their own customer; the rest is balanced across the three players.
+    mate_target = next(t for t in targets if t["customer_id"] == mates[0])
+    knows = _ok(
+        owner_api.post(
+            f"/api/v1/war-rooms/{rid}/targets/assign",
+            json={"client_key": uuid.uuid4().hex, "strategy": "knows", "target_ids": [mate_target["id"]]},
+        )
+    )
+    assert knows["by_knowing"] == 1 and knows["load"][str(mate.id)] == 1
+    key = uuid.uuid4().hex
+    assigned = _ok(owner_api.post(f"/api/v1/war-rooms/{rid}/targets/assign", json={"client_key": key}))
+    assert assigned["assigned"] == 60
+    load = sorted(assigned["load"].values())
+    assert load == [20, 20, 21]  # the mate had 1 (known) and got 19 more
+    assert assigned["last_seq"] - assigned["first_seq"] == 59
+    again = _ok(owner_api.post(f"/api/v1/war-rooms/{rid}/targets/assign", json={"client_key": key}))
+    assert again["replayed"] and again["first_seq"] == assigned["first_seq"]
+    by_target = {t["id"]: t for t in _ok(owner_api.get(f"/api/v1/war-rooms/{rid}"))["targets"]}
+    assert by_target[mate_target["id"]]["assignee_id"] == mate.id
+    assert Counter(t["assignee_id"] for t in by_target.values()) == Counter(
+        {int(k): v for k, v in assigned["load"].items()}
+    )
+    not_owner = mate_api.post(
+        f"/api/v1/war-rooms/{rid}/targets/assign", json={"client_key": uuid.uuid4().hex}
+    )
+    assert not_owner.status_code == 403
+
+    # Moving 40 at once: one event per target, contiguous; a retry changes nothing.
+    key = uuid.uuid4().hex
+    moved = _ok(
+        third_api.post(
+            f"/api/v1/war-rooms/{rid}/targets/move",
+            json={"client_key": key, "target_ids": ids[:40], "stage": "contacted"},
+        )
+    )
+    assert moved["moved"] == 40 and moved["last_seq"] - moved["first_seq"] == 39
+    assert _ok(
+        third_api.post(
+            f"/api/v1/war-rooms/{rid}/targets/move",
+            json={"client_key": key, "target_ids": ids[:40], "stage": "contacted"},
+        )
+    )["replayed"]
+    _ok(
+        owner_api.post(
+            f"/api/v1/war-rooms/{rid}/targets/move",
+            json={"client_key": uuid.uuid4().hex, "target_ids": ids[:10], "stage": "won"},
+        )
+    )
+    _ok(
+        owner_api.post(
+            f"/api/v1/war-rooms/{rid}/targets/move",
+            json={"client_key": uuid.uuid4().hex, "target_ids": ids[10:15], "stage": "approval"},
+        )
+    )
+    _ok(
+        owner_api.post(
+            f"/api/v1/war-rooms/{rid}/targets/move",
+            json={"client_key": uuid.uuid4().hex, "target_ids": ids[55:], "stage": "lost"},
+        )
+    )
+
+    board = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}/campaign"))
+    counts = {s["stage"]: (s["count"], s["amount_cents"]) for s in board["stages"] if s["count"]}
+    assert counts == _replay_board(db_session, rid)
+    assert counts["won"][0] == 10 and counts["contacted"][0] == 25 and counts["approval"][0] == 5
+    assert board["goal"]["won_customers"] == 10 and board["total"] == 61
+    assert sum(m["targets"] for m in board["members"]) == 61
+    assert sum(m["won"] for m in board["members"]) == 10
+
+    # The daily summary: an RQ job, once per room per day however often it runs.
+    from tasks import warrooms as jobs
+
+    for _ in range(2):
+        jobs.post_daily_summaries.enqueue("2026-12-04")
+        worker.work(burst=True)
+    db_session.expire_all()
+    summaries = db_session.exec(
+        select(WarRoomEvent).where(WarRoomEvent.room_id == rid, WarRoomEvent.kind == "campaign.summary")
+    ).all()
+    assert len(summaries) == 1 and "成交 10" in summaries[0].payload["text"]
+    assert summaries[0].payload["board"]["stages"] == board["stages"]
