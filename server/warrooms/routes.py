@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response
 
 from server import db
 from server.api import body, expected_version, idempotent, ok, query, spec
@@ -12,17 +12,20 @@ from server.warrooms import (
     access,
     board,
     campaigns,
+    chainview,
     chat,
     consent,
     eventlog,
     funnel,
     membership,
+    outcome,
     reads,
     rooms,
 )
 from server.warrooms.schemas import (
     AssignIn,
     BulkTargetsIn,
+    ChainQuery,
     EventsQuery,
     InviteIn,
     MessageIn,
@@ -296,3 +299,31 @@ def move_targets(room_id: int):
 def assign_targets(room_id: int):
     """The owner hands targets to members, balanced by load or to whoever knows the customer."""
     return ok(funnel.assign_targets(db.session(), room_id=room_id, user=current_user(), data=body()))
+
+
+@bp.get("/<int:room_id>/chain")
+@spec.validate(query=ChainQuery, tags=TAGS)
+def chain(room_id: int):
+    """The chain view: the core enterprise and its upstream/downstream firms with stage and RM."""
+    q: ChainQuery = query()
+    return ok(
+        chainview.chain_view(db.session(), room_id=room_id, user=current_user(), query=q), personal=True
+    )
+
+
+@bp.get("/<int:room_id>/outcome")
+@spec.validate(tags=TAGS)
+def campaign_outcome(room_id: int):
+    """作战复盘 of a won or closed room: reached, converted, amount, days per stage, contributors."""
+    return ok(outcome.outcome(db.session(), room_id=room_id, user=current_user()), personal=True)
+
+
+@bp.get("/<int:room_id>/outcome.csv")
+@spec.validate(tags=TAGS)
+def campaign_outcome_csv(room_id: int):
+    """The outcome as CSV for the branch (audited, rate-limited)."""
+    text, filename = outcome.export_csv(db.session(), room_id=room_id, user=current_user(), ip=client_ip())
+    response = Response(text, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

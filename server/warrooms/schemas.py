@@ -225,8 +225,8 @@ class BulkTargetsIn(Strict):
 
 
 class ChainQuery(Strict):
-    direction: ChainDirection = ChainDirection.both
-    hops: int = Field(default=2, ge=1, le=3)
+    direction: ChainDirection | None = None
+    hops: int | None = Field(default=None, ge=1, le=3, description="else those of the room's chain bulk")
 
 
 class MoveIn(Strict):

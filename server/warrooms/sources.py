@@ -207,7 +207,11 @@ def from_chain(session: Session, *, user: User, source: ChainSource) -> Resolved
         else:
             candidates.append(Candidate(prospect_name=node.name, note=node.note))
     label = f"{core.name} 上下游（{source.hops} 级）"
-    return Resolved(label=label, candidates=candidates)
+    return Resolved(
+        label=label,
+        candidates=candidates,
+        extra={"core_customer_id": core.id, "direction": source.direction.value, "hops": source.hops},
+    )
 
 
 def _like(text: str) -> str:

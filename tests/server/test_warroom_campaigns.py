@@ -455,3 +455,77 @@ def test_move_assign_board_against_events_and_daily_summary(login, crew, db_sess
     ).all()
     assert len(summaries) == 1 and "成交 10" in summaries[0].payload["text"]
     assert summaries[0].payload["board"]["stages"] == board["stages"]
+
+
+def test_chain_view_and_outcome_report_with_audited_export(login, crew, db_session):
+    owner, mate, outsider = crew["owner"], crew["mate"], crew["outsider"]
+    core = _firms(db_session, owner, 1, prefix="核心")[0]
+    up = _firms(db_session, owner, 3, prefix="上游")
+    down = _firms(db_session, mate, 2, prefix="下游")
+    db_session.add_all(
+        [CustomerLink(from_customer_id=core, to_customer_id=c, kind="supplier", label="钢材") for c in up]
+        + [CustomerLink(from_customer_id=core, to_customer_id=c, kind="buyer") for c in down]
+        + [CustomerLink(from_customer_id=up[0], to_name="某矿业有限公司", kind="supplier")]
+    )
+    db_session.commit()
+    owner_api = login(owner)
+    room = _room(owner_api, invite=[mate.id])
+    rid = room["id"]
+    _ok(login(mate).post(f"/api/v1/war-rooms/{rid}/invitations/accept"))
+    _bulk(owner_api, rid, {"type": "chain", "core_customer_id": core, "direction": "upstream", "hops": 1})
+
+    view = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}/chain?hops=2&direction=both"))
+    assert view["core"]["stage"] == "to_contact" and view["core"]["owner"] == "王经理"
+    sides = {(n["side"], n["hop"]) for n in view["nodes"]}
+    assert sides == {("upstream", 1), ("upstream", 2), ("downstream", 1)}
+    mine = next(n for n in view["nodes"] if n["side"] == "upstream" and n["hop"] == 1)
+    assert mine["stage"] == "to_contact" and mine["link"] == "钢材" and mine["via"] == "core"
+    mine_2 = next(n for n in view["nodes"] if n["hop"] == 2)
+    assert mine_2["prospect"] and mine_2["stage"] is None and mine_2["via"] == up[0]
+    assert all(n["stage"] is None for n in view["nodes"] if n["side"] == "downstream")
+    # The core is lent to the room, so a member sees its chain as its customer 360 shows it; the
+    # mate's own downstream customers are not in the room and show no stage.
+    mate_view = _ok(login(mate).get(f"/api/v1/war-rooms/{rid}/chain?hops=2&direction=both"))
+    assert len(mate_view["nodes"]) == len(view["nodes"]) == 6 and mate_view["hidden"] == 0
+    assert login(outsider).get(f"/api/v1/war-rooms/{rid}/chain").status_code == 403
+
+    early = owner_api.get(f"/api/v1/war-rooms/{rid}/outcome")
+    assert early.status_code == 409 and early.get_json()["code"] == "room-open"
+    ids = [t["id"] for t in _ok(owner_api.get(f"/api/v1/war-rooms/{rid}"))["targets"]]
+    _ok(owner_api.post(f"/api/v1/war-rooms/{rid}/targets/assign", json={"client_key": uuid.uuid4().hex}))
+    for stage in ("contacted", "negotiating", "approval", "won"):
+        _ok(
+            owner_api.post(
+                f"/api/v1/war-rooms/{rid}/targets/move",
+                json={"client_key": uuid.uuid4().hex, "target_ids": ids[:2], "stage": stage},
+            )
+        )
+    _ok(
+        owner_api.patch(
+            f"/api/v1/war-rooms/{rid}/targets/{ids[0]}", json={"amount_cents": 300_000_00, "version": 6}
+        )
+    )
+    detail = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}"))
+    _ok(owner_api.patch(f"/api/v1/war-rooms/{rid}", json={"status": "won", "version": detail["version"]}))
+    report = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}/outcome"))
+    assert (report["targets"], report["reached"], report["converted"], report["amount_cents"]) == (
+        4,
+        2,
+        2,
+        300_000_00,
+    )
+    stages = {s["stage"]: s for s in report["stage_days"]}
+    assert stages["approval"]["targets"] == 2 and stages["to_contact"]["targets"] == 4
+    assert sum(c["won"] for c in report["contributors"]) == 2
+    assert {c["user"]["id"] for c in report["contributors"]} == {owner.id, mate.id}
+
+    exported = owner_api.get(f"/api/v1/war-rooms/{rid}/outcome.csv")
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    text = exported.get_data(as_text=True)
+    assert "成交金额（元）,300000.00" in text and "王经理" in text
+    db_session.expire_all()
+    assert db_session.exec(
+        select(AuditEntry).where(
+            AuditEntry.action == "warroom.outcome_export", AuditEntry.object_id == str(rid)
+        )
+    ).first()
