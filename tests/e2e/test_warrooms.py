@@ -263,10 +263,10 @@ def test_target_removed_live_timeline_and_live_unread(app, two_contexts, duo, db
     expect(page_b.get_by_test_id("target-item")).to_contain_text("某物流公司")
     # B did not add it and is not the owner: no removal offered.
     page_b.get_by_test_id("target-item").click()
-    expect(page_b.get_by_role("button", name="洽谈中")).to_be_visible()
+    expect(page_b.get_by_role("button", name="方案")).to_be_visible()
     expect(page_b.get_by_role("button", name="移出目标")).to_have_count(0)
     page_b.locator(".van-overlay").last.click(position={"x": 10, "y": 10})
-    expect(page_b.get_by_role("button", name="洽谈中")).to_be_hidden()
+    expect(page_b.get_by_role("button", name="方案")).to_be_hidden()
 
     # The owner removes it; B's list drops it at once, and B's timeline says who did.
     page_a.get_by_role("tab", name="目标客户").click()
