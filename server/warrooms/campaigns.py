@@ -16,14 +16,13 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from server import events
 from server.audit import service as audit
 from server.customers import grants
 from server.db import row_id
 from server.org.models import User
 from server.warrooms.access import active_member_ids, limit_rate, open_room_of_member, unknown_room
 from server.warrooms.board import target_public
-from server.warrooms.eventlog import EVENT_KIND, notify, serialize_event
+from server.warrooms.eventlog import notify, publish_batch, serialize_event
 from server.warrooms.models import (
     TargetConsent,
     WarRoom,
@@ -213,8 +212,7 @@ def add_targets(
         )
     session.add_all(stored)
     session.flush()
-    for event in stored:
-        events.publish(session, EVENT_KIND, serialize_event(event, user))
+    publish_batch(session, room_id=room_id, serialized=[serialize_event(e, user) for e in stored])
 
     for owner_id, count in pending_by_owner.items():
         notify(

@@ -24,6 +24,17 @@ from server.warrooms.models import (
 )
 
 EVENT_KIND = "warroom.event"  # payload: one serialised event, broadcast to the room
+# payload: {"room_id", "events": [serialised events in seq order]}, broadcast to the room as one
+# socket message: a campaign's bulk change is thousands of events, each still with its own seq.
+BATCH_KIND = "warroom.events"
+BATCH_SIZE = 500
+
+
+def publish_batch(session: Session, *, room_id: int, serialized: list[dict[str, Any]]) -> None:
+    for start in range(0, len(serialized), BATCH_SIZE):
+        events.publish(
+            session, BATCH_KIND, {"room_id": room_id, "events": serialized[start : start + BATCH_SIZE]}
+        )
 
 
 def next_seq(session: Session, room_id: int) -> int:

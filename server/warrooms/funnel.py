@@ -31,7 +31,7 @@ from server.warrooms.access import (
 )
 from server.warrooms.board import target_public
 from server.warrooms.campaigns import _lock_room, _take_seqs
-from server.warrooms.eventlog import EVENT_KIND, existing_event, next_seq, serialize_event
+from server.warrooms.eventlog import EVENT_KIND, existing_event, next_seq, publish_batch, serialize_event
 from server.warrooms.models import (
     MemberRole,
     MemberStatus,
@@ -189,8 +189,7 @@ def _emit(
         )
     session.add_all(stored)
     session.flush()
-    for event in stored:
-        events.publish(session, EVENT_KIND, serialize_event(event, user))
+    publish_batch(session, room_id=room_id, serialized=[serialize_event(e, user) for e in stored])
     return first, first + len(changes) - 1
 
 
