@@ -26,10 +26,16 @@ def book(db_session, data_key):
         for i in range(6)
     ]
     core = factories.make_customer(db_session, owner=rm, data_key=data_key, name=f"浦江汽车集团{rm.id}")
-    up = [factories.make_customer(db_session, owner=rm, data_key=data_key, name=f"精工零部件{i}厂{rm.id}") for i in range(2)]
+    up = [
+        factories.make_customer(db_session, owner=rm, data_key=data_key, name=f"精工零部件{i}厂{rm.id}")
+        for i in range(2)
+    ]
     down = factories.make_customer(db_session, owner=mate, data_key=data_key, name=f"华东汽车销售{rm.id}")
     db_session.add_all(
-        [CustomerLink(from_customer_id=core.id, to_customer_id=c.id, kind="supplier", label="零部件") for c in up]
+        [
+            CustomerLink(from_customer_id=core.id, to_customer_id=c.id, kind="supplier", label="零部件")
+            for c in up
+        ]
         + [CustomerLink(from_customer_id=core.id, to_customer_id=down.id, kind="buyer", label="整车经销")]
         + [CustomerLink(from_customer_id=core.id, to_name="长江钢铁有限公司", kind="supplier", label="钢材")]
     )
@@ -44,10 +50,16 @@ def book(db_session, data_key):
 def test_wholesale_room_from_a_segment_and_project_room_from_a_core_enterprise(page, book, db_session):
     rm, core, park = book
     wholesale = rooms.create_room(
-        db_session, user=rm, ip=None, data=RoomCreate(title="张江芯片代发工资", kind="wholesale", mode="joint", goal_customers=6)
+        db_session,
+        user=rm,
+        ip=None,
+        data=RoomCreate(title="张江芯片代发工资", kind="wholesale", mode="joint", goal_customers=6),
     )
     project = rooms.create_room(
-        db_session, user=rm, ip=None, data=RoomCreate(title="浦江汽车产业链", kind="project_marketing", mode="joint")
+        db_session,
+        user=rm,
+        ip=None,
+        data=RoomCreate(title="浦江汽车产业链", kind="project_marketing", mode="joint"),
     )
     sign_in(page, rm)
 
