@@ -10,9 +10,11 @@ retry replay the first result and add nothing. Customers of other RMs enter as p
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -20,18 +22,36 @@ from server.audit import service as audit
 from server.customers import grants
 from server.db import row_id
 from server.org.models import User
+from server.timeutil import utcnow
 from server.warrooms.access import active_member_ids, limit_rate, open_room_of_member, unknown_room
 from server.warrooms.board import target_public
-from server.warrooms.eventlog import notify, publish_batch, serialize_event
+from server.warrooms.eventlog import notify, store_many
 from server.warrooms.models import (
     TargetConsent,
+    TargetStage,
     WarRoom,
     WarRoomBulk,
-    WarRoomEvent,
     WarRoomTarget,
 )
 from server.warrooms.schemas import BulkTargetsIn
 from server.warrooms.sources import Candidate, owners_of, resolve
+
+
+@dataclass
+class BulkTarget:
+    """A target as a bulk inserts it (the fields `target_public` reads)."""
+
+    id: int | None
+    customer_id: int | None
+    prospect_name: str | None
+    stage: TargetStage
+    amount_cents: int
+    added_by: int
+    consent: TargetConsent
+    source_note: str | None
+    assignee_id: int | None
+    version: int
+    updated_at: datetime
 
 
 def _lock_room(session: Session, room_id: int) -> int:
@@ -147,25 +167,44 @@ def add_targets(
         return _replay(earlier)
     bulk_id = row_id(bulk)
     first_seq = _take_seqs(session, room_id, len(fresh)) if fresh else base_seq + 1
-    targets: list[WarRoomTarget] = []
+    # Thousands of rows: written with Core INSERTs (ORM objects would cost seconds), read back as
+    # `BulkTarget`s for the events.
+    now = utcnow()
+    targets: list[BulkTarget] = []
     for candidate in fresh:
         customer = customers.get(candidate.customer_id) if candidate.customer_id else None
         targets.append(
-            WarRoomTarget(
-                room_id=room_id,
-                customer_id=candidate.customer_id,
+            BulkTarget(
+                id=None,
+                customer_id=candidate.customer_id if customer is not None else None,
                 prospect_name=None if customer is not None else candidate.prospect_name,
+                stage=TargetStage.to_contact,
                 amount_cents=candidate.amount_cents,
                 added_by=me,
                 consent=TargetConsent.pending
                 if customer is not None and customer.owner_id != me
                 else TargetConsent.approved,
                 source_note=(candidate.note or "")[:160] or None,
-                bulk_id=bulk_id,
+                assignee_id=None,
+                version=1,
+                updated_at=now,
             )
         )
-    session.add_all(targets)
-    session.flush()
+    if targets:
+        ids = (
+            session.connection()
+            .execute(
+                insert(WarRoomTarget).returning(col(WarRoomTarget.id), sort_by_parameter_order=True),
+                [
+                    {k: v for k, v in vars(t).items() if k != "id"} | {"room_id": room_id, "bulk_id": bulk_id}
+                    for t in targets
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        for target, new_id in zip(targets, ids, strict=True):
+            target.id = new_id
 
     approved = [
         (row_id(customers[t.customer_id]), customers[t.customer_id].owner_id)
@@ -181,38 +220,30 @@ def add_targets(
         actor_id=me,
         ip=ip,
     )
-    stored: list[WarRoomEvent] = []
+    items: list[tuple[str, dict[str, Any]]] = []
+    entries: list[dict[str, Any]] = []
     for offset, target in enumerate(targets):
         customer = customers.get(target.customer_id) if target.customer_id else None
-        seq = first_seq + offset
-        stored.append(
-            WarRoomEvent(
-                room_id=room_id,
-                seq=seq,
-                kind="target.added",
-                payload={"target": target_public(target, customer), "bulk_id": bulk_id},
-                author_id=me,
-            )
-        )
+        items.append(("target.added", {"target": target_public(target, customer), "bulk_id": bulk_id}))
         pending = customer is not None and target.consent == TargetConsent.pending
-        audit.record(
-            session,
-            actor_id=me,
-            action="warroom.target_request" if pending else "warroom.target_add",
-            object_type="customer" if customer is not None else "prospect",
-            object_id=target.customer_id if customer is not None else target.id,
-            ip=ip,
-            detail={
-                "room_id": room_id,
-                "target_id": target.id,
-                "seq": seq,
-                "bulk_id": bulk_id,
-                **({"owner_id": customer.owner_id} if pending and customer else {}),
-            },
+        entries.append(
+            {
+                "actor_id": me,
+                "action": "warroom.target_request" if pending else "warroom.target_add",
+                "object_type": "customer" if customer is not None else "prospect",
+                "object_id": target.customer_id if customer is not None else target.id,
+                "ip": ip,
+                "detail": {
+                    "room_id": room_id,
+                    "target_id": target.id,
+                    "seq": first_seq + offset,
+                    "bulk_id": bulk_id,
+                    **({"owner_id": customer.owner_id} if pending and customer else {}),
+                },
+            }
         )
-    session.add_all(stored)
-    session.flush()
-    publish_batch(session, room_id=room_id, serialized=[serialize_event(e, user) for e in stored])
+    store_many(session, room_id=room_id, first_seq=first_seq, items=items, author=user)
+    audit.record_many(session, entries)
 
     for owner_id, count in pending_by_owner.items():
         notify(

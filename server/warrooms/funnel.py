@@ -31,7 +31,7 @@ from server.warrooms.access import (
 )
 from server.warrooms.board import target_public
 from server.warrooms.campaigns import _lock_room, _take_seqs
-from server.warrooms.eventlog import EVENT_KIND, existing_event, next_seq, publish_batch, serialize_event
+from server.warrooms.eventlog import EVENT_KIND, existing_event, next_seq, serialize_event, store_many
 from server.warrooms.models import (
     MemberRole,
     MemberStatus,
@@ -150,9 +150,8 @@ def _targets(session: Session, room_id: int, target_ids: list[int]) -> list[WarR
         select(WarRoomTarget)
         .where(WarRoomTarget.room_id == room_id, col(WarRoomTarget.id).in_(target_ids))
         .order_by(col(WarRoomTarget.id))
+        .execution_options(populate_existing=True)  # read under the room's lock, not from the session
     ).all()
-    for row in rows:
-        session.refresh(row)
     return list(rows)
 
 
@@ -169,27 +168,24 @@ def _emit(
     if not changes:
         return None, None
     first = _take_seqs(session, room_id, len(changes))
-    customers = {
-        c.id: c
-        for c in session.exec(
-            select(Customer).where(col(Customer.id).in_([t.customer_id for t, _ in changes if t.customer_id]))
-        ).all()
-    }
-    stored = []
-    for offset, (target, extra) in enumerate(changes):
-        customer = customers.get(target.customer_id) if target.customer_id else None
-        stored.append(
-            WarRoomEvent(
-                room_id=room_id,
-                seq=first + offset,
-                kind=kind,
-                payload={"target": target_public(target, customer), "bulk_id": bulk.id, **extra},
-                author_id=user.id,
-            )
+    ids = [t.customer_id for t, _ in changes if t.customer_id]
+    customers = (
+        {c.id: c for c in session.exec(select(Customer).where(col(Customer.id).in_(ids))).all()}
+        if ids
+        else {}
+    )
+    items = [
+        (
+            kind,
+            {
+                "target": target_public(t, customers.get(t.customer_id) if t.customer_id else None),
+                "bulk_id": bulk.id,
+                **extra,
+            },
         )
-    session.add_all(stored)
-    session.flush()
-    publish_batch(session, room_id=room_id, serialized=[serialize_event(e, user) for e in stored])
+        for t, extra in changes
+    ]
+    store_many(session, room_id=room_id, first_seq=first, items=items, author=user)
     return first, first + len(changes) - 1
 
 
