@@ -43,20 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.warrooms.routes import bp as warrooms_bp
     from server.workbench.routes import all_blueprints as workbench_blueprints
 
-    for blueprint in (
-        health_bp,
-        auth_bp,
-        customers_bp,
-        org_bp,
-        audit_bp,
-        notebook_bp,
-        inbox_bp,
-        push_bp,
-        opportunities_bp,
-        intel_bp,
-        *workbench_blueprints(),
-        warrooms_bp,
-    ):
+    for blueprint in (health_bp, auth_bp, customers_bp, org_bp, audit_bp, notebook_bp, inbox_bp, push_bp, opportunities_bp, intel_bp, *workbench_blueprints(), warrooms_bp):
         app.register_blueprint(blueprint)
     if settings.ENABLE_TEST_ENDPOINTS:
         app.register_blueprint(test_bp)

@@ -10,9 +10,4 @@ from tasks.knowledge import on_event as knowledge_events
 from tasks.opportunities import on_claimed as opportunity_claimed
 from tasks.reminders import on_domain_event as notebook_events
 
-SINKS: list[Callable[[DomainEvent], None]] = [
-    opportunity_claimed,
-    notebook_events,
-    knowledge_events,
-    intel_events,
-]
+SINKS: list[Callable[[DomainEvent], None]] = [opportunity_claimed, notebook_events, knowledge_events, intel_events]

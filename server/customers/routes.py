@@ -58,6 +58,7 @@ def create_customer():
     return response
 
 
+
 @bp.patch("/<int:customer_id>")
 @idempotent
 @spec.validate(json=CustomerUpdate, tags=["customers"])

@@ -19,6 +19,7 @@ from server.security import current_user
 bp = Blueprint("notebook", __name__, url_prefix="/api/v1")
 
 
+
 def _note_response(note, status: int = 200) -> Response:
     response = ok(service.note_public(note), status, personal=True)
     response.headers["ETag"] = f'"{note.version}"'
@@ -73,9 +74,7 @@ def update_note(note_id: int):
 @idempotent
 @spec.validate(tags=["notebook"])
 def delete_note(note_id: int):
-    service.delete_note(
-        db.session(), user=current_user(), note_id=note_id, expected_version=expected_version()
-    )
+    service.delete_note(db.session(), user=current_user(), note_id=note_id, expected_version=expected_version())
     return Response(status=204)
 
 
