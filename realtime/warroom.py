@@ -119,6 +119,8 @@ def _emit_presence(room_id: int, redis) -> None:
 def broadcast_sink(event: events.DomainEvent) -> None:
     if event.kind == eventlog.EVENT_KIND:
         emit("event", event.payload, room=room_name(event.payload["room_id"]), namespace=NAMESPACE)
+    elif event.kind == eventlog.BATCH_KIND:  # a campaign's bulk change: many numbered events at once
+        emit("events", event.payload, room=room_name(event.payload["room_id"]), namespace=NAMESPACE)
     elif event.kind == membership.INVITED_KIND:
         emit(
             "invited",

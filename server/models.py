@@ -64,6 +64,7 @@ from server.push.models import PushAttempt, PushSubscription
 from server.resources.models import Resource, ResourceBooking
 from server.warrooms.models import (
     WarRoom,
+    WarRoomBulk,
     WarRoomEvent,
     WarRoomMember,
     WarRoomOpportunity,

@@ -78,7 +78,7 @@ def heal(now: datetime | None = None) -> list[str]:
 
 
 def start_all() -> dict[str, str]:
-    from tasks import assistant, conduct, intel, knowledge, opportunities, prospects, reminders
+    from tasks import assistant, conduct, intel, knowledge, opportunities, prospects, reminders, warrooms
 
     init_queues(app())
     started = {}
@@ -93,6 +93,7 @@ def start_all() -> dict[str, str]:
     started["prospects"] = prospects.schedule_sweep()
     assistant.ensure_nightly_scheduled()
     started["assistant"] = "nightly recommender retrain"
+    started["warrooms"] = warrooms.schedule_daily_summaries()
     return started
 
 

@@ -116,7 +116,9 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def list_customers(session: Session, *, user: User, query: CustomerListQuery) -> tuple[list[Customer], int]:
+def search_filter(session: Session, *, user: User, query: CustomerListQuery) -> ColumnElement[bool]:
+    """The customer search's WHERE clause over the books this user may browse (also used by war
+    rooms to add every customer of a search at once)."""
     if user.role not in (Role.rm, Role.team_lead):
         raise forbidden("Only relationship managers and team leads browse customers.")
     owners = visible_owner_ids(session, user=user)
@@ -154,7 +156,11 @@ def list_customers(session: Session, *, user: User, query: CustomerListQuery) ->
                     )
                 )
             )
-    where = and_(*conditions)
+    return and_(*conditions)
+
+
+def list_customers(session: Session, *, user: User, query: CustomerListQuery) -> tuple[list[Customer], int]:
+    where = search_filter(session, user=user, query=query)
     total = session.exec(select(func.count()).select_from(Customer).where(where)).one()
     sort_orders: dict[CustomerSort, list[UnaryExpression[Any]]] = {
         CustomerSort.name: [col(Customer.name).asc(), col(Customer.id).asc()],

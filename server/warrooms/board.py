@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlmodel import Session, select
 
@@ -28,6 +29,7 @@ from server.warrooms.eventlog import append, existing_event, next_seq, notify
 from server.warrooms.models import (
     MemberRole,
     TargetConsent,
+    TargetStage,
     WarRoom,
     WarRoomOpportunity,
     WarRoomTarget,
@@ -42,7 +44,23 @@ from server.warrooms.schemas import (
 )
 
 
-def target_public(target: WarRoomTarget, customer: Customer | None) -> dict[str, Any]:
+class TargetFields(Protocol):
+    """What `target_public` reads: a stored target, or a row a bulk inserted without the ORM."""
+
+    id: int | None
+    customer_id: int | None
+    prospect_name: str | None
+    stage: TargetStage
+    amount_cents: int
+    added_by: int
+    consent: TargetConsent
+    source_note: str | None
+    assignee_id: int | None
+    version: int
+    updated_at: datetime
+
+
+def target_public(target: TargetFields, customer: Customer | None) -> dict[str, Any]:
     """What the room sees of a target. A pending request shows no customer detail: only its id (which
     the requester typed) and whose approval it awaits; `room_detail` shows its name to those two."""
     approved = target.consent == TargetConsent.approved
@@ -57,6 +75,8 @@ def target_public(target: WarRoomTarget, customer: Customer | None) -> dict[str,
         "owner_id": customer.owner_id if customer is not None else None,  # who approves a request
         "stage": target.stage,
         "amount_cents": target.amount_cents,
+        "source_note": target.source_note,  # how a bulk source found it (the chain link, the list)
+        "assignee_id": target.assignee_id,
         "added_by": target.added_by,  # who may take it off besides the owner
         "version": target.version,
         "updated_at": iso(target.updated_at),

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from server import events
 from server.inbox import service as inbox
 from server.org.models import User
-from server.timeutil import iso
+from server.timeutil import iso, utcnow
 from server.warrooms.access import unknown_room
 from server.warrooms.models import (
     WarRoom,
@@ -24,6 +24,58 @@ from server.warrooms.models import (
 )
 
 EVENT_KIND = "warroom.event"  # payload: one serialised event, broadcast to the room
+# payload: {"room_id", "events": [serialised events in seq order]}, broadcast to the room as one
+# socket message: a campaign's bulk change is thousands of events, each still with its own seq.
+BATCH_KIND = "warroom.events"
+BATCH_SIZE = 500
+
+
+def store_many(
+    session: Session,
+    *,
+    room_id: int,
+    first_seq: int,
+    items: list[tuple[str, dict[str, Any]]],
+    author: User | None,
+) -> None:
+    """Stores events first_seq, first_seq+1, ... (kind, payload) in one INSERT and publishes them
+    as batches after commit: a campaign's bulk change. The caller took the seqs under the room's lock."""
+    if not items:
+        return
+    from sqlalchemy import insert
+
+    now = utcnow()
+    rows = [
+        {
+            "room_id": room_id,
+            "seq": first_seq + offset,
+            "kind": kind,
+            "payload": payload,
+            "client_id": None,
+            "author_id": author.id if author else None,
+            "created_at": now,
+        }
+        for offset, (kind, payload) in enumerate(items)
+    ]
+    session.connection().execute(insert(WarRoomEvent), rows)  # Core: no ORM bookkeeping per row
+    who = {"id": author.id, "display_name": author.display_name} if author else None
+    at = iso(now)
+    publish_batch(
+        session,
+        room_id=room_id,
+        serialized=[
+            {k: r[k] for k in ("room_id", "seq", "kind", "payload", "client_id")}
+            | {"author": who, "created_at": at}
+            for r in rows
+        ],
+    )
+
+
+def publish_batch(session: Session, *, room_id: int, serialized: list[dict[str, Any]]) -> None:
+    for start in range(0, len(serialized), BATCH_SIZE):
+        events.publish(
+            session, BATCH_KIND, {"room_id": room_id, "events": serialized[start : start + BATCH_SIZE]}
+        )
 
 
 def next_seq(session: Session, room_id: int) -> int:

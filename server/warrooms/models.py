@@ -47,9 +47,12 @@ class MemberStatus(StrEnum):
 
 
 class TargetStage(StrEnum):
+    """The campaign funnel: 待接触 → 已拜访 → 方案 → 审批 → 成交 / 放弃."""
+
     to_contact = "to_contact"
     contacted = "contacted"
     negotiating = "negotiating"
+    approval = "approval"
     won = "won"
     lost = "lost"
 
@@ -120,8 +123,31 @@ class WarRoomTarget(SQLModel, table=True):
     amount_cents: int = Field(default=0, sa_type=BigInteger)
     added_by: int = Field(foreign_key="user.id")
     consent: TargetConsent = Field(default=TargetConsent.approved, sa_type=String(10))
+    # How a bulk source found it, shown beside the name (e.g. "上游 2 级 · 原材料供应").
+    source_note: str | None = Field(default=None, max_length=160)
+    bulk_id: int | None = Field(default=None, foreign_key="war_room_bulk.id", index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     version: int = Field(default=1)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class WarRoomBulk(SQLModel, table=True):
+    """One bulk addition of targets from a source. The client's key makes a retry replay this
+    result instead of adding anything; the targets it added hold seqs first_seq..last_seq."""
+
+    __tablename__ = "war_room_bulk"
+    __table_args__ = (UniqueConstraint("room_id", "client_key", name="uq_war_room_bulk_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_id: int = Field(foreign_key="war_room.id", index=True, ondelete="CASCADE")
+    client_key: str = Field(max_length=64)
+    source_type: str = Field(max_length=16)  # search, chain, park, employees, file, prospects
+    source_label: str = Field(max_length=160)
+    created_by: int = Field(foreign_key="user.id")
+    first_seq: int | None = None
+    last_seq: int | None = None
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class WarRoomOpportunity(SQLModel, table=True):

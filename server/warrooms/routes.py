@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response
 
 from server import db
 from server.api import body, expected_version, idempotent, ok, query, spec
 from server.db import row_id
 from server.security import client_ip, current_user
-from server.warrooms import access, board, chat, consent, eventlog, membership, reads, rooms
+from server.warrooms import (
+    access,
+    board,
+    campaigns,
+    chainview,
+    chat,
+    consent,
+    eventlog,
+    funnel,
+    membership,
+    outcome,
+    reads,
+    rooms,
+)
 from server.warrooms.schemas import (
+    AssignIn,
+    BulkTargetsIn,
+    ChainQuery,
     EventsQuery,
     InviteIn,
     MessageIn,
+    MoveIn,
     OpportunityLink,
     PeopleQuery,
     QuickCreate,
@@ -245,3 +262,68 @@ def mark_read(room_id: int):
     return ok(
         {"last_read_seq": reads.mark_read(db.session(), room_id=room_id, user=current_user(), seq=data.seq)}
     )
+
+
+@bp.post("/<int:room_id>/targets/bulk")
+@idempotent
+@spec.validate(json=BulkTargetsIn, tags=TAGS)
+def add_targets_bulk(room_id: int):
+    """Adds every target a source brings: a customer search filter, a core enterprise's chain, a
+    park, a company's employees or a CSV/XLSX list; each target one event with its seq. The body's
+    `client_key` makes a retry add nothing; `dry_run` only counts."""
+    result = campaigns.add_targets(
+        db.session(), room_id=room_id, user=current_user(), data=body(), ip=client_ip()
+    )
+    status = 200 if result.get("dry_run") or result.get("replayed") else 201
+    return ok(result, status, personal=True)
+
+
+@bp.get("/<int:room_id>/campaign")
+@spec.validate(tags=TAGS)
+def campaign_board(room_id: int):
+    """作战看板: targets by stage (counts, amounts), each member's progress, the goal against the won."""
+    return ok(funnel.board(db.session(), room_id=room_id, user=current_user()), personal=True)
+
+
+@bp.post("/<int:room_id>/targets/move")
+@idempotent
+@spec.validate(json=MoveIn, tags=TAGS)
+def move_targets(room_id: int):
+    """Moves many targets to one stage: one event per target (`client_key` makes a retry a no-op)."""
+    return ok(funnel.move_targets(db.session(), room_id=room_id, user=current_user(), data=body()))
+
+
+@bp.post("/<int:room_id>/targets/assign")
+@idempotent
+@spec.validate(json=AssignIn, tags=TAGS)
+def assign_targets(room_id: int):
+    """The owner hands targets to members, balanced by load or to whoever knows the customer."""
+    return ok(funnel.assign_targets(db.session(), room_id=room_id, user=current_user(), data=body()))
+
+
+@bp.get("/<int:room_id>/chain")
+@spec.validate(query=ChainQuery, tags=TAGS)
+def chain(room_id: int):
+    """The chain view: the core enterprise and its upstream/downstream firms with stage and RM."""
+    q: ChainQuery = query()
+    return ok(
+        chainview.chain_view(db.session(), room_id=room_id, user=current_user(), query=q), personal=True
+    )
+
+
+@bp.get("/<int:room_id>/outcome")
+@spec.validate(tags=TAGS)
+def campaign_outcome(room_id: int):
+    """作战复盘 of a won or closed room: reached, converted, amount, days per stage, contributors."""
+    return ok(outcome.outcome(db.session(), room_id=room_id, user=current_user()), personal=True)
+
+
+@bp.get("/<int:room_id>/outcome.csv")
+@spec.validate(tags=TAGS)
+def campaign_outcome_csv(room_id: int):
+    """The outcome as CSV for the branch (audited, rate-limited)."""
+    text, filename = outcome.export_csv(db.session(), room_id=room_id, user=current_user(), ip=client_ip())
+    response = Response(text, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

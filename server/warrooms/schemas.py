@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from server.customers.models import CustomerKind, EnterpriseSize, Tier
 from server.warrooms.models import MemberRole, RoomKind, RoomMode, RoomStatus, TargetStage, TaskStatus
 
 MAX_TEXT_BYTES = 4096
@@ -152,3 +154,94 @@ class ReadMark(Strict):
 
 class PeopleQuery(Strict):
     q: str = Field(min_length=1, max_length=32)
+
+
+# Campaigns (项目营销 · 批发销售): targets added in bulk from a source, moved and assigned in bulk.
+
+MAX_FILE_BYTES = 2 * 1024 * 1024  # a list of targets as CSV/XLSX, before base64
+
+
+class ChainDirection(StrEnum):
+    upstream = "upstream"  # suppliers, their suppliers ...
+    downstream = "downstream"  # buyers, their buyers ...
+    both = "both"
+
+
+class SearchSource(Strict):
+    """Every customer the caller's customer search (客户列表) finds with these filters."""
+
+    type: Literal["search"]
+    q: str | None = Field(default=None, max_length=64)
+    kind: CustomerKind | None = None
+    industry: str | None = Field(default=None, max_length=8)
+    size: EnterpriseSize | None = None
+    tier: Tier | None = None
+    region: str | None = Field(default=None, max_length=6)
+    tags: str | None = Field(default=None, max_length=200)
+
+
+class ChainSource(Strict):
+    """A core enterprise's supply chain (上下游) from the relationship graph, up to `hops` links away."""
+
+    type: Literal["chain"]
+    core_customer_id: int = Field(ge=1)
+    direction: ChainDirection = ChainDirection.both
+    hops: int = Field(default=1, ge=1, le=3)
+
+
+class ParkSource(Strict):
+    """The firms of one industrial park or address area: registered address containing `address`."""
+
+    type: Literal["park"]
+    address: str = Field(min_length=2, max_length=64)
+    region: str | None = Field(default=None, max_length=6, description="GB/T 2260 code or prefix")
+
+
+class EmployeesSource(Strict):
+    """A company's staff for a retail campaign (代发工资, cards): individual customers employed there."""
+
+    type: Literal["employees"]
+    company_customer_id: int = Field(ge=1)
+
+
+class FileSource(Strict):
+    """A CSV or XLSX list: columns 客户名称 (name), 统一社会信用代码 (credit_code), 客户编号
+    (customer_id), 预计金额 (amount, yuan); one of the first three per row."""
+
+    type: Literal["file"]
+    filename: str = Field(min_length=5, max_length=128, pattern=r"(?i)\.(csv|xlsx)$")
+    content_base64: str = Field(min_length=4, max_length=(MAX_FILE_BYTES * 4) // 3 + 8)
+
+
+TargetSource = Annotated[
+    SearchSource | ChainSource | ParkSource | EmployeesSource | FileSource, Field(discriminator="type")
+]
+
+
+class BulkTargetsIn(Strict):
+    client_key: str = Field(min_length=8, max_length=64, description="one per bulk; a retry replays")
+    source: TargetSource
+    dry_run: bool = Field(default=False, description="count what would be added; store nothing")
+
+
+class ChainQuery(Strict):
+    direction: ChainDirection | None = None
+    hops: int | None = Field(default=None, ge=1, le=3, description="else those of the room's chain bulk")
+
+
+class MoveIn(Strict):
+    client_key: str = Field(min_length=8, max_length=64, description="one per move; a retry replays")
+    target_ids: list[int] = Field(min_length=1, max_length=1000)
+    stage: TargetStage
+
+
+class AssignStrategy(StrEnum):
+    balanced = "balanced"  # the member with the fewest open targets first
+    knows = "knows"  # the customer's RM or the member who visited it, else balanced
+
+
+class AssignIn(Strict):
+    client_key: str = Field(min_length=8, max_length=64, description="one per assignment; a retry replays")
+    target_ids: list[int] = Field(default_factory=list, max_length=5000, description="empty: all unassigned")
+    strategy: AssignStrategy = AssignStrategy.balanced
+    member_ids: list[int] = Field(default_factory=list, max_length=1000, description="empty: every member")

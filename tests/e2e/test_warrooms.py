@@ -74,7 +74,9 @@ def test_one_rm_posts_and_moves_a_task_the_other_sees_both_live(two_contexts, du
     expect(item.get_by_test_id("war-room-unread")).to_be_visible()
     item.click()
     expect(page_b).to_have_url(re.compile(rf"/war-rooms/{room_id}$"))
+    page_b.get_by_role("tab", name="聊天").click()
     page_a.goto(f"/war-rooms/{room_id}")
+    page_a.get_by_role("tab", name="聊天").click()  # a wholesale room opens on its campaign board
     for page in (page_a, page_b):
         expect(page.get_by_test_id("war-room-online")).to_contain_text("2 人在线")  # presence
 
@@ -216,6 +218,7 @@ def test_quick_rooms_from_customer_opportunity_and_alert_with_chat_cards(page, d
     product_card.click()
     expect(page).to_have_url(re.compile(rf"/workbench/products\?open={payroll.id}$"))
     page.go_back()
+    page.get_by_role("tab", name="聊天").click()  # a project room opens on its chain view
     page.get_by_test_id("chat-card-customer").first.click()
     expect(page).to_have_url(re.compile(rf"/customers/{customer.id}$"))
 
@@ -246,6 +249,7 @@ def test_target_removed_live_timeline_and_live_unread(app, two_contexts, duo, db
     expect(badge).to_be_visible()
     before = int(badge.inner_text())
     page_a.goto(f"/war-rooms/{room_id}")
+    page_a.get_by_role("tab", name="聊天").click()  # a wholesale room opens on its campaign board
     # B's list follows the room without B counting as present in it (only A has the room open).
     expect(page_a.get_by_test_id("war-room-online")).to_contain_text("1 人在线")
     # A mentions B: "@" offers the room's members.
@@ -258,15 +262,16 @@ def test_target_removed_live_timeline_and_live_unread(app, two_contexts, duo, db
     expect(badge).to_have_text(str(before + 1))
 
     page_b.get_by_test_id("war-room-item").filter(has_text="张江园区代发工资").click()
+    page_b.get_by_role("tab", name="聊天").click()
     expect(page_b.locator(".mention--me")).to_have_text("@李强")  # B sees they were mentioned
     page_b.get_by_role("tab", name="目标客户").click()
     expect(page_b.get_by_test_id("target-item")).to_contain_text("某物流公司")
     # B did not add it and is not the owner: no removal offered.
     page_b.get_by_test_id("target-item").click()
-    expect(page_b.get_by_role("button", name="洽谈中")).to_be_visible()
+    expect(page_b.get_by_role("button", name="方案")).to_be_visible()
     expect(page_b.get_by_role("button", name="移出目标")).to_have_count(0)
     page_b.locator(".van-overlay").last.click(position={"x": 10, "y": 10})
-    expect(page_b.get_by_role("button", name="洽谈中")).to_be_hidden()
+    expect(page_b.get_by_role("button", name="方案")).to_be_hidden()
 
     # The owner removes it; B's list drops it at once, and B's timeline says who did.
     page_a.get_by_role("tab", name="目标客户").click()

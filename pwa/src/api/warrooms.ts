@@ -7,7 +7,7 @@ export type RoomMode = 'solo' | 'joint' | 'remote'
 export type RoomStatus = 'active' | 'won' | 'closed'
 export type MemberRole = 'owner' | 'member' | 'remote_expert' | 'observer'
 export type MemberStatus = 'invited' | 'active' | 'declined' | 'left' | 'removed'
-export type TargetStage = 'to_contact' | 'contacted' | 'negotiating' | 'won' | 'lost'
+export type TargetStage = 'to_contact' | 'contacted' | 'negotiating' | 'approval' | 'won' | 'lost'
 export type TaskStatus = 'todo' | 'doing' | 'done'
 export type RoomScope = 'mine' | 'invitations' | 'team'
 
@@ -68,6 +68,81 @@ export interface Target {
   consent?: TargetConsent
   /** The customer's RM, who approves a request (null for a prospect). */
   owner_id?: number | null
+  /** How a bulk source found it: the chain link, the park, the list. */
+  source_note?: string | null
+  assignee_id?: number | null
+}
+
+/** Where a bulk of targets comes from (项目营销 · 批发销售). */
+export type TargetSource =
+  | { type: 'search'; q?: string; industry?: string; tier?: string; region?: string; tags?: string }
+  | { type: 'chain'; core_customer_id: number; direction: 'upstream' | 'downstream' | 'both'; hops: number }
+  | { type: 'park'; address: string; region?: string }
+  | { type: 'employees'; company_customer_id: number }
+  | { type: 'file'; filename: string; content_base64: string }
+
+export interface BulkResult {
+  source: string
+  found: number
+  added: number
+  requested: number
+  prospects: number
+  skipped: number
+  owners_asked: number
+  bulk_id?: number
+  first_seq?: number | null
+  last_seq?: number | null
+  dry_run?: boolean
+  replayed?: boolean
+  employees_declared?: number | null
+  not_yet_customers_estimate?: number | null
+}
+
+export interface CampaignBoard {
+  room_id: number
+  kind: RoomKind
+  stages: { stage: TargetStage; count: number; amount_cents: number }[]
+  total: number
+  pending: number
+  unassigned: number
+  members: { user: PersonRef; role: MemberRole; targets: number; reached: number; won: number; won_amount_cents: number }[]
+  goal: { amount_cents: number | null; customers: number | null; won_amount_cents: number; won_customers: number }
+  last_seq: number
+}
+
+export interface ChainFirm {
+  target_id: number | null
+  name: string | null
+  stage: TargetStage | null
+  consent: TargetConsent | null
+  assignee_id: number | null
+  amount_cents: number
+  prospect: boolean
+  owner: string | null
+}
+export interface ChainNode extends ChainFirm {
+  side: 'upstream' | 'downstream'
+  hop: number
+  via: 'core' | number
+  link: string | null
+}
+export interface ChainView {
+  core: ChainFirm
+  direction: 'upstream' | 'downstream' | 'both'
+  hops: number
+  nodes: ChainNode[]
+  hidden: number
+}
+
+export interface CampaignOutcome {
+  room: { id: number; title: string; kind: RoomKind; status: RoomStatus; closed_at: string }
+  targets: number
+  reached: number
+  converted: number
+  amount_cents: number
+  goal: { amount_cents: number | null; customers: number | null }
+  stage_days: { stage: TargetStage; targets: number; avg_days: number | null }[]
+  contributors: { user: PersonRef; added: number; moved: number; won: number; won_amount_cents: number }[]
 }
 
 export type TargetConsent = 'approved' | 'pending'
@@ -149,6 +224,10 @@ export interface EventPayload {
   source?: { type: QuickSource; id: number; title: string | null } | null
   from_status?: TaskStatus
   from_stage?: TargetStage
+  /** campaign.summary: the board of the day */
+  board?: { stages: { stage: TargetStage; count: number; amount_cents: number }[] }
+  day?: string
+  bulk_id?: number
 }
 
 export interface RoomEvent {
@@ -208,6 +287,18 @@ export const warRoomsApi = {
     http.get<{ items: RoomEvent[]; last_seq: number }>(`${base}/${id}/events`, {
       query: { after_seq: afterSeq, limit },
     }),
+  /** Many targets from one source; the key makes a retry add nothing (dry run: counts only). */
+  bulkTargets: (id: number, body: { client_key: string; source: TargetSource; dry_run?: boolean }) =>
+    http.post<BulkResult>(`${base}/${id}/targets/bulk`, body),
+  campaign: (id: number) => http.get<CampaignBoard>(`${base}/${id}/campaign`),
+  moveTargets: (id: number, body: { client_key: string; target_ids: number[]; stage: TargetStage }) =>
+    http.post<{ moved: number; pending: number; first_seq: number | null; last_seq: number | null }>(`${base}/${id}/targets/move`, body),
+  assignTargets: (id: number, body: { client_key: string; strategy: 'balanced' | 'knows'; target_ids?: number[] }) =>
+    http.post<{ assigned: number; by_knowing: number }>(`${base}/${id}/targets/assign`, body),
+  chain: (id: number, query: { hops?: number; direction?: string } = {}) =>
+    http.get<ChainView>(`${base}/${id}/chain`, { query }),
+  outcome: (id: number) => http.get<CampaignOutcome>(`${base}/${id}/outcome`),
+  outcomeCsvUrl: (id: number) => `${base}/${id}/outcome.csv`,
   people: (q: string) => http.get<{ items: Person[] }>(`${base}/people`, { query: { q } }),
   postMessage: (id: number, body: { text: string; client_id: string; cards?: CardRef[]; mentions?: number[] }) =>
     http.post<RoomEvent>(`${base}/${id}/messages`, body, { headers: { 'Idempotency-Key': body.client_id } }),

@@ -1,5 +1,8 @@
 // Strings of the war rooms (作战室), merged into the app's catalogs as `warRoom`.
+import { campaignEn, campaignZh } from './campaignLocale'
+
 export const warRoomZh = {
+  campaign: campaignZh,
   list: { mine: '我的', invitations: '邀请', team: '团队看板', create: '新建作战室', quick: '从客户快速搭建' },
   empty: { mine: '还没有作战室', invitations: '没有待处理的邀请', team: '团队暂无作战室' },
   accept: '加入',
@@ -77,7 +80,7 @@ export const warRoomZh = {
     stale: '任务已被他人修改，已刷新',
   },
   target: {
-    stage: { to_contact: '待接触', contacted: '已接触', negotiating: '洽谈中', won: '已成交', lost: '未成交' },
+    stage: { to_contact: '待接触', contacted: '已拜访', negotiating: '方案', approval: '审批', won: '成交', lost: '放弃' },
     prospect: '待开发',
     add: '添加待开发客户',
     name: '客户名称',
@@ -134,6 +137,7 @@ export const warRoomZh = {
 }
 
 export const warRoomEn: typeof warRoomZh = {
+  campaign: campaignEn,
   list: { mine: 'Mine', invitations: 'Invitations', team: 'Team board', create: 'New war room', quick: 'Quick from a customer' },
   empty: { mine: 'No war rooms yet', invitations: 'No open invitations', team: 'No rooms in your team' },
   accept: 'Join',
@@ -211,7 +215,7 @@ export const warRoomEn: typeof warRoomZh = {
     stale: 'Someone changed this task; refreshed',
   },
   target: {
-    stage: { to_contact: 'To contact', contacted: 'Contacted', negotiating: 'Negotiating', won: 'Won', lost: 'Lost' },
+    stage: { to_contact: 'To contact', contacted: 'Visited', negotiating: 'Proposal', approval: 'Approval', won: 'Won', lost: 'Dropped' },
     prospect: 'Prospect',
     add: 'Add a prospect',
     name: 'Customer name',

@@ -33,6 +33,8 @@ export interface TypingNotice {
 
 export interface ServerToClientEvents {
   event: (event: RoomEvent) => void
+  /** A bulk change (a campaign's targets added, moved, assigned): many events, each with its seq. */
+  events: (batch: { room_id: number; events: RoomEvent[] }) => void
   presence: (change: PresenceChange) => void
   typing: (notice: TypingNotice) => void
   removed: (data: { room_id: number }) => void

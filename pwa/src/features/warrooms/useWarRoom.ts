@@ -155,6 +155,7 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
   }
 
   const onEvent = (event: RoomEvent) => event.room_id === roomId && apply([event])
+  const onEvents = (batch: { room_id: number; events: RoomEvent[] }) => batch.room_id === roomId && apply(batch.events)
   const onPresence = (change: PresenceChange) => {
     if (change.room_id === roomId) online.value = applyPresence(online.value, change)
   }
@@ -190,6 +191,7 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     ticker = setInterval(() => (tick.value += 1), 1000)
     socket = (await useSocket(NS)) as WarRoomSocket
     socket.on('event', onEvent)
+    socket.on('events', onEvents)
     socket.on('presence', onPresence)
     socket.on('typing', onTyping)
     socket.on('removed', onRemoved)
@@ -204,6 +206,7 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     if (!socket) return
     if (socket.connected) socket.emit('leave', { room_id: roomId })
     socket.off('event', onEvent)
+    socket.off('events', onEvents)
     socket.off('presence', onPresence)
     socket.off('typing', onTyping)
     socket.off('removed', onRemoved)

@@ -1,0 +1,279 @@
+"""Campaign bulk: a wholesale room of 50 members (all connected to /warroom) takes 5,000 targets from
+one CSV list in one request, then 1,000 of them are moved a stage in one request. Prints, for each
+step: the time to commit, how long
+until every member's socket had every event, the p50/p99 over (event, member) of the delay from
+the commit (bounded by the first receipt: events leave only after it) to each receipt, the per-event p99 of the slowest member, and loss (events a member never
+got), duplicates and out-of-order receipts. Goals from the issue: bulk add <= 3 s, fan-out p99 <=
+500 ms, zero loss. Nothing asserts on time.
+
+    .venv/bin/python bench/campaign_bulk.py [--targets 5000] [--members 50] [--move 1000] [--customers 0]
+
+--customers N makes N of the list's rows the owner's own customers (by 客户编号): each is lent to
+every member (N x 49 audited grants in the same transaction); the rest are prospects by name.
+Set-up (not measured): a fresh SQLite database (BENCH_DATABASE_URL=postgresql://... for PostgreSQL),
+the Redis db of BENCH_REDIS_URL (default db 14), our server (`wsgi.py`, eventlet) in a subprocess.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import secrets
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from bench._common import ROOT, bench_branch, bench_database, bulk_rms, bulk_sessions, drop_postgres
+from bench.warroom_fanout import NS, start_ours
+
+
+def prepare(url: str, members: int, customers: int) -> tuple[int, list[tuple[str, str]], list[int]]:
+    """Migrates; an owner and members-1 RMs with sessions, one wholesale room, `customers` of the owner's."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import insert
+    from sqlmodel import Session
+
+    from server import db
+    from server.auth.service import hash_password
+    from server.customers.models import CorporateProfile, Customer, CustomerKind
+    from server.org.models import Role, User
+    from server.timeutil import utcnow
+    from server.warrooms import rooms
+    from server.warrooms.models import MemberRole, MemberStatus, WarRoomMember
+    from server.warrooms.schemas import RoomCreate
+    from tests.factories import credit_code
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.attributes["database_url"] = url
+    cfg.attributes["skip_logging"] = True
+    command.upgrade(cfg, "heads")
+    engine = db.get_engine(url)
+    now = utcnow()
+    tag = uuid.uuid4().hex[:6]
+    with Session(engine, expire_on_commit=False) as session:
+        branch = bench_branch(session, code=f"CAMP{tag}")
+        password = hash_password(secrets.token_urlsafe(12))
+        owner = User(
+            username=f"camp_owner_{tag}",
+            display_name="牵头人",
+            password_hash=password,
+            role=Role.rm,
+            branch_id=branch.id,
+        )
+        session.add(owner)
+        session.commit()
+        member_ids = bulk_rms(
+            session,
+            branch_id=branch.id,
+            prefix=f"camp_{tag}_",
+            display="成员",
+            count=members - 1,
+            password_hash=password,
+        )
+        room = rooms.create_room(
+            session,
+            user=owner,
+            ip=None,
+            data=RoomCreate(title="批发销售压测", kind="wholesale", mode="joint"),
+        )
+        session.execute(
+            insert(WarRoomMember),
+            [
+                {
+                    "room_id": room.id,
+                    "user_id": uid,
+                    "role": MemberRole.member,
+                    "status": MemberStatus.active,
+                    "last_read_seq": 0,
+                    "invited_at": now,
+                    "joined_at": now,
+                }
+                for uid in member_ids
+            ],
+        )
+        customer_ids = []
+        if customers:
+            rows = [
+                Customer(
+                    kind=CustomerKind.corporate,
+                    name=f"压测客户{tag}{i}有限公司",
+                    name_initials="yckh",
+                    owner_id=owner.id,
+                    branch_id=branch.id,
+                )
+                for i in range(customers)
+            ]
+            session.add_all(rows)
+            session.flush()
+            session.add_all(CorporateProfile(customer_id=c.id, credit_code=credit_code()) for c in rows)
+            customer_ids = [c.id for c in rows]
+        creds = bulk_sessions(session, [owner.id, *member_ids])
+        session.commit()
+        room_id = room.id
+    db.dispose_all()
+    return room_id, creds, customer_ids
+
+
+async def run(
+    base_url: str,
+    room_id: int,
+    creds: list[tuple[str, str]],
+    targets: int,
+    move: int,
+    customer_ids: list[int],
+) -> None:
+    import aiohttp
+
+    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.DummyCookieJar())
+    receipts: list[dict[int, float]] = [dict() for _ in creds]  # per member: seq -> first receipt time
+    counters = {"duplicates": 0, "out_of_order": 0}
+    prefix = f"42{NS},"
+    joined = asyncio.Event()
+    pending = [len(creds)]
+
+    async def member(n: int) -> None:
+        ws_url = base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+        ws = await http.ws_connect(
+            ws_url, headers={"Cookie": f"zhanye_session={creds[n][0]}"}, heartbeat=None, max_msg_size=0
+        )
+        await ws.receive_str(timeout=60)
+        await ws.send_str(f"40{NS},")
+        while not (await ws.receive_str(timeout=60)).startswith(f"40{NS},"):
+            pass
+        await ws.send_str(f"42{NS},1" + json.dumps(["join", {"room_id": room_id, "last_seq": 10**9}]))
+        while not (await ws.receive_str(timeout=60)).startswith(f"43{NS},1"):
+            pass
+        pending[0] -= 1
+        if not pending[0]:
+            joined.set()
+        last = 0
+        async for msg in ws:
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                break
+            if msg.data == "2":
+                await ws.send_str("3")
+                continue
+            if not msg.data.startswith(prefix):
+                continue
+            name, data = json.loads(msg.data[len(prefix) :])
+            if name not in ("event", "events"):
+                continue
+            now = time.time()
+            for event in data["events"] if name == "events" else [data]:
+                seq = event["seq"]
+                if seq in receipts[n]:
+                    counters["duplicates"] += 1
+                    continue
+                if seq <= last:
+                    counters["out_of_order"] += 1
+                last = max(last, seq)
+                receipts[n][seq] = now
+
+    tasks = [asyncio.create_task(member(n)) for n in range(len(creds))]
+    await asyncio.wait_for(joined.wait(), 120)
+    owner_cookie, owner_csrf = creds[0]
+    headers = {"Cookie": f"zhanye_session={owner_cookie}", "X-CSRF-Token": owner_csrf}
+
+    rows = ["客户编号,客户名称"] + [f"{c}," for c in customer_ids]
+    rows += [f",批发名单{uuid.uuid4().hex[:8]}{i}有限公司" for i in range(targets - len(customer_ids))]
+    content = base64.b64encode("\n".join(rows).encode("utf-8-sig")).decode()
+    body = {
+        "client_key": uuid.uuid4().hex,
+        "source": {"type": "file", "filename": "名单.csv", "content_base64": content},
+    }
+
+    async def step(name: str, path: str, payload: dict, expected_key: str) -> list[int]:
+        started = time.time()
+        async with http.post(base_url + path, json=payload, headers=headers) as response:
+            result = await response.json()
+            if response.status >= 300:
+                raise RuntimeError(result)
+        answered = time.time()
+        first, last = result["first_seq"], result["last_seq"]
+        seqs = list(range(first, last + 1))
+        deadline = time.time() + 60
+        while time.time() < deadline and any(len([s for s in seqs if s in r]) < len(seqs) for r in receipts):
+            await asyncio.sleep(0.05)
+        # The events leave after the commit: the earliest receipt of any of them bounds the commit.
+        committed = min([answered] + [r[s] for r in receipts for s in seqs if s in r])
+        delays = [max(r[s] - committed, 0.0) for r in receipts for s in seqs if s in r]
+        per_event = [max((r[s] for r in receipts if s in r), default=committed) - committed for s in seqs]
+        lost = sum(1 for r in receipts for s in seqs if s not in r)
+        everyone = max((r[s] for r in receipts for s in seqs if s in r), default=committed) - started
+        q = statistics.quantiles(delays, n=100) if len(delays) > 1 else [0.0] * 99
+        qe = statistics.quantiles(per_event, n=100) if len(per_event) > 1 else [0.0] * 99
+        print(f"\n{name}: {result[expected_key]} targets, seqs {first}..{last} ({len(seqs)} events)")
+        print(
+            f"  time to commit (request start -> first receipt): {committed - started:.3f} s; answer after {answered - started:.3f} s"
+        )
+        print(f"  until every member had every event (from request start): {everyone:.3f} s")
+        print(
+            f"  commit -> receipt over {len(delays)} (event, member) pairs: p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms"
+        )
+        print(f"  slowest member per event: p50 {qe[49] * 1000:.0f} ms, p99 {qe[98] * 1000:.0f} ms")
+        print(f"  lost {lost}, duplicates {counters['duplicates']}, out of order {counters['out_of_order']}")
+        return seqs
+
+    added = await step(
+        "bulk add",
+        f"/api/v1/war-rooms/{room_id}/targets/bulk",
+        body,
+        "prospects" if not customer_ids else "found",
+    )
+    async with http.get(base_url + f"/api/v1/war-rooms/{room_id}", headers=headers) as response:
+        detail = await response.json()
+    ids = sorted(t["id"] for t in detail["targets"])[:move]
+    await step(
+        "bulk move",
+        f"/api/v1/war-rooms/{room_id}/targets/move",
+        {"client_key": uuid.uuid4().hex, "target_ids": ids, "stage": "contacted"},
+        "moved",
+    )
+    assert added
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await http.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--targets", type=int, default=5000)
+    parser.add_argument("--members", type=int, default=50)
+    parser.add_argument("--move", type=int, default=1000)
+    parser.add_argument("--customers", type=int, default=0)
+    args = parser.parse_args()
+    import os
+
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    with tempfile.TemporaryDirectory() as tmp:
+        var_dir = Path(tmp)
+        url, admin_url = bench_database(var_dir)
+        room_id, creds, customer_ids = prepare(url, args.members, args.customers)
+        server = start_ours(url, redis_url, var_dir)
+        try:
+            print(
+                f"room {room_id}: {args.members} members connected to /warroom; {args.targets} targets "
+                f"({len(customer_ids)} own customers lent to every member), then {args.move} moved"
+            )
+            asyncio.run(run(server.url, room_id, creds, args.targets, args.move, customer_ids))
+        finally:
+            server.stop()
+            if admin_url:
+                drop_postgres(url, admin_url)
+    try:
+        load = os.getloadavg()
+        print(f"\nload average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (2 cores shared)")
+    except OSError:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""The campaign outcome (作战复盘): once a room is won or closed, what the campaign reached — targets
+reached and converted, the amount won, the time targets spent in each stage, and who contributed —
+read from the room's own timeline, and exported as CSV for the branch (audited, rate-limited)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from server import ratelimit
+from server.audit import service as audit
+from server.errors import Problem
+from server.org.models import User
+from server.redis_client import get_redis
+from server.timeutil import as_utc, iso
+from server.warrooms.access import get_room, require_member
+from server.warrooms.models import RoomStatus, TargetStage, WarRoomEvent, WarRoomTarget
+
+EXPORT_LIMIT = 10  # exports per user per hour
+STAGE_ZH = {
+    "to_contact": "待接触",
+    "contacted": "已拜访",
+    "negotiating": "方案",
+    "approval": "审批",
+    "won": "成交",
+    "lost": "放弃",
+}
+
+
+def outcome(session: Session, *, room_id: int, user: User) -> dict[str, Any]:
+    require_member(session, room_id=room_id, user=user)
+    room = get_room(session, room_id)
+    if room.status == RoomStatus.active:
+        raise Problem(
+            409, "Conflict", "The outcome is reported once the room is won or closed.", code="room-open"
+        )
+    targets = session.exec(select(WarRoomTarget).where(WarRoomTarget.room_id == room_id)).all()
+    events = session.exec(
+        select(WarRoomEvent)
+        .where(
+            WarRoomEvent.room_id == room_id,
+            col(WarRoomEvent.kind).in_(["target.added", "target.updated", "target.assigned"]),
+        )
+        .order_by(col(WarRoomEvent.seq))
+    ).all()
+    closed_at = as_utc(room.updated_at)
+    entered: dict[int, tuple[str, datetime]] = {}
+    seconds: dict[str, float] = defaultdict(float)
+    spans: dict[str, int] = defaultdict(int)
+    contributions: dict[int, dict[str, int]] = defaultdict(
+        lambda: {"added": 0, "moved": 0, "won": 0, "won_amount_cents": 0}
+    )
+    for event in events:
+        target = event.payload.get("target") or {}
+        tid, stage, at = target.get("id"), str(target.get("stage")), as_utc(event.created_at)
+        if tid is None:
+            continue
+        if event.kind == "target.added" and event.author_id:
+            contributions[event.author_id]["added"] += 1
+        if event.kind == "target.updated" and event.author_id:
+            contributions[event.author_id]["moved"] += 1
+        previous = entered.get(tid)
+        if previous is not None and previous[0] != stage:
+            seconds[previous[0]] += (at - previous[1]).total_seconds()
+            spans[previous[0]] += 1
+        if previous is None or previous[0] != stage:
+            entered[tid] = (stage, at)
+    for stage, since in entered.values():
+        if stage not in (TargetStage.won, TargetStage.lost):
+            seconds[stage] += max((closed_at - since).total_seconds(), 0)
+            spans[stage] += 1
+    won = [t for t in targets if t.stage == TargetStage.won]
+    for t in won:
+        credited = t.assignee_id or t.added_by
+        contributions[credited]["won"] += 1
+        contributions[credited]["won_amount_cents"] += t.amount_cents
+    names = dict(
+        session.exec(select(User.id, User.display_name).where(col(User.id).in_(list(contributions)))).all()
+    )
+    return {
+        "room": {
+            "id": room.id,
+            "title": room.title,
+            "kind": room.kind,
+            "status": room.status,
+            "closed_at": iso(room.updated_at),
+        },
+        "targets": len(targets),
+        "reached": sum(1 for t in targets if t.stage != TargetStage.to_contact),
+        "converted": len(won),
+        "amount_cents": sum(t.amount_cents for t in won),
+        "goal": {"amount_cents": room.goal_amount_cents, "customers": room.goal_customers},
+        "stage_days": [
+            {
+                "stage": s,
+                "targets": spans.get(s, 0),
+                "avg_days": round(seconds[s] / spans[s] / 86400, 2) if spans.get(s) else None,
+            }
+            for s in (
+                TargetStage.to_contact,
+                TargetStage.contacted,
+                TargetStage.negotiating,
+                TargetStage.approval,
+            )
+        ],
+        "contributors": sorted(
+            (
+                {"user": {"id": uid, "display_name": names.get(uid, "")}, **figures}
+                for uid, figures in contributions.items()
+            ),
+            key=lambda c: (-c["won_amount_cents"], -c["won"], -c["moved"], c["user"]["id"]),
+        ),
+    }
+
+
+def export_csv(session: Session, *, room_id: int, user: User, ip: str | None) -> tuple[str, str]:
+    """The outcome as a CSV for the branch (UTF-8 with BOM, so Excel reads the Chinese); audited."""
+    allowed, retry_after = ratelimit.hit(
+        get_redis(), f"warroom-export:{user.id}", limit=EXPORT_LIMIT, window_seconds=3600
+    )
+    if not allowed:
+        raise Problem(
+            429,
+            "Too Many Requests",
+            "Too many exports; try later.",
+            code="rate-limited",
+            headers={"Retry-After": str(retry_after)},
+            retry_after=retry_after,
+        )
+    report = outcome(session, room_id=room_id, user=user)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(["作战室", report["room"]["title"]])
+    writer.writerow(["目标客户", report["targets"]])
+    writer.writerow(["已触达", report["reached"]])
+    writer.writerow(["已成交", report["converted"]])
+    writer.writerow(["成交金额（元）", f"{report['amount_cents'] / 100:.2f}"])
+    writer.writerow([])
+    writer.writerow(["阶段", "目标数", "平均停留（天）"])
+    for row in report["stage_days"]:
+        writer.writerow(
+            [STAGE_ZH[row["stage"]], row["targets"], "" if row["avg_days"] is None else row["avg_days"]]
+        )
+    writer.writerow([])
+    writer.writerow(["成员", "新增目标", "推进", "成交", "成交金额（元）"])
+    for c in report["contributors"]:
+        writer.writerow(
+            [
+                c["user"]["display_name"],
+                c["added"],
+                c["moved"],
+                c["won"],
+                f"{c['won_amount_cents'] / 100:.2f}",
+            ]
+        )
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="warroom.outcome_export",
+        object_type="war_room",
+        object_id=room_id,
+        ip=ip,
+        detail={"targets": report["targets"], "converted": report["converted"]},
+    )
+    session.commit()
+    return out.getvalue(), f"war-room-{room_id}-outcome.csv"
