@@ -8,14 +8,14 @@ describe('role shells', () => {
     const keys = (role: Parameters<typeof tabsFor>[0]) => tabsFor(role).map((t) => t.key)
     expect(keys('rm')).toEqual(['home', 'customers', 'opportunities', 'warRooms', 'me'])
     expect(keys('team_lead')).toEqual(['home', 'customers', 'teamDesk', 'warRooms', 'me'])
-    expect(keys('risk_officer')).toEqual(['home', 'audit', 'me'])
+    expect(keys('risk_officer')).toEqual(['home', 'audit', 'conduct', 'me'])
     expect(keys('admin')).toEqual(['home', 'users', 'settings', 'me'])
     expect(keys(null)).toEqual([])
   })
 
   it('lets a feature add a tab or tile for a role with one line', () => {
-    addTab(['risk_officer'], { key: 'conductTest', to: '/conduct-test', icon: 'eye-o', label: 'x', order: 20 })
-    expect(tabsFor('risk_officer').map((t) => t.key)).toEqual(['home', 'audit', 'conductTest', 'me'])
+    addTab(['risk_officer'], { key: 'conductTest', to: '/conduct-test', icon: 'eye-o', label: 'x', order: 30 })
+    expect(tabsFor('risk_officer').map((t) => t.key)).toEqual(['home', 'audit', 'conduct', 'conductTest', 'me'])
     expect(tabsFor('rm').some((t) => t.key === 'conductTest')).toBe(false)
     addTile(['team_lead'], { key: 'prospectsTest', to: '/prospects-test', icon: 'search', label: 'y' })
     expect(tilesFor('team_lead').map((t) => t.key)).toContain('prospectsTest')
