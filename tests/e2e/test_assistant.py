@@ -58,7 +58,7 @@ def day_plan(db_session, data_key):
 def test_today_shows_the_day_and_the_route(page, day_plan):
     user, customers = day_plan
     sign_in(page, user)
-    page.get_by_test_id("shortcut-today").click()
+    page.get_by_test_id("tile-today").click()
     expect(page.get_by_test_id("today-item")).to_have_count(3)
     stops = page.get_by_test_id("today-stop")
     expect(stops).to_have_count(3)
