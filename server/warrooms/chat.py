@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from server.customers.service import get_customer_for
-from server.errors import Problem
+from server.errors import Problem, not_found
 from server.opportunities import access as opportunity_access
 from server.opportunities.models import Opportunity
 from server.org.models import User
@@ -15,13 +15,24 @@ from server.products.models import Product
 from server.reference import industry_name
 from server.warrooms.access import active_among, get_room, limit_rate, open_room_of_member
 from server.warrooms.eventlog import append, existing_event, next_seq, notify, replayed, serialize_event
-from server.warrooms.models import (
-    WarRoomOpportunity,
-)
+from server.warrooms.models import TargetConsent, WarRoomOpportunity, WarRoomTarget
 from server.warrooms.schemas import (
     MAX_TEXT_BYTES,
     MessageIn,
 )
+
+
+def _approved_target(session: Session, *, room_id: int, customer_id: int) -> bool:
+    return (
+        session.exec(
+            select(WarRoomTarget.id).where(
+                WarRoomTarget.room_id == room_id,
+                WarRoomTarget.customer_id == customer_id,
+                col(WarRoomTarget.consent) == TargetConsent.approved,
+            )
+        ).first()
+        is not None
+    )
 
 
 def card(session: Session, *, room_id: int, user: User, kind: str, object_id: int) -> dict[str, Any]:
@@ -29,6 +40,12 @@ def card(session: Session, *, room_id: int, user: User, kind: str, object_id: in
     or shared with them, any product, an opportunity they can see or that is linked to the room)."""
     if kind == "customer":
         customer = get_customer_for(session, user=user, customer_id=object_id)
+        # A card shows the customer's name to every member: like a target, a colleague's customer
+        # enters the room only by its RM's consent (an approved target), never by a card.
+        if customer.owner_id != user.id and not _approved_target(
+            session, room_id=room_id, customer_id=object_id
+        ):
+            raise not_found("customer")
         subtitle = industry_name(customer.industry_code) or customer.industry_code
         return {"type": kind, "id": object_id, "title": customer.name, "subtitle": subtitle}
     if kind == "product":

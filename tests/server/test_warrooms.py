@@ -644,3 +644,31 @@ def test_adding_targets_is_rate_limited(app, login, crew, monkeypatch):
     assert codes == [404, 404, 404, 404, 201]
     limited = owner_api.post(url, json={"prospect_name": "陆家嘴金融"})
     assert limited.status_code == 429 and limited.get_json()["code"] == "rate-limited"
+
+
+def test_a_card_shows_a_colleagues_customer_only_once_it_is_an_approved_target(login, crew):
+    """The team lead sees the whole team's book, but a card would name a member's customer to the
+    room: like a target, it enters only by its RM's consent."""
+    owner_api, lead_api = login(crew["owner"]), login(crew["lead"])
+    room = _create(owner_api)
+    rid = room["id"]
+    card = {"text": "看看这家", "cards": [{"type": "customer", "id": crew["mate_customer"].id}]}
+    refused = lead_api.post(f"/api/v1/war-rooms/{rid}/messages", json=card)
+    missing = lead_api.post(
+        f"/api/v1/war-rooms/{rid}/messages",
+        json={"text": "看看这家", "cards": [{"type": "customer", "id": 987_654_321}]},
+    )
+    assert refused.status_code == missing.status_code == 404
+    assert refused.get_json()["code"] == missing.get_json()["code"]
+    # The owner's own customer, added by the owner, is an approved target: any member may show it.
+    assert (
+        owner_api.post(
+            f"/api/v1/war-rooms/{rid}/targets", json={"customer_id": crew["own_customer"].id}
+        ).status_code
+        == 201
+    )
+    shown = lead_api.post(
+        f"/api/v1/war-rooms/{rid}/messages",
+        json={"text": "这家", "cards": [{"type": "customer", "id": crew["own_customer"].id}]},
+    )
+    assert shown.status_code == 201, shown.get_data(as_text=True)
