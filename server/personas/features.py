@@ -12,6 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from server.conduct.models import ConductScore
 from server.customers.models import Customer
+from server.db import id_col
 from server.org.models import RmProfile, Role, User
 from server.performance.ledger import ledger_sums
 from server.performance.models import PerformanceTarget
@@ -34,13 +35,13 @@ def tenure_months(hire_date: date, as_of: date) -> int:
 def rm_hire_dates(session: Session, rm_ids: list[int] | None = None) -> dict[int, date]:
     """Active RMs and their hire dates (all active RMs when `rm_ids` is None)."""
     query = (
-        select(User.id, RmProfile.hire_date)
+        select(id_col(User.id), col(RmProfile.hire_date))
         .join(RmProfile, col(RmProfile.user_id) == User.id)
         .where(User.role == Role.rm, col(User.is_active))
     )
     if rm_ids is not None:
         query = query.where(col(User.id).in_(rm_ids))
-    return {int(uid): hired for uid, hired in session.exec(query).all() if uid is not None}
+    return {int(uid): hired for uid, hired in session.exec(query).all()}
 
 
 def monthly_completion(session: Session, rm_ids: list[int], months: list[str]) -> dict[int, dict[str, float]]:

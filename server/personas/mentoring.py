@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from server.customers.service import team_member_ids
+from server.db import row_id
 from server.errors import Problem, not_found
 from server.org.models import Persona, RmProfile, Role, User
 from server.personas.models import MentoringNote, Mentorship
@@ -33,8 +34,8 @@ def active_pairs(session: Session) -> list[Mentorship]:
 
 def pair_newcomers(session: Session, *, today: date) -> dict[str, int]:
     """Ends pairs whose reason is gone and pairs every unpaired newcomer; safe to run any time."""
-    rms = {
-        u.id: (u, p)
+    rms: dict[int, tuple[User, RmProfile]] = {
+        row_id(u): (u, p)
         for u, p in session.exec(
             select(User, RmProfile)
             .join(RmProfile, col(RmProfile.user_id) == User.id)

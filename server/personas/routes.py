@@ -7,11 +7,11 @@ from flask import Blueprint
 
 from server import db
 from server.api import body, expected_version, idempotent, ok, spec
+from server.conduct.service import bank_today
 from server.org.models import Role
 from server.personas import cohort, mentoring, service
 from server.personas.schemas import NoteCreate, OverrideCreate, ThresholdsUpdate
 from server.security import client_ip, current_user, require_role
-from server.conduct.service import bank_today
 
 bp = Blueprint("personas", __name__, url_prefix="/api/v1/personas")
 TAGS = ["personas"]

@@ -99,7 +99,7 @@ def classify_all(
     if ids:
         session.execute(
             delete(PersonaClassification).where(
-                col(PersonaClassification.rm_id).in_(ids), PersonaClassification.month == month
+                col(PersonaClassification.rm_id).in_(ids), col(PersonaClassification.month) == month
             )
         )
     counts: dict[str, int] = {p.value: 0 for p in Persona}
