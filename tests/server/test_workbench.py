@@ -17,8 +17,8 @@ from server.errors import Problem
 from server.mirror import model as mirror_model
 from server.mirror.models import MirrorRatingLink
 from server.org.models import Persona, RmProfile, Role
-from server.personas import mentoring
 from server.performance.models import PerformanceEntry, PerformanceTarget
+from server.personas import mentoring
 from server.products.models import Holding, Product, ProductBranch, ProductCase, ProductFit
 from server.resources import service as resources
 from server.resources.models import Resource

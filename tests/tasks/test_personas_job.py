@@ -41,8 +41,12 @@ def test_the_monthly_run_is_booked_once_and_classifies(worker, db_session):
     assert job.is_finished, job.exc_info
     db_session.expire_all()
     assert db_session.get(RmProfile, newcomer.id).persona == Persona.newcomer  # from the hire date
-    assert db_session.exec(select(PersonaClassification).where(PersonaClassification.rm_id == newcomer.id)).one()
+    assert db_session.exec(
+        select(PersonaClassification).where(PersonaClassification.rm_id == newcomer.id)
+    ).one()
     # the would-be mentor was classified from data too: no results on record make a general RM,
     # so there is no excellent or super RM in the team and the newcomer waits for one
     assert db_session.get(RmProfile, mentor.id).persona == Persona.general
-    assert not db_session.exec(select(Mentorship).where(Mentorship.mentee_id == newcomer.id, col(Mentorship.ended_on).is_(None))).all()
+    assert not db_session.exec(
+        select(Mentorship).where(Mentorship.mentee_id == newcomer.id, col(Mentorship.ended_on).is_(None))
+    ).all()
