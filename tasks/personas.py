@@ -61,4 +61,6 @@ def on_event(event: DomainEvent) -> None:
     """New thresholds re-classify this month (one job per threshold version)."""
     if event.kind == "workbench.config_changed" and event.payload.get("name") == CONFIG_NAME:
         version = int(event.payload.get("version") or 0)
-        rerun_current_month.enqueue(version, job_id=f"personas-rerun-{version}")  # type: ignore[attr-defined]
+        # RQ queues a re-used job id twice: a Redis mark makes it once per version.
+        if redis_conn().set(f"personas:rerun:{version}", "1", nx=True, ex=86400):
+            rerun_current_month.enqueue(version, job_id=f"personas-rerun-{version}")  # type: ignore[attr-defined]

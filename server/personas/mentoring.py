@@ -243,3 +243,27 @@ def activity(
     ).all():
         out[pid]["recent_notes"] = int(recent)
     return out
+
+
+def seed_demo_notes(session: Session, *, seed: int) -> int:
+    """Demo data: the demo newcomer's pair has a few shared notes (idempotent), through `add_note`
+    as the pair would write them."""
+    mentee = session.exec(select(User).where(User.username == "rm_newcomer")).first()
+    if mentee is None:
+        return 0
+    pair = session.exec(
+        select(Mentorship).where(Mentorship.mentee_id == mentee.id, col(Mentorship.ended_on).is_(None))
+    ).first()
+    if pair is None or _notes_count(session, row_id(pair)):
+        return 0
+    mentor = session.get(User, pair.mentor_id)
+    if mentor is None:
+        return 0
+    lines = [
+        (mentee, "本周拜访了三家小微企业，两家有流动资金需求，授信材料不太会准备。"),
+        (mentor, "周四一起过一遍授信资料清单；先把财务报表三张表看懂。"),
+        (mentee, "已按清单收齐一家的资料，下周提交。"),
+    ]
+    for author, body in lines:
+        add_note(session, user=author, mentorship_id=row_id(pair), body=body)
+    return len(lines)

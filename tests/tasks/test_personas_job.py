@@ -50,3 +50,20 @@ def test_the_monthly_run_is_booked_once_and_classifies(worker, db_session):
     assert not db_session.exec(
         select(Mentorship).where(Mentorship.mentee_id == newcomer.id, col(Mentorship.ended_on).is_(None))
     ).all()
+
+
+def test_new_thresholds_rerun_the_month_once_per_version(worker, db_session):
+    from server.events import DomainEvent
+    from tasks.personas import on_event
+
+    version = int(utcnow().timestamp() * 1000)  # unique per run: marks and jobs of earlier runs do not count
+    event = DomainEvent("workbench.config_changed", {"name": "personas", "version": version})
+    on_event(event)
+    on_event(event)  # the same version again adds nothing
+    on_event(DomainEvent("workbench.config_changed", {"name": "knowledge", "version": version + 1}))
+    ids = queue(LOW).get_job_ids()
+    assert ids.count(f"personas-rerun-{version}") == 1
+    assert f"personas-rerun-{version + 1}" not in ids
+    worker.work(burst=True)
+    job = queue(LOW).fetch_job(f"personas-rerun-{version}")
+    assert job is not None and job.is_finished, job and job.exc_info
