@@ -68,7 +68,7 @@ def monthly_completion(session: Session, rm_ids: list[int], months: list[str]) -
 
 
 def compute(session: Session, *, as_of: date, rm_ids: list[int] | None = None) -> dict[int, Features]:
-    hired = rm_hire_dates(session, rm_ids)
+    hired = {uid: h for uid, h in rm_hire_dates(session, rm_ids).items() if h <= as_of}  # in post on the day
     ids = sorted(hired)
     if not ids:
         return {}
