@@ -14,18 +14,13 @@ from server.customers.service import team_member_ids
 from server.db import row_id
 from server.errors import Problem, not_found
 from server.org.models import Persona, RmProfile, Role, User
+from server.personas.features import tenure_months
 from server.personas.models import MentoringNote, Mentorship
 from server.timeutil import iso, utcnow
 
 MENTORED_MONTHS = 6
 MENTOR_PERSONAS = (Persona.excellent, Persona.super)
 CHECKIN_DAYS = 7
-
-
-def _months_in_post(hired: date, today: date) -> int:
-    from server.personas.features import tenure_months
-
-    return tenure_months(hired, today)
 
 
 def active_pairs(session: Session) -> list[Mentorship]:
@@ -49,7 +44,7 @@ def pair_newcomers(session: Session, *, today: date) -> dict[str, int]:
             u.is_active
             and u.team_id is not None
             and p.persona == Persona.newcomer
-            and _months_in_post(p.hire_date, today) < MENTORED_MONTHS
+            and tenure_months(p.hire_date, today) < MENTORED_MONTHS
         )
 
     def mentor_ok(uid: int, team_id: int | None) -> bool:
@@ -65,7 +60,7 @@ def pair_newcomers(session: Session, *, today: date) -> dict[str, int]:
             u, p = rms.get(pair.mentee_id, (None, None))
             reason = (
                 "six_months"
-                if p is not None and _months_in_post(p.hire_date, today) >= MENTORED_MONTHS
+                if p is not None and tenure_months(p.hire_date, today) >= MENTORED_MONTHS
                 else "persona_changed"
             )
             if u is not None and (not u.is_active or u.team_id != pair.team_id):
