@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.opportunities.routes import bp as opportunities_bp
     from server.org.routes import bp as org_bp
     from server.performance.routes import bp as performance_bp
+    from server.personas.routes import bp as personas_bp
     from server.products.routes import bp as products_bp
     from server.prospects.routes import bp as prospects_bp
     from server.push.routes import bp as push_bp
@@ -76,6 +77,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         conduct_bp,
         prospects_bp,
         assistant_bp,
+        personas_bp,
     ):
         app.register_blueprint(blueprint)
     if settings.ENABLE_TEST_ENDPOINTS:

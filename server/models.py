@@ -49,6 +49,7 @@ from server.opportunities.models import (
 from server.org.models import Branch, RmProfile, Team, User
 from server.overrides.models import ModelOverrides
 from server.performance.models import PerformanceEntry, PerformanceTarget
+from server.personas.models import MentoringNote, Mentorship, PersonaClassification, PersonaOverride
 from server.products.models import Holding, Product, ProductBranch, ProductCase, ProductFit
 from server.prospects.models import (
     Prospect,

@@ -23,6 +23,7 @@ class ReminderKind(StrEnum):
     maturity = "maturity"
     follow_up = "follow_up"
     war_room_task = "war_room_task"
+    mentor_checkin = "mentor_checkin"  # the weekly mentor/newcomer check-in (personas)
 
 
 class Note(SQLModel, table=True):

@@ -63,6 +63,7 @@ ID_SOURCES = {
     "note": "notes",
     "intel-alert": "alerts",
     "team-member": "members",
+    "mentoring": "mentorships",
 }
 
 IDS_SCRIPT = """async (role) => {
@@ -91,6 +92,9 @@ IDS_SCRIPT = """async (role) => {
     out.alerts = first(await get('/api/v1/intel/alerts'))
   }
   if (role === 'rm') {
+    const persona = await get('/api/v1/personas/me')
+    const pairs = persona ? [persona.mentoring.mentor, ...persona.mentoring.mentees].filter(Boolean) : []
+    out.mentorships = pairs.length ? pairs[0].mentorship_id : null
     out.opportunities = first(await get('/api/v1/opportunities/mine?role=originator')) ?? first(await get('/api/v1/opportunities/feed'))
   }
   if (role === 'team_lead') {
