@@ -3,8 +3,9 @@ last half year, and shown beside the RM's own figures and the team's.
 
 - The best RMs: the top quarter of the team (at least one) by revenue against target over the last
   six full and current months (sum of `revenue` ledger entries / sum of revenue targets).
-- Visit cadence on top customers: an RM's VIP and high-tier customers; days between contacts =
-  180 / (contacts with them in 180 days / number of them). Lower is closer.
+- Visit cadence on top customers: an RM's top customers are their 20 largest by balance (deposits,
+  assets and loans across active holdings); days between contacts = 180 / (the RM's contacts with
+  them in 180 days / number of them). Lower is closer.
 - Share of top customers contacted in the last 90 days.
 - Time from alert to visit: for intel alerts on the RM's customers in the last 180 days, the median
   hours until the RM's first recorded contact with that customer after the alert (within 30 days);
@@ -38,7 +39,7 @@ RECENT_DAYS = 90
 FOLLOW_UP_DAYS = 30
 QUICK_DAYS = 7
 BEST_SHARE = 0.25
-TOP_TIERS = ("vip", "high")
+TOP_COUNT = 20
 
 
 def completion(session: Session, *, rm_ids: list[int], now: datetime) -> dict[int, float]:
@@ -66,25 +67,35 @@ def completion(session: Session, *, rm_ids: list[int], now: datetime) -> dict[in
     return {rm: (done.get(rm) or 0) / t for rm, t in targets.items() if t}
 
 
+def top_customers(session: Session, *, rm_ids: list[int]) -> dict[int, list[int]]:
+    """Each RM's top customers: their TOP_COUNT largest by active balance (one grouped query)."""
+    size = func.sum(Holding.balance_cents + Holding.loan_balance_cents)
+    rows = session.exec(
+        select(col(Customer.owner_id), col(Customer.id), size)
+        .join(Holding, col(Holding.customer_id) == Customer.id)
+        .where(col(Customer.owner_id).in_(rm_ids), Holding.status == "active")
+        .group_by(col(Customer.owner_id), col(Customer.id))
+    ).all()
+    by_owner: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for owner, customer_id, total in rows:
+        by_owner[owner].append((-(total or 0), int(customer_id or 0)))
+    return {owner: [c for _, c in sorted(pairs)[:TOP_COUNT]] for owner, pairs in by_owner.items()}
+
+
 def _cadence(session: Session, *, rm_ids: list[int], now: datetime) -> dict[int, dict[str, float]]:
     since, recent = now - timedelta(days=WINDOW_DAYS), now - timedelta(days=RECENT_DAYS)
-    tops = dict(
-        session.exec(
-            select(Customer.owner_id, func.count())
-            .where(col(Customer.owner_id).in_(rm_ids), col(Customer.tier).in_(TOP_TIERS))
-            .group_by(col(Customer.owner_id))
+    top_lists = top_customers(session, rm_ids=rm_ids)
+    tops = {owner: len(ids) for owner, ids in top_lists.items()}
+    owner_of = {c: owner for owner, ids in top_lists.items() for c in ids}
+    visits = [
+        (owner_of[c], c, at)
+        for rm, c, at in session.exec(
+            select(CustomerVisit.rm_id, CustomerVisit.customer_id, CustomerVisit.occurred_at).where(
+                col(CustomerVisit.customer_id).in_(list(owner_of)), CustomerVisit.occurred_at >= since
+            )
         ).all()
-    )
-    visits = session.exec(
-        select(Customer.owner_id, CustomerVisit.customer_id, CustomerVisit.occurred_at)
-        .join(Customer, col(Customer.id) == CustomerVisit.customer_id)
-        .where(
-            col(Customer.owner_id).in_(rm_ids),
-            col(Customer.tier).in_(TOP_TIERS),
-            CustomerVisit.rm_id == Customer.owner_id,
-            CustomerVisit.occurred_at >= since,
-        )
-    ).all()
+        if owner_of.get(c) == rm
+    ]
     count: Counter[int] = Counter()
     reached: dict[int, set[int]] = defaultdict(set)
     for owner, customer_id, at in visits:
