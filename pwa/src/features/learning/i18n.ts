@@ -1,5 +1,6 @@
 // The feature's strings join the catalogs when the feature's routes load (they carry the home card
 // and tile labels too). English joins once the English catalog is there (it loads on first use).
+import { watch } from 'vue'
 import { i18n } from '@/i18n'
 import { learningZh } from './locale'
 import { learningEn } from './locale.en'
@@ -19,3 +20,8 @@ export function useLearningLocale(): void {
 }
 
 useLearningLocale()
+// English arrives later (on first use): join it as soon as the language switches.
+watch(
+  () => (i18n.global as unknown as { locale: { value: string } }).locale.value,
+  () => useLearningLocale(),
+)
