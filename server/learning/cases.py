@@ -29,6 +29,7 @@ from server.customers.service import get_customer_for
 from server.db import row_id
 from server.errors import not_found
 from server.learning.models import CaseConsent
+from server.offload import off_loop
 from server.opportunities.models import Opportunity, OpportunityActivity, OpportunityTransition
 from server.opportunities.ranking import SECTION_NAMES, SIZE_NAMES
 from server.org.models import RmProfile, User
@@ -477,6 +478,36 @@ def _book_profiles(session: Session, *, user: User) -> Counter[Profile]:
     return book
 
 
+def _score(
+    history_cases: list[Case], book: Counter[Profile], uid: int, limit: int
+) -> tuple[list[tuple[float, int, bool, datetime, Case, Profile | None]], int]:
+    """The ranking itself (the top cases and how many matched at all), plain Python over rows already read (run off the event loop)."""
+    by_kind: dict[str, list[tuple[Profile, int]]] = defaultdict(list)
+    for mine, n in book.items():
+        by_kind[mine.kind].append((mine, n))
+    # Many cases share a customer profile: each profile is matched against the book once.
+    matched: dict[Profile, tuple[float, Profile | None, int]] = {}
+    scored = []
+    for case in history_cases:
+        if case.principal_id == uid:
+            continue  # "how others won"
+        if case.profile not in matched:
+            best, best_profile, alike = 0.0, None, 0
+            for mine, n in by_kind.get(case.profile.kind, []):
+                s = similarity(case.profile, mine)
+                if s > best:
+                    best, best_profile = s, mine
+                if s >= ALIKE:
+                    alike += n
+            matched[case.profile] = (best, best_profile, alike)
+        best, best_profile, alike = matched[case.profile]
+        if best <= 0:
+            continue
+        scored.append((best, alike, case.outcome == "won", case.closed_at, case, best_profile))
+    scored.sort(key=lambda r: (r[0], r[1], r[2], r[3]), reverse=True)
+    return scored[:limit], len(scored)
+
+
 def ranked_cases(
     session: Session,
     *,
@@ -500,22 +531,7 @@ def ranked_cases(
     else:
         book = _book_profiles(session, user=user)
         about = None
-    scored = []
-    for case in history(session, now=now):
-        if case.principal_id == uid:
-            continue  # "how others won"
-        best, best_profile, alike = 0.0, None, 0
-        for mine, n in book.items():
-            s = similarity(case.profile, mine)
-            if s > best:
-                best, best_profile = s, mine
-            if s >= ALIKE:
-                alike += n
-        if best <= 0:
-            continue
-        scored.append((best, alike, case.outcome == "won", case.closed_at, case, best_profile))
-    scored.sort(key=lambda r: (r[0], r[1], r[2], r[3]), reverse=True)
-    top = scored[:limit]
+    top, pool = off_loop(_score, history(session, now=now), book, uid, limit)
     people = _people(session, [r[4] for r in top])
     items = []
     for best, alike, _won, _at, case, closest in top:
@@ -524,7 +540,7 @@ def ranked_cases(
         item["alike_count"] = alike
         item["reasons"] = reasons(case.profile, closest) if closest else []
         items.append(item)
-    return {"about": about, "items": items, "pool": len(scored)}
+    return {"about": about, "items": items, "pool": pool}
 
 
 def get_case(session: Session, *, case_id: str, now: datetime | None = None) -> dict[str, Any]:
