@@ -37,8 +37,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.conduct.routes import bp as conduct_bp
     from server.customers.routes import bp as customers_bp
     from server.health import bp as health_bp
-    from server.helpers.routes import bp as helpers_bp
     from server.health import test_bp
+    from server.helpers.routes import bp as helpers_bp
     from server.inbox.routes import bp as inbox_bp
     from server.intel.routes import bp as intel_bp
     from server.knowledge.routes import bp as knowledge_bp

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-
 revision: str = "0017_learning"
 down_revision: str | Sequence[str] | None = "0015_campaigns"
 branch_labels: str | Sequence[str] | None = None
