@@ -64,7 +64,8 @@ def completion(session: Session, *, rm_ids: list[int], now: datetime) -> dict[in
             .group_by(col(PerformanceEntry.rm_id))
         ).all()
     )
-    return {rm: (done.get(rm) or 0) / t for rm, t in targets.items() if t}
+    # PostgreSQL sums to Decimal: plain floats from here on.
+    return {rm: float(done.get(rm) or 0) / float(t) for rm, t in targets.items() if t}
 
 
 def top_customers(session: Session, *, rm_ids: list[int]) -> dict[int, list[int]]:
@@ -78,7 +79,7 @@ def top_customers(session: Session, *, rm_ids: list[int]) -> dict[int, list[int]
     ).all()
     by_owner: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for owner, customer_id, total in rows:
-        by_owner[owner].append((-(total or 0), int(customer_id or 0)))
+        by_owner[owner].append((-int(total or 0), int(customer_id or 0)))
     return {owner: [c for _, c in sorted(pairs)[:TOP_COUNT]] for owner, pairs in by_owner.items()}
 
 
