@@ -38,9 +38,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.customers.routes import bp as customers_bp
     from server.health import bp as health_bp
     from server.health import test_bp
+    from server.helpers.routes import bp as helpers_bp
     from server.inbox.routes import bp as inbox_bp
     from server.intel.routes import bp as intel_bp
     from server.knowledge.routes import bp as knowledge_bp
+    from server.learning.routes import bp as learning_bp
     from server.mirror.routes import bp as mirror_bp
     from server.mirror.routes import public_bp as mirror_public_bp
     from server.notebook.routes import bp as notebook_bp
@@ -78,6 +80,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         prospects_bp,
         assistant_bp,
         personas_bp,
+        learning_bp,
+        helpers_bp,
     ):
         app.register_blueprint(blueprint)
     if settings.ENABLE_TEST_ENDPOINTS:

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from server.demo.activity import seed_activity
 from server.demo.feeds import register_demo_sources
+from server.demo.learning import seed_learning_history
 from server.demo.workbench import seed_workbench_demo
 from server.personas.mentoring import seed_demo_notes
 
@@ -24,6 +25,7 @@ FEATURES: list[tuple[str, Step]] = [
     ("intel_sources", lambda session, seed: register_demo_sources(session)),
     ("activity", lambda session, seed: seed_activity(session, seed=seed)),
     ("mentoring_notes", lambda session, seed: seed_demo_notes(session, seed=seed)),
+    ("learning", lambda session, seed: seed_learning_history(session, seed=seed)),
     # Feature hooks go here, one line each, e.g. ("conduct", conduct.seed_demo),
 ]
 

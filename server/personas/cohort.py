@@ -12,6 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from server.customers.service import team_member_ids
 from server.errors import forbidden
+from server.learning.readiness import readiness_for as learning_readiness
 from server.notebook.models import Reminder, ReminderKind
 from server.org.models import Role, User
 from server.performance.models import PerformanceEntry
@@ -26,9 +27,14 @@ SALE_KINDS = ("new_business", "new_customer")
 
 
 def readiness_for(session: Session, rm_ids: list[int]) -> dict[int, float]:
-    """Readiness (准备度, 0-100) per newcomer. The learning package (product quizzes) fills this in;
-    until it does there is none, and the screen shows '—'."""
-    return {}
+    """Readiness (准备度, 0-100) per newcomer from the product quizzes (server/learning/readiness.py);
+    a newcomer who has never answered one has none, and the screen shows '—'."""
+    out: dict[int, float] = {}
+    for rm_id in rm_ids:
+        value = learning_readiness(session, rm_id)
+        if value is not None:
+            out[rm_id] = round(value * 100, 1)
+    return out
 
 
 def cohort_of(hired: date) -> str:

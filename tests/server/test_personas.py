@@ -14,7 +14,7 @@ from server.audit.models import AuditEntry
 from server.inbox.models import Notification
 from server.notebook import reminders
 from server.notebook.models import Reminder, ReminderKind
-from server.org.models import Persona, RmProfile, Role
+from server.org.models import Persona, RmProfile, Role, User
 from server.performance.models import PerformanceEntry, PerformanceTarget
 from server.personas import mentoring, service
 from server.personas.models import Mentorship, PersonaClassification
@@ -390,5 +390,29 @@ def test_cohort_view_counts_months_to_first_sale_and_target(db_session, team_set
     row = next(n for n in data["newcomers"] if n["rm_id"] == newcomer)
     assert row["months_to_first_sale"] == 1
     assert row["months_to_target"] == 2
-    assert row["readiness"] is None  # the learning package fills it in
+    assert row["readiness"] is None  # no quiz answered yet
     assert any(c["cohort"] == row["cohort"] for c in data["cohorts"])
+
+    # one right quiz answer gives the newcomer a readiness the lead sees (server/learning)
+    from server.products.models import Product
+    from server.learning import quiz
+
+    product = Product(
+        code=factories.unique("P")[:16],
+        name="测试代发",
+        category="payroll",
+        segment="corporate",
+        terms="按笔收费",
+        risk_level="R2",
+        selling_points=["到账快", "对接简单", "员工福利多"],
+        advantages=["费率低", "网点多", "系统稳"],
+    )
+    db_session.add(product)
+    db_session.commit()
+    catalogue = list(db_session.exec(select(Product)).all())
+    question = quiz.questions_for(product, catalogue)[0]
+    user = db_session.get(User, newcomer)
+    assert quiz.answer(db_session, user=user, question_key=question.key, choice=question.answer)["correct"]
+    again = login(lead).get("/api/v1/personas/cohorts").get_json()
+    row = next(n for n in again["newcomers"] if n["rm_id"] == newcomer)
+    assert row["readiness"] is not None and 0 < row["readiness"] <= 100
