@@ -23,6 +23,7 @@ class ReminderKind(StrEnum):
     maturity = "maturity"
     follow_up = "follow_up"
     war_room_task = "war_room_task"
+    expert_call = "expert_call"  # a booked expert's call from a war room (server/warrooms/experts.py)
 
 
 class Note(SQLModel, table=True):

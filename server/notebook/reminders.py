@@ -52,6 +52,7 @@ TITLES = {
     ReminderKind.maturity: "业务到期",
     ReminderKind.follow_up: "客户跟进",
     ReminderKind.war_room_task: "作战室任务到期",
+    ReminderKind.expert_call: "远程连线",
 }
 
 

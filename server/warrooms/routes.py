@@ -7,6 +7,7 @@ from flask import Blueprint, Response
 from server import db
 from server.api import body, expected_version, idempotent, ok, query, spec
 from server.db import row_id
+from server.redis_client import get_redis
 from server.security import client_ip, current_user
 from server.warrooms import (
     access,
@@ -16,11 +17,13 @@ from server.warrooms import (
     chat,
     consent,
     eventlog,
+    experts,
     funnel,
     membership,
     outcome,
     reads,
     rooms,
+    stage,
 )
 from server.warrooms.schemas import (
     AssignIn,
@@ -326,4 +329,35 @@ def campaign_outcome_csv(room_id: int):
     response = Response(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/<int:room_id>/experts")
+@spec.validate(tags=TAGS)
+def list_experts(room_id: int):
+    """预约专家: the experts among my collaboration resources, each with free half-hour slots."""
+    return ok(
+        {"items": experts.list_experts(db.session(), room_id=room_id, user=current_user())}, personal=True
+    )
+
+
+@bp.post("/<int:room_id>/experts/bookings")
+@idempotent
+@spec.validate(json=experts.ExpertBooking, tags=TAGS)
+def book_expert(room_id: int):
+    """Book an expert's slot (409 `slot-taken` when gone): invites them as remote_expert and
+    reminds both before the call."""
+    booked = experts.book_expert(
+        db.session(), room_id=room_id, user=current_user(), data=body(), ip=client_ip()
+    )
+    return ok(booked, 201, personal=True)
+
+
+@bp.get("/<int:room_id>/stage/download")
+@spec.validate(tags=TAGS)
+def download_stage(room_id: int):
+    """What is on the shared stage, as a file, only when its sharer allowed it (else 403); audited."""
+    shown = stage.download(db.session(), get_redis(), room_id=room_id, user=current_user(), ip=client_ip())
+    response = ok(shown, personal=True)
+    response.headers["Content-Disposition"] = 'attachment; filename="stage.json"'
     return response
