@@ -53,7 +53,7 @@ def _expert_resources(session: Session, user: User) -> list[Resource]:
 
 def free_slots(
     busy: list[tuple[datetime, datetime]], *, now: datetime, days: int = DAYS
-) -> list[dict[str, str]]:
+) -> list[dict[str, Any]]:
     """Half-hour office-hour slots in the next `days` days that start after now and overlap no booking."""
     now = as_utc(now)
     today = now.astimezone(ZONE).date()
