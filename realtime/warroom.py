@@ -155,6 +155,13 @@ def _drop_from_room(room_id: int, user_id: int) -> None:
         sio.server.manager.leave_room(sid, NAMESPACE, room_name(room_id))
         redis.srem(_presence_key(room_id), f"{user_id}|{sid}")
     emit("removed", {"room_id": room_id}, room=user_room(user_id), namespace=NAMESPACE)
+    if calls.drop(redis, room_id=room_id, user_id=user_id):
+        emit(
+            "call_peer",
+            {"room_id": room_id, "user_id": user_id, "joined": False},
+            room=room_name(room_id),
+            namespace=NAMESPACE,
+        )
     # This may run in a worker, which has no background tasks: tell the room now.
     _presence_changed(room_id, user_id, redis, coalesce=False)
 

@@ -153,3 +153,10 @@ def leave(session: Session, redis, *, room_id: int, user_id: int, sid: str = "")
     eventlog.record(session, room_id=room_id, kind="call.ended", payload=payload, author=leaver)
     session.commit()
     return {"left": True, "ended": payload}
+
+
+def drop(redis, *, room_id: int, user_id: int) -> bool:
+    """A member removed from (or leaving) the room is out of its call at once. The audio flows
+    browser to browser, so the others are told to close their connections with them (the caller
+    emits that); the call's end, if they were the last, is written by the next leave."""
+    return bool(redis.hdel(_keys(room_id)[1], user_id))

@@ -170,6 +170,13 @@ def test_signal_rate_limit_full_call_and_dropped_socket(start_server, connect, p
     la.wait(lambda: any(p["user_id"] == b.id and not p["joined"] for p in la.got["call_peer"]))
     assert lc.call("call_join", {"room_id": room_id})["peers"] == [a.id]
 
+    # A member removed from the room is out of the call at once: the others close their peer.
+    assert la.http.delete(f"{server.url}/api/v1/war-rooms/{room_id}/members/{c.id}").status_code == 200
+    la.wait(lambda: any(p["user_id"] == c.id and not p["joined"] for p in la.got["call_peer"]))
+    assert lc.call("call_signal", {"room_id": room_id, "to_user_id": a.id, "candidate": CANDIDATE})[
+        "code"
+    ] == ("not-a-member")
+
 
 def test_stage_follows_the_presenter_and_is_audited(connect, people, live_server, db_session, data_key):
     a, b, _, _ = people

@@ -366,6 +366,9 @@ export function useCall(room: WarRoom, roomId: number, myId: () => number | unde
     }
   })
 
+  // Removed from the room: out of the call too (the others have closed their side already).
+  watch(room.removed, (gone) => gone && stop())
+
   function attach(): void {
     const socket = sock()
     socket?.on('call_peer', onPeer)
