@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from server.org.models import User
+from server.org.models import Role, User
 from server.resources.models import Resource
 from server.warrooms import membership, rooms
 from server.warrooms.models import WarRoomMember
@@ -106,7 +106,9 @@ def _growing(page, timeout_ms: int = 10_000) -> None:
     assert page.evaluate(INBOUND_BYTES) > first
 
 
-def test_two_rms_call_share_the_stage_rejoin_hang_up_and_book_an_expert(call_contexts, call_room, db_session):
+def test_two_rms_call_share_the_stage_rejoin_hang_up_and_book_an_expert(
+    call_contexts, call_room, db_session, media_browser, base_url
+):
     a, b, expert, room_id = call_room
     page_a, page_b = (ctx.new_page() for ctx in call_contexts)
     # B's websockets go through a switchable proxy, so the test can drop B's connection.
@@ -162,6 +164,8 @@ def test_two_rms_call_share_the_stage_rejoin_hang_up_and_book_an_expert(call_con
 
     # A (the owner) books the expert for a free slot: the expert is invited as remote_expert.
     page_a.get_by_test_id("expert-book").click()
+    expect(page_a.get_by_test_id("expert-slot").first).to_be_visible()
+    screenshot(page_a, "warroom-expert-booking")
     page_a.get_by_test_id("expert-item").filter(has_text="赵审批").get_by_test_id("expert-slot").first.click()
     page_a.get_by_role("button", name="确认").click()
     expect(page_a.get_by_text("已预约，并已邀请 赵审批")).to_be_visible()
@@ -175,3 +179,18 @@ def test_two_rms_call_share_the_stage_rejoin_hang_up_and_book_an_expert(call_con
     page_a.get_by_role("tab", name="动态").click()
     expect(page_a.get_by_text(re.compile(r"语音连线结束：王敏、李强，时长"))).to_be_visible()
     expect(page_a.get_by_text(re.compile(r"王敏 预约了专家 赵审批"))).to_be_visible()
+
+    # The risk officer finds the stage share in the audit log.
+    officer = factories.make_user(db_session, role=Role.risk_officer, persona=None, display_name="孙风控")
+    ctx = media_browser.new_context(**_context_options(base_url, service_workers="block"))
+    try:
+        page_r = ctx.new_page()
+        sign_in(page_r, officer)
+        page_r.get_by_test_id("tab-audit").click()
+        page_r.get_by_test_id("audit-action").click()
+        page_r.get_by_role("button", name="作战室共享展台").click()
+        page_r.get_by_test_id("audit-search").click()
+        expect(page_r.get_by_test_id("audit-entry").first).to_contain_text("作战室共享展台")
+        screenshot(page_r, "warroom-stage-audit")
+    finally:
+        ctx.close()

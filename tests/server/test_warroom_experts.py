@@ -79,5 +79,15 @@ def test_booking_an_expert_invites_them_and_reminds_both(db_session, login):
     assert "expert.booked" in kinds and kinds[-2:] == ["member.invited", "expert.booked"]
     again = api.get(f"/api/v1/war-rooms/{room['id']}/experts").get_json()["items"]
     assert slot not in next(i for i in again if i["resource_id"] == resource.id)["slots"]
+    # The reminder scan fires both before the call, into each one's inbox.
+    from server.inbox.models import Notification
+    from server.notebook.reminders import fire_due
+
+    fired = fire_due(db_session, now=starts)
+    notes = db_session.exec(select(Notification).where(Notification.id.in_(fired.notification_ids))).all()
+    mine = sorted((n.user_id, n.title, n.url) for n in notes if n.url == f"/war-rooms/{room['id']}")
+    assert mine == sorted(
+        (u.id, "远程连线 · 远程连线作战室", f"/war-rooms/{room['id']}") for u in (owner, expert)
+    )
     # The expert sees the invitation and accepts it like any other.
     assert login(expert).post(f"/api/v1/war-rooms/{room['id']}/invitations/accept").status_code == 200

@@ -138,11 +138,3 @@ export function formatSlot(iso: string, locale = 'zh-CN'): string {
   if (!iso) return ''
   return new Date(iso).toLocaleString(locale, { month: 'numeric', day: 'numeric', weekday: 'short', hour: '2-digit', minute: '2-digit' })
 }
-
-/** Equal monthly instalments (等额本息): the loan calculator's result for the stage. */
-export function loanPayment(amountYuan: number, annualRatePct: number, months: number): { monthly: number; interest: number } {
-  if (amountYuan <= 0 || months <= 0) return { monthly: 0, interest: 0 }
-  const r = annualRatePct / 100 / 12
-  const monthly = r === 0 ? amountYuan / months : (amountYuan * r * (1 + r) ** months) / ((1 + r) ** months - 1)
-  return { monthly: Math.round(monthly * 100) / 100, interest: Math.round((monthly * months - amountYuan) * 100) / 100 }
-}
