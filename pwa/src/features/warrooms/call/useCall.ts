@@ -333,7 +333,7 @@ export function useCall(room: WarRoom, roomId: number, myId: () => number | unde
   async function degradeToChat(): Promise<void> {
     quality.value = 'chat'
     await sendMedia()
-    hangUpMedia()
+    stop() // the microphone and the screen lock too: chat needs neither
     await live().emitWithAck('call_leave', { room_id: roomId }).catch(() => undefined)
   }
 
