@@ -132,6 +132,8 @@ def broadcast_sink(event: events.DomainEvent) -> None:
         emit("event", event.payload, room=room_name(event.payload["room_id"]), namespace=NAMESPACE)
     elif event.kind == eventlog.BATCH_KIND:  # a campaign's bulk change: many numbered events at once
         emit("events", event.payload, room=room_name(event.payload["room_id"]), namespace=NAMESPACE)
+    elif event.kind == stage.STAGE_KIND:
+        emit("stage", event.payload, room=room_name(event.payload["room_id"]), namespace=NAMESPACE)
     elif event.kind == membership.INVITED_KIND:
         emit(
             "invited",
@@ -557,13 +559,7 @@ class WarRoomNamespace(SessionNamespace):
         share: stage.ShareIn = _parse(stage.ShareIn, data)
         access.limit_rate(user)
         shown = stage.share(session, get_redis(), data=share, user=user, ip=client_ip())
-        emit(
-            "stage",
-            {"room_id": share.room_id, "stage": shown},
-            room=room_name(share.room_id),
-            namespace=NAMESPACE,
-        )
-        return {"ok": True, "stage": shown}
+        return {"ok": True, "stage": shown}  # the room hears it from the sink, after the commit
 
     def on_stage_page(self, data: Any = None):
         return self.guarded(self._stage_page, data)
@@ -581,7 +577,4 @@ class WarRoomNamespace(SessionNamespace):
     def _stage_clear(self, session, user: User, data: Any) -> dict[str, Any]:
         ref: RoomRef = _parse(RoomRef, data)
         stage.clear(session, get_redis(), room_id=ref.room_id, user=user)
-        emit(
-            "stage", {"room_id": ref.room_id, "stage": None}, room=room_name(ref.room_id), namespace=NAMESPACE
-        )
         return {"ok": True}

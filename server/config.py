@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # set-up sends a few dozen; a loop or a script is stopped with `rate-limited`.
     WARROOM_SIGNAL_RATE_LIMIT: int = 120
     WARROOM_SIGNAL_RATE_WINDOW_SECONDS: int = 10
+    # A PDF proposal on a war room's shared stage (sent as base64 JSON under MAX_CONTENT_LENGTH).
+    WARROOM_STAGE_PDF_MAX_BYTES: int = 700 * 1024
     WARROOM_CALL_MAX_MEMBERS: int = 4  # a mesh: each member sends to every other (see docs/warrooms.md)
     # STUN/TURN servers handed to the browser, as RTCIceServer objects, e.g.
     # [{"urls": "turn:turn.bank.example:3478", "username": "zhanye", "credential": "..."}].

@@ -1,8 +1,14 @@
 """The shared stage (共享展台): show, don't send. A presenter puts a product sheet, a calculator
-result or a customer card on the room's stage; every member sees it live and follows the
+result, a customer card or a PDF proposal on the room's stage; every member sees it live and follows the
 presenter's page. The server composes what is shown (the product from the catalogue, the customer
 masked as everywhere else), so a member's screen holds only the pages, never a file; the content can
 be downloaded only when the sharer allowed it. Every share and every download is audited.
+
+A PDF is the one thing the server cannot compose: it is kept in Redis beside the stage (bounded in
+size, and only while it is on the stage), served to members only, `no-store` and inline, and drawn
+page by page in the browser. Its bytes do reach the members' browsers, so "not downloadable" means
+no download in the app and the file gone from the server when the stage changes; the audit records
+who showed what to whom.
 
 The stage is live state (Redis, one per room): what is on it now, not a record of the room."""
 
@@ -15,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
 
+from server import events
 from server.audit import service as audit
 from server.customers import service as customers
 from server.errors import Problem, not_found
@@ -25,6 +32,8 @@ from server.warrooms import access
 from server.warrooms.models import TargetConsent, WarRoomTarget
 
 STAGE_TTL_SECONDS = 12 * 3600
+STAGE_KIND = "warroom.stage"  # payload: room_id, stage (or None): the realtime sink shows it to the room
+MAX_PDF_PAGES = 200
 CALCULATORS = ("loan", "deposit", "fx")
 
 
@@ -53,15 +62,25 @@ class PageIn(BaseModel):
     page: int = Field(ge=0, le=99)
 
 
+class PdfShareIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    filename: str = Field(min_length=1, max_length=120)
+    content_base64: str = Field(min_length=1)
+    pages: int = Field(ge=1, le=MAX_PDF_PAGES)  # counted by the presenter's browser when it opened the file
+    downloadable: bool = False
+
+
 def _key(room_id: int) -> str:
     return f"wr:stage:{room_id}"
 
 
+def _pdf_key(room_id: int) -> str:
+    return f"wr:stage:{room_id}:pdf"
+
+
 def _page(title: str, lines: list[tuple[str, Any]]) -> dict[str, Any]:
-    return {
-        "title": title,
-        "lines": [{"label": k, "value": "" if v is None else str(v)[:300]} for k, v in lines],
-    }
+    shown = [{"label": k, "value": "" if v is None else str(v)[:300]} for k, v in lines]
+    return {"title": title, "lines": shown or [{"label": "（无）", "value": ""}]}
 
 
 def _product_pages(product: Product) -> tuple[str, list[dict[str, Any]]]:
@@ -171,9 +190,79 @@ def share(session: Session, redis, *, data: ShareIn, user: User, ip: str | None)
             "share_id": stage["share_id"],
         },
     )
-    session.commit()  # audited first: nothing is shown that was not recorded
-    redis.set(_key(data.room_id), json.dumps(stage, ensure_ascii=False), ex=STAGE_TTL_SECONDS)
+    return _show(session, redis, stage)
+
+
+def _show(session: Session, redis, stage: dict[str, Any], pdf: bytes | None = None) -> dict[str, Any]:
+    """Audited first (the caller recorded it in this transaction), then on the stage; the room is
+    told after the commit. A PDF from an earlier share goes with it."""
+    events.publish(session, STAGE_KIND, {"room_id": stage["room_id"], "stage": stage})
+    session.commit()
+    pipe = redis.pipeline(transaction=True)
+    pipe.set(_key(stage["room_id"]), json.dumps(stage, ensure_ascii=False), ex=STAGE_TTL_SECONDS)
+    if pdf is not None:
+        pipe.set(_pdf_key(stage["room_id"]), pdf, ex=STAGE_TTL_SECONDS)
+    else:
+        pipe.delete(_pdf_key(stage["room_id"]))
+    pipe.execute()
     return stage
+
+
+def share_pdf(
+    session: Session,
+    redis,
+    *,
+    room_id: int,
+    data: PdfShareIn,
+    content: bytes,
+    max_bytes: int,
+    user: User,
+    ip: str | None,
+) -> dict[str, Any]:
+    """A PDF proposal on the stage (bounded before anything reads it; it must be a PDF)."""
+    access.open_room_of_member(session, room_id=room_id, user=user, write=True)
+    if len(content) > max_bytes:
+        raise Problem(
+            413, "Content Too Large", f"A PDF on the stage is {max_bytes} bytes at most.", code="too-large"
+        )
+    if not content.startswith(b"%PDF-"):
+        raise Problem(
+            422, "Unprocessable Content", "This is not a PDF.", code="validation",
+            errors=[{"field": "content_base64", "message": "not a PDF"}],
+        )  # fmt: skip
+    title = data.filename.rsplit("/", 1)[-1][:120]
+    stage = {
+        "room_id": room_id,
+        "share_id": uuid.uuid4().hex[:16],
+        "kind": "pdf",
+        "title": title,
+        "pages": [{"title": f"第 {n} 页", "lines": []} for n in range(1, data.pages + 1)],
+        "page": 0,
+        "downloadable": data.downloadable,
+        "presenter": access.person(user),
+        "shared_at": iso(utcnow()),
+    }
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="warroom.stage_share",
+        object_type="war_room",
+        object_id=room_id,
+        ip=ip,
+        detail={"kind": "pdf", "filename": title, "bytes": len(content), "downloadable": data.downloadable,
+                "share_id": stage["share_id"]},
+    )  # fmt: skip
+    return _show(session, redis, stage, content)
+
+
+def pdf_bytes(session: Session, redis, *, room_id: int, share_id: str, user: User) -> bytes:
+    """The PDF on the stage now, for a member; gone (404) once the stage has moved on."""
+    access.require_member(session, room_id=room_id, user=user)
+    stage = current(redis, room_id)
+    content = redis.get(_pdf_key(room_id)) if stage and stage["share_id"] == share_id else None
+    if content is None:
+        raise not_found("stage")
+    return content
 
 
 def current(redis, room_id: int) -> dict[str, Any] | None:
@@ -204,11 +293,14 @@ def clear(session: Session, redis, *, room_id: int, user: User) -> None:
         raise Problem(
             403, "Forbidden", "Only the presenter or the owner clears the stage.", code="not-presenter"
         )
-    redis.delete(_key(room_id))
+    redis.delete(_key(room_id), _pdf_key(room_id))
+    events.publish(session, STAGE_KIND, {"room_id": room_id, "stage": None})
+    session.commit()
 
 
 def download(session: Session, redis, *, room_id: int, user: User, ip: str | None) -> dict[str, Any]:
-    """What is on the stage, as a file, when its sharer allowed downloads (audited); else 403."""
+    """What is on the stage, when its sharer allowed downloads (audited); else 403. The caller
+    sends a PDF's own bytes, anything else as the pages shown."""
     access.require_member(session, room_id=room_id, user=user)
     stage = current(redis, room_id)
     if stage is None:
@@ -225,4 +317,4 @@ def download(session: Session, redis, *, room_id: int, user: User, ip: str | Non
         detail={"share_id": stage["share_id"], "presenter_id": stage["presenter"]["id"]},
     )
     session.commit()
-    return {k: stage[k] for k in ("room_id", "title", "kind", "pages", "presenter", "shared_at")}
+    return stage

@@ -5,6 +5,8 @@ the inbox, and the stage following its presenter."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from sqlmodel import select
 
@@ -239,6 +241,39 @@ def test_stage_follows_the_presenter_and_is_audited(connect, people, live_server
     ]
     assert actions.count("warroom.stage_share") == 3 and actions.count("warroom.stage_download") == 1
 
+    # A PDF proposal: members only, inline and never cached, gone once the stage moves on.
+    pdf = factories.pdf_document(["Proposal p1", "Proposal p2"])
+    post = f"{live_server.url}/api/v1/war-rooms/{room_id}/stage/pdf"
+    body = {"filename": "授信方案.pdf", "content_base64": base64.b64encode(pdf).decode(), "pages": 2}
+    assert (
+        la.http.post(
+            post, json={**body, "content_base64": base64.b64encode(b"MZ not a pdf").decode()}
+        ).json()["code"]
+        == "validation"
+    )
+    big = base64.b64encode(b"%PDF-" + b"0" * (700 * 1024)).decode()
+    assert la.http.post(post, json={**body, "content_base64": big}).json()["code"] == "too-large"
+    shown = la.http.post(post, json=body)
+    assert shown.status_code == 201, shown.text
+    pdf_stage = shown.json()
+    assert pdf_stage["kind"] == "pdf" and len(pdf_stage["pages"]) == 2
+    lb.wait(lambda: lb.got["stage"][-1]["stage"] and lb.got["stage"][-1]["stage"]["kind"] == "pdf")
+    file_url = f"{live_server.url}/api/v1/war-rooms/{room_id}/stage/pdf/{pdf_stage['share_id']}"
+    got = lb.http.get(file_url)
+    assert got.status_code == 200 and got.content == pdf
+    assert got.headers["Cache-Control"] == "no-store" and got.headers["Content-Disposition"] == "inline"
+    outsider = connect(people[3]).http
+    assert outsider.get(file_url).status_code == 403
+    assert lb.http.get(url).status_code == 403  # not downloadable
+
     assert lb.call("stage_clear", {"room_id": room_id})["code"] == "not-presenter"
     assert la.call("stage_clear", {"room_id": room_id})["ok"]
     lb.wait(lambda: lb.got["stage"][-1]["stage"] is None)
+    assert lb.http.get(file_url).status_code == 404
+    db_session.expire_all()
+    pdf_audit = db_session.exec(
+        select(AuditEntry).where(
+            AuditEntry.action == "warroom.stage_share", AuditEntry.object_id == str(room_id)
+        )
+    ).all()
+    assert [e.detail["kind"] for e in pdf_audit].count("pdf") == 1
