@@ -1,6 +1,6 @@
 """远程作战 in real browsers: two Chromium contexts with fake microphones join a room's call through the
 real server and exchange audio (inbound bytes grow in getStats()), the shared stage follows the
-presenter's page, a dropped socket re-joins the call by itself, hanging up ends the peer, and booking
+presenter's page (a product sheet, then a PDF proposal drawn by pdf.js), a dropped socket re-joins the call by itself, hanging up ends the peer, and booking
 an expert from the room invites them as remote_expert."""
 
 from __future__ import annotations
@@ -146,6 +146,25 @@ def test_two_rms_call_share_the_stage_rejoin_hang_up_and_book_an_expert(
     expect(stage_b.get_by_test_id("stage-page-title")).to_have_text("卖点与优势")
     expect(stage_b).to_have_attribute("data-page", "1")
     screenshot(page_b, "warroom-call-stage")
+
+    # A PDF proposal: drawn page by page in B's app, following A, with no download offered.
+    page_a.get_by_test_id("stage-share").click()
+    page_a.get_by_role("tab", name="PDF 方案").click()
+    page_a.get_by_test_id("share-pdf").set_input_files(
+        files=[
+            {
+                "name": "授信方案.pdf",
+                "mimeType": "application/pdf",
+                "buffer": factories.pdf_document(["Page one", "Page two"]),
+            }
+        ]
+    )
+    canvas_b = stage_b.get_by_test_id("stage-pdf")
+    expect(canvas_b).to_have_attribute("data-drawn", "0")
+    page_a.get_by_test_id("stage-next").click()
+    expect(canvas_b).to_have_attribute("data-drawn", "1")
+    expect(stage_b.get_by_test_id("stage-download")).to_have_count(0)
+    screenshot(page_b, "warroom-call-stage-pdf")
 
     # B's connection drops: the socket reconnects, re-joins the room and then the call; audio flows again.
     assert sockets

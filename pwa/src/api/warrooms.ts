@@ -276,6 +276,9 @@ export interface BookableExpert {
 }
 
 export const warRoomsApi = {
+  /** A PDF proposal on the room's shared stage (≤ 700 KB; the room hears it over the socket). */
+  sharePdf: (id: number, body: { filename: string; content_base64: string; pages: number; downloadable: boolean }) =>
+    http.post<{ share_id: string }>(`${base}/${id}/stage/pdf`, body),
   experts: (id: number) => http.get<{ items: BookableExpert[] }>(`${base}/${id}/experts`),
   /** Books the slot and invites the expert as remote_expert; the key makes a double tap book once. */
   bookExpert: (id: number, body: { resource_id: number; starts_at: string; ends_at: string }, idempotencyKey: string) =>

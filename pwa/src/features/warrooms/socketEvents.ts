@@ -68,7 +68,7 @@ export interface StagePage {
 export interface Stage {
   room_id: number
   share_id: string
-  kind: 'product' | 'calculator' | 'customer'
+  kind: 'product' | 'calculator' | 'customer' | 'pdf'
   title: string
   pages: StagePage[]
   page: number
@@ -78,7 +78,7 @@ export interface Stage {
 }
 export type StageShare = {
   room_id: number
-  kind: Stage['kind']
+  kind: Exclude<Stage['kind'], 'pdf'> // a PDF goes over HTTP (warRoomsApi.sharePdf)
   ref_id?: number
   calculator?: { calculator: 'loan' | 'deposit' | 'fx'; rows: [string, string | number][] }
   downloadable: boolean

@@ -39,6 +39,11 @@ export const callZh = {
     product: '产品',
     customer: '客户名片',
     calculator: '测算结果',
+    pdf: 'PDF 方案',
+    pdfPick: '选择 PDF 方案书',
+    pdfHint: '700 KB 以内；成员只能在展台上查看，除非你允许下载',
+    pdfTooLarge: 'PDF 太大（最多 700 KB）',
+    pdfUnreadable: '无法打开这个 PDF',
     shareIt: '上台展示',
     loan: {
       amount: '贷款金额（万元）',
@@ -101,6 +106,11 @@ export const callEn: typeof callZh = {
     product: 'Product',
     customer: 'Customer card',
     calculator: 'Calculation',
+    pdf: 'PDF proposal',
+    pdfPick: 'Choose a PDF proposal',
+    pdfHint: 'Up to 700 KB; members only view it on the stage unless you allow downloads',
+    pdfTooLarge: 'The PDF is too large (700 KB at most)',
+    pdfUnreadable: 'This PDF cannot be opened',
     shareIt: 'Put on stage',
     loan: {
       amount: 'Loan (10k CNY)',
