@@ -6,6 +6,7 @@
 import { computed, reactive, ref, shallowRef, watch } from 'vue'
 import type { CallMedia, CallPeer, CallQuality, CallSignal, WarRoomSocket } from '../socketEvents'
 import type { WarRoom } from '../useWarRoom'
+import { nextQuality, type QualityState } from './quality'
 
 const ACK_MS = 10_000
 const WATCH_MS = 2000
@@ -47,8 +48,7 @@ export function useCall(room: WarRoom, roomId: number, myId: () => number | unde
   let watcher: ReturnType<typeof setInterval> | undefined
   let audioContext: AudioContext | null = null
   const analysers = new Map<number, AnalyserNode>()
-  let badSamples = 0
-  let goodSamples = 0
+  let link: QualityState = { quality: 'good', bad: 0, good: 0 }
 
   const sock = () => room.socket() as WarRoomSocket | null
   const live = () => {
@@ -194,7 +194,7 @@ export function useCall(room: WarRoom, roomId: number, myId: () => number | unde
       startedAt.value = ack.started_at
       inCall.value = true
       quality.value = 'good'
-      badSamples = goodSamples = 0
+      link = { quality: 'good', bad: 0, good: 0 }
       for (const id of [...members.keys()]) if (!ack.peers.includes(id)) members.delete(id)
       await Promise.all((ack.peers as number[]).map((id: number) => offer(id)))
       if (muted.value) void sendMedia()
@@ -287,8 +287,8 @@ export function useCall(room: WarRoom, roomId: number, myId: () => number | unde
       }
   }
 
-  /** Every 2 s: loss, round trip and who is speaking. Three bad samples step the call down a level;
-   *  a weak link goes to low-bitrate audio, a hopeless one to chat (the call is left, the room kept). */
+  /** Every 2 s: loss and round trip, stepped by nextQuality (quality.ts): a weak link goes to
+   *  low-bitrate audio, a hopeless one to chat (the call is left, the room kept). */
   function startWatch(): void {
     clearInterval(watcher)
     watcher = setInterval(() => void checkQuality(), WATCH_MS)
@@ -313,21 +313,13 @@ export function useCall(room: WarRoom, roomId: number, myId: () => number | unde
     }
     const connection = (navigator as Navigator & { connection?: { effectiveType?: string } }).connection
     const slow = connection?.effectiveType === 'slow-2g' || connection?.effectiveType === '2g'
-    const bad = slow || lossRate > 0.15 || rtt > 1.0
-    badSamples = bad ? badSamples + 1 : 0
-    goodSamples = bad ? 0 : goodSamples + 1
-    if (badSamples >= 3) {
-      badSamples = 0
-      if (quality.value === 'good') {
-        quality.value = 'audio'
-        await setBitrate(LOW_BITRATE)
-        void sendMedia()
-      } else if (quality.value === 'audio') void degradeToChat()
-    } else if (goodSamples >= 5 && quality.value === 'audio') {
-      quality.value = 'good'
-      await setBitrate(undefined)
-      void sendMedia()
-    }
+    const before = quality.value
+    link = nextQuality({ ...link, quality: before }, { lossRate, rtt, slow })
+    if (link.quality === before) return
+    if (link.quality === 'chat') return void degradeToChat()
+    quality.value = link.quality
+    await setBitrate(link.quality === 'audio' ? LOW_BITRATE : undefined)
+    void sendMedia()
   }
 
   async function degradeToChat(): Promise<void> {
