@@ -485,7 +485,7 @@ class WarRoomNamespace(SessionNamespace):
             "started": joined.started,
             "started_at": joined.started_at,
             "peers": joined.peers,  # the joiner offers to each of them
-            "ice_servers": settings.WEBRTC_ICE_SERVERS,
+            "ice_servers": calls.ice_servers(settings, user_id=row_id(user)),
         }
 
     def on_call_leave(self, data: Any = None):

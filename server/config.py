@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     # [{"urls": "turn:turn.bank.example:3478", "username": "zhanye", "credential": "..."}].
     # Empty: host candidates only, enough on one machine or one LAN.
     WEBRTC_ICE_SERVERS: list[dict] = Field(default_factory=list)
+    # A coturn server with `use-auth-secret` (deploy/coturn/turnserver.conf): its URLs and shared
+    # secret. Each call_join then hands the browser a credential of its own that expires.
+    WEBRTC_TURN_URLS: list[str] = Field(default_factory=list)
+    WEBRTC_TURN_SECRET: str = ""
+    WEBRTC_TURN_TTL_SECONDS: int = 12 * 3600
     MAX_CONTENT_LENGTH: int = 1024 * 1024
     # The worker checks the job chains (and RQ's scheduler process) at least this often: after a
     # Redis restart or a dead scheduler, scheduled work resumes within about twice this.

@@ -12,6 +12,9 @@ writes `call.ended`."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
 import uuid
 from dataclasses import dataclass
@@ -56,6 +59,25 @@ local ever = redis.call('SMEMBERS', KEYS[3])
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 return {1, 1, call[1], call[2], unpack(ever)}
 """
+
+
+def ice_servers(settings, *, user_id: int, now: float | None = None) -> list[dict[str, Any]]:
+    """The STUN/TURN servers for one member's browser: the configured list, plus the TURN server
+    with a time-limited credential when a shared secret is set (coturn's `use-auth-secret`: the
+    username is `<expiry>:<user id>`, the password the base64 HMAC-SHA1 of it with the secret)."""
+    servers = list(settings.WEBRTC_ICE_SERVERS)
+    if settings.WEBRTC_TURN_URLS and settings.WEBRTC_TURN_SECRET:
+        expiry = int((now if now is not None else time.time()) + settings.WEBRTC_TURN_TTL_SECONDS)
+        username = f"{expiry}:{user_id}"
+        digest = hmac.new(settings.WEBRTC_TURN_SECRET.encode(), username.encode(), hashlib.sha1).digest()
+        servers.append(
+            {
+                "urls": list(settings.WEBRTC_TURN_URLS),
+                "username": username,
+                "credential": base64.b64encode(digest).decode(),
+            }
+        )
+    return servers
 
 
 def _keys(room_id: int) -> list[str]:

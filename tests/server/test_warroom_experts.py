@@ -91,3 +91,26 @@ def test_booking_an_expert_invites_them_and_reminds_both(db_session, login):
     )
     # The expert sees the invitation and accepts it like any other.
     assert login(expert).post(f"/api/v1/war-rooms/{room['id']}/invitations/accept").status_code == 200
+
+
+def test_turn_credentials_expire_and_match_coturns_rest_scheme():
+    import base64
+    import hashlib
+    import hmac
+    from types import SimpleNamespace
+
+    from server.warrooms.calls import ice_servers
+
+    settings = SimpleNamespace(
+        WEBRTC_ICE_SERVERS=[{"urls": "stun:stun.bank.example:3478"}],
+        WEBRTC_TURN_URLS=["turn:turn.bank.example:3478?transport=udp"],
+        WEBRTC_TURN_SECRET="s3cret",
+        WEBRTC_TURN_TTL_SECONDS=3600,
+    )
+    stun, turn = ice_servers(settings, user_id=7, now=1_000_000)
+    assert stun == {"urls": "stun:stun.bank.example:3478"}
+    assert turn["username"] == "1003600:7"
+    expected = base64.b64encode(hmac.new(b"s3cret", b"1003600:7", hashlib.sha1).digest()).decode()
+    assert turn["credential"] == expected and turn["urls"] == ["turn:turn.bank.example:3478?transport=udp"]
+    settings.WEBRTC_TURN_SECRET = ""
+    assert ice_servers(settings, user_id=7) == [{"urls": "stun:stun.bank.example:3478"}]
