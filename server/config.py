@@ -47,6 +47,22 @@ class Settings(BaseSettings):
     # Targets one user may add per window (each customer id tried counts, found or not).
     WARROOM_TARGET_RATE_LIMIT: int = 20
     WARROOM_TARGET_RATE_WINDOW_SECONDS: int = 60
+    # Call signalling (offers, answers, ICE candidates, mute/speaking) per user and window: a call
+    # set-up sends a few dozen; a loop or a script is stopped with `rate-limited`.
+    WARROOM_SIGNAL_RATE_LIMIT: int = 120
+    WARROOM_SIGNAL_RATE_WINDOW_SECONDS: int = 10
+    # A PDF proposal on a war room's shared stage (sent as base64 JSON under MAX_CONTENT_LENGTH).
+    WARROOM_STAGE_PDF_MAX_BYTES: int = 700 * 1024
+    WARROOM_CALL_MAX_MEMBERS: int = 4  # a mesh: each member sends to every other (see docs/warrooms.md)
+    # STUN/TURN servers handed to the browser, as RTCIceServer objects, e.g.
+    # [{"urls": "turn:turn.bank.example:3478", "username": "zhanye", "credential": "..."}].
+    # Empty: host candidates only, enough on one machine or one LAN.
+    WEBRTC_ICE_SERVERS: list[dict] = Field(default_factory=list)
+    # A coturn server with `use-auth-secret` (deploy/coturn/turnserver.conf): its URLs and shared
+    # secret. Each call_join then hands the browser a credential of its own that expires.
+    WEBRTC_TURN_URLS: list[str] = Field(default_factory=list)
+    WEBRTC_TURN_SECRET: str = ""
+    WEBRTC_TURN_TTL_SECONDS: int = 12 * 3600
     MAX_CONTENT_LENGTH: int = 1024 * 1024
     # The worker checks the job chains (and RQ's scheduler process) at least this often: after a
     # Redis restart or a dead scheduler, scheduled work resumes within about twice this.
@@ -75,11 +91,18 @@ class Settings(BaseSettings):
     DEMO_PROSPECTS: int = 0  # 0: ten prospects per demo customer (50,000 for the default 5,000)
     PROSPECT_CLAIM_DAYS: int = 30  # a claimed prospect is exclusive this long, then returns
     PROSPECT_TILE_URL: str = ""  # e.g. a 天地图/高德 tile template; empty: the built-in offline base map
-    PROSPECT_UPLOAD_MAX_BYTES: int = 700 * 1024  # the decoded file; the JSON body stays under MAX_CONTENT_LENGTH
+    PROSPECT_UPLOAD_MAX_BYTES: int = (
+        700 * 1024
+    )  # the decoded file; the JSON body stays under MAX_CONTENT_LENGTH
     PROSPECT_UPLOAD_MAX_ROWS: int = 20_000
     PROSPECT_UPLOAD_MAX_UNCOMPRESSED: int = 20 * 1024 * 1024
     MASK_RULES: dict[str, list[int]] = Field(
-        default_factory=lambda: {"phone": [3, 4], "id_number": [1, 1], "card_number": [6, 4], "company_name": [2, 4]}
+        default_factory=lambda: {
+            "phone": [3, 4],
+            "id_number": [1, 1],
+            "card_number": [6, 4],
+            "company_name": [2, 4],
+        }
     )
 
     def database_url(self) -> str:

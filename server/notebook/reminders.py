@@ -54,6 +54,7 @@ TITLES = {
     ReminderKind.follow_up: "客户跟进",
     ReminderKind.war_room_task: "作战室任务到期",
     ReminderKind.mentor_checkin: "导师周沟通",
+    ReminderKind.expert_call: "远程连线",
 }
 
 
