@@ -394,8 +394,8 @@ def test_cohort_view_counts_months_to_first_sale_and_target(db_session, team_set
     assert any(c["cohort"] == row["cohort"] for c in data["cohorts"])
 
     # one right quiz answer gives the newcomer a readiness the lead sees (server/learning)
-    from server.products.models import Product
     from server.learning import quiz
+    from server.products.models import Product
 
     product = Product(
         code=factories.unique("P")[:16],
