@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Flask, Response, json
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,21 @@ def init_app(app: Flask) -> None:
             return exc.response
         code = (exc.name or "error").lower().replace(" ", "-")
         return problem_response(Problem(exc.code or 500, exc.name, exc.description, code=code))
+
+    @app.errorhandler(RedisError)
+    def _redis_unavailable(exc: RedisError):
+        # Redis down or restarting: what needs it (rate limits, the claim race, queues) answers at
+        # once with a retryable 503; reads that need only the database keep working meanwhile.
+        log.warning("redis unavailable: %s", type(exc).__name__)
+        return problem_response(
+            Problem(
+                503,
+                "Service Unavailable",
+                "A backing service is restarting; try again in a moment.",
+                code="unavailable",
+                headers={"Retry-After": "5"},
+            )
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
