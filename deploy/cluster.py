@@ -158,7 +158,8 @@ class Cluster:
         # The Procfile's worker line: RQ under the tiny supervisor (systemd's Restart=always on a host).
         rq = str(Path(sys.executable).parent / "rq")
         argv = [sys.executable, "-m", "tasks.supervise", rq, "worker", "--with-scheduler"]
-        argv += ["-c", "tasks.rq_settings", "-w", "tasks.worker.Worker", "-n", f"cluster-{self.port}-{i}"]
+        # No fixed -n name: after a kill -9 the dead worker's name stays registered until its TTL.
+        argv += ["-c", "tasks.rq_settings", "-w", "tasks.worker.Worker"]
         return self._spawn(f"worker{i}", argv, self._env())
 
     def _start_nginx(self) -> None:
