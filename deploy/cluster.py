@@ -239,12 +239,12 @@ class Cluster:
                 out[name] = float("nan")
         return out
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 15) -> None:
         procs = [p for p in [self.nginx, *self.web_procs, *self.worker_procs] if p is not None]
         for proc in procs:
             if proc.poll() is None:
                 proc.terminate()  # nginx: fast shutdown; web: exit; supervisor: passes it on
-        deadline = time.time() + 15
+        deadline = time.time() + grace
         for proc in procs:
             try:
                 proc.wait(max(0.1, deadline - time.time()))
