@@ -70,7 +70,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(url: str, timeout: float, process: subprocess.Popen | None = None, log: Path | None = None) -> None:
+def wait_http(
+    url: str, timeout: float, process: subprocess.Popen | None = None, log: Path | None = None
+) -> None:
     import requests
 
     deadline = time.time() + timeout
@@ -268,7 +270,9 @@ def ensure_database(url: str) -> None:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
     env = dict(os.environ, DATABASE_URL=url)
-    subprocess.run([str(Path(sys.executable).parent / "alembic"), "upgrade", "head"], env=env, cwd=ROOT, check=True)
+    subprocess.run(
+        [str(Path(sys.executable).parent / "alembic"), "upgrade", "head"], env=env, cwd=ROOT, check=True
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -281,7 +285,9 @@ def _run(args: argparse.Namespace) -> int:
     ensure_database(args.database_url)
     demo_env = dict(os.environ, **env)
     flask = str(Path(sys.executable).parent / "flask")
-    subprocess.run([flask, "--app", "server", "demo", "load", "--if-empty"], env=demo_env, cwd=ROOT, check=True)
+    subprocess.run(
+        [flask, "--app", "server", "demo", "load", "--if-empty"], env=demo_env, cwd=ROOT, check=True
+    )
     subprocess.run([sys.executable, "-m", "tasks.schedule"], env=demo_env, cwd=ROOT, check=True)
     run_dir = Path(args.run_dir) if args.run_dir else None
     cluster = Cluster(env=env, web=args.web, workers=args.workers, port=args.port)
@@ -297,14 +303,22 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     cluster.start()
     print("")
-    print(f"  展业 Zhanye cluster: {cluster.url}  (nginx -> {args.web} web processes, {args.workers} workers)")
+    print(
+        f"  展业 Zhanye cluster: {cluster.url}  (nginx -> {args.web} web processes, {args.workers} workers)"
+    )
     print(f"  web processes on ports {', '.join(map(str, cluster.web_ports))}; logs in {cluster.run_dir}")
-    print("  Demo logins (password demo1234): rm_newcomer rm_general rm_excellent rm_super rm_veteran lead risk admin")
+    print(
+        "  Demo logins (password demo1234): rm_newcomer rm_general rm_excellent rm_super rm_veteran lead risk admin"
+    )
     print("  Ctrl-C stops everything.")
     print("", flush=True)
     try:
         while not stop:
-            dead = [p.args for p in [cluster.nginx, *cluster.web_procs, *cluster.worker_procs] if p and p.poll() is not None]
+            dead = [
+                p.args
+                for p in [cluster.nginx, *cluster.web_procs, *cluster.worker_procs]
+                if p and p.poll() is not None
+            ]
             if dead:
                 print(f"stopped: {dead[0]} exited (see {cluster.run_dir})", file=sys.stderr)
                 return 1

@@ -61,7 +61,9 @@ def cluster(app, test_config, private_redis, tmp_path_factory):
         WARROOM_RATE_LIMIT="100000",
         CHAIN_HEAL_SECONDS="5",
     )
-    running = Cluster(env=env, web=2, workers=2, run_dir=tmp_path_factory.mktemp("cluster"), login_rate="6000r/m")
+    running = Cluster(
+        env=env, web=2, workers=2, run_dir=tmp_path_factory.mktemp("cluster"), login_rate="6000r/m"
+    )
     running.start()
     yield running
     running.stop(grace=5)
@@ -240,7 +242,9 @@ def test_kill_9_of_a_worker_mid_scan_fires_every_reminder_once(cluster, db_sessi
         ).one()
 
     # The minute scan, as the chain books it; killed in the hands of whichever worker took it.
-    job = queue.enqueue("tasks.reminders.scan_reminders", None, False, job_id=f"drill-scan-{uuid.uuid4().hex[:8]}")
+    job = queue.enqueue(
+        "tasks.reminders.scan_reminders", None, False, job_id=f"drill-scan-{uuid.uuid4().hex[:8]}"
+    )
     deadline = time.time() + 30
     while time.time() < deadline:
         job.refresh()
@@ -320,7 +324,9 @@ def test_redis_restart_answers_503_then_recovers(cluster, db_session, data_key, 
     a = Member(cluster, a_user, cluster.web_ports[0])
     b = Member(cluster, b_user, cluster.web_ports[1])
     made = a.http.post(
-        cluster.url + "/api/v1/war-rooms", json={"title": "恢复演练", "invite_user_ids": [b_user.id]}, timeout=10
+        cluster.url + "/api/v1/war-rooms",
+        json={"title": "恢复演练", "invite_user_ids": [b_user.id]},
+        timeout=10,
     )
     room_id = made.json()["id"]
     assert b.http.post(f"{cluster.url}/api/v1/war-rooms/{room_id}/invitations/accept", timeout=10).ok
@@ -332,7 +338,9 @@ def test_redis_restart_answers_503_then_recovers(cluster, db_session, data_key, 
         time.sleep(0.05)
     assert seq in b.seqs, "a message on one process did not reach a socket on the other"
     sockets_s = time.time() - stopped_at
-    print(f"\nredis restart: 503 in {took:.2f} s while down; HTTP back {recovered:.1f} s, sockets {sockets_s:.1f} s after the stop")
+    print(
+        f"\nredis restart: 503 in {took:.2f} s while down; HTTP back {recovered:.1f} s, sockets {sockets_s:.1f} s after the stop"
+    )
     assert recovered < RECOVERY_S + 2  # the outage itself lasted about 1 s
     for m in (a, b):
         m.client.disconnect()
