@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, json
 from redis.exceptions import RedisError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,21 @@ def init_app(app: Flask) -> None:
                 "A backing service is restarting; try again in a moment.",
                 code="unavailable",
                 headers={"Retry-After": "5"},
+            )
+        )
+
+    @app.errorhandler(PoolTimeout)
+    def _pool_exhausted(exc: PoolTimeout):
+        # Every pooled database connection stayed busy past the pool's wait: the process is
+        # overloaded. A retryable 503 (nothing was written), not a 500 with a traceback.
+        log.warning("database pool exhausted: %s", exc)
+        return problem_response(
+            Problem(
+                503,
+                "Service Unavailable",
+                "The service is busy; try again in a moment.",
+                code="unavailable",
+                headers={"Retry-After": "2"},
             )
         )
 
