@@ -27,8 +27,12 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 def upstream_lines(ports: list[int], host: str = "127.0.0.1") -> str:
-    # One refused connect marks a process down for 5 s: its clients hash to the others meanwhile.
-    return "\n".join(f"    server {host}:{p} max_fails=1 fail_timeout=5s;" for p in ports)
+    # max_fails=0: nginx never marks a process down by itself. It always counts a slow answer (a read
+    # timeout) as a failure, whatever proxy_next_upstream says, so on a saturated machine every process
+    # was marked down at once and everyone got 502 "no live upstreams". A dead process refuses the
+    # connect at once and the request goes to the next one (proxy_next_upstream error), which costs
+    # nothing on the same host or LAN.
+    return "\n".join(f"    server {host}:{p} max_fails=0;" for p in ports)
 
 
 def render(template: Path, values: dict[str, str]) -> str:

@@ -74,9 +74,16 @@ def upstream_of(cluster: Cluster, http: requests.Session) -> int:
     looked up in nginx's access log (which names the upstream of every request)."""
     marker = uuid.uuid4().hex
     http.get(f"{cluster.url}/socket.io/?EIO=4&transport=polling&t={marker}", timeout=10)
-    log = (cluster.run_dir / "nginx-access.log").read_text()
-    # After a retry nginx names every upstream it tried ("up=a:1, b:2"): the last one answered.
-    found = re.search(rf"up=(?:[\d.:]+, )*127\.0\.0\.1:(\d+) .*t={marker}", log)
+    # nginx writes the line as it finishes the request, which may be just after the client has the
+    # answer: look again for a moment.
+    pattern = re.compile(rf"up=(?:[\d.:]+, )*127\.0\.0\.1:(\d+) .*t={marker}")
+    deadline = time.time() + 3
+    while True:
+        log = (cluster.run_dir / "nginx-access.log").read_text()
+        found = pattern.search(log)
+        if found or time.time() > deadline:
+            break
+        time.sleep(0.05)
     assert found, log[-2000:]
     return int(found.group(1))
 
