@@ -119,7 +119,7 @@ class Ledger:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     room_top: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # highest acked seq
-    sent_at: dict[tuple[int, int], float] = field(default_factory=dict)  # (room, seq) -> time sent
+    sent_at: dict[str, float] = field(default_factory=dict)  # client_id -> time sent
     latencies: list[float] = field(default_factory=list)
     delivered: int = 0
     sent: int = 0
@@ -217,7 +217,7 @@ class RM(HttpUser):
         self.received.add(seq)
         with LEDGER.lock:
             LEDGER.delivered += 1
-            sent = LEDGER.sent_at.get((self.room_id, seq))
+            sent = LEDGER.sent_at.get(event.get("client_id") or "")
             if sent is not None:
                 LEDGER.latencies.append(now - sent)
 
@@ -321,6 +321,8 @@ class RM(HttpUser):
             return
         started = time.time()
         client_id = str(uuid.uuid4())
+        with LEDGER.lock:  # before the call: a delivery may arrive before the acknowledgement
+            LEDGER.sent_at[client_id] = started
         try:
             ack = self.sio.call(
                 "message",
@@ -344,7 +346,6 @@ class RM(HttpUser):
             if ok:
                 seq = ack["event"]["seq"]
                 LEDGER.sent += 1
-                LEDGER.sent_at[(self.room_id, seq)] = started
                 LEDGER.room_top[self.room_id] = max(LEDGER.room_top[self.room_id], seq)
             else:
                 LEDGER.send_failures += 1
