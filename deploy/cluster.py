@@ -175,7 +175,7 @@ class Cluster:
             web_ports=self.web_ports,
             listen=f"127.0.0.1:{self.port}",
             server_name="localhost",
-            pwa_dist=Path(self.env.get("PWA_DIST") or ROOT / "pwa" / "dist"),
+            pwa_dist=Path(self._env().get("PWA_DIST") or ROOT / "pwa" / "dist"),  # as the processes see it
             access_log=f"{self.run_dir}/nginx-access.log",
             login_rate=self.login_rate,
         )
