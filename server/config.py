@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     WEBRTC_TURN_SECRET: str = ""
     WEBRTC_TURN_TTL_SECONDS: int = 12 * 3600
     MAX_CONTENT_LENGTH: int = 1024 * 1024
+    # PostgreSQL pool per process (SQLite ignores these); sizing for N processes: docs/deployment.md.
+    DB_POOL_SIZE: int = 20
+    DB_MAX_OVERFLOW: int = 10
+    # PostgreSQL cancels a statement of this process that runs longer (0: no limit). Web processes
+    # set it (deploy/env/web.env); workers, whose nightly batches run long, may leave it at 0.
+    DB_STATEMENT_TIMEOUT_MS: int = 0
+    # Reverse proxies in front of the web process (nginx: 1). Their X-Forwarded-For/-Proto are
+    # trusted that many hops deep, so rate limits and the audit log see the phone's address, not
+    # the proxy's. 0: the headers are ignored (a client could forge them).
+    TRUSTED_PROXIES: int = 0
     # The worker checks the job chains (and RQ's scheduler process) at least this often: after a
     # Redis restart or a dead scheduler, scheduled work resumes within about twice this.
     CHAIN_HEAL_SECONDS: int = 30
@@ -107,12 +117,7 @@ class Settings(BaseSettings):
 
     def database_url(self) -> str:
         if self.DATABASE_URL:
-            url = self.DATABASE_URL
-            # pg8000 is pure Python, so eventlet's monkey-patched sockets make its waits cooperative.
-            for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
-                if url.startswith(prefix):
-                    return "postgresql+pg8000://" + url[len(prefix) :]
-            return url
+            return sqlalchemy_url(self.DATABASE_URL)
         self.VAR_DIR.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{self.VAR_DIR / 'zhanye.db'}"
 
@@ -120,6 +125,17 @@ class Settings(BaseSettings):
         if self.SESSION_COOKIE_SECURE is not None:
             return self.SESSION_COOKIE_SECURE
         return self.PUBLIC_URL.startswith("https://")
+
+
+def sqlalchemy_url(url: str) -> str:
+    """A PostgreSQL URL without a driver (`postgresql://`, `postgres://`) means psycopg2: libpq parses
+    and pipelines in C (one round trip per statement; pg8000 took three and parsed in Python). The web
+    process makes its waits cooperative under eventlet (`server.dbdriver.cooperate`). A URL that names
+    a driver (`postgresql+pg8000://`) is kept as it is; anything else (SQLite) too."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
 
 
 def _stored_secret(var_dir: Path, name: str, make) -> str:
