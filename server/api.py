@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -14,6 +15,7 @@ from flask import Flask, Response, current_app, make_response, request
 from pydantic import BaseModel
 from spectree import SecurityScheme, SpecTree
 from spectree.models import InType, SecureType, SecuritySchemeData
+from spectree.plugins.flask_plugin import FlaskPlugin
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
@@ -21,8 +23,11 @@ from server import db
 from server.auth.models import IdempotencyRecord
 from server.edge import check_json, parse_version
 from server.errors import Problem, field_errors_from_pydantic, problem_response
+from server.schemas import ProblemDetails
 from server.security import current_user
 from server.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 
 def _raise_problem(_req, _resp, req_validation_error, _instance, *_args) -> None:
@@ -36,8 +41,71 @@ def _raise_problem(_req, _resp, req_validation_error, _instance, *_args) -> None
         )
 
 
-spec = SpecTree(
+class _FlaskPlugin(FlaskPlugin):
+    """spectree's Flask plugin, except for what a response that does not match its model becomes.
+    spectree itself replaces it with a 500 listing the errors; here tests fail loudly (the 500 is a
+    problem naming the mismatch), while in production the mismatch is logged and the user still
+    gets the answer the route made. A typed route answering 2xx with a status it does not document
+    counts as a mismatch too."""
+
+    def validate_response(self, resp, resp_model, skip_validation, force_resp_serialize):
+        response, error = super().validate_response(resp, resp_model, skip_validation, force_resp_serialize)
+        problem: str | None = None
+        if error is not None:
+            problem = str(error)
+        elif (
+            resp_model is not None
+            and not skip_validation
+            and 200 <= response.status_code < 300
+            and response.status_code != 204
+            and resp_model.find_model(response.status_code) is None
+        ):
+            problem = f"status {response.status_code} is not among the documented responses"
+        if problem is None:
+            return response, None
+        where = f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"
+        if current_app.testing:
+            log.error("response does not match its model: %s: %s", where, problem)
+            mismatch = Problem(500, "Response Mismatch", f"{where}: {problem}", code="response-mismatch")
+            return problem_response(mismatch), None
+        log.warning("response does not match its model: %s: %s", where, problem)
+        return make_response(resp), None
+
+
+_component_names: dict[str, type] = {}
+
+
+def _component_name(model: Any) -> str:
+    """Plain class names in the OpenAPI document (they become the PWA's type names); two different
+    models under one name would silently share a schema, so that fails at start-up instead."""
+    name = model.__name__
+    if _component_names.setdefault(name, model) is not model:
+        raise RuntimeError(f"two API models are named {name}: rename one")
+    return name
+
+
+class _SpecTree(SpecTree):
+    def _generate_spec(self) -> dict[str, Any]:
+        """Problem details go out as `application/problem+json` (spectree writes every model as
+        `application/json`)."""
+        document = super()._generate_spec()
+        problem = f"#/components/schemas/{ProblemDetails.__name__}"
+        for operations in document["paths"].values():
+            for operation in operations.values():
+                for answer in operation.get("responses", {}).values():
+                    content = answer.get("content", {})
+                    media = content.get("application/json")
+                    if media is not None and media.get("schema", {}).get("$ref") == problem:
+                        content["application/problem+json"] = content.pop("application/json")
+        return document
+
+
+spec = _SpecTree(
     "flask",
+    backend=_FlaskPlugin,
+    validation_error_model=ProblemDetails,
+    naming_strategy=_component_name,
+    nested_naming_strategy=lambda _parent, child: child,
     title="Zhanye API",
     version="1",
     path="apidocs",
