@@ -11,6 +11,7 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any
 
+import click
 from flask import Flask, Response, current_app, make_response, request
 from pydantic import BaseModel
 from spectree import SecurityScheme, SpecTree
@@ -178,6 +179,25 @@ def init_app(app: Flask) -> None:
         return None
 
     spec.register(app)
+    app.cli.add_command(openapi_command)
+
+
+@click.command("openapi")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
+def openapi_command(output: str) -> None:
+    """Write the OpenAPI document (the PWA's API types are generated from it: `make api-types`)."""
+    with open(output, "w", encoding="utf-8") as out:
+        json.dump(openapi_document(), out, ensure_ascii=False, indent=2, sort_keys=True)
+        out.write("\n")
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document of the API as every deployment serves it: built from an app of its own, so that
+    settings of the running process (demo feeds, test endpoints) leave it the same."""
+    from server import create_app
+
+    create_app({"DATABASE_URL": "sqlite://", "DEMO_MODE": False, "ENABLE_TEST_ENDPOINTS": False})
+    return spec.spec
 
 
 def idempotent(view: Callable) -> Callable:
