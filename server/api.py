@@ -196,8 +196,12 @@ def openapi_document() -> dict[str, Any]:
     settings of the running process (demo feeds, test endpoints) leave it the same."""
     from server import create_app
 
-    create_app({"DATABASE_URL": "sqlite://", "DEMO_MODE": False, "ENABLE_TEST_ENDPOINTS": False})
-    return spec.spec
+    app = create_app({"DATABASE_URL": "sqlite://", "DEMO_MODE": False, "ENABLE_TEST_ENDPOINTS": False})
+    spec.__dict__.pop("_spec", None)  # spectree caches the first document it made, of whichever app
+    with app.app_context():
+        document = spec.spec
+    spec.__dict__.pop("_spec", None)
+    return document
 
 
 def idempotent(view: Callable) -> Callable:

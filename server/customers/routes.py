@@ -19,8 +19,8 @@ from server.customers.schemas import (
 from server.errors import Problem
 from server.ratelimit import hit
 from server.redis_client import get_redis
-from server.schemas import problems
 from server.reference import INDUSTRIES, REGIONS
+from server.schemas import problems
 from server.security import client_ip, current_user
 
 bp = Blueprint("customers", __name__, url_prefix="/api/v1/customers")
@@ -43,23 +43,23 @@ def reference():
 
 
 @bp.get("")
-@spec.validate(query=CustomerListQuery, resp=Response(HTTP_200=CustomerPage), tags=["customers"])
+@spec.validate(
+    query=CustomerListQuery, resp=Response(HTTP_200=CustomerPage, **problems(403)), tags=["customers"]
+)
 def list_customers():
     q: CustomerListQuery = query()
     rows, total = service.list_customers(db.session(), user=current_user(), query=q)
-    page = CustomerPage.model_validate(
-        {
-            "items": service.summaries(db.session(), rows),
-            "total": total,
-            "page": q.page,
-            "page_size": q.page_size,
-        }
-    )
+    page = {
+        "items": service.summaries(db.session(), rows),
+        "total": total,
+        "page": q.page,
+        "page_size": q.page_size,
+    }
     return ok(page, personal=True)
 
 
 @bp.get("/<int:customer_id>")
-@spec.validate(resp=Response(HTTP_200=CustomerDetail, **problems(404)), tags=["customers"])
+@spec.validate(resp=Response(HTTP_200=CustomerDetail, **problems(403, 404)), tags=["customers"])
 def get_customer(customer_id: int):
     customer = service.get_customer_for(db.session(), user=current_user(), customer_id=customer_id)
     response = ok(service.detail(db.session(), customer=customer, data_key=_data_key()), personal=True)
@@ -70,7 +70,7 @@ def get_customer(customer_id: int):
 @bp.post("")
 @idempotent
 @spec.validate(
-    json=CustomerCreate, resp=Response(HTTP_201=CustomerDetail, **problems(409)), tags=["customers"]
+    json=CustomerCreate, resp=Response(HTTP_201=CustomerDetail, **problems(403, 409)), tags=["customers"]
 )
 def create_customer():
     customer = service.create_customer(
@@ -103,7 +103,7 @@ def update_customer(customer_id: int):
 
 @bp.post("/<int:customer_id>/reveal")
 @spec.validate(
-    json=RevealRequest, resp=Response(HTTP_200=RevealResult, **problems(404, 429)), tags=["customers"]
+    json=RevealRequest, resp=Response(HTTP_200=RevealResult, **problems(403, 404, 429)), tags=["customers"]
 )
 def reveal(customer_id: int):
     """Unmasked phone or ID number for the owning RM; audited with the reason given and rate-limited

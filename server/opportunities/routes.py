@@ -48,7 +48,7 @@ T = TypeVar("T")
 bp = Blueprint("opportunities", __name__, url_prefix="/api/v1/opportunities")
 TAGS = ["opportunities"]
 # Every action on one opportunity answers with its detail; 404 also for one the user may not see.
-DETAIL = Response(HTTP_200=OpportunityDetail, **problems(404, 409))
+DETAIL = Response(HTTP_200=OpportunityDetail, **problems(403, 404, 409))
 
 
 def _detail(opp, status: int = 200):
@@ -161,7 +161,7 @@ def claim(opportunity_id: int):
 @bp.post("/<int:opportunity_id>/activities")
 @idempotent
 @spec.validate(
-    json=ActivityCreate, resp=Response(HTTP_201=OpportunityDetail, **problems(404, 409)), tags=TAGS
+    json=ActivityCreate, resp=Response(HTTP_201=OpportunityDetail, **problems(403, 404, 409)), tags=TAGS
 )
 def add_activity(opportunity_id: int):
     """Follow-up work (call, visit ...): resets the recycle clock."""
@@ -177,7 +177,7 @@ def close(opportunity_id: int):
 
 
 @bp.get("/<int:opportunity_id>/assignees")
-@spec.validate(resp=Response(HTTP_200=AssigneeList, **problems(404)), tags=TAGS)
+@spec.validate(resp=Response(HTTP_200=AssigneeList, **problems(403, 404)), tags=TAGS)
 def assignees(opportunity_id: int):
     """Team lead: the RMs this opportunity may go to, each with the claim rules' verdict."""
     return ok(desk.assignees(db.session(), user=current_user(), opportunity_id=opportunity_id))
@@ -202,7 +202,7 @@ def transfer(opportunity_id: int):
 @bp.post("/<int:opportunity_id>/benefit-adjustments")
 @idempotent
 @spec.validate(
-    json=BenefitAdjust, resp=Response(HTTP_201=BenefitAdjustmentPublic, **problems(404, 409)), tags=TAGS
+    json=BenefitAdjust, resp=Response(HTTP_201=BenefitAdjustmentPublic, **problems(403, 404, 409)), tags=TAGS
 )
 def adjust_benefit(opportunity_id: int):
     """Team lead: a new originator/closer split of a won opportunity, booked as offsetting entries."""
