@@ -3,6 +3,7 @@ JSON body guards, and the idempotency of retried writes."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -88,8 +89,13 @@ def _component_name(model: Any) -> str:
 class _SpecTree(SpecTree):
     def _generate_spec(self) -> dict[str, Any]:
         """Problem details go out as `application/problem+json` (spectree writes every model as
-        `application/json`)."""
-        document = super()._generate_spec()
+        `application/json`). spectree moves nested models out of `self.models` as it goes, so a second
+        document (another app's) would lack them: it works on a copy."""
+        models = copy.deepcopy(self.models)
+        try:
+            document = super()._generate_spec()
+        finally:
+            self.models = models
         problem = f"#/components/schemas/{ProblemDetails.__name__}"
         for operations in document["paths"].values():
             for operation in operations.values():
