@@ -203,7 +203,7 @@ class OpportunityCard(Strict):
     visibility: Visibility
     quality_score: int
     status: OpportunityStatus
-    originator: PersonRef | None
+    originator: PersonRef
     owner: PersonRef | None
     shared_at: str | None
     claimed_at: str | None

@@ -3318,7 +3318,7 @@ export interface components {
             industry_name: string | null;
             /** Last Activity At */
             last_activity_at: string | null;
-            originator: components["schemas"]["PersonRef"] | null;
+            originator: components["schemas"]["PersonRef"];
             owner: components["schemas"]["PersonRef"] | null;
             /** Priority Until */
             priority_until: string | null;
@@ -3882,7 +3882,7 @@ export interface components {
             industry_name: string | null;
             /** Last Activity At */
             last_activity_at: string | null;
-            originator: components["schemas"]["PersonRef"] | null;
+            originator: components["schemas"]["PersonRef"];
             owner: components["schemas"]["PersonRef"] | null;
             /** Priority Until */
             priority_until: string | null;
@@ -4037,7 +4037,7 @@ export interface components {
             last_activity_at: string | null;
             /** Note */
             note: string | null;
-            originator: components["schemas"]["PersonRef"] | null;
+            originator: components["schemas"]["PersonRef"];
             owner: components["schemas"]["PersonRef"] | null;
             /** Priority Until */
             priority_until: string | null;
@@ -5455,6 +5455,15 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerPage"];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Unprocessable Content */
             422: {
                 headers: {
@@ -5486,6 +5495,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CustomerDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Conflict */
@@ -5555,6 +5573,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CustomerDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Not Found */
@@ -5717,6 +5744,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RevealResult"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Not Found */
@@ -6633,6 +6669,15 @@ export interface operations {
                     "application/json": components["schemas"]["OpportunityDetail"];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -6682,6 +6727,15 @@ export interface operations {
                     "application/json": components["schemas"]["AssigneeList"];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -6724,6 +6778,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BenefitAdjustmentPublic"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Not Found */
@@ -6773,6 +6836,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OpportunityDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Not Found */
@@ -6828,6 +6900,15 @@ export interface operations {
                     "application/json": components["schemas"]["OpportunityDetail"];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -6879,6 +6960,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OpportunityDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Not Found */
@@ -6934,6 +7024,15 @@ export interface operations {
                     "application/json": components["schemas"]["OpportunityDetail"];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -6985,6 +7084,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OpportunityDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Not Found */
