@@ -59,8 +59,8 @@ class _FlaskPlugin(FlaskPlugin):
             resp_model is not None
             and not skip_validation
             and 200 <= response.status_code < 300
-            and response.status_code != 204
             and resp_model.find_model(response.status_code) is None
+            and f"HTTP_{response.status_code}" not in resp_model.codes
         ):
             problem = f"status {response.status_code} is not among the documented responses"
         if problem is None:
