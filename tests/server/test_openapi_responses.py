@@ -26,6 +26,7 @@ from server.notebook.models import Note
 from server.errors import init_app as init_problems
 from server.opportunities.models import Opportunity, OpportunityStatus
 from server.org.models import User
+from server.warrooms.models import MemberStatus, WarRoomMember
 from server.schemas import Strict, problems
 from tests.server.demo.conftest import demo_bank  # noqa: F401  (the demo bank, loaded once)
 
@@ -115,36 +116,13 @@ UNTYPED = {
     ("DELETE", "/api/v1/resources/bookings/{booking_id}"),
     ("POST", "/api/v1/resources/{resource_id}/bookings"),
     ("GET", "/api/v1/today"),
-    ("GET", "/api/v1/war-rooms"),
-    ("POST", "/api/v1/war-rooms"),
-    ("GET", "/api/v1/war-rooms/board"),
-    ("GET", "/api/v1/war-rooms/people"),
-    ("POST", "/api/v1/war-rooms/quick"),
-    ("GET", "/api/v1/war-rooms/{room_id}"),
-    ("PATCH", "/api/v1/war-rooms/{room_id}"),
     ("GET", "/api/v1/war-rooms/{room_id}/campaign"),
     ("GET", "/api/v1/war-rooms/{room_id}/chain"),
-    ("GET", "/api/v1/war-rooms/{room_id}/events"),
-    ("POST", "/api/v1/war-rooms/{room_id}/invitations"),
-    ("POST", "/api/v1/war-rooms/{room_id}/invitations/accept"),
-    ("POST", "/api/v1/war-rooms/{room_id}/invitations/decline"),
-    ("POST", "/api/v1/war-rooms/{room_id}/leave"),
-    ("DELETE", "/api/v1/war-rooms/{room_id}/members/{user_id}"),
-    ("POST", "/api/v1/war-rooms/{room_id}/messages"),
-    ("POST", "/api/v1/war-rooms/{room_id}/opportunities"),
     ("GET", "/api/v1/war-rooms/{room_id}/outcome"),
     ("GET", "/api/v1/war-rooms/{room_id}/outcome.csv"),
-    ("POST", "/api/v1/war-rooms/{room_id}/read"),
-    ("POST", "/api/v1/war-rooms/{room_id}/targets"),
     ("POST", "/api/v1/war-rooms/{room_id}/targets/assign"),
     ("POST", "/api/v1/war-rooms/{room_id}/targets/bulk"),
     ("POST", "/api/v1/war-rooms/{room_id}/targets/move"),
-    ("DELETE", "/api/v1/war-rooms/{room_id}/targets/{target_id}"),
-    ("PATCH", "/api/v1/war-rooms/{room_id}/targets/{target_id}"),
-    ("POST", "/api/v1/war-rooms/{room_id}/targets/{target_id}/approve"),
-    ("POST", "/api/v1/war-rooms/{room_id}/targets/{target_id}/decline"),
-    ("POST", "/api/v1/war-rooms/{room_id}/tasks"),
-    ("PATCH", "/api/v1/war-rooms/{room_id}/tasks/{task_id}"),
     ("GET", "/healthz"),
     ("GET", "/r-assets/rating.js"),
     ("GET", "/r/{token}"),
@@ -152,6 +130,7 @@ UNTYPED = {
 }
 
 USERS = ("rm_general", "rm_excellent", "lead", "admin", "risk")
+REQUIRED_QUERIES = {"/api/v1/war-rooms/people": {"q": "王"}, "/api/v1/ask": {"q": "授信"}}
 
 
 @pytest.fixture(scope="module")
@@ -215,8 +194,6 @@ class DocumentedClient:
     def call(self, method: str, template: str, *, json: Any = None, query: dict | None = None, **params):
         url = template.format(**params)
         headers = {"X-CSRF-Token": self.csrf}
-        if method != "GET":
-            headers["Idempotency-Key"] = uuid.uuid4().hex
         response = self.client.open(url, method=method, json=json, query_string=query, headers=headers)
         operation = self.document["paths"][template][method.lower()]
         where = f"{self.username}: {method} {url} -> {response.status_code}"
@@ -250,13 +227,15 @@ def bank(demo_bank):  # noqa: F811
 
 
 def _user(session: Session, username: str) -> User:
-    return session.exec(select(User).where(User.username == username)).one()
+    user = session.exec(select(User).where(User.username == username)).one()
+    session.commit()  # ends the read: SQLite would keep the app's writes waiting on it
+    return user
 
 
 def _path_ids(session: Session, user: User) -> dict[str, int | None]:
     """An object of each kind the user may see (as the screens would find it), by path parameter."""
     uid = user.id
-    return {
+    ids = {
         "customer_id": session.exec(
             select(Customer.id).where(Customer.owner_id == uid).order_by(Customer.id)
         ).first(),
@@ -271,10 +250,17 @@ def _path_ids(session: Session, user: User) -> dict[str, int | None]:
             .order_by(Opportunity.id)
         ).first(),
         "note_id": session.exec(select(Note.id).where(Note.owner_id == uid).order_by(Note.id)).first(),
+        "room_id": session.exec(
+            select(WarRoomMember.room_id)
+            .where(WarRoomMember.user_id == uid, WarRoomMember.status == MemberStatus.active)
+            .order_by(WarRoomMember.room_id)
+        ).first(),
         "notification_id": session.exec(
             select(Notification.id).where(Notification.user_id == uid).order_by(Notification.id)
         ).first(),
     }
+    session.commit()
+    return ids
 
 
 def test_every_typed_read_answers_as_documented(sign_in, bank, document):
@@ -291,7 +277,8 @@ def test_every_typed_read_answers_as_documented(sign_in, bank, document):
             names = re.findall(r"{(\w+)}", path)
             if any(ids.get(name) is None for name in names):
                 continue
-            response = api.call("GET", path, **{name: ids[name] for name in names})
+            params = {name: ids[name] for name in names}
+            response = api.call("GET", path, query=REQUIRED_QUERIES.get(path), **params)
             answered.setdefault(path, set()).add(response.status_code)
     never_ok = sorted(path for path in reads if not any(200 <= s < 300 for s in answered.get(path, ())))
     assert not never_ok, f"no demo user got a 2xx from: {never_ok}"
@@ -328,6 +315,7 @@ def test_customer_writes_answer_as_documented(sign_in, bank):
     )
     assert revealed.status_code == 200
     other = bank.exec(select(Customer.id).where(Customer.owner_id != _user(bank, "rm_general").id)).first()
+    bank.commit()
     assert api.call("GET", "/api/v1/customers/{customer_id}", customer_id=other).status_code == 404
 
 
@@ -440,6 +428,102 @@ def test_notebook_inbox_and_session_answer_as_documented(sign_in, bank):
     assert read.status_code == 200
     assert api.call("POST", "/api/v1/inbox/read-all", json={}).status_code == 200
     assert api.call("POST", "/api/v1/auth/logout").status_code == 204
+
+
+def test_war_room_flow_answers_as_documented(sign_in, bank):
+    """A joint room: invitations, targets (one a colleague's customer, approved or declined by its
+    RM), tasks, chat, read marks, a linked opportunity; the quick build; the lead's board."""
+    owner, colleague, lead = (sign_in(u) for u in ("rm_general", "rm_excellent", "lead"))
+    mine = _path_ids(bank, _user(bank, "rm_general"))
+    my_customers = bank.exec(
+        select(Customer.id).where(Customer.owner_id == _user(bank, "rm_general").id).order_by(Customer.id)
+    ).all()
+    bank.commit()
+    colleague_id = _user(bank, "rm_excellent").id
+    owner_id = _user(bank, "rm_general").id
+    assert owner.call("GET", "/api/v1/war-rooms/people", query={"q": "王"}).status_code == 200
+    room = owner.call(
+        "POST", "/api/v1/war-rooms", json={"title": "类型测试作战室", "kind": "project_marketing"}
+    )
+    assert room.status_code == 201
+    room_id = room.get_json()["id"]
+    path = "/api/v1/war-rooms/{room_id}"
+    assert (
+        owner.call(
+            "POST", path + "/invitations", room_id=room_id, json={"user_ids": [colleague_id]}
+        ).status_code
+        == 201
+    )
+    assert colleague.call("GET", "/api/v1/war-rooms", query={"scope": "invitations"}).status_code == 200
+    assert colleague.call("GET", path, room_id=room_id).status_code == 200  # the invitee's outline
+    assert colleague.call("POST", path + "/invitations/accept", room_id=room_id).status_code == 200
+    target = owner.call("POST", path + "/targets", room_id=room_id, json={"customer_id": mine["customer_id"]})
+    assert target.status_code == 201
+    target_id = target.get_json()["id"]
+    moved = owner.call(
+        "PATCH",
+        path + "/targets/{target_id}",
+        room_id=room_id,
+        target_id=target_id,
+        json={"stage": "contacted"},
+    )
+    assert moved.status_code == 200
+    # The lead's room asks for two of the owner's customers: each waits for its RM's approval.
+    asking = lead.call(
+        "POST",
+        "/api/v1/war-rooms",
+        json={"title": "类型测试审批", "customer_ids": my_customers[1:3], "invite_user_ids": [owner_id]},
+    ).get_json()
+    asked, declined = asking["targets"]
+    assert asked["consent"] == "pending", asked
+    assert owner.call("POST", path + "/invitations/accept", room_id=asking["id"]).status_code == 200
+    approve = path + "/targets/{target_id}/approve"
+    assert owner.call("POST", approve, room_id=asking["id"], target_id=asked["id"]).status_code == 200
+    decline = path + "/targets/{target_id}/decline"
+    assert owner.call("POST", decline, room_id=asking["id"], target_id=declined["id"]).status_code == 200
+    prospect = owner.call("POST", path + "/targets", room_id=room_id, json={"prospect_name": "类型测试潜客"})
+    assert (
+        owner.call(
+            "DELETE", path + "/targets/{target_id}", room_id=room_id, target_id=prospect.get_json()["id"]
+        ).status_code
+        == 200
+    )
+    task = owner.call(
+        "POST", path + "/tasks", room_id=room_id, json={"item": "准备授信材料", "assignee_id": colleague_id}
+    )
+    assert task.status_code == 201
+    done = colleague.call(
+        "PATCH",
+        path + "/tasks/{task_id}",
+        room_id=room_id,
+        task_id=task.get_json()["id"],
+        json={"status": "done"},
+    )
+    assert done.status_code == 200
+    said = owner.call(
+        "POST", path + "/messages", room_id=room_id, json={"text": "明天拜访", "client_id": uuid.uuid4().hex}
+    )
+    assert said.status_code == 201
+    events = colleague.call("GET", path + "/events", room_id=room_id).get_json()
+    assert (
+        colleague.call("POST", path + "/read", room_id=room_id, json={"seq": events["last_seq"]}).status_code
+        == 200
+    )
+    opportunity_id = mine["opportunity_id"]
+    owner.call("POST", path + "/opportunities", room_id=room_id, json={"opportunity_id": opportunity_id})
+    assert owner.call("PATCH", path, room_id=room_id, json={"goal_customers": 3}).status_code == 200
+    assert colleague.call("POST", path + "/leave", room_id=room_id).status_code == 200
+    owner.call("POST", path + "/invitations", room_id=room_id, json={"user_ids": [colleague_id]})
+    assert colleague.call("POST", path + "/invitations/decline", room_id=room_id).status_code == 200
+    owner.call("POST", path + "/invitations", room_id=room_id, json={"user_ids": [colleague_id]})
+    colleague.call("POST", path + "/invitations/accept", room_id=room_id)
+    removed = owner.call("DELETE", path + "/members/{user_id}", room_id=room_id, user_id=colleague_id)
+    assert removed.status_code == 200
+    quick = owner.call(
+        "POST", "/api/v1/war-rooms/quick", json={"source_type": "customer", "source_id": mine["customer_id"]}
+    )
+    assert quick.status_code == 201
+    assert lead.call("GET", "/api/v1/war-rooms", query={"scope": "team"}).status_code == 200
 
 
 def _credit_code() -> str:

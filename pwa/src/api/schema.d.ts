@@ -2608,6 +2608,42 @@ export interface components {
             /** Total Cents */
             total_cents: number;
         };
+        /** BoardList */
+        BoardList: {
+            /** Items */
+            items: components["schemas"]["BoardRoom"][];
+        };
+        /**
+         * BoardRoom
+         * @description A room on the team lead's live board, with its count of active members.
+         */
+        BoardRoom: {
+            /** Deadline */
+            deadline: string | null;
+            /** Goal Amount Cents */
+            goal_amount_cents: number | null;
+            /** Goal Customers */
+            goal_customers: number | null;
+            /** Id */
+            id: number;
+            kind: components["schemas"]["RoomKind"];
+            /** Last Seq */
+            last_seq: number;
+            /** Members */
+            members: number;
+            mode: components["schemas"]["RoomMode"];
+            /** Owner Id */
+            owner_id: number;
+            progress: components["schemas"]["RoomProgress"];
+            source: components["schemas"]["RoomSource"] | null;
+            status: components["schemas"]["RoomStatus"];
+            /** Title */
+            title: string;
+            /** Updated At */
+            updated_at: string | null;
+            /** Version */
+            version: number;
+        };
         /** BookingCreate */
         BookingCreate: {
             /**
@@ -2796,6 +2832,22 @@ export interface components {
             code: string;
             /** Name */
             name: string;
+        };
+        /** Colleague */
+        Colleague: {
+            /** Branch Id */
+            branch_id: number | null;
+            /** Display Name */
+            display_name: string;
+            /** Id */
+            id: number;
+            /** Role */
+            role: string;
+        };
+        /** ColleagueList */
+        ColleagueList: {
+            /** Items */
+            items: components["schemas"]["Colleague"][];
         };
         /** ConfigUpdate */
         ConfigUpdate: {
@@ -3209,6 +3261,11 @@ export interface components {
              */
             version?: number | null;
         };
+        /** Declined */
+        Declined: {
+            /** Declined */
+            declined: boolean;
+        };
         /** DismissalCreate */
         DismissalCreate: {
             /**
@@ -3266,6 +3323,13 @@ export interface components {
             scores: {
                 [key: string]: number;
             };
+        };
+        /** EventPage */
+        EventPage: {
+            /** Items */
+            items: components["schemas"]["RoomEvent"][];
+            /** Last Seq */
+            last_seq: number;
         };
         /** EventsQuery */
         EventsQuery: {
@@ -3499,6 +3563,15 @@ export interface components {
             /** Source Id */
             source_id: number;
         };
+        /** InboxPage */
+        InboxPage: {
+            /** Items */
+            items: components["schemas"]["NotificationPublic"][];
+            /** Total */
+            total: number;
+            /** Unread */
+            unread: number;
+        };
         /** InboxQuery */
         InboxQuery: {
             /**
@@ -3608,6 +3681,20 @@ export interface components {
             /** User Ids */
             user_ids: number[];
         };
+        /** Invited */
+        Invited: {
+            /** Invited */
+            invited: number[];
+        };
+        /** LinkedOpportunity */
+        LinkedOpportunity: {
+            /** Id */
+            id: number;
+            /** Status */
+            status: string | null;
+            /** Title */
+            title: string | null;
+        };
         /** LoginRequest */
         LoginRequest: {
             /** Password */
@@ -3665,11 +3752,32 @@ export interface components {
              */
             size?: ("large" | "medium" | "small" | "micro") | null;
         };
+        /** MeResponse */
+        MeResponse: {
+            /** Csrf Token */
+            csrf_token: string;
+            /**
+             * Timezone
+             * @default Asia/Shanghai
+             */
+            timezone?: string;
+            user: components["schemas"]["UserPublic"];
+        };
+        /** MemberRemoved */
+        MemberRemoved: {
+            /** Removed */
+            removed: number;
+        };
         /**
          * MemberRole
          * @enum {string}
          */
         MemberRole: "owner" | "member" | "remote_expert" | "observer";
+        /**
+         * MemberStatus
+         * @enum {string}
+         */
+        MemberStatus: "invited" | "active" | "declined" | "left" | "removed";
         /** MessageIn */
         MessageIn: {
             /** Cards */
@@ -3722,6 +3830,13 @@ export interface components {
             kind: "category" | "customer";
             /** Value */
             value: string;
+        };
+        /** NamedRef */
+        NamedRef: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
         };
         /** NextProductsQuery */
         NextProductsQuery: {
@@ -3806,6 +3921,43 @@ export interface components {
              */
             upcoming?: boolean | null;
         };
+        /** NotePage */
+        NotePage: {
+            /** Items */
+            items: components["schemas"]["NotePublic"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** NotePublic */
+        NotePublic: {
+            /** Body */
+            body: string;
+            /** Created At */
+            created_at: string;
+            /** Customer Id */
+            customer_id: number | null;
+            /** Done */
+            done: boolean;
+            /** Id */
+            id: number;
+            recurrence: components["schemas"]["Recurrence"] | null;
+            /** Remind At */
+            remind_at: string | null;
+            /** Tags */
+            tags: string[];
+            /** Todo */
+            todo: boolean;
+            /** Updated At */
+            updated_at: string;
+            /** Urgent */
+            urgent: boolean;
+            /** Version */
+            version: number;
+        };
         /** NoteUpdate */
         NoteUpdate: {
             /**
@@ -3851,6 +4003,57 @@ export interface components {
              * @default null
              */
             version?: number | null;
+        };
+        /** NotificationPublic */
+        NotificationPublic: {
+            /** Body */
+            body: string;
+            /** Created At */
+            created_at: string | null;
+            /** Due At */
+            due_at: string | null;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Late */
+            late: boolean;
+            /** Read At */
+            read_at: string | null;
+            /** Title */
+            title: string;
+            /** Urgency */
+            urgency: string;
+            /** Url */
+            url: string;
+        };
+        /**
+         * NotificationRead
+         * @description The notification just read, with the unread count after it.
+         */
+        NotificationRead: {
+            /** Body */
+            body: string;
+            /** Created At */
+            created_at: string | null;
+            /** Due At */
+            due_at: string | null;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Late */
+            late: boolean;
+            /** Read At */
+            read_at: string | null;
+            /** Title */
+            title: string;
+            /** Unread */
+            unread: number;
+            /** Urgency */
+            urgency: string;
+            /** Url */
+            url: string;
         };
         /** OpportunityActivityPublic */
         OpportunityActivityPublic: {
@@ -4078,6 +4281,11 @@ export interface components {
         };
         /** OpportunityLink */
         OpportunityLink: {
+            /** Opportunity Id */
+            opportunity_id: number;
+        };
+        /** OpportunityLinked */
+        OpportunityLinked: {
             /** Opportunity Id */
             opportunity_id: number;
         };
@@ -4335,6 +4543,60 @@ export interface components {
              */
             title?: string | null;
         };
+        /** QuickRoom */
+        QuickRoom: {
+            /** Deadline */
+            deadline: string | null;
+            /** Goal Amount Cents */
+            goal_amount_cents: number | null;
+            /** Goal Customers */
+            goal_customers: number | null;
+            /** Id */
+            id: number;
+            kind: components["schemas"]["RoomKind"];
+            /** Last Seq */
+            last_seq: number;
+            /** Members */
+            members: components["schemas"]["RoomMemberPublic"][];
+            mode: components["schemas"]["RoomMode"];
+            my_role: components["schemas"]["MemberRole"] | null;
+            my_status: components["schemas"]["MemberStatus"] | null;
+            /**
+             * Opportunities
+             * @default null
+             */
+            opportunities?: components["schemas"]["LinkedOpportunity"][] | null;
+            /**
+             * Opportunity Ids
+             * @default null
+             */
+            opportunity_ids?: number[] | null;
+            /** Owner Id */
+            owner_id: number;
+            progress: components["schemas"]["RoomProgress"];
+            source: components["schemas"]["RoomSource"] | null;
+            status: components["schemas"]["RoomStatus"];
+            /** Suggested Members */
+            suggested_members: components["schemas"]["SuggestedMember"][];
+            /**
+             * Targets
+             * @default null
+             */
+            targets?: components["schemas"]["TargetPublic"][] | null;
+            /**
+             * Tasks
+             * @default null
+             */
+            tasks?: components["schemas"]["TaskPublic"][] | null;
+            /** Title */
+            title: string;
+            /** Unread */
+            unread: number;
+            /** Updated At */
+            updated_at: string | null;
+            /** Version */
+            version: number;
+        };
         /**
          * QuickSource
          * @enum {string}
@@ -4366,10 +4628,22 @@ export interface components {
              */
             up_to_id?: number | null;
         };
+        /** ReadAllResult */
+        ReadAllResult: {
+            /** Marked */
+            marked: number;
+            /** Unread */
+            unread: number;
+        };
         /** ReadMark */
         ReadMark: {
             /** Seq */
             seq: number;
+        };
+        /** ReadMarked */
+        ReadMarked: {
+            /** Last Read Seq */
+            last_read_seq: number;
         };
         /**
          * ReassignRequest
@@ -4393,6 +4667,38 @@ export interface components {
          * @enum {string}
          */
         Recurrence: "yearly" | "monthly";
+        /** ReminderSettingsPublic */
+        ReminderSettingsPublic: {
+            /** Birthday Days Ahead */
+            birthday_days_ahead: number;
+            /** Birthdays */
+            birthdays: boolean;
+            /** Channels */
+            channels: {
+                [key: string]: boolean;
+            };
+            /** Follow Up Days */
+            follow_up_days: number;
+            /** Follow Ups */
+            follow_ups: boolean;
+            /** Maturities */
+            maturities: boolean;
+            /** Maturity Days Ahead */
+            maturity_days_ahead: number;
+            /** Quiet End */
+            quiet_end: string | null;
+            /** Quiet Start */
+            quiet_start: string | null;
+            /** Timezone */
+            timezone: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** War Room Tasks */
+            war_room_tasks: boolean;
+        };
         /** ReminderSettingsUpdate */
         ReminderSettingsUpdate: {
             /**
@@ -4489,6 +4795,38 @@ export interface components {
          * @enum {string}
          */
         Role: "rm" | "team_lead" | "risk_officer" | "admin";
+        /**
+         * RoomCard
+         * @description A room in my list (or my invitations).
+         */
+        RoomCard: {
+            /** Deadline */
+            deadline: string | null;
+            /** Goal Amount Cents */
+            goal_amount_cents: number | null;
+            /** Goal Customers */
+            goal_customers: number | null;
+            /** Id */
+            id: number;
+            kind: components["schemas"]["RoomKind"];
+            /** Last Seq */
+            last_seq: number;
+            mode: components["schemas"]["RoomMode"];
+            my_role: components["schemas"]["MemberRole"];
+            /** Owner Id */
+            owner_id: number;
+            progress: components["schemas"]["RoomProgress"];
+            source: components["schemas"]["RoomSource"] | null;
+            status: components["schemas"]["RoomStatus"];
+            /** Title */
+            title: string;
+            /** Unread */
+            unread: number;
+            /** Updated At */
+            updated_at: string | null;
+            /** Version */
+            version: number;
+        };
         /** RoomCreate */
         RoomCreate: {
             /** Customer Ids */
@@ -4518,25 +4856,143 @@ export interface components {
             title: string;
         };
         /**
+         * RoomDetail
+         * @description An invitee sees the outline (members) before accepting; members see the board too.
+         */
+        RoomDetail: {
+            /** Deadline */
+            deadline: string | null;
+            /** Goal Amount Cents */
+            goal_amount_cents: number | null;
+            /** Goal Customers */
+            goal_customers: number | null;
+            /** Id */
+            id: number;
+            kind: components["schemas"]["RoomKind"];
+            /** Last Seq */
+            last_seq: number;
+            /** Members */
+            members: components["schemas"]["RoomMemberPublic"][];
+            mode: components["schemas"]["RoomMode"];
+            my_role: components["schemas"]["MemberRole"] | null;
+            my_status: components["schemas"]["MemberStatus"] | null;
+            /**
+             * Opportunities
+             * @default null
+             */
+            opportunities?: components["schemas"]["LinkedOpportunity"][] | null;
+            /**
+             * Opportunity Ids
+             * @default null
+             */
+            opportunity_ids?: number[] | null;
+            /** Owner Id */
+            owner_id: number;
+            progress: components["schemas"]["RoomProgress"];
+            source: components["schemas"]["RoomSource"] | null;
+            status: components["schemas"]["RoomStatus"];
+            /**
+             * Targets
+             * @default null
+             */
+            targets?: components["schemas"]["TargetPublic"][] | null;
+            /**
+             * Tasks
+             * @default null
+             */
+            tasks?: components["schemas"]["TaskPublic"][] | null;
+            /** Title */
+            title: string;
+            /** Unread */
+            unread: number;
+            /** Updated At */
+            updated_at: string | null;
+            /** Version */
+            version: number;
+        };
+        /**
+         * RoomEvent
+         * @description One event of the room's log; `payload` depends on `kind` (a message, a target moved ...).
+         */
+        RoomEvent: {
+            author: components["schemas"]["PersonRef"] | null;
+            /** Client Id */
+            client_id: string | null;
+            /** Created At */
+            created_at: string | null;
+            /** Kind */
+            kind: string;
+            /** Payload */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** Room Id */
+            room_id: number;
+            /** Seq */
+            seq: number;
+        };
+        /**
          * RoomKind
          * @enum {string}
          */
         RoomKind: "project_marketing" | "wholesale" | "general";
+        /** RoomLeft */
+        RoomLeft: {
+            /** Left */
+            left: number;
+        };
+        /** RoomList */
+        RoomList: {
+            /** Items */
+            items: (components["schemas"]["RoomCard"] | components["schemas"]["BoardRoom"])[];
+        };
         /** RoomListQuery */
         RoomListQuery: {
             /** @default mine */
             scope?: components["schemas"]["RoomScope"];
+        };
+        /** RoomMemberPublic */
+        RoomMemberPublic: {
+            /** Branch Id */
+            branch_id: number | null;
+            role: components["schemas"]["MemberRole"];
+            status: components["schemas"]["MemberStatus"];
+            user: components["schemas"]["PersonRef"];
         };
         /**
          * RoomMode
          * @enum {string}
          */
         RoomMode: "solo" | "joint" | "remote";
+        /** RoomProgress */
+        RoomProgress: {
+            /** Percent */
+            percent: number | null;
+            /** Targets */
+            targets: number;
+            /** Tasks */
+            tasks: number;
+            /** Tasks Done */
+            tasks_done: number;
+            /** Won Amount Cents */
+            won_amount_cents: number;
+            /** Won Customers */
+            won_customers: number;
+        };
         /**
          * RoomScope
          * @enum {string}
          */
         RoomScope: "mine" | "invitations" | "team";
+        /** RoomSource */
+        RoomSource: {
+            /** Id */
+            id: number | null;
+            /** Title */
+            title: string | null;
+            /** Type */
+            type: string;
+        };
         /**
          * RoomStatus
          * @enum {string}
@@ -4767,6 +5223,33 @@ export interface components {
             /** P256Dh */
             p256dh: string;
         };
+        /** SuggestedMember */
+        SuggestedMember: {
+            /** Display Name */
+            display_name: string;
+            /** Id */
+            id: number;
+            /**
+             * Qualification
+             * @default null
+             */
+            qualification?: string | null;
+            /** Reason */
+            reason: string;
+            role: components["schemas"]["MemberRole"];
+        };
+        /**
+         * TargetConsent
+         * @description Whether a customer target's owner has let it into the room. A member's request for a
+         *     colleague's customer is `pending` (no grant, no name shown) until that owner approves it.
+         * @enum {string}
+         */
+        TargetConsent: "approved" | "pending";
+        /** TargetDeclined */
+        TargetDeclined: {
+            /** Declined */
+            declined: number;
+        };
         /** TargetIn */
         TargetIn: {
             /**
@@ -4789,6 +5272,41 @@ export interface components {
              * @default null
              */
             prospect_name?: string | null;
+        };
+        /**
+         * TargetPublic
+         * @description A pending request names no customer (only to its RM and the requester).
+         */
+        TargetPublic: {
+            /** Added By */
+            added_by: number | null;
+            /** Amount Cents */
+            amount_cents: number;
+            /** Assignee Id */
+            assignee_id: number | null;
+            consent: components["schemas"]["TargetConsent"];
+            /** Customer Id */
+            customer_id: number | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string | null;
+            /** Owner Id */
+            owner_id: number | null;
+            /** Prospect */
+            prospect: boolean;
+            /** Source Note */
+            source_note: string | null;
+            stage: components["schemas"]["TargetStage"];
+            /** Updated At */
+            updated_at: string | null;
+            /** Version */
+            version: number;
+        };
+        /** TargetRemoved */
+        TargetRemoved: {
+            /** Removed */
+            removed: number;
         };
         /**
          * TargetStage
@@ -4842,6 +5360,21 @@ export interface components {
             item: string;
             /** @default todo */
             status?: components["schemas"]["TaskStatus"];
+        };
+        /** TaskPublic */
+        TaskPublic: {
+            assignee: components["schemas"]["PersonRef"] | null;
+            /** Due On */
+            due_on: string | null;
+            /** Id */
+            id: number;
+            /** Item */
+            item: string;
+            status: components["schemas"]["TaskStatus"];
+            /** Updated At */
+            updated_at: string | null;
+            /** Version */
+            version: number;
         };
         /**
          * TaskStatus
@@ -4920,6 +5453,11 @@ export interface components {
             team_id?: number | null;
             visibility: components["schemas"]["Visibility"];
         };
+        /** UnreadCount */
+        UnreadCount: {
+            /** Unread */
+            unread: number;
+        };
         /** Upload */
         Upload: {
             /** Content Base64 */
@@ -4991,6 +5529,31 @@ export interface components {
             q?: string | null;
             /** @default null */
             role?: components["schemas"]["Role"] | null;
+        };
+        /** UserPublic */
+        UserPublic: {
+            branch: components["schemas"]["NamedRef"] | null;
+            /** Display Name */
+            display_name: string;
+            /**
+             * Email
+             * @default null
+             */
+            email?: string | null;
+            /** Id */
+            id: number;
+            /** Persona */
+            persona: string | null;
+            /**
+             * Phone
+             * @default null
+             */
+            phone?: string | null;
+            /** Role */
+            role: string;
+            team: components["schemas"]["NamedRef"] | null;
+            /** Username */
+            username: string;
         };
         /** UserUpdate */
         UserUpdate: {
@@ -5266,7 +5829,44 @@ export interface operations {
                 "application/json": components["schemas"]["LoginRequest"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeResponse"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     post__api_v1_auth_logout: {
         parameters: {
@@ -5276,7 +5876,24 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_conduct_cases: {
         parameters: {
@@ -5825,7 +6442,26 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxPage"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_inbox_read-all": {
         parameters: {
@@ -5839,7 +6475,26 @@ export interface operations {
                 "application/json": components["schemas"]["ReadAll"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadAllResult"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_inbox_unread-count": {
         parameters: {
@@ -5849,7 +6504,26 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadCount"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_inbox_{notification_id}_read": {
         parameters: {
@@ -5861,7 +6535,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationRead"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_intel_alerts: {
         parameters: {
@@ -6134,7 +6836,26 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeResponse"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_mirror: {
         parameters: {
@@ -6206,7 +6927,26 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotePage"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     post__api_v1_notes: {
         parameters: {
@@ -6220,7 +6960,35 @@ export interface operations {
                 "application/json": components["schemas"]["NoteCreate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotePublic"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_notes_{note_id}": {
         parameters: {
@@ -6232,7 +7000,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotePublic"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "delete__api_v1_notes_{note_id}": {
         parameters: {
@@ -6244,7 +7040,42 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "patch__api_v1_notes_{note_id}": {
         parameters: {
@@ -6260,7 +7091,44 @@ export interface operations {
                 "application/json": components["schemas"]["NoteUpdate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotePublic"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_notes_{note_id}_done": {
         parameters: {
@@ -6276,7 +7144,35 @@ export interface operations {
                 "application/json": components["schemas"]["DoneRequest"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotePublic"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_notes_{note_id}_snooze": {
         parameters: {
@@ -6292,7 +7188,44 @@ export interface operations {
                 "application/json": components["schemas"]["SnoozeRequest"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotePublic"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_openapi.json": {
         parameters: {
@@ -7431,7 +8364,26 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderSettingsPublic"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "patch__api_v1_reminder-settings": {
         parameters: {
@@ -7445,7 +8397,26 @@ export interface operations {
                 "application/json": components["schemas"]["ReminderSettingsUpdate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderSettingsPublic"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_resources: {
         parameters: {
@@ -7505,7 +8476,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomList"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms": {
         parameters: {
@@ -7519,7 +8518,44 @@ export interface operations {
                 "application/json": components["schemas"]["RoomCreate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_war-rooms_board": {
         parameters: {
@@ -7529,7 +8565,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardList"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_war-rooms_people": {
         parameters: {
@@ -7541,7 +8605,26 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ColleagueList"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_quick": {
         parameters: {
@@ -7555,7 +8638,44 @@ export interface operations {
                 "application/json": components["schemas"]["QuickCreate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuickRoom"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_war-rooms_{room_id}": {
         parameters: {
@@ -7567,7 +8687,53 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "patch__api_v1_war-rooms_{room_id}": {
         parameters: {
@@ -7583,7 +8749,62 @@ export interface operations {
                 "application/json": components["schemas"]["RoomUpdate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_war-rooms_{room_id}_campaign": {
         parameters: {
@@ -7626,7 +8847,53 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_invitations": {
         parameters: {
@@ -7642,7 +8909,53 @@ export interface operations {
                 "application/json": components["schemas"]["InviteIn"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invited"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_invitations_accept": {
         parameters: {
@@ -7654,7 +8967,53 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_invitations_decline": {
         parameters: {
@@ -7666,7 +9025,53 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Declined"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_leave": {
         parameters: {
@@ -7678,7 +9083,53 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomLeft"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "delete__api_v1_war-rooms_{room_id}_members_{user_id}": {
         parameters: {
@@ -7691,7 +9142,53 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberRemoved"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_messages": {
         parameters: {
@@ -7707,7 +9204,71 @@ export interface operations {
                 "application/json": components["schemas"]["MessageIn"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomEvent"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomEvent"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_opportunities": {
         parameters: {
@@ -7723,7 +9284,53 @@ export interface operations {
                 "application/json": components["schemas"]["OpportunityLink"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpportunityLinked"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_war-rooms_{room_id}_outcome": {
         parameters: {
@@ -7763,7 +9370,53 @@ export interface operations {
                 "application/json": components["schemas"]["ReadMark"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadMarked"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_targets": {
         parameters: {
@@ -7779,7 +9432,62 @@ export interface operations {
                 "application/json": components["schemas"]["TargetIn"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetPublic"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_targets_assign": {
         parameters: {
@@ -7840,7 +9548,62 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetRemoved"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "patch__api_v1_war-rooms_{room_id}_targets_{target_id}": {
         parameters: {
@@ -7857,7 +9620,62 @@ export interface operations {
                 "application/json": components["schemas"]["TargetUpdate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetPublic"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_targets_{target_id}_approve": {
         parameters: {
@@ -7870,7 +9688,53 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetPublic"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_targets_{target_id}_decline": {
         parameters: {
@@ -7883,7 +9747,53 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetDeclined"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_tasks": {
         parameters: {
@@ -7899,7 +9809,53 @@ export interface operations {
                 "application/json": components["schemas"]["TaskIn"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskPublic"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "patch__api_v1_war-rooms_{room_id}_tasks_{task_id}": {
         parameters: {
@@ -7916,7 +9872,62 @@ export interface operations {
                 "application/json": components["schemas"]["TaskUpdate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskPublic"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__healthz: {
         parameters: {
