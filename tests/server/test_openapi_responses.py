@@ -21,13 +21,13 @@ from sqlmodel import Session, col, select
 from server import db
 from server.api import ok, openapi_document
 from server.customers.models import Customer
+from server.errors import init_app as init_problems
 from server.inbox.models import Notification
 from server.notebook.models import Note
-from server.errors import init_app as init_problems
 from server.opportunities.models import Opportunity, OpportunityStatus
 from server.org.models import User
-from server.warrooms.models import MemberStatus, WarRoomMember
 from server.schemas import Strict, problems
+from server.warrooms.models import MemberStatus, WarRoomMember
 from tests.server.demo.conftest import demo_bank  # noqa: F401  (the demo bank, loaded once)
 
 # Operations whose answers no model describes yet. Type one, then remove it here: the test fails while
