@@ -23,6 +23,7 @@ from server.api import ok, openapi_document
 from server.customers.models import Customer
 from server.errors import init_app as init_problems
 from server.inbox.models import Notification
+from server.intel.models import IntelAlert
 from server.notebook.models import Note
 from server.opportunities.models import Opportunity, OpportunityStatus
 from server.org.models import User
@@ -62,20 +63,7 @@ UNTYPED = {
     ("POST", "/api/v1/customers/{customer_id}/next-products/dismissals"),
     ("POST", "/api/v1/customers/{customer_id}/visits"),
     ("GET", "/api/v1/home"),
-    ("GET", "/api/v1/intel/alerts"),
-    ("GET", "/api/v1/intel/alerts/counts"),
-    ("GET", "/api/v1/intel/alerts/{alert_id}"),
-    ("POST", "/api/v1/intel/alerts/{alert_id}/state"),
-    ("GET", "/api/v1/intel/categories"),
-    ("GET", "/api/v1/intel/customers/{customer_id}/alerts"),
-    ("GET", "/api/v1/intel/jobs/failed"),
     ("POST", "/api/v1/intel/jobs/failed/{job_id}/retry"),
-    ("GET", "/api/v1/intel/mutes"),
-    ("POST", "/api/v1/intel/mutes"),
-    ("DELETE", "/api/v1/intel/mutes/{mute_id}"),
-    ("GET", "/api/v1/intel/sources"),
-    ("POST", "/api/v1/intel/sources"),
-    ("PATCH", "/api/v1/intel/sources/{source_id}"),
     ("GET", "/api/v1/intel/sources/{source_id}/errors"),
     ("POST", "/api/v1/intel/sources/{source_id}/items"),
     ("POST", "/api/v1/intel/sources/{source_id}/poll"),
@@ -250,6 +238,9 @@ def _path_ids(session: Session, user: User) -> dict[str, int | None]:
             .order_by(Opportunity.id)
         ).first(),
         "note_id": session.exec(select(Note.id).where(Note.owner_id == uid).order_by(Note.id)).first(),
+        "alert_id": session.exec(
+            select(IntelAlert.id).where(IntelAlert.rm_id == uid).order_by(IntelAlert.id)
+        ).first(),
         "room_id": session.exec(
             select(WarRoomMember.room_id)
             .where(WarRoomMember.user_id == uid, WarRoomMember.status == MemberStatus.active)
@@ -263,7 +254,22 @@ def _path_ids(session: Session, user: User) -> dict[str, int | None]:
     return ids
 
 
-def test_every_typed_read_answers_as_documented(sign_in, bank, document):
+@pytest.fixture(scope="module")
+def intel_alert(demo_bank) -> int:  # noqa: F811
+    """An alert on rm_general's customer, as the matching job stores it (the demo's polls run in the
+    worker, which this module does not start)."""
+    from tests import factories
+
+    with Session(db.engine_for(demo_bank), expire_on_commit=False) as session:
+        rm = _user(session, "rm_general")
+        customer = session.exec(
+            select(Customer).where(Customer.owner_id == rm.id).order_by(Customer.id)
+        ).first()
+        assert customer is not None
+        return factories.make_alert(session, rm=rm, customer=customer, title="某集团中标智慧园区项目").id
+
+
+def test_every_typed_read_answers_as_documented(sign_in, bank, document, intel_alert):
     reads = [
         path
         for method, path, operation in _operations(document)
@@ -524,6 +530,32 @@ def test_war_room_flow_answers_as_documented(sign_in, bank):
     )
     assert quick.status_code == 201
     assert lead.call("GET", "/api/v1/war-rooms", query={"scope": "team"}).status_code == 200
+
+
+def test_intel_answers_as_documented(sign_in, intel_alert):
+    rm, admin = sign_in("rm_general"), sign_in("admin")
+    state = rm.call(
+        "POST", "/api/v1/intel/alerts/{alert_id}/state", alert_id=intel_alert, json={"read": True}
+    )
+    assert state.status_code == 200 and state.get_json()["read"] is True
+    muted = rm.call("POST", "/api/v1/intel/mutes", json={"kind": "category", "value": "weather"})
+    assert muted.status_code == 201
+    assert (
+        rm.call("DELETE", "/api/v1/intel/mutes/{mute_id}", mute_id=muted.get_json()["id"]).status_code == 200
+    )
+    source = admin.call(
+        "POST",
+        "/api/v1/intel/sources",
+        json={"name": "类型测试上传", "kind": "upload", "category": "industry"},
+    )
+    assert source.status_code == 201
+    patched = admin.call(
+        "PATCH",
+        "/api/v1/intel/sources/{source_id}",
+        source_id=source.get_json()["id"],
+        json={"enabled": False},
+    )
+    assert patched.status_code == 200 and patched.get_json()["enabled"] is False
 
 
 def _credit_code() -> str:

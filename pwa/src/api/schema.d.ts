@@ -2367,6 +2367,134 @@ export interface components {
              */
             note?: string | null;
         };
+        /**
+         * AlertAction
+         * @description A request the PWA sends as is (the opportunity and war-room APIs own the rules).
+         */
+        AlertAction: {
+            /** Action */
+            action: string;
+            /** Available */
+            available: boolean;
+            /** Body */
+            body: {
+                [key: string]: unknown;
+            };
+            /** Label */
+            label: string;
+            /** Method */
+            method: string;
+            /** Url */
+            url: string;
+        };
+        /** AlertCustomer */
+        AlertCustomer: {
+            /** Id */
+            id: number;
+            /** Industry Name */
+            industry_name: string | null;
+            /** Name */
+            name: string;
+            /** Region Name */
+            region_name: string | null;
+        };
+        /** AlertDetail */
+        AlertDetail: {
+            /** Actions */
+            actions: components["schemas"]["AlertAction"][];
+            category: components["schemas"]["Category"];
+            /** Category Label */
+            category_label: string;
+            /** Created At */
+            created_at: string | null;
+            customer: components["schemas"]["AlertCustomer"];
+            enrichment: components["schemas"]["ItemEnrichment"];
+            /** Funding Need */
+            funding_need: {
+                [key: string]: unknown;
+            } | null;
+            /** Funding Need Text */
+            funding_need_text: string | null;
+            /** Has Funding Need */
+            has_funding_need: boolean;
+            /** Id */
+            id: number;
+            /** Item Id */
+            item_id: number;
+            /** Matched Customers */
+            matched_customers: components["schemas"]["MatchedCustomer"][];
+            /** Published At */
+            published_at: string | null;
+            /** Read */
+            read: boolean;
+            /** Reason */
+            reason: string;
+            /** Rm Id */
+            rm_id: number;
+            /** Score */
+            score: number;
+            sentiment: components["schemas"]["Sentiment"];
+            /** Sentiment Label */
+            sentiment_label: string;
+            /** Signals */
+            signals: string[];
+            /** Sources */
+            sources: string[];
+            /** Summary */
+            summary: string;
+            /** Title */
+            title: string;
+            /** Url */
+            url: string | null;
+        };
+        /** AlertFeed */
+        AlertFeed: {
+            /** Items */
+            items: components["schemas"]["AlertPublic"][];
+            /** Next Before Id */
+            next_before_id: number | null;
+        };
+        /** AlertList */
+        AlertList: {
+            /** Items */
+            items: components["schemas"]["AlertPublic"][];
+        };
+        /** AlertPublic */
+        AlertPublic: {
+            category: components["schemas"]["Category"];
+            /** Category Label */
+            category_label: string;
+            /** Created At */
+            created_at: string | null;
+            customer: components["schemas"]["AlertCustomer"];
+            /** Has Funding Need */
+            has_funding_need: boolean;
+            /** Id */
+            id: number;
+            /** Item Id */
+            item_id: number;
+            /** Published At */
+            published_at: string | null;
+            /** Read */
+            read: boolean;
+            /** Reason */
+            reason: string;
+            /** Rm Id */
+            rm_id: number;
+            /** Score */
+            score: number;
+            sentiment: components["schemas"]["Sentiment"];
+            /** Sentiment Label */
+            sentiment_label: string;
+            /** Signals */
+            signals: string[];
+            /** Summary */
+            summary: string;
+            /** Title */
+            title: string;
+            /** Url */
+            url: string | null;
+        };
         /** AlertQuery */
         AlertQuery: {
             /**
@@ -2409,6 +2537,15 @@ export interface components {
              * @default null
              */
             read?: boolean | null;
+        };
+        /** AlertStateResult */
+        AlertStateResult: {
+            /** Dismissed */
+            dismissed: boolean;
+            /** Id */
+            id: number;
+            /** Read */
+            read: boolean;
         };
         /** AskQuery */
         AskQuery: {
@@ -2766,6 +2903,14 @@ export interface components {
          * @enum {string}
          */
         Category: "policy" | "market" | "industry" | "weather" | "tender_contract" | "corporate_event";
+        /** CategoryList */
+        CategoryList: components["schemas"]["CategoryOption"][];
+        /** CategoryOption */
+        CategoryOption: {
+            /** Label */
+            label: string;
+            value: components["schemas"]["Category"];
+        };
         /**
          * ChainDirection
          * @enum {string}
@@ -3358,6 +3503,26 @@ export interface components {
              */
             value?: string | null;
         };
+        /** FailedJob */
+        FailedJob: {
+            /** Args */
+            args: unknown[];
+            /** Error */
+            error: string | null;
+            /** Failed At */
+            failed_at: string | null;
+            /** Func */
+            func: string;
+            /** Id */
+            id: string;
+            /** Queue */
+            queue: string;
+        };
+        /** FailedJobList */
+        FailedJobList: {
+            /** Items */
+            items: components["schemas"]["FailedJob"][];
+        };
         /**
          * FeedCard
          * @description A card of the pool as one RM sees it: how well it fits the RM's book, and why.
@@ -3686,6 +3851,25 @@ export interface components {
             /** Invited */
             invited: number[];
         };
+        /** ItemEnrichment */
+        ItemEnrichment: {
+            /** Amount Cents */
+            amount_cents: number | null;
+            /** Companies */
+            companies: string[];
+            /** Credit Codes */
+            credit_codes: string[];
+            /** Dates */
+            dates: string[];
+            /** Event Kind */
+            event_kind: string | null;
+            /** Industry Codes */
+            industry_codes: string[];
+            /** Region Codes */
+            region_codes: string[];
+            /** Sentiment Terms */
+            sentiment_terms: string[];
+        };
         /** LinkedOpportunity */
         LinkedOpportunity: {
             /** Id */
@@ -3751,6 +3935,20 @@ export interface components {
              * @default null
              */
             size?: ("large" | "medium" | "small" | "micro") | null;
+        };
+        /** MatchedCustomer */
+        MatchedCustomer: {
+            /** Alert Id */
+            alert_id: number;
+            /** Customer Id */
+            customer_id: number;
+            /** Name */
+            name: string;
+            /** Reason */
+            reason: string;
+            /** Score */
+            score: number;
+            sentiment: components["schemas"]["Sentiment"];
         };
         /** MeResponse */
         MeResponse: {
@@ -3828,6 +4026,30 @@ export interface components {
              * @enum {string}
              */
             kind: "category" | "customer";
+            /** Value */
+            value: string;
+        };
+        /** MuteList */
+        MuteList: {
+            /** Items */
+            items: components["schemas"]["MutePublic"][];
+        };
+        /** MutePublic */
+        MutePublic: {
+            /**
+             * Created At
+             * @default null
+             */
+            created_at?: string | null;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /**
+             * Label
+             * @default null
+             */
+            label?: string | null;
             /** Value */
             value: string;
         };
@@ -4759,6 +4981,11 @@ export interface components {
              */
             war_room_tasks?: boolean | null;
         };
+        /** Removed */
+        Removed: {
+            /** Ok */
+            ok: boolean;
+        };
         /** RevealRequest */
         RevealRequest: {
             /** Field */
@@ -5083,6 +5310,11 @@ export interface components {
              */
             type: "search";
         };
+        /**
+         * Sentiment
+         * @enum {string}
+         */
+        Sentiment: "favourable" | "unfavourable" | "neutral";
         /** ShareRequest */
         ShareRequest: {
             /** @default null */
@@ -5137,6 +5369,50 @@ export interface components {
          * @enum {string}
          */
         SourceKind: "feed" | "json" | "upload" | "manual";
+        /** SourceList */
+        SourceList: {
+            /** Items */
+            items: components["schemas"]["SourcePublic"][];
+        };
+        /** SourcePublic */
+        SourcePublic: {
+            category: components["schemas"]["Category"];
+            /** Category Label */
+            category_label: string;
+            /** Created At */
+            created_at: string | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Error Count */
+            error_count: number;
+            /** Etag */
+            etag: string | null;
+            /** Id */
+            id: number;
+            kind: components["schemas"]["SourceKind"];
+            /** Last Error */
+            last_error: string | null;
+            /** Last Fetch At */
+            last_fetch_at: string | null;
+            /** Last Modified */
+            last_modified: string | null;
+            /** Last Success At */
+            last_success_at: string | null;
+            /** Mapping */
+            mapping: {
+                [key: string]: unknown;
+            };
+            /** Min Fetch Seconds */
+            min_fetch_seconds: number;
+            /** Name */
+            name: string;
+            /** Poll Minutes */
+            poll_minutes: number;
+            /** Updated At */
+            updated_at: string | null;
+            /** Url */
+            url: string | null;
+        };
         /** SourceUpdate */
         SourceUpdate: {
             /** @default null */
@@ -5452,6 +5728,13 @@ export interface components {
              */
             team_id?: number | null;
             visibility: components["schemas"]["Visibility"];
+        };
+        /** UnreadByCategory */
+        UnreadByCategory: {
+            /** Unread */
+            unread: {
+                [key: string]: number;
+            };
         };
         /** UnreadCount */
         UnreadCount: {
@@ -6580,7 +6863,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertFeed"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_intel_alerts_counts: {
         parameters: {
@@ -6590,7 +6901,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadByCategory"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_intel_alerts_{alert_id}": {
         parameters: {
@@ -6602,7 +6941,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_intel_alerts_{alert_id}_state": {
         parameters: {
@@ -6618,7 +6994,44 @@ export interface operations {
                 "application/json": components["schemas"]["AlertState"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertStateResult"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_intel_categories: {
         parameters: {
@@ -6628,7 +7041,26 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryList"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_intel_customers_{customer_id}_alerts": {
         parameters: {
@@ -6640,7 +7072,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertList"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_intel_jobs_failed: {
         parameters: {
@@ -6650,7 +7119,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FailedJobList"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_intel_jobs_failed_{job_id}_retry": {
         parameters: {
@@ -6672,7 +7169,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MuteList"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     post__api_v1_intel_mutes: {
         parameters: {
@@ -6686,7 +7211,44 @@ export interface operations {
                 "application/json": components["schemas"]["MuteCreate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MutePublic"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "delete__api_v1_intel_mutes_{mute_id}": {
         parameters: {
@@ -6698,7 +7260,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Removed"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_intel_sources: {
         parameters: {
@@ -6708,7 +7307,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceList"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     post__api_v1_intel_sources: {
         parameters: {
@@ -6722,7 +7349,35 @@ export interface operations {
                 "application/json": components["schemas"]["SourceCreate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourcePublic"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "patch__api_v1_intel_sources_{source_id}": {
         parameters: {
@@ -6738,7 +7393,44 @@ export interface operations {
                 "application/json": components["schemas"]["SourceUpdate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourcePublic"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_intel_sources_{source_id}_errors": {
         parameters: {
