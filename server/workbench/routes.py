@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app
+from spectree import Response
 
 from server import db
 from server.api import body, idempotent, ok, spec
@@ -12,7 +13,7 @@ from server.overrides import service as model_overrides
 from server.security import client_ip, current_user, require_role
 from server.workbench import customer360
 from server.workbench.home import home
-from server.workbench.schemas import ConfigUpdate, VisitCreate
+from server.workbench.schemas import ConfigUpdate, HomePage, VisitCreate
 
 bp = Blueprint("workbench", __name__, url_prefix="/api/v1")
 
@@ -20,7 +21,7 @@ CONFIGURABLE = {"knowledge": knowledge.validate_overrides, "mirror": mirror_mode
 
 
 @bp.get("/home")
-@spec.validate(tags=["home"])
+@spec.validate(resp=Response(HTTP_200=HomePage), tags=["home"])
 def home_page():
     """The home cards for the signed-in user's persona."""
     return ok(home(db.session(), user=current_user()), personal=True)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from server.schemas import Strict
 
 
 class Channel(StrEnum):
@@ -46,3 +44,158 @@ class VisitCreate(Strict):
 class ConfigUpdate(Strict):
     value: dict[str, Any]
     version: int = Field(ge=0, description="the version read; 0 when nothing was configured yet")
+
+
+# Responses: the home page's cards, one model per card type (the PWA renders by `type`).
+
+
+class Revenue(Strict):
+    achieved_cents: int
+    target_cents: int | None
+    completion: float | None
+    shared_credit_cents: int
+
+
+class TeamRank(Strict):
+    rank: int | None
+    team_size: int
+
+
+class SummaryCard(Strict):
+    type: Literal["summary"]
+    title: str
+    revenue: Revenue
+    team_rank: TeamRank | None
+    knowledge_average: float | None
+    pending_evaluations: int
+
+
+class RouteItem(Strict):
+    code: str
+    title: str
+    route: str
+
+
+class LearningCard(Strict):
+    type: Literal["learning"]
+    title: str
+    items: list[RouteItem]
+
+
+class ToolsCard(Strict):
+    type: Literal["tools"]
+    title: str
+    items: list[RouteItem]
+
+
+class Mentor(Strict):
+    id: int
+    display_name: str
+    persona: str
+
+
+class MentorCard(Strict):
+    type: Literal["mentor"]
+    title: str
+    mentor: Mentor | None
+
+
+class ClaimableOpportunity(Strict):
+    id: int
+    title: str
+    estimated_amount_cents: int | None
+    industry_code: str | None
+
+
+class OpportunitiesCard(Strict):
+    type: Literal["opportunities"]
+    title: str
+    items: list[ClaimableOpportunity]
+    available: bool
+
+
+class ReminderItem(Strict):
+    kind: str
+    title: str
+    due_at: str | None
+    customer_id: int | None
+    note_id: int | None
+
+
+class RemindersCard(Strict):
+    type: Literal["reminders"]
+    title: str
+    items: list[ReminderItem]
+
+
+class NeglectedCustomer(Strict):
+    id: int
+    name: str
+    tier: str
+
+
+class NeglectedCard(Strict):
+    type: Literal["neglected"]
+    title: str
+    total: int
+    items: list[NeglectedCustomer]
+
+
+class OversightPrompt(Strict):
+    rm_id: int
+    display_name: str
+    silent_top_customers: int
+    completion: float | None
+    knowledge_average: float | None
+    prompt: str
+
+
+class OversightCard(Strict):
+    type: Literal["oversight"]
+    title: str
+    items: list[OversightPrompt]
+
+
+class MemberKnowledge(Strict):
+    rm_id: int
+    display_name: str
+    average: float | None
+    customers: int
+
+
+class TeamKnowledgeCard(Strict):
+    type: Literal["team_knowledge"]
+    title: str
+    items: list[MemberKnowledge]
+
+
+class PendingEvaluation(Strict):
+    rm_id: int
+    display_name: str
+    is_self: bool
+
+
+class EvaluationsCard(Strict):
+    type: Literal["evaluations"]
+    title: str
+    items: list[PendingEvaluation]
+
+
+HomeCard = Annotated[
+    SummaryCard
+    | LearningCard
+    | ToolsCard
+    | MentorCard
+    | OpportunitiesCard
+    | RemindersCard
+    | NeglectedCard
+    | OversightCard
+    | TeamKnowledgeCard
+    | EvaluationsCard,
+    Field(discriminator="type"),
+]
+
+
+class HomePage(Strict):
+    persona: str
+    cards: list[HomeCard]

@@ -62,7 +62,6 @@ UNTYPED = {
     ("GET", "/api/v1/customers/{customer_id}/next-products"),
     ("POST", "/api/v1/customers/{customer_id}/next-products/dismissals"),
     ("POST", "/api/v1/customers/{customer_id}/visits"),
-    ("GET", "/api/v1/home"),
     ("POST", "/api/v1/intel/jobs/failed/{job_id}/retry"),
     ("GET", "/api/v1/intel/sources/{source_id}/errors"),
     ("POST", "/api/v1/intel/sources/{source_id}/items"),
@@ -117,7 +116,7 @@ UNTYPED = {
     ("GET", "/{path}"),
 }
 
-USERS = ("rm_general", "rm_excellent", "lead", "admin", "risk")
+USERS = ("rm_general", "rm_excellent", "rm_newcomer", "rm_super", "lead", "admin", "risk")
 REQUIRED_QUERIES = {"/api/v1/war-rooms/people": {"q": "王"}, "/api/v1/ask": {"q": "授信"}}
 
 
