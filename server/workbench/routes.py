@@ -10,10 +10,11 @@ from server.knowledge import service as knowledge
 from server.mirror import model as mirror_model
 from server.org.models import Role
 from server.overrides import service as model_overrides
+from server.schemas import problems
 from server.security import client_ip, current_user, require_role
 from server.workbench import customer360
 from server.workbench.home import home
-from server.workbench.schemas import ConfigUpdate, HomePage, VisitCreate
+from server.workbench.schemas import ConfigUpdate, Customer360, HomePage, VisitCreate
 
 bp = Blueprint("workbench", __name__, url_prefix="/api/v1")
 
@@ -28,7 +29,7 @@ def home_page():
 
 
 @bp.get("/customers/<int:customer_id>/360")
-@spec.validate(tags=["customer 360"])
+@spec.validate(resp=Response(HTTP_200=Customer360, **problems(403, 404)), tags=["customer 360"])
 def customer_360(customer_id: int):
     data = customer360.customer_360(
         db.session(),

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
+from server.customers.schemas import CustomerDetail
+from server.knowledge.schemas import CustomerKnowledge
 from server.schemas import Strict
 
 
@@ -199,3 +201,76 @@ HomeCard = Annotated[
 class HomePage(Strict):
     persona: str
     cards: list[HomeCard]
+
+
+# Responses: customer 360 (客户数据一张图)
+
+
+class HoldingPublic(Strict):
+    id: int
+    product_id: int
+    product_name: str
+    category: str
+    balance_cents: int
+    loan_balance_cents: int
+    fee_income_cents: int
+    opened_on: str | None
+    matures_on: str | None
+    status: str
+
+
+class HoldingsTotal(Strict):
+    balance_cents: int
+    loan_balance_cents: int
+    products: int
+
+
+class TimelineItem(Strict):
+    """A visit, a note, a transaction, an event ...: `detail` and `ref` depend on `kind`."""
+
+    at: str | None
+    kind: str
+    title: str
+    detail: dict[str, Any]
+    ref: dict[str, Any]
+
+
+class GraphNode(Strict):
+    """A masked node names nobody: the PWA words it from its catalogs."""
+
+    id: str
+    label: str
+    kind: str
+    center: bool | None = None
+    influence: int | None = None
+    masked: bool | None = None
+
+
+class GraphEdge(Strict):
+    from_: str = Field(alias="from")
+    to: str
+    kind: str
+    label: str | None
+
+
+class RelationshipGraph(Strict):
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+
+
+class OpenOpportunity(Strict):
+    id: int
+    title: str
+    status: str
+    estimated_amount_cents: int | None
+    expected_date: str | None
+
+
+class Customer360(Strict):
+    profile: CustomerDetail
+    holdings: list[HoldingPublic]
+    holdings_total: HoldingsTotal
+    timeline: list[TimelineItem]
+    graph: RelationshipGraph
+    opportunities: list[OpenOpportunity]
+    knowledge: CustomerKnowledge
