@@ -14,7 +14,7 @@ from server.schemas import problems
 from server.security import client_ip, current_user, require_role
 from server.workbench import customer360
 from server.workbench.home import home
-from server.workbench.schemas import ConfigUpdate, Customer360, HomePage, VisitCreate
+from server.workbench.schemas import ConfigUpdate, Customer360, HomePage, VisitCreate, VisitLogged
 
 bp = Blueprint("workbench", __name__, url_prefix="/api/v1")
 
@@ -42,7 +42,9 @@ def customer_360(customer_id: int):
 
 @bp.post("/customers/<int:customer_id>/visits")
 @idempotent
-@spec.validate(json=VisitCreate, tags=["customer 360"])
+@spec.validate(
+    json=VisitCreate, resp=Response(HTTP_201=VisitLogged, **problems(403, 404)), tags=["customer 360"]
+)
 def log_visit(customer_id: int):
     """Log a visit or call; facts learned raise the knowledge degree, the next step becomes a reminder.
     Send an Idempotency-Key: the offline outbox replays it safely."""

@@ -274,3 +274,20 @@ class Customer360(Strict):
     graph: RelationshipGraph
     opportunities: list[OpenOpportunity]
     knowledge: CustomerKnowledge
+
+
+class VisitPublic(Strict):
+    id: int
+    channel: Channel
+    occurred_at: str | None
+    next_step: str | None
+    next_step_at: str | None
+    reminder_note_id: int | None
+
+
+class VisitLogged(Strict):
+    """The visit, and the knowledge degree before and after the facts learned on it."""
+
+    visit: VisitPublic
+    knowledge_before: float
+    knowledge: CustomerKnowledge

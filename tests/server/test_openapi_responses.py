@@ -60,7 +60,6 @@ UNTYPED = {
     ("GET", "/api/v1/customers/{customer_id}/brief"),
     ("GET", "/api/v1/customers/{customer_id}/next-products"),
     ("POST", "/api/v1/customers/{customer_id}/next-products/dismissals"),
-    ("POST", "/api/v1/customers/{customer_id}/visits"),
     ("POST", "/api/v1/intel/jobs/failed/{job_id}/retry"),
     ("GET", "/api/v1/intel/sources/{source_id}/errors"),
     ("POST", "/api/v1/intel/sources/{source_id}/items"),
@@ -430,6 +429,20 @@ def test_notebook_inbox_and_session_answer_as_documented(sign_in, bank):
     read = api.call("POST", "/api/v1/inbox/{notification_id}/read", notification_id=notification_id)
     assert read.status_code == 200
     assert api.call("POST", "/api/v1/inbox/read-all", json={}).status_code == 200
+    visit = api.call(
+        "POST",
+        "/api/v1/customers/{customer_id}/visits",
+        customer_id=customer_id,
+        json={
+            "channel": "visit",
+            "occurred_at": "2026-01-05T02:00:00Z",
+            "outcome": "了解到下季度扩产计划",
+            "next_step": "送授信方案",
+            "next_step_at": "2030-01-10T02:00:00Z",
+            "facts": [{"key": "funding_need", "value": "扩产需流动资金"}],
+        },
+    )
+    assert visit.status_code == 201
     assert api.call("POST", "/api/v1/auth/logout").status_code == 204
 
 

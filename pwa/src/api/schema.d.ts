@@ -2952,6 +2952,17 @@ export interface components {
          * @enum {string}
          */
         Channel: "visit" | "call" | "meeting" | "wechat";
+        /** ClaimableOpportunity */
+        ClaimableOpportunity: {
+            /** Estimated Amount Cents */
+            estimated_amount_cents: number | null;
+            /** Id */
+            id: number;
+            /** Industry Code */
+            industry_code: string | null;
+            /** Title */
+            title: string;
+        };
         /** CloseRequest */
         CloseRequest: {
             /**
@@ -3132,6 +3143,19 @@ export interface components {
              */
             short_name?: string | null;
         };
+        /** Customer360 */
+        Customer360: {
+            graph: components["schemas"]["RelationshipGraph"];
+            /** Holdings */
+            holdings: components["schemas"]["HoldingPublic"][];
+            holdings_total: components["schemas"]["HoldingsTotal"];
+            knowledge: components["schemas"]["CustomerKnowledge"];
+            /** Opportunities */
+            opportunities: components["schemas"]["OpenOpportunity"][];
+            profile: components["schemas"]["CustomerDetail"];
+            /** Timeline */
+            timeline: components["schemas"]["TimelineItem"][];
+        };
         /** CustomerCreate */
         CustomerCreate: {
             /** @default null */
@@ -3243,6 +3267,21 @@ export interface components {
          * @enum {string}
          */
         CustomerKind: "corporate" | "individual";
+        /** CustomerKnowledge */
+        CustomerKnowledge: {
+            /** Computed At */
+            computed_at: string | null;
+            /** Dimensions */
+            dimensions: components["schemas"]["KnowledgeDimension"][];
+            /** Facts */
+            facts: components["schemas"]["KnownFact"][];
+            /** Live Total */
+            live_total: number;
+            /** Next Visit Questions */
+            next_visit_questions: components["schemas"]["VisitQuestion"][];
+            /** Total */
+            total: number;
+        };
         /** CustomerLinkPublic */
         CustomerLinkPublic: {
             /** Kind */
@@ -3469,6 +3508,18 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /** EvaluationsCard */
+        EvaluationsCard: {
+            /** Items */
+            items: components["schemas"]["PendingEvaluation"][];
+            /** Title */
+            title: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "evaluations";
+        };
         /** EventPage */
         EventPage: {
             /** Items */
@@ -3655,6 +3706,83 @@ export interface components {
              * @enum {string}
              */
             type: "file";
+        };
+        /** GraphEdge */
+        GraphEdge: {
+            /** From */
+            from: string;
+            /** Kind */
+            kind: string;
+            /** Label */
+            label: string | null;
+            /** To */
+            to: string;
+        };
+        /**
+         * GraphNode
+         * @description A masked node names nobody: the PWA words it from its catalogs.
+         */
+        GraphNode: {
+            /**
+             * Center
+             * @default null
+             */
+            center?: boolean | null;
+            /** Id */
+            id: string;
+            /**
+             * Influence
+             * @default null
+             */
+            influence?: number | null;
+            /** Kind */
+            kind: string;
+            /** Label */
+            label: string;
+            /**
+             * Masked
+             * @default null
+             */
+            masked?: boolean | null;
+        };
+        /** HoldingPublic */
+        HoldingPublic: {
+            /** Balance Cents */
+            balance_cents: number;
+            /** Category */
+            category: string;
+            /** Fee Income Cents */
+            fee_income_cents: number;
+            /** Id */
+            id: number;
+            /** Loan Balance Cents */
+            loan_balance_cents: number;
+            /** Matures On */
+            matures_on: string | null;
+            /** Opened On */
+            opened_on: string | null;
+            /** Product Id */
+            product_id: number;
+            /** Product Name */
+            product_name: string;
+            /** Status */
+            status: string;
+        };
+        /** HoldingsTotal */
+        HoldingsTotal: {
+            /** Balance Cents */
+            balance_cents: number;
+            /** Loan Balance Cents */
+            loan_balance_cents: number;
+            /** Products */
+            products: number;
+        };
+        /** HomePage */
+        HomePage: {
+            /** Cards */
+            cards: (components["schemas"]["SummaryCard"] | components["schemas"]["LearningCard"] | components["schemas"]["ToolsCard"] | components["schemas"]["MentorCard"] | components["schemas"]["OpportunitiesCard"] | components["schemas"]["RemindersCard"] | components["schemas"]["NeglectedCard"] | components["schemas"]["OversightCard"] | components["schemas"]["TeamKnowledgeCard"] | components["schemas"]["EvaluationsCard"])[];
+            /** Persona */
+            persona: string;
         };
         /**
          * ImportReport
@@ -3870,6 +3998,44 @@ export interface components {
             /** Sentiment Terms */
             sentiment_terms: string[];
         };
+        /** KnowledgeDimension */
+        KnowledgeDimension: {
+            /** Code */
+            code: string;
+            /** Label */
+            label: string;
+            /** Score */
+            score: number;
+            /** Weight */
+            weight: number;
+        };
+        /** KnownFact */
+        KnownFact: {
+            /** Dimension */
+            dimension: string;
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /** Learned At */
+            learned_at: string | null;
+            /** Source */
+            source: string;
+            /** Value */
+            value: string | null;
+        };
+        /** LearningCard */
+        LearningCard: {
+            /** Items */
+            items: components["schemas"]["RouteItem"][];
+            /** Title */
+            title: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "learning";
+        };
         /** LinkedOpportunity */
         LinkedOpportunity: {
             /** Id */
@@ -3961,6 +4127,17 @@ export interface components {
             timezone?: string;
             user: components["schemas"]["UserPublic"];
         };
+        /** MemberKnowledge */
+        MemberKnowledge: {
+            /** Average */
+            average: number | null;
+            /** Customers */
+            customers: number;
+            /** Display Name */
+            display_name: string;
+            /** Rm Id */
+            rm_id: number;
+        };
         /** MemberRemoved */
         MemberRemoved: {
             /** Removed */
@@ -3976,6 +4153,26 @@ export interface components {
          * @enum {string}
          */
         MemberStatus: "invited" | "active" | "declined" | "left" | "removed";
+        /** Mentor */
+        Mentor: {
+            /** Display Name */
+            display_name: string;
+            /** Id */
+            id: number;
+            /** Persona */
+            persona: string;
+        };
+        /** MentorCard */
+        MentorCard: {
+            mentor: components["schemas"]["Mentor"] | null;
+            /** Title */
+            title: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "mentor";
+        };
         /** MessageIn */
         MessageIn: {
             /** Cards */
@@ -4059,6 +4256,29 @@ export interface components {
             id: number;
             /** Name */
             name: string;
+        };
+        /** NeglectedCard */
+        NeglectedCard: {
+            /** Items */
+            items: components["schemas"]["NeglectedCustomer"][];
+            /** Title */
+            title: string;
+            /** Total */
+            total: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "neglected";
+        };
+        /** NeglectedCustomer */
+        NeglectedCustomer: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Tier */
+            tier: string;
         };
         /** NextProductsQuery */
         NextProductsQuery: {
@@ -4276,6 +4496,33 @@ export interface components {
             urgency: string;
             /** Url */
             url: string;
+        };
+        /** OpenOpportunity */
+        OpenOpportunity: {
+            /** Estimated Amount Cents */
+            estimated_amount_cents: number | null;
+            /** Expected Date */
+            expected_date: string | null;
+            /** Id */
+            id: number;
+            /** Status */
+            status: string;
+            /** Title */
+            title: string;
+        };
+        /** OpportunitiesCard */
+        OpportunitiesCard: {
+            /** Available */
+            available: boolean;
+            /** Items */
+            items: components["schemas"]["ClaimableOpportunity"][];
+            /** Title */
+            title: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "opportunities";
         };
         /** OpportunityActivityPublic */
         OpportunityActivityPublic: {
@@ -4553,6 +4800,33 @@ export interface components {
          * @enum {string}
          */
         Outcome: "won" | "lost";
+        /** OversightCard */
+        OversightCard: {
+            /** Items */
+            items: components["schemas"]["OversightPrompt"][];
+            /** Title */
+            title: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "oversight";
+        };
+        /** OversightPrompt */
+        OversightPrompt: {
+            /** Completion */
+            completion: number | null;
+            /** Display Name */
+            display_name: string;
+            /** Knowledge Average */
+            knowledge_average: number | null;
+            /** Prompt */
+            prompt: string;
+            /** Rm Id */
+            rm_id: number;
+            /** Silent Top Customers */
+            silent_top_customers: number;
+        };
         /**
          * Ownership
          * @enum {string}
@@ -4587,6 +4861,15 @@ export interface components {
              * @enum {string}
              */
             type: "park";
+        };
+        /** PendingEvaluation */
+        PendingEvaluation: {
+            /** Display Name */
+            display_name: string;
+            /** Is Self */
+            is_self: boolean;
+            /** Rm Id */
+            rm_id: number;
         };
         /** PeopleQuery */
         PeopleQuery: {
@@ -4889,6 +5172,26 @@ export interface components {
          * @enum {string}
          */
         Recurrence: "yearly" | "monthly";
+        /** RelationshipGraph */
+        RelationshipGraph: {
+            /** Edges */
+            edges: components["schemas"]["GraphEdge"][];
+            /** Nodes */
+            nodes: components["schemas"]["GraphNode"][];
+        };
+        /** ReminderItem */
+        ReminderItem: {
+            /** Customer Id */
+            customer_id: number | null;
+            /** Due At */
+            due_at: string | null;
+            /** Kind */
+            kind: string;
+            /** Note Id */
+            note_id: number | null;
+            /** Title */
+            title: string;
+        };
         /** ReminderSettingsPublic */
         ReminderSettingsPublic: {
             /** Birthday Days Ahead */
@@ -4981,6 +5284,18 @@ export interface components {
              */
             war_room_tasks?: boolean | null;
         };
+        /** RemindersCard */
+        RemindersCard: {
+            /** Items */
+            items: components["schemas"]["ReminderItem"][];
+            /** Title */
+            title: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "reminders";
+        };
         /** Removed */
         Removed: {
             /** Ok */
@@ -4999,6 +5314,17 @@ export interface components {
             field: string;
             /** Value */
             value: string | null;
+        };
+        /** Revenue */
+        Revenue: {
+            /** Achieved Cents */
+            achieved_cents: number;
+            /** Completion */
+            completion: number | null;
+            /** Shared Credit Cents */
+            shared_credit_cents: number;
+            /** Target Cents */
+            target_cents: number | null;
         };
         /**
          * RmMonthQuery
@@ -5255,6 +5581,15 @@ export interface components {
              * @default null
              */
             version?: number | null;
+        };
+        /** RouteItem */
+        RouteItem: {
+            /** Code */
+            code: string;
+            /** Route */
+            route: string;
+            /** Title */
+            title: string;
         };
         /** RuleUpdate */
         RuleUpdate: {
@@ -5514,6 +5849,22 @@ export interface components {
             reason: string;
             role: components["schemas"]["MemberRole"];
         };
+        /** SummaryCard */
+        SummaryCard: {
+            /** Knowledge Average */
+            knowledge_average: number | null;
+            /** Pending Evaluations */
+            pending_evaluations: number;
+            revenue: components["schemas"]["Revenue"];
+            team_rank: components["schemas"]["TeamRank"] | null;
+            /** Title */
+            title: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "summary";
+        };
         /**
          * TargetConsent
          * @description Whether a customer target's owner has let it into the room. A member's request for a
@@ -5693,12 +6044,63 @@ export interface components {
              */
             version?: number | null;
         };
+        /** TeamKnowledgeCard */
+        TeamKnowledgeCard: {
+            /** Items */
+            items: components["schemas"]["MemberKnowledge"][];
+            /** Title */
+            title: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "team_knowledge";
+        };
+        /** TeamRank */
+        TeamRank: {
+            /** Rank */
+            rank: number | null;
+            /** Team Size */
+            team_size: number;
+        };
         /**
          * Tier
          * @description Value tier by assets or contribution.
          * @enum {string}
          */
         Tier: "vip" | "high" | "mid" | "mass";
+        /**
+         * TimelineItem
+         * @description A visit, a note, a transaction, an event ...: `detail` and `ref` depend on `kind`.
+         */
+        TimelineItem: {
+            /** At */
+            at: string | null;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+            /** Kind */
+            kind: string;
+            /** Ref */
+            ref: {
+                [key: string]: unknown;
+            };
+            /** Title */
+            title: string;
+        };
+        /** ToolsCard */
+        ToolsCard: {
+            /** Items */
+            items: components["schemas"]["RouteItem"][];
+            /** Title */
+            title: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tools";
+        };
         /** TrainRequest */
         TrainRequest: {
             /** Customer Ids */
@@ -5914,6 +6316,48 @@ export interface components {
             occurred_at: string;
             /** Outcome */
             outcome: string;
+        };
+        /**
+         * VisitLogged
+         * @description The visit, and the knowledge degree before and after the facts learned on it.
+         */
+        VisitLogged: {
+            knowledge: components["schemas"]["CustomerKnowledge"];
+            /** Knowledge Before */
+            knowledge_before: number;
+            visit: components["schemas"]["VisitPublic"];
+        };
+        /** VisitPublic */
+        VisitPublic: {
+            channel: components["schemas"]["Channel"];
+            /** Id */
+            id: number;
+            /** Next Step */
+            next_step: string | null;
+            /** Next Step At */
+            next_step_at: string | null;
+            /** Occurred At */
+            occurred_at: string | null;
+            /** Reminder Note Id */
+            reminder_note_id: number | null;
+        };
+        /**
+         * VisitQuestion
+         * @description What to ask on the next visit, ordered by how much the answer would raise the degree.
+         */
+        VisitQuestion: {
+            /** Dimension */
+            dimension: string;
+            /** Gain */
+            gain: number;
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /** Question */
+            question: string;
+            /** Status */
+            status: string;
         };
     };
     responses: never;
@@ -6576,7 +7020,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer360"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_customers_{customer_id}_brief": {
         parameters: {
@@ -6698,7 +7179,44 @@ export interface operations {
                 "application/json": components["schemas"]["VisitCreate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitLogged"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_home: {
         parameters: {
@@ -6708,7 +7226,26 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HomePage"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_inbox: {
         parameters: {
@@ -7498,7 +8035,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerKnowledge"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_knowledge_model: {
         parameters: {
