@@ -329,7 +329,7 @@ class TargetPublic(Strict):
     amount_cents: int
     source_note: str | None
     assignee_id: int | None
-    added_by: int | None
+    added_by: int
     version: int
     updated_at: str | None
 

@@ -5906,7 +5906,7 @@ export interface components {
          */
         TargetPublic: {
             /** Added By */
-            added_by: number | null;
+            added_by: number;
             /** Amount Cents */
             amount_cents: number;
             /** Assignee Id */
