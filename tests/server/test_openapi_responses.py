@@ -99,7 +99,6 @@ UNTYPED = {
     ("GET", "/api/v1/resources"),
     ("DELETE", "/api/v1/resources/bookings/{booking_id}"),
     ("POST", "/api/v1/resources/{resource_id}/bookings"),
-    ("GET", "/api/v1/today"),
     ("GET", "/api/v1/war-rooms/{room_id}/campaign"),
     ("GET", "/api/v1/war-rooms/{room_id}/chain"),
     ("GET", "/api/v1/war-rooms/{room_id}/outcome"),

@@ -5591,6 +5591,32 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** RouteStart */
+        RouteStart: {
+            /** Latitude */
+            latitude: number | null;
+            /** Longitude */
+            longitude: number | null;
+            /** Name */
+            name: string;
+        };
+        /** RouteStop */
+        RouteStop: {
+            /** Customer Id */
+            customer_id: number;
+            /** Latitude */
+            latitude: number | null;
+            /** Leg Km */
+            leg_km: number;
+            /** Longitude */
+            longitude: number | null;
+            /** Name */
+            name: string;
+            /** Order */
+            order: number;
+            /** Reasons */
+            reasons: string[];
+        };
         /** RuleUpdate */
         RuleUpdate: {
             /**
@@ -6089,6 +6115,61 @@ export interface components {
             /** Title */
             title: string;
         };
+        /**
+         * TodayItem
+         * @description One thing to do today; `ref` points at its source (reminder, note, visit, holding, alert or
+         *     opportunity) and depends on `kind`.
+         */
+        TodayItem: {
+            /**
+             * Amount Cents
+             * @description maturities
+             * @default null
+             */
+            amount_cents?: number | null;
+            /** At */
+            at: string | null;
+            /** Customer Id */
+            customer_id: number | null;
+            /**
+             * Detail
+             * @description alerts and stale opportunities: why
+             * @default null
+             */
+            detail?: string | null;
+            /** Kind */
+            kind: string;
+            /**
+             * Overdue
+             * @description next steps
+             * @default null
+             */
+            overdue?: boolean | null;
+            /** Priority */
+            priority: number;
+            /** Ref */
+            ref: {
+                [key: string]: unknown;
+            };
+            /** Title */
+            title: string;
+        };
+        /** TodayPage */
+        TodayPage: {
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /** Date */
+            date: string;
+            /** Generated At */
+            generated_at: string | null;
+            /** Items */
+            items: components["schemas"]["TodayItem"][];
+            /** Timezone */
+            timezone: string;
+            visits: components["schemas"]["VisitRoute"];
+        };
         /** ToolsCard */
         ToolsCard: {
             /** Items */
@@ -6130,6 +6211,13 @@ export interface components {
              */
             team_id?: number | null;
             visibility: components["schemas"]["Visibility"];
+        };
+        /** UnlocatedCustomer */
+        UnlocatedCustomer: {
+            /** Customer Id */
+            customer_id: number;
+            /** Name */
+            name: string;
         };
         /** UnreadByCategory */
         UnreadByCategory: {
@@ -6358,6 +6446,16 @@ export interface components {
             question: string;
             /** Status */
             status: string;
+        };
+        /** VisitRoute */
+        VisitRoute: {
+            start: components["schemas"]["RouteStart"] | null;
+            /** Stops */
+            stops: components["schemas"]["RouteStop"][];
+            /** Total Km */
+            total_km: number;
+            /** Unlocated */
+            unlocated: components["schemas"]["UnlocatedCustomer"][];
         };
     };
     responses: never;
@@ -9730,7 +9828,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TodayPage"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_war-rooms": {
         parameters: {
