@@ -27,6 +27,7 @@ from server.intel.models import IntelAlert
 from server.notebook.models import Note
 from server.opportunities.models import Opportunity, OpportunityStatus
 from server.org.models import User
+from server.products.models import Product
 from server.schemas import Strict, problems
 from server.warrooms.models import MemberStatus, WarRoomMember
 from tests.server.demo.conftest import demo_bank  # noqa: F401  (the demo bank, loaded once)
@@ -73,8 +74,6 @@ UNTYPED = {
     ("POST", "/api/v1/mirror/rating-links"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/performance"),
-    ("GET", "/api/v1/products/sellable"),
-    ("GET", "/api/v1/products/sellable/{product_id}"),
     ("GET", "/api/v1/prospects"),
     ("GET", "/api/v1/prospects/basemap"),
     ("GET", "/api/v1/prospects/config"),
@@ -233,6 +232,7 @@ def _path_ids(session: Session, user: User) -> dict[str, int | None]:
             .order_by(Opportunity.id)
         ).first(),
         "note_id": session.exec(select(Note.id).where(Note.owner_id == uid).order_by(Note.id)).first(),
+        "product_id": session.exec(select(Product.id).order_by(Product.id)).first(),
         "alert_id": session.exec(
             select(IntelAlert.id).where(IntelAlert.rm_id == uid).order_by(IntelAlert.id)
         ).first(),

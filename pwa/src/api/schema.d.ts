@@ -3707,6 +3707,19 @@ export interface components {
              */
             type: "file";
         };
+        /** FittingCustomer */
+        FittingCustomer: {
+            /** Id */
+            id: number;
+            /** Industry Code */
+            industry_code: string | null;
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Tier */
+            tier: string;
+        };
         /** GraphEdge */
         GraphEdge: {
             /** From */
@@ -4966,6 +4979,29 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** ProductCasePublic */
+        ProductCasePublic: {
+            /** Customer Label */
+            customer_label: string;
+            /** Result */
+            result: string;
+            /** Story */
+            story: string;
+        };
+        /**
+         * ProductFitPublic
+         * @description Which customers a product fits (empty lists: any).
+         */
+        ProductFitPublic: {
+            /** Industry Prefixes */
+            industry_prefixes: string[];
+            /** Kinds */
+            kinds: string[];
+            /** Sizes */
+            sizes: string[];
+            /** Tiers */
+            tiers: string[];
+        };
         /** ProspectQuery */
         ProspectQuery: {
             /**
@@ -5670,6 +5706,70 @@ export interface components {
              * @enum {string}
              */
             type: "search";
+        };
+        /**
+         * SellableDetail
+         * @description With the cases (案例) to tell and the RM's customers it fits.
+         */
+        SellableDetail: {
+            /** Advantages */
+            advantages: string[];
+            /** Cases */
+            cases: components["schemas"]["ProductCasePublic"][];
+            /** Category */
+            category: string;
+            /** Code */
+            code: string;
+            /** Customers */
+            customers: components["schemas"]["FittingCustomer"][];
+            fit: components["schemas"]["ProductFitPublic"] | null;
+            /** Fitting Customers */
+            fitting_customers: number;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Risk Level */
+            risk_level: string | null;
+            /** Segment */
+            segment: string;
+            /** Selling Points */
+            selling_points: string[];
+            /** Target Profile */
+            target_profile: string | null;
+            /** Terms */
+            terms: string;
+        };
+        /** SellableList */
+        SellableList: {
+            /** Items */
+            items: components["schemas"]["SellableProduct"][];
+        };
+        /** SellableProduct */
+        SellableProduct: {
+            /** Advantages */
+            advantages: string[];
+            /** Category */
+            category: string;
+            /** Code */
+            code: string;
+            fit: components["schemas"]["ProductFitPublic"] | null;
+            /** Fitting Customers */
+            fitting_customers: number;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Risk Level */
+            risk_level: string | null;
+            /** Segment */
+            segment: string;
+            /** Selling Points */
+            selling_points: string[];
+            /** Target Profile */
+            target_profile: string | null;
+            /** Terms */
+            terms: string;
         };
         /**
          * Sentiment
@@ -9443,7 +9543,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SellableList"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_products_sellable_{product_id}": {
         parameters: {
@@ -9455,7 +9583,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SellableDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_prospects: {
         parameters: {
