@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test install services pwa migrate demo test-sqlite test-postgres test-pwa lint typecheck bench clean \
+.PHONY: run run-cluster test install services pwa migrate demo test-sqlite test-postgres test-pwa lint typecheck bench clean \
 	api-types check-api-types
 
 $(BIN)/python:
@@ -39,6 +39,13 @@ run: install services pwa demo
 	@echo ""
 	DEMO_MODE=true $(BIN)/honcho start -f Procfile web worker
 
+# The deployment's shape on this machine: nginx on CLUSTER_PORT (8080) in front of 3 web processes and
+# 2 workers, on PostgreSQL (database zhanye_cluster, made and loaded with the demo bank on first use)
+# and Redis db 2. Configuration is rendered into a run directory; see docs/deployment.md.
+run-cluster: install pwa
+	@bash .ci/ensure-services.sh --postgres --nginx
+	$(BIN)/python -m deploy.cluster run --web 3 --workers 2
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check . || true
@@ -53,7 +60,7 @@ typecheck: install
 test: install services-for-test pwa check-api-types test-pwa test-sqlite test-postgres
 
 services-for-test:
-	@bash .ci/ensure-services.sh --postgres --browser
+	@bash .ci/ensure-services.sh --postgres --browser --nginx
 
 # pytest exit code 5 (no tests collected) is a failure here, never a pass.
 test-sqlite: install

@@ -8,6 +8,11 @@ if os.environ.get("ASYNC_MODE", "eventlet") == "eventlet":
     import eventlet
 
     eventlet.monkey_patch()
+    # psycopg2 waits inside libpq (C), out of monkey-patching's reach: this wait callback makes every
+    # PostgreSQL round trip yield to the hub instead of stalling every socket of the process.
+    from psycogreen.eventlet import patch_psycopg
+
+    patch_psycopg()
 
 import gc  # noqa: E402
 

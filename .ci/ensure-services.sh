@@ -4,10 +4,12 @@
 set -euo pipefail
 want_pg=0
 want_browser=0
+want_nginx=0
 for arg in "$@"; do
   case "$arg" in
     --postgres) want_pg=1 ;;
     --browser) want_browser=1 ;;
+    --nginx) want_nginx=1 ;;
   esac
 done
 
@@ -50,4 +52,11 @@ if [ "$want_browser" = 1 ]; then
     apt_install chromium fonts-noto-cjk
   fi
   echo "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo missing)"
+fi
+
+if [ "$want_nginx" = 1 ]; then
+  # The cluster (make run-cluster, tests/live/test_cluster_faults.py) runs its own nginx from a run
+  # directory; only the binary is needed, not Debian's nginx service.
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx
+  echo "nginx: $( (command -v nginx || echo /usr/sbin/nginx) )"
 fi

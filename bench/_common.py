@@ -10,6 +10,8 @@ import sys
 import uuid
 from pathlib import Path
 
+from server.config import sqlalchemy_url
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -37,7 +39,7 @@ def fresh_postgres(base: str) -> tuple[str, str]:
     """A new, migrated PostgreSQL database next to `base`; returns (url, admin url)."""
     from sqlalchemy import create_engine, text
 
-    pg = base.replace("postgresql://", "postgresql+pg8000://").replace("postgres://", "postgresql+pg8000://")
+    pg = sqlalchemy_url(base)
     admin_url = pg.rsplit("/", 1)[0] + "/postgres"
     name = f"zhanye_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")

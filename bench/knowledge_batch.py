@@ -35,6 +35,7 @@ from alembic.config import Config  # noqa: E402
 from sqlalchemy import bindparam, create_engine, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from server.config import sqlalchemy_url  # noqa: E402
 from server.db import make_engine  # noqa: E402
 from server.knowledge import service as knowledge  # noqa: E402
 from server.knowledge.catalogue import CATALOGUE  # noqa: E402
@@ -62,7 +63,7 @@ class Scratch:
         self.kind = kind
         if kind == "postgres":
             base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-            pg = base.replace("postgresql://", "postgresql+pg8000://")
+            pg = sqlalchemy_url(base)
             self.name = f"zhanye_bench_{label}_{uuid.uuid4().hex[:6]}"
             self.admin = create_engine(pg.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
             with self.admin.connect() as conn:

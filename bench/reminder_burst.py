@@ -118,9 +118,11 @@ def main() -> None:
     if db_url.startswith("postgres"):
         from sqlalchemy import create_engine
 
+        from server.config import sqlalchemy_url
+
         name = f"bench_burst_{os.getpid()}"
         admin = create_engine(
-            db_url.replace("postgresql://", "postgresql+pg8000://").rsplit("/", 1)[0] + "/postgres",
+            sqlalchemy_url(db_url).rsplit("/", 1)[0] + "/postgres",
             isolation_level="AUTOCOMMIT",
         )
         with admin.connect() as c:

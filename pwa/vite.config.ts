@@ -111,8 +111,9 @@ export default defineConfig({
       },
       injectManifest: {
         globPatterns: ['**/*.{js,css,html,svg,png,webmanifest,woff2}'],
-        // the maskable and 512 icons are only for the installer, not for offline use
-        globIgnores: ['icons/icon-512.png', 'icons/maskable-512.png'],
+        // the maskable and 512 icons are only for the installer, not for offline use; pdf.js draws a
+        // PDF on a war room's shared stage, which needs the network anyway (~100 KB gz not precached)
+        globIgnores: ['icons/icon-512.png', 'icons/maskable-512.png', 'assets/pdf-*.js', 'assets/pdf.worker*'],
       },
       devOptions: { enabled: false, type: 'module' },
     }),

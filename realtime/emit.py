@@ -36,7 +36,9 @@ def _socketio() -> SocketIO:
             _external_url[""] = load_settings().REDIS_URL  # read once: settings are not cheap
         url = _external_url[""]
     if url not in _external:
-        _external[url] = SocketIO(message_queue=url, channel=queue_channel(url))
+        # threading, named: left to guess, Flask-SocketIO picks eventlet when it is installed, and
+        # eventlet's hub then takes over plain threads and sockets in a process nobody patched.
+        _external[url] = SocketIO(message_queue=url, channel=queue_channel(url), async_mode="threading")
     return _external[url]
 
 

@@ -11,14 +11,22 @@ Client -> server (each answers through the acknowledgement; errors also come as 
   task {room_id, client_id, task_id?, item, assignee_id, due_on, status, version}
   target {room_id, client_id, target_id, stage, amount_cents, version}
   target_remove {room_id, client_id, target_id, version}
+  call_join {room_id}   call_leave {room_id}   call_media {room_id, muted, quality}
+  call_signal {room_id, to_user_id, description {type, sdp} | candidate {candidate, sdpMid, sdpMLineIndex}}
+  stage_share {room_id, kind, ref_id?, calculator?, downloadable}   stage_page {room_id, share_id, page}
+  stage_clear {room_id}
 Server -> client: event, presence {room_id, came_online, went_offline} (the join acknowledgement
-holds the whole `online` list), typing, removed, invited, error, session_ended."""
+holds the whole `online` list and what is on the call and the stage now), typing, removed, invited,
+call_peer {room_id, call_id, user_id, joined}, call_signal {room_id, from_user_id, ...},
+call_media {room_id, user_id, muted, quality}, stage {room_id, stage|null}, stage_page, error,
+session_ended."""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, Literal
 
-from flask import request
+from flask import current_app, request
 from flask_socketio import emit as reply
 from flask_socketio import join_room, leave_room
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -35,10 +43,13 @@ from server.errors import Problem, field_errors_from_pydantic
 from server.org.models import User
 from server.redis_client import get_redis
 from server.security import client_ip
-from server.warrooms import access, board, chat, eventlog, membership, reads
+from server.warrooms import access, board, calls, chat, eventlog, membership, reads, stage
 from server.warrooms.schemas import MAX_TEXT_BYTES, MessageIn, TargetRemove, TargetUpdate, TaskIn, TaskUpdate
 
+log = logging.getLogger(__name__)
+
 REPLAY_LIMIT = 500
+MAX_SDP_BYTES = 12_000  # an audio (or audio + video) offer is 2-6 KB
 PRESENCE_TTL_SECONDS = 86400
 PRESENCE_COALESCE_SECONDS = 1.0
 
@@ -121,6 +132,8 @@ def broadcast_sink(event: events.DomainEvent) -> None:
         emit("event", event.payload, room=room_name(event.payload["room_id"]), namespace=NAMESPACE)
     elif event.kind == eventlog.BATCH_KIND:  # a campaign's bulk change: many numbered events at once
         emit("events", event.payload, room=room_name(event.payload["room_id"]), namespace=NAMESPACE)
+    elif event.kind == stage.STAGE_KIND:
+        emit("stage", event.payload, room=room_name(event.payload["room_id"]), namespace=NAMESPACE)
     elif event.kind == membership.INVITED_KIND:
         emit(
             "invited",
@@ -144,6 +157,13 @@ def _drop_from_room(room_id: int, user_id: int) -> None:
         sio.server.manager.leave_room(sid, NAMESPACE, room_name(room_id))
         redis.srem(_presence_key(room_id), f"{user_id}|{sid}")
     emit("removed", {"room_id": room_id}, room=user_room(user_id), namespace=NAMESPACE)
+    if calls.drop(redis, room_id=room_id, user_id=user_id):
+        emit(
+            "call_peer",
+            {"room_id": room_id, "user_id": user_id, "joined": False},
+            room=room_name(room_id),
+            namespace=NAMESPACE,
+        )
     # This may run in a worker, which has no background tasks: tell the room now.
     _presence_changed(room_id, user_id, redis, coalesce=False)
 
@@ -189,6 +209,20 @@ class TypingIn(RoomRef):
     typing: bool = True
 
 
+class SessionDescription(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["offer", "answer"]
+    sdp: str = Field(min_length=1, max_length=MAX_SDP_BYTES)
+
+
+class IceCandidate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    candidate: str = Field(max_length=1024)  # "" marks the end of candidates
+    sdpMid: str | None = Field(default=None, max_length=32)  # noqa: N815 (the browser's names)
+    sdpMLineIndex: int | None = Field(default=None, ge=0, le=16)  # noqa: N815
+    usernameFragment: str | None = Field(default=None, max_length=256)  # noqa: N815
+
+
 def _sid() -> str:
     """The Socket.IO session id of the event being handled (Flask-SocketIO sets it on the request)."""
     return request.sid  # type: ignore[attr-defined]
@@ -211,8 +245,24 @@ def _parse(model: type[BaseModel], data: Any, *, drop_room: bool = False) -> Any
         ) from None
 
 
+class CallSignal(RoomRef):
+    to_user_id: int = Field(ge=1)
+    description: SessionDescription | None = None
+    candidate: IceCandidate | None = None
+
+
+class CallMedia(RoomRef):
+    muted: bool = False
+    quality: Literal["good", "audio", "chat"] = "good"  # what the member's network allows now
+
+
 class WarRoomNamespace(SessionNamespace):
     path = NAMESPACE
+
+    def _calls_of(self, sid: str) -> set[int]:
+        if not hasattr(self, "_in_calls"):
+            self._in_calls: dict[str, set[int]] = {}
+        return self._in_calls.setdefault(sid, set())
 
     def _rooms_of(self, sid: str) -> set[int]:
         if not hasattr(self, "_joined"):
@@ -231,6 +281,14 @@ class WarRoomNamespace(SessionNamespace):
         for room_id in self._joined.pop(sid, set()) if hasattr(self, "_joined") else set():
             redis.srem(_presence_key(room_id), f"{who.user_id}|{sid}")
             _presence_changed(room_id, who.user_id)
+        # A dropped socket leaves its calls (the others close its peer); a reconnect joins again.
+        for room_id in self._calls_of(sid).copy():
+            try:
+                with self.event_session() as session:
+                    self._leave_call(session, room_id=room_id, user_id=who.user_id, sid=sid)
+            except Exception:
+                log.exception("could not take a dropped socket out of a call")
+        self._in_calls.pop(sid, None)
 
     # join / leave / catch up ----------------------------------------------------------------------
 
@@ -257,6 +315,8 @@ class WarRoomNamespace(SessionNamespace):
             "more": len(gap) == REPLAY_LIMIT,
             "last_seq": eventlog.last_seq(session, ref.room_id),
             "online": online_users(ref.room_id),
+            "call": calls.current(redis, ref.room_id),
+            "stage": stage.current(redis, ref.room_id),
         }
 
     def on_sync(self, data: Any = None):
@@ -381,4 +441,140 @@ class WarRoomNamespace(SessionNamespace):
             to=room_name(ref.room_id),
             include_self=False,
         )
+        return {"ok": True}
+
+    # the call: signalling only; the audio goes browser to browser ---------------------------------
+
+    def _require_joined(self, room_id: int) -> None:
+        if room_id not in self._rooms_of(_sid()):
+            raise Problem(409, "Conflict", "Join the room first.", code="not-joined")
+
+    def _require_in_call(self, redis, room_id: int, user: User) -> None:
+        if calls.socket_of(redis, room_id, row_id(user)) != _sid():
+            raise Problem(409, "Conflict", "Join the call first.", code="not-in-call")
+
+    def on_call_join(self, data: Any = None):
+        return self.guarded(self._call_join, data)
+
+    def _call_join(self, session, user: User, data: Any) -> dict[str, Any]:
+        ref: RoomRef = _parse(RoomRef, data)
+        self._require_joined(ref.room_id)
+        access.limit_rate(user, bucket="signals")
+        settings = current_app.config["SETTINGS"]
+        redis = get_redis()
+        joined = calls.join(
+            session,
+            redis,
+            room_id=ref.room_id,
+            user=user,
+            sid=_sid(),
+            max_members=settings.WARROOM_CALL_MAX_MEMBERS,
+            online=set(online_users(ref.room_id, redis)),
+        )
+        self._calls_of(_sid()).add(ref.room_id)
+        reply(
+            "call_peer",
+            {"room_id": ref.room_id, "call_id": joined.call_id, "user_id": user.id, "joined": True},
+            to=room_name(ref.room_id),
+            include_self=False,
+        )
+        return {
+            "ok": True,
+            "room_id": ref.room_id,
+            "call_id": joined.call_id,
+            "started": joined.started,
+            "started_at": joined.started_at,
+            "peers": joined.peers,  # the joiner offers to each of them
+            "ice_servers": calls.ice_servers(settings, user_id=row_id(user)),
+        }
+
+    def on_call_leave(self, data: Any = None):
+        return self.guarded(self._call_leave_event, data)
+
+    def _call_leave_event(self, session, user: User, data: Any) -> dict[str, Any]:
+        ref: RoomRef = _parse(RoomRef, data)
+        left = self._leave_call(session, room_id=ref.room_id, user_id=row_id(user), sid=_sid())
+        return {"ok": True, "room_id": ref.room_id, "ended": bool(left and left["ended"])}
+
+    def _leave_call(self, session, *, room_id: int, user_id: int, sid: str) -> dict[str, Any] | None:
+        self._calls_of(sid).discard(room_id)
+        left = calls.leave(session, get_redis(), room_id=room_id, user_id=user_id, sid=sid)
+        if left is not None:
+            emit(
+                "call_peer",
+                {"room_id": room_id, "user_id": user_id, "joined": False},
+                room=room_name(room_id),
+                namespace=NAMESPACE,
+            )
+        return left
+
+    def on_call_signal(self, data: Any = None):
+        return self.guarded(self._call_signal, data, size_limit=MAX_SDP_BYTES + 1024)
+
+    def _call_signal(self, session, user: User, data: Any) -> dict[str, Any]:
+        """An offer, answer or ICE candidate for one other member in the call. Membership is checked
+        on every signal: a member removed mid-call can no longer reach anyone."""
+        signal: CallSignal = _parse(CallSignal, data)
+        if (signal.description is None) == (signal.candidate is None):
+            raise Problem(
+                422, "Unprocessable Content", "Send a description or a candidate.", code="validation"
+            )
+        access.require_member(session, room_id=signal.room_id, user=user)
+        access.limit_rate(user, bucket="signals")
+        redis = get_redis()
+        self._require_in_call(redis, signal.room_id, user)
+        to_sid = calls.socket_of(redis, signal.room_id, signal.to_user_id)
+        if to_sid is None:
+            raise Problem(404, "Not Found", "That member is not in the call.", code="peer-gone")
+        payload: dict[str, Any] = {"room_id": signal.room_id, "from_user_id": user.id}
+        if signal.description is not None:
+            payload["description"] = signal.description.model_dump()
+        else:
+            payload["candidate"] = signal.candidate.model_dump() if signal.candidate else None
+        emit("call_signal", payload, room=to_sid, namespace=NAMESPACE)
+        return {"ok": True}
+
+    def on_call_media(self, data: Any = None):
+        return self.guarded(self._call_media, data)
+
+    def _call_media(self, session, user: User, data: Any) -> dict[str, Any]:
+        media: CallMedia = _parse(CallMedia, data)
+        access.require_member(session, room_id=media.room_id, user=user)
+        access.limit_rate(user, bucket="signals")
+        self._require_in_call(get_redis(), media.room_id, user)
+        reply(
+            "call_media",
+            {"room_id": media.room_id, "user_id": user.id, "muted": media.muted, "quality": media.quality},
+            to=room_name(media.room_id),
+            include_self=False,
+        )
+        return {"ok": True}
+
+    # the shared stage -----------------------------------------------------------------------------
+
+    def on_stage_share(self, data: Any = None):
+        return self.guarded(self._stage_share, data)
+
+    def _stage_share(self, session, user: User, data: Any) -> dict[str, Any]:
+        share: stage.ShareIn = _parse(stage.ShareIn, data)
+        access.limit_rate(user)
+        shown = stage.share(session, get_redis(), data=share, user=user, ip=client_ip())
+        return {"ok": True, "stage": shown}  # the room hears it from the sink, after the commit
+
+    def on_stage_page(self, data: Any = None):
+        return self.guarded(self._stage_page, data)
+
+    def _stage_page(self, session, user: User, data: Any) -> dict[str, Any]:
+        page: stage.PageIn = _parse(stage.PageIn, data)
+        access.limit_rate(user, bucket="signals")
+        turned = stage.turn_page(session, get_redis(), data=page, user=user)
+        reply("stage_page", turned, to=room_name(page.room_id), include_self=False)
+        return {"ok": True, **turned}
+
+    def on_stage_clear(self, data: Any = None):
+        return self.guarded(self._stage_clear, data)
+
+    def _stage_clear(self, session, user: User, data: Any) -> dict[str, Any]:
+        ref: RoomRef = _parse(RoomRef, data)
+        stage.clear(session, get_redis(), room_id=ref.room_id, user=user)
         return {"ok": True}

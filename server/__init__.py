@@ -18,6 +18,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = settings.SECRET_KEY
     app.config["MAX_CONTENT_LENGTH"] = settings.MAX_CONTENT_LENGTH
     app.config["TESTING"] = settings.TESTING
+    if settings.TRUSTED_PROXIES:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.TRUSTED_PROXIES
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -38,15 +43,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.customers.routes import bp as customers_bp
     from server.health import bp as health_bp
     from server.health import test_bp
+    from server.helpers.routes import bp as helpers_bp
     from server.inbox.routes import bp as inbox_bp
     from server.intel.routes import bp as intel_bp
     from server.knowledge.routes import bp as knowledge_bp
+    from server.learning.routes import bp as learning_bp
     from server.mirror.routes import bp as mirror_bp
     from server.mirror.routes import public_bp as mirror_public_bp
     from server.notebook.routes import bp as notebook_bp
     from server.opportunities.routes import bp as opportunities_bp
     from server.org.routes import bp as org_bp
     from server.performance.routes import bp as performance_bp
+    from server.personas.routes import bp as personas_bp
     from server.products.routes import bp as products_bp
     from server.prospects.routes import bp as prospects_bp
     from server.push.routes import bp as push_bp
@@ -76,6 +84,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         conduct_bp,
         prospects_bp,
         assistant_bp,
+        personas_bp,
+        learning_bp,
+        helpers_bp,
     ):
         app.register_blueprint(blueprint)
     if settings.ENABLE_TEST_ENDPOINTS:

@@ -47,7 +47,33 @@ class Settings(BaseSettings):
     # Targets one user may add per window (each customer id tried counts, found or not).
     WARROOM_TARGET_RATE_LIMIT: int = 20
     WARROOM_TARGET_RATE_WINDOW_SECONDS: int = 60
+    # Call signalling (offers, answers, ICE candidates, mute/speaking) per user and window: a call
+    # set-up sends a few dozen; a loop or a script is stopped with `rate-limited`.
+    WARROOM_SIGNAL_RATE_LIMIT: int = 120
+    WARROOM_SIGNAL_RATE_WINDOW_SECONDS: int = 10
+    # A PDF proposal on a war room's shared stage (sent as base64 JSON under MAX_CONTENT_LENGTH).
+    WARROOM_STAGE_PDF_MAX_BYTES: int = 700 * 1024
+    WARROOM_CALL_MAX_MEMBERS: int = 4  # a mesh: each member sends to every other (see docs/warrooms.md)
+    # STUN/TURN servers handed to the browser, as RTCIceServer objects, e.g.
+    # [{"urls": "turn:turn.bank.example:3478", "username": "zhanye", "credential": "..."}].
+    # Empty: host candidates only, enough on one machine or one LAN.
+    WEBRTC_ICE_SERVERS: list[dict] = Field(default_factory=list)
+    # A coturn server with `use-auth-secret` (deploy/coturn/turnserver.conf): its URLs and shared
+    # secret. Each call_join then hands the browser a credential of its own that expires.
+    WEBRTC_TURN_URLS: list[str] = Field(default_factory=list)
+    WEBRTC_TURN_SECRET: str = ""
+    WEBRTC_TURN_TTL_SECONDS: int = 12 * 3600
     MAX_CONTENT_LENGTH: int = 1024 * 1024
+    # PostgreSQL pool per process (SQLite ignores these); sizing for N processes: docs/deployment.md.
+    DB_POOL_SIZE: int = 20
+    DB_MAX_OVERFLOW: int = 10
+    # PostgreSQL cancels a statement of this process that runs longer (0: no limit). Web processes
+    # set it (deploy/env/web.env); workers, whose nightly batches run long, may leave it at 0.
+    DB_STATEMENT_TIMEOUT_MS: int = 0
+    # Reverse proxies in front of the web process (nginx: 1). Their X-Forwarded-For/-Proto are
+    # trusted that many hops deep, so rate limits and the audit log see the phone's address, not
+    # the proxy's. 0: the headers are ignored (a client could forge them).
+    TRUSTED_PROXIES: int = 0
     # The worker checks the job chains (and RQ's scheduler process) at least this often: after a
     # Redis restart or a dead scheduler, scheduled work resumes within about twice this.
     CHAIN_HEAL_SECONDS: int = 30
@@ -75,21 +101,23 @@ class Settings(BaseSettings):
     DEMO_PROSPECTS: int = 0  # 0: ten prospects per demo customer (50,000 for the default 5,000)
     PROSPECT_CLAIM_DAYS: int = 30  # a claimed prospect is exclusive this long, then returns
     PROSPECT_TILE_URL: str = ""  # e.g. a 天地图/高德 tile template; empty: the built-in offline base map
-    PROSPECT_UPLOAD_MAX_BYTES: int = 700 * 1024  # the decoded file; the JSON body stays under MAX_CONTENT_LENGTH
+    PROSPECT_UPLOAD_MAX_BYTES: int = (
+        700 * 1024
+    )  # the decoded file; the JSON body stays under MAX_CONTENT_LENGTH
     PROSPECT_UPLOAD_MAX_ROWS: int = 20_000
     PROSPECT_UPLOAD_MAX_UNCOMPRESSED: int = 20 * 1024 * 1024
     MASK_RULES: dict[str, list[int]] = Field(
-        default_factory=lambda: {"phone": [3, 4], "id_number": [1, 1], "card_number": [6, 4], "company_name": [2, 4]}
+        default_factory=lambda: {
+            "phone": [3, 4],
+            "id_number": [1, 1],
+            "card_number": [6, 4],
+            "company_name": [2, 4],
+        }
     )
 
     def database_url(self) -> str:
         if self.DATABASE_URL:
-            url = self.DATABASE_URL
-            # pg8000 is pure Python, so eventlet's monkey-patched sockets make its waits cooperative.
-            for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
-                if url.startswith(prefix):
-                    return "postgresql+pg8000://" + url[len(prefix) :]
-            return url
+            return sqlalchemy_url(self.DATABASE_URL)
         self.VAR_DIR.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{self.VAR_DIR / 'zhanye.db'}"
 
@@ -97,6 +125,17 @@ class Settings(BaseSettings):
         if self.SESSION_COOKIE_SECURE is not None:
             return self.SESSION_COOKIE_SECURE
         return self.PUBLIC_URL.startswith("https://")
+
+
+def sqlalchemy_url(url: str) -> str:
+    """A PostgreSQL URL without a driver (`postgresql://`, `postgres://`) means psycopg2: libpq parses
+    and pipelines in C (one round trip per statement; pg8000 took three and parsed in Python). The web
+    process makes its waits cooperative under eventlet (`server.dbdriver.cooperate`). A URL that names
+    a driver (`postgresql+pg8000://`) is kept as it is; anything else (SQLite) too."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
 
 
 def _stored_secret(var_dir: Path, name: str, make) -> str:

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, SQLModel, col, create_engine
 
+from server.config import Settings
+
 _engines: dict[str, tuple[int, Engine]] = {}
 
 
@@ -33,10 +35,24 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
-    # Connections are kept rather than opened per burst: a new pg8000 connection costs tens of ms of
-    # this process's CPU (TLS probe, authentication), and bursts come exactly when the process is
-    # busiest (requests queued behind the pool's feed lock). Same ceiling of 30 per process.
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=20, max_overflow=10)
+    # Connections are kept rather than opened per burst: a new connection costs milliseconds of this
+    # process's time (TLS probe, authentication), and bursts come exactly when the process is busiest.
+    # 30 at most per process (DB_POOL_SIZE + DB_MAX_OVERFLOW); the PostgreSQL sizing is in
+    # docs/deployment.md. A statement that runs past DB_STATEMENT_TIMEOUT_MS is cancelled by the
+    # server, so one bad query cannot hold a pooled connection (and its greenthread) for ever.
+    settings = Settings()  # the environment only: no secrets are read or made here
+    connect_args = {}
+    if settings.DB_STATEMENT_TIMEOUT_MS and url.startswith("postgresql+psycopg2"):
+        connect_args["options"] = f"-c statement_timeout={settings.DB_STATEMENT_TIMEOUT_MS}"
+    return create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=settings.DB_POOL_SIZE,
+        max_overflow=settings.DB_MAX_OVERFLOW,
+        pool_timeout=10,
+        connect_args=connect_args,
+    )
 
 
 def get_engine(url: str, *, echo: bool = False) -> Engine:

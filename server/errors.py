@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Flask, Response, json
+from redis.exceptions import RedisError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,36 @@ def init_app(app: Flask) -> None:
             return exc.response
         code = (exc.name or "error").lower().replace(" ", "-")
         return problem_response(Problem(exc.code or 500, exc.name, exc.description, code=code))
+
+    @app.errorhandler(RedisError)
+    def _redis_unavailable(exc: RedisError):
+        # Redis down or restarting: what needs it (rate limits, the claim race, queues) answers at
+        # once with a retryable 503; reads that need only the database keep working meanwhile.
+        log.warning("redis unavailable: %s", type(exc).__name__)
+        return problem_response(
+            Problem(
+                503,
+                "Service Unavailable",
+                "A backing service is restarting; try again in a moment.",
+                code="unavailable",
+                headers={"Retry-After": "5"},
+            )
+        )
+
+    @app.errorhandler(PoolTimeout)
+    def _pool_exhausted(exc: PoolTimeout):
+        # Every pooled database connection stayed busy past the pool's wait: the process is
+        # overloaded. A retryable 503 (nothing was written), not a 500 with a traceback.
+        log.warning("database pool exhausted: %s", exc)
+        return problem_response(
+            Problem(
+                503,
+                "Service Unavailable",
+                "The service is busy; try again in a moment.",
+                code="unavailable",
+                headers={"Retry-After": "2"},
+            )
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -25,6 +25,7 @@ from server.customers.models import (
     OwnershipChange,
     Tag,
 )
+from server.helpers.models import HelperTask
 from server.inbox.models import Notification
 from server.intel.models import (
     IntelAlert,
@@ -35,6 +36,7 @@ from server.intel.models import (
     IntelSourceError,
 )
 from server.knowledge.models import CustomerFact, KnowledgeScore
+from server.learning.models import CaseConsent, QuizCard, QuizReview
 from server.mirror.models import MirrorEvaluation, MirrorRatingLink
 from server.notebook.models import Note, Reminder, ReminderSetting
 from server.opportunities.models import (
@@ -49,6 +51,7 @@ from server.opportunities.models import (
 from server.org.models import Branch, RmProfile, Team, User
 from server.overrides.models import ModelOverrides
 from server.performance.models import PerformanceEntry, PerformanceTarget
+from server.personas.models import MentoringNote, Mentorship, PersonaClassification, PersonaOverride
 from server.products.models import Holding, Product, ProductBranch, ProductCase, ProductFit
 from server.prospects.models import (
     Prospect,

@@ -1,4 +1,5 @@
-"""The periodic job chains (reminder scan, intel tick, nightly knowledge batch, pool recycle sweep)
+"""The periodic job chains (reminder scan, intel tick, nightly knowledge batch, pool recycle sweep,
+monthly persona run)
 and what keeps them alive.
 
 Each chain books its own next run under a deterministic job id, so booking again, or from two
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def chain_status(now: datetime | None = None) -> dict[str, bool]:
     """Whether each chain has its next run booked (scheduled, queued or running)."""
-    from tasks import knowledge, reminders
+    from tasks import knowledge, personas, reminders
 
     now = as_utc(now or utcnow())
 
@@ -44,16 +45,16 @@ def chain_status(now: datetime | None = None) -> dict[str, bool]:
     return {
         "reminders": marker is not None and booked(HIGH, "reminder-scan-"),
         "intel": booked(LOW, "intel-tick-"),
-        "knowledge": redis.get(knowledge.NEXT_NIGHTLY_KEY) is not None
-        and booked(LOW, "knowledge-nightly-"),
+        "knowledge": redis.get(knowledge.NEXT_NIGHTLY_KEY) is not None and booked(LOW, "knowledge-nightly-"),
         "opportunities": booked(DEFAULT, "opportunities-recycle-"),
+        "personas": redis.get(personas.NEXT_RUN_KEY) is not None and booked(LOW, "personas-monthly-"),
     }
 
 
 def heal(now: datetime | None = None) -> list[str]:
     """Books again every chain that is missing; returns their names. Never raises: a Redis that is
     still away is tried again at the next call."""
-    from tasks import intel, knowledge, opportunities, reminders
+    from tasks import intel, knowledge, opportunities, personas, reminders
 
     try:
         status = chain_status(now)
@@ -69,6 +70,9 @@ def heal(now: datetime | None = None) -> list[str]:
         if not status["opportunities"]:
             opportunities.schedule_sweep()
             healed.append("opportunities")
+        if not status["personas"]:
+            personas.schedule_monthly()
+            healed.append("personas")
     except RedisError as exc:
         log.warning("chains not checked: Redis unavailable (%s)", type(exc).__name__)
         return []
@@ -78,7 +82,17 @@ def heal(now: datetime | None = None) -> list[str]:
 
 
 def start_all() -> dict[str, str]:
-    from tasks import assistant, conduct, intel, knowledge, opportunities, prospects, reminders, warrooms
+    from tasks import (
+        assistant,
+        conduct,
+        intel,
+        knowledge,
+        opportunities,
+        personas,
+        prospects,
+        reminders,
+        warrooms,
+    )
 
     init_queues(app())
     started = {}
@@ -94,6 +108,8 @@ def start_all() -> dict[str, str]:
     assistant.ensure_nightly_scheduled()
     started["assistant"] = "nightly recommender retrain"
     started["warrooms"] = warrooms.schedule_daily_summaries()
+    personas.ensure_monthly_scheduled()
+    started["personas"] = "monthly classification and mentor pairing"
     return started
 
 

@@ -20,6 +20,7 @@ from tasks.conduct import on_event as conduct_events
 from tasks.intel import sink as intel_events
 from tasks.knowledge import on_event as knowledge_events
 from tasks.opportunities import on_claimed as opportunity_claimed
+from tasks.personas import on_event as persona_events
 from tasks.prospects import on_event as prospect_events
 from tasks.reminders import on_domain_event as notebook_events
 
@@ -28,7 +29,7 @@ Sink = Callable[[DomainEvent], None]
 # Domain sinks that keep the domain's own shared state (Redis) in step with commits.
 SERVER_SINKS: list[Sink] = [remember_claim_state]
 # Sinks that turn events into background jobs.
-SINKS: list[Sink] = [opportunity_claimed, notebook_events, knowledge_events, intel_events, conduct_events, prospect_events, assistant_events]
+SINKS: list[Sink] = [opportunity_claimed, notebook_events, knowledge_events, intel_events, conduct_events, prospect_events, assistant_events, persona_events]
 
 
 def all_sinks() -> list[Sink]:

@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
 from server import create_app, db, events
+from server.config import sqlalchemy_url
 from server.opportunities.models import ClaimPolicy
 from tests import factories
 
@@ -39,9 +40,7 @@ def database_url(tmp_path_factory) -> Iterator[str]:
     base = os.environ.get("DATABASE_URL", "")
     if base.startswith("postgres"):
         name = f"zhanye_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        pg = base.replace("postgresql://", "postgresql+pg8000://").replace(
-            "postgres://", "postgresql+pg8000://"
-        )
+        pg = sqlalchemy_url(base)
         admin = create_engine(_admin_url(pg), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -325,7 +324,6 @@ def worker(app, redis_url):
     events.install([*SERVER_SINKS, *REALTIME_SINKS, *before])
     yield BurstWorker([queue(name) for name in QUEUES], connection=redis.Redis.from_url(redis_url))
     events.install(before)
-
 
 
 @pytest.fixture

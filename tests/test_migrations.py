@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 import server.models  # noqa: F401
+from server.config import sqlalchemy_url
 from server.db import make_engine
 from tests.conftest import ROOT, _admin_url
 
@@ -21,7 +22,7 @@ from tests.conftest import ROOT, _admin_url
 def empty_database(tmp_path):
     base = os.environ.get("DATABASE_URL", "")
     if base.startswith("postgres"):
-        pg = base.replace("postgresql://", "postgresql+pg8000://")
+        pg = sqlalchemy_url(base)
         name = f"zhanye_mig_{uuid.uuid4().hex[:8]}"
         admin = create_engine(_admin_url(pg), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:

@@ -12,6 +12,8 @@ describe('problem codes in the user language', () => {
     expect(error.message).toBe('您没有权限进行此操作')
     expect(errorMessage(error)).not.toContain('mirror')
     expect(problemMessage({ status: 409, code: 'already-claimed' })).toBe('已被他人抢先认领')
+    // Redis restarting behind the API: a 503 the user can simply retry.
+    expect(problemMessage({ status: 503, code: 'unavailable' })).toBe('服务正在恢复，请稍后再试')
   })
 
   it('falls back to the status for an unknown code', () => {

@@ -1,5 +1,5 @@
 """Customer grants: access to a customer that is not one's own, lent by a shared space (a war room, an
-opportunity, and anything later) and ended with it. The one home for granting, revoking and their
+opportunity, a helper task) and ended with it. The one home for granting, revoking and their
 audit entries, so every source grants and ends access the same way.
 
 A grant is written only by the caller's act (the owner adds the customer, or approves a request; a
@@ -22,6 +22,7 @@ from server.timeutil import utcnow
 # Sources that lend access (CustomerGrant.source_type).
 SOURCE_WAR_ROOM = "war_room"
 SOURCE_OPPORTUNITY = "opportunity"
+SOURCE_HELPER_TASK = "helper_task"  # a super RM's task for a helper (助手): that one customer
 
 # The one set of audit action names for grants, whatever the source.
 AUDIT_GRANT = "customer.grant"

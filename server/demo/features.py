@@ -14,7 +14,9 @@ from sqlmodel import Session
 
 from server.demo.activity import seed_activity
 from server.demo.feeds import register_demo_sources
+from server.demo.learning import seed_learning_history
 from server.demo.workbench import seed_workbench_demo
+from server.personas.mentoring import seed_demo_notes
 
 Step = Callable[[Session, int], Any]
 
@@ -22,6 +24,8 @@ FEATURES: list[tuple[str, Step]] = [
     ("workbench", lambda session, seed: seed_workbench_demo(session)),
     ("intel_sources", lambda session, seed: register_demo_sources(session)),
     ("activity", lambda session, seed: seed_activity(session, seed=seed)),
+    ("mentoring_notes", lambda session, seed: seed_demo_notes(session, seed=seed)),
+    ("learning", lambda session, seed: seed_learning_history(session, seed=seed)),
     # Feature hooks go here, one line each, e.g. ("conduct", conduct.seed_demo),
 ]
 

@@ -77,18 +77,30 @@ def load_demo_bank(
     today: date | None = None,
     workers: int | None = None,
     chunk_size: int = CHUNK,
+    classify: bool = True,
 ) -> dict[str, int]:
     """Load the demo bank into an empty database and return row counts per table.
 
     `workers` processes generate customer chunks in parallel (None: one per spare core; 0: all in
     this process); the result is the same either way. The demo logins all get the password `demo1234`: this loader exists for demonstrations and
-    tests only and is reached through the `demo load` command, never from the running app."""
+    tests only; `classify` runs the persona classifier over the loaded RMs (tests of the classifier
+    turn it off to keep the generator's intended personas to compare with) and is reached through the `demo load` command, never from the running app."""
     if customers < 0:
         raise DemoBankError("--customers must not be negative")
     if not database_is_empty(engine):
         raise DemoBankError("The database already holds users; the demo bank loads into an empty one.")
     builder = _Builder(engine, seed=seed, data_key=data_key, today=today or utcnow().date())
-    return builder.run(customers, workers=workers, chunk_size=chunk_size)
+    counts = builder.run(customers, workers=workers, chunk_size=chunk_size)
+    if classify:
+        # The personas the RMs were built as are only the generator's intent: what the app shows is
+        # what the classifier reads from their data (server/personas), as at a real bank.
+        from sqlmodel import Session
+
+        from server.personas.service import classify_all
+
+        with Session(engine) as session:
+            counts.update({f"persona_{k}": v for k, v in classify_all(session, as_of=builder.today).items()})
+    return counts
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -231,7 +243,9 @@ class _Builder(OrgBuilder, CustomerBuilder, LedgerBuilder):
                 writer = Writer(conn)
                 self._write_chunk(writer, chunk)
                 self._merge(writer)
-        self.counts.update(load_prospect_universe(self.engine, seed=self.seed, today=self.today, customers=customers))
+        self.counts.update(
+            load_prospect_universe(self.engine, seed=self.seed, today=self.today, customers=customers)
+        )
         with self.engine.begin() as conn:
             writer = Writer(conn)
             self._performance(writer)

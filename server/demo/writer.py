@@ -49,8 +49,12 @@ class Writer:
         csv.writer(buffer, lineterminator="\n").writerows(values)
         buffer.seek(0)
         cols = ", ".join(f'"{c}"' for c in columns)
+        copy = f'COPY "{table.name}" ({cols}) FROM STDIN WITH (FORMAT csv)'
         cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(f'COPY "{table.name}" ({cols}) FROM STDIN WITH (FORMAT csv)', stream=buffer)
+        if hasattr(cursor, "copy_expert"):
+            cursor.copy_expert(copy, buffer)  # psycopg2
+        else:
+            cursor.execute(copy, stream=buffer)  # pg8000, when a URL names it
         cursor.close()
 
 

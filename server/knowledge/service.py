@@ -370,7 +370,9 @@ def sync_profile_facts(
             "INSERT INTO customer_fact (customer_id, fact_key, value_summary, learned_at, source) "
             "SELECT d.customer_id, d.fact_key, d.value_summary, :now, 'profile' FROM derived_fact d "
             "WHERE NOT EXISTS (SELECT 1 FROM customer_fact f "
-            "WHERE f.customer_id = d.customer_id AND f.fact_key = d.fact_key)"
+            "WHERE f.customer_id = d.customer_id AND f.fact_key = d.fact_key) "
+            # two first opens of one customer at once: the second finds the row the first just wrote
+            "ON CONFLICT (customer_id, fact_key) DO NOTHING"
         ).bindparams(when)
     )
     keys = ", ".join(f"'{k}'" for k in PROFILE_FACTS)

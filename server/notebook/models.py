@@ -23,6 +23,8 @@ class ReminderKind(StrEnum):
     maturity = "maturity"
     follow_up = "follow_up"
     war_room_task = "war_room_task"
+    mentor_checkin = "mentor_checkin"  # the weekly mentor/newcomer check-in (personas)
+    expert_call = "expert_call"  # a booked expert's call from a war room (server/warrooms/experts.py)
 
 
 class Note(SQLModel, table=True):

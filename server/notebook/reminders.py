@@ -36,6 +36,7 @@ from server.inbox.models import Notification
 from server.notebook.models import Note, Recurrence, Reminder, ReminderKind, ReminderSetting
 from server.notebook.service import last_contact_at, next_occurrence
 from server.org.models import Role, User
+from server.personas.mentoring import checkin_occurrences
 from server.products.models import Holding, Product, ProductCategory
 from server.timeutil import as_utc, utcnow
 from server.warrooms.models import TaskStatus, WarRoom, WarRoomTask
@@ -52,6 +53,8 @@ TITLES = {
     ReminderKind.maturity: "业务到期",
     ReminderKind.follow_up: "客户跟进",
     ReminderKind.war_room_task: "作战室任务到期",
+    ReminderKind.mentor_checkin: "导师周沟通",
+    ReminderKind.expert_call: "远程连线",
 }
 
 
@@ -294,6 +297,7 @@ GENERATED_KINDS = (
     ReminderKind.maturity,
     ReminderKind.follow_up,
     ReminderKind.war_room_task,
+    ReminderKind.mentor_checkin,
 )
 
 
@@ -335,6 +339,7 @@ def generate(session: Session, *, now: datetime | None = None, user_ids: list[in
     rows += _maturities(session, setting, now)
     rows += _follow_ups(session, setting, now)
     rows += war_room_task_reminders(session, setting, now)
+    rows += mentor_checkin_reminders(session, setting, now)
     _drop_stale(session, set(rms), rows)
     created = _upsert_generated(session, rows)
     session.commit()
@@ -551,4 +556,32 @@ def war_room_task_reminders(
                 body=f"任务「{item}」{due_on.month}月{due_on.day}日到期。", url=f"/war-rooms/{room_id}", now=now,
             )
         )  # fmt: skip
+    return rows
+
+
+def mentor_checkin_reminders(
+    session: Session, setting: dict[int, ReminderSetting], now: datetime
+) -> list[dict]:
+    """This week's mentoring check-in, for the mentor and the newcomer alike: at 09:00 (their own
+    zone) on the pairing's weekday, keyed by pair and week, so each of them gets it exactly once."""
+    if not setting:
+        return []
+    rows = []
+    names: dict[int, str] = {}
+    for pair, week, due_on in checkin_occurrences(session, today=_today(next(iter(setting.values())), now)):
+        for user_id, other_id in ((pair.mentee_id, pair.mentor_id), (pair.mentor_id, pair.mentee_id)):
+            s = setting.get(user_id)
+            if s is None:
+                continue
+            if other_id not in names:
+                other = session.get(User, other_id)
+                names[other_id] = other.display_name if other else ""
+            rows.append(
+                _row(
+                    ReminderKind.mentor_checkin, user_id, f"mentor_checkin:{pair.id}:{week}",
+                    _local_morning(due_on, s), title=f"导师周沟通 · {names[other_id]}",
+                    body=f"第 {week} 周：和{names[other_id]}聊聊本周的拜访与难点，记在共享笔记里。",
+                    url=f"/mentoring/{pair.id}", now=now,
+                )
+            )  # fmt: skip
     return rows

@@ -24,6 +24,7 @@ from server.timeutil import iso, utcnow
 
 CREDIT_KIND = "shared_credit"
 CREDIT_SOURCE = "opportunity"
+HELPER_CREDIT_SOURCE = "helper_task"
 
 
 def split_cents(revenue_cents: int, originator_bp: int) -> tuple[int, int]:
@@ -48,6 +49,26 @@ def credit(
             product_id=opp.product_id,
             source=CREDIT_SOURCE,
             source_ref=f"opportunity:{opp.id}:{role}",
+        )
+    )
+
+
+def credit_helper(
+    session: Session, *, rm_id: int, amount: int, customer_id: int, task_id: int, booked_on: date
+) -> None:
+    """A helper's benefit credit for a finished helper task (助手), on the same ledger and kind as the
+    shared credit of an opportunity. Booked once per task (the caller ends a task only once)."""
+    if amount <= 0:
+        return
+    session.add(
+        PerformanceEntry(
+            rm_id=rm_id,
+            booked_on=booked_on,
+            kind=CREDIT_KIND,
+            amount_cents=amount,
+            customer_id=customer_id,
+            source=HELPER_CREDIT_SOURCE,
+            source_ref=f"helper_task:{task_id}:helper",
         )
     )
 

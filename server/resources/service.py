@@ -131,8 +131,38 @@ def book(
     customer_id: int | None,
     ip: str | None,
 ) -> ResourceBooking:
+    booking = reserve(
+        session,
+        user=user,
+        resource_id=resource_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        amount_cents=amount_cents,
+        purpose=purpose,
+        customer_id=customer_id,
+        ip=ip,
+    )
+    session.commit()
+    return booking
+
+
+def reserve(
+    session: Session,
+    *,
+    user: User,
+    resource_id: int,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    amount_cents: int | None,
+    purpose: str,
+    customer_id: int | None,
+    ip: str | None,
+    kinds: tuple[str, ...] = TIMED + AMOUNTS,
+) -> ResourceBooking:
+    """`book` without the commit, for a caller that does more in the same transaction (booking an
+    expert from a war room also invites them). On a clash it rolls back and raises."""
     resource = session.exec(select(Resource).where(Resource.id == resource_id, *_visible(user))).first()
-    if resource is None or resource.kind not in TIMED + AMOUNTS:
+    if resource is None or resource.kind not in kinds:
         raise not_found("resource")
     if customer_id is not None:
         customers.get_customer_for(session, user=user, customer_id=customer_id, write=True)
@@ -204,7 +234,7 @@ def book(
         ip=ip,
         detail={"amount_cents": amount_cents},
     )
-    session.commit()
+    session.flush()
     return booking
 
 

@@ -29,12 +29,15 @@ PLAYERS = (Role.rm, Role.team_lead)
 
 def limit_rate(user: User, *, bucket: str = "changes") -> None:
     """One more message or board change by this user (`changes`), or one more target added
-    (`targets`): counted across every process in Redis; past the setting's limit, 429 `rate-limited`.
+    (`targets`), or one more call signal (`signals`): counted across every process in Redis; past the setting's limit, 429 `rate-limited`.
     Called by the domain functions, so the socket and the HTTP paths share one budget."""
     settings = current_app.config["SETTINGS"]
     if bucket == "targets":
         key = f"warroom-targets:{user.id}"
         limit, window = settings.WARROOM_TARGET_RATE_LIMIT, settings.WARROOM_TARGET_RATE_WINDOW_SECONDS
+    elif bucket == "signals":  # call signalling: offers, answers, ICE candidates, mute, stage pages
+        key = f"warroom-signals:{user.id}"
+        limit, window = settings.WARROOM_SIGNAL_RATE_LIMIT, settings.WARROOM_SIGNAL_RATE_WINDOW_SECONDS
     else:
         key = f"warroom:{user.id}"
         limit, window = settings.WARROOM_RATE_LIMIT, settings.WARROOM_RATE_WINDOW_SECONDS

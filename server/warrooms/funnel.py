@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server import events
-from server.customers.models import Customer
+from server.customers.models import Customer, CustomerVisit
 from server.db import row_id
 from server.errors import Problem
 from server.org.models import User
@@ -236,8 +236,6 @@ def _knowers(session: Session, customer_ids: list[int], members: list[int]) -> d
     """Who in the room knows each customer: its own RM, else the member who visited it last."""
     if not customer_ids:
         return {}
-    from server.workbench.models import CustomerVisit
-
     out: dict[int, int] = {}
     for visit in session.exec(
         select(CustomerVisit)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+import base64
+import binascii
+
+from flask import Blueprint, Response, current_app
 from spectree import Response as Responses
 
 from server import db
 from server.api import body, expected_version, idempotent, ok, query, spec
 from server.db import row_id
+from server.errors import Problem
+from server.redis_client import get_redis
 from server.schemas import problems
 from server.security import client_ip, current_user
 from server.warrooms import (
@@ -18,11 +23,13 @@ from server.warrooms import (
     chat,
     consent,
     eventlog,
+    experts,
     funnel,
     membership,
     outcome,
     reads,
     rooms,
+    stage,
 )
 from server.warrooms.schemas import (
     AssignIn,
@@ -359,4 +366,86 @@ def campaign_outcome_csv(room_id: int):
     response = Response(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/<int:room_id>/experts")
+@spec.validate(tags=TAGS)
+def list_experts(room_id: int):
+    """预约专家: the experts among my collaboration resources, each with free half-hour slots."""
+    return ok(
+        {"items": experts.list_experts(db.session(), room_id=room_id, user=current_user())}, personal=True
+    )
+
+
+@bp.post("/<int:room_id>/experts/bookings")
+@idempotent
+@spec.validate(json=experts.ExpertBooking, tags=TAGS)
+def book_expert(room_id: int):
+    """Book an expert's slot (409 `slot-taken` when gone): invites them as remote_expert and
+    reminds both before the call."""
+    booked = experts.book_expert(
+        db.session(), room_id=room_id, user=current_user(), data=body(), ip=client_ip()
+    )
+    return ok(booked, 201, personal=True)
+
+
+@bp.get("/<int:room_id>/stage/download")
+@spec.validate(tags=TAGS)
+def download_stage(room_id: int):
+    """What is on the shared stage, as a file, only when its sharer allowed it (else 403); audited."""
+    shown = stage.download(db.session(), get_redis(), room_id=room_id, user=current_user(), ip=client_ip())
+    if shown["kind"] == "pdf":
+        content = stage.pdf_bytes(
+            db.session(), get_redis(), room_id=room_id, share_id=shown["share_id"], user=current_user()
+        )
+        response = Response(content, mimetype="application/pdf")
+        response.headers["Cache-Control"] = "no-store"
+        filename = "proposal.pdf"
+    else:
+        response = ok(shown, personal=True)
+        filename = "stage.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.post("/<int:room_id>/stage/pdf")
+@spec.validate(json=stage.PdfShareIn, tags=TAGS)
+def share_pdf(room_id: int):
+    """A PDF proposal on the shared stage ({filename, content_base64, pages, downloadable}); audited;
+    413 `too-large` past WARROOM_STAGE_PDF_MAX_BYTES, 422 when it is not a PDF."""
+    data: stage.PdfShareIn = body()
+    try:
+        content = base64.b64decode(data.content_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            "content_base64 is not base64.",
+            code="validation",
+            errors=[{"field": "content_base64", "message": "Not base64."}],
+        ) from None
+    shown = stage.share_pdf(
+        db.session(),
+        get_redis(),
+        room_id=room_id,
+        data=data,
+        content=content,
+        max_bytes=current_app.config["SETTINGS"].WARROOM_STAGE_PDF_MAX_BYTES,
+        user=current_user(),
+        ip=client_ip(),
+    )
+    return ok(shown, 201, personal=True)
+
+
+@bp.get("/<int:room_id>/stage/pdf/<share_id>")
+@spec.validate(tags=TAGS)
+def stage_pdf(room_id: int, share_id: str):
+    """The PDF on the stage now, for the room's members, to draw in the app: inline, never cached."""
+    content = stage.pdf_bytes(
+        db.session(), get_redis(), room_id=room_id, share_id=share_id, user=current_user()
+    )
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Disposition"] = "inline"
     return response

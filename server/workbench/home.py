@@ -1,12 +1,13 @@
 """The home page adapts to the persona (ARCHITECTURE glossary): each persona gets the cards that
 remove its bottleneck. A card is {"type", "title", "items", ...}; the PWA renders by type.
 
-- newcomer (新进, keen but inexperienced): learning path and a mentor.
+- newcomer (新进, keen but inexperienced): learning path and the mentor the pairing gave them.
 - general (一般, experienced but short of customers): opportunities in the pool to claim.
 - excellent (优秀, many customers, short of time): today's reminders and neglected top customers.
 - super (超级, too much business): one-tap tools.
 - a team lead whose team has a veteran (老油): oversight prompts.
-Every RM also gets a summary card (this month's completion, knowledge degree, evaluations pending)."""
+Every RM also gets the persona card (why the classifier put them there, server/personas) and a
+summary card (this month's completion, knowledge degree, evaluations pending)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from server.notebook.models import Note, Reminder
 from server.opportunities.models import Opportunity
 from server.org.models import Persona, RmProfile, Role, Team, User
 from server.performance import service as performance
+from server.personas import mentoring
+from server.personas import service as personas
 from server.workbench.customer360 import due_next_steps
 
 NEGLECT_DAYS = 60
@@ -124,25 +127,13 @@ def _iso(value: datetime) -> str:
 
 
 def _mentor(session: Session, *, rm: User) -> dict[str, Any] | None:
+    """The newcomer's mentor from the pairing (server/personas/mentoring.py); the team lead while
+    the team has no excellent or super RM to pair with."""
+    mentor = mentoring.pair_of(session, rm_id=row_id(rm))["mentor"]
+    if mentor is not None:
+        return mentor
     if rm.team_id is None:
         return None
-    row = None
-    for persona in (Persona.excellent, Persona.super):  # excellent RMs first: super ones have no time
-        row = session.exec(
-            select(User, RmProfile.persona)
-            .join(RmProfile, col(RmProfile.user_id) == User.id)
-            .where(
-                User.team_id == rm.team_id,
-                User.id != rm.id,
-                col(User.is_active),
-                RmProfile.persona == persona,
-            )
-            .order_by(col(User.id))
-        ).first()
-        if row is not None:
-            break
-    if row is not None:
-        return {"id": row[0].id, "display_name": row[0].display_name, "persona": row[1]}
     lead = session.exec(
         select(User).join(Team, col(Team.lead_id) == User.id).where(Team.id == rm.team_id)
     ).first()
@@ -248,6 +239,10 @@ def home(session: Session, *, user: User, now: datetime | None = None) -> dict[s
         return {"persona": user.role, "cards": []}
     profile = session.get(RmProfile, user.id)
     persona = profile.persona if profile else Persona.general
+    # Why this persona, in Chinese, from the monthly classification (or the lead's override).
+    cards.append(
+        {"type": "persona", "title": "我的画像", **personas.persona_summary(session, rm_id=row_id(user))}
+    )
     result = performance.performance(session, rm=user, months=1)
     know = knowledge.owners_summary(session, owner_ids=[row_id(user)])
     cards.append(
@@ -294,4 +289,7 @@ def home(session: Session, *, user: User, now: datetime | None = None) -> dict[s
         cards.append(
             {"type": "reminders", "title": "今日提醒", "items": _todays_reminders(session, rm=user, now=now)}
         )
+    mentees = mentoring.pair_of(session, rm_id=row_id(user))["mentees"]
+    if mentees:  # an excellent or super RM who mentors newcomers
+        cards.append({"type": "mentees", "title": "我带的新人", "items": mentees})
     return {"persona": persona, "cards": cards}

@@ -100,4 +100,9 @@ def test_an_rm_has_no_way_in(page, flagged):
     sign_in(page, flagged["calm"])
     expect(page.get_by_test_id("conduct-entry")).to_have_count(0)
     page.goto("/conduct")
-    expect(page.get_by_test_id("state-error")).to_contain_text("无权查看行为监控数据")
+    # the screen is not in the RM's shell: the router sends the RM home, and the API refuses too
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page.get_by_test_id("conduct-entry")).to_have_count(0)
+    refused = page.request.get("/api/v1/conduct/rms", headers={"Accept-Language": "zh-CN"})
+    assert refused.status == 403
+    assert refused.headers["content-type"].startswith("application/problem+json")

@@ -86,7 +86,7 @@ def test_notification_settings_screen(page, rm_user):
 
     # A lost phone is removed from here (this browser has no push service to subscribe to).
     csrf = page.request.get("/api/v1/me").json()["csrf_token"]
-    lost = _fake_browser_subscription("fcm.example.test")
+    lost = _fake_browser_subscription()
     iphone = (
         "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
         "Mobile/15E148"  # the app on an iPhone's home screen
@@ -117,8 +117,10 @@ def _service_worker(sw_context, page):
     raise AssertionError("the service worker did not take control")
 
 
-def _fake_browser_subscription(host: str) -> dict:
-    """What PushSubscription.toJSON() gives: an endpoint, a P-256 key and a 16-byte auth secret."""
+def _fake_browser_subscription(host: str = "127.0.0.1") -> dict:
+    """What PushSubscription.toJSON() gives: an endpoint, a P-256 key and a 16-byte auth secret. The
+    host must resolve to an address the test configuration allows (endpoints are checked when stored,
+    server/outbound.py); nothing is sent to it here."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -156,7 +158,7 @@ def test_service_worker_opens_the_deep_link_and_re_subscribes(sw_context, rm_use
     expect(page).to_have_url(re.compile(r"/settings/notifications$"))
     expect(page.get_by_test_id("push-permission")).to_contain_text("已允许")
 
-    old, new = _fake_browser_subscription("fcm.example.test"), _fake_browser_subscription("fcm.example.test")
+    old, new = _fake_browser_subscription(), _fake_browser_subscription()
     csrf = page.request.get("/api/v1/me").json()["csrf_token"]
     created = page.request.post("/api/v1/push/subscriptions", data=old, headers={"X-CSRF-Token": csrf})
     assert created.status == 201, created.text()

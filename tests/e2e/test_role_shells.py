@@ -28,7 +28,7 @@ def test_each_role_sees_only_its_tabs(demo_context):
     expected = {
         "rm_general": ["tab-home", "tab-customers", "tab-opportunities", "tab-war-rooms", "tab-me"],
         "lead": ["tab-home", "tab-customers", "tab-team-desk", "tab-war-rooms", "tab-me"],
-        "risk": ["tab-home", "tab-audit", "tab-me"],
+        "risk": ["tab-home", "tab-audit", "tab-conduct", "tab-me"],
         "admin": ["tab-home", "tab-users", "tab-settings", "tab-me"],
     }
     for username, tabs in expected.items():

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from server.demo.generator import DEMO_LOGINS
-from tests.e2e.conftest import sign_in_as
+from tests.e2e.conftest import screenshot, sign_in_as
 
 pytestmark = pytest.mark.e2e
 
@@ -63,6 +63,7 @@ ID_SOURCES = {
     "note": "notes",
     "intel-alert": "alerts",
     "team-member": "members",
+    "mentoring": "mentorships",
 }
 
 IDS_SCRIPT = """async (role) => {
@@ -91,6 +92,9 @@ IDS_SCRIPT = """async (role) => {
     out.alerts = first(await get('/api/v1/intel/alerts'))
   }
   if (role === 'rm') {
+    const persona = await get('/api/v1/personas/me')
+    const pairs = persona ? [persona.mentoring.mentor, ...persona.mentoring.mentees].filter(Boolean) : []
+    out.mentorships = pairs.length ? pairs[0].mentorship_id : null
     out.opportunities = first(await get('/api/v1/opportunities/mine?role=originator')) ?? first(await get('/api/v1/opportunities/feed'))
   }
   if (role === 'team_lead') {
@@ -180,6 +184,12 @@ def walk(context, username: str, *, locale: str) -> tuple[list[str], list[str]]:
     if locale == "en":
         page.add_init_script("localStorage.setItem('zhanye.locale', 'en')")
     sign_in_as(page, username)
+    if locale == "zh-CN":
+        # each role's home on the demo bank, as docs/screenshots shows it (UPDATE_DOCS_SCREENSHOTS=1)
+        page.wait_for_function(
+            "() => !document.querySelector('.van-loading, [data-testid=state-loading]')", timeout=15_000
+        )
+        screenshot(page, f"home-{username}")
     role = page.evaluate("fetch('/api/v1/me').then(r => r.json()).then(m => m.user.role)")
     ids = page.evaluate(IDS_SCRIPT, role)
     routes = page.evaluate(ROUTES_SCRIPT, role)

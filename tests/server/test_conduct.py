@@ -35,6 +35,22 @@ def _late_outside_reveals(session, rm, customer, count: int = 25) -> None:
     session.commit()
 
 
+def _ranked(client) -> tuple[list[dict], int]:
+    """Every RM the client may see, page by page (the test database holds the whole run's RMs), and
+    how many list pages that took (each page view is audited)."""
+    items: list[dict] = []
+    pages = 0
+    while True:
+        page = client.get(f"/api/v1/conduct/rms?limit=200&offset={len(items)}")
+        assert page.status_code == 200
+        assert page.headers["Cache-Control"] == "no-store"
+        pages += 1
+        batch = page.get_json()["items"]
+        items += batch
+        if len(batch) < 200:
+            return items, pages
+
+
 @pytest.fixture
 def org(db_session, data_key):
     branch = factories.make_branch(db_session)
@@ -63,10 +79,8 @@ def test_daily_run_access_cases_and_precision(org, db_session, login):
     assert run.rm_count >= 3
 
     risk = login(org["risk"])
-    listing = risk.get("/api/v1/conduct/rms?limit=200")
-    assert listing.status_code == 200
-    assert listing.headers["Cache-Control"] == "no-store"
-    by_rm = {item["rm_id"]: item for item in listing.get_json()["items"]}
+    listing, risk_pages = _ranked(risk)
+    by_rm = {item["rm_id"]: item for item in listing}
     flagged = by_rm[org["rm_a"].id]
     assert "reveal_burst" in flagged["fired"]
     assert flagged["reasons"][0]["rule"] == "reveal_burst" and "深夜" in flagged["reasons"][0]["explanation"]
@@ -92,7 +106,8 @@ def test_daily_run_access_cases_and_precision(org, db_session, login):
 
     # team lead: own team only; another team's RM answers like a missing one
     lead = login(org["lead"])
-    seen = {item["rm_id"] for item in lead.get("/api/v1/conduct/rms?limit=200").get_json()["items"]}
+    lead_listing, lead_pages = _ranked(lead)
+    seen = {item["rm_id"] for item in lead_listing}
     assert seen == {org["rm_a"].id, org["rm_b"].id}
     assert lead.get(f"/api/v1/conduct/rms/{org['rm_c'].id}").status_code == 404
     assert lead.get("/api/v1/conduct/rms/999999").status_code == 404
@@ -107,7 +122,7 @@ def test_daily_run_access_cases_and_precision(org, db_session, login):
     views = db_session.exec(
         select(AuditEntry).where(col(AuditEntry.action).in_(["conduct.view_list", "conduct.view_rm"]), AuditEntry.actor_id.in_([org["risk"].id, org["lead"].id]))  # type: ignore[attr-defined]
     ).all()
-    assert len(views) == 4  # two lists and two RM pages (the 404s showed nothing)
+    assert len(views) == risk_pages + lead_pages + 2  # the list pages and two RM pages (the 404s showed nothing)
 
     # a case: open, assign, note, escalate, close — every step audited
     opened = lead.post("/api/v1/conduct/cases", json={"rm_id": org["rm_a"].id, "note": "请风险经理核查"})

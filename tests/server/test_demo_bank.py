@@ -16,6 +16,7 @@ from sqlmodel import Session, col, func, select
 
 from server import create_app, db
 from server.audit.models import AuditEntry
+from server.config import sqlalchemy_url
 from server.crypto import decrypt_field, field_digest
 from server.customers.models import Contact, CorporateProfile, Customer, IndividualProfile
 from server.demo import catalog
@@ -41,9 +42,7 @@ def fresh_database(tmp_path_factory):
 
     def make(kind: str | None = None) -> str:
         if (kind or ("postgres" if base.startswith("postgres") else "sqlite")) == "postgres":
-            pg = base.replace("postgresql://", "postgresql+pg8000://").replace(
-                "postgres://", "postgresql+pg8000://"
-            )
+            pg = sqlalchemy_url(base)
             name = f"zhanye_demo_{os.getpid()}_{uuid.uuid4().hex[:6]}"
             admin = create_engine(pg.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:

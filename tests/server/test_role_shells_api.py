@@ -86,7 +86,8 @@ def test_the_export_is_for_risk_officers_audited_and_rate_limited(app, login, pe
     for who in ("rm", "lead", "admin"):
         assert login(people[who]).get("/api/v1/audit/export").status_code == 403
     risk = login(people["risk"])
-    response = risk.get("/api/v1/audit/export", query_string={"object_id": str(customer_id)})
+    filters = {"object_type": "customer", "object_id": str(customer_id)}
+    response = risk.get("/api/v1/audit/export", query_string=filters)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/csv")
     assert response.headers["Cache-Control"] == "no-store"
@@ -98,7 +99,7 @@ def test_the_export_is_for_risk_officers_audited_and_rate_limited(app, login, pe
             AuditEntry.action == "audit.export", AuditEntry.actor_id == people["risk"].id
         )
     ).all()
-    assert len(exported) == 1 and exported[0].detail["filters"] == {"object_id": str(customer_id)}
+    assert len(exported) == 1 and exported[0].detail["filters"] == filters
 
     limit = app.config["SETTINGS"].AUDIT_EXPORT_RATE_PER_HOUR
     statuses = [risk.get("/api/v1/audit/export").status_code for _ in range(limit + 1)]

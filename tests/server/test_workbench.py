@@ -16,8 +16,9 @@ from server.customers.models import CustomerKind, CustomerVisit
 from server.errors import Problem
 from server.mirror import model as mirror_model
 from server.mirror.models import MirrorRatingLink
-from server.org.models import Persona, Role
+from server.org.models import Persona, RmProfile, Role
 from server.performance.models import PerformanceEntry, PerformanceTarget
+from server.personas import mentoring
 from server.products.models import Holding, Product, ProductBranch, ProductCase, ProductFit
 from server.resources import service as resources
 from server.resources.models import Resource
@@ -503,14 +504,20 @@ def test_home_cards_follow_the_persona(db_session, data_key, login):
         )
     )
     db_session.commit()
+    # the newcomer joined a month ago; the mentor comes from the pairing (server/personas)
+    db_session.get(RmProfile, newcomer.id).hire_date = utcnow().date() - timedelta(days=30)
+    mentoring.pair_newcomers(db_session, today=utcnow().date())
+    db_session.commit()
 
     def cards(user):
         body = login(user).get("/api/v1/home").get_json()
         return body["persona"], {c["type"]: c for c in body["cards"]}
 
     persona, c = cards(newcomer)
-    assert persona == "newcomer" and {"summary", "learning", "mentor"} <= set(c)
+    assert persona == "newcomer" and {"summary", "persona", "learning", "mentor"} <= set(c)
     assert c["mentor"]["mentor"]["display_name"] == "导师"
+    persona, c = cards(mentor)
+    assert [m["id"] for m in c["mentees"]["items"]] == [newcomer.id]
     persona, c = cards(general)
     assert persona == "general" and "opportunities" in c
     persona, c = cards(mentor)

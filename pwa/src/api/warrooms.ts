@@ -182,6 +182,14 @@ export interface EventPayload {
   board?: { stages: { stage: TargetStage; count: number; amount_cents: number }[] }
   day?: string
   bulk_id?: number
+  /** call.started / call.ended: the call, who took part, how long (s) */
+  call_id?: string
+  members?: PersonRef[]
+  seconds?: number
+  /** expert.booked */
+  expert?: PersonRef
+  starts_at?: string
+  ends_at?: string
 }
 
 export interface RoomEvent {
@@ -209,7 +217,25 @@ export type Person = Schemas['Colleague']
 
 const base = '/api/v1/war-rooms'
 
+/** An expert among my collaboration resources, with free half-hour slots (预约专家). */
+export interface BookableExpert {
+  resource_id: number
+  name: string
+  topics: string[]
+  expert: PersonRef | null
+  slots: { starts_at: string; ends_at: string }[]
+}
+
 export const warRoomsApi = {
+  /** A PDF proposal on the room's shared stage (≤ 700 KB; the room hears it over the socket). */
+  sharePdf: (id: number, body: { filename: string; content_base64: string; pages: number; downloadable: boolean }) =>
+    http.post<{ share_id: string }>(`${base}/${id}/stage/pdf`, body),
+  experts: (id: number) => http.get<{ items: BookableExpert[] }>(`${base}/${id}/experts`),
+  /** Books the slot and invites the expert as remote_expert; the key makes a double tap book once. */
+  bookExpert: (id: number, body: { resource_id: number; starts_at: string; ends_at: string }, idempotencyKey: string) =>
+    http.post<{ booking: { id: number; starts_at: string }; expert: PersonRef }>(`${base}/${id}/experts/bookings`, body, {
+      headers: { 'Idempotency-Key': idempotencyKey },
+    }),
   list: (scope: RoomScope) => http.get<{ items: ListedRoom[] }>(base, { query: { scope } }),
   get: (id: number) => http.get<RoomDetail>(`${base}/${id}`),
   create: (body: RoomCreate) => http.post<RoomDetail>(base, body),

@@ -15,6 +15,17 @@ export function setDisplayZone(zone: string | null | undefined): void {
   }
 }
 
+/** A time zone's name in the reader's language ('Asia/Shanghai' → 中国标准时间 / China Standard Time). */
+export function zoneName(zone: string | null | undefined = formatConfig.zone): string {
+  if (!zone) return ''
+  try {
+    const parts = new Intl.DateTimeFormat(formatConfig.locale, { timeZone: zone, timeZoneName: 'long' }).formatToParts(new Date())
+    return parts.find((part) => part.type === 'timeZoneName')?.value ?? zone
+  } catch {
+    return zone
+  }
+}
+
 export function setFormatLocale(locale: string): void {
   formatConfig.locale = locale
 }

@@ -7,6 +7,7 @@ import { notebookEn } from '@/features/notebook/locale'
 import { oppEn } from '@/features/opportunities/locale'
 import { intelEn } from '@/features/intel/locale'
 import { conductEn } from '@/features/conduct/locale'
+import { growthEn } from '@/features/personas/locale'
 import { assistantEn } from '@/features/assistant/locale'
 
 const en: Catalog = {
@@ -210,6 +211,7 @@ const en: Catalog = {
   notebook: notebookEn,
   intel: intelEn,
   conduct: conductEn,
+  growth: growthEn,
   assistant: assistantEn,
   opp: oppEn,
   problems: problemsEn,

@@ -77,6 +77,8 @@ export const rolesZh = {
       user_create: '新建用户',
       user_update: '修改用户',
       audit_export: '导出审计',
+      warroom_stage_share: '作战室共享展台',
+      warroom_stage_download: '下载共享展台内容',
       other: '其他操作',
     },
     fields: {
@@ -222,6 +224,8 @@ export const rolesEn: RolesCatalog = {
       user_create: 'Created a user',
       user_update: 'Changed a user',
       audit_export: 'Exported the audit log',
+      warroom_stage_share: 'Shared on a war-room stage',
+      warroom_stage_download: 'Downloaded a stage share',
       other: 'Other action',
     },
     fields: { phone: 'Phone', id_number: 'ID number' },

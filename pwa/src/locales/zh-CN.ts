@@ -7,6 +7,7 @@ import { notebookZh } from '@/features/notebook/locale'
 import { oppZh } from '@/features/opportunities/locale'
 import { intelZh } from '@/features/intel/locale'
 import { conductZh } from '@/features/conduct/locale'
+import { growthZh } from '@/features/personas/locale'
 import { assistantZh } from '@/features/assistant/locale'
 
 const zhCN = {
@@ -209,6 +210,7 @@ const zhCN = {
   notebook: notebookZh,
   intel: intelZh,
   conduct: conductZh,
+  growth: growthZh,
   assistant: assistantZh,
   opp: oppZh,
   problems: problemsZh,

@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
 from server import create_app, db
+from server.config import sqlalchemy_url
 from server.demo.features import seed_features
 from server.demo.generator import load_demo_bank
 from tests.conftest import migrate
@@ -22,7 +23,7 @@ def _fresh_url(tmp_path_factory) -> tuple[str, bool]:
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith("postgres"):
         return f"sqlite:///{tmp_path_factory.mktemp('demo_bank') / 'demo.db'}", False
-    pg = base.replace("postgresql://", "postgresql+pg8000://").replace("postgres://", "postgresql+pg8000://")
+    pg = sqlalchemy_url(base)
     name = f"zhanye_demo_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     admin = create_engine(pg.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

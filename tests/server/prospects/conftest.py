@@ -13,6 +13,14 @@ from tests import factories
 
 _serial = itertools.count(1)
 _rng = random.Random(15)
+# Each world sits on its own spot, ~28 km from the next: the test database is shared by the whole
+# run, and other tests put thousands of prospects around the default point.
+_spots = itertools.count()
+
+
+def _spot() -> tuple[float, float]:
+    n = next(_spots)
+    return 24.0 + 0.25 * (n % 30), 104.0 + 0.25 * (n // 30)
 
 
 def credit_code(region: str = "310000") -> str:
@@ -82,7 +90,8 @@ def sinks(app):
 
 @pytest.fixture
 def world(db_session, data_key):
-    """Two RMs of one team, a handful of customers and prospects."""
+    """Two RMs of one team, a handful of customers and prospects, around `center` (lat, lng)."""
+    lat, lng = _spot()
     team = factories.make_team(db_session)
     lead = db_session.get(factories.User, team.lead_id)
     rm_a = factories.make_user(db_session, team=team)
@@ -94,10 +103,19 @@ def world(db_session, data_key):
             data_key=data_key,
             industry_code="C39",
             size="medium",
-            latitude=31.2,
-            longitude=121.4,
+            latitude=lat - 0.03,
+            longitude=lng - 0.07,
         )
         for k in range(12)
     ]
-    prospects = [make_prospect(db_session, lat=31.23 + k * 0.001, lng=121.47) for k in range(6)]
-    return {"team": team, "lead": lead, "a": rm_a, "b": rm_b, "customers": customers, "prospects": prospects}
+    prospects = [make_prospect(db_session, lat=lat + k * 0.001, lng=lng) for k in range(6)]
+    return {
+        "team": team,
+        "lead": lead,
+        "a": rm_a,
+        "b": rm_b,
+        "customers": customers,
+        "prospects": prospects,
+        "center": (lat, lng),
+        "near": lambda km: f"near={lat},{lng},{km}",
+    }

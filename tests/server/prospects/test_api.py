@@ -32,7 +32,7 @@ def test_a_claimed_prospect_is_exclusive_audited_and_invisible_to_others(world, 
     r = a.post(f"/api/v1/prospects/{target.id}/claim", headers=key())
     assert r.status_code == 200, r.get_json()
     # B never sees A's claim: not in the list, not by id, cannot claim it.
-    assert target.id not in ids(b.get("/api/v1/prospects?near=31.23,121.47,5&limit=200"))
+    assert target.id not in ids(b.get(f"/api/v1/prospects?{world['near'](5)}&limit=200"))
     assert b.get(f"/api/v1/prospects/{target.id}").status_code == 404
     assert b.post(f"/api/v1/prospects/{target.id}/claim", headers=key()).status_code == 404
     assert b.get("/api/v1/prospects?mine=true").get_json()["items"] == []
@@ -46,7 +46,7 @@ def test_a_claimed_prospect_is_exclusive_audited_and_invisible_to_others(world, 
     assert [e.actor_id for e in audit] == [world["a"].id]
     # Release: everyone sees it again, the claim's history stays.
     assert a.post(f"/api/v1/prospects/{target.id}/release", headers=key()).status_code == 200
-    assert target.id in ids(b.get("/api/v1/prospects?near=31.23,121.47,5&limit=200"))
+    assert target.id in ids(b.get(f"/api/v1/prospects?{world['near'](5)}&limit=200"))
     claims = db_session.exec(select(ProspectClaim).where(ProspectClaim.prospect_id == target.id)).all()
     assert [c.end_reason for c in claims] == ["released"]
 
@@ -91,14 +91,27 @@ def test_expire_sweep_ends_lapsed_claims(world, db_session):
 
 
 def test_personal_prospects_need_a_lawful_source(world, login, db_session):
+    lat, lng = world["center"]
     person = make_prospect(
-        db_session, name="王某某", kind="individual", credit_code=None, lawful_for_marketing=False
+        db_session,
+        name="王某某",
+        kind="individual",
+        credit_code=None,
+        lawful_for_marketing=False,
+        lat=lat,
+        lng=lng,
     )
     lawful = make_prospect(
-        db_session, name="李某某", kind="individual", credit_code=None, lawful_for_marketing=True
+        db_session,
+        name="李某某",
+        kind="individual",
+        credit_code=None,
+        lawful_for_marketing=True,
+        lat=lat,
+        lng=lng,
     )
     a = login(world["a"])
-    found = ids(a.get("/api/v1/prospects?near=31.23,121.47,5&limit=200"))
+    found = ids(a.get(f"/api/v1/prospects?{world['near'](5)}&limit=200"))
     assert lawful.id in found and person.id not in found
     assert a.get(f"/api/v1/prospects/{person.id}").status_code == 404
 
@@ -121,7 +134,7 @@ def test_roles_without_prospects_are_refused(world, login, db_session):
 def test_near_filter_and_bad_query(world, login, db_session):
     far = make_prospect(db_session, lat=39.9, lng=116.4, region_code="110000")
     a = login(world["a"])
-    near = a.get("/api/v1/prospects?near=31.23,121.47,2&limit=200").get_json()["items"]
+    near = a.get(f"/api/v1/prospects?{world['near'](2)}&limit=200").get_json()["items"]
     assert far.id not in {p["id"] for p in near}
     assert all(p["distance_km"] <= 2 for p in near)
     assert world["prospects"][3].id in {p["id"] for p in near}
@@ -324,7 +337,7 @@ def test_the_planted_truth_is_never_served(world, login, db_session):
 
 def test_map_has_my_customers_and_prospects_and_the_offline_base_map(world, login):
     a = login(world["a"])
-    data = a.get("/api/v1/prospects/map?near=31.23,121.47,10").get_json()
+    data = a.get(f"/api/v1/prospects/map?{world['near'](10)}").get_json()
     assert {c["id"] for c in data["customers"]} >= {
         c.id for c in world["customers"] if c.owner_id == world["a"].id
     }

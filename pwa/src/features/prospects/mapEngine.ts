@@ -30,11 +30,14 @@ const BASE_STYLE: Record<string, L.PathOptions> = {
   river: { color: '#8ec5ff', weight: 5, opacity: 0.9 },
 }
 
+// A finger needs 44 px: the marker's box is a little more, the dot drawn in its middle stays small.
+const TAP = 48
+
 function dot(color: string, size: number, ring = '#fff'): L.DivIcon {
   return L.divIcon({
     className: 'pmap-dot',
     html: `<span style="background:${color};width:${size}px;height:${size}px;border-color:${ring}"></span>`,
-    iconSize: [size + 4, size + 4],
+    iconSize: [TAP, TAP],
   })
 }
 
@@ -51,7 +54,7 @@ export function createMap(el: HTMLElement, options: { tileUrl: string | null; on
       return L.divIcon({
         className: 'pmap-cluster',
         html: `<span style="background:${scoreColor(best)}">${c.getChildCount()}</span>`,
-        iconSize: [36, 36],
+        iconSize: [TAP, TAP],
       })
     },
   }).addTo(map)
@@ -70,6 +73,7 @@ export function createMap(el: HTMLElement, options: { tileUrl: string | null; on
         pointToLayer: (feature, latlng) =>
           L.marker(latlng, {
             interactive: false,
+            keyboard: false, // a place name, not a control: no tab stop, no button role
             icon: L.divIcon({ className: 'pmap-label', html: String(feature.properties?.name ?? ''), iconSize: [80, 20] }),
           }),
       }).addTo(map)
@@ -80,7 +84,8 @@ export function createMap(el: HTMLElement, options: { tileUrl: string | null; on
       customers.clearLayers()
       if (!points) return
       for (const c of points.customers) {
-        L.marker([c.lat, c.lng], { icon: dot('#1f4e9c', 10), title: c.name, keyboard: false }).addTo(customers)
+        // the RM's own customers are context, not controls
+        L.marker([c.lat, c.lng], { icon: dot('#1f4e9c', 10), interactive: false, keyboard: false }).addTo(customers)
       }
       const markers = points.prospects
         .filter((x) => x.lat !== null && x.lng !== null)
@@ -118,6 +123,10 @@ export function createMap(el: HTMLElement, options: { tileUrl: string | null; on
       }
     },
     destroy() {
+      // stop a running zoom or pan first: its end handler would read the removed panes
+      map.stop()
+      cluster.clearLayers()
+      map.off()
       map.remove()
     },
   }

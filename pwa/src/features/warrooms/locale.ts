@@ -1,8 +1,10 @@
 // Strings of the war rooms (作战室), merged into the app's catalogs as `warRoom`.
 import { campaignEn, campaignZh } from './campaignLocale'
+import { callEn, callZh } from './call/locale'
 
 export const warRoomZh = {
   campaign: campaignZh,
+  call: callZh,
   list: { mine: '我的', invitations: '邀请', team: '团队看板', create: '新建作战室', quick: '从客户快速搭建' },
   empty: { mine: '还没有作战室', invitations: '没有待处理的邀请', team: '团队暂无作战室' },
   accept: '加入',
@@ -138,6 +140,7 @@ export const warRoomZh = {
 
 export const warRoomEn: typeof warRoomZh = {
   campaign: campaignEn,
+  call: callEn,
   list: { mine: 'Mine', invitations: 'Invitations', team: 'Team board', create: 'New war room', quick: 'Quick from a customer' },
   empty: { mine: 'No war rooms yet', invitations: 'No open invitations', team: 'No rooms in your team' },
   accept: 'Join',

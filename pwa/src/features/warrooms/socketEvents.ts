@@ -14,7 +14,15 @@ export interface Refusal {
 }
 type Ack<T> = ({ ok: true } & T) | Refusal
 
-export type JoinAck = Ack<{ room_id: number; events: RoomEvent[]; more: boolean; last_seq: number; online: number[] }>
+export type JoinAck = Ack<{
+  room_id: number
+  events: RoomEvent[]
+  more: boolean
+  last_seq: number
+  online: number[]
+  call: CallNow | null
+  stage: Stage | null
+}>
 export type SyncAck = Ack<{ room_id: number; events: RoomEvent[]; more: boolean }>
 export type FollowAck = Ack<{ room_id: number; last_seq: number }>
 export type RoomAck = Ack<{ room_id: number }>
@@ -24,6 +32,59 @@ export type TaskAck = Ack<{ task: Task }>
 export type TargetAck = Ack<{ target: Target }>
 export type TargetRemoveAck = Ack<{ removed: number }>
 export type TypingAck = Ack<object>
+
+/** The room's call as the join acknowledgement tells it: who is in it now. */
+export interface CallNow {
+  call_id: string
+  started_at: number
+  members: number[]
+}
+export type CallJoinAck = Ack<{ room_id: number; call_id: string; started: boolean; started_at: number; peers: number[]; ice_servers: RTCIceServer[] }>
+export type CallLeaveAck = Ack<{ room_id: number; ended: boolean }>
+export interface CallPeer {
+  room_id: number
+  user_id: number
+  joined: boolean
+  call_id?: string
+}
+export interface CallSignal {
+  room_id: number
+  from_user_id: number
+  description?: { type: 'offer' | 'answer'; sdp: string }
+  candidate?: RTCIceCandidateInit
+}
+export type CallQuality = 'good' | 'audio' | 'chat'
+export interface CallMedia {
+  room_id: number
+  user_id: number
+  muted: boolean
+  quality: CallQuality
+}
+/** What is on the room's shared stage: pages the server composed, the presenter's page. */
+export interface StagePage {
+  title: string
+  lines: { label: string; value: string }[]
+}
+export interface Stage {
+  room_id: number
+  share_id: string
+  kind: 'product' | 'calculator' | 'customer' | 'pdf'
+  title: string
+  pages: StagePage[]
+  page: number
+  downloadable: boolean
+  presenter: { id: number; display_name: string }
+  shared_at: string
+}
+export type StageShare = {
+  room_id: number
+  kind: Exclude<Stage['kind'], 'pdf'> // a PDF goes over HTTP (warRoomsApi.sharePdf)
+  ref_id?: number
+  calculator?: { calculator: 'loan' | 'deposit' | 'fx'; rows: [string, string | number][] }
+  downloadable: boolean
+}
+export type StageAck = Ack<{ stage: Stage }>
+export type StagePageAck = Ack<{ room_id: number; share_id: string; page: number }>
 
 export interface TypingNotice {
   room_id: number
@@ -41,6 +102,11 @@ export interface ServerToClientEvents {
   invited: (data: { room_id: number; title: string }) => void
   error: (refusal: Refusal) => void
   session_ended: () => void
+  call_peer: (peer: CallPeer) => void
+  call_signal: (signal: CallSignal) => void
+  call_media: (media: CallMedia) => void
+  stage: (data: { room_id: number; stage: Stage | null }) => void
+  stage_page: (data: { room_id: number; share_id: string; page: number }) => void
 }
 
 export interface ClientToServerEvents {
@@ -76,6 +142,16 @@ export interface ClientToServerEvents {
     data: { room_id: number; client_id: string; target_id: number; version?: number },
     ack: (res: TargetRemoveAck) => void,
   ) => void
+  call_join: (data: { room_id: number }, ack: (res: CallJoinAck) => void) => void
+  call_leave: (data: { room_id: number }, ack: (res: CallLeaveAck) => void) => void
+  call_signal: (
+    data: { room_id: number; to_user_id: number; description?: { type: 'offer' | 'answer'; sdp: string }; candidate?: RTCIceCandidateInit },
+    ack: (res: Ack<object>) => void,
+  ) => void
+  call_media: (data: { room_id: number; muted: boolean; quality: CallQuality }, ack: (res: Ack<object>) => void) => void
+  stage_share: (data: StageShare, ack: (res: StageAck) => void) => void
+  stage_page: (data: { room_id: number; share_id: string; page: number }, ack: (res: StagePageAck) => void) => void
+  stage_clear: (data: { room_id: number }, ack: (res: Ack<object>) => void) => void
 }
 
 export type WarRoomSocket = Socket<ServerToClientEvents, ClientToServerEvents>

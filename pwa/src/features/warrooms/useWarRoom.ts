@@ -16,7 +16,7 @@ import {
 import { isChatEvent, useRoomHistory } from './history'
 import { applyPresence, type PresenceChange } from './presence'
 import { SeqBuffer } from './seqBuffer'
-import type { Refusal, TypingNotice, WarRoomSocket } from './socketEvents'
+import type { CallNow, Refusal, Stage, TypingNotice, WarRoomSocket } from './socketEvents'
 
 const NS = '/warroom'
 const HISTORY = 200 // chat history fetched on opening (the board comes from the snapshot)
@@ -40,6 +40,9 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
   const connected = ref(false)
   const banner = ref<{ kind: 'reconnecting' } | { kind: 'caughtUp'; count: number } | null>(null)
   const removed = ref(false)
+  const callNow = shallowRef<CallNow | null>(null) // the room's call as of the last join
+  const stage = shallowRef<Stage | null>(null) // what is on the shared stage now
+  const joins = ref(0) // counts (re)joins: the call re-joins after the room does
   const error = shallowRef<unknown>(null)
   const removedTargets = new Set<number>()
   let buffer = new SeqBuffer()
@@ -126,6 +129,9 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
       return
     }
     online.value = ack.online
+    callNow.value = ack.call
+    stage.value = ack.stage
+    joins.value += 1
     apply(ack.events)
     if (ack.more) await sync()
     if (joinedOnce && wasDown) {
@@ -164,6 +170,12 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     if (data.typing) typing.set(data.user.id, { name: data.user.display_name, until: Date.now() + 4000 })
     else typing.delete(data.user.id)
   }
+  const onStage = (data: { room_id: number; stage: Stage | null }) => {
+    if (data.room_id === roomId) stage.value = data.stage
+  }
+  const onStagePage = (data: { room_id: number; share_id: string; page: number }) => {
+    if (data.room_id === roomId && stage.value?.share_id === data.share_id) stage.value = { ...stage.value, page: data.page }
+  }
   const onRemoved = (data: { room_id: number }) => {
     if (data.room_id === roomId) removed.value = true
   }
@@ -195,6 +207,8 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     socket.on('presence', onPresence)
     socket.on('typing', onTyping)
     socket.on('removed', onRemoved)
+    socket.on('stage', onStage)
+    socket.on('stage_page', onStagePage)
     socket.on('connect', onConnect)
     socket.on('disconnect', onDisconnect)
     if (socket.connected) onConnect()
@@ -210,6 +224,8 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     socket.off('presence', onPresence)
     socket.off('typing', onTyping)
     socket.off('removed', onRemoved)
+    socket.off('stage', onStage)
+    socket.off('stage_page', onStagePage)
     socket.off('connect', onConnect)
     socket.off('disconnect', onDisconnect)
   }
@@ -341,6 +357,11 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     typed,
     refreshDetail,
     lastSeq: () => buffer.lastSeq,
+    callNow,
+    stage,
+    joins,
+    /** The room's socket (the call and the stage speak over it), once open. */
+    socket: () => socket,
   }
 }
 

@@ -11,6 +11,7 @@ export const workbenchZh = {
     cards: {
       summary: '本月概览', learning: '新人成长路径', mentor: '我的导师', opportunities: '可认领商机', reminders: '今日提醒',
       neglected: '重要客户久未联系', tools: '一键工具', oversight: '老油客户经理督导提示', team_knowledge: '团队知彼度', evaluations: '待评价',
+      persona: '我的画像', mentees: '我带的新人',
     },
     items: {
       products: '熟悉我的可售产品：每个产品的三个卖点', knowledge: '知彼：用拜访问题清单把客户了解度提到 60 分',
@@ -146,6 +147,7 @@ export const workbenchEn: typeof workbenchZh = {
     cards: {
       summary: 'This month', learning: 'Learning path', mentor: 'My mentor', opportunities: 'Opportunities to claim', reminders: "Today's reminders",
       neglected: 'Key customers not contacted lately', tools: 'One-tap tools', oversight: 'Oversight prompts', team_knowledge: 'Team knowledge', evaluations: 'To evaluate',
+      persona: 'My persona', mentees: 'My mentees',
     },
     items: {
       products: 'Know my sellable products: three selling points each', knowledge: 'Know the customer: raise knowledge to 60 with the visit questions',

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from flask import Blueprint
+
+from server import db
+from server.api import body, idempotent, ok, query, spec
+from server.errors import forbidden
+from server.learning import cases, playbooks, quiz, service
+from server.learning.schemas import AnswerIn, CaseQuery, ConsentIn
+from server.org.models import Role
+from server.security import current_user
+
+bp = Blueprint("learning", __name__, url_prefix="/api/v1/learning")
+
+
+def _rm():
+    user = current_user()
+    if user.role != Role.rm:
+        raise forbidden("Learning is for relationship managers.")
+    return user
+
+
+@bp.get("/cases")
+@spec.validate(query=CaseQuery, tags=["learning"])
+def list_cases():
+    q: CaseQuery = query()
+    payload = cases.ranked_cases(
+        db.session(), user=_rm(), customer_id=q.customer_id, prospect_id=q.prospect_id, limit=q.limit
+    )
+    return ok(payload, personal=True)
+
+
+@bp.get("/cases/<case_id>")
+@spec.validate(tags=["learning"])
+def get_case(case_id: str):
+    _rm()
+    return ok(cases.get_case(db.session(), case_id=case_id[:40]), personal=True)
+
+
+@bp.get("/playbook")
+@spec.validate(tags=["learning"])
+def playbook():
+    return ok(playbooks.playbook(db.session(), user=_rm()), personal=True)
+
+
+@bp.get("/quiz")
+@spec.validate(tags=["learning"])
+def next_questions():
+    return ok(quiz.next_questions(db.session(), user=_rm()), personal=True)
+
+
+@bp.post("/quiz/answers")
+@idempotent
+@spec.validate(json=AnswerIn, tags=["learning"])
+def answer():
+    data: AnswerIn = body()
+    return ok(quiz.answer(db.session(), user=_rm(), question_key=data.question_key, choice=data.choice))
+
+
+@bp.get("/readiness")
+@spec.validate(tags=["learning"])
+def readiness():
+    return ok(quiz.readiness(db.session(), user=_rm()), personal=True)
+
+
+@bp.get("/summary")
+@spec.validate(tags=["learning"])
+def summary():
+    return ok(service.summary(db.session(), user=_rm()), personal=True)
+
+
+@bp.put("/consent")
+@spec.validate(json=ConsentIn, tags=["learning"])
+def consent():
+    data: ConsentIn = body()
+    return ok(service.set_consent(db.session(), user=_rm(), share_name=data.share_name), personal=True)
