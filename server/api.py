@@ -80,12 +80,18 @@ _component_names: dict[str, type] = {}
 
 
 def _component_name(model: Any) -> str:
-    """Plain class names in the OpenAPI document (they become the PWA's type names); two different
-    models under one name would silently share a schema, so that fails at start-up instead."""
+    """Plain class names in the OpenAPI document (they become the PWA's type names). A second model
+    under a name already taken gets its domain in front (`personas.schemas.NoteCreate` ->
+    `PersonasNoteCreate`); two models under one final name would silently share a schema, so that
+    fails at start-up instead."""
     name = model.__name__
-    if _component_names.setdefault(name, model) is not model:
-        raise RuntimeError(f"two API models are named {name}: rename one")
-    return name
+    if _component_names.setdefault(name, model) is model:
+        return name
+    domain = model.__module__.split(".")[1] if model.__module__.startswith("server.") else model.__module__
+    qualified = domain.title().replace("_", "") + name
+    if _component_names.setdefault(qualified, model) is not model:
+        raise RuntimeError(f"two API models are named {qualified}: rename one")
+    return qualified
 
 
 class _SpecTree(SpecTree):

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from server.customers.schemas import CustomerDetail
 from server.knowledge.schemas import CustomerKnowledge
@@ -91,9 +91,14 @@ class ToolsCard(Strict):
 
 
 class Mentor(Strict):
+    """The pairing's mentor (with its id, start and note count) or, failing one, the team lead."""
+
     id: int
     display_name: str
     persona: str
+    mentorship_id: int | None = None
+    started_on: str | None = None
+    notes: int | None = None
 
 
 class MentorCard(Strict):
@@ -183,6 +188,22 @@ class EvaluationsCard(Strict):
     items: list[PendingEvaluation]
 
 
+class PersonaCard(BaseModel):
+    """My persona (画像) and what it is based on: its fields are not described here yet (open)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["persona"]
+    title: str
+
+
+class MenteesCard(BaseModel):
+    """The newcomers I mentor: item fields are not described here yet (open)."""
+
+    type: Literal["mentees"]
+    title: str
+    items: list[dict[str, Any]]
+
+
 HomeCard = Annotated[
     SummaryCard
     | LearningCard
@@ -193,7 +214,9 @@ HomeCard = Annotated[
     | NeglectedCard
     | OversightCard
     | TeamKnowledgeCard
-    | EvaluationsCard,
+    | EvaluationsCard
+    | PersonaCard
+    | MenteesCard,
     Field(discriminator="type"),
 ]
 

@@ -536,6 +536,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/helpers/candidates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** candidates <GET> */
+        get: operations["get__api_v1_helpers_candidates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/helpers/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** list_tasks <GET> */
+        get: operations["get__api_v1_helpers_tasks"];
+        put?: never;
+        /** create_task <POST> */
+        post: operations["post__api_v1_helpers_tasks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/helpers/tasks/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** get_task <GET> */
+        get: operations["get__api_v1_helpers_tasks_{task_id}"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** update_task <PATCH> */
+        patch: operations["patch__api_v1_helpers_tasks_{task_id}"];
+        trace?: never;
+    };
     "/api/v1/home": {
         parameters: {
             query?: never;
@@ -938,6 +991,142 @@ export interface paths {
         };
         /** The RM's average knowledge degree and its distribution (a team lead: the team's, per RM too). */
         get: operations["get__api_v1_knowledge_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/learning/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** list_cases <GET> */
+        get: operations["get__api_v1_learning_cases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/learning/cases/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** get_case <GET> */
+        get: operations["get__api_v1_learning_cases_{case_id}"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/learning/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** consent <PUT> */
+        put: operations["put__api_v1_learning_consent"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/learning/playbook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** playbook <GET> */
+        get: operations["get__api_v1_learning_playbook"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/learning/quiz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** next_questions <GET> */
+        get: operations["get__api_v1_learning_quiz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/learning/quiz/answers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** answer <POST> */
+        post: operations["post__api_v1_learning_quiz_answers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/learning/readiness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** readiness <GET> */
+        get: operations["get__api_v1_learning_readiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/learning/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** summary <GET> */
+        get: operations["get__api_v1_learning_summary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1385,6 +1574,128 @@ export interface paths {
         /** This month's and this year's results, trend and team rank (a team lead may pass rm_id). */
         get: operations["get__api_v1_performance"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/personas/cohorts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The lead's newcomers: months to first sale and to 100% of target, readiness, mentor activity. */
+        get: operations["get__api_v1_personas_cohorts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/personas/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in RM's persona: classification, reasons in Chinese, override, history, mentoring. */
+        get: operations["get__api_v1_personas_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/personas/mentorships/{mentorship_id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** notes <GET> */
+        get: operations["get__api_v1_personas_mentorships_{mentorship_id}_notes"];
+        put?: never;
+        /** add_note <POST> */
+        post: operations["post__api_v1_personas_mentorships_{mentorship_id}_notes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/personas/rms/{rm_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One RM's persona and history: the RM themself or their team lead (anyone else: 404). */
+        get: operations["get__api_v1_personas_rms_{rm_id}"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/personas/rms/{rm_id}/override": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** The team lead sets the persona by hand with a reason (audited); it holds until cleared. */
+        put: operations["put__api_v1_personas_rms_{rm_id}_override"];
+        post?: never;
+        /** clear_override <DELETE> */
+        delete: operations["delete__api_v1_personas_rms_{rm_id}_override"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/personas/team": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** team <GET> */
+        get: operations["get__api_v1_personas_team"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/personas/thresholds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** get_thresholds <GET> */
+        get: operations["get__api_v1_personas_thresholds"];
+        /** Stores the admin's thresholds (version-checked); the next monthly run uses them. */
+        put: operations["put__api_v1_personas_thresholds"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1943,6 +2254,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/war-rooms/{room_id}/experts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 预约专家: the experts among my collaboration resources, each with free half-hour slots. */
+        get: operations["get__api_v1_war-rooms_{room_id}_experts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/war-rooms/{room_id}/experts/bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Book an expert's slot (409 `slot-taken` when gone): invites them as remote_expert and reminds both before the call. */
+        post: operations["post__api_v1_war-rooms_{room_id}_experts_bookings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/war-rooms/{room_id}/invitations": {
         parameters: {
             query?: never;
@@ -2107,6 +2452,57 @@ export interface paths {
         put?: never;
         /** mark_read <POST> */
         post: operations["post__api_v1_war-rooms_{room_id}_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/war-rooms/{room_id}/stage/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What is on the shared stage, as a file, only when its sharer allowed it (else 403); audited. */
+        get: operations["get__api_v1_war-rooms_{room_id}_stage_download"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/war-rooms/{room_id}/stage/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A PDF proposal on the shared stage ({filename, content_base64, pages, downloadable}); audited; 413 `too-large` past WARROOM_STAGE_PDF_MAX_BYTES, 422 when it is not a PDF. */
+        post: operations["post__api_v1_war-rooms_{room_id}_stage_pdf"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/war-rooms/{room_id}/stage/pdf/{share_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The PDF on the stage now, for the room's members, to draw in the app: inline, never cached. */
+        get: operations["get__api_v1_war-rooms_{room_id}_stage_pdf_{share_id}"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2547,6 +2943,13 @@ export interface components {
             /** Read */
             read: boolean;
         };
+        /** AnswerIn */
+        AnswerIn: {
+            /** Choice */
+            choice: number;
+            /** Question Key */
+            question_key: string;
+        };
         /** AskQuery */
         AskQuery: {
             /** Q */
@@ -2898,6 +3301,24 @@ export interface components {
              */
             status?: "open" | "closed" | "all";
         };
+        /** CaseQuery */
+        CaseQuery: {
+            /**
+             * Customer Id
+             * @default null
+             */
+            customer_id?: number | null;
+            /**
+             * Limit
+             * @default 10
+             */
+            limit?: number;
+            /**
+             * Prospect Id
+             * @default null
+             */
+            prospect_id?: number | null;
+        };
         /**
          * Category
          * @enum {string}
@@ -3016,6 +3437,11 @@ export interface components {
              * @description the version read; 0 when nothing was configured yet
              */
             version: number;
+        };
+        /** ConsentIn */
+        ConsentIn: {
+            /** Share Name */
+            share_name: boolean;
         };
         /** ContactPublic */
         ContactPublic: {
@@ -3540,6 +3966,21 @@ export interface components {
              */
             limit?: number;
         };
+        /** ExpertBooking */
+        ExpertBooking: {
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /** Resource Id */
+            resource_id: number;
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+        };
         /** FactIn */
         FactIn: {
             /**
@@ -3758,6 +4199,16 @@ export interface components {
              */
             masked?: boolean | null;
         };
+        /**
+         * HelperTaskKind
+         * @enum {string}
+         */
+        HelperTaskKind: "collect_documents" | "book_meeting" | "prepare_proposal";
+        /**
+         * HelperTaskStatus
+         * @enum {string}
+         */
+        HelperTaskStatus: "open" | "doing" | "done" | "cancelled";
         /** HoldingPublic */
         HoldingPublic: {
             /** Balance Cents */
@@ -3793,7 +4244,7 @@ export interface components {
         /** HomePage */
         HomePage: {
             /** Cards */
-            cards: (components["schemas"]["SummaryCard"] | components["schemas"]["LearningCard"] | components["schemas"]["ToolsCard"] | components["schemas"]["MentorCard"] | components["schemas"]["OpportunitiesCard"] | components["schemas"]["RemindersCard"] | components["schemas"]["NeglectedCard"] | components["schemas"]["OversightCard"] | components["schemas"]["TeamKnowledgeCard"] | components["schemas"]["EvaluationsCard"])[];
+            cards: (components["schemas"]["SummaryCard"] | components["schemas"]["LearningCard"] | components["schemas"]["ToolsCard"] | components["schemas"]["MentorCard"] | components["schemas"]["OpportunitiesCard"] | components["schemas"]["RemindersCard"] | components["schemas"]["NeglectedCard"] | components["schemas"]["OversightCard"] | components["schemas"]["TeamKnowledgeCard"] | components["schemas"]["EvaluationsCard"] | components["schemas"]["PersonaCard"] | components["schemas"]["MenteesCard"])[];
             /** Persona */
             persona: string;
         };
@@ -4166,14 +4617,49 @@ export interface components {
          * @enum {string}
          */
         MemberStatus: "invited" | "active" | "declined" | "left" | "removed";
-        /** Mentor */
+        /**
+         * MenteesCard
+         * @description The newcomers I mentor: item fields are not described here yet (open).
+         */
+        MenteesCard: {
+            /** Items */
+            items: {
+                [key: string]: unknown;
+            }[];
+            /** Title */
+            title: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "mentees";
+        };
+        /**
+         * Mentor
+         * @description The pairing's mentor (with its id, start and note count) or, failing one, the team lead.
+         */
         Mentor: {
             /** Display Name */
             display_name: string;
             /** Id */
             id: number;
+            /**
+             * Mentorship Id
+             * @default null
+             */
+            mentorship_id?: number | null;
+            /**
+             * Notes
+             * @default null
+             */
+            notes?: number | null;
             /** Persona */
             persona: string;
+            /**
+             * Started On
+             * @default null
+             */
+            started_on?: string | null;
         };
         /** MentorCard */
         MentorCard: {
@@ -4813,6 +5299,12 @@ export interface components {
          * @enum {string}
          */
         Outcome: "won" | "lost";
+        /** OverrideCreate */
+        OverrideCreate: {
+            persona: components["schemas"]["Persona"];
+            /** Reason */
+            reason: string;
+        };
         /** OversightCard */
         OversightCard: {
             /** Items */
@@ -4875,6 +5367,20 @@ export interface components {
              */
             type: "park";
         };
+        /** PdfShareIn */
+        PdfShareIn: {
+            /** Content Base64 */
+            content_base64: string;
+            /**
+             * Downloadable
+             * @default false
+             */
+            downloadable?: boolean;
+            /** Filename */
+            filename: string;
+            /** Pages */
+            pages: number;
+        };
         /** PendingEvaluation */
         PendingEvaluation: {
             /** Display Name */
@@ -4901,6 +5407,26 @@ export interface components {
          * @enum {string}
          */
         Persona: "newcomer" | "general" | "excellent" | "super" | "veteran";
+        /**
+         * PersonaCard
+         * @description My persona (画像) and what it is based on: its fields are not described here yet (open).
+         */
+        PersonaCard: {
+            /** Title */
+            title: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "persona";
+        } & {
+            [key: string]: unknown;
+        };
+        /** NoteCreate */
+        PersonasNoteCreate: {
+            /** Body */
+            body: string;
+        };
         /** PolicyPublic */
         PolicyPublic: {
             /** Max Open Claims */
@@ -6092,6 +6618,31 @@ export interface components {
              */
             version?: number | null;
         };
+        /** TaskCreate */
+        TaskCreate: {
+            /**
+             * Credit Cents
+             * @default 0
+             */
+            credit_cents?: number;
+            /** Customer Id */
+            customer_id: number;
+            /**
+             * Due On
+             * Format: date
+             */
+            due_on: string;
+            /** Helper Id */
+            helper_id: number;
+            kind: components["schemas"]["HelperTaskKind"];
+            /**
+             * Note
+             * @default null
+             */
+            note?: string | null;
+            /** Title */
+            title: string;
+        };
         /** TaskIn */
         TaskIn: {
             /**
@@ -6137,35 +6688,19 @@ export interface components {
         /** TaskUpdate */
         TaskUpdate: {
             /**
-             * Assignee Id
+             * Progress
              * @default null
              */
-            assignee_id?: number | null;
+            progress?: number | null;
             /**
-             * Client Id
+             * Progress Note
              * @default null
              */
-            client_id?: string | null;
-            /**
-             * Due On
-             * @default null
-             */
-            due_on?: string | null;
-            /**
-             * Item
-             * @default null
-             */
-            item?: string | null;
+            progress_note?: string | null;
             /** @default null */
-            status?: components["schemas"]["TaskStatus"] | null;
-            /**
-             * Task Id
-             * @default null
-             */
-            task_id?: number | null;
+            status?: components["schemas"]["HelperTaskStatus"] | null;
             /**
              * Version
-             * @description stale versions get 412
              * @default null
              */
             version?: number | null;
@@ -6188,6 +6723,15 @@ export interface components {
             rank: number | null;
             /** Team Size */
             team_size: number;
+        };
+        /** ThresholdsUpdate */
+        ThresholdsUpdate: {
+            /** Value */
+            value: {
+                [key: string]: unknown;
+            };
+            /** Version */
+            version: number;
         };
         /**
          * Tier
@@ -6556,6 +7100,42 @@ export interface components {
             total_km: number;
             /** Unlocated */
             unlocated: components["schemas"]["UnlocatedCustomer"][];
+        };
+        /** TaskUpdate */
+        WarroomsTaskUpdate: {
+            /**
+             * Assignee Id
+             * @default null
+             */
+            assignee_id?: number | null;
+            /**
+             * Client Id
+             * @default null
+             */
+            client_id?: string | null;
+            /**
+             * Due On
+             * @default null
+             */
+            due_on?: string | null;
+            /**
+             * Item
+             * @default null
+             */
+            item?: string | null;
+            /** @default null */
+            status?: components["schemas"]["TaskStatus"] | null;
+            /**
+             * Task Id
+             * @default null
+             */
+            task_id?: number | null;
+            /**
+             * Version
+             * @description stale versions get 412
+             * @default null
+             */
+            version?: number | null;
         };
     };
     responses: never;
@@ -7415,6 +7995,68 @@ export interface operations {
                 };
             };
         };
+    };
+    get__api_v1_helpers_candidates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    get__api_v1_helpers_tasks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    post__api_v1_helpers_tasks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskCreate"];
+            };
+        };
+        responses: never;
+    };
+    "get__api_v1_helpers_tasks_{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    "patch__api_v1_helpers_tasks_{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskUpdate"];
+            };
+        };
+        responses: never;
     };
     get__api_v1_home: {
         parameters: {
@@ -8283,6 +8925,100 @@ export interface operations {
         responses: never;
     };
     get__api_v1_knowledge_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    get__api_v1_learning_cases: {
+        parameters: {
+            query?: {
+                customer_id?: number | null;
+                prospect_id?: number | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    "get__api_v1_learning_cases_{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    put__api_v1_learning_consent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentIn"];
+            };
+        };
+        responses: never;
+    };
+    get__api_v1_learning_playbook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    get__api_v1_learning_quiz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    post__api_v1_learning_quiz_answers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnswerIn"];
+            };
+        };
+        responses: never;
+    };
+    get__api_v1_learning_readiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    get__api_v1_learning_summary: {
         parameters: {
             query?: never;
             header?: never;
@@ -9535,6 +10271,128 @@ export interface operations {
         requestBody?: never;
         responses: never;
     };
+    get__api_v1_personas_cohorts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    get__api_v1_personas_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    "get__api_v1_personas_mentorships_{mentorship_id}_notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mentorship_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    "post__api_v1_personas_mentorships_{mentorship_id}_notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mentorship_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonasNoteCreate"];
+            };
+        };
+        responses: never;
+    };
+    "get__api_v1_personas_rms_{rm_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rm_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    "put__api_v1_personas_rms_{rm_id}_override": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rm_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OverrideCreate"];
+            };
+        };
+        responses: never;
+    };
+    "delete__api_v1_personas_rms_{rm_id}_override": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rm_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    get__api_v1_personas_team: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    get__api_v1_personas_thresholds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    put__api_v1_personas_thresholds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ThresholdsUpdate"];
+            };
+        };
+        responses: never;
+    };
     get__api_v1_products_sellable: {
         parameters: {
             query?: never;
@@ -10452,6 +11310,34 @@ export interface operations {
             };
         };
     };
+    "get__api_v1_war-rooms_{room_id}_experts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    "post__api_v1_war-rooms_{room_id}_experts_bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExpertBooking"];
+            };
+        };
+        responses: never;
+    };
     "post__api_v1_war-rooms_{room_id}_invitations": {
         parameters: {
             query?: never;
@@ -10975,6 +11861,47 @@ export interface operations {
             };
         };
     };
+    "get__api_v1_war-rooms_{room_id}_stage_download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    "post__api_v1_war-rooms_{room_id}_stage_pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PdfShareIn"];
+            };
+        };
+        responses: never;
+    };
+    "get__api_v1_war-rooms_{room_id}_stage_pdf_{share_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room_id: number;
+                share_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
     "post__api_v1_war-rooms_{room_id}_targets": {
         parameters: {
             query?: never;
@@ -11426,7 +12353,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TaskUpdate"];
+                "application/json": components["schemas"]["WarroomsTaskUpdate"];
             };
         };
         responses: {
