@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run run-cluster test install services pwa migrate demo test-sqlite test-postgres test-pwa lint typecheck bench clean
+.PHONY: run run-cluster test install services pwa migrate demo test-sqlite test-postgres test-pwa lint typecheck bench clean \
+	api-types check-api-types
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -56,7 +57,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install services-for-test pwa test-pwa test-sqlite test-postgres
+test: install services-for-test pwa check-api-types test-pwa test-sqlite test-postgres
 
 services-for-test:
 	@bash .ci/ensure-services.sh --postgres --browser --nginx
@@ -72,6 +73,22 @@ test-postgres: install
 
 test-pwa:
 	@if [ -f pwa/package.json ]; then $(MAKE) -s pwa-test; fi
+
+# The PWA's API types (pwa/src/api/schema.d.ts) are generated from the OpenAPI document: run
+# `make api-types` after changing a route's request or response model; `make check-api-types` (part
+# of `make test`) fails while they are stale.
+OPENAPI_TS := npx openapi-typescript --default-non-nullable false
+
+api-types: install
+	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
+	DATABASE_URL= $(BIN)/flask --app server openapi --output $$tmp/openapi.json && \
+	cd pwa && $(OPENAPI_TS) $$tmp/openapi.json --output src/api/schema.d.ts
+
+check-api-types: install
+	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
+	DATABASE_URL= $(BIN)/flask --app server openapi --output $$tmp/openapi.json && \
+	cd pwa && $(OPENAPI_TS) $$tmp/openapi.json --output src/api/schema.d.ts --check || \
+	{ echo "pwa/src/api/schema.d.ts is stale: run make api-types"; exit 1; }
 
 bench: install
 	@for b in bench/[a-z]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

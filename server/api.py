@@ -3,17 +3,21 @@ JSON body guards, and the idempotency of retried writes."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from typing import Any
 
+import click
 from flask import Flask, Response, current_app, make_response, request
 from pydantic import BaseModel
 from spectree import SecurityScheme, SpecTree
 from spectree.models import InType, SecureType, SecuritySchemeData
+from spectree.plugins.flask_plugin import FlaskPlugin
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
@@ -21,8 +25,11 @@ from server import db
 from server.auth.models import IdempotencyRecord
 from server.edge import check_json, parse_version
 from server.errors import Problem, field_errors_from_pydantic, problem_response
+from server.schemas import ProblemDetails
 from server.security import current_user
 from server.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 
 def _raise_problem(_req, _resp, req_validation_error, _instance, *_args) -> None:
@@ -36,8 +43,84 @@ def _raise_problem(_req, _resp, req_validation_error, _instance, *_args) -> None
         )
 
 
-spec = SpecTree(
+class _FlaskPlugin(FlaskPlugin):
+    """spectree's Flask plugin, except for what a response that does not match its model becomes.
+    spectree itself replaces it with a 500 listing the errors; here tests fail loudly (the 500 is a
+    problem naming the mismatch), while in production the mismatch is logged and the user still
+    gets the answer the route made. A typed route answering 2xx with a status it does not document
+    counts as a mismatch too."""
+
+    def validate_response(self, resp, resp_model, skip_validation, force_resp_serialize):
+        response, error = super().validate_response(resp, resp_model, skip_validation, force_resp_serialize)
+        problem: str | None = None
+        if error is not None:
+            problem = str(error)
+        elif (
+            resp_model is not None
+            and not skip_validation
+            and 200 <= response.status_code < 300
+            and resp_model.find_model(response.status_code) is None
+            and f"HTTP_{response.status_code}" not in resp_model.codes
+        ):
+            problem = f"status {response.status_code} is not among the documented responses"
+        if problem is None:
+            # The route's own response object when it made one (every `ok()` does): spectree's copy
+            # rebuilt from its bytes and headers is the same answer, made twice.
+            return (resp if isinstance(resp, Response) else response), None
+        where = f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"
+        if current_app.testing:
+            log.error("response does not match its model: %s: %s", where, problem)
+            mismatch = Problem(500, "Response Mismatch", f"{where}: {problem}", code="response-mismatch")
+            return problem_response(mismatch), None
+        log.warning("response does not match its model: %s: %s", where, problem)
+        return make_response(resp), None
+
+
+_component_names: dict[str, type] = {}
+
+
+def _component_name(model: Any) -> str:
+    """Plain class names in the OpenAPI document (they become the PWA's type names). A second model
+    under a name already taken gets its domain in front (`personas.schemas.NoteCreate` ->
+    `PersonasNoteCreate`); two models under one final name would silently share a schema, so that
+    fails at start-up instead."""
+    name = model.__name__
+    if _component_names.setdefault(name, model) is model:
+        return name
+    domain = model.__module__.split(".")[1] if model.__module__.startswith("server.") else model.__module__
+    qualified = domain.title().replace("_", "") + name
+    if _component_names.setdefault(qualified, model) is not model:
+        raise RuntimeError(f"two API models are named {qualified}: rename one")
+    return qualified
+
+
+class _SpecTree(SpecTree):
+    def _generate_spec(self) -> dict[str, Any]:
+        """Problem details go out as `application/problem+json` (spectree writes every model as
+        `application/json`). spectree moves nested models out of `self.models` as it goes, so a second
+        document (another app's) would lack them: it works on a copy."""
+        models = copy.deepcopy(self.models)
+        try:
+            document = super()._generate_spec()
+        finally:
+            self.models = models
+        problem = f"#/components/schemas/{ProblemDetails.__name__}"
+        for operations in document["paths"].values():
+            for operation in operations.values():
+                for answer in operation.get("responses", {}).values():
+                    content = answer.get("content", {})
+                    media = content.get("application/json")
+                    if media is not None and media.get("schema", {}).get("$ref") == problem:
+                        content["application/problem+json"] = content.pop("application/json")
+        return document
+
+
+spec = _SpecTree(
     "flask",
+    backend=_FlaskPlugin,
+    validation_error_model=ProblemDetails,
+    naming_strategy=_component_name,
+    nested_naming_strategy=lambda _parent, child: child,
     title="Zhanye API",
     version="1",
     path="apidocs",
@@ -110,6 +193,29 @@ def init_app(app: Flask) -> None:
         return None
 
     spec.register(app)
+    app.cli.add_command(openapi_command)
+
+
+@click.command("openapi")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
+def openapi_command(output: str) -> None:
+    """Write the OpenAPI document (the PWA's API types are generated from it: `make api-types`)."""
+    with open(output, "w", encoding="utf-8") as out:
+        json.dump(openapi_document(), out, ensure_ascii=False, indent=2, sort_keys=True)
+        out.write("\n")
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document of the API as every deployment serves it: built from an app of its own, so that
+    settings of the running process (demo feeds, test endpoints) leave it the same."""
+    from server import create_app
+
+    app = create_app({"DATABASE_URL": "sqlite://", "DEMO_MODE": False, "ENABLE_TEST_ENDPOINTS": False})
+    spec.__dict__.pop("_spec", None)  # spectree caches the first document it made, of whichever app
+    with app.app_context():
+        document = spec.spec
+    spec.__dict__.pop("_spec", None)
+    return document
 
 
 def idempotent(view: Callable) -> Callable:

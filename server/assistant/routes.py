@@ -6,24 +6,26 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, current_app, make_response
+from spectree import Response
 
 from server import db, events
 from server.api import body, idempotent, ok, query, spec
 from server.assistant import ask as ask_service
 from server.assistant import brief as brief_service
 from server.assistant import recommender, today
-from server.assistant.schemas import AskQuery, BriefQuery, DismissalCreate, NextProductsQuery
+from server.assistant.schemas import AskQuery, BriefQuery, DismissalCreate, NextProductsQuery, TodayPage
 from server.audit import service as audit
 from server.customers import service as customers
 from server.errors import forbidden
 from server.org.models import Role
+from server.schemas import problems
 from server.security import client_ip, current_user, require_role
 
 bp = Blueprint("assistant", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/today")
-@spec.validate(tags=["assistant"])
+@spec.validate(resp=Response(HTTP_200=TodayPage, **problems(403)), tags=["assistant"])
 def today_page():
     """The RM's day (their local day): reminders, tasks, maturities, alerts, stale opportunities and
     the planned visits as a route."""

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
+from spectree import Response as Responses
 
 from server import db
 from server.api import body, ok, spec
@@ -12,6 +13,7 @@ from server.notebook import service as notebook
 from server.org import service as org_service
 from server.ratelimit import hit
 from server.redis_client import get_limiter_redis
+from server.schemas import problems
 from server.security import (
     clear_session_cookie,
     client_ip,
@@ -28,7 +30,7 @@ bp = Blueprint("auth", __name__, url_prefix="/api/v1")
 @bp.post("/auth/login")
 @public
 @csrf_exempt
-@spec.validate(json=LoginRequest, resp=None, tags=["auth"])
+@spec.validate(json=LoginRequest, resp=Responses(HTTP_200=MeResponse, **problems(401, 429)), tags=["auth"])
 def login():
     settings = current_app.config["SETTINGS"]
     data: LoginRequest = body()
@@ -73,7 +75,7 @@ def login():
 
 
 @bp.post("/auth/logout")
-@spec.validate(tags=["auth"])
+@spec.validate(resp=Responses("HTTP_204"), tags=["auth"])
 def logout():
     service.logout(db.session(), user_session=current_session(), ip=client_ip())
     response = Response(status=204)
@@ -82,7 +84,7 @@ def logout():
 
 
 @bp.get("/me")
-@spec.validate(resp=None, tags=["auth"])
+@spec.validate(resp=Responses(HTTP_200=MeResponse), tags=["auth"])
 def me():
     payload = MeResponse(
         user=org_service.user_public(db.session(), user=current_user()),

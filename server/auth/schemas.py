@@ -1,20 +1,21 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from server.schemas import Strict
 
 
-class LoginRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LoginRequest(Strict):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
 
-class NamedRef(BaseModel):
+class NamedRef(Strict):
     id: int
     name: str
 
 
-class UserPublic(BaseModel):
+class UserPublic(Strict):
     id: int
     username: str
     display_name: str
@@ -26,7 +27,7 @@ class UserPublic(BaseModel):
     email: str | None = None  # masked
 
 
-class MeResponse(BaseModel):
+class MeResponse(Strict):
     user: UserPublic
     csrf_token: str
     timezone: str = "Asia/Shanghai"  # the user's zone: "today" and every time shown use it

@@ -1,21 +1,26 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app
+from spectree import Response
 
 from server import db
 from server.api import body, expected_version, idempotent, ok, query, spec
 from server.customers import service
 from server.customers.schemas import (
     CustomerCreate,
+    CustomerDetail,
     CustomerListQuery,
     CustomerPage,
+    CustomerReference,
     CustomerUpdate,
     RevealRequest,
+    RevealResult,
 )
 from server.errors import Problem
 from server.ratelimit import hit
 from server.redis_client import get_redis
 from server.reference import INDUSTRIES, REGIONS
+from server.schemas import problems
 from server.security import client_ip, current_user
 
 bp = Blueprint("customers", __name__, url_prefix="/api/v1/customers")
@@ -26,7 +31,7 @@ def _data_key() -> str:
 
 
 @bp.get("/reference")
-@spec.validate(tags=["customers"])
+@spec.validate(resp=Response(HTTP_200=CustomerReference), tags=["customers"])
 def reference():
     """The industries (GB/T 4754) and regions (GB/T 2260) the bank uses, for pickers."""
     return ok(
@@ -38,23 +43,23 @@ def reference():
 
 
 @bp.get("")
-@spec.validate(query=CustomerListQuery, tags=["customers"])
+@spec.validate(
+    query=CustomerListQuery, resp=Response(HTTP_200=CustomerPage, **problems(403)), tags=["customers"]
+)
 def list_customers():
     q: CustomerListQuery = query()
     rows, total = service.list_customers(db.session(), user=current_user(), query=q)
-    page = CustomerPage.model_validate(
-        {
-            "items": service.summaries(db.session(), rows),
-            "total": total,
-            "page": q.page,
-            "page_size": q.page_size,
-        }
-    )
+    page = {
+        "items": service.summaries(db.session(), rows),
+        "total": total,
+        "page": q.page,
+        "page_size": q.page_size,
+    }
     return ok(page, personal=True)
 
 
 @bp.get("/<int:customer_id>")
-@spec.validate(tags=["customers"])
+@spec.validate(resp=Response(HTTP_200=CustomerDetail, **problems(403, 404)), tags=["customers"])
 def get_customer(customer_id: int):
     customer = service.get_customer_for(db.session(), user=current_user(), customer_id=customer_id)
     response = ok(service.detail(db.session(), customer=customer, data_key=_data_key()), personal=True)
@@ -64,7 +69,9 @@ def get_customer(customer_id: int):
 
 @bp.post("")
 @idempotent
-@spec.validate(json=CustomerCreate, tags=["customers"])
+@spec.validate(
+    json=CustomerCreate, resp=Response(HTTP_201=CustomerDetail, **problems(403, 409)), tags=["customers"]
+)
 def create_customer():
     customer = service.create_customer(
         db.session(), user=current_user(), data=body(), data_key=_data_key(), ip=client_ip()
@@ -76,7 +83,9 @@ def create_customer():
 
 @bp.patch("/<int:customer_id>")
 @idempotent
-@spec.validate(json=CustomerUpdate, tags=["customers"])
+@spec.validate(
+    json=CustomerUpdate, resp=Response(HTTP_200=CustomerDetail, **problems(404, 409, 412)), tags=["customers"]
+)
 def update_customer(customer_id: int):
     data: CustomerUpdate = body()
     customer = service.update_customer(
@@ -93,7 +102,9 @@ def update_customer(customer_id: int):
 
 
 @bp.post("/<int:customer_id>/reveal")
-@spec.validate(json=RevealRequest, tags=["customers"])
+@spec.validate(
+    json=RevealRequest, resp=Response(HTTP_200=RevealResult, **problems(403, 404, 429)), tags=["customers"]
+)
 def reveal(customer_id: int):
     """Unmasked phone or ID number for the owning RM; audited with the reason given and rate-limited
     per user (REVEAL_RATE_PER_HOUR)."""

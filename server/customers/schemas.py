@@ -5,15 +5,12 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from server.customers.models import CustomerKind, EnterpriseSize, Ownership, Tier
 from server.reference import INDUSTRIES, REGIONS
+from server.schemas import PersonRef, Strict
 from server.validators import is_valid_credit_code, is_valid_id_number, is_valid_mobile
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class CustomerSort(StrEnum):
@@ -44,12 +41,7 @@ class CustomerListQuery(Strict):
     page_size: int = Field(default=20, ge=1, le=100)
 
 
-class PersonRef(BaseModel):
-    id: int
-    display_name: str
-
-
-class CustomerSummary(BaseModel):
+class CustomerSummary(Strict):
     id: int
     kind: CustomerKind
     name: str
@@ -68,7 +60,7 @@ class CustomerSummary(BaseModel):
     version: int
 
 
-class CustomerPage(BaseModel):
+class CustomerPage(Strict):
     items: list[CustomerSummary]
     total: int
     page: int
@@ -188,3 +180,88 @@ class CustomerUpdate(_CustomerFields):
 class RevealRequest(Strict):
     field: str = Field(pattern=r"^(phone|id_number)$")
     reason: str = Field(min_length=2, max_length=200)
+
+
+# Responses
+
+
+class CodeName(Strict):
+    code: str
+    name: str
+
+
+class CustomerReference(Strict):
+    industries: list[CodeName]
+    regions: list[CodeName]
+
+
+class CorporatePublic(Strict):
+    credit_code: str
+    short_name: str | None
+    registered_capital_cents: int | None
+    revenue_cents: int | None
+    employees: int | None
+    founded_on: date | None
+    business_scope: str | None
+    main_products: str | None
+    address: str | None
+
+
+class IndividualPublic(Strict):
+    id_number_masked: str | None
+    birthday: str | None = Field(description="MM-DD: the day, never the year")
+    age: int | None
+    occupation: str | None
+    employer: str | None
+    income_band: str | None
+    risk_appetite: str | None
+    interests: list[str]
+
+
+class ContactPublic(Strict):
+    id: int
+    name: str
+    title: str
+    role: str
+    influence: int
+    preferences: str | None
+    phone_masked: str | None
+
+
+class CustomerEventPublic(Strict):
+    id: int
+    occurred_on: date
+    kind: str
+    title: str
+    detail: str | None
+
+
+class CustomerLinkPublic(Strict):
+    kind: str
+    label: str | None
+    to_customer_id: int | None
+    to_name: str | None
+
+
+class OwnershipPeriod(Strict):
+    rm_id: int
+    started_at: str | None
+    ended_at: str | None
+    reason: str
+
+
+class CustomerDetail(CustomerSummary):
+    """Customer 360: a corporate customer has `corporate` and `contacts`, an individual
+    `individual`."""
+
+    corporate: CorporatePublic | None = None
+    contacts: list[ContactPublic] | None = None
+    individual: IndividualPublic | None = None
+    events: list[CustomerEventPublic]
+    links: list[CustomerLinkPublic]
+    ownership_history: list[OwnershipPeriod]
+
+
+class RevealResult(Strict):
+    field: str
+    value: str | None

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
+from spectree import Response
 
 from server import db
 from server.api import body, idempotent, ok, query, spec
 from server.inbox import service
+from server.inbox.schemas import InboxPage, NotificationRead, ReadAllResult, UnreadCount
+from server.schemas import problems
 from server.security import current_user
 
 bp = Blueprint("inbox", __name__, url_prefix="/api/v1/inbox")
@@ -25,7 +28,7 @@ class ReadAll(BaseModel):
 
 
 @bp.get("")
-@spec.validate(query=InboxQuery, tags=["inbox"])
+@spec.validate(query=InboxQuery, resp=Response(HTTP_200=InboxPage), tags=["inbox"])
 def list_inbox():
     q: InboxQuery = query()
     user_id = current_user().id
@@ -51,14 +54,14 @@ def list_inbox():
 
 
 @bp.get("/unread-count")
-@spec.validate(tags=["inbox"])
+@spec.validate(resp=Response(HTTP_200=UnreadCount), tags=["inbox"])
 def unread_count():
     return ok({"unread": service.unread_count(db.session(), user_id=current_user().id)}, personal=True)  # type: ignore[arg-type]
 
 
 @bp.post("/<int:notification_id>/read")
 @idempotent
-@spec.validate(tags=["inbox"])
+@spec.validate(resp=Response(HTTP_200=NotificationRead, **problems(404)), tags=["inbox"])
 def mark_read(notification_id: int):
     user_id = current_user().id
     n = service.mark_read(db.session(), user_id=user_id, notification_id=notification_id)  # type: ignore[arg-type]
@@ -70,7 +73,7 @@ def mark_read(notification_id: int):
 
 @bp.post("/read-all")
 @idempotent
-@spec.validate(json=ReadAll, tags=["inbox"])
+@spec.validate(json=ReadAll, resp=Response(HTTP_200=ReadAllResult), tags=["inbox"])
 def mark_all_read():
     data: ReadAll = body()
     user_id = current_user().id

@@ -4,6 +4,7 @@ import base64
 import binascii
 
 from flask import Blueprint
+from spectree import Response
 
 from server import db
 from server.api import body, idempotent, ok, query, spec
@@ -11,23 +12,36 @@ from server.errors import Problem, not_found
 from server.intel import jobs_admin, service
 from server.intel.models import CATEGORY_LABELS
 from server.intel.schemas import (
+    AlertDetail,
+    AlertFeed,
+    AlertList,
     AlertQuery,
     AlertState,
+    AlertStateResult,
+    CategoryList,
+    FailedJobList,
     ManualItem,
     MuteCreate,
+    MuteList,
+    MutePublic,
+    Removed,
     SourceCreate,
+    SourceList,
+    SourcePublic,
     SourceUpdate,
+    UnreadByCategory,
     Upload,
 )
 from server.org.models import Role
 from server.redis_client import get_redis
+from server.schemas import problems
 from server.security import client_ip, current_user, require_role
 
 bp = Blueprint("intel", __name__, url_prefix="/api/v1/intel")
 
 
 @bp.get("/categories")
-@spec.validate(tags=["intel"])
+@spec.validate(resp=Response(HTTP_200=CategoryList), tags=["intel"])
 def categories():
     return ok([{"value": k.value, "label": v} for k, v in CATEGORY_LABELS.items()])
 
@@ -36,7 +50,7 @@ def categories():
 
 
 @bp.get("/alerts")
-@spec.validate(query=AlertQuery, tags=["intel"])
+@spec.validate(query=AlertQuery, resp=Response(HTTP_200=AlertFeed, **problems(403)), tags=["intel"])
 def list_alerts():
     q: AlertQuery = query()
     items = service.feed(
@@ -55,20 +69,22 @@ def list_alerts():
 
 
 @bp.get("/alerts/counts")
-@spec.validate(tags=["intel"])
+@spec.validate(resp=Response(HTTP_200=UnreadByCategory, **problems(403)), tags=["intel"])
 def alert_counts():
     return ok({"unread": service.unread_counts(db.session(), user=current_user())}, personal=True)
 
 
 @bp.get("/alerts/<int:alert_id>")
-@spec.validate(tags=["intel"])
+@spec.validate(resp=Response(HTTP_200=AlertDetail, **problems(403, 404)), tags=["intel"])
 def get_alert(alert_id: int):
     return ok(service.alert_detail(db.session(), user=current_user(), alert_id=alert_id), personal=True)
 
 
 @bp.post("/alerts/<int:alert_id>/state")
 @idempotent
-@spec.validate(json=AlertState, tags=["intel"])
+@spec.validate(
+    json=AlertState, resp=Response(HTTP_200=AlertStateResult, **problems(403, 404)), tags=["intel"]
+)
 def set_alert_state(alert_id: int):
     data: AlertState = body()
     result = service.set_alert_state(
@@ -78,21 +94,21 @@ def set_alert_state(alert_id: int):
 
 
 @bp.get("/customers/<int:customer_id>/alerts")
-@spec.validate(tags=["intel"])
+@spec.validate(resp=Response(HTTP_200=AlertList, **problems(403, 404)), tags=["intel"])
 def customer_alerts(customer_id: int):
     items = service.customer_alerts(db.session(), user=current_user(), customer_id=customer_id)
     return ok({"items": items}, personal=True)
 
 
 @bp.get("/mutes")
-@spec.validate(tags=["intel"])
+@spec.validate(resp=Response(HTTP_200=MuteList, **problems(403)), tags=["intel"])
 def list_mutes():
     return ok({"items": service.list_mutes(db.session(), user=current_user())}, personal=True)
 
 
 @bp.post("/mutes")
 @idempotent
-@spec.validate(json=MuteCreate, tags=["intel"])
+@spec.validate(json=MuteCreate, resp=Response(HTTP_201=MutePublic, **problems(403, 404)), tags=["intel"])
 def add_mute():
     data: MuteCreate = body()
     try:
@@ -109,7 +125,7 @@ def add_mute():
 
 
 @bp.delete("/mutes/<int:mute_id>")
-@spec.validate(tags=["intel"])
+@spec.validate(resp=Response(HTTP_200=Removed, **problems(403, 404)), tags=["intel"])
 def remove_mute(mute_id: int):
     service.remove_mute(db.session(), user=current_user(), mute_id=mute_id)
     return ok({"ok": True})
@@ -120,7 +136,7 @@ def remove_mute(mute_id: int):
 
 @bp.get("/sources")
 @require_role(Role.admin)
-@spec.validate(tags=["intel-admin"])
+@spec.validate(resp=Response(HTTP_200=SourceList, **problems(403)), tags=["intel-admin"])
 def list_sources():
     return ok({"items": [service.source_public(s) for s in service.list_sources(db.session())]})
 
@@ -128,7 +144,7 @@ def list_sources():
 @bp.post("/sources")
 @require_role(Role.admin)
 @idempotent
-@spec.validate(json=SourceCreate, tags=["intel-admin"])
+@spec.validate(json=SourceCreate, resp=Response(HTTP_201=SourcePublic, **problems(403)), tags=["intel-admin"])
 def create_source():
     source = service.create_source(db.session(), actor=current_user(), data=body(), ip=client_ip())
     return ok(service.source_public(source), 201)
@@ -137,7 +153,9 @@ def create_source():
 @bp.patch("/sources/<int:source_id>")
 @require_role(Role.admin)
 @idempotent
-@spec.validate(json=SourceUpdate, tags=["intel-admin"])
+@spec.validate(
+    json=SourceUpdate, resp=Response(HTTP_200=SourcePublic, **problems(403, 404)), tags=["intel-admin"]
+)
 def update_source(source_id: int):
     source = service.update_source(
         db.session(), actor=current_user(), source_id=source_id, data=body(), ip=client_ip()
@@ -201,7 +219,7 @@ def upload(source_id: int):
 
 @bp.get("/jobs/failed")
 @require_role(Role.admin)
-@spec.validate(tags=["intel-admin"])
+@spec.validate(resp=Response(HTTP_200=FailedJobList, **problems(403)), tags=["intel-admin"])
 def failed_jobs():
     return ok({"items": jobs_admin.failed_jobs(get_redis())})
 

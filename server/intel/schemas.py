@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from server.intel.models import Category, SourceKind
+from server.intel.models import Category, Sentiment, SourceKind
+from server.schemas import Strict
 
 
 class SourceCreate(BaseModel):
@@ -76,9 +77,154 @@ class MuteCreate(BaseModel):
         return self
 
 
-class FailedJob(BaseModel):
+class FailedJob(Strict):
     id: str
+    queue: str
     func: str
     args: list[Any]
     error: str | None
     failed_at: str | None
+
+
+# Responses
+
+
+class CategoryOption(Strict):
+    value: Category
+    label: str
+
+
+class CategoryList(RootModel[list[CategoryOption]]):
+    pass
+
+
+class AlertCustomer(Strict):
+    id: int
+    name: str
+    industry_name: str | None
+    region_name: str | None
+
+
+class AlertPublic(Strict):
+    id: int
+    item_id: int
+    category: Category
+    category_label: str
+    title: str
+    summary: str
+    url: str | None
+    published_at: str | None
+    customer: AlertCustomer
+    rm_id: int
+    score: int
+    reason: str
+    signals: list[str]
+    sentiment: Sentiment
+    sentiment_label: str
+    has_funding_need: bool
+    read: bool
+    created_at: str | None
+
+
+class AlertFeed(Strict):
+    items: list[AlertPublic]
+    next_before_id: int | None
+
+
+class AlertList(Strict):
+    items: list[AlertPublic]
+
+
+class UnreadByCategory(Strict):
+    unread: dict[str, int]
+
+
+class ItemEnrichment(Strict):
+    companies: list[str]
+    credit_codes: list[str]
+    amount_cents: int | None
+    dates: list[str]
+    region_codes: list[str]
+    industry_codes: list[str]
+    event_kind: str | None
+    sentiment_terms: list[str]
+
+
+class MatchedCustomer(Strict):
+    alert_id: int
+    customer_id: int
+    name: str
+    score: int
+    reason: str
+    sentiment: Sentiment
+
+
+class AlertAction(Strict):
+    """A request the PWA sends as is (the opportunity and war-room APIs own the rules)."""
+
+    action: str
+    label: str
+    available: bool
+    method: str
+    url: str
+    body: dict[str, Any]
+
+
+class AlertDetail(AlertPublic):
+    funding_need: dict[str, Any] | None
+    funding_need_text: str | None
+    enrichment: ItemEnrichment
+    sources: list[str]
+    matched_customers: list[MatchedCustomer]
+    actions: list[AlertAction]
+
+
+class AlertStateResult(Strict):
+    id: int
+    read: bool
+    dismissed: bool
+
+
+class MutePublic(Strict):
+    id: int
+    kind: str
+    value: str
+    label: str | None = None
+    created_at: str | None = None
+
+
+class MuteList(Strict):
+    items: list[MutePublic]
+
+
+class Removed(Strict):
+    ok: bool
+
+
+class SourcePublic(Strict):
+    id: int
+    name: str
+    kind: SourceKind
+    url: str | None
+    category: Category
+    category_label: str
+    poll_minutes: int
+    min_fetch_seconds: int
+    enabled: bool
+    mapping: dict[str, Any]
+    etag: str | None
+    last_modified: str | None
+    last_fetch_at: str | None
+    last_success_at: str | None
+    last_error: str | None
+    error_count: int
+    created_at: str | None
+    updated_at: str | None
+
+
+class SourceList(Strict):
+    items: list[SourcePublic]
+
+
+class FailedJobList(Strict):
+    items: list[FailedJob]

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from spectree import Response
 
 from server import db
 from server.api import ok, spec
 from server.customers import service as customers
 from server.errors import forbidden
 from server.knowledge import service
+from server.knowledge.schemas import CustomerKnowledge
 from server.org.models import Role
+from server.schemas import problems
 from server.security import current_user
 
 bp = Blueprint("knowledge", __name__, url_prefix="/api/v1/knowledge")
@@ -21,7 +24,7 @@ def model():
 
 
 @bp.get("/customers/<int:customer_id>")
-@spec.validate(tags=["knowledge"])
+@spec.validate(resp=Response(HTTP_200=CustomerKnowledge, **problems(403, 404)), tags=["knowledge"])
 def customer_knowledge(customer_id: int):
     session = db.session()
     customer = customers.get_customer_for(session, user=current_user(), customer_id=customer_id)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from server.notebook.models import Recurrence
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from server.schemas import Strict
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -120,7 +117,7 @@ class NoteListQuery(Strict):
     page_size: int = Field(default=20, ge=1, le=100)
 
 
-class NotePublic(BaseModel):
+class NotePublic(Strict):
     id: int
     body: str
     customer_id: int | None
@@ -135,7 +132,7 @@ class NotePublic(BaseModel):
     version: int
 
 
-class NotePage(BaseModel):
+class NotePage(Strict):
     items: list[NotePublic]
     total: int
     page: int
@@ -179,3 +176,18 @@ class ReminderSettingsUpdate(Strict):
         if (self.quiet_start is None) != (self.quiet_end is None):
             raise ValueError("quiet_start and quiet_end are both set or both null")
         return self
+
+
+class ReminderSettingsPublic(Strict):
+    birthdays: bool
+    birthday_days_ahead: int
+    maturities: bool
+    maturity_days_ahead: int
+    follow_ups: bool
+    follow_up_days: int
+    war_room_tasks: bool
+    quiet_start: str | None
+    quiet_end: str | None
+    timezone: str
+    channels: dict[str, bool]
+    updated_at: datetime

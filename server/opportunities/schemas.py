@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from server.opportunities.models import OpportunitySource, Visibility
+from server.opportunities.models import OpportunitySource, OpportunityStatus, Visibility
 from server.reference import INDUSTRIES, REGIONS
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from server.schemas import PersonRef, Strict
 
 
 class OpportunityCreate(Strict):
@@ -166,3 +163,173 @@ class ImportRequest(Strict):
     filename: str = Field(min_length=1, max_length=128, pattern=r"(?i).+\.(csv|xlsx)$")
     content_base64: str = Field(min_length=4, max_length=900_000)
     dry_run: bool = False
+
+
+# Responses
+
+
+class OpportunityCustomer(Strict):
+    id: int | None
+    label: str | None = Field(description="masked for anyone but the owner, as the pool shows it")
+    kind: str
+    is_prospect: bool
+
+
+class OpportunityProduct(Strict):
+    id: int
+    name: str
+    required_qualification: str | None
+
+
+class BenefitSplit(Strict):
+    originator_bp: int
+    closer_bp: int
+
+
+class OpportunityCard(Strict):
+    id: int
+    title: str
+    customer: OpportunityCustomer
+    region_code: str | None
+    region_name: str | None
+    industry_code: str | None
+    industry_name: str | None
+    size: str | None
+    tier: str
+    product: OpportunityProduct | None
+    estimated_amount_cents: int | None
+    expected_date: date | None
+    source: OpportunitySource
+    visibility: Visibility
+    quality_score: int
+    status: OpportunityStatus
+    originator: PersonRef
+    owner: PersonRef | None
+    shared_at: str | None
+    claimed_at: str | None
+    last_activity_at: str | None
+    priority_until: str | None
+    recycle_due_at: str | None
+    recycle_warned: bool
+    split: BenefitSplit | None
+    won_amount_cents: int | None
+    revenue_cents: int | None
+    version: int
+
+
+class FeedCard(OpportunityCard):
+    """A card of the pool as one RM sees it: how well it fits the RM's book, and why."""
+
+    fit_score: float
+    reasons: list[str]
+    reason: str | None
+    can_claim_now: bool
+
+
+class FeedPage(Strict):
+    items: list[FeedCard]
+    last_seq: int
+    open_claims: int
+    max_open_claims: int
+    has_priority: bool
+
+
+class OpportunityList(Strict):
+    items: list[OpportunityCard]
+
+
+class OpportunityTransition(Strict):
+    from_: str | None = Field(alias="from")
+    to: str
+    actor_id: int | None
+    reason: str | None
+    at: str | None
+
+
+class OpportunityActivityPublic(Strict):
+    id: int
+    kind: str
+    note: str | None
+    actor_id: int
+    at: str | None
+
+
+class OpportunityDetail(OpportunityCard):
+    """The history (transitions, activities) only for its originator, holder, a lead or an admin."""
+
+    note: str | None
+    can_manage: bool
+    transitions: list[OpportunityTransition] | None = None
+    activities: list[OpportunityActivityPublic] | None = None
+
+
+class StatementItem(Strict):
+    id: int
+    opportunity_id: int | None
+    title: str
+    role: str
+    amount_cents: int
+    booked_on: str | None
+
+
+class BenefitStatement(Strict):
+    rm_id: int
+    month: str | None
+    total_cents: int
+    items: list[StatementItem]
+
+
+class PolicyPublic(Strict):
+    require_qualification: bool
+    max_open_claims: int
+    priority_window_minutes: int
+    recycle_days: dict[str, int]
+    originator_share_bp: dict[str, int]
+    updated_at: str | None
+
+
+class Assignee(Strict):
+    id: int
+    display_name: str
+    current: bool
+    qualified: bool
+    open_claims: int
+    max_open_claims: int
+    at_cap: bool
+
+
+class AssigneeList(Strict):
+    opportunity_id: int
+    required_qualification: str | None
+    items: list[Assignee]
+
+
+class BenefitAdjustmentPublic(Strict):
+    id: int
+    opportunity_id: int
+    from_originator_cents: int
+    to_originator_cents: int
+    reason: str
+    at: str | None
+
+
+class ImportRowError(Strict):
+    row: int
+    field: str | None
+    code: str
+    message: str
+
+
+class ImportReport(Strict):
+    """A file seen before answers `already_imported` with the first import's id; a dry run checks
+    every row and creates nothing."""
+
+    already_imported: bool
+    rows: int
+    valid: int | None = None
+    created: int
+    errors: list[ImportRowError]
+    dry_run: bool | None = None
+    import_id: int | None = None
+    imported_at: str | None = None
+    opportunity_ids: list[int] | None = None

@@ -6,12 +6,14 @@ import base64
 import binascii
 
 from flask import Blueprint, Response, current_app
+from spectree import Response as Responses
 
 from server import db
 from server.api import body, expected_version, idempotent, ok, query, spec
 from server.db import row_id
 from server.errors import Problem
 from server.redis_client import get_redis
+from server.schemas import problems
 from server.security import client_ip, current_user
 from server.warrooms import (
     access,
@@ -31,28 +33,47 @@ from server.warrooms import (
 )
 from server.warrooms.schemas import (
     AssignIn,
+    BoardList,
     BulkTargetsIn,
     ChainQuery,
+    ColleagueList,
+    Declined,
+    EventPage,
     EventsQuery,
+    Invited,
     InviteIn,
+    MemberRemoved,
     MessageIn,
     MoveIn,
     OpportunityLink,
+    OpportunityLinked,
     PeopleQuery,
     QuickCreate,
+    QuickRoom,
     ReadMark,
+    ReadMarked,
     RoomCreate,
+    RoomDetail,
+    RoomEvent,
+    RoomLeft,
+    RoomList,
     RoomListQuery,
     RoomUpdate,
+    TargetDeclined,
     TargetIn,
+    TargetPublic,
     TargetRemove,
+    TargetRemoved,
     TargetUpdate,
     TaskIn,
+    TaskPublic,
     TaskUpdate,
 )
 
 bp = Blueprint("warrooms", __name__, url_prefix="/api/v1/war-rooms")
 TAGS = ["war-rooms"]
+# A room answers 403 `not-a-member` to others, 404 when there is none, 409 once closed.
+ROOM_PROBLEMS = problems(403, 404, 409)
 
 
 def _detail(room_id: int, status: int = 200):
@@ -60,7 +81,7 @@ def _detail(room_id: int, status: int = 200):
 
 
 @bp.get("")
-@spec.validate(query=RoomListQuery, tags=TAGS)
+@spec.validate(query=RoomListQuery, resp=Responses(HTTP_200=RoomList, **problems(403)), tags=TAGS)
 def list_rooms():
     """My rooms (scope=mine, with unread counts), my invitations, or my team's (team leads)."""
     q: RoomListQuery = query()
@@ -68,14 +89,14 @@ def list_rooms():
 
 
 @bp.get("/board")
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Responses(HTTP_200=BoardList, **problems(403)), tags=TAGS)
 def live_board():
     """The team lead's live board: every room of the team with its progress."""
     return ok({"items": rooms.live_board(db.session(), user=current_user())}, personal=True)
 
 
 @bp.get("/people")
-@spec.validate(query=PeopleQuery, tags=TAGS)
+@spec.validate(query=PeopleQuery, resp=Responses(HTTP_200=ColleagueList), tags=TAGS)
 def people():
     """Colleagues to invite, by name."""
     q: PeopleQuery = query()
@@ -84,7 +105,7 @@ def people():
 
 @bp.post("")
 @idempotent
-@spec.validate(json=RoomCreate, tags=TAGS)
+@spec.validate(json=RoomCreate, resp=Responses(HTTP_201=RoomDetail, **problems(403, 404)), tags=TAGS)
 def create_room():
     room = rooms.create_room(db.session(), user=current_user(), data=body(), ip=client_ip())
     return _detail(row_id(room), 201)
@@ -92,7 +113,7 @@ def create_room():
 
 @bp.post("/quick")
 @idempotent
-@spec.validate(json=QuickCreate, tags=TAGS)
+@spec.validate(json=QuickCreate, resp=Responses(HTTP_201=QuickRoom, **problems(403, 404)), tags=TAGS)
 def quick_create():
     """快速搭建: a room from a customer, an opportunity or an intel alert, with suggested members."""
     room, suggested = rooms.quick_create(db.session(), user=current_user(), data=body(), ip=client_ip())
@@ -101,14 +122,16 @@ def quick_create():
 
 
 @bp.get("/<int:room_id>")
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Responses(HTTP_200=RoomDetail, **ROOM_PROBLEMS), tags=TAGS)
 def get_room(room_id: int):
     return _detail(room_id)
 
 
 @bp.patch("/<int:room_id>")
 @idempotent
-@spec.validate(json=RoomUpdate, tags=TAGS)
+@spec.validate(
+    json=RoomUpdate, resp=Responses(HTTP_200=RoomDetail, **ROOM_PROBLEMS, **problems(412)), tags=TAGS
+)
 def update_room(room_id: int):
     data: RoomUpdate = body()
     rooms.update_room(
@@ -124,7 +147,7 @@ def update_room(room_id: int):
 
 @bp.post("/<int:room_id>/invitations")
 @idempotent
-@spec.validate(json=InviteIn, tags=TAGS)
+@spec.validate(json=InviteIn, resp=Responses(HTTP_201=Invited, **ROOM_PROBLEMS), tags=TAGS)
 def invite(room_id: int):
     invited = membership.invite(
         db.session(), room_id=room_id, user=current_user(), data=body(), ip=client_ip()
@@ -133,21 +156,21 @@ def invite(room_id: int):
 
 
 @bp.post("/<int:room_id>/invitations/accept")
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Responses(HTTP_200=RoomDetail, **ROOM_PROBLEMS), tags=TAGS)
 def accept(room_id: int):
     membership.respond(db.session(), room_id=room_id, user=current_user(), accept=True, ip=client_ip())
     return _detail(room_id)
 
 
 @bp.post("/<int:room_id>/invitations/decline")
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Responses(HTTP_200=Declined, **ROOM_PROBLEMS), tags=TAGS)
 def decline(room_id: int):
     membership.respond(db.session(), room_id=room_id, user=current_user(), accept=False, ip=client_ip())
     return ok({"declined": True})
 
 
 @bp.delete("/<int:room_id>/members/<int:user_id>")
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Responses(HTTP_200=MemberRemoved, **ROOM_PROBLEMS), tags=TAGS)
 def remove_member(room_id: int, user_id: int):
     membership.remove_member(
         db.session(), room_id=room_id, user=current_user(), member_user_id=user_id, ip=client_ip()
@@ -156,7 +179,7 @@ def remove_member(room_id: int, user_id: int):
 
 
 @bp.post("/<int:room_id>/leave")
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Responses(HTTP_200=RoomLeft, **ROOM_PROBLEMS), tags=TAGS)
 def leave(room_id: int):
     membership.leave(db.session(), room_id=room_id, user=current_user(), ip=client_ip())
     return ok({"left": room_id})
@@ -164,7 +187,9 @@ def leave(room_id: int):
 
 @bp.post("/<int:room_id>/targets")
 @idempotent
-@spec.validate(json=TargetIn, tags=TAGS)
+@spec.validate(
+    json=TargetIn, resp=Responses(HTTP_201=TargetPublic, **ROOM_PROBLEMS, **problems(429)), tags=TAGS
+)
 def add_target(room_id: int):
     target = board.add_target(db.session(), room_id=room_id, user=current_user(), data=body(), ip=client_ip())
     return ok(target, 201, personal=True)
@@ -172,7 +197,9 @@ def add_target(room_id: int):
 
 @bp.patch("/<int:room_id>/targets/<int:target_id>")
 @idempotent
-@spec.validate(json=TargetUpdate, tags=TAGS)
+@spec.validate(
+    json=TargetUpdate, resp=Responses(HTTP_200=TargetPublic, **ROOM_PROBLEMS, **problems(412)), tags=TAGS
+)
 def update_target(room_id: int, target_id: int):
     data: TargetUpdate = body()
     data.target_id = target_id
@@ -184,7 +211,7 @@ def update_target(room_id: int, target_id: int):
 
 @bp.delete("/<int:room_id>/targets/<int:target_id>")
 @idempotent
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Responses(HTTP_200=TargetRemoved, **ROOM_PROBLEMS, **problems(412)), tags=TAGS)
 def remove_target(room_id: int, target_id: int):
     """The owner or the member who added it takes a target off the list (`If-Match` for its version)."""
     data = TargetRemove(target_id=target_id, version=expected_version())
@@ -196,7 +223,7 @@ def remove_target(room_id: int, target_id: int):
 
 @bp.post("/<int:room_id>/targets/<int:target_id>/approve")
 @idempotent
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Responses(HTTP_200=TargetPublic, **ROOM_PROBLEMS), tags=TAGS)
 def approve_target(room_id: int, target_id: int):
     """The customer's RM lets a member's request into the room (grants to the members, audited)."""
     target = consent.approve_target(
@@ -207,7 +234,7 @@ def approve_target(room_id: int, target_id: int):
 
 @bp.post("/<int:room_id>/targets/<int:target_id>/decline")
 @idempotent
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Responses(HTTP_200=TargetDeclined, **ROOM_PROBLEMS), tags=TAGS)
 def decline_target(room_id: int, target_id: int):
     """The customer's RM turns a member's request down (the pending target is removed)."""
     target = consent.decline_target(
@@ -217,7 +244,7 @@ def decline_target(room_id: int, target_id: int):
 
 
 @bp.post("/<int:room_id>/opportunities")
-@spec.validate(json=OpportunityLink, tags=TAGS)
+@spec.validate(json=OpportunityLink, resp=Responses(HTTP_201=OpportunityLinked, **ROOM_PROBLEMS), tags=TAGS)
 def link_opportunity(room_id: int):
     data: OpportunityLink = body()
     board.link_opportunity(
@@ -228,14 +255,16 @@ def link_opportunity(room_id: int):
 
 @bp.post("/<int:room_id>/tasks")
 @idempotent
-@spec.validate(json=TaskIn, tags=TAGS)
+@spec.validate(json=TaskIn, resp=Responses(HTTP_201=TaskPublic, **ROOM_PROBLEMS), tags=TAGS)
 def create_task(room_id: int):
     return ok(board.create_task(db.session(), room_id=room_id, user=current_user(), data=body()), 201)
 
 
 @bp.patch("/<int:room_id>/tasks/<int:task_id>")
 @idempotent
-@spec.validate(json=TaskUpdate, tags=TAGS)
+@spec.validate(
+    json=TaskUpdate, resp=Responses(HTTP_200=TaskPublic, **ROOM_PROBLEMS, **problems(412)), tags=TAGS
+)
 def update_task(room_id: int, task_id: int):
     data: TaskUpdate = body()
     data.task_id = task_id
@@ -245,7 +274,11 @@ def update_task(room_id: int, task_id: int):
 
 @bp.post("/<int:room_id>/messages")
 @idempotent
-@spec.validate(json=MessageIn, tags=TAGS)
+@spec.validate(
+    json=MessageIn,
+    resp=Responses(HTTP_200=RoomEvent, HTTP_201=RoomEvent, **ROOM_PROBLEMS, **problems(429)),
+    tags=TAGS,
+)
 def post_message(room_id: int):
     """The HTTP path for the offline outbox; live clients send `message` on the socket."""
     event, created = chat.post_message(db.session(), room_id=room_id, user=current_user(), data=body())
@@ -253,7 +286,7 @@ def post_message(room_id: int):
 
 
 @bp.get("/<int:room_id>/events")
-@spec.validate(query=EventsQuery, tags=TAGS)
+@spec.validate(query=EventsQuery, resp=Responses(HTTP_200=EventPage, **ROOM_PROBLEMS), tags=TAGS)
 def list_events(room_id: int):
     """Chat and timeline in room order: events with seq > after_seq."""
     q: EventsQuery = query()
@@ -263,7 +296,7 @@ def list_events(room_id: int):
 
 
 @bp.post("/<int:room_id>/read")
-@spec.validate(json=ReadMark, tags=TAGS)
+@spec.validate(json=ReadMark, resp=Responses(HTTP_200=ReadMarked, **ROOM_PROBLEMS), tags=TAGS)
 def mark_read(room_id: int):
     data: ReadMark = body()
     return ok(

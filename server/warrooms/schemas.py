@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from server.customers.models import CustomerKind, EnterpriseSize, Tier
-from server.warrooms.models import MemberRole, RoomKind, RoomMode, RoomStatus, TargetStage, TaskStatus
+from server.schemas import PersonRef, Strict
+from server.warrooms.models import (
+    MemberRole,
+    MemberStatus,
+    RoomKind,
+    RoomMode,
+    RoomStatus,
+    TargetConsent,
+    TargetStage,
+    TaskStatus,
+)
 
 MAX_TEXT_BYTES = 4096
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class RoomScope(StrEnum):
@@ -245,3 +251,185 @@ class AssignIn(Strict):
     target_ids: list[int] = Field(default_factory=list, max_length=5000, description="empty: all unassigned")
     strategy: AssignStrategy = AssignStrategy.balanced
     member_ids: list[int] = Field(default_factory=list, max_length=1000, description="empty: every member")
+
+
+# Responses
+
+
+class RoomSource(Strict):
+    type: str
+    id: int | None
+    title: str | None
+
+
+class RoomProgress(Strict):
+    won_amount_cents: int
+    won_customers: int
+    targets: int
+    tasks_done: int
+    tasks: int
+    percent: int | None
+
+
+class RoomBase(Strict):
+    id: int
+    title: str
+    kind: RoomKind
+    mode: RoomMode
+    status: RoomStatus
+    goal_amount_cents: int | None
+    goal_customers: int | None
+    deadline: str | None
+    owner_id: int
+    source: RoomSource | None
+    last_seq: int
+    version: int
+    progress: RoomProgress
+    updated_at: str | None
+
+
+class RoomCard(RoomBase):
+    """A room in my list (or my invitations)."""
+
+    my_role: MemberRole
+    unread: int
+
+
+class BoardRoom(RoomBase):
+    """A room on the team lead's live board, with its count of active members."""
+
+    members: int
+
+
+class RoomList(Strict):
+    items: list[RoomCard | BoardRoom]
+
+
+class BoardList(Strict):
+    items: list[BoardRoom]
+
+
+class RoomMemberPublic(Strict):
+    user: PersonRef
+    role: MemberRole
+    status: MemberStatus
+    branch_id: int | None
+
+
+class TargetPublic(Strict):
+    """A pending request names no customer (only to its RM and the requester)."""
+
+    id: int
+    customer_id: int | None
+    name: str | None
+    prospect: bool
+    consent: TargetConsent
+    owner_id: int | None
+    stage: TargetStage
+    amount_cents: int
+    source_note: str | None
+    assignee_id: int | None
+    added_by: int
+    version: int
+    updated_at: str | None
+
+
+class TaskPublic(Strict):
+    id: int
+    item: str
+    assignee: PersonRef | None
+    due_on: str | None
+    status: TaskStatus
+    version: int
+    updated_at: str | None
+
+
+class LinkedOpportunity(Strict):
+    id: int
+    title: str | None
+    status: str | None
+
+
+class RoomDetail(RoomBase):
+    """An invitee sees the outline (members) before accepting; members see the board too."""
+
+    my_role: MemberRole | None
+    my_status: MemberStatus | None
+    unread: int
+    members: list[RoomMemberPublic]
+    targets: list[TargetPublic] | None = None
+    tasks: list[TaskPublic] | None = None
+    opportunity_ids: list[int] | None = None
+    opportunities: list[LinkedOpportunity] | None = None
+
+
+class SuggestedMember(Strict):
+    id: int
+    display_name: str
+    reason: str
+    qualification: str | None = None
+    role: MemberRole
+
+
+class QuickRoom(RoomDetail):
+    suggested_members: list[SuggestedMember]
+
+
+class Colleague(Strict):
+    id: int
+    display_name: str
+    role: str
+    branch_id: int | None
+
+
+class ColleagueList(Strict):
+    items: list[Colleague]
+
+
+class RoomEvent(Strict):
+    """One event of the room's log; `payload` depends on `kind` (a message, a target moved ...)."""
+
+    room_id: int
+    seq: int
+    kind: str
+    payload: dict[str, Any]
+    client_id: str | None
+    author: PersonRef | None
+    created_at: str | None
+
+
+class EventPage(Strict):
+    items: list[RoomEvent]
+    last_seq: int
+
+
+class Invited(Strict):
+    invited: list[int]
+
+
+class Declined(Strict):
+    declined: bool
+
+
+class MemberRemoved(Strict):
+    removed: int
+
+
+class RoomLeft(Strict):
+    left: int
+
+
+class TargetRemoved(Strict):
+    removed: int
+
+
+class TargetDeclined(Strict):
+    declined: int
+
+
+class OpportunityLinked(Strict):
+    opportunity_id: int
+
+
+class ReadMarked(Strict):
+    last_read_seq: int

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app
+from spectree import Response
 
 from server import db
 from server.api import body, idempotent, ok, spec
@@ -9,10 +10,11 @@ from server.knowledge import service as knowledge
 from server.mirror import model as mirror_model
 from server.org.models import Role
 from server.overrides import service as model_overrides
+from server.schemas import problems
 from server.security import client_ip, current_user, require_role
 from server.workbench import customer360
 from server.workbench.home import home
-from server.workbench.schemas import ConfigUpdate, VisitCreate
+from server.workbench.schemas import ConfigUpdate, Customer360, HomePage, VisitCreate, VisitLogged
 
 bp = Blueprint("workbench", __name__, url_prefix="/api/v1")
 
@@ -20,14 +22,14 @@ CONFIGURABLE = {"knowledge": knowledge.validate_overrides, "mirror": mirror_mode
 
 
 @bp.get("/home")
-@spec.validate(tags=["home"])
+@spec.validate(resp=Response(HTTP_200=HomePage), tags=["home"])
 def home_page():
     """The home cards for the signed-in user's persona."""
     return ok(home(db.session(), user=current_user()), personal=True)
 
 
 @bp.get("/customers/<int:customer_id>/360")
-@spec.validate(tags=["customer 360"])
+@spec.validate(resp=Response(HTTP_200=Customer360, **problems(403, 404)), tags=["customer 360"])
 def customer_360(customer_id: int):
     data = customer360.customer_360(
         db.session(),
@@ -40,7 +42,9 @@ def customer_360(customer_id: int):
 
 @bp.post("/customers/<int:customer_id>/visits")
 @idempotent
-@spec.validate(json=VisitCreate, tags=["customer 360"])
+@spec.validate(
+    json=VisitCreate, resp=Response(HTTP_201=VisitLogged, **problems(403, 404)), tags=["customer 360"]
+)
 def log_visit(customer_id: int):
     """Log a visit or call; facts learned raise the knowledge degree, the next step becomes a reminder.
     Send an Idempotency-Key: the offline outbox replays it safely."""

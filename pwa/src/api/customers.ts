@@ -1,5 +1,5 @@
 import { http } from './http'
-import type { CustomerDetail, CustomerKind, CustomerSummary, Page } from './types'
+import type { CustomerDetail, CustomerKind, Schemas } from './types'
 
 export interface CustomerQuery {
   q?: string
@@ -15,9 +15,9 @@ export type RevealField = 'phone' | 'id_number'
 
 export const customersApi = {
   list: (query: CustomerQuery = {}, signal?: AbortSignal) =>
-    http.get<Page<CustomerSummary>>('/api/v1/customers', { query: { ...query }, signal }),
+    http.get<Schemas['CustomerPage']>('/api/v1/customers', { query: { ...query }, signal }),
   get: (id: number) => http.get<CustomerDetail>(`/api/v1/customers/${id}`),
   /** The unmasked value, for the owning RM; the server audits the reason and rate-limits reveals. */
   reveal: (id: number, field: RevealField, reason: string) =>
-    http.post<{ field: RevealField; value: string | null }>(`/api/v1/customers/${id}/reveal`, { field, reason }),
+    http.post<Schemas['RevealResult']>(`/api/v1/customers/${id}/reveal`, { field, reason }),
 }

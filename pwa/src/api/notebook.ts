@@ -1,24 +1,11 @@
 // Notebook (记事本): notes, the inbox, reminder settings and web push devices. Reads go straight to
 // the server; note writes go through the outbox (offline-safe, exactly once by Idempotency-Key).
 import { http } from './http'
-import type { Page } from './types'
+import type { Schemas } from './types'
 
-export type Recurrence = 'yearly' | 'monthly'
+export type Recurrence = Schemas['Recurrence']
 
-export interface NoteFull {
-  id: number
-  body: string
-  customer_id: number | null
-  tags: string[]
-  remind_at: string | null
-  todo: boolean
-  done: boolean
-  recurrence: Recurrence | null
-  urgent: boolean
-  created_at: string
-  updated_at: string
-  version: number
-}
+export type NoteFull = Schemas['NotePublic']
 
 export interface NoteInput {
   body: string
@@ -30,39 +17,11 @@ export interface NoteInput {
   urgent: boolean
 }
 
-export interface InboxItem {
-  id: number
-  kind: string
-  title: string
-  body: string
-  url: string
-  urgency: string
-  due_at: string | null
-  late: boolean
-  created_at: string
-  read_at: string | null
-}
+export type InboxItem = Schemas['NotificationPublic']
 
-export interface InboxPage {
-  items: InboxItem[]
-  total: number
-  unread: number
-}
+export type InboxPage = Schemas['InboxPage']
 
-export interface ReminderSettings {
-  birthdays: boolean
-  birthday_days_ahead: number
-  maturities: boolean
-  maturity_days_ahead: number
-  follow_ups: boolean
-  follow_up_days: number
-  war_room_tasks: boolean
-  quiet_start: string | null
-  quiet_end: string | null
-  timezone: string
-  channels: Record<string, boolean>
-  updated_at?: string
-}
+export type ReminderSettings = Schemas['ReminderSettingsPublic']
 
 /** A device as the server read it from the browser's User-Agent (codes; see features/notebook/device.ts). */
 export interface DeviceKind {
@@ -84,14 +43,14 @@ export const noteUrl = (id: number) => `${NOTES_URL}/${id}`
 
 export const notebookApi = {
   notes: (query: { page?: number; done?: boolean; todo?: boolean; q?: string } = {}) =>
-    http.get<Page<NoteFull>>(NOTES_URL, { query: { page_size: 50, ...query } }),
+    http.get<Schemas['NotePage']>(NOTES_URL, { query: { page_size: 50, ...query } }),
   note: (id: number) => http.get<NoteFull>(noteUrl(id)),
   inbox: (query: { before_id?: number; after_id?: number; unread?: boolean } = {}) =>
     http.get<InboxPage>('/api/v1/inbox', { query }),
-  markRead: (id: number) => http.post<InboxItem & { unread: number }>(`/api/v1/inbox/${id}/read`),
-  markAllRead: () => http.post<{ marked: number; unread: number }>('/api/v1/inbox/read-all', {}),
+  markRead: (id: number) => http.post<Schemas['NotificationRead']>(`/api/v1/inbox/${id}/read`),
+  markAllRead: () => http.post<Schemas['ReadAllResult']>('/api/v1/inbox/read-all', {}),
   settings: () => http.get<ReminderSettings>('/api/v1/reminder-settings'),
-  saveSettings: (patch: Partial<ReminderSettings>) => http.patch<ReminderSettings>('/api/v1/reminder-settings', patch),
+  saveSettings: (patch: Schemas['ReminderSettingsUpdate']) => http.patch<ReminderSettings>('/api/v1/reminder-settings', patch),
   vapidKey: () => http.get<{ public_key: string }>('/api/v1/push/vapid-public-key'),
   devices: () => http.get<{ items: PushDevice[]; channels: string[] }>('/api/v1/push/subscriptions'),
   subscribe: (subscription: PushSubscriptionJSON) => http.post<{ id: number; endpoint_hash: string }>(

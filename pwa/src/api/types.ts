@@ -1,3 +1,8 @@
+import type { components } from './schema'
+
+/** The API's response and request models, generated from the server's OpenAPI document. */
+export type Schemas = components['schemas']
+
 export type Role = 'rm' | 'team_lead' | 'risk_officer' | 'admin'
 export type Persona = 'newcomer' | 'general' | 'excellent' | 'super' | 'veteran'
 
@@ -30,66 +35,11 @@ export interface Page<T> {
   page_size: number
 }
 
-export type CustomerKind = 'corporate' | 'individual'
-
-export interface CustomerSummary {
-  id: number
-  kind: CustomerKind
-  name: string
-  industry_code: string | null
-  industry_name: string | null
-  size: string | null
-  ownership: string | null
-  region_code?: string | null
-  region_name: string | null
-  tier: string
-  gender?: string | null
-  phone_masked?: string | null
-  tags: string[]
-  owner?: { id: number; display_name: string }
-  updated_at: string
-  version: number
-}
-
-export interface CorporateProfile {
-  credit_code?: string | null
-  short_name?: string | null
-  employees?: number | null
-  main_products?: string | null
-  address?: string | null
-  [field: string]: unknown
-}
-
-export interface IndividualProfile {
-  id_number_masked?: string | null
-  birthday?: string | null
-  age?: number | null
-  occupation?: string | null
-  employer?: string | null
-  risk_appetite?: string | null
-  interests?: string[]
-}
-
-export interface Contact {
-  id: number
-  name: string
-  title?: string | null
-  phone_masked?: string | null
-  [field: string]: unknown
-}
-
-export interface CustomerEvent {
-  id: number
-  kind?: string
-  title?: string
-  occurred_on?: string
-  [field: string]: unknown
-}
-
-export interface CustomerDetail extends CustomerSummary {
-  corporate?: CorporateProfile | null
-  individual?: IndividualProfile | null
-  contacts?: Contact[]
-  events?: CustomerEvent[]
-}
-
+// Customers: generated from the OpenAPI document (`make api-types`).
+export type CustomerKind = Schemas['CustomerKind']
+export type CustomerSummary = Schemas['CustomerSummary']
+export type CorporateProfile = Schemas['CorporatePublic']
+export type IndividualProfile = Schemas['IndividualPublic']
+export type Contact = Schemas['ContactPublic']
+export type CustomerEvent = Schemas['CustomerEventPublic']
+export type CustomerDetail = Schemas['CustomerDetail']

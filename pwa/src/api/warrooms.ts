@@ -1,6 +1,7 @@
 // War rooms (作战室): REST for lists, rooms and the board; live changes come over the /warroom socket
 // (features/warrooms/useWarRoom.ts). Messages sent while the socket is down use postMessage here.
 import { http } from './http'
+import type { Schemas } from './types'
 
 export type RoomKind = 'project_marketing' | 'wholesale' | 'general'
 export type RoomMode = 'solo' | 'joint' | 'remote'
@@ -16,14 +17,7 @@ export interface PersonRef {
   display_name: string
 }
 
-export interface Progress {
-  won_amount_cents: number
-  won_customers: number
-  targets: number
-  tasks_done: number
-  tasks: number
-  percent: number | null
-}
+export type Progress = Schemas['RoomProgress']
 
 export interface RoomSummary {
   id: number
@@ -47,31 +41,10 @@ export interface RoomSummary {
 /** A listed room; on the team lead's board also the number of active members. */
 export type ListedRoom = RoomSummary & { members?: number }
 
-export interface Member {
-  user: PersonRef
-  role: MemberRole
-  status: MemberStatus
-  branch_id: number | null
-}
+export type Member = Schemas['RoomMemberPublic']
 
-export interface Target {
-  id: number
-  customer_id: number | null
-  name: string | null
-  prospect: boolean
-  stage: TargetStage
-  amount_cents: number
-  version: number
-  updated_at: string
-  added_by?: number
-  /** pending: a member asked for a colleague's customer; nothing is shared until its RM approves. */
-  consent?: TargetConsent
-  /** The customer's RM, who approves a request (null for a prospect). */
-  owner_id?: number | null
-  /** How a bulk source found it: the chain link, the park, the list. */
-  source_note?: string | null
-  assignee_id?: number | null
-}
+/** pending consent: a member asked for a colleague's customer; nothing is shared until its RM approves. */
+export type Target = Schemas['TargetPublic']
 
 /** Where a bulk of targets comes from (项目营销 · 批发销售). */
 export type TargetSource =
@@ -147,31 +120,12 @@ export interface CampaignOutcome {
 
 export type TargetConsent = 'approved' | 'pending'
 
-export interface Task {
-  id: number
-  item: string
-  assignee: PersonRef | null
-  due_on: string | null
-  status: TaskStatus
-  version: number
-  updated_at: string
-}
+export type Task = Schemas['TaskPublic']
 
-export interface RoomDetail extends RoomSummary {
-  my_status: MemberStatus | null
-  members: Member[]
-  targets?: Target[]
-  tasks?: Task[]
-  opportunity_ids?: number[]
-  opportunities?: LinkedOpportunity[]
-}
+export type RoomDetail = Schemas['RoomDetail']
 
 /** An opportunity linked to the room (title null if it no longer exists). */
-export interface LinkedOpportunity {
-  id: number
-  title: string | null
-  status: string | null
-}
+export type LinkedOpportunity = Schemas['LinkedOpportunity']
 
 /** What a chat card points at; the server fills in the title it shows. */
 export type CardType = 'customer' | 'product' | 'opportunity'
@@ -259,10 +213,7 @@ export interface RoomCreate {
   customer_ids?: number[]
 }
 
-export interface Person extends PersonRef {
-  role: string
-  branch_id: number | null
-}
+export type Person = Schemas['Colleague']
 
 const base = '/api/v1/war-rooms'
 
