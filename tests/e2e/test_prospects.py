@@ -5,6 +5,7 @@ draws its base map from the service worker's cache."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlparse
 
 import pytest
@@ -12,6 +13,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from server.intel.models import IntelSource
+from server.opportunities.models import Opportunity
 from server.org.models import Role
 from server.prospects.models import Prospect, ProspectModel, ProspectScore
 from server.prospects.training import run_training
@@ -121,6 +123,25 @@ def test_map_and_list_with_no_internet(page, base_url, db_session, map_world):
     card.get_by_test_id("prospect-plan").click()
     expect(card).to_contain_text("计划拜访")
     screenshot(page, "prospects-card")
+    # Share to the pool: a prefilled dialog, one tap, and the opportunity exists.
+    card.get_by_test_id("prospect-share").click()
+    dialog = page.locator(".van-dialog")
+    expect(dialog).to_contain_text("上海地图1号电子有限公司 开发商机")
+    screenshot(page, "prospects-share-confirm")
+    dialog.locator(".van-dialog__confirm").click()
+    expect(page.locator(".van-toast")).to_contain_text("已分享到商机池")
+    prospect_id = map_world["prospects"][1].id
+    shared = db_session.exec(
+        select(Opportunity).where(Opportunity.source_ref == f"prospect:{prospect_id}")
+    ).one()
+    assert shared.prospect_name == "上海地图1号电子有限公司" and shared.industry_code == "C39"
+    expect(card).to_contain_text("分享到商机池")  # the card's follow-up record
+    # Start a war room: one tap opens the room with the firm as its target.
+    card.get_by_test_id("prospect-warroom").click()
+    expect(dialog).to_contain_text("上海地图1号电子有限公司 营销")
+    dialog.locator(".van-dialog__confirm").click()
+    expect(page).to_have_url(re.compile(r"/war-rooms/\d+$"))
+    expect(page.get_by_text("上海地图1号电子有限公司 营销").first).to_be_visible()
     assert outside == [], f"requests left the app: {outside[:3]}"
     scored = db_session.exec(
         select(ProspectScore).where(ProspectScore.model_id == map_world["model"].id)
