@@ -148,12 +148,12 @@ def read_json_rows(content: bytes, mapping: dict[str, Any]) -> list[tuple[int, d
     if len(data) > max_rows:
         raise _bad(f"More than {max_rows} rows.", "prospect-file-too-many-rows")
     renames = {str(v): str(k) for k, v in (mapping.get("fields") or {}).items() if k in HEADERS.values()}
-    rows = []
+    rows: list[tuple[int, dict[str, Any]]] = []
     for number, item in enumerate(data, start=1):
         if not isinstance(item, dict):
             rows.append((number, {}))  # reported as a bad row (no name)
             continue
-        row = {}
+        row: dict[str, Any] = {}
         for raw_key, value in item.items():
             name = renames.get(str(raw_key)) or HEADERS.get(str(raw_key).strip())
             if name and not isinstance(value, dict | list):
