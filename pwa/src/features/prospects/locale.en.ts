@@ -113,6 +113,7 @@ export const prospectsEn: typeof prospectsZh = {
     line: 'Line {line}',
     item: 'Item {line}',
     fileProblem: 'Nothing could be imported',
+    sourceGone: 'This source was removed: reload and choose again',
     fields: {
       name: 'Name',
       credit_code: 'Credit code',

@@ -111,6 +111,7 @@ export const prospectsZh = {
     line: '第 {line} 行',
     item: '第 {line} 条',
     fileProblem: '整份数据未能导入',
+    sourceGone: '该数据来源已被删除，请刷新后重选',
     fields: {
       name: '企业名称',
       credit_code: '统一社会信用代码',
