@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from rq import Retry
+from rq import Retry, get_current_job
 
 from server.events import DomainEvent
 from server.prospects import imports, service, training
@@ -40,8 +40,12 @@ def train_model(model_id: int) -> dict:
     retry=Retry(max=3, interval=[10, 60, 300]),
 )
 def load_import(import_id: int) -> dict:
+    """Loads an uploaded file, or fetches a JSON source first (a transient fetch failure raises for
+    the retry; the last attempt fails the import instead, so it never stays queued)."""
+    current = get_current_job()
+    final_attempt = current is None or not current.retries_left
     with job_session() as session:
-        result = imports.run_import(session, import_id=import_id)
+        result = imports.run_import(session, import_id=import_id, final_attempt=final_attempt)
     log.info("prospect import %s: %s", import_id, {k: v for k, v in result.items() if k != "errors"})
     return result
 

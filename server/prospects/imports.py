@@ -8,6 +8,8 @@ intel upload source, loaded into prospects by an RQ job.
   so a re-upload adds nothing and a row that changes nothing is counted `unchanged`.
 - Resumable: rows are written in batches, each committed with the progress, so a worker killed
   mid-job leaves whole batches; the retried job starts after the last committed one.
+- A JSON source (a bank's registry API) is fetched by the same job through the guarded client
+  (server/outbound.py: no internal address unless allow-listed), then loads like a file.
 - Every field written remembers its source and date in `field_sources`. A credit code that belongs to
   a customer is stored `merged` (never shown), one that becomes a customer later `converted`."""
 
@@ -16,8 +18,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import math
 import re
+import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,11 +33,12 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from server import events
+from server import events, outbound
 from server.audit import service as audit
 from server.customers.models import CorporateProfile
 from server.db import row_id
 from server.errors import Problem, forbidden, not_found
+from server.intel.fetch import FetchError, fetch
 from server.intel.models import IntelSource, SourceKind
 from server.org.models import Role, User
 from server.prospects.models import (
@@ -122,10 +127,51 @@ def check_bounds(filename: str, content: bytes) -> None:
             raise _bad("Not an XLSX workbook.", "prospect-file-unreadable") from None
 
 
-def read_rows(filename: str, content: bytes) -> list[tuple[int, dict[str, Any]]]:
+def read_json_rows(content: bytes, mapping: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """(item number from 1, row by field name) from a registry API's JSON answer. `mapping["items"]`
+    is the dotted path to the list (none: the answer is the list, or its `items`/`data`);
+    `mapping["fields"]` renames the API's own keys ({"name": "entName", ...}); otherwise the keys
+    are the file columns' (Chinese or English)."""
+    _bytes, max_rows, _unpacked = _limits()
+    try:
+        data: Any = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        raise _bad("The answer is not JSON.", "prospect-json-unreadable") from None
+    path = str(mapping.get("items") or "")
+    if path:
+        for part in path.split("."):
+            data = data.get(part) if isinstance(data, dict) else None
+    elif isinstance(data, dict):
+        data = data.get("items", data.get("data"))
+    if not isinstance(data, list):
+        raise _bad("No list of items where the mapping points.", "prospect-json-items")
+    if len(data) > max_rows:
+        raise _bad(f"More than {max_rows} rows.", "prospect-file-too-many-rows")
+    renames = {str(v): str(k) for k, v in (mapping.get("fields") or {}).items() if k in HEADERS.values()}
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for number, item in enumerate(data, start=1):
+        if not isinstance(item, dict):
+            rows.append((number, {}))  # reported as a bad row (no name)
+            continue
+        row: dict[str, Any] = {}
+        for raw_key, value in item.items():
+            name = renames.get(str(raw_key)) or HEADERS.get(str(raw_key).strip())
+            if name and not isinstance(value, dict | list):
+                row[name] = value.strip() if isinstance(value, str) else value
+        rows.append((number, row))
+    if not rows:
+        raise _bad("The answer holds no items.", "prospect-file-empty")
+    return rows
+
+
+def read_rows(
+    filename: str, content: bytes, mapping: dict[str, Any] | None = None
+) -> list[tuple[int, dict[str, Any]]]:
     """(line number, row by field name); reading stops, and the file is refused, past the row limit."""
     _bytes, max_rows, _unpacked = _limits()
     check_bounds(filename, content)
+    if filename.lower().endswith(".json"):
+        return read_json_rows(content, mapping or {})
     values: list[list[Any]] = []
     if filename.lower().endswith(".xlsx") or content[:2] == b"PK":
         from openpyxl import load_workbook
@@ -344,10 +390,84 @@ def start_import(
     return batch, True
 
 
+def start_fetch(
+    session: Session, *, actor: User, source_id: int, policy: outbound.Policy, ip: str | None
+) -> ProspectImport:
+    """Queues a load from a JSON source (a bank's registry API). The URL is checked now, so an
+    internal address is refused at once; the job checks again on every connection it makes. Each
+    fetch is its own import; the upsert by credit code keeps a repeated answer from adding anything."""
+    if actor.role != Role.admin:
+        raise forbidden("Only admins load registry data.")
+    source = session.get(IntelSource, source_id)
+    if source is None:
+        raise not_found("source")
+    if source.kind != SourceKind.json or not source.url:
+        raise Problem(409, "Conflict", "Only JSON sources with a URL are fetched.", code="not-json")
+    try:
+        outbound.check_url(source.url, policy)
+    except outbound.OutboundRefused as exc:
+        raise _bad(exc.message, "prospect-source-refused") from None
+    batch = ProspectImport(
+        source_id=source_id,
+        digest=f"fetch:{uuid.uuid4().hex}",
+        filename=f"{source.name[:100]}.json",
+        content=None,  # the job fetches it
+        created_by=actor.id,
+    )
+    session.add(batch)
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="prospect.import",
+        object_type="prospect_import",
+        object_id=batch.id,
+        ip=ip,
+        detail={"source_id": source_id, "fetch": True},
+    )
+    events.publish(session, EVENT_IMPORT, {"import_id": batch.id})
+    session.commit()
+    return batch
+
+
+def recent_imports(session: Session, *, limit: int = 20) -> list[dict[str, Any]]:
+    found = session.exec(select(ProspectImport).order_by(col(ProspectImport.id).desc()).limit(limit)).all()
+    return [import_public(b) for b in found]
+
+
+def _fetch_content(
+    session: Session, batch: ProspectImport, source: IntelSource, *, final_attempt: bool
+) -> bool:
+    """Fetches a JSON source's answer into the import (committed, so a retried job does not fetch
+    again). False when the import failed for good; a transient failure raises for the job's retry
+    (and on the final attempt fails the import)."""
+    max_bytes, _rows, _unpacked = _limits()
+    settings = current_app.config["SETTINGS"] if has_app_context() else None
+    policy = outbound.policy_for(settings) if settings is not None else outbound.Policy()
+    try:
+        fetched = fetch(source.url or "", max_bytes=max_bytes, policy=policy)
+    except FetchError as exc:
+        error = {"line": None, "field": None, "reason": exc.message, "code": f"prospect-fetch-{exc.code}"}
+        if exc.transient and not final_attempt:
+            batch.errors = [error]  # shown while the job waits for its retry
+            session.add(batch)
+            session.commit()
+            raise
+        batch.status, batch.errors, batch.finished_at = "failed", [error], utcnow()
+        session.add(batch)
+        session.commit()
+        return False
+    batch.content, batch.errors = fetched.body, []
+    session.add(batch)
+    session.commit()
+    return True
+
+
 def import_public(batch: ProspectImport) -> dict[str, Any]:
     return {
         "id": batch.id,
         "source_id": batch.source_id,
+        "kind": "fetch" if batch.digest.startswith("fetch:") else "file",
         "filename": batch.filename,
         "status": batch.status,
         "rows": batch.rows,
@@ -426,18 +546,21 @@ def _apply(
     return outcome
 
 
-def run_import(session: Session, *, import_id: int) -> dict[str, Any]:
+def run_import(session: Session, *, import_id: int, final_attempt: bool = True) -> dict[str, Any]:
     batch = session.get(ProspectImport, import_id)
-    if batch is None or batch.status == "done":
+    if batch is None or batch.status in ("done", "failed"):
         return {"skipped": True}
     source = session.get(IntelSource, batch.source_id)
+    if batch.content is None and source is not None and batch.digest.startswith("fetch:"):
+        if not _fetch_content(session, batch, source, final_attempt=final_attempt):
+            return {"failed": batch.errors[0]["code"]}
     stamp = {
         "source": source.name if source else "?",
         "source_id": batch.source_id,
         "at": batch.created_at.date().isoformat(),
     }
     try:
-        rows = read_rows(batch.filename, batch.content or b"")
+        rows = read_rows(batch.filename, batch.content or b"", source.mapping if source else None)
     except Problem as exc:
         batch.status = "failed"
         batch.errors = [{"line": None, "field": None, "reason": exc.detail, "code": exc.code}]

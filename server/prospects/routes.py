@@ -5,13 +5,20 @@ import binascii
 
 from flask import Blueprint, current_app
 
-from server import db
+from server import db, outbound
 from server.api import body, idempotent, ok, query, spec
 from server.errors import Problem, not_found
 from server.org.models import Role
 from server.prospects import basemap, imports, service
 from server.prospects.models import ProspectImport
-from server.prospects.schemas import Activity, ImportUpload, MapQuery, ProspectQuery, TrainRequest
+from server.prospects.schemas import (
+    Activity,
+    ImportFetch,
+    ImportUpload,
+    MapQuery,
+    ProspectQuery,
+    TrainRequest,
+)
 from server.security import client_ip, current_user, require_role
 
 bp = Blueprint("prospects", __name__, url_prefix="/api/v1/prospects")
@@ -150,6 +157,29 @@ def upload():
         ip=client_ip(),
     )
     return ok({**imports.import_public(batch), "already_imported": not created}, 202 if created else 200)
+
+
+@bp.post("/imports/fetch")
+@require_role(Role.admin)
+@idempotent
+@spec.validate(json=ImportFetch, tags=["prospects-admin"])
+def fetch_registry():
+    data: ImportFetch = body()
+    batch = imports.start_fetch(
+        db.session(),
+        actor=current_user(),
+        source_id=data.source_id,
+        policy=outbound.policy_for(current_app.config["SETTINGS"]),
+        ip=client_ip(),
+    )
+    return ok(imports.import_public(batch), 202)
+
+
+@bp.get("/imports")
+@require_role(Role.admin)
+@spec.validate(tags=["prospects-admin"])
+def list_imports():
+    return ok({"items": imports.recent_imports(db.session())})
 
 
 @bp.get("/imports/<int:import_id>")

@@ -72,6 +72,11 @@ class TrainRequest(BaseModel):
     customer_ids: list[int] = Field(default_factory=list, max_length=5000)
 
 
+class ImportFetch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source_id: int = Field(ge=1)
+
+
 class ImportUpload(BaseModel):
     model_config = ConfigDict(extra="forbid")
     source_id: int = Field(ge=1)

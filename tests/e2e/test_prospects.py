@@ -5,17 +5,21 @@ draws its base map from the service worker's cache."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from server.prospects.models import ProspectModel, ProspectScore
+from server.intel.models import IntelSource
+from server.opportunities.models import Opportunity
+from server.org.models import Role
+from server.prospects.models import Prospect, ProspectModel, ProspectScore
 from server.prospects.training import run_training
 from tests import factories
 from tests.e2e.conftest import screenshot, sign_in
-from tests.server.prospects.conftest import link, make_prospect
+from tests.server.prospects.conftest import credit_code, link, make_prospect, sinks  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
@@ -119,6 +123,25 @@ def test_map_and_list_with_no_internet(page, base_url, db_session, map_world):
     card.get_by_test_id("prospect-plan").click()
     expect(card).to_contain_text("计划拜访")
     screenshot(page, "prospects-card")
+    # Share to the pool: a prefilled dialog, one tap, and the opportunity exists.
+    card.get_by_test_id("prospect-share").click()
+    dialog = page.locator(".van-dialog")
+    expect(dialog).to_contain_text("上海地图1号电子有限公司 开发商机")
+    screenshot(page, "prospects-share-confirm")
+    dialog.locator(".van-dialog__confirm").click()
+    expect(page.locator(".van-toast")).to_contain_text("已分享到商机池")
+    prospect_id = map_world["prospects"][1].id
+    shared = db_session.exec(
+        select(Opportunity).where(Opportunity.source_ref == f"prospect:{prospect_id}")
+    ).one()
+    assert shared.prospect_name == "上海地图1号电子有限公司" and shared.industry_code == "C39"
+    expect(card).to_contain_text("分享到商机池")  # the card's follow-up record
+    # Start a war room: one tap opens the room with the firm as its target.
+    card.get_by_test_id("prospect-warroom").click()
+    expect(dialog).to_contain_text("上海地图1号电子有限公司 营销")
+    dialog.locator(".van-dialog__confirm").click()
+    expect(page).to_have_url(re.compile(r"/war-rooms/\d+$"))
+    expect(page.get_by_text("上海地图1号电子有限公司 营销").first).to_be_visible()
     assert outside == [], f"requests left the app: {outside[:3]}"
     scored = db_session.exec(
         select(ProspectScore).where(ProspectScore.model_id == map_world["model"].id)
@@ -144,3 +167,45 @@ def test_offline_the_map_still_draws_its_base_map(sw_context, db_session, map_wo
         screenshot(page, "prospects-map-offline")
     finally:
         sw_context.set_offline(False)
+
+
+@pytest.mark.usefixtures("sinks")
+def test_admin_uploads_a_registry_extract_and_follows_it(page, db_session, worker):
+    """The admin's upload screen at 375×812 in zh-CN: from the home tile, a CSV with a bad row is
+    uploaded to an upload source; the screen follows the job to the end and lists the bad row with
+    its line, field and Chinese reason; a file the server refuses shows the problem in Chinese."""
+    admin = factories.make_user(db_session, role=Role.admin, persona=None, display_name="管理员")
+    source = IntelSource(name="工商登记摘录E2E", kind="upload", category="corporate_event")
+    db_session.add(source)
+    db_session.commit()
+    good = credit_code()
+    bad = good[:17] + ("0" if good[17] != "0" else "1")
+    csv_body = (
+        "企业名称,统一社会信用代码,行业代码,规模\n"
+        f"上海导入一号科技有限公司,{good},C39,小型\n"
+        f"上海导入二号科技有限公司,{bad},C39,小型\n"
+    ).encode()
+    sign_in(page, admin)
+    page.get_by_test_id("tile-prospectImports").click()
+    screen = page.get_by_test_id("prospect-imports")
+    expect(screen).to_be_visible()
+    screen.get_by_text(source.name).click()
+    screen.get_by_test_id("import-file").set_input_files(
+        files=[{"name": "registry.csv", "mimeType": "text/csv", "buffer": csv_body}]
+    )
+    expect(screen.get_by_test_id("import-status")).to_contain_text("排队中")
+    worker.work(burst=True)  # the RQ job the upload queued
+    expect(screen.get_by_test_id("import-status")).to_contain_text("已完成")
+    expect(screen.get_by_test_id("import-counts")).to_contain_text("新增 1")
+    row = screen.get_by_test_id("import-error")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("第 3 行")
+    expect(row).to_contain_text("校验位")
+    expect(page.locator(".van-toast")).to_be_hidden()  # the "queued" toast, out of the screenshot
+    screenshot(page, "prospects-imports-admin")
+    # A file that is not CSV/XLSX at heart: the server's problem, in Chinese, never its English.
+    screen.get_by_test_id("import-file").set_input_files(
+        files=[{"name": "broken.xlsx", "mimeType": "application/octet-stream", "buffer": b"PK\x03\x04broken"}]
+    )
+    expect(page.locator(".van-toast")).to_contain_text("文件无法读取")
+    assert db_session.exec(select(Prospect).where(Prospect.credit_code == good)).one()

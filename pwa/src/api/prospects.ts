@@ -88,6 +88,31 @@ export interface ModelVersion {
 
 export type GeoJson = { type: 'FeatureCollection'; features: unknown[] }
 
+export interface ImportRowError {
+  line: number | null
+  field: string | null
+  reason: string
+  code?: string
+}
+
+export interface ProspectImport {
+  id: number
+  source_id: number
+  kind: 'file' | 'fetch'
+  filename: string
+  status: 'queued' | 'running' | 'done' | 'failed'
+  rows: number
+  processed: number
+  created: number
+  updated: number
+  unchanged: number
+  merged: number
+  errors: ImportRowError[]
+  created_at: string
+  finished_at: string | null
+  already_imported?: boolean
+}
+
 const key = () => ({ headers: { 'Idempotency-Key': crypto.randomUUID() } })
 
 export const prospectsApi = {
@@ -107,4 +132,9 @@ export const prospectsApi = {
   models: () => http.get<{ items: ModelVersion[] }>('/api/v1/prospects/models'),
   train: (seeds_kind: 'default' | 'best_revenue' | 'customers', customer_ids: number[] = []) =>
     http.post<{ id: number; status: string }>('/api/v1/prospects/models', { seeds_kind, customer_ids }, key()),
+  imports: () => http.get<{ items: ProspectImport[] }>('/api/v1/prospects/imports'),
+  getImport: (id: number) => http.get<ProspectImport>(`/api/v1/prospects/imports/${id}`),
+  uploadImport: (source_id: number, filename: string, content_base64: string) =>
+    http.post<ProspectImport>('/api/v1/prospects/imports', { source_id, filename, content_base64 }, key()),
+  fetchImport: (source_id: number) => http.post<ProspectImport>('/api/v1/prospects/imports/fetch', { source_id }, key()),
 }
