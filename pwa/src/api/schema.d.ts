@@ -1812,10 +1812,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** list_imports <GET> */
+        get: operations["get__api_v1_prospects_imports"];
         put?: never;
         /** upload <POST> */
         post: operations["post__api_v1_prospects_imports"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/prospects/imports/fetch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** fetch_registry <POST> */
+        post: operations["post__api_v1_prospects_imports_fetch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4247,6 +4265,11 @@ export interface components {
             cards: (components["schemas"]["SummaryCard"] | components["schemas"]["LearningCard"] | components["schemas"]["ToolsCard"] | components["schemas"]["MentorCard"] | components["schemas"]["OpportunitiesCard"] | components["schemas"]["RemindersCard"] | components["schemas"]["NeglectedCard"] | components["schemas"]["OversightCard"] | components["schemas"]["TeamKnowledgeCard"] | components["schemas"]["EvaluationsCard"] | components["schemas"]["PersonaCard"] | components["schemas"]["MenteesCard"])[];
             /** Persona */
             persona: string;
+        };
+        /** ImportFetch */
+        ImportFetch: {
+            /** Source Id */
+            source_id: number;
         };
         /**
          * ImportReport
@@ -10529,6 +10552,16 @@ export interface operations {
         requestBody?: never;
         responses: never;
     };
+    get__api_v1_prospects_imports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
     post__api_v1_prospects_imports: {
         parameters: {
             query?: never;
@@ -10539,6 +10572,20 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ImportUpload"];
+            };
+        };
+        responses: never;
+    };
+    post__api_v1_prospects_imports_fetch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportFetch"];
             };
         };
         responses: never;
