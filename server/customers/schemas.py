@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from server.customers.models import CustomerKind, EnterpriseSize, Ownership, Tier
 from server.reference import INDUSTRIES, REGIONS
-from server.validators import is_valid_credit_code, is_valid_id_number, is_valid_mobile
+from server.validators import EMAIL, is_valid_credit_code, is_valid_id_number, is_valid_mobile
 
 
 class Strict(BaseModel):
@@ -114,6 +114,7 @@ class IndividualIn(Strict):
 
 class _CustomerFields(Strict):
     phone: str | None = Field(default=None, max_length=20)
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
     region_code: str | None = Field(default=None, max_length=6)
     industry_code: str | None = Field(default=None, max_length=8)
     size: EnterpriseSize | None = None
