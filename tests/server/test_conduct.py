@@ -91,7 +91,7 @@ def test_daily_run_access_cases_and_precision(org, db_session, login):
     assert signal["fired"] and signal["evidence_count"] > 0
     timeline = [e for e in detail["timeline"] if e["rule"] == "reveal_burst"]
     assert timeline and timeline[0]["type"] == "audit" and timeline[0]["customer_id"] == org["customer"].id
-    assert len(detail["signals"]) == 13
+    assert len(detail["signals"]) == 15  # every rule in server/conduct/rules.py
 
     # the alert reached the risk officer's inbox, once per RM and day
     notes = db_session.exec(
@@ -197,7 +197,7 @@ def test_departing_check_lists_customers_at_risk(org, db_session, login, worker,
     worker.work(burst=True)
     result = lead.get(f"/api/v1/conduct/checks/{check_id}").get_json()
     assert result["status"] == "done" and result["progress"] == 100
-    assert result["result"]["window_days"] == 90 and len(result["result"]["signals"]) == 13
+    assert result["result"]["window_days"] == 90 and len(result["result"]["signals"]) == 15
     at_risk = {c["customer_id"]: c for c in result["result"]["customers"]}
     assert customer.id in at_risk and any("敏感信息" in why for why in at_risk[customer.id]["reasons"])
     assert login(org["rm_a"]).get(f"/api/v1/conduct/checks/{check_id}").status_code == 403
