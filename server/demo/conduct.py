@@ -162,6 +162,7 @@ def _related_firm(conn: Connection, *, rm_id: int, customers: list[int], today: 
             originator_id=colleague, owner_id=rm_id, visibility="branch", quality_score=60, status="won",
             shared_at=at - timedelta(days=2), claimed_at=at, closed_at=at + timedelta(days=9),
             won_amount_cents=rng.randint(200, 600) * 10_000_00, version=1, created_at=at - timedelta(days=2), updated_at=at,
-        )).inserted_primary_key[0]
-        conn.execute(insert(tr).values(opportunity_id=new_id, actor_id=rm_id, from_status="shared", to_status="claimed", at=at))
+        )).inserted_primary_key
+        assert new_id is not None
+        conn.execute(insert(tr).values(opportunity_id=new_id[0], actor_id=rm_id, from_status="shared", to_status="claimed", at=at))
     return claims
