@@ -11,7 +11,8 @@ reversal and everyone's uplift after a favourable policy.
 
 Thresholds were tuned on seeds 1-3 only (and on tuning banks of seed 3 crowded with one kind, to see
 a rule's recall curve); the figures printed come from other seeds (default 101-112: twelve banks,
-each kind planted 20 times in all, the kinds rotating with the seed), pooled for per-signal recall.
+each of the fourteen kinds planted 16-18 times in all, the kinds rotating with the seed), pooled
+for per-signal recall.
 Beside each rule, the naive baseline: the bank's top 1% by the rule's raw reading, without peer
 group or floor. The daily run is
 timed on the first report bank. Baseline beside the combined score: ranking by the number of fired
