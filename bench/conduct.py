@@ -11,7 +11,8 @@ reversal and everyone's uplift after a favourable policy.
 
 Thresholds were tuned on seeds 1-3 only (and on tuning banks of seed 3 crowded with one kind, to see
 a rule's recall curve); the figures printed come from other seeds (default 101-112: twelve banks,
-each kind planted 20 times in all, the kinds rotating with the seed), pooled for per-signal recall.
+each of the fourteen kinds planted 16-18 times in all, the kinds rotating with the seed), pooled
+for per-signal recall.
 Beside each rule, the naive baseline: the bank's top 1% by the rule's raw reading, without peer
 group or floor. The daily run is
 timed on the first report bank. Baseline beside the combined score: ranking by the number of fired
@@ -48,6 +49,7 @@ from server.conduct.engine import evaluate  # noqa: E402
 from server.conduct.models import ConductScore  # noqa: E402
 from server.conduct.rules import RULES  # noqa: E402
 from server.customers.models import (  # noqa: E402
+    Contact,
     Customer,
     CustomerLink,
     CustomerVisit,  # noqa: E402
@@ -76,6 +78,8 @@ BAD_KINDS = {
     "favoured": ["override_concentration"],
     "box_ticker": ["box_ticking"],
     "erratic": ["volatility"],
+    "mailbox_proxy": ["shared_email"],
+    "steerer": ["related_transfer"],
 }
 PRODUCTS = [  # code, category, qualification
     ("DEP", "deposit", None), ("LN", "loan", "credit"), ("FD", "fund", "fund_sales"),
@@ -145,7 +149,8 @@ class Bank:
         grade = GRADES[int(rng.integers(0, 4))]
         branch = 1 if rng.random() < 0.15 else int(rng.integers(2, 41))
         quals = ["credit", "fund_sales"] + (["insurance_agent"] if grade in ("高级", "资深") else []) + (["wealth"] if grade == "资深" and rng.random() < 0.5 else [])
-        self.add(User, dict(id=uid, username=f"rm{uid}", display_name=f"客户经理{uid}", password_hash="x", role="rm", branch_id=branch, team_id=branch, is_active=True, failed_logins=0, created_at=now))
+        self.add(User, dict(id=uid, username=f"rm{uid}", display_name=f"客户经理{uid}", password_hash="x", role="rm", branch_id=branch, team_id=branch, is_active=True, failed_logins=0, created_at=now,
+                            phone=f"138{uid:08d}", email=f"rm{uid}@bank.cn"))
         self.add(RmProfile, dict(user_id=uid, persona="general", hire_date=date(2018, 1, 1), grade=grade, qualifications=quals, languages=["zh"], home_region="310000"))
         scale = {"初级": 0.5, "中级": 1.0, "高级": 1.6, "资深": 2.2}[grade] * float(rng.lognormal(0, 0.35))
         if kind == "big_book":
@@ -154,7 +159,8 @@ class Bank:
         customers = list(range(self.cid + 1, self.cid + book + 1))
         self.cid += book
         for c in customers:
-            self.add(Customer, dict(id=c, kind="individual", name=f"客户{c}", name_initials="kh", owner_id=uid, tier="mass", phone=f"139{c:08d}", version=1, created_at=now, updated_at=now))
+            email = f"c{c}@mail.cn" if rng.random() < 0.5 else None
+            self.add(Customer, dict(id=c, kind="individual", name=f"客户{c}", name_initials="kh", owner_id=uid, tier="mass", phone=f"139{c:08d}", email=email, version=1, created_at=now, updated_at=now))
             self.add(OwnershipChange, dict(customer_id=c, rm_id=uid, started_at=local(date(2020, 1, 1), 10), ended_at=None, reason="created"))
         # families share a number and are linked
         linked = set()
@@ -164,6 +170,9 @@ class Bank:
                 continue
             linked.add((a, b))
             self.rows["customer"][int(b) - 1]["phone"] = self.rows["customer"][int(a) - 1]["phone"]
+            if rng.random() < 0.5:  # a family may share one mailbox too
+                self.rows["customer"][int(b) - 1]["email"] = self.rows["customer"][int(a) - 1]["email"] or f"c{a}@mail.cn"
+                self.rows["customer"][int(a) - 1]["email"] = self.rows["customer"][int(b) - 1]["email"]
             self.add(CustomerLink, dict(from_customer_id=int(a), to_customer_id=int(b), kind="family"))
         self._ledger(uid, kind, scale, customers, quals)
         self._audit(uid, kind, book, customers, branch, now)
@@ -174,12 +183,51 @@ class Bank:
             number = f"186{int(rng.integers(0, 10**8)):08d}"
             for c in shared:
                 self.rows["customer"][int(c) - 1]["phone"] = number
+        if kind == "mailbox_proxy":
+            # statements and notices of several customers go to one mailbox the RM reads: a private
+            # one shared by unrelated customers, or the RM's own work address on a couple of them
+            if rng.random() < 0.5:
+                shared = rng.choice(customers, int(rng.integers(3, 9)), replace=False)
+                mailbox = f"x{int(rng.integers(0, 10**8))}@qq.com"
+            else:
+                shared = rng.choice(customers, int(rng.integers(1, 3)), replace=False)
+                mailbox = f"RM{uid}@Bank.cn"  # as typed, in another case
+            for c in shared:
+                self.rows["customer"][int(c) - 1]["email"] = mailbox
+        if kind == "steerer":
+            self._steer(uid, customers, now)
         if kind == "leaver":
             out = rng.choice(customers, min(len(customers), int(rng.integers(20, 45))), replace=False)
             day = AS_OF - timedelta(days=int(rng.integers(3, 40)))
             for c in out:
                 at = local(day, float(rng.uniform(9, 18))) + timedelta(days=int(rng.integers(0, 4)))
                 self.add(OwnershipChange, dict(customer_id=int(c), rm_id=uid, started_at=local(date(2020, 1, 1), 10), ended_at=at, reason="reassigned"))
+
+    def _steer(self, uid: int, customers: list[int], now: datetime) -> None:
+        """A relative's firm (a company the bank banks, in a colleague's book) linked to the RM's side
+        either through a relative who registered the RM's phone, or through the RM's own e-mail on the
+        firm's decision maker; over the half-year pool claims the RM won land there, and some of the
+        RM's new business is booked on it."""
+        rng = self.rng
+        self.cid += 1
+        firm = self.cid
+        owner = int(self.ids[int(rng.integers(len(self.ids)))])
+        self.add(Customer, dict(id=firm, kind="corporate", name=f"企业{firm}", name_initials="qy", owner_id=owner, tier="mid", phone=f"139{firm:08d}", version=1, created_at=now, updated_at=now))
+        if rng.random() < 0.5:
+            relative = int(rng.choice(customers))
+            self.rows["customer"][relative - 1]["phone"] = f"138{uid:08d}"
+            self.add(CustomerLink, dict(from_customer_id=relative, to_customer_id=firm, kind="shareholder"))
+        else:
+            self.add(Contact, dict(customer_id=firm, name="联系人", title="财务总监", role="decision_maker", influence=3, email=f"rm{uid}@bank.cn"))
+        for _ in range(int(rng.integers(1, 5))):
+            self.opp += 1
+            at = now_minus(int(rng.integers(1, 175)), rng)
+            self.add(Opportunity, dict(id=self.opp, title="商机", source="rm_referral", originator_id=owner, owner_id=uid, customer_id=firm, status="won", customer_kind="corporate", tier="mid",
+                                      visibility="branch", quality_score=50, version=1, created_at=at, updated_at=at, recycle_count=0))
+            self.add(OpportunityTransition, dict(opportunity_id=self.opp, actor_id=uid, from_status="shared", to_status="claimed", at=at))
+        for _ in range(int(rng.integers(0, 4))):
+            d = AS_OF - timedelta(days=int(rng.integers(1, 170)))
+            self.add(PerformanceEntry, dict(rm_id=uid, booked_on=d, kind="new_business", amount_cents=int(rng.integers(20, 300)) * 10_000_00, customer_id=firm, product_id=1, source="core", source_ref=None, created_at=local(d, 11)))
 
     def _ledger(self, uid: int, kind: str, scale: float, customers: list[int], quals: list[str]) -> None:
         rng = self.rng
@@ -319,12 +367,14 @@ class Bank:
 
     def write(self, engine) -> int:
         total = 0
-        order = ["branch", "team", "user", "rm_profile", "product", "customer", "customer_link", "ownership_change", "performance_entry",
+        order = ["branch", "team", "user", "rm_profile", "product", "customer", "contact", "customer_link", "ownership_change", "performance_entry",
                  "audit_entry", "opportunity", "opportunity_transition", "benefit_adjustment", "customer_visit", "intel_item"]
         with engine.begin() as conn:
             for name in order:
                 rows = self.rows.get(name, [])
                 if rows:
+                    keys = set().union(*rows)  # one INSERT needs the same columns on every row
+                    rows = [{k: row.get(k) for k in keys} for row in rows]
                     conn.execute(insert(SQLModel.metadata.tables[name]), rows)
                     total += len(rows)
         return total
@@ -377,7 +427,7 @@ def main() -> None:
                 timing, cpu = time.perf_counter() - started, time.process_time() - cpu
                 stored = len(session.exec(select(ConductScore.id)).all())
             load = os.getloadavg()[0]
-            print(f"  daily run (load + 13 rules + scores + evidence + store): {timing:.1f}s wall, {cpu:.1f}s CPU "
+            print(f"  daily run (load + {len(RULES)} rules + scores + evidence + store): {timing:.1f}s wall, {cpu:.1f}s CPU "
                   f"for {run.rm_count} RMs, {stored} scores stored (machine load average {load:.1f})")
         m = measure(engine, bank)
         ev, kinds = m["ev"], m["kinds"]

@@ -6,6 +6,9 @@ import re
 from datetime import date
 
 # GB 32100-2015 统一社会信用代码
+# an e-mail address, loosely: one @, a dotted domain (staff and customers alike)
+EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _USCC_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")

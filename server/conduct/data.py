@@ -62,6 +62,13 @@ def _phone_key(phone: str) -> int:
     return int(digits) if digits else 0
 
 
+def email_key(email: str) -> str:
+    """An e-mail address as matched: trimmed, lower case, without a "+tag" in the local part, so
+    Zhang.Wei+bank@Mail.cn and zhang.wei@mail.cn are one mailbox."""
+    local, _, domain = email.strip().lower().partition("@")
+    return f"{local.split('+', 1)[0]}@{domain}" if domain else ""
+
+
 def local_hour(ts: np.ndarray) -> np.ndarray:
     return ((ts + LOCAL_OFFSET) // 3600 % 24).astype(np.int64)
 
@@ -128,12 +135,15 @@ class BankData:
     reveals: Columns  # id, rm, ts, internal, customer
     listing: Columns  # id, rm, ts, rows
     moves: Columns  # id, rm, ts, customer, inbound
-    claims: Columns  # id (opportunity), rm, ts, won
+    claims: Columns  # id (opportunity), rm, ts, won, customer (the opportunity's; -1 if none)
     overrides: Columns  # id, rm, ts, kind (0 benefit adjustment, 1 cap override), amount
     visits: Columns  # id, rm, ts, created, has_location, has_next_step
     phones: Columns  # rm, customer, phone (int key)
+    emails: Columns = field(default_factory=lambda: _cols([], ["rm", "customer", "email"], {}))  # email: int key
     links: set[tuple[int, int]] = field(default_factory=set)
     staff_phones: dict[int, int] = field(default_factory=dict)  # staff phone (digits) -> user id
+    staff_emails: dict[int, int] = field(default_factory=dict)  # staff e-mail (int key) -> user id
+    corporate: set[int] = field(default_factory=set)  # customer ids of firms (对公)
     policies: list[tuple[int, int, str]] = field(default_factory=list)  # local day, item id, title
     cache: dict[str, Any] = field(default_factory=dict)  # helpers' results shared by measure and evidence
 
@@ -235,7 +245,7 @@ def load(
         reveals=reveals,
         listing=listing,
         moves=_cols([], ["id", "rm", "ts", "customer", "inbound"], {"ts": np.float64, "inbound": bool}),
-        claims=_cols([], ["id", "rm", "ts", "won"], {"ts": np.float64, "won": bool}),
+        claims=_cols([], ["id", "rm", "ts", "won", "customer"], {"ts": np.float64, "won": bool}),
         overrides=_cols([], ["id", "rm", "ts", "kind", "amount"], {"ts": np.float64}),
         visits=_cols([], ["id", "rm", "ts", "created", "has_location", "has_next_step"], {"ts": np.float64}),
         phones=_cols([], ["rm", "customer", "phone"], {}),
@@ -294,7 +304,7 @@ def load(
     # Pool claims in the window and whether the claimant went on to win.
     tr, opp = table_of(OpportunityTransition), table_of(Opportunity)
     cl = conn.execute(
-        select(tr.c.opportunity_id, tr.c.actor_id, _ts(tr.c.at, lite), opp.c.status, opp.c.owner_id)
+        select(tr.c.opportunity_id, tr.c.actor_id, _ts(tr.c.at, lite), opp.c.status, opp.c.owner_id, opp.c.customer_id)
         .select_from(tr.join(opp, opp.c.id == tr.c.opportunity_id))
         .where(tr.c.to_status == "claimed", tr.c.at >= start, tr.c.at < end)
     ).all()
@@ -303,6 +313,7 @@ def load(
         rm=pos([r[1] or 0 for r in cl]),
         ts=_epochs([r[2] for r in cl], lite),
         won=np.array([r[3] == "won" and r[4] == r[1] for r in cl], dtype=bool),
+        customer=np.array([r[5] or -1 for r in cl], dtype=np.int64),
     )
     data.claims = data.claims.where(data.claims.rm >= 0)
 
@@ -374,6 +385,31 @@ def load(
         key = _phone_key(phone)
         if key > 0:
             data.staff_phones[key] = int(uid)
+    # E-mail addresses the same way (customer's own, decision makers'), as integer keys of one
+    # vocabulary shared with the staff's own addresses (user.email).
+    vocab: dict[str, int] = {}
+
+    def key_of(email: str) -> int:
+        norm = email_key(email)
+        return vocab.setdefault(norm, len(vocab) + 1) if norm else 0
+
+    em = list(conn.execute(select(cust.c.owner_id, cust.c.id, cust.c.email).where(cust.c.email.is_not(None))).all())
+    em += conn.execute(
+        select(cust.c.owner_id, cust.c.id, ct.c.email)
+        .select_from(ct.join(cust, cust.c.id == ct.c.customer_id))
+        .where(ct.c.email.is_not(None))
+    ).all()
+    data.emails = Columns(
+        rm=pos([e[0] for e in em]),
+        customer=np.array([e[1] for e in em], dtype=np.int64),
+        email=np.array([key_of(e[2]) for e in em], dtype=np.int64),
+    )
+    data.emails = data.emails.where((data.emails.rm >= 0) & (data.emails.email > 0))
+    for uid, email in conn.execute(select(us.c.id, us.c.email).where(us.c.email.is_not(None))):
+        k = key_of(email)
+        if k > 0:
+            data.staff_emails[k] = int(uid)
+    data.corporate = set(conn.execute(select(cust.c.id).where(cust.c.kind == "corporate")).scalars())
     cl_t = table_of(CustomerLink)
     data.links = {
         (min(a, b), max(a, b))

@@ -73,6 +73,7 @@ class Customer(SQLModel, table=True):
     gender: str | None = Field(default=None, max_length=1)  # M/F for individuals
     tier: Tier = Field(default=Tier.mass, sa_type=String(8), index=True)
     phone: str | None = Field(default=None, max_length=20)  # never sent unmasked
+    email: str | None = Field(default=None, max_length=254)  # never sent unmasked (conduct matches it)
     latitude: float | None = None
     longitude: float | None = None
     version: int = Field(default=1)
@@ -120,6 +121,7 @@ class Contact(SQLModel, table=True):
     influence: int = Field(default=3, ge=1, le=5)
     preferences: str | None = Field(default=None, max_length=255)
     phone: str | None = Field(default=None, max_length=20)
+    email: str | None = Field(default=None, max_length=254)  # never sent unmasked
 
 
 class CustomerEvent(SQLModel, table=True):

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from server.customers.models import CustomerKind, EnterpriseSize, Ownership, Tier
 from server.reference import INDUSTRIES, REGIONS
 from server.schemas import PersonRef, Strict
-from server.validators import is_valid_credit_code, is_valid_id_number, is_valid_mobile
+from server.validators import EMAIL, is_valid_credit_code, is_valid_id_number, is_valid_mobile
 
 
 class CustomerSort(StrEnum):
@@ -106,6 +106,7 @@ class IndividualIn(Strict):
 
 class _CustomerFields(Strict):
     phone: str | None = Field(default=None, max_length=20)
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
     region_code: str | None = Field(default=None, max_length=6)
     industry_code: str | None = Field(default=None, max_length=8)
     size: EnterpriseSize | None = None

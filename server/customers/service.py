@@ -259,7 +259,7 @@ def detail(session: Session, *, customer: Customer, data_key: str) -> dict[str, 
         out["corporate"] = corp.model_dump(exclude={"customer_id"}, mode="json") if corp is not None else None
         out["contacts"] = [
             {
-                **c.model_dump(exclude={"phone", "customer_id"}, mode="json"),
+                **c.model_dump(exclude={"phone", "email", "customer_id"}, mode="json"),
                 "phone_masked": mask("phone", c.phone),
             }
             for c in session.exec(
@@ -387,6 +387,7 @@ def create_customer(
         gender=data.gender,
         tier=data.tier or Tier.mass,
         phone=data.phone,
+        email=data.email,
     )
     session.add(customer)
     session.flush()

@@ -1,7 +1,9 @@
 """The demo bank's conduct story: the demo veteran (login `rm_veteran`, 老油) shows, in the months a
 monitor reads, the patterns conduct oversight looks for — month-end bursts booked late and reversed
-days later, a sale without the licence, amounts parked just under an approval limit, and a night of
-scrolling through the whole customer list. The other demo RMs get nothing from here.
+days later, a sale without the licence, amounts parked just under an approval limit, a night of
+scrolling through the whole customer list, and a firm in his book whose decision maker registers his
+own work e-mail: pool claims he won land there, and a customer's statements go to that mailbox too.
+The other demo RMs get nothing from here.
 
 Called once by the demo generator after the bank's own history is written (same connection)."""
 
@@ -16,8 +18,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from server.audit.models import AuditEntry
-from server.customers.models import Customer
+from server.customers.models import Contact, Customer
 from server.db import table_of
+from server.opportunities.models import Opportunity, OpportunityTransition
 from server.org.models import RmProfile, User
 from server.performance.models import PerformanceEntry
 from server.products.models import Product
@@ -123,4 +126,43 @@ def plant_conduct_demo(conn: Connection, *, today: date, seed: int) -> dict[str,
              "ip": f"117.{rng.randint(20, 200)}.{rng.randint(0, 255)}.{rng.randint(2, 250)}", "detail": {"page": page, "rows": 20}}
         )
     conn.execute(insert(table_of(AuditEntry)), audit_rows)
-    return {"conduct_ledger": len(ledger), "conduct_audit": len(audit_rows)}
+    steered = _related_firm(conn, rm_id=rm_id, customers=customers, today=today, rng=rng)
+    return {"conduct_ledger": len(ledger), "conduct_audit": len(audit_rows), "conduct_related_claims": steered}
+
+
+def _related_firm(conn: Connection, *, rm_id: int, customers: list[int], today: date, rng: random.Random) -> int:
+    """The veteran's staff contact details, a firm in his book whose decision maker gives his own
+    work e-mail (a relative's company), pool claims he won landing there, and one more customer whose
+    statements go to the same mailbox."""
+    user, cust = table_of(User), table_of(Customer)
+    email = "zhou.guoqing@zhanye-bank.cn"
+    conn.execute(update(user).where(user.c.id == rm_id).values(phone="13700001016", email=email))
+    firms = [int(c) for c in conn.execute(
+        select(cust.c.id).where(cust.c.owner_id == rm_id, cust.c.kind == "corporate").order_by(cust.c.id)
+    ).scalars()]
+    if not firms:
+        return 0
+    firm = firms[rng.randrange(len(firms))]
+    conn.execute(insert(table_of(Contact)).values(
+        customer_id=firm, name="周**", title="执行董事", role="decision_maker", influence=5, email=email.upper()
+    ))
+    others = [c for c in customers if c != firm]
+    if others:
+        conn.execute(update(cust).where(cust.c.id == others[rng.randrange(len(others))]).values(email=email))
+    opp, tr = table_of(Opportunity), table_of(OpportunityTransition)
+    # shared to the pool by a colleague (a branch referral), claimed and won by the veteran
+    colleague = conn.execute(
+        select(user.c.id).where(user.c.role == "rm", user.c.id != rm_id).order_by(user.c.id).limit(1)
+    ).scalar() or rm_id
+    claims = 3
+    for k in range(claims):
+        at = _utc(today - timedelta(days=20 + 35 * k), 10, rng.randrange(60))
+        new_id = conn.execute(insert(opp).values(
+            title="流动资金贷款（商机池认领）", customer_id=firm, customer_kind="corporate", tier="mid", source="branch_referral",
+            originator_id=colleague, owner_id=rm_id, visibility="branch", quality_score=60, status="won",
+            shared_at=at - timedelta(days=2), claimed_at=at, closed_at=at + timedelta(days=9),
+            won_amount_cents=rng.randint(200, 600) * 10_000_00, version=1, created_at=at - timedelta(days=2), updated_at=at,
+        )).inserted_primary_key
+        assert new_id is not None
+        conn.execute(insert(tr).values(opportunity_id=new_id[0], actor_id=rm_id, from_status="shared", to_status="claimed", at=at))
+    return claims

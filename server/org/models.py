@@ -62,7 +62,7 @@ class User(SQLModel, table=True):
     locked_until: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     # The staff member's own contact details (admin-maintained, never sent unmasked): conduct
-    # monitoring matches them against customers' (shared_contact).
+    # monitoring matches them against customers' (shared_contact, shared_email, related_transfer).
     phone: str | None = Field(default=None, max_length=20)
     email: str | None = Field(default=None, max_length=254)
 

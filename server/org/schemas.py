@@ -5,9 +5,9 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.org.models import Persona, Role
+from server.validators import EMAIL
 
 PHONE = r"^\+?[0-9][0-9 -]{4,18}[0-9]$"
-EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
 
 
 class UserCreate(BaseModel):

@@ -91,7 +91,7 @@ def test_daily_run_access_cases_and_precision(org, db_session, login):
     assert signal["fired"] and signal["evidence_count"] > 0
     timeline = [e for e in detail["timeline"] if e["rule"] == "reveal_burst"]
     assert timeline and timeline[0]["type"] == "audit" and timeline[0]["customer_id"] == org["customer"].id
-    assert len(detail["signals"]) == 13
+    assert len(detail["signals"]) == 15  # every rule in server/conduct/rules.py
 
     # the alert reached the risk officer's inbox, once per RM and day
     notes = db_session.exec(
@@ -197,7 +197,37 @@ def test_departing_check_lists_customers_at_risk(org, db_session, login, worker,
     worker.work(burst=True)
     result = lead.get(f"/api/v1/conduct/checks/{check_id}").get_json()
     assert result["status"] == "done" and result["progress"] == 100
-    assert result["result"]["window_days"] == 90 and len(result["result"]["signals"]) == 13
+    assert result["result"]["window_days"] == 90 and len(result["result"]["signals"]) == 15
     at_risk = {c["customer_id"]: c for c in result["result"]["customers"]}
     assert customer.id in at_risk and any("敏感信息" in why for why in at_risk[customer.id]["reasons"])
     assert login(org["rm_a"]).get(f"/api/v1/conduct/checks/{check_id}").status_code == 403
+
+
+def test_customer_email_matched_against_staff_email_and_never_returned(org, db_session, login):
+    """An RM registers his own work mailbox (as typed, another case and a +tag) as a customer's
+    e-mail through the API: the address is stored but never sent back, the audit names the field
+    only, and the daily run flags shared_email on that RM with the customer as evidence."""
+    rm = org["rm_a"]
+    rm.email = "wang.rm@zhanye-bank.cn"
+    db_session.add(rm)
+    db_session.commit()
+    customer = org["customer"]
+    client = login(rm)
+    bad = client.patch(f"/api/v1/customers/{customer.id}", json={"email": "not an address", "version": customer.version})
+    assert bad.status_code == 422
+    done = client.patch(f"/api/v1/customers/{customer.id}", json={"email": "Wang.RM+stmt@Zhanye-Bank.cn", "version": customer.version})
+    assert done.status_code == 200, done.get_json()
+    shown = client.get(f"/api/v1/customers/{customer.id}")
+    assert "wang.rm" not in shown.get_data(as_text=True).lower()
+    audit = db_session.exec(select(AuditEntry).where(AuditEntry.action == "customer.update").order_by(col(AuditEntry.id).desc())).first()
+    assert audit is not None and "email" in audit.detail["fields"] and "Wang" not in str(audit.detail)
+
+    service.run_daily(db_session)
+    score = db_session.exec(select(ConductScore).where(ConductScore.rm_id == rm.id).order_by(col(ConductScore.id).desc())).first()
+    assert score is not None and "shared_email" in score.fired
+    signal = db_session.exec(
+        select(ConductSignal).where(ConductSignal.rm_id == rm.id, ConductSignal.rule == "shared_email").order_by(col(ConductSignal.id).desc())
+    ).first()
+    assert signal is not None and any(item.get("customer_id") == customer.id for item in signal.evidence)
+    other = db_session.exec(select(ConductScore).where(ConductScore.rm_id == org["rm_b"].id).order_by(col(ConductScore.id).desc())).first()
+    assert other is not None and "shared_email" not in other.fired

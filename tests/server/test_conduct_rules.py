@@ -21,11 +21,13 @@ TABLES = {
     "reveals": ["id", "rm", "ts", "internal", "customer"],
     "listing": ["id", "rm", "ts", "rows"],
     "moves": ["id", "rm", "ts", "customer", "inbound"],
-    "claims": ["id", "rm", "ts", "won"],
+    "claims": ["id", "rm", "ts", "won", "customer"],
     "overrides": ["id", "rm", "ts", "kind", "amount"],
     "visits": ["id", "rm", "ts", "created", "has_location", "has_next_step"],
     "phones": ["rm", "customer", "phone"],
+    "emails": ["rm", "customer", "email"],
 }
+DEFAULTS = {"customer": -1}  # a claim without a customer (a prospect)
 
 
 def at(day: date, hour: float) -> float:
@@ -40,6 +42,8 @@ class Bank:
         self.policies: list[tuple[int, int, str]] = []
         self.links: set[tuple[int, int]] = set()
         self.staff_phones: dict[int, int] = {}
+        self.staff_emails: dict[int, int] = {}
+        self.corporate: set[int] = set()
         self.book = np.full(N, 100)
 
     def add(self, table: str, **row) -> None:
@@ -63,12 +67,13 @@ class Bank:
         cols = {}
         for table, names in TABLES.items():
             rows = self.t.get(table, [])
-            cols[table] = Columns(**{n: np.array([row[n] for row in rows], dtype=TYPES.get(n, np.int64)) for n in names})
+            cols[table] = Columns(**{n: np.array([row.get(n, DEFAULTS.get(n)) for row in rows], dtype=TYPES.get(n, np.int64)) for n in names})
         return BankData(
             as_of=AS_OF, now_ts=end.timestamp(), rm_ids=np.arange(1, N + 1), names=[f"rm{i}" for i in range(N)],
             grade=np.array(["中级"] * N, dtype=object), branch_type=np.array(["sub"] * N, dtype=object),
             team_id=np.ones(N, dtype=np.int64), quals=self.quals, book_size=self.book,
-            required_qual={1: "credit", 2: "wealth"}, links=self.links, policies=self.policies, staff_phones=self.staff_phones, **cols,
+            required_qual={1: "credit", 2: "wealth"}, links=self.links, policies=self.policies, staff_phones=self.staff_phones,
+            staff_emails=self.staff_emails, corporate=self.corporate, **cols,
         )
 
 
@@ -314,3 +319,91 @@ def test_a_big_book_is_not_flagged_for_being_big(rng):
             b.add("listing", rm=r, ts=at(AS_OF - timedelta(days=2 + k % 20), 10), rows=20)
     ev = evaluate(b.build(), {})
     assert not any(res.fired[0] for res in ev.results), [res.rule.name for res in ev.results if res.fired[0]]
+
+
+def test_shared_email_between_rm_and_customer():
+    """E-mail keys stand for normalised addresses (server.conduct.data.email_key); 7000 + r is RM r's
+    own, 9000 + … the customers'."""
+
+    def bank(contact_email: int, *, unrelated_sharers: int = 0, linked: bool = False) -> Bank:
+        b = Bank()
+        for r in range(N):
+            for k in range(4):
+                b.add("emails", rm=r, customer=r * 100 + k, email=9000 + r * 100 + k)
+        b.staff_emails = {7000 + r: r + 1 for r in range(N)}
+        b.t["emails"][0]["email"] = contact_email  # RM 0's first customer (or its decision maker)
+        for k in range(unrelated_sharers):  # RM 0's customers on one private mailbox with RM 1's
+            b.t["emails"][1 + k]["email"] = 8888
+            b.t["emails"][4 + k]["email"] = 8888
+        if linked:
+            b.links = {(min(a, c), max(a, c)) for a in (1, 2, 3, 100, 101, 102) for c in (1, 2, 3, 100, 101, 102) if a != c}
+        return b
+
+    own = bank(7000)  # RM 0's own work e-mail registered on a customer
+    assert fired(own, "shared_email") == (True, False)
+    ev = evaluate(own.build(), {}, only=["shared_email"])
+    assert ev.results[0].rule.evidence(own.build(), ev.results[0].params, 0)[0]["label"] == "客户电子邮箱与本人登记邮箱相同"
+    assert "本行员工" in ev.results[0].rule.explain(ev.results[0].reading, 0, 0.0, ev.results[0].params)
+    assert fired(bank(7009), "shared_email")[0] is True  # a colleague's mailbox
+    assert fired(bank(9999, unrelated_sharers=3), "shared_email")[0] is True  # one mailbox, unrelated customers
+    # near misses: no staff mailbox; the same sharing within a linked family; the phone rule sees none of it
+    assert fired(bank(9999), "shared_email")[0] is False
+    assert fired(bank(9999, unrelated_sharers=3, linked=True), "shared_email")[0] is False
+    assert fired(own, "shared_contact")[0] is False
+    # an admin can turn the staff match down: weight 1 puts one customer under the floor of 3
+    ev = evaluate(own.build(), {"shared_email": {"staff_weight": 1.0}}, only=["shared_email"])
+    assert not ev.results[0].fired[0]
+
+
+def test_email_key_normalises_addresses():
+    from server.conduct.data import email_key
+
+    assert email_key(" Zhang.Wei+bank@Mail.CN ") == email_key("zhang.wei@mail.cn") == "zhang.wei@mail.cn"
+    assert email_key("zhangwei@mail.cn") != email_key("zhang.wei@mail.cn")
+    assert email_key("not-an-address") == ""
+
+
+def test_related_transfer():
+    """RM 0's own phone is registered by an individual customer (a relative using it), who is linked
+    to a firm (RM 5's customer): pool claims RM 0 won and business RM 0 booked on that firm are
+    business steered to a related firm."""
+    firm, relative, other_firm = 501, 500, 502
+
+    def bank(*, won: int, entries: int, phone_of_relative: int = 13800000000, firm_is_corporate: bool = True) -> Bank:
+        b = Bank()
+        b.staff_phones = {13800000000 + r: r + 1 for r in range(N)}
+        for r in range(N):
+            for k in range(3):
+                b.add("phones", rm=r, customer=r * 100 + k + 1000, phone=13900000000 + r * 100 + k)
+        b.add("phones", rm=5, customer=relative, phone=phone_of_relative)
+        b.links = {(relative, firm)}
+        b.corporate = {firm, other_firm} if firm_is_corporate else {other_firm}
+        for r in range(N):  # everyone wins a few claims for unrelated firms and books on them
+            b.add("claims", rm=r, ts=at(AS_OF - timedelta(days=20), 10), won=True, customer=other_firm)
+            b.sale(r, AS_OF - timedelta(days=15), 300_000_00, customer=other_firm)
+        for k in range(won):
+            b.add("claims", rm=0, ts=at(AS_OF - timedelta(days=10 + 7 * k), 10), won=True, customer=firm)
+        for k in range(entries):
+            b.sale(0, AS_OF - timedelta(days=5 + 9 * k), 800_000_00, customer=firm)
+        return b
+
+    hit = bank(won=2, entries=1)
+    assert fired(hit, "related_transfer") == (True, False)
+    ev = evaluate(hit.build(), {}, only=["related_transfer"])
+    res = ev.results[0]
+    assert res.reading.value[0] == 5  # 2 claims x 2 + 1 entry
+    evidence = res.rule.evidence(hit.build(), res.params, 0)
+    assert [e["type"] for e in evidence] == ["customer", "opportunity", "opportunity", "ledger"]
+    assert evidence[0]["customer_id"] == firm
+    assert "关联企业" in res.rule.explain(res.reading, 0, 0.0, res.params)
+    # near misses: one claim only; the relative's number is not the RM's; the linked party is no firm
+    assert fired(bank(won=1, entries=0), "related_transfer")[0] is False
+    assert fired(bank(won=2, entries=1, phone_of_relative=13800000099), "related_transfer")[0] is False
+    assert fired(bank(won=2, entries=1, firm_is_corporate=False), "related_transfer")[0] is False
+    # a claim lost, not won, moved nothing
+    lost = bank(won=0, entries=0)
+    lost.add("claims", rm=0, ts=at(AS_OF - timedelta(days=3), 10), won=False, customer=firm)
+    assert fired(lost, "related_transfer")[0] is False
+    # tunable: with the floor at 6 the same RM is not flagged
+    ev = evaluate(hit.build(), {"related_transfer": {"min": 6}}, only=["related_transfer"])
+    assert not ev.results[0].fired[0]
