@@ -82,8 +82,12 @@ BAD_KINDS = {
     "steerer": ["related_transfer"],
 }
 PRODUCTS = [  # code, category, qualification
-    ("DEP", "deposit", None), ("LN", "loan", "credit"), ("FD", "fund", "fund_sales"),
-    ("INS", "insurance", "insurance_agent"), ("WM", "wealth", "wealth"), ("FX", "fx", "fx"),
+    ("DEP", "deposit", None),
+    ("LN", "loan", "credit"),
+    ("FD", "fund", "fund_sales"),
+    ("INS", "insurance", "insurance_agent"),
+    ("WM", "wealth", "wealth"),
+    ("FX", "fx", "fx"),
 ]
 LIMITS = (1_000_000, 3_000_000, 5_000_000)
 
@@ -109,18 +113,74 @@ class Bank:
     def build(self) -> None:
         rng, n = self.rng, self.n
         now = local(AS_OF, 23)
-        self.add(Branch, dict(id=1, code="HQ", name="分行营业部", city="上海", region_code="310000", parent_id=None, latitude=0.0, longitude=0.0))
+        self.add(
+            Branch,
+            dict(
+                id=1,
+                code="HQ",
+                name="分行营业部",
+                city="上海",
+                region_code="310000",
+                parent_id=None,
+                latitude=0.0,
+                longitude=0.0,
+            ),
+        )
         for b in range(2, 41):
-            self.add(Branch, dict(id=b, code=f"B{b:03d}", name=f"支行{b}", city="上海", region_code="310000", parent_id=1, latitude=0.0, longitude=0.0))
+            self.add(
+                Branch,
+                dict(
+                    id=b,
+                    code=f"B{b:03d}",
+                    name=f"支行{b}",
+                    city="上海",
+                    region_code="310000",
+                    parent_id=1,
+                    latitude=0.0,
+                    longitude=0.0,
+                ),
+            )
         for t in range(1, 41):
             self.add(Team, dict(id=t, name=f"团队{t}", branch_id=t, lead_id=None))
         for p, (code, cat, qual) in enumerate(PRODUCTS, start=1):
-            self.add(Product, dict(id=p, code=code, name=code, category=cat, segment="both", terms="-", required_qualification=qual, selling_points=[], advantages=[]))
+            self.add(
+                Product,
+                dict(
+                    id=p,
+                    code=code,
+                    name=code,
+                    category=cat,
+                    segment="both",
+                    terms="-",
+                    required_qualification=qual,
+                    selling_points=[],
+                    advantages=[],
+                ),
+            )
         # favourable policies over the last year, at random days
-        self.policy_days = sorted(AS_OF - timedelta(days=int(d)) for d in rng.choice(np.arange(10, 360), 8, replace=False))
+        self.policy_days = sorted(
+            AS_OF - timedelta(days=int(d)) for d in rng.choice(np.arange(10, 360), 8, replace=False)
+        )
         for k, d in enumerate(self.policy_days):
-            self.add(IntelItem, dict(id=k + 1, fingerprint=f"p{k}", category="policy", title=f"利好政策{k}", summary="", published_at=local(d, 10), created_at=local(d, 10),
-                                     companies=[], credit_codes=[], dates=[], region_codes=[], industry_codes=[], sentiment="favourable", sentiment_terms=[]))
+            self.add(
+                IntelItem,
+                dict(
+                    id=k + 1,
+                    fingerprint=f"p{k}",
+                    category="policy",
+                    title=f"利好政策{k}",
+                    summary="",
+                    published_at=local(d, 10),
+                    created_at=local(d, 10),
+                    companies=[],
+                    credit_codes=[],
+                    dates=[],
+                    region_codes=[],
+                    industry_codes=[],
+                    sentiment="favourable",
+                    sentiment_terms=[],
+                ),
+            )
         self.kind = kinds = self.plan_kinds()
         self.cid = 0
         self.opp = 0
@@ -148,10 +208,40 @@ class Bank:
         uid = int(self.ids[r])
         grade = GRADES[int(rng.integers(0, 4))]
         branch = 1 if rng.random() < 0.15 else int(rng.integers(2, 41))
-        quals = ["credit", "fund_sales"] + (["insurance_agent"] if grade in ("高级", "资深") else []) + (["wealth"] if grade == "资深" and rng.random() < 0.5 else [])
-        self.add(User, dict(id=uid, username=f"rm{uid}", display_name=f"客户经理{uid}", password_hash="x", role="rm", branch_id=branch, team_id=branch, is_active=True, failed_logins=0, created_at=now,
-                            phone=f"138{uid:08d}", email=f"rm{uid}@bank.cn"))
-        self.add(RmProfile, dict(user_id=uid, persona="general", hire_date=date(2018, 1, 1), grade=grade, qualifications=quals, languages=["zh"], home_region="310000"))
+        quals = (
+            ["credit", "fund_sales"]
+            + (["insurance_agent"] if grade in ("高级", "资深") else [])
+            + (["wealth"] if grade == "资深" and rng.random() < 0.5 else [])
+        )
+        self.add(
+            User,
+            dict(
+                id=uid,
+                username=f"rm{uid}",
+                display_name=f"客户经理{uid}",
+                password_hash="x",
+                role="rm",
+                branch_id=branch,
+                team_id=branch,
+                is_active=True,
+                failed_logins=0,
+                created_at=now,
+                phone=f"138{uid:08d}",
+                email=f"rm{uid}@bank.cn",
+            ),
+        )
+        self.add(
+            RmProfile,
+            dict(
+                user_id=uid,
+                persona="general",
+                hire_date=date(2018, 1, 1),
+                grade=grade,
+                qualifications=quals,
+                languages=["zh"],
+                home_region="310000",
+            ),
+        )
         scale = {"初级": 0.5, "中级": 1.0, "高级": 1.6, "资深": 2.2}[grade] * float(rng.lognormal(0, 0.35))
         if kind == "big_book":
             scale *= float(rng.uniform(5, 10))
@@ -160,8 +250,32 @@ class Bank:
         self.cid += book
         for c in customers:
             email = f"c{c}@mail.cn" if rng.random() < 0.5 else None
-            self.add(Customer, dict(id=c, kind="individual", name=f"客户{c}", name_initials="kh", owner_id=uid, tier="mass", phone=f"139{c:08d}", email=email, version=1, created_at=now, updated_at=now))
-            self.add(OwnershipChange, dict(customer_id=c, rm_id=uid, started_at=local(date(2020, 1, 1), 10), ended_at=None, reason="created"))
+            self.add(
+                Customer,
+                dict(
+                    id=c,
+                    kind="individual",
+                    name=f"客户{c}",
+                    name_initials="kh",
+                    owner_id=uid,
+                    tier="mass",
+                    phone=f"139{c:08d}",
+                    email=email,
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                ),
+            )
+            self.add(
+                OwnershipChange,
+                dict(
+                    customer_id=c,
+                    rm_id=uid,
+                    started_at=local(date(2020, 1, 1), 10),
+                    ended_at=None,
+                    reason="created",
+                ),
+            )
         # families share a number and are linked
         linked = set()
         for _ in range(int(rng.poisson(book * 0.03))):
@@ -171,7 +285,9 @@ class Bank:
             linked.add((a, b))
             self.rows["customer"][int(b) - 1]["phone"] = self.rows["customer"][int(a) - 1]["phone"]
             if rng.random() < 0.5:  # a family may share one mailbox too
-                self.rows["customer"][int(b) - 1]["email"] = self.rows["customer"][int(a) - 1]["email"] or f"c{a}@mail.cn"
+                self.rows["customer"][int(b) - 1]["email"] = (
+                    self.rows["customer"][int(a) - 1]["email"] or f"c{a}@mail.cn"
+                )
                 self.rows["customer"][int(a) - 1]["email"] = self.rows["customer"][int(b) - 1]["email"]
             self.add(CustomerLink, dict(from_customer_id=int(a), to_customer_id=int(b), kind="family"))
         self._ledger(uid, kind, scale, customers, quals)
@@ -201,7 +317,16 @@ class Bank:
             day = AS_OF - timedelta(days=int(rng.integers(3, 40)))
             for c in out:
                 at = local(day, float(rng.uniform(9, 18))) + timedelta(days=int(rng.integers(0, 4)))
-                self.add(OwnershipChange, dict(customer_id=int(c), rm_id=uid, started_at=local(date(2020, 1, 1), 10), ended_at=at, reason="reassigned"))
+                self.add(
+                    OwnershipChange,
+                    dict(
+                        customer_id=int(c),
+                        rm_id=uid,
+                        started_at=local(date(2020, 1, 1), 10),
+                        ended_at=at,
+                        reason="reassigned",
+                    ),
+                )
 
     def _steer(self, uid: int, customers: list[int], now: datetime) -> None:
         """A relative's firm (a company the bank banks, in a colleague's book) linked to the RM's side
@@ -212,22 +337,80 @@ class Bank:
         self.cid += 1
         firm = self.cid
         owner = int(self.ids[int(rng.integers(len(self.ids)))])
-        self.add(Customer, dict(id=firm, kind="corporate", name=f"企业{firm}", name_initials="qy", owner_id=owner, tier="mid", phone=f"139{firm:08d}", version=1, created_at=now, updated_at=now))
+        self.add(
+            Customer,
+            dict(
+                id=firm,
+                kind="corporate",
+                name=f"企业{firm}",
+                name_initials="qy",
+                owner_id=owner,
+                tier="mid",
+                phone=f"139{firm:08d}",
+                version=1,
+                created_at=now,
+                updated_at=now,
+            ),
+        )
         if rng.random() < 0.5:
             relative = int(rng.choice(customers))
             self.rows["customer"][relative - 1]["phone"] = f"138{uid:08d}"
             self.add(CustomerLink, dict(from_customer_id=relative, to_customer_id=firm, kind="shareholder"))
         else:
-            self.add(Contact, dict(customer_id=firm, name="联系人", title="财务总监", role="decision_maker", influence=3, email=f"rm{uid}@bank.cn"))
+            self.add(
+                Contact,
+                dict(
+                    customer_id=firm,
+                    name="联系人",
+                    title="财务总监",
+                    role="decision_maker",
+                    influence=3,
+                    email=f"rm{uid}@bank.cn",
+                ),
+            )
         for _ in range(int(rng.integers(1, 5))):
             self.opp += 1
             at = now_minus(int(rng.integers(1, 175)), rng)
-            self.add(Opportunity, dict(id=self.opp, title="商机", source="rm_referral", originator_id=owner, owner_id=uid, customer_id=firm, status="won", customer_kind="corporate", tier="mid",
-                                      visibility="branch", quality_score=50, version=1, created_at=at, updated_at=at, recycle_count=0))
-            self.add(OpportunityTransition, dict(opportunity_id=self.opp, actor_id=uid, from_status="shared", to_status="claimed", at=at))
+            self.add(
+                Opportunity,
+                dict(
+                    id=self.opp,
+                    title="商机",
+                    source="rm_referral",
+                    originator_id=owner,
+                    owner_id=uid,
+                    customer_id=firm,
+                    status="won",
+                    customer_kind="corporate",
+                    tier="mid",
+                    visibility="branch",
+                    quality_score=50,
+                    version=1,
+                    created_at=at,
+                    updated_at=at,
+                    recycle_count=0,
+                ),
+            )
+            self.add(
+                OpportunityTransition,
+                dict(opportunity_id=self.opp, actor_id=uid, from_status="shared", to_status="claimed", at=at),
+            )
         for _ in range(int(rng.integers(0, 4))):
             d = AS_OF - timedelta(days=int(rng.integers(1, 170)))
-            self.add(PerformanceEntry, dict(rm_id=uid, booked_on=d, kind="new_business", amount_cents=int(rng.integers(20, 300)) * 10_000_00, customer_id=firm, product_id=1, source="core", source_ref=None, created_at=local(d, 11)))
+            self.add(
+                PerformanceEntry,
+                dict(
+                    rm_id=uid,
+                    booked_on=d,
+                    kind="new_business",
+                    amount_cents=int(rng.integers(20, 300)) * 10_000_00,
+                    customer_id=firm,
+                    product_id=1,
+                    source="core",
+                    source_ref=None,
+                    created_at=local(d, 11),
+                ),
+            )
 
     def _ledger(self, uid: int, kind: str, scale: float, customers: list[int], quals: list[str]) -> None:
         rng = self.rng
@@ -257,7 +440,10 @@ class Bank:
             for j in range(k):
                 day, hour = int(days[j]), float(hours[j])
                 if dress and rng.random() < rng.uniform(0.5, 0.85):
-                    day, hour = last - int(rng.integers(0, 2)), float(rng.uniform(19, 23.5) if rng.random() < 0.6 else rng.uniform(10, 18))
+                    day, hour = (
+                        last - int(rng.integers(0, 2)),
+                        float(rng.uniform(19, 23.5) if rng.random() < 0.6 else rng.uniform(10, 18)),
+                    )
                 amount = int(amounts[j])
                 if kind == "limit_splitter" and back <= 6 and rng.random() < 0.45:
                     amount = int(LIMITS[int(rng.integers(0, 3))] * rng.uniform(0.955, 0.999) * 100)
@@ -268,16 +454,49 @@ class Bank:
                         for _ in range(int(rng.integers(3, 7))):
                             d = pd + timedelta(days=int(rng.integers(0, 7)))
                             if d < AS_OF:
-                                self._book(uid, d.year, d.month, d.day, float(rng.uniform(9, 19)), int(level * rng.uniform(0.4, 0.9)), customers, allowed, kind, back)
+                                self._book(
+                                    uid,
+                                    d.year,
+                                    d.month,
+                                    d.day,
+                                    float(rng.uniform(9, 19)),
+                                    int(level * rng.uniform(0.4, 0.9)),
+                                    customers,
+                                    allowed,
+                                    kind,
+                                    back,
+                                )
             if kind == "unlicensed" and back <= 5 and lacking and rng.random() < 0.6:
                 for _ in range(int(rng.integers(1, 3))):
-                    self._book(uid, y, m, int(rng.integers(1, last + 1)), float(rng.uniform(9, 19)), int(level * rng.uniform(0.05, 0.2)), customers, [int(rng.choice(lacking))], kind, back)
+                    self._book(
+                        uid,
+                        y,
+                        m,
+                        int(rng.integers(1, last + 1)),
+                        float(rng.uniform(9, 19)),
+                        int(level * rng.uniform(0.05, 0.2)),
+                        customers,
+                        [int(rng.choice(lacking))],
+                        kind,
+                        back,
+                    )
         # everyone responds a little to a favourable policy
         for pd in self.policy_days:
             for _ in range(int(rng.poisson(1.0 * math.sqrt(scale)))):
                 d = pd + timedelta(days=int(rng.integers(0, 7)))
                 if d < AS_OF:
-                    self._book(uid, d.year, d.month, d.day, float(rng.uniform(9, 19)), int(3e6 * 100 * scale / 6 * rng.lognormal(0, 0.6)), customers, allowed, "clean", 99)
+                    self._book(
+                        uid,
+                        d.year,
+                        d.month,
+                        d.day,
+                        float(rng.uniform(9, 19)),
+                        int(3e6 * 100 * scale / 6 * rng.lognormal(0, 0.6)),
+                        customers,
+                        allowed,
+                        "clean",
+                        99,
+                    )
 
     def _book(self, uid, y, m, day, hour, amount, customers, products, kind, back) -> None:
         rng = self.rng
@@ -285,7 +504,20 @@ class Bank:
         if d > AS_OF or amount <= 0:
             return
         c, p = customers[int(rng.integers(len(customers)))], products[int(rng.integers(len(products)))]
-        self.add(PerformanceEntry, dict(rm_id=uid, booked_on=d, kind="new_business", amount_cents=amount, customer_id=c, product_id=p, source="core", source_ref=None, created_at=local(d, hour)))
+        self.add(
+            PerformanceEntry,
+            dict(
+                rm_id=uid,
+                booked_on=d,
+                kind="new_business",
+                amount_cents=amount,
+                customer_id=c,
+                product_id=p,
+                source="core",
+                source_ref=None,
+                created_at=local(d, hour),
+            ),
+        )
         reverse = rng.random() < 0.015
         share = float(rng.uniform(0.3, 1.0))
         lag = int(rng.integers(3, 40))
@@ -295,18 +527,45 @@ class Bank:
             reverse, lag = True, int(rng.integers(3, 9))
         back_day = d + timedelta(days=lag)
         if reverse and back_day <= AS_OF:
-            self.add(PerformanceEntry, dict(rm_id=uid, booked_on=back_day, kind="new_business", amount_cents=-int(amount * share), customer_id=c, product_id=p, source="adjustment", source_ref=None, created_at=local(back_day, 11)))
+            self.add(
+                PerformanceEntry,
+                dict(
+                    rm_id=uid,
+                    booked_on=back_day,
+                    kind="new_business",
+                    amount_cents=-int(amount * share),
+                    customer_id=c,
+                    product_id=p,
+                    source="adjustment",
+                    source_ref=None,
+                    created_at=local(back_day, 11),
+                ),
+            )
 
     def _audit(self, uid, kind, book, customers, branch, now) -> None:
         rng = self.rng
         inside = f"10.{branch}.1.{int(rng.integers(2, 250))}"
 
         def reveal(at, ip):
-            self.add(AuditEntry, dict(at=at, actor_id=uid, action="customer.reveal", object_type="customer", object_id=str(customers[int(rng.integers(len(customers)))]), ip=ip, detail={"field": "phone"}))
+            self.add(
+                AuditEntry,
+                dict(
+                    at=at,
+                    actor_id=uid,
+                    action="customer.reveal",
+                    object_type="customer",
+                    object_id=str(customers[int(rng.integers(len(customers)))]),
+                    ip=ip,
+                    detail={"field": "phone"},
+                ),
+            )
 
         for _ in range(int(rng.poisson(4 * min(3.0, book / 60)))):
             d = AS_OF - timedelta(days=int(rng.integers(0, 90)))
-            reveal(local(d, float(rng.uniform(8.5, 21.5) if rng.random() < 0.97 else rng.uniform(21.5, 23.9))), inside if rng.random() < 0.97 else "117.1.2.3")
+            reveal(
+                local(d, float(rng.uniform(8.5, 21.5) if rng.random() < 0.97 else rng.uniform(21.5, 23.9))),
+                inside if rng.random() < 0.97 else "117.1.2.3",
+            )
         if kind in ("snooper", "leaver"):
             for _ in range(int(rng.integers(2, 6))):
                 d = AS_OF - timedelta(days=int(rng.integers(0, 80)))
@@ -320,7 +579,18 @@ class Bank:
             pages = int(book / 20 * rng.uniform(4, 10)) + 10
         for _ in range(pages):
             d = AS_OF - timedelta(days=int(rng.integers(0, 30)))
-            self.add(AuditEntry, dict(at=local(d, float(rng.uniform(9, 20))), actor_id=uid, action="customer.list_page", object_type="customer", object_id=None, ip=inside, detail={"rows": 20}))
+            self.add(
+                AuditEntry,
+                dict(
+                    at=local(d, float(rng.uniform(9, 20))),
+                    actor_id=uid,
+                    action="customer.list_page",
+                    object_type="customer",
+                    object_id=None,
+                    ip=inside,
+                    detail={"rows": 20},
+                ),
+            )
 
     def _pool(self, uid, kind, scale) -> None:
         rng = self.rng
@@ -332,19 +602,66 @@ class Bank:
             self.opp += 1
             won = rng.random() < conv
             at = now_minus(int(rng.integers(1, 175)), rng)
-            self.add(Opportunity, dict(id=self.opp, title="商机", source="rm_referral", originator_id=uid, owner_id=uid, status="won" if won else "recycled", customer_kind="corporate", tier="mass",
-                                      visibility="branch", quality_score=50, version=1, created_at=at, updated_at=at, recycle_count=0))
-            self.add(OpportunityTransition, dict(opportunity_id=self.opp, actor_id=uid, from_status="shared", to_status="claimed", at=at))
+            self.add(
+                Opportunity,
+                dict(
+                    id=self.opp,
+                    title="商机",
+                    source="rm_referral",
+                    originator_id=uid,
+                    owner_id=uid,
+                    status="won" if won else "recycled",
+                    customer_kind="corporate",
+                    tier="mass",
+                    visibility="branch",
+                    quality_score=50,
+                    version=1,
+                    created_at=at,
+                    updated_at=at,
+                    recycle_count=0,
+                ),
+            )
+            self.add(
+                OpportunityTransition,
+                dict(opportunity_id=self.opp, actor_id=uid, from_status="shared", to_status="claimed", at=at),
+            )
         adjustments = int(rng.poisson(0.15))
         if kind == "favoured":
             adjustments = int(rng.integers(4, 9))
         for _ in range(adjustments):
             self.opp += 1
             at = now_minus(int(rng.integers(1, 175)), rng)
-            self.add(Opportunity, dict(id=self.opp, title="商机", source="rm_referral", originator_id=uid, owner_id=uid + 1 if uid + 1 <= self.n + 10 else uid - 1, status="won", customer_kind="corporate", tier="mass",
-                                      visibility="branch", quality_score=50, version=1, created_at=at, updated_at=at, recycle_count=0))
+            self.add(
+                Opportunity,
+                dict(
+                    id=self.opp,
+                    title="商机",
+                    source="rm_referral",
+                    originator_id=uid,
+                    owner_id=uid + 1 if uid + 1 <= self.n + 10 else uid - 1,
+                    status="won",
+                    customer_kind="corporate",
+                    tier="mass",
+                    visibility="branch",
+                    quality_score=50,
+                    version=1,
+                    created_at=at,
+                    updated_at=at,
+                    recycle_count=0,
+                ),
+            )
             before = int(rng.integers(10_000, 90_000)) * 100
-            self.add(BenefitAdjustment, dict(opportunity_id=self.opp, actor_id=uid, from_originator_cents=before, to_originator_cents=int(before * rng.uniform(1.3, 2.0)), reason="调整", at=at))
+            self.add(
+                BenefitAdjustment,
+                dict(
+                    opportunity_id=self.opp,
+                    actor_id=uid,
+                    from_originator_cents=before,
+                    to_originator_cents=int(before * rng.uniform(1.3, 2.0)),
+                    reason="调整",
+                    at=at,
+                ),
+            )
 
     def _visits(self, uid, kind, customers) -> None:
         rng = self.rng
@@ -357,18 +674,51 @@ class Bank:
             thin = rng.random() < (rng.uniform(0.6, 0.9) if ticker else 0.05)
             if ticker and thin:
                 if batch_at is None or k % 6 == 0:
-                    batch_at = local(AS_OF - timedelta(days=int(rng.integers(0, 80))), float(rng.uniform(21, 23.5)))
+                    batch_at = local(
+                        AS_OF - timedelta(days=int(rng.integers(0, 80))), float(rng.uniform(21, 23.5))
+                    )
                 batch_at += timedelta(seconds=int(rng.integers(20, 90)))
                 created = batch_at
             else:
                 created = occurred + timedelta(minutes=int(rng.integers(10, 600)))
-            self.add(CustomerVisit, dict(customer_id=customers[int(rng.integers(len(customers)))], rm_id=uid, channel="visit", occurred_at=occurred, location=None if thin else "客户办公室",
-                                         attendees=None, outcome="沟通", next_step=None if thin else "跟进方案", next_step_at=None, reminder_id=None, facts_learned=0, created_at=created))
+            self.add(
+                CustomerVisit,
+                dict(
+                    customer_id=customers[int(rng.integers(len(customers)))],
+                    rm_id=uid,
+                    channel="visit",
+                    occurred_at=occurred,
+                    location=None if thin else "客户办公室",
+                    attendees=None,
+                    outcome="沟通",
+                    next_step=None if thin else "跟进方案",
+                    next_step_at=None,
+                    reminder_id=None,
+                    facts_learned=0,
+                    created_at=created,
+                ),
+            )
 
     def write(self, engine) -> int:
         total = 0
-        order = ["branch", "team", "user", "rm_profile", "product", "customer", "contact", "customer_link", "ownership_change", "performance_entry",
-                 "audit_entry", "opportunity", "opportunity_transition", "benefit_adjustment", "customer_visit", "intel_item"]
+        order = [
+            "branch",
+            "team",
+            "user",
+            "rm_profile",
+            "product",
+            "customer",
+            "contact",
+            "customer_link",
+            "ownership_change",
+            "performance_entry",
+            "audit_entry",
+            "opportunity",
+            "opportunity_transition",
+            "benefit_adjustment",
+            "customer_visit",
+            "intel_item",
+        ]
         with engine.begin() as conn:
             for name in order:
                 rows = self.rows.get(name, [])
@@ -414,7 +764,19 @@ def main() -> None:
         seeds = list(range(lo, hi + 1))
     else:
         seeds = [int(s) for s in args.seeds.split(",")]
-    per_rule = {rule.name: {"hit": 0, "bad": 0, "clean_fp": 0, "clean": 0, "outlier_fp": 0, "outliers": 0, "naive_hit": 0, "naive_clean_fp": 0} for rule in RULES}
+    per_rule = {
+        rule.name: {
+            "hit": 0,
+            "bad": 0,
+            "clean_fp": 0,
+            "clean": 0,
+            "outlier_fp": 0,
+            "outliers": 0,
+            "naive_hit": 0,
+            "naive_clean_fp": 0,
+        }
+        for rule in RULES
+    }
     caught = baseline = planted = 0
     timing = cpu = None
     for k, seed in enumerate(seeds):
@@ -427,8 +789,10 @@ def main() -> None:
                 timing, cpu = time.perf_counter() - started, time.process_time() - cpu
                 stored = len(session.exec(select(ConductScore.id)).all())
             load = os.getloadavg()[0]
-            print(f"  daily run (load + {len(RULES)} rules + scores + evidence + store): {timing:.1f}s wall, {cpu:.1f}s CPU "
-                  f"for {run.rm_count} RMs, {stored} scores stored (machine load average {load:.1f})")
+            print(
+                f"  daily run (load + {len(RULES)} rules + scores + evidence + store): {timing:.1f}s wall, {cpu:.1f}s CPU "
+                f"for {run.rm_count} RMs, {stored} scores stored (machine load average {load:.1f})"
+            )
         m = measure(engine, bank)
         ev, kinds = m["ev"], m["kinds"]
         bad = np.array([kd in BAD_KINDS for kd in kinds])
@@ -458,18 +822,26 @@ def main() -> None:
         rng = np.random.default_rng(seed)
         naive = np.lexsort((rng.random(len(kinds)), -fired_count))[:top]
         baseline += int(bad[naive].sum())
-        print(f"  combined score: {int(bad[order].sum())}/{int(bad.sum())} bad actors in the top {top}; "
-              f"innocent outliers in the top {top}: {int(outliers[order].sum())}")
+        print(
+            f"  combined score: {int(bad[order].sum())}/{int(bad.sum())} bad actors in the top {top}; "
+            f"innocent outliers in the top {top}: {int(outliers[order].sum())}"
+        )
         engine.dispose()
     print("\nper signal (pooled over report seeds " + ",".join(map(str, seeds)) + "):")
-    print(f"  {'rule':<24}{'recall on own pattern':>24}{'clean flagged':>16}{'outliers flagged':>18}   naive baseline (top 1% by raw reading): recall, clean flagged")
+    print(
+        f"  {'rule':<24}{'recall on own pattern':>24}{'clean flagged':>16}{'outliers flagged':>18}   naive baseline (top 1% by raw reading): recall, clean flagged"
+    )
     for name, s in per_rule.items():
         recall = s["hit"] / s["bad"] if s["bad"] else float("nan")
         naive = s["naive_hit"] / s["bad"] if s["bad"] else float("nan")
-        print(f"  {name:<24}{recall:>13.2f} ({s['hit']:>3}/{s['bad']:>3}){s['clean_fp'] / s['clean']:>14.2%}{s['outlier_fp']:>12}/{s['outliers']}"
-              f"   {naive:.2f} ({s['naive_hit']}/{s['bad']}), {s['naive_clean_fp'] / s['clean']:.2%}")
-    print(f"\ncombined score catch rate at a 1% flag rate: {caught / planted:.0%} ({caught}/{planted}); "
-          f"baseline (count of fired rules): {baseline / planted:.0%}")
+        print(
+            f"  {name:<24}{recall:>13.2f} ({s['hit']:>3}/{s['bad']:>3}){s['clean_fp'] / s['clean']:>14.2%}{s['outlier_fp']:>12}/{s['outliers']}"
+            f"   {naive:.2f} ({s['naive_hit']}/{s['bad']}), {s['naive_clean_fp'] / s['clean']:.2%}"
+        )
+    print(
+        f"\ncombined score catch rate at a 1% flag rate: {caught / planted:.0%} ({caught}/{planted}); "
+        f"baseline (count of fired rules): {baseline / planted:.0%}"
+    )
     if timing is not None:
         print(f"daily run over {args.rms} RMs x 24 months: {timing:.1f}s wall, {cpu:.1f}s CPU (goal < 60 s)")
 

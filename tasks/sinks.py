@@ -29,7 +29,16 @@ Sink = Callable[[DomainEvent], None]
 # Domain sinks that keep the domain's own shared state (Redis) in step with commits.
 SERVER_SINKS: list[Sink] = [remember_claim_state]
 # Sinks that turn events into background jobs.
-SINKS: list[Sink] = [opportunity_claimed, notebook_events, knowledge_events, intel_events, conduct_events, prospect_events, assistant_events, persona_events]
+SINKS: list[Sink] = [
+    opportunity_claimed,
+    notebook_events,
+    knowledge_events,
+    intel_events,
+    conduct_events,
+    prospect_events,
+    assistant_events,
+    persona_events,
+]
 
 
 def all_sinks() -> list[Sink]:

@@ -37,6 +37,7 @@ def record_many(session: Session, entries: list[dict[str, Any]]) -> None:
         ],
     )
 
+
 # Actions conduct monitoring reads within a minute: recording one publishes `audit.recorded`.
 REALTIME_ACTIONS = frozenset({"customer.reveal", "customer.list_page", "customer.export"})
 

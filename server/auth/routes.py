@@ -36,7 +36,9 @@ def login():
     data: LoginRequest = body()
     ip = client_ip() or "unknown"
     for key in (f"login:ip:{ip}", f"login:user:{data.username.lower()}"):
-        allowed, retry_after = hit(get_limiter_redis(), key, limit=settings.LOGIN_RATE_PER_MINUTE, window_seconds=60)
+        allowed, retry_after = hit(
+            get_limiter_redis(), key, limit=settings.LOGIN_RATE_PER_MINUTE, window_seconds=60
+        )
         if not allowed:
             raise Problem(
                 429,

@@ -139,7 +139,9 @@ class BankData:
     overrides: Columns  # id, rm, ts, kind (0 benefit adjustment, 1 cap override), amount
     visits: Columns  # id, rm, ts, created, has_location, has_next_step
     phones: Columns  # rm, customer, phone (int key)
-    emails: Columns = field(default_factory=lambda: _cols([], ["rm", "customer", "email"], {}))  # email: int key
+    emails: Columns = field(
+        default_factory=lambda: _cols([], ["rm", "customer", "email"], {})
+    )  # email: int key
     links: set[tuple[int, int]] = field(default_factory=set)
     staff_phones: dict[int, int] = field(default_factory=dict)  # staff phone (digits) -> user id
     staff_emails: dict[int, int] = field(default_factory=dict)  # staff e-mail (int key) -> user id
@@ -183,8 +185,17 @@ def load(
 
     user, prof, branch = table_of(User), table_of(RmProfile), table_of(Branch)
     rms = conn.execute(
-        select(user.c.id, user.c.display_name, prof.c.grade, branch.c.parent_id, user.c.team_id, prof.c.qualifications)
-        .select_from(user.join(prof, prof.c.user_id == user.c.id).outerjoin(branch, branch.c.id == user.c.branch_id))
+        select(
+            user.c.id,
+            user.c.display_name,
+            prof.c.grade,
+            branch.c.parent_id,
+            user.c.team_id,
+            prof.c.qualifications,
+        )
+        .select_from(
+            user.join(prof, prof.c.user_id == user.c.id).outerjoin(branch, branch.c.id == user.c.branch_id)
+        )
         .where(user.c.role == Role.rm.value, user.c.is_active.is_(True))
         .order_by(user.c.id)
     ).all()
@@ -240,7 +251,9 @@ def load(
         team_id=np.array([r[4] or 0 for r in rms], dtype=np.int64),
         quals=[frozenset(r[5] or []) for r in rms],
         book_size=book,
-        ledger=_cols([], ["id", "rm", "day", "amount", "customer", "product", "ts"], {"ts": np.float64, "adj": bool}),
+        ledger=_cols(
+            [], ["id", "rm", "day", "amount", "customer", "product", "ts"], {"ts": np.float64, "adj": bool}
+        ),
         required_qual={},
         reveals=reveals,
         listing=listing,
@@ -258,9 +271,16 @@ def load(
     ledger_start = date(as_of.year - 2, as_of.month, 1)
     pe = table_of(PerformanceEntry)
     led = conn.execute(
-        select(pe.c.id, pe.c.rm_id, _ts(pe.c.booked_on, lite), pe.c.amount_cents, pe.c.source, pe.c.customer_id,
-               pe.c.product_id, _ts(pe.c.created_at, lite))
-        .where(pe.c.kind == "new_business", pe.c.booked_on >= ledger_start, pe.c.booked_on <= as_of)
+        select(
+            pe.c.id,
+            pe.c.rm_id,
+            _ts(pe.c.booked_on, lite),
+            pe.c.amount_cents,
+            pe.c.source,
+            pe.c.customer_id,
+            pe.c.product_id,
+            _ts(pe.c.created_at, lite),
+        ).where(pe.c.kind == "new_business", pe.c.booked_on >= ledger_start, pe.c.booked_on <= as_of)
     ).all()
     data.ledger = Columns(
         id=np.array([r[0] for r in led], dtype=np.int64),
@@ -282,7 +302,10 @@ def load(
     oc = table_of(OwnershipChange)
     mv = conn.execute(
         select(oc.c.id, oc.c.rm_id, oc.c.started_at, oc.c.ended_at, oc.c.customer_id, oc.c.reason).where(
-            or_(and_(oc.c.started_at >= start, oc.c.started_at < end), and_(oc.c.ended_at >= start, oc.c.ended_at < end))
+            or_(
+                and_(oc.c.started_at >= start, oc.c.started_at < end),
+                and_(oc.c.ended_at >= start, oc.c.ended_at < end),
+            )
         )
     ).all()
     move_rows: list[tuple[int, int, float, int, bool]] = []
@@ -304,7 +327,14 @@ def load(
     # Pool claims in the window and whether the claimant went on to win.
     tr, opp = table_of(OpportunityTransition), table_of(Opportunity)
     cl = conn.execute(
-        select(tr.c.opportunity_id, tr.c.actor_id, _ts(tr.c.at, lite), opp.c.status, opp.c.owner_id, opp.c.customer_id)
+        select(
+            tr.c.opportunity_id,
+            tr.c.actor_id,
+            _ts(tr.c.at, lite),
+            opp.c.status,
+            opp.c.owner_id,
+            opp.c.customer_id,
+        )
         .select_from(tr.join(opp, opp.c.id == tr.c.opportunity_id))
         .where(tr.c.to_status == "claimed", tr.c.at >= start, tr.c.at < end)
     ).all()
@@ -320,7 +350,14 @@ def load(
     # Overrides in the RM's favour: benefit-split adjustments and open-claim cap overrides.
     ba = table_of(BenefitAdjustment)
     adj = conn.execute(
-        select(ba.c.id, ba.c.at, ba.c.from_originator_cents, ba.c.to_originator_cents, opp.c.originator_id, opp.c.owner_id)
+        select(
+            ba.c.id,
+            ba.c.at,
+            ba.c.from_originator_cents,
+            ba.c.to_originator_cents,
+            opp.c.originator_id,
+            opp.c.owner_id,
+        )
         .select_from(ba.join(opp, opp.c.id == ba.c.opportunity_id))
         .where(ba.c.at >= start, ba.c.at < end)
     ).all()
@@ -350,9 +387,14 @@ def load(
 
     cv = table_of(CustomerVisit)
     vs = conn.execute(
-        select(cv.c.id, cv.c.rm_id, _ts(cv.c.occurred_at, lite), _ts(cv.c.created_at, lite), cv.c.location, cv.c.next_step).where(
-            cv.c.occurred_at >= start, cv.c.occurred_at < end
-        )
+        select(
+            cv.c.id,
+            cv.c.rm_id,
+            _ts(cv.c.occurred_at, lite),
+            _ts(cv.c.created_at, lite),
+            cv.c.location,
+            cv.c.next_step,
+        ).where(cv.c.occurred_at >= start, cv.c.occurred_at < end)
     ).all()
     data.visits = Columns(
         id=np.array([r[0] for r in vs], dtype=np.int64),
@@ -366,7 +408,9 @@ def load(
 
     # Contact details: the customer's own phone and its decision makers' phones.
     ct = table_of(Contact)
-    ph = list(conn.execute(select(cust.c.owner_id, cust.c.id, cust.c.phone).where(cust.c.phone.is_not(None))).all())
+    ph = list(
+        conn.execute(select(cust.c.owner_id, cust.c.id, cust.c.phone).where(cust.c.phone.is_not(None))).all()
+    )
     ph += conn.execute(
         select(cust.c.owner_id, cust.c.id, ct.c.phone)
         .select_from(ct.join(cust, cust.c.id == ct.c.customer_id))
@@ -393,7 +437,9 @@ def load(
         norm = email_key(email)
         return vocab.setdefault(norm, len(vocab) + 1) if norm else 0
 
-    em = list(conn.execute(select(cust.c.owner_id, cust.c.id, cust.c.email).where(cust.c.email.is_not(None))).all())
+    em = list(
+        conn.execute(select(cust.c.owner_id, cust.c.id, cust.c.email).where(cust.c.email.is_not(None))).all()
+    )
     em += conn.execute(
         select(cust.c.owner_id, cust.c.id, ct.c.email)
         .select_from(ct.join(cust, cust.c.id == ct.c.customer_id))
@@ -422,8 +468,12 @@ def load(
     it = table_of(IntelItem)
     pol = conn.execute(
         select(it.c.id, it.c.published_at, it.c.created_at, it.c.title).where(
-            it.c.category == "policy", it.c.sentiment == "favourable",
-            or_(it.c.published_at >= start - timedelta(days=365), it.c.created_at >= start - timedelta(days=365)),
+            it.c.category == "policy",
+            it.c.sentiment == "favourable",
+            or_(
+                it.c.published_at >= start - timedelta(days=365),
+                it.c.created_at >= start - timedelta(days=365),
+            ),
         )
     ).all()
     data.policies = sorted(

@@ -45,7 +45,13 @@ class Evaluation:
 
 
 def peer_groups(data: BankData, min_peers: int) -> np.ndarray:
-    fine = np.array([f"{g}·{'分行营业部' if b == 'head' else '支行'}" for g, b in zip(data.grade, data.branch_type, strict=True)], dtype=object)
+    fine = np.array(
+        [
+            f"{g}·{'分行营业部' if b == 'head' else '支行'}"
+            for g, b in zip(data.grade, data.branch_type, strict=True)
+        ],
+        dtype=object,
+    )
     coarse = np.array([str(g) for g in data.grade], dtype=object)
     out = fine.copy()
     labels, counts = np.unique(fine, return_counts=True) if len(fine) else (np.array([]), np.array([]))
@@ -60,7 +66,9 @@ def peer_groups(data: BankData, min_peers: int) -> np.ndarray:
     return out
 
 
-def robust_stats(value: np.ndarray, groups: np.ndarray, min_scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def robust_stats(
+    value: np.ndarray, groups: np.ndarray, min_scale: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     median = np.full(len(value), np.nan)
     scale = np.full(len(value), np.nan)
     for label in np.unique(groups):
@@ -79,7 +87,9 @@ def robust_stats(value: np.ndarray, groups: np.ndarray, min_scale: float) -> tup
     return median, scale, z
 
 
-def evaluate(data: BankData, settings: dict[str, dict[str, Any]], *, only: list[str] | None = None) -> Evaluation:
+def evaluate(
+    data: BankData, settings: dict[str, dict[str, Any]], *, only: list[str] | None = None
+) -> Evaluation:
     score_params = {**SCORE_DEFAULTS, **settings.get("_score", {})}
     groups = peer_groups(data, int(score_params["min_peers"]))
     results = []

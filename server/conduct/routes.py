@@ -23,7 +23,10 @@ VIEWERS = (Role.risk_officer, Role.team_lead)
 def ranked():
     """RMs ranked by their latest risk score, with trend and top reasons."""
     q: RankedQuery = query()
-    return ok(service.ranked(db.session(), user=current_user(), limit=q.limit, offset=q.offset, ip=client_ip()), personal=True)
+    return ok(
+        service.ranked(db.session(), user=current_user(), limit=q.limit, offset=q.offset, ip=client_ip()),
+        personal=True,
+    )
 
 
 @bp.get("/rms/<int:rm_id>")
@@ -31,7 +34,9 @@ def ranked():
 @spec.validate(tags=TAGS)
 def rm_detail(rm_id: int):
     """One RM's signals with explanations, an evidence timeline, score history and cases."""
-    return ok(service.rm_detail(db.session(), user=current_user(), rm_id=rm_id, ip=client_ip()), personal=True)
+    return ok(
+        service.rm_detail(db.session(), user=current_user(), rm_id=rm_id, ip=client_ip()), personal=True
+    )
 
 
 @bp.post("/rms/<int:rm_id>/departing-check")
@@ -41,7 +46,9 @@ def rm_detail(rm_id: int):
 def departing_check(rm_id: int):
     """Starts the departing-RM check (a job); poll GET /checks/<id> for its result."""
     check = service.request_departing_check(db.session(), user=current_user(), rm_id=rm_id, ip=client_ip())
-    return ok(service.get_check(db.session(), user=current_user(), check_id=check.id or 0), 202, personal=True)
+    return ok(
+        service.get_check(db.session(), user=current_user(), check_id=check.id or 0), 202, personal=True
+    )
 
 
 @bp.get("/checks/<int:check_id>")
@@ -56,7 +63,9 @@ def get_check(check_id: int):
 @spec.validate(query=CaseListQuery, tags=TAGS)
 def list_cases():
     q: CaseListQuery = query()
-    return ok({"items": service.list_cases(db.session(), user=current_user(), status=q.status)}, personal=True)
+    return ok(
+        {"items": service.list_cases(db.session(), user=current_user(), status=q.status)}, personal=True
+    )
 
 
 @bp.post("/cases")
@@ -66,7 +75,13 @@ def list_cases():
 def open_case():
     data: CaseCreate = body()
     case = service.open_case(
-        db.session(), user=current_user(), rm_id=data.rm_id, rules=data.rules, title=data.title, note=data.note, ip=client_ip()
+        db.session(),
+        user=current_user(),
+        rm_id=data.rm_id,
+        rules=data.rules,
+        title=data.title,
+        note=data.note,
+        ip=client_ip(),
     )
     return ok(case, 201, personal=True)
 
@@ -86,8 +101,15 @@ def case_action(case_id: int):
     """note, assign (risk officer), escalate, close as confirmed/false_alarm (risk officer); each audited."""
     data: CaseAction = body()
     case = service.act_on_case(
-        db.session(), user=current_user(), case_id=case_id, action=data.action, note=data.note,
-        assignee_id=data.assignee_id, disposition=data.disposition, version=expected_version(data.version), ip=client_ip(),
+        db.session(),
+        user=current_user(),
+        case_id=case_id,
+        action=data.action,
+        note=data.note,
+        assignee_id=data.assignee_id,
+        disposition=data.disposition,
+        version=expected_version(data.version),
+        ip=client_ip(),
     )
     return ok(case, personal=True)
 
@@ -107,6 +129,12 @@ def update_rule(rule: str):
     data: RuleUpdate = body()
     return ok(
         service.update_rule(
-            db.session(), user=current_user(), rule=rule, params=data.params, enabled=data.enabled, version=data.version, ip=client_ip()
+            db.session(),
+            user=current_user(),
+            rule=rule,
+            params=data.params,
+            enabled=data.enabled,
+            version=data.version,
+            ip=client_ip(),
         )
     )

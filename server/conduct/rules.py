@@ -99,7 +99,9 @@ def _rows(data: BankData, table: Columns, r: int, mask: np.ndarray | None = None
     return idx[mask[s]] if mask is not None else idx
 
 
-def _ledger_items(data: BankData, led: Columns, idx: np.ndarray, label: Callable[[int], str]) -> list[dict[str, Any]]:
+def _ledger_items(
+    data: BankData, led: Columns, idx: np.ndarray, label: Callable[[int], str]
+) -> list[dict[str, Any]]:
     order = idx[np.argsort(-np.abs(led.amount[idx]), kind="stable")][:MAX_EVIDENCE]
     return [
         {
@@ -115,9 +117,17 @@ def _ledger_items(data: BankData, led: Columns, idx: np.ndarray, label: Callable
     ]
 
 
-def _audit_items(table: Columns, idx: np.ndarray, label: Callable[[int], str], kind: str = "audit") -> list[dict[str, Any]]:
-    idx = idx[:MAX_EVIDENCE] if len(idx) <= MAX_EVIDENCE else idx[np.linspace(0, len(idx) - 1, MAX_EVIDENCE).astype(int)]
-    return [{"type": kind, "id": int(table.id[i]), "at": _iso(table.ts[i]), "label": label(int(i))} for i in idx]
+def _audit_items(
+    table: Columns, idx: np.ndarray, label: Callable[[int], str], kind: str = "audit"
+) -> list[dict[str, Any]]:
+    idx = (
+        idx[:MAX_EVIDENCE]
+        if len(idx) <= MAX_EVIDENCE
+        else idx[np.linspace(0, len(idx) - 1, MAX_EVIDENCE).astype(int)]
+    )
+    return [
+        {"type": kind, "id": int(table.id[i]), "at": _iso(table.ts[i]), "label": label(int(i))} for i in idx
+    ]
 
 
 # 1 -------------------------------------------------------------------------------------------------
@@ -133,8 +143,19 @@ def _month_end_measure(data: BankData, p: dict[str, Any]) -> Reading:
     # by count, not amount: one large deal on the 30th is no pattern; many small ones are. An entry
     # booked on a month's last days after hours (the evening before the books close) weighs
     # 1 + late_weight: ordinary month-end business is booked in the day.
-    value = np.where(count >= p["min_entries"], (end_n + p["late_weight"] * late_n) / np.maximum(count, 1), np.nan)
-    return Reading(value, detail={"late": late_n, "at_end": at_end, "end_n": end_n, "count": count, "amount_share": at_end / np.maximum(total, 1)})
+    value = np.where(
+        count >= p["min_entries"], (end_n + p["late_weight"] * late_n) / np.maximum(count, 1), np.nan
+    )
+    return Reading(
+        value,
+        detail={
+            "late": late_n,
+            "at_end": at_end,
+            "end_n": end_n,
+            "count": count,
+            "amount_share": at_end / np.maximum(total, 1),
+        },
+    )
 
 
 def _month_end_explain(rd: Reading, r: int, med: float, p: dict[str, Any]) -> str:
@@ -151,8 +172,13 @@ def _month_end_evidence(data: BankData, p: dict[str, Any], r: int) -> list[dict[
     first = data.as_of.toordinal() - p["window_days"] + 1
     mask = (led.day >= first) & (led.amount > 0) & ~led.adj & (_days_to_month_end(led.day) <= p["last_days"])
     return _ledger_items(
-        data, led, _rows(data, led, r, mask),
-        lambda i: f"月末入账新增业务 {_yuan(led.amount[i])}" + ("（夜间）" if local_hour(led.ts[i:i + 1])[0] >= p["late_hour"] else ""),
+        data,
+        led,
+        _rows(data, led, r, mask),
+        lambda i: (
+            f"月末入账新增业务 {_yuan(led.amount[i])}"
+            + ("（夜间）" if local_hour(led.ts[i : i + 1])[0] >= p["late_hour"] else "")
+        ),
     )
 
 
@@ -213,7 +239,9 @@ def _unqualified_mask(data: BankData, led: Columns) -> np.ndarray:
     need = np.full(top + 1, -1, dtype=np.int64)
     for pid, q in data.required_qual.items():
         need[pid] = qpos[q]
-    has = np.array([[q in held for q in quals] for held in data.quals], dtype=bool).reshape(data.n, len(quals))
+    has = np.array([[q in held for q in quals] for held in data.quals], dtype=bool).reshape(
+        data.n, len(quals)
+    )
     q_of = need[np.clip(led.product, 0, top)]
     q_of[led.product < 0] = -1
     lacking = np.zeros(led.n, dtype=bool)
@@ -245,8 +273,12 @@ def _unqualified_evidence(data: BankData, p: dict[str, Any], r: int) -> list[dic
     lacking = np.zeros(led.n, dtype=bool)
     lacking[base] = _unqualified_mask(data, led.where(base))
     return _ledger_items(
-        data, led, _rows(data, led, r, lacking),
-        lambda i: f"未持证销售（需{data.required_qual.get(int(led.product[i]), '?')}） {_yuan(led.amount[i])}",
+        data,
+        led,
+        _rows(data, led, r, lacking),
+        lambda i: (
+            f"未持证销售（需{data.required_qual.get(int(led.product[i]), '?')}） {_yuan(led.amount[i])}"
+        ),
     )
 
 
@@ -298,8 +330,18 @@ def _policy_evidence(data: BankData, p: dict[str, Any], r: int) -> list[dict[str
     day, item_id, title = data.policies[int(which[r])]
     led = data.ledger
     mask = (led.day >= day) & (led.day < day + p["after_days"]) & (led.amount > 0) & ~led.adj
-    items = [{"type": "intel", "id": item_id, "at": _day_iso(day), "day": _day_iso(day), "label": f"利好政策：{title[:60]}"}]
-    return items + _ledger_items(data, led, _rows(data, led, r, mask), lambda i: f"政策后新增业务 {_yuan(led.amount[i])}")
+    items = [
+        {
+            "type": "intel",
+            "id": item_id,
+            "at": _day_iso(day),
+            "day": _day_iso(day),
+            "label": f"利好政策：{title[:60]}",
+        }
+    ]
+    return items + _ledger_items(
+        data, led, _rows(data, led, r, mask), lambda i: f"政策后新增业务 {_yuan(led.amount[i])}"
+    )
 
 
 # 5 -------------------------------------------------------------------------------------------------
@@ -331,7 +373,9 @@ def _under_limit_evidence(data: BankData, p: dict[str, Any], r: int) -> list[dic
     led = data.ledger
     first = data.as_of.toordinal() - p["window_days"] + 1
     mask = (led.day >= first) & (led.amount > 0) & ~led.adj & _band_mask(led.amount, p)
-    return _ledger_items(data, led, _rows(data, led, r, mask), lambda i: f"贴近审批权限 {_yuan(led.amount[i])}")
+    return _ledger_items(
+        data, led, _rows(data, led, r, mask), lambda i: f"贴近审批权限 {_yuan(led.amount[i])}"
+    )
 
 
 # 6 -------------------------------------------------------------------------------------------------
@@ -368,7 +412,11 @@ def _reveal_measure(data: BankData, p: dict[str, Any]) -> Reading:
     rm = data.reveals.rm
     return Reading(
         _per_rm(rm[odd], data.n),
-        detail={"burst": _per_rm(rm[burst], data.n), "night": _per_rm(rm[night], data.n), "outside": _per_rm(rm[outside], data.n)},
+        detail={
+            "burst": _per_rm(rm[burst], data.n),
+            "night": _per_rm(rm[night], data.n),
+            "outside": _per_rm(rm[outside], data.n),
+        },
     )
 
 
@@ -392,7 +440,13 @@ def _reveal_evidence(data: BankData, p: dict[str, Any], r: int) -> list[dict[str
         return "查看客户敏感信息（" + "、".join(why) + "）"
 
     items = _audit_items(rv, idx, label)
-    for item, i in zip(items, idx[: len(items)] if len(idx) <= MAX_EVIDENCE else idx[np.linspace(0, len(idx) - 1, MAX_EVIDENCE).astype(int)], strict=False):
+    for item, i in zip(
+        items,
+        idx[: len(items)]
+        if len(idx) <= MAX_EVIDENCE
+        else idx[np.linspace(0, len(idx) - 1, MAX_EVIDENCE).astype(int)],
+        strict=False,
+    ):
         item["customer_id"] = int(rv.customer[i]) if rv.customer[i] > 0 else None
     return items
 
@@ -444,7 +498,10 @@ def _moves_measure(data: BankData, p: dict[str, Any]) -> Reading:
     mv = data.moves
     return Reading(
         best,
-        detail={"in": _per_rm(mv.rm[recent & mv.inbound], data.n), "out": _per_rm(mv.rm[recent & ~mv.inbound], data.n)},
+        detail={
+            "in": _per_rm(mv.rm[recent & mv.inbound], data.n),
+            "out": _per_rm(mv.rm[recent & ~mv.inbound], data.n),
+        },
     )
 
 
@@ -549,10 +606,21 @@ def _shared_evidence_of(data: BankData, r: int, which: str) -> list[dict[str, An
     for i in _rows(data, table, r, staff):
         c = int(table.customer[i])
         whose = "本人" if staff_of.get(int(values[i])) == own_id else "其他员工"
-        items.setdefault(c, {"type": "customer", "id": c, "customer_id": c, "at": None, "label": f"客户{what}与{whose}登记{short}相同"})
+        items.setdefault(
+            c,
+            {
+                "type": "customer",
+                "id": c,
+                "customer_id": c,
+                "at": None,
+                "label": f"客户{what}与{whose}登记{short}相同",
+            },
+        )
     for i in _rows(data, table, r, flagged):
         c = int(table.customer[i])
-        items.setdefault(c, {"type": "customer", "id": c, "customer_id": c, "at": None, "label": f"与无关联客户共用{what}"})
+        items.setdefault(
+            c, {"type": "customer", "id": c, "customer_id": c, "at": None, "label": f"与无关联客户共用{what}"}
+        )
     return list(items.values())[:MAX_EVIDENCE]
 
 
@@ -582,9 +650,13 @@ def _email_measure(data: BankData, p: dict[str, Any]) -> Reading:
 def _email_explain(rd: Reading, r: int, med: float, p: dict[str, Any]) -> str:
     parts = []
     if rd.detail["unrelated"][r]:
-        parts.append(f"名下有{int(rd.detail['unrelated'][r])}位客户（含决策人）与其他无关联客户共用同一电子邮箱")
+        parts.append(
+            f"名下有{int(rd.detail['unrelated'][r])}位客户（含决策人）与其他无关联客户共用同一电子邮箱"
+        )
     if rd.detail["staff"][r]:
-        parts.append(f"{int(rd.detail['staff'][r])}位客户（含决策人）登记的电子邮箱是本行员工（含本人）的邮箱")
+        parts.append(
+            f"{int(rd.detail['staff'][r])}位客户（含决策人）登记的电子邮箱是本行员工（含本人）的邮箱"
+        )
     said = "；".join(parts) or "未发现共用电子邮箱"
     return f"{said}（加权计{rd.value[r]:.0f}，同组中位数{med:.0f}），对账单、通知可能被员工截收，需核实是否代客操作。"
 
@@ -654,7 +726,9 @@ def _related_measure(data: BankData, p: dict[str, Any]) -> Reading:
     n_firms = np.array([len(firms.get(r, ())) for r in range(data.n)], dtype=np.float64)
     # a won pool claim is business the bank shared with everyone and the RM took to the family firm
     value = p["claim_weight"] * n_claims + n_entries
-    return Reading(value, detail={"claims": n_claims, "entries": n_entries, "amount": amount, "firms": n_firms})
+    return Reading(
+        value, detail={"claims": n_claims, "entries": n_entries, "amount": amount, "firms": n_firms}
+    )
 
 
 def _related_explain(rd: Reading, r: int, med: float, p: dict[str, Any]) -> str:
@@ -670,16 +744,26 @@ def _related_explain(rd: Reading, r: int, med: float, p: dict[str, Any]) -> str:
 def _related_evidence(data: BankData, p: dict[str, Any], r: int) -> list[dict[str, Any]]:
     firms = sorted(_related_firms(data).get(r, set()))
     items: list[dict[str, Any]] = [
-        {"type": "customer", "id": c, "customer_id": c, "at": None, "label": "关联企业：登记了客户经理本人的联系方式（或与之关联）"}
+        {
+            "type": "customer",
+            "id": c,
+            "customer_id": c,
+            "at": None,
+            "label": "关联企业：登记了客户经理本人的联系方式（或与之关联）",
+        }
         for c in firms[:5]
     ]
     claims, entries = _related_rows(data, p)
     cl = data.claims
     mine = claims[cl.rm[claims] == r]
     mine = mine[np.argsort(cl.ts[mine])]
-    items += _audit_items(cl, mine, lambda i: f"认领商机后在关联企业（客户{int(cl.customer[i])}）成交", kind="opportunity")
+    items += _audit_items(
+        cl, mine, lambda i: f"认领商机后在关联企业（客户{int(cl.customer[i])}）成交", kind="opportunity"
+    )
     led = data.ledger
-    items += _ledger_items(data, led, entries[led.rm[entries] == r], lambda i: f"关联企业入账新增业务 {_yuan(led.amount[i])}")
+    items += _ledger_items(
+        data, led, entries[led.rm[entries] == r], lambda i: f"关联企业入账新增业务 {_yuan(led.amount[i])}"
+    )
     return items[: MAX_EVIDENCE + 5]
 
 
@@ -705,7 +789,9 @@ def _claims_evidence(data: BankData, p: dict[str, Any], r: int) -> list[dict[str
     cl = data.claims
     idx = _rows(data, cl, r, _recent(cl.ts, data, p["window_days"]))
     idx = idx[np.argsort(cl.ts[idx])]
-    return _audit_items(cl, idx, lambda i: "认领商机" + ("（已成交）" if cl.won[i] else "（未成交）"), kind="opportunity")
+    return _audit_items(
+        cl, idx, lambda i: "认领商机" + ("（已成交）" if cl.won[i] else "（未成交）"), kind="opportunity"
+    )
 
 
 # 11 ------------------------------------------------------------------------------------------------
@@ -768,7 +854,12 @@ def _visits_measure(data: BankData, p: dict[str, Any]) -> Reading:
     value = np.where(count >= p["min_visits"], odd / np.maximum(count, 1), np.nan)
     return Reading(
         value,
-        detail={"count": count, "thin": _per_rm(rm[thin], data.n), "off": _per_rm(rm[off], data.n), "bulk": _per_rm(rm[bulk], data.n)},
+        detail={
+            "count": count,
+            "thin": _per_rm(rm[thin], data.n),
+            "off": _per_rm(rm[off], data.n),
+            "bulk": _per_rm(rm[bulk], data.n),
+        },
     )
 
 
@@ -852,26 +943,190 @@ def _volatility_evidence(data: BankData, p: dict[str, Any], r: int) -> list[dict
     for k in range(24):
         back = 24 - k
         y, m = divmod(cur.year * 12 + cur.month - 1 - back, 12)
-        items.append({"type": "month", "id": None, "at": f"{y:04d}-{m + 1:02d}-01", "amount_cents": int(mat[r, k]), "label": f"{y}年{m + 1}月新增业务 {_yuan(mat[r, k])}"})
+        items.append(
+            {
+                "type": "month",
+                "id": None,
+                "at": f"{y:04d}-{m + 1:02d}-01",
+                "amount_cents": int(mat[r, k]),
+                "label": f"{y}年{m + 1}月新增业务 {_yuan(mat[r, k])}",
+            }
+        )
     return items
 
 
 RULES: list[Rule] = [
-    Rule("month_end_spike", "月末突击冲量", dict(window_days=180, last_days=2, late_hour=20, late_weight=2.0, min_entries=5, min=0.3, z=3.0, min_scale=0.05, weight=1.0), _month_end_measure, _month_end_explain, _month_end_evidence, fmt="share"),
-    Rule("quick_reversal", "入账后短期冲回", dict(window_days=180, within_days=10, min_count=2, min=0.1, z=3.0, min_scale=0.03, weight=1.0), _reversal_measure, _reversal_explain, _reversal_evidence, fmt="share"),
-    Rule("unqualified_sale", "无资格销售", dict(window_days=180, min=1, z=0.0, min_scale=0.5, weight=1.5), _unqualified_measure, _unqualified_explain, _unqualified_evidence),
-    Rule("policy_burst", "政策利好后集中上量", dict(window_days=180, after_days=7, min_entries=4, min=4.0, z=3.0, min_scale=0.5, weight=1.0), _policy_measure, _policy_explain, _policy_evidence, fmt="ratio"),
-    Rule("under_limit", "金额贴近审批权限", dict(window_days=180, limits_yuan=[500_000, 1_000_000, 3_000_000, 5_000_000, 10_000_000], band=0.05, min_entries=5, min_count=3, min=0.12, z=3.0, min_scale=0.05, weight=1.0), _under_limit_measure, _under_limit_explain, _under_limit_evidence, fmt="share"),
-    Rule("reveal_burst", "集中/深夜/行外查看敏感信息", dict(window_days=90, burst_minutes=10, burst_count=8, night_start=22, night_end=6, internal_networks=["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "::1/128"], min=10, z=3.0, min_scale=2.0, weight=1.0), _reveal_measure, _reveal_explain, _reveal_evidence, audit_log=True),
-    Rule("data_hoarding", "批量翻阅/导出客户名单", dict(window_days=30, min_book=50, min=4.0, z=4.0, min_scale=0.3, weight=1.0), _hoarding_measure, _hoarding_explain, _hoarding_evidence, audit_log=True, fmt="ratio"),
-    Rule("bulk_transfer", "客户批量转移", dict(window_days=90, burst_days=7, min=15, z=3.0, min_scale=2.0, weight=1.0), _moves_measure, _moves_explain, _moves_evidence),
-    Rule("shared_contact", "客户共用联系方式", dict(staff_weight=3.0, min=3, z=3.0, min_scale=1.0, weight=1.0), _shared_measure, _shared_explain, _shared_evidence),
-    Rule("shared_email", "客户共用电子邮箱", dict(staff_weight=3.0, min=3, z=3.0, min_scale=1.0, weight=1.0), _email_measure, _email_explain, _email_evidence),
-    Rule("related_transfer", "业务转移至关联企业", dict(window_days=180, claim_weight=2.0, min=3, z=3.0, min_scale=1.0, weight=1.2), _related_measure, _related_explain, _related_evidence),
-    Rule("cherry_picking", "商机认领多成交少", dict(window_days=180, min_claims=10, max_conversion=0.15, min=10, z=3.0, min_scale=2.0, weight=1.0), _claims_measure, _claims_explain, _claims_evidence),
-    Rule("override_concentration", "例外调整集中受益", dict(window_days=180, min=3, z=3.0, min_scale=1.0, weight=1.0), _override_measure, _override_explain, _override_evidence),
-    Rule("box_ticking", "拜访记录应付了事", dict(window_days=90, work_start=7, work_end=22, batch_minutes=10, batch_size=5, min_visits=10, min=0.5, z=3.0, min_scale=0.08, weight=0.8), _visits_measure, _visits_explain, _visits_evidence, fmt="share"),
-    Rule("volatility", "业绩大起大落", dict(harmonics=2, min=0.65, z=3.0, min_scale=0.1, weight=0.8), _volatility_measure, _volatility_explain, _volatility_evidence, fmt="ratio"),
+    Rule(
+        "month_end_spike",
+        "月末突击冲量",
+        dict(
+            window_days=180,
+            last_days=2,
+            late_hour=20,
+            late_weight=2.0,
+            min_entries=5,
+            min=0.3,
+            z=3.0,
+            min_scale=0.05,
+            weight=1.0,
+        ),
+        _month_end_measure,
+        _month_end_explain,
+        _month_end_evidence,
+        fmt="share",
+    ),
+    Rule(
+        "quick_reversal",
+        "入账后短期冲回",
+        dict(window_days=180, within_days=10, min_count=2, min=0.1, z=3.0, min_scale=0.03, weight=1.0),
+        _reversal_measure,
+        _reversal_explain,
+        _reversal_evidence,
+        fmt="share",
+    ),
+    Rule(
+        "unqualified_sale",
+        "无资格销售",
+        dict(window_days=180, min=1, z=0.0, min_scale=0.5, weight=1.5),
+        _unqualified_measure,
+        _unqualified_explain,
+        _unqualified_evidence,
+    ),
+    Rule(
+        "policy_burst",
+        "政策利好后集中上量",
+        dict(window_days=180, after_days=7, min_entries=4, min=4.0, z=3.0, min_scale=0.5, weight=1.0),
+        _policy_measure,
+        _policy_explain,
+        _policy_evidence,
+        fmt="ratio",
+    ),
+    Rule(
+        "under_limit",
+        "金额贴近审批权限",
+        dict(
+            window_days=180,
+            limits_yuan=[500_000, 1_000_000, 3_000_000, 5_000_000, 10_000_000],
+            band=0.05,
+            min_entries=5,
+            min_count=3,
+            min=0.12,
+            z=3.0,
+            min_scale=0.05,
+            weight=1.0,
+        ),
+        _under_limit_measure,
+        _under_limit_explain,
+        _under_limit_evidence,
+        fmt="share",
+    ),
+    Rule(
+        "reveal_burst",
+        "集中/深夜/行外查看敏感信息",
+        dict(
+            window_days=90,
+            burst_minutes=10,
+            burst_count=8,
+            night_start=22,
+            night_end=6,
+            internal_networks=["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "::1/128"],
+            min=10,
+            z=3.0,
+            min_scale=2.0,
+            weight=1.0,
+        ),
+        _reveal_measure,
+        _reveal_explain,
+        _reveal_evidence,
+        audit_log=True,
+    ),
+    Rule(
+        "data_hoarding",
+        "批量翻阅/导出客户名单",
+        dict(window_days=30, min_book=50, min=4.0, z=4.0, min_scale=0.3, weight=1.0),
+        _hoarding_measure,
+        _hoarding_explain,
+        _hoarding_evidence,
+        audit_log=True,
+        fmt="ratio",
+    ),
+    Rule(
+        "bulk_transfer",
+        "客户批量转移",
+        dict(window_days=90, burst_days=7, min=15, z=3.0, min_scale=2.0, weight=1.0),
+        _moves_measure,
+        _moves_explain,
+        _moves_evidence,
+    ),
+    Rule(
+        "shared_contact",
+        "客户共用联系方式",
+        dict(staff_weight=3.0, min=3, z=3.0, min_scale=1.0, weight=1.0),
+        _shared_measure,
+        _shared_explain,
+        _shared_evidence,
+    ),
+    Rule(
+        "shared_email",
+        "客户共用电子邮箱",
+        dict(staff_weight=3.0, min=3, z=3.0, min_scale=1.0, weight=1.0),
+        _email_measure,
+        _email_explain,
+        _email_evidence,
+    ),
+    Rule(
+        "related_transfer",
+        "业务转移至关联企业",
+        dict(window_days=180, claim_weight=2.0, min=3, z=3.0, min_scale=1.0, weight=1.2),
+        _related_measure,
+        _related_explain,
+        _related_evidence,
+    ),
+    Rule(
+        "cherry_picking",
+        "商机认领多成交少",
+        dict(window_days=180, min_claims=10, max_conversion=0.15, min=10, z=3.0, min_scale=2.0, weight=1.0),
+        _claims_measure,
+        _claims_explain,
+        _claims_evidence,
+    ),
+    Rule(
+        "override_concentration",
+        "例外调整集中受益",
+        dict(window_days=180, min=3, z=3.0, min_scale=1.0, weight=1.0),
+        _override_measure,
+        _override_explain,
+        _override_evidence,
+    ),
+    Rule(
+        "box_ticking",
+        "拜访记录应付了事",
+        dict(
+            window_days=90,
+            work_start=7,
+            work_end=22,
+            batch_minutes=10,
+            batch_size=5,
+            min_visits=10,
+            min=0.5,
+            z=3.0,
+            min_scale=0.08,
+            weight=0.8,
+        ),
+        _visits_measure,
+        _visits_explain,
+        _visits_evidence,
+        fmt="share",
+    ),
+    Rule(
+        "volatility",
+        "业绩大起大落",
+        dict(harmonics=2, min=0.65, z=3.0, min_scale=0.1, weight=0.8),
+        _volatility_measure,
+        _volatility_explain,
+        _volatility_evidence,
+        fmt="ratio",
+    ),
 ]
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
 AUDIT_LOG_RULES = [rule.name for rule in RULES if rule.audit_log]

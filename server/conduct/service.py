@@ -57,7 +57,10 @@ def load_settings(session: Session) -> dict[str, dict[str, Any]]:
 def _effective(settings: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
     if name == "_score":
         return {**SCORE_DEFAULTS, **settings.get("_score", {})}
-    return {**RULES_BY_NAME[name].defaults, **{k: v for k, v in settings.get(name, {}).items() if k != "enabled"}}
+    return {
+        **RULES_BY_NAME[name].defaults,
+        **{k: v for k, v in settings.get(name, {}).items() if k != "enabled"},
+    }
 
 
 def _window(settings: dict[str, dict[str, Any]]) -> int:
@@ -91,7 +94,14 @@ def rules_overview(session: Session) -> list[dict[str, Any]]:
 
 
 def update_rule(
-    session: Session, *, user: User, rule: str, params: dict[str, Any], enabled: bool | None, version: int | None, ip: str | None
+    session: Session,
+    *,
+    user: User,
+    rule: str,
+    params: dict[str, Any],
+    enabled: bool | None,
+    version: int | None,
+    ip: str | None,
 ) -> dict[str, Any]:
     if rule != "_score" and rule not in RULES_BY_NAME:
         raise not_found("rule")
@@ -100,15 +110,32 @@ def update_rule(
     for key, value in params.items():
         if key not in defaults:
             errors.append({"field": f"params.{key}", "message": "unknown parameter", "type": "unknown"})
-        elif isinstance(defaults[key], list) != isinstance(value, list) or (
-            not isinstance(value, list) and not isinstance(value, int | float)
-        ) or isinstance(value, bool) or (isinstance(value, int | float) and value < 0):
-            errors.append({"field": f"params.{key}", "message": "must be a non-negative number (or a list like the default)", "type": "value"})
+        elif (
+            isinstance(defaults[key], list) != isinstance(value, list)
+            or (not isinstance(value, list) and not isinstance(value, int | float))
+            or isinstance(value, bool)
+            or (isinstance(value, int | float) and value < 0)
+        ):
+            errors.append(
+                {
+                    "field": f"params.{key}",
+                    "message": "must be a non-negative number (or a list like the default)",
+                    "type": "value",
+                }
+            )
     if errors:
-        raise Problem(422, "Unprocessable Content", "Some parameters are invalid.", code="validation", errors=errors)
+        raise Problem(
+            422, "Unprocessable Content", "Some parameters are invalid.", code="validation", errors=errors
+        )
     row = session.get(ConductThreshold, rule)
     if row is not None and version is not None and version != row.version:
-        raise Problem(412, "Precondition Failed", "The rule changed since you loaded it.", code="stale", current=row.version)
+        raise Problem(
+            412,
+            "Precondition Failed",
+            "The rule changed since you loaded it.",
+            code="stale",
+            current=row.version,
+        )
     if row is None:
         row = ConductThreshold(rule=rule, params={}, updated_by=user.id)
     else:
@@ -119,7 +146,15 @@ def update_rule(
     row.updated_by = user.id
     row.updated_at = utcnow()
     session.add(row)
-    audit.record(session, actor_id=user.id, action="conduct.rule.update", object_type="conduct_rule", object_id=rule, ip=ip, detail={"params": params, "enabled": enabled})
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="conduct.rule.update",
+        object_type="conduct_rule",
+        object_id=rule,
+        ip=ip,
+        detail={"params": params, "enabled": enabled},
+    )
     session.commit()
     return {"rule": rule, "version": row.version, "enabled": row.enabled, "params": row.params}
 
@@ -209,7 +244,13 @@ def refresh_audit_rules(session: Session, *, rm_id: int, as_of: date | None = No
     store one RM's signals and score for today; the other rules keep their latest daily readings."""
     as_of = as_of or bank_today()
     settings = load_settings(session)
-    data = load(session, as_of=as_of, window_days=_window(settings), internal_networks=_networks(settings), audit_only=True)
+    data = load(
+        session,
+        as_of=as_of,
+        window_days=_window(settings),
+        internal_networks=_networks(settings),
+        audit_only=True,
+    )
     r = data.index_of(rm_id)
     if r is None:
         return None
@@ -229,7 +270,17 @@ def refresh_audit_rules(session: Session, *, rm_id: int, as_of: date | None = No
         if sig.rule not in fresh_names and sig.rule not in kept:
             kept[sig.rule] = {
                 k: getattr(sig, k)
-                for k in ("rule", "value", "peer_median", "peer_scale", "z", "fired", "points", "explanation", "evidence")
+                for k in (
+                    "rule",
+                    "value",
+                    "peer_median",
+                    "peer_scale",
+                    "z",
+                    "fired",
+                    "points",
+                    "explanation",
+                    "evidence",
+                )
             } | {"run_id": row_id(run), "rm_id": rm_id, "as_of": as_of}
     rows = fresh + list(kept.values())
     sig_t = table_of(ConductSignal)
@@ -238,17 +289,33 @@ def refresh_audit_rules(session: Session, *, rm_id: int, as_of: date | None = No
     score_params = _effective(settings, "_score")
     total = sum(row["points"] for row in rows)
     score = round(100 * (1 - float(np.exp(-total / float(score_params["scale"])))), 1)
-    ranked = sorted((row for row in rows if row["points"] > 0), key=lambda row: (not row["fired"], -row["points"]))[:3]
-    existing = session.exec(select(ConductScore).where(ConductScore.rm_id == rm_id, ConductScore.as_of == as_of)).first()
+    ranked = sorted(
+        (row for row in rows if row["points"] > 0), key=lambda row: (not row["fired"], -row["points"])
+    )[:3]
+    existing = session.exec(
+        select(ConductScore).where(ConductScore.rm_id == rm_id, ConductScore.as_of == as_of)
+    ).first()
     previous = session.exec(
         select(ConductScore).where(ConductScore.rm_id == rm_id).order_by(col(ConductScore.as_of).desc())
     ).first()
-    row = existing or ConductScore(run_id=row_id(run), rm_id=rm_id, as_of=as_of, score=0, peer_group=previous.peer_group if previous else str(ev.groups[r]))
+    row = existing or ConductScore(
+        run_id=row_id(run),
+        rm_id=rm_id,
+        as_of=as_of,
+        score=0,
+        peer_group=previous.peer_group if previous else str(ev.groups[r]),
+    )
     row.run_id = row_id(run)
     row.score = score
     row.fired = [x["rule"] for x in rows if x["fired"]]
     row.reasons = [
-        {"rule": x["rule"], "title": RULES_BY_NAME[x["rule"]].title, "fired": x["fired"], "z": round(x["z"], 2), "explanation": x["explanation"]}
+        {
+            "rule": x["rule"],
+            "title": RULES_BY_NAME[x["rule"]].title,
+            "fired": x["fired"],
+            "z": round(x["z"], 2),
+            "explanation": x["explanation"],
+        }
         for x in ranked
     ]
     row.updated_at = utcnow()
@@ -266,13 +333,22 @@ def _alert(session: Session, ev: Evaluation, as_of: date, positions: np.ndarray,
     for r in positions:
         if ev.score[r] >= alert_at:
             _notify_risk(
-                session, rm_id=int(ev.data.rm_ids[r]), name=ev.data.names[r], score=round(float(ev.score[r]), 1), as_of=as_of, top=reasons(ev, int(r))
+                session,
+                rm_id=int(ev.data.rm_ids[r]),
+                name=ev.data.names[r],
+                score=round(float(ev.score[r]), 1),
+                as_of=as_of,
+                top=reasons(ev, int(r)),
             )
 
 
-def _notify_risk(session: Session, *, rm_id: int, name: str, score: float, as_of: date, top: list[dict[str, Any]]) -> None:
+def _notify_risk(
+    session: Session, *, rm_id: int, name: str, score: float, as_of: date, top: list[dict[str, Any]]
+) -> None:
     """One inbox notification per risk officer, RM and day (pushed on by the inbox's own event)."""
-    officers = session.exec(select(User.id).where(User.role == Role.risk_officer.value, col(User.is_active).is_(True))).all()
+    officers = session.exec(
+        select(User.id).where(User.role == Role.risk_officer.value, col(User.is_active).is_(True))
+    ).all()
     titles = "、".join(x["title"] for x in top[:2])
     for officer_id in officers:
         inbox.notify(
@@ -305,7 +381,13 @@ def visible_rm_ids(session: Session, *, user: User) -> list[int] | None:
         team_ids.add(user.team_id)
     if not team_ids:
         return []
-    return [int(i) for i in session.exec(select(User.id).where(col(User.team_id).in_(team_ids), User.role == Role.rm.value)).all() if i]
+    return [
+        int(i)
+        for i in session.exec(
+            select(User.id).where(col(User.team_id).in_(team_ids), User.role == Role.rm.value)
+        ).all()
+        if i
+    ]
 
 
 def _get_rm(session: Session, *, user: User, rm_id: int) -> User:
@@ -323,29 +405,48 @@ def _latest_day(session: Session) -> date | None:
     return session.exec(select(func.max(ConductScore.as_of))).one()
 
 
-def ranked(session: Session, *, user: User, limit: int = 50, offset: int = 0, ip: str | None = None) -> dict[str, Any]:
+def ranked(
+    session: Session, *, user: User, limit: int = 50, offset: int = 0, ip: str | None = None
+) -> dict[str, Any]:
     allowed = visible_rm_ids(session, user=user)
     day = _latest_day(session)
     items: list[dict[str, Any]] = []
     total = 0
     if day is not None and allowed != []:
-        query = select(ConductScore, User).join(User, col(User.id) == ConductScore.rm_id).where(ConductScore.as_of == day)
+        query = (
+            select(ConductScore, User)
+            .join(User, col(User.id) == ConductScore.rm_id)
+            .where(ConductScore.as_of == day)
+        )
         if allowed is not None:
             query = query.where(col(ConductScore.rm_id).in_(allowed))
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(query.order_by(col(ConductScore.score).desc(), col(ConductScore.rm_id)).offset(offset).limit(limit)).all()
+        rows = session.exec(
+            query.order_by(col(ConductScore.score).desc(), col(ConductScore.rm_id))
+            .offset(offset)
+            .limit(limit)
+        ).all()
         rm_ids = [s.rm_id for s, _ in rows]
         history = _history(session, rm_ids=rm_ids, since=day - timedelta(days=30))
-        open_cases = dict(
-            session.exec(
-                select(ConductCase.rm_id, func.count())
-                .where(col(ConductCase.rm_id).in_(rm_ids), col(ConductCase.status).not_in(CLOSED_STATUSES))
-                .group_by(col(ConductCase.rm_id))
-            ).all()
-        ) if rm_ids else {}
+        open_cases = (
+            dict(
+                session.exec(
+                    select(ConductCase.rm_id, func.count())
+                    .where(
+                        col(ConductCase.rm_id).in_(rm_ids), col(ConductCase.status).not_in(CLOSED_STATUSES)
+                    )
+                    .group_by(col(ConductCase.rm_id))
+                ).all()
+            )
+            if rm_ids
+            else {}
+        )
         for s, u in rows:
             series = history.get(s.rm_id, [])
-            week_ago = next((v for d, v in reversed(series) if d <= day - timedelta(days=7)), series[0][1] if series else s.score)
+            week_ago = next(
+                (v for d, v in reversed(series) if d <= day - timedelta(days=7)),
+                series[0][1] if series else s.score,
+            )
             items.append(
                 {
                     "rm_id": s.rm_id,
@@ -360,7 +461,14 @@ def ranked(session: Session, *, user: User, limit: int = 50, offset: int = 0, ip
                     "open_cases": int(open_cases.get(s.rm_id, 0)),
                 }
             )
-    audit.record(session, actor_id=user.id, action="conduct.view_list", object_type="conduct", ip=ip, detail={"as_of": iso(day), "count": len(items), "offset": offset})
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="conduct.view_list",
+        object_type="conduct",
+        ip=ip,
+        detail={"as_of": iso(day), "count": len(items), "offset": offset},
+    )
     session.commit()
     return {"as_of": iso(day), "items": items, "total": total}
 
@@ -381,15 +489,24 @@ def _history(session: Session, *, rm_ids: list[int], since: date) -> dict[int, l
 def _customer_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return {int(i or 0): n for i, n in session.exec(select(Customer.id, Customer.name).where(col(Customer.id).in_(ids))).all()}
+    return {
+        int(i or 0): n
+        for i, n in session.exec(select(Customer.id, Customer.name).where(col(Customer.id).in_(ids))).all()
+    }
 
 
 def rm_detail(session: Session, *, user: User, rm_id: int, ip: str | None = None) -> dict[str, Any]:
     rm = _get_rm(session, user=user, rm_id=rm_id)
-    score = session.exec(select(ConductScore).where(ConductScore.rm_id == rm_id).order_by(col(ConductScore.as_of).desc())).first()
+    score = session.exec(
+        select(ConductScore).where(ConductScore.rm_id == rm_id).order_by(col(ConductScore.as_of).desc())
+    ).first()
     signals: list[ConductSignal] = []
     if score is not None:
-        signals = list(session.exec(select(ConductSignal).where(ConductSignal.rm_id == rm_id, ConductSignal.as_of == score.as_of)).all())
+        signals = list(
+            session.exec(
+                select(ConductSignal).where(ConductSignal.rm_id == rm_id, ConductSignal.as_of == score.as_of)
+            ).all()
+        )
     order = {rule.name: i for i, rule in enumerate(RULES)}
     signals.sort(key=lambda s: (not s.fired, -s.points, order.get(s.rule, 99)))
     ids = {int(e["customer_id"]) for s in signals for e in s.evidence if e.get("customer_id")}
@@ -399,12 +516,29 @@ def rm_detail(session: Session, *, user: User, rm_id: int, ip: str | None = None
         if not (s.fired or s.points > 0):
             continue
         for e in s.evidence:
-            timeline.append({**e, "rule": s.rule, "title": RULES_BY_NAME[s.rule].title if s.rule in RULES_BY_NAME else s.rule, "customer_name": names.get(e.get("customer_id") or 0)})
+            timeline.append(
+                {
+                    **e,
+                    "rule": s.rule,
+                    "title": RULES_BY_NAME[s.rule].title if s.rule in RULES_BY_NAME else s.rule,
+                    "customer_name": names.get(e.get("customer_id") or 0),
+                }
+            )
     timeline.sort(key=lambda e: e.get("at") or "", reverse=True)
     since = (score.as_of if score else bank_today()) - timedelta(days=90)
     history = _history(session, rm_ids=[rm_id], since=since).get(rm_id, [])
-    cases = session.exec(select(ConductCase).where(ConductCase.rm_id == rm_id).order_by(col(ConductCase.id).desc())).all()
-    audit.record(session, actor_id=user.id, action="conduct.view_rm", object_type="user", object_id=rm_id, ip=ip, detail={"as_of": iso(score.as_of) if score else None})
+    cases = session.exec(
+        select(ConductCase).where(ConductCase.rm_id == rm_id).order_by(col(ConductCase.id).desc())
+    ).all()
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="conduct.view_rm",
+        object_type="user",
+        object_id=rm_id,
+        ip=ip,
+        detail={"as_of": iso(score.as_of) if score else None},
+    )
     session.commit()
     return {
         "rm": {"id": rm_id, "name": rm.display_name, "team_id": rm.team_id},
@@ -436,7 +570,9 @@ def rm_detail(session: Session, *, user: User, rm_id: int, ip: str | None = None
 # -- cases ------------------------------------------------------------------------------------------
 
 
-def case_public(c: ConductCase, events_: list[ConductCaseEvent] | None = None, names: dict[int, str] | None = None) -> dict[str, Any]:
+def case_public(
+    c: ConductCase, events_: list[ConductCaseEvent] | None = None, names: dict[int, str] | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": c.id,
         "rm_id": c.rm_id,
@@ -454,7 +590,15 @@ def case_public(c: ConductCase, events_: list[ConductCaseEvent] | None = None, n
     }
     if events_ is not None:
         out["events"] = [
-            {"id": e.id, "kind": e.kind, "actor_id": e.actor_id, "actor_name": (names or {}).get(e.actor_id), "note": e.note, "detail": e.detail, "at": iso(e.at)}
+            {
+                "id": e.id,
+                "kind": e.kind,
+                "actor_id": e.actor_id,
+                "actor_name": (names or {}).get(e.actor_id),
+                "note": e.note,
+                "detail": e.detail,
+                "at": iso(e.at),
+            }
             for e in events_
         ]
     return out
@@ -464,7 +608,10 @@ def _user_names(session: Session, ids: set[int]) -> dict[int, str]:
     ids = {i for i in ids if i}
     if not ids:
         return {}
-    return {int(i or 0): n for i, n in session.exec(select(User.id, User.display_name).where(col(User.id).in_(ids))).all()}
+    return {
+        int(i or 0): n
+        for i, n in session.exec(select(User.id, User.display_name).where(col(User.id).in_(ids))).all()
+    }
 
 
 def list_cases(session: Session, *, user: User, status: str | None = None) -> list[dict[str, Any]]:
@@ -493,22 +640,66 @@ def _get_case(session: Session, *, user: User, case_id: int) -> ConductCase:
 
 def case_detail(session: Session, *, user: User, case_id: int) -> dict[str, Any]:
     case = _get_case(session, user=user, case_id=case_id)
-    evs = list(session.exec(select(ConductCaseEvent).where(ConductCaseEvent.case_id == case_id).order_by(col(ConductCaseEvent.id))).all())
+    evs = list(
+        session.exec(
+            select(ConductCaseEvent)
+            .where(ConductCaseEvent.case_id == case_id)
+            .order_by(col(ConductCaseEvent.id))
+        ).all()
+    )
     names = _user_names(session, {case.rm_id, case.assignee_id or 0} | {e.actor_id for e in evs})
     return case_public(case, evs, names)
 
 
-def _step(session: Session, *, case: ConductCase, user: User, kind: str, note: str | None, ip: str | None, detail: dict[str, Any] | None = None) -> None:
-    session.add(ConductCaseEvent(case_id=row_id(case), actor_id=row_id(user), kind=kind, note=note, detail=detail or {}))
-    audit.record(session, actor_id=user.id, action=f"conduct.case.{kind}", object_type="conduct_case", object_id=case.id, ip=ip, detail={"rm_id": case.rm_id, **(detail or {})})
+def _step(
+    session: Session,
+    *,
+    case: ConductCase,
+    user: User,
+    kind: str,
+    note: str | None,
+    ip: str | None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        ConductCaseEvent(
+            case_id=row_id(case), actor_id=row_id(user), kind=kind, note=note, detail=detail or {}
+        )
+    )
+    audit.record(
+        session,
+        actor_id=user.id,
+        action=f"conduct.case.{kind}",
+        object_type="conduct_case",
+        object_id=case.id,
+        ip=ip,
+        detail={"rm_id": case.rm_id, **(detail or {})},
+    )
 
 
-def open_case(session: Session, *, user: User, rm_id: int, rules: list[str], title: str | None, note: str | None, ip: str | None) -> dict[str, Any]:
+def open_case(
+    session: Session,
+    *,
+    user: User,
+    rm_id: int,
+    rules: list[str],
+    title: str | None,
+    note: str | None,
+    ip: str | None,
+) -> dict[str, Any]:
     _get_rm(session, user=user, rm_id=rm_id)
     unknown = [r for r in rules if r not in RULES_BY_NAME]
     if unknown:
-        raise Problem(422, "Unprocessable Content", "Unknown rules.", code="validation", errors=[{"field": "rules", "message": f"unknown: {', '.join(unknown)}", "type": "value"}])
-    score = session.exec(select(ConductScore).where(ConductScore.rm_id == rm_id).order_by(col(ConductScore.as_of).desc())).first()
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            "Unknown rules.",
+            code="validation",
+            errors=[{"field": "rules", "message": f"unknown: {', '.join(unknown)}", "type": "value"}],
+        )
+    score = session.exec(
+        select(ConductScore).where(ConductScore.rm_id == rm_id).order_by(col(ConductScore.as_of).desc())
+    ).first()
     if not rules and score is not None:
         rules = list(score.fired)
     case = ConductCase(
@@ -527,19 +718,39 @@ def open_case(session: Session, *, user: User, rm_id: int, rules: list[str], tit
 
 def _check_version(case: ConductCase, version: int | None) -> None:
     if version is not None and version != case.version:
-        raise Problem(412, "Precondition Failed", "The case changed since you loaded it.", code="stale", current=case.version)
+        raise Problem(
+            412,
+            "Precondition Failed",
+            "The case changed since you loaded it.",
+            code="stale",
+            current=case.version,
+        )
 
 
 def act_on_case(
-    session: Session, *, user: User, case_id: int, action: str, note: str | None, assignee_id: int | None,
-    disposition: str | None, version: int | None, ip: str | None,
+    session: Session,
+    *,
+    user: User,
+    case_id: int,
+    action: str,
+    note: str | None,
+    assignee_id: int | None,
+    disposition: str | None,
+    version: int | None,
+    ip: str | None,
 ) -> dict[str, Any]:
     case = _get_case(session, user=user, case_id=case_id)
     _check_version(case, version)
     closed = case.status in CLOSED_STATUSES
     if action == "note":
         if not note:
-            raise Problem(422, "Unprocessable Content", "A note needs text.", code="validation", errors=[{"field": "note", "message": "required", "type": "missing"}])
+            raise Problem(
+                422,
+                "Unprocessable Content",
+                "A note needs text.",
+                code="validation",
+                errors=[{"field": "note", "message": "required", "type": "missing"}],
+            )
         _step(session, case=case, user=user, kind="note", note=note, ip=ip)
     elif closed:
         raise Problem(409, "Conflict", "The case is closed.", code="case-closed")
@@ -547,10 +758,28 @@ def act_on_case(
         if user.role != Role.risk_officer:
             raise forbidden("Only a risk officer assigns cases.")
         assignee = session.get(User, assignee_id or 0)
-        if assignee is None or assignee.role not in (Role.risk_officer, Role.team_lead) or not assignee.is_active:
-            raise Problem(422, "Unprocessable Content", "Assign to an active risk officer or team lead.", code="validation", errors=[{"field": "assignee_id", "message": "invalid", "type": "value"}])
+        if (
+            assignee is None
+            or assignee.role not in (Role.risk_officer, Role.team_lead)
+            or not assignee.is_active
+        ):
+            raise Problem(
+                422,
+                "Unprocessable Content",
+                "Assign to an active risk officer or team lead.",
+                code="validation",
+                errors=[{"field": "assignee_id", "message": "invalid", "type": "value"}],
+            )
         case.assignee_id = assignee.id
-        _step(session, case=case, user=user, kind="assign", note=note, ip=ip, detail={"assignee_id": assignee.id})
+        _step(
+            session,
+            case=case,
+            user=user,
+            kind="assign",
+            note=note,
+            ip=ip,
+            detail={"assignee_id": assignee.id},
+        )
     elif action == "escalate":
         if case.status == CaseStatus.escalated:
             raise Problem(409, "Conflict", "Already escalated.", code="case-escalated")
@@ -560,12 +789,26 @@ def act_on_case(
         if user.role != Role.risk_officer:
             raise forbidden("Only a risk officer closes cases.")
         if disposition not in (CaseStatus.confirmed, CaseStatus.false_alarm):
-            raise Problem(422, "Unprocessable Content", "Choose confirmed or false_alarm.", code="validation", errors=[{"field": "disposition", "message": "confirmed or false_alarm", "type": "value"}])
+            raise Problem(
+                422,
+                "Unprocessable Content",
+                "Choose confirmed or false_alarm.",
+                code="validation",
+                errors=[{"field": "disposition", "message": "confirmed or false_alarm", "type": "value"}],
+            )
         case.status = disposition
         case.closed_at = utcnow()
-        _step(session, case=case, user=user, kind="close", note=note, ip=ip, detail={"disposition": disposition})
+        _step(
+            session, case=case, user=user, kind="close", note=note, ip=ip, detail={"disposition": disposition}
+        )
     else:
-        raise Problem(422, "Unprocessable Content", "Unknown action.", code="validation", errors=[{"field": "action", "message": "unknown", "type": "value"}])
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            "Unknown action.",
+            code="validation",
+            errors=[{"field": "action", "message": "unknown", "type": "value"}],
+        )
     case.version += 1
     session.add(case)
     session.commit()
@@ -575,7 +818,9 @@ def act_on_case(
 def rule_precision(session: Session) -> dict[str, dict[str, Any]]:
     """Per rule: of the closed cases that named it, the share confirmed."""
     out: dict[str, dict[str, Any]] = {}
-    for rules, status in session.exec(select(ConductCase.rules, ConductCase.status).where(col(ConductCase.status).in_(CLOSED_STATUSES))).all():
+    for rules, status in session.exec(
+        select(ConductCase.rules, ConductCase.status).where(col(ConductCase.status).in_(CLOSED_STATUSES))
+    ).all():
         for rule in rules or []:
             entry = out.setdefault(rule, {"confirmed": 0, "false_alarm": 0})
             entry[status] += 1
@@ -594,7 +839,15 @@ def request_departing_check(session: Session, *, user: User, rm_id: int, ip: str
     check = DepartingCheck(rm_id=rm_id, requested_by=row_id(user))
     session.add(check)
     session.flush()
-    audit.record(session, actor_id=user.id, action="conduct.departing_check", object_type="user", object_id=rm_id, ip=ip, detail={"check_id": check.id})
+    audit.record(
+        session,
+        actor_id=user.id,
+        action="conduct.departing_check",
+        object_type="user",
+        object_id=rm_id,
+        ip=ip,
+        detail={"check_id": check.id},
+    )
     events.publish(session, "conduct.departing_check", {"check_id": check.id})
     session.commit()
     return check
@@ -606,8 +859,14 @@ def get_check(session: Session, *, user: User, check_id: int) -> dict[str, Any]:
         raise not_found("check")
     _get_rm(session, user=user, rm_id=check.rm_id)
     return {
-        "id": check.id, "rm_id": check.rm_id, "status": check.status, "progress": check.progress,
-        "result": check.result, "error": check.error, "created_at": iso(check.created_at), "finished_at": iso(check.finished_at),
+        "id": check.id,
+        "rm_id": check.rm_id,
+        "status": check.status,
+        "progress": check.progress,
+        "result": check.result,
+        "error": check.error,
+        "created_at": iso(check.created_at),
+        "finished_at": iso(check.finished_at),
     }
 
 
@@ -622,11 +881,16 @@ def run_departing_check(session: Session, *, check_id: int) -> DepartingCheck | 
     as_of = bank_today()
     settings = load_settings(session)
     narrowed = {
-        rule.name: {**settings.get(rule.name, {}), **({"window_days": DEPARTING_WINDOW_DAYS} if "window_days" in rule.defaults else {})}
+        rule.name: {
+            **settings.get(rule.name, {}),
+            **({"window_days": DEPARTING_WINDOW_DAYS} if "window_days" in rule.defaults else {}),
+        }
         for rule in RULES
     }
     narrowed["_score"] = settings.get("_score", {})
-    data = load(session, as_of=as_of, window_days=DEPARTING_WINDOW_DAYS, internal_networks=_networks(settings))
+    data = load(
+        session, as_of=as_of, window_days=DEPARTING_WINDOW_DAYS, internal_networks=_networks(settings)
+    )
     check.progress = 50
     session.add(check)
     session.commit()
@@ -647,9 +911,15 @@ def run_departing_check(session: Session, *, check_id: int) -> DepartingCheck | 
                 evidence_customers.setdefault(int(e["customer_id"]), []).append(res.rule.title)
         signals.append(
             {
-                "rule": res.rule.name, "title": res.rule.title, "fired": bool(res.fired[r]),
+                "rule": res.rule.name,
+                "title": res.rule.title,
+                "fired": bool(res.fired[r]),
                 "z": round(float(np.nan_to_num(res.z[r])), 2),
-                "explanation": res.rule.explain(res.reading, r, float(np.nan_to_num(res.median[r])), res.params) if np.isfinite(value) else "活动量不足，未评估。",
+                "explanation": res.rule.explain(
+                    res.reading, r, float(np.nan_to_num(res.median[r])), res.params
+                )
+                if np.isfinite(value)
+                else "活动量不足，未评估。",
             }
         )
     signals.sort(key=lambda s: (not s["fired"], -float(s["z"])))
@@ -658,7 +928,9 @@ def run_departing_check(session: Session, *, check_id: int) -> DepartingCheck | 
         "window_days": DEPARTING_WINDOW_DAYS,
         "score": round(float(ev.score[r]), 1),
         "signals": signals,
-        "customers": customers_at_risk(session, data=data, r=r, evidence_customers=evidence_customers, as_of=as_of),
+        "customers": customers_at_risk(
+            session, data=data, r=r, evidence_customers=evidence_customers, as_of=as_of
+        ),
     }
     check.status, check.progress, check.finished_at = "done", 100, utcnow()
     session.add(check)
@@ -666,7 +938,15 @@ def run_departing_check(session: Session, *, check_id: int) -> DepartingCheck | 
     return check
 
 
-def customers_at_risk(session: Session, *, data: BankData, r: int, evidence_customers: dict[int, list[str]], as_of: date, limit: int = 20) -> list[dict[str, Any]]:
+def customers_at_risk(
+    session: Session,
+    *,
+    data: BankData,
+    r: int,
+    evidence_customers: dict[int, list[str]],
+    as_of: date,
+    limit: int = 20,
+) -> list[dict[str, Any]]:
     """The RM's customers most likely to follow them out: their details looked at lately (reveals),
     named in the evidence of the RM's signals, money maturing soon, high value tier."""
     rm_id = int(data.rm_ids[r])
@@ -677,7 +957,12 @@ def customers_at_risk(session: Session, *, data: BankData, r: int, evidence_cust
     for c in rv.customer[s][recent]:
         if c > 0:
             reveal_counts[int(c)] = reveal_counts.get(int(c), 0) + 1
-    customers = [(int(c or 0), n, t, k) for c, n, t, k in session.exec(select(Customer.id, Customer.name, Customer.tier, Customer.kind).where(Customer.owner_id == rm_id)).all()]
+    customers = [
+        (int(c or 0), n, t, k)
+        for c, n, t, k in session.exec(
+            select(Customer.id, Customer.name, Customer.tier, Customer.kind).where(Customer.owner_id == rm_id)
+        ).all()
+    ]
     horizon = as_of + timedelta(days=DEPARTING_WINDOW_DAYS)
     holdings = session.exec(
         select(Holding.customer_id, func.sum(Holding.balance_cents), func.sum(Holding.loan_balance_cents))
@@ -689,7 +974,12 @@ def customers_at_risk(session: Session, *, data: BankData, r: int, evidence_cust
         session.exec(
             select(Holding.customer_id, func.sum(Holding.balance_cents))
             .join(Customer, col(Customer.id) == Holding.customer_id)
-            .where(Customer.owner_id == rm_id, Holding.status == "active", col(Holding.matures_on) >= as_of, col(Holding.matures_on) <= horizon)
+            .where(
+                Customer.owner_id == rm_id,
+                Holding.status == "active",
+                col(Holding.matures_on) >= as_of,
+                col(Holding.matures_on) <= horizon,
+            )
             .group_by(col(Holding.customer_id))
         ).all()
     )
@@ -712,6 +1002,16 @@ def customers_at_risk(session: Session, *, data: BankData, r: int, evidence_cust
             if why:
                 why.append("高价值客户")
         if points > 0:
-            out.append({"customer_id": cid, "name": name, "kind": kind, "tier": tier, "balance_cents": balances.get(cid, 0), "points": points, "reasons": why})
+            out.append(
+                {
+                    "customer_id": cid,
+                    "name": name,
+                    "kind": kind,
+                    "tier": tier,
+                    "balance_cents": balances.get(cid, 0),
+                    "points": points,
+                    "reasons": why,
+                }
+            )
     out.sort(key=lambda c: (-float(c["points"]), -int(c["balance_cents"])))
     return out[:limit]

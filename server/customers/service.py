@@ -193,7 +193,15 @@ def list_customers(session: Session, *, user: User, query: CustomerListQuery) ->
                 "page": query.page,
                 "page_size": query.page_size,
                 "rows": past_first_screen,
-                "search": bool(query.q or query.kind or query.industry or query.size or query.tier or query.region or query.tags),
+                "search": bool(
+                    query.q
+                    or query.kind
+                    or query.industry
+                    or query.size
+                    or query.tier
+                    or query.region
+                    or query.tags
+                ),
             },
         )
         session.commit()

@@ -17,9 +17,10 @@ from sqlmodel import Session, col, select
 from server.customers.models import Customer
 from server.db import row_id
 from server.notebook import service as notebook
+from server.notebook.models import Note
 from server.notebook.schemas import NoteCreate
 from server.opportunities import lifecycle as opportunities
-from server.opportunities.models import Opportunity, OpportunitySource, Visibility
+from server.opportunities.models import OpportunitySource, Visibility
 from server.opportunities.schemas import OpportunityCreate
 from server.org.models import RmProfile, User
 from server.products.models import Holding, Product
@@ -87,8 +88,10 @@ def _customers_of(session: Session, owner: User, *, kind: str | None, limit: int
 
 
 def seed_activity(session: Session, *, seed: int = 7, now: datetime | None = None) -> dict[str, int]:
-    """Adds the activity once (a second run adds nothing) and returns what it added."""
-    if session.exec(select(Opportunity.id).limit(1)).first() is not None:
+    """Adds the activity once (a second run adds nothing) and returns what it added. Its notes mark
+    that it ran: other demo steps add opportunities and rooms of their own (won history, the
+    veteran's story), and those must not make the first start look empty."""
+    if session.exec(select(Note.id).limit(1)).first() is not None:
         return {"opportunities": 0, "war_rooms": 0, "notes": 0}
     now = now or utcnow()
     rng = random.Random(f"{seed}:activity")

@@ -24,7 +24,6 @@ from server.security import current_user
 bp = Blueprint("notebook", __name__, url_prefix="/api/v1")
 
 
-
 def _note_response(note, status: int = 200) -> Response:
     response = ok(service.note_public(note), status, personal=True)
     response.headers["ETag"] = f'"{note.version}"'
@@ -77,13 +76,17 @@ def update_note(note_id: int):
 @idempotent
 @spec.validate(resp=Responses("HTTP_204", **problems(404, 412)), tags=["notebook"])
 def delete_note(note_id: int):
-    service.delete_note(db.session(), user=current_user(), note_id=note_id, expected_version=expected_version())
+    service.delete_note(
+        db.session(), user=current_user(), note_id=note_id, expected_version=expected_version()
+    )
     return Response(status=204)
 
 
 @bp.post("/notes/<int:note_id>/snooze")
 @idempotent
-@spec.validate(json=SnoozeRequest, resp=Responses(HTTP_200=NotePublic, **problems(404, 409)), tags=["notebook"])
+@spec.validate(
+    json=SnoozeRequest, resp=Responses(HTTP_200=NotePublic, **problems(404, 409)), tags=["notebook"]
+)
 def snooze_note(note_id: int):
     note = service.snooze_note(db.session(), user=current_user(), note_id=note_id, data=body())
     return _note_response(note)
@@ -107,7 +110,9 @@ def get_reminder_settings():
 
 @bp.patch("/reminder-settings")
 @idempotent
-@spec.validate(json=ReminderSettingsUpdate, resp=Responses(HTTP_200=ReminderSettingsPublic), tags=["notebook"])
+@spec.validate(
+    json=ReminderSettingsUpdate, resp=Responses(HTTP_200=ReminderSettingsPublic), tags=["notebook"]
+)
 def update_reminder_settings():
     setting = service.update_settings(db.session(), user=current_user(), data=body())
     return ok(service.settings_public(setting), personal=True)

@@ -112,7 +112,6 @@ def remember_claim_state(event: events.DomainEvent) -> None:
         _keep_local(key, state)
 
 
-
 def note_settled(
     *,
     opportunity_id: int,

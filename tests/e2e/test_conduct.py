@@ -27,15 +27,26 @@ def flagged(db_session, data_key):
     lead = db_session.get(User, team.lead_id)
     veteran = factories.make_user(db_session, branch=branch, team=team, display_name="周国庆")
     calm = factories.make_user(db_session, branch=branch, team=team, display_name="林新雨")
-    customer = factories.make_customer(db_session, owner=veteran, data_key=data_key, name=f"上海浦江精工有限公司{veteran.id}")
+    customer = factories.make_customer(
+        db_session, owner=veteran, data_key=data_key, name=f"上海浦江精工有限公司{veteran.id}"
+    )
     risk = factories.make_user(db_session, role=Role.risk_officer, persona=None, display_name="吴慧敏")
     for _ in range(10):  # the rest of the bank: peers to compare with
         factories.make_user(db_session)
-    start = (utcnow() - timedelta(days=3)).replace(hour=15, minute=20, second=0, microsecond=0)  # 23:20 Beijing
+    start = (utcnow() - timedelta(days=3)).replace(
+        hour=15, minute=20, second=0, microsecond=0
+    )  # 23:20 Beijing
     for k in range(30):
         db_session.add(
-            AuditEntry(at=start + timedelta(seconds=15 * k), actor_id=veteran.id, action="customer.reveal", object_type="customer",
-                       object_id=str(customer.id), ip="117.40.2.8", detail={"field": "phone", "reason": "核实"})
+            AuditEntry(
+                at=start + timedelta(seconds=15 * k),
+                actor_id=veteran.id,
+                action="customer.reveal",
+                object_type="customer",
+                object_id=str(customer.id),
+                ip="117.40.2.8",
+                detail={"field": "phone", "reason": "核实"},
+            )
         )
     db_session.commit()
     service.run_daily(db_session)

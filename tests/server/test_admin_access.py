@@ -63,7 +63,9 @@ def test_admin_edits_staff_contacts_and_every_response_masks_them(login, people,
 
     api = login(people["admin"])
     rm = people["rm"]
-    patched = api.patch(f"/api/v1/admin/users/{rm.id}", json={"phone": "13812345678", "email": "zhang.wei@bank.cn"})
+    patched = api.patch(
+        f"/api/v1/admin/users/{rm.id}", json={"phone": "13812345678", "email": "zhang.wei@bank.cn"}
+    )
     assert patched.status_code == 200, patched.get_data(as_text=True)
     assert patched.get_json()["phone"] == "138****5678" and patched.get_json()["email"] == "z***@bank.cn"
     db_session.expire_all()

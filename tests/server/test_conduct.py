@@ -29,8 +29,15 @@ def _late_outside_reveals(session, rm, customer, count: int = 25) -> None:
     start = (utcnow() - timedelta(days=2)).replace(hour=15, minute=10, second=0, microsecond=0)  # 23:10 local
     for k in range(count):
         session.add(
-            AuditEntry(at=start + timedelta(seconds=20 * k), actor_id=rm.id, action="customer.reveal", object_type="customer",
-                       object_id=str(customer.id), ip="117.30.1.9", detail={"field": "phone", "reason": "核实"})
+            AuditEntry(
+                at=start + timedelta(seconds=20 * k),
+                actor_id=rm.id,
+                action="customer.reveal",
+                object_type="customer",
+                object_id=str(customer.id),
+                ip="117.30.1.9",
+                detail={"field": "phone", "reason": "核实"},
+            )
         )
     session.commit()
 
@@ -62,7 +69,15 @@ def org(db_session, data_key):
     risk = factories.make_user(db_session, role=Role.risk_officer, persona=None)
     admin = factories.make_user(db_session, role=Role.admin, persona=None)
     customer = factories.make_customer(db_session, owner=rm_a, data_key=data_key)
-    return {"lead": lead, "rm_a": rm_a, "rm_b": rm_b, "rm_c": rm_c, "risk": risk, "admin": admin, "customer": customer}
+    return {
+        "lead": lead,
+        "rm_a": rm_a,
+        "rm_b": rm_b,
+        "rm_c": rm_c,
+        "risk": risk,
+        "admin": admin,
+        "customer": customer,
+    }
 
 
 def test_daily_run_access_cases_and_precision(org, db_session, login):
@@ -73,7 +88,10 @@ def test_daily_run_access_cases_and_precision(org, db_session, login):
     assert tuned.status_code == 200, tuned.get_json()
     bad = admin.put("/api/v1/conduct/rules/reveal_burst", json={"params": {"burst_count": "many"}})
     assert bad.status_code == 422 and bad.get_json()["code"] == "validation"
-    assert login(org["risk"]).put("/api/v1/conduct/rules/_score", json={"params": {"alert_at": 10}}).status_code == 403
+    assert (
+        login(org["risk"]).put("/api/v1/conduct/rules/_score", json={"params": {"alert_at": 10}}).status_code
+        == 403
+    )
 
     run = service.run_daily(db_session)
     assert run.rm_count >= 3
@@ -100,7 +118,9 @@ def test_daily_run_access_cases_and_precision(org, db_session, login):
     assert any(n.url == f"/conduct/rms/{org['rm_a'].id}" for n in notes)
     service.run_daily(db_session)
     again = db_session.exec(
-        select(Notification).where(Notification.user_id == org["risk"].id, Notification.url == f"/conduct/rms/{org['rm_a'].id}")
+        select(Notification).where(
+            Notification.user_id == org["risk"].id, Notification.url == f"/conduct/rms/{org['rm_a'].id}"
+        )
     ).all()
     assert len(again) == 1
 
@@ -120,9 +140,14 @@ def test_daily_run_access_cases_and_precision(org, db_session, login):
     assert rm.get("/api/v1/conduct/cases").status_code == 403
 
     views = db_session.exec(
-        select(AuditEntry).where(col(AuditEntry.action).in_(["conduct.view_list", "conduct.view_rm"]), AuditEntry.actor_id.in_([org["risk"].id, org["lead"].id]))  # type: ignore[attr-defined]
+        select(AuditEntry).where(
+            col(AuditEntry.action).in_(["conduct.view_list", "conduct.view_rm"]),
+            AuditEntry.actor_id.in_([org["risk"].id, org["lead"].id]),
+        )  # type: ignore[attr-defined]
     ).all()
-    assert len(views) == risk_pages + lead_pages + 2  # the list pages and two RM pages (the 404s showed nothing)
+    assert (
+        len(views) == risk_pages + lead_pages + 2
+    )  # the list pages and two RM pages (the 404s showed nothing)
 
     # a case: open, assign, note, escalate, close — every step audited
     opened = lead.post("/api/v1/conduct/cases", json={"rm_id": org["rm_a"].id, "note": "请风险经理核查"})
@@ -131,19 +156,47 @@ def test_daily_run_access_cases_and_precision(org, db_session, login):
     assert case["rules"] == flagged["fired"] and case["status"] == "open"
     assert lead.post("/api/v1/conduct/cases", json={"rm_id": org["rm_c"].id}).status_code == 404
     cid = case["id"]
-    assert lead.post(f"/api/v1/conduct/cases/{cid}/actions", json={"action": "close", "disposition": "confirmed"}).status_code == 403
-    step = risk.post(f"/api/v1/conduct/cases/{cid}/actions", json={"action": "assign", "assignee_id": org["risk"].id})
+    assert (
+        lead.post(
+            f"/api/v1/conduct/cases/{cid}/actions", json={"action": "close", "disposition": "confirmed"}
+        ).status_code
+        == 403
+    )
+    step = risk.post(
+        f"/api/v1/conduct/cases/{cid}/actions", json={"action": "assign", "assignee_id": org["risk"].id}
+    )
     assert step.status_code == 200
-    stale = risk.post(f"/api/v1/conduct/cases/{cid}/actions", json={"action": "note", "note": "旧版本", "version": 1})
+    stale = risk.post(
+        f"/api/v1/conduct/cases/{cid}/actions", json={"action": "note", "note": "旧版本", "version": 1}
+    )
     assert stale.status_code == 412
-    assert risk.post(f"/api/v1/conduct/cases/{cid}/actions", json={"action": "note", "note": "已调取通话记录"}).status_code == 200
-    assert lead.post(f"/api/v1/conduct/cases/{cid}/actions", json={"action": "escalate", "note": "升级"}).status_code == 200
-    closed = risk.post(f"/api/v1/conduct/cases/{cid}/actions", json={"action": "close", "disposition": "confirmed", "note": "属实"})
+    assert (
+        risk.post(
+            f"/api/v1/conduct/cases/{cid}/actions", json={"action": "note", "note": "已调取通话记录"}
+        ).status_code
+        == 200
+    )
+    assert (
+        lead.post(
+            f"/api/v1/conduct/cases/{cid}/actions", json={"action": "escalate", "note": "升级"}
+        ).status_code
+        == 200
+    )
+    closed = risk.post(
+        f"/api/v1/conduct/cases/{cid}/actions",
+        json={"action": "close", "disposition": "confirmed", "note": "属实"},
+    )
     assert closed.status_code == 200 and closed.get_json()["status"] == "confirmed"
     assert [e["kind"] for e in closed.get_json()["events"]] == ["open", "assign", "note", "escalate", "close"]
     assert risk.post(f"/api/v1/conduct/cases/{cid}/actions", json={"action": "escalate"}).status_code == 409
-    audited = db_session.exec(select(AuditEntry.action).where(AuditEntry.object_type == "conduct_case", AuditEntry.object_id == str(cid))).all()
-    assert sorted(audited) == sorted(f"conduct.case.{k}" for k in ("open", "assign", "note", "escalate", "close"))
+    audited = db_session.exec(
+        select(AuditEntry.action).where(
+            AuditEntry.object_type == "conduct_case", AuditEntry.object_id == str(cid)
+        )
+    ).all()
+    assert sorted(audited) == sorted(
+        f"conduct.case.{k}" for k in ("open", "assign", "note", "escalate", "close")
+    )
 
     rules = {r["rule"]: r for r in risk.get("/api/v1/conduct/rules").get_json()["items"]}
     assert rules["reveal_burst"]["precision"]["precision"] == 1.0
@@ -157,7 +210,12 @@ def test_a_reveal_refreshes_the_rm_within_the_minute(org, db_session, login, wor
     events.add_sink(conduct_sink)
     try:
         for _ in range(3):
-            assert api.post(f"/api/v1/customers/{customer.id}/reveal", json={"field": "phone", "reason": "回电客户"}).status_code == 200
+            assert (
+                api.post(
+                    f"/api/v1/customers/{customer.id}/reveal", json={"field": "phone", "reason": "回电客户"}
+                ).status_code
+                == 200
+            )
     finally:
         events.remove_sink(conduct_sink)
     queued = [job_id for job_id in queue(DEFAULT).job_ids if job_id.startswith("conduct-rt-")]
@@ -165,10 +223,14 @@ def test_a_reveal_refreshes_the_rm_within_the_minute(org, db_session, login, wor
     worker.work(burst=True)
     db_session.expire_all()
     today = service.bank_today()
-    row = db_session.exec(select(ConductScore).where(ConductScore.rm_id == rm.id, ConductScore.as_of == today)).one()
+    row = db_session.exec(
+        select(ConductScore).where(ConductScore.rm_id == rm.id, ConductScore.as_of == today)
+    ).one()
     assert "reveal_burst" in row.fired
     signal = db_session.exec(
-        select(ConductSignal).where(ConductSignal.rm_id == rm.id, ConductSignal.as_of == today, ConductSignal.rule == "reveal_burst")
+        select(ConductSignal).where(
+            ConductSignal.rm_id == rm.id, ConductSignal.as_of == today, ConductSignal.rule == "reveal_burst"
+        )
     ).one()
     assert signal.value >= 24
     booked = ScheduledJobRegistry(queue=queue(LOW)).get_job_ids()
@@ -213,21 +275,34 @@ def test_customer_email_matched_against_staff_email_and_never_returned(org, db_s
     db_session.commit()
     customer = org["customer"]
     client = login(rm)
-    bad = client.patch(f"/api/v1/customers/{customer.id}", json={"email": "not an address", "version": customer.version})
+    bad = client.patch(
+        f"/api/v1/customers/{customer.id}", json={"email": "not an address", "version": customer.version}
+    )
     assert bad.status_code == 422
-    done = client.patch(f"/api/v1/customers/{customer.id}", json={"email": "Wang.RM+stmt@Zhanye-Bank.cn", "version": customer.version})
+    done = client.patch(
+        f"/api/v1/customers/{customer.id}",
+        json={"email": "Wang.RM+stmt@Zhanye-Bank.cn", "version": customer.version},
+    )
     assert done.status_code == 200, done.get_json()
     shown = client.get(f"/api/v1/customers/{customer.id}")
     assert "wang.rm" not in shown.get_data(as_text=True).lower()
-    audit = db_session.exec(select(AuditEntry).where(AuditEntry.action == "customer.update").order_by(col(AuditEntry.id).desc())).first()
+    audit = db_session.exec(
+        select(AuditEntry).where(AuditEntry.action == "customer.update").order_by(col(AuditEntry.id).desc())
+    ).first()
     assert audit is not None and "email" in audit.detail["fields"] and "Wang" not in str(audit.detail)
 
     service.run_daily(db_session)
-    score = db_session.exec(select(ConductScore).where(ConductScore.rm_id == rm.id).order_by(col(ConductScore.id).desc())).first()
+    score = db_session.exec(
+        select(ConductScore).where(ConductScore.rm_id == rm.id).order_by(col(ConductScore.id).desc())
+    ).first()
     assert score is not None and "shared_email" in score.fired
     signal = db_session.exec(
-        select(ConductSignal).where(ConductSignal.rm_id == rm.id, ConductSignal.rule == "shared_email").order_by(col(ConductSignal.id).desc())
+        select(ConductSignal)
+        .where(ConductSignal.rm_id == rm.id, ConductSignal.rule == "shared_email")
+        .order_by(col(ConductSignal.id).desc())
     ).first()
     assert signal is not None and any(item.get("customer_id") == customer.id for item in signal.evidence)
-    other = db_session.exec(select(ConductScore).where(ConductScore.rm_id == org["rm_b"].id).order_by(col(ConductScore.id).desc())).first()
+    other = db_session.exec(
+        select(ConductScore).where(ConductScore.rm_id == org["rm_b"].id).order_by(col(ConductScore.id).desc())
+    ).first()
     assert other is not None and "shared_email" not in other.fired

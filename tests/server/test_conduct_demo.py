@@ -26,10 +26,20 @@ def test_demo_veteran_is_flagged_and_the_others_are_not(test_config, tmp_path):
         service.run_daily(session, as_of=TODAY)
         scores = {
             user.username: score
-            for score, user in session.exec(select(ConductScore, User).join(User, User.id == ConductScore.rm_id)).all()
+            for score, user in session.exec(
+                select(ConductScore, User).join(User, User.id == ConductScore.rm_id)
+            ).all()
         }
     veteran = scores["rm_veteran"]
-    assert {"month_end_spike", "quick_reversal", "unqualified_sale", "reveal_burst", "data_hoarding", "shared_email", "related_transfer"} <= set(veteran.fired)
+    assert {
+        "month_end_spike",
+        "quick_reversal",
+        "unqualified_sale",
+        "reveal_burst",
+        "data_hoarding",
+        "shared_email",
+        "related_transfer",
+    } <= set(veteran.fired)
     assert veteran.score >= 60  # above the alert line
     assert veteran.reasons[0]["fired"] and veteran.reasons[0]["explanation"]
     for name in ("rm_newcomer", "rm_general", "rm_excellent", "rm_super"):

@@ -14,8 +14,16 @@ from server.conduct.engine import evaluate
 
 AS_OF = date(2026, 11, 30)
 N = 30
-TYPES = {"ts": np.float64, "created": np.float64, "adj": bool, "internal": bool, "inbound": bool, "won": bool,
-         "has_location": bool, "has_next_step": bool}
+TYPES = {
+    "ts": np.float64,
+    "created": np.float64,
+    "adj": bool,
+    "internal": bool,
+    "inbound": bool,
+    "won": bool,
+    "has_location": bool,
+    "has_next_step": bool,
+}
 TABLES = {
     "ledger": ["id", "rm", "day", "amount", "adj", "customer", "product", "ts"],
     "reveals": ["id", "rm", "ts", "internal", "customer"],
@@ -50,8 +58,27 @@ class Bank:
         row.setdefault("id", len(self.t[table]) + 1)
         self.t[table].append(row)
 
-    def sale(self, r: int, day: date, amount: int, *, hour: float = 10, product: int = 1, customer: int | None = None, adj: bool = False):
-        self.add("ledger", rm=r, day=day.toordinal(), amount=amount, adj=adj, customer=customer or 1000 + r, product=product, ts=at(day, hour))
+    def sale(
+        self,
+        r: int,
+        day: date,
+        amount: int,
+        *,
+        hour: float = 10,
+        product: int = 1,
+        customer: int | None = None,
+        adj: bool = False,
+    ):
+        self.add(
+            "ledger",
+            rm=r,
+            day=day.toordinal(),
+            amount=amount,
+            adj=adj,
+            customer=customer or 1000 + r,
+            product=product,
+            ts=at(day, hour),
+        )
 
     def ordinary_ledger(self, rng: np.random.Generator, months: int = 24, rms=range(N)) -> None:
         for r in rms:
@@ -60,20 +87,40 @@ class Bank:
                 for _ in range(6):
                     day = date(y, m + 1, int(rng.integers(1, 26)))
                     if day <= AS_OF:
-                        self.sale(r, day, int(rng.integers(50_000, 400_000)) * 100, hour=float(rng.uniform(9, 18)))
+                        self.sale(
+                            r, day, int(rng.integers(50_000, 400_000)) * 100, hour=float(rng.uniform(9, 18))
+                        )
 
     def build(self) -> BankData:
-        end = datetime.combine(AS_OF + timedelta(days=1), datetime.min.time(), tzinfo=UTC) - timedelta(hours=8)
+        end = datetime.combine(AS_OF + timedelta(days=1), datetime.min.time(), tzinfo=UTC) - timedelta(
+            hours=8
+        )
         cols = {}
         for table, names in TABLES.items():
             rows = self.t.get(table, [])
-            cols[table] = Columns(**{n: np.array([row.get(n, DEFAULTS.get(n)) for row in rows], dtype=TYPES.get(n, np.int64)) for n in names})
+            cols[table] = Columns(
+                **{
+                    n: np.array([row.get(n, DEFAULTS.get(n)) for row in rows], dtype=TYPES.get(n, np.int64))
+                    for n in names
+                }
+            )
         return BankData(
-            as_of=AS_OF, now_ts=end.timestamp(), rm_ids=np.arange(1, N + 1), names=[f"rm{i}" for i in range(N)],
-            grade=np.array(["中级"] * N, dtype=object), branch_type=np.array(["sub"] * N, dtype=object),
-            team_id=np.ones(N, dtype=np.int64), quals=self.quals, book_size=self.book,
-            required_qual={1: "credit", 2: "wealth"}, links=self.links, policies=self.policies, staff_phones=self.staff_phones,
-            staff_emails=self.staff_emails, corporate=self.corporate, **cols,
+            as_of=AS_OF,
+            now_ts=end.timestamp(),
+            rm_ids=np.arange(1, N + 1),
+            names=[f"rm{i}" for i in range(N)],
+            grade=np.array(["中级"] * N, dtype=object),
+            branch_type=np.array(["sub"] * N, dtype=object),
+            team_id=np.ones(N, dtype=np.int64),
+            quals=self.quals,
+            book_size=self.book,
+            required_qual={1: "credit", 2: "wealth"},
+            links=self.links,
+            policies=self.policies,
+            staff_phones=self.staff_phones,
+            staff_emails=self.staff_emails,
+            corporate=self.corporate,
+            **cols,
         )
 
 
@@ -169,9 +216,13 @@ def test_reveal_burst():
         b = Bank()
         for r in range(N):
             for k in range(3):
-                b.add("reveals", rm=r, ts=at(AS_OF - timedelta(days=5 + 11 * k), 11), internal=True, customer=1)
+                b.add(
+                    "reveals", rm=r, ts=at(AS_OF - timedelta(days=5 + 11 * k), 11), internal=True, customer=1
+                )
         for k in range(count):
-            b.add("reveals", rm=0, ts=at(AS_OF - timedelta(days=3), hour) + 20 * k, internal=False, customer=2)
+            b.add(
+                "reveals", rm=0, ts=at(AS_OF - timedelta(days=3), hour) + 20 * k, internal=False, customer=2
+            )
         return b
 
     assert fired(bank(25, 23), "reveal_burst") == (True, False)
@@ -198,7 +249,13 @@ def test_bulk_transfer():
         for r in range(1, N, 3):
             b.add("moves", rm=r, ts=at(AS_OF - timedelta(days=20), 10), customer=r, inbound=True)
         for k in range(count):
-            b.add("moves", rm=0, ts=at(AS_OF - timedelta(days=30 - (k * spread_days) // count), 10), customer=500 + k, inbound=False)
+            b.add(
+                "moves",
+                rm=0,
+                ts=at(AS_OF - timedelta(days=30 - (k * spread_days) // count), 10),
+                customer=500 + k,
+                inbound=False,
+            )
         return b
 
     assert fired(bank(25, 3), "bulk_transfer") == (True, False)
@@ -236,7 +293,10 @@ def test_shared_contact_between_rm_and_customer():
     own = bank(13800000000)  # the customer answers on RM 0's own phone
     assert fired(own, "shared_contact") == (True, False)
     ev = evaluate(own.build(), {}, only=["shared_contact"])
-    assert ev.results[0].rule.evidence(own.build(), ev.results[0].params, 0)[0]["label"] == "客户联系电话与本人登记电话相同"
+    assert (
+        ev.results[0].rule.evidence(own.build(), ev.results[0].params, 0)[0]["label"]
+        == "客户联系电话与本人登记电话相同"
+    )
     assert fired(bank(13800000007), "shared_contact")[0] is True  # a colleague's phone
     # near misses: a number one digit away from a staff phone; one customer sharing with one other
     assert fired(bank(13800000099), "shared_contact")[0] is False
@@ -263,7 +323,13 @@ def test_override_concentration():
         for r in range(1, N, 10):
             b.add("overrides", rm=r, ts=at(AS_OF - timedelta(days=40), 10), kind=0, amount=50_000_00)
         for k in range(count):
-            b.add("overrides", rm=0, ts=at(AS_OF - timedelta(days=10 + 20 * k), 10), kind=k % 2, amount=80_000_00)
+            b.add(
+                "overrides",
+                rm=0,
+                ts=at(AS_OF - timedelta(days=10 + 20 * k), 10),
+                kind=k % 2,
+                amount=80_000_00,
+            )
         return b
 
     assert fired(bank(6), "override_concentration") == (True, False)
@@ -278,7 +344,9 @@ def test_box_ticking():
                 t = at(AS_OF - timedelta(days=1 + 4 * k), 10 + k % 6)
                 is_thin = r == 0 and k < thin
                 created = at(AS_OF - timedelta(days=2), 23) + 30 * k if is_thin else t + 3600
-                b.add("visits", rm=r, ts=t, created=created, has_location=not is_thin, has_next_step=not is_thin)
+                b.add(
+                    "visits", rm=r, ts=t, created=created, has_location=not is_thin, has_next_step=not is_thin
+                )
         return b
 
     assert fired(bank(15), "box_ticking") == (True, False)
@@ -336,16 +404,26 @@ def test_shared_email_between_rm_and_customer():
             b.t["emails"][1 + k]["email"] = 8888
             b.t["emails"][4 + k]["email"] = 8888
         if linked:
-            b.links = {(min(a, c), max(a, c)) for a in (1, 2, 3, 100, 101, 102) for c in (1, 2, 3, 100, 101, 102) if a != c}
+            b.links = {
+                (min(a, c), max(a, c))
+                for a in (1, 2, 3, 100, 101, 102)
+                for c in (1, 2, 3, 100, 101, 102)
+                if a != c
+            }
         return b
 
     own = bank(7000)  # RM 0's own work e-mail registered on a customer
     assert fired(own, "shared_email") == (True, False)
     ev = evaluate(own.build(), {}, only=["shared_email"])
-    assert ev.results[0].rule.evidence(own.build(), ev.results[0].params, 0)[0]["label"] == "客户电子邮箱与本人登记邮箱相同"
+    assert (
+        ev.results[0].rule.evidence(own.build(), ev.results[0].params, 0)[0]["label"]
+        == "客户电子邮箱与本人登记邮箱相同"
+    )
     assert "本行员工" in ev.results[0].rule.explain(ev.results[0].reading, 0, 0.0, ev.results[0].params)
     assert fired(bank(7009), "shared_email")[0] is True  # a colleague's mailbox
-    assert fired(bank(9999, unrelated_sharers=3), "shared_email")[0] is True  # one mailbox, unrelated customers
+    assert (
+        fired(bank(9999, unrelated_sharers=3), "shared_email")[0] is True
+    )  # one mailbox, unrelated customers
     # near misses: no staff mailbox; the same sharing within a linked family; the phone rule sees none of it
     assert fired(bank(9999), "shared_email")[0] is False
     assert fired(bank(9999, unrelated_sharers=3, linked=True), "shared_email")[0] is False
@@ -369,7 +447,9 @@ def test_related_transfer():
     business steered to a related firm."""
     firm, relative, other_firm = 501, 500, 502
 
-    def bank(*, won: int, entries: int, phone_of_relative: int = 13800000000, firm_is_corporate: bool = True) -> Bank:
+    def bank(
+        *, won: int, entries: int, phone_of_relative: int = 13800000000, firm_is_corporate: bool = True
+    ) -> Bank:
         b = Bank()
         b.staff_phones = {13800000000 + r: r + 1 for r in range(N)}
         for r in range(N):

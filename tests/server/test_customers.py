@@ -150,7 +150,9 @@ def test_bulk_list_and_search_reads_are_audited_with_a_count(login, db_session, 
     def audited():
         db_session.expire_all()
         rows = db_session.exec(
-            select(AuditEntry).where(AuditEntry.action == "customer.list_page", AuditEntry.actor_id == rm.id).order_by(AuditEntry.id)
+            select(AuditEntry)
+            .where(AuditEntry.action == "customer.list_page", AuditEntry.actor_id == rm.id)
+            .order_by(AuditEntry.id)
         ).all()
         return [(e.detail["page"], e.detail["rows"], e.detail["search"]) for e in rows]
 

@@ -289,7 +289,8 @@ def test_identifiers_are_valid(demo_session, demo_app):
             assert customer.name.endswith(
                 ("有限公司", "局", "中心", "医院", "保健院", "学院", "中学", "小学", "分公司")
             )
-    assert all(is_valid_mobile(p) for p in s.exec(select(Contact.phone)).all())
+    # a contact may give only an e-mail (the veteran's story); every phone given is a valid mobile
+    assert all(is_valid_mobile(p) for p in s.exec(select(Contact.phone)).all() if p is not None)
 
 
 def test_demo_logins_work(demo_app):

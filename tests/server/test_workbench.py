@@ -305,9 +305,7 @@ def test_performance_and_mix(login, team_setup, db_session, data_key):
     assert body["team_rank"] == {"rank": 1, "team_size": 2}
     assert body["trend"][-1]["revenue_cents"] == 900_000 and len(body["trend"]) == 6
     month = team_setup["month"]
-    same_year = [
-        shift_month(month, -n) for n in range(4) if shift_month(month, -n)[:4] == month[:4]
-    ]
+    same_year = [shift_month(month, -n) for n in range(4) if shift_month(month, -n)[:4] == month[:4]]
     expected = {0: 900_000, 1: 1_000_000, 2: 800_000, 3: 1_200_000}
     assert body["annual"]["achieved_cents"] == sum(expected[n] for n in range(len(same_year)))
     mix = login(a).get("/api/v1/customer-mix").get_json()

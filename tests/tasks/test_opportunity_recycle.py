@@ -20,7 +20,9 @@ from tests import factories
 
 
 def _sweep(worker, at, tag: str) -> None:
-    job = recycle_stale_opportunities.enqueue(at.isoformat(), job_id=f"test-recycle-{tag}-{at:%Y%m%d%H%M%S%f}")
+    job = recycle_stale_opportunities.enqueue(
+        at.isoformat(), job_id=f"test-recycle-{tag}-{at:%Y%m%d%H%M%S%f}"
+    )
     worker.work(burst=True)
     job.refresh()
     assert job.is_finished, job.exc_info
@@ -39,7 +41,11 @@ def test_stale_claim_is_warned_then_recycled_once(worker, db_session, data_key, 
     customer = factories.make_customer(db_session, owner=originator, data_key=data_key)  # tier mass: 5 days
     t0 = utcnow()
     opp = create_opportunity(
-        db_session, user=originator, data=factories.opportunity_data(customer_id=customer.id, prospect_name=None), ip=None, now=t0
+        db_session,
+        user=originator,
+        data=factories.opportunity_data(customer_id=customer.id, prospect_name=None),
+        ip=None,
+        now=t0,
     )
     claim(db_session, user=holder, opportunity_id=opp.id, ip=None, now=t0)
 
@@ -70,23 +76,34 @@ def test_stale_claim_is_warned_then_recycled_once(worker, db_session, data_key, 
     opp = db_session.get(Opportunity, opp.id)
     assert opp.status == "shared" and opp.owner_id is None and opp.recycle_count == 1
     steps = db_session.exec(
-        select(OpportunityTransition.from_status, OpportunityTransition.to_status, OpportunityTransition.actor_id)
+        select(
+            OpportunityTransition.from_status, OpportunityTransition.to_status, OpportunityTransition.actor_id
+        )
         .where(OpportunityTransition.opportunity_id == opp.id)
         .order_by(col(OpportunityTransition.id))
     ).all()
     assert steps[-2:] == [("in_progress", "recycled", None), ("recycled", "shared", None)]
     assert [s[1] for s in steps].count("recycled") == 1
     grant = db_session.exec(
-        select(CustomerGrant).where(CustomerGrant.source_type == "opportunity", CustomerGrant.source_id == opp.id)
+        select(CustomerGrant).where(
+            CustomerGrant.source_type == "opportunity", CustomerGrant.source_id == opp.id
+        )
     ).one()
     assert grant.revoked_at is not None
     assert "你共享的商机已回收再共享" in _notes(db_session, originator.id)
     assert "商机已退回商机池" in _notes(db_session, holder.id)
     kinds = db_session.exec(select(FeedEvent.kind).where(FeedEvent.opportunity_id == opp.id)).all()
     assert kinds.count("recycled") == 1
-    assert db_session.exec(
-        select(AuditEntry).where(AuditEntry.action == "opportunity.recycle", AuditEntry.object_id == str(opp.id))
-    ).one().detail["from_rm_id"] == holder.id
+    assert (
+        db_session.exec(
+            select(AuditEntry).where(
+                AuditEntry.action == "opportunity.recycle", AuditEntry.object_id == str(opp.id)
+            )
+        )
+        .one()
+        .detail["from_rm_id"]
+        == holder.id
+    )
     # anyone eligible may claim it again, the old holder included
     assert claim(db_session, user=holder, opportunity_id=opp.id, ip=None, now=late).owner_id == holder.id
 
@@ -97,10 +114,16 @@ def test_vip_customers_get_longer_and_expired_pool_items_leave_the_feed(worker, 
     originator = factories.make_user(db_session, branch=branch)
     holder = factories.make_user(db_session, branch=branch)
     t0 = utcnow()
-    vip = create_opportunity(db_session, user=originator, data=factories.opportunity_data(tier="vip"), ip=None, now=t0)
+    vip = create_opportunity(
+        db_session, user=originator, data=factories.opportunity_data(tier="vip"), ip=None, now=t0
+    )
     claim(db_session, user=holder, opportunity_id=vip.id, ip=None, now=t0)
     stale_pool = create_opportunity(
-        db_session, user=originator, data=factories.opportunity_data(expected_date=(t0 + timedelta(days=2)).date()), ip=None, now=t0
+        db_session,
+        user=originator,
+        data=factories.opportunity_data(expected_date=(t0 + timedelta(days=2)).date()),
+        ip=None,
+        now=t0,
     )
     _sweep(worker, t0 + timedelta(days=6), "vip")
     db_session.expire_all()

@@ -3605,6 +3605,11 @@ export interface components {
             /** @default null */
             corporate?: components["schemas"]["CorporateIn"] | null;
             /**
+             * Email
+             * @default null
+             */
+            email?: string | null;
+            /**
              * Gender
              * @default null
              */
@@ -3844,6 +3849,11 @@ export interface components {
         CustomerUpdate: {
             /** @default null */
             corporate?: components["schemas"]["CorporateUpdate"] | null;
+            /**
+             * Email
+             * @default null
+             */
+            email?: string | null;
             /**
              * Gender
              * @default null

@@ -41,7 +41,10 @@ def _setup(db_session, data_key, n: int):
     customer = factories.make_customer(db_session, owner=originator, data_key=data_key)
     rms = [factories.make_user(db_session, branch=branch) for _ in range(n)]
     opp = create_opportunity(
-        db_session, user=originator, data=factories.opportunity_data(customer_id=customer.id, prospect_name=None), ip=None
+        db_session,
+        user=originator,
+        data=factories.opportunity_data(customer_id=customer.id, prospect_name=None),
+        ip=None,
     )
     return opp.id, [r.id for r in rms]
 
@@ -63,11 +66,15 @@ def _assert_one_winner(db_session, opp_id: int, rm_ids: list[int], results: list
     ).one()
     assert claims == 1
     grants = db_session.exec(
-        select(CustomerGrant.user_id).where(CustomerGrant.source_type == "opportunity", CustomerGrant.source_id == opp_id)
+        select(CustomerGrant.user_id).where(
+            CustomerGrant.source_type == "opportunity", CustomerGrant.source_id == opp_id
+        )
     ).all()
     assert grants == [winner_id]
     audits = db_session.exec(
-        select(AuditEntry.actor_id).where(AuditEntry.action == "opportunity.claim", AuditEntry.object_id == str(opp_id))
+        select(AuditEntry.actor_id).where(
+            AuditEntry.action == "opportunity.claim", AuditEntry.object_id == str(opp_id)
+        )
     ).all()
     assert audits == [winner_id]
 
@@ -92,7 +99,9 @@ def _process_main(database_url: str, rm_ids: list[int], opp_id: int, start, out)
         out.put(list(pool.map(lambda rm: _attempt(engine, rm, opp_id, barrier), rm_ids)))
 
 
-def test_four_processes_claim_one_opportunity_exactly_one_wins(app, db_session, data_key, test_config, policy):
+def test_four_processes_claim_one_opportunity_exactly_one_wins(
+    app, db_session, data_key, test_config, policy
+):
     policy(priority_window_minutes=0, max_open_claims=5, require_qualification=True)
     opp_id, rm_ids = _setup(db_session, data_key, CLAIMERS)
     ctx = multiprocessing.get_context("spawn")
@@ -121,13 +130,18 @@ def test_cap_holds_under_concurrent_claims_by_one_rm(app, db_session, data_key, 
     branch = factories.make_branch(db_session)
     originator = factories.make_user(db_session, branch=branch)
     rm = factories.make_user(db_session, branch=branch)
-    opp_ids = [create_opportunity(db_session, user=originator, data=factories.opportunity_data(), ip=None).id for _ in range(10)]
+    opp_ids = [
+        create_opportunity(db_session, user=originator, data=factories.opportunity_data(), ip=None).id
+        for _ in range(10)
+    ]
     engine = db.engine_for(app)
     barrier = threading.Barrier(len(opp_ids))
     with ThreadPoolExecutor(len(opp_ids)) as pool:
         results = list(pool.map(lambda opp: _attempt(engine, rm.id, opp, barrier), opp_ids))
     held = db_session.exec(
-        select(func.count()).select_from(Opportunity).where(Opportunity.owner_id == rm.id, col(Opportunity.status) == "claimed")
+        select(func.count())
+        .select_from(Opportunity)
+        .where(Opportunity.owner_id == rm.id, col(Opportunity.status) == "claimed")
     ).one()
     assert held == 3 and sum(1 for r in results if r[0] == "won") == 3
     assert all(r[:2] == (403, "claim-cap") for r in results if r[0] != "won")

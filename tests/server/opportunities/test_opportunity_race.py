@@ -29,7 +29,10 @@ def contest(app, db_session, policy):
     }
     with app.app_context():
         opp = create_opportunity(
-            db_session, user=people["originator"], data=factories.opportunity_data(visibility="branch"), ip=None
+            db_session,
+            user=people["originator"],
+            data=factories.opportunity_data(visibility="branch"),
+            ip=None,
         )
         yield opp, people
 
