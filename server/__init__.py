@@ -97,6 +97,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(intel_demo_bp)  # /demo-feeds/*: the demo bank's local intel feeds
 
     api.init_app(app)  # after the API blueprints, so the OpenAPI document sees them
+    app.cli.add_command(api.openapi_command(create_app))
 
     from server.web import bp as web_bp
 

@@ -193,24 +193,27 @@ def init_app(app: Flask) -> None:
         return None
 
     spec.register(app)
-    app.cli.add_command(openapi_command)
 
 
-@click.command("openapi")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
-def openapi_command(output: str) -> None:
-    """Write the OpenAPI document (the PWA's API types are generated from it: `make api-types`)."""
-    with open(output, "w", encoding="utf-8") as out:
-        json.dump(openapi_document(), out, ensure_ascii=False, indent=2, sort_keys=True)
-        out.write("\n")
+def openapi_command(app_factory: Callable[[dict[str, Any]], Flask]) -> click.Command:
+    """`flask openapi --output FILE`: the PWA's API types are generated from it (`make api-types`)."""
+
+    @click.command("openapi")
+    @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
+    def command(output: str) -> None:
+        """Write the OpenAPI document."""
+        with open(output, "w", encoding="utf-8") as out:
+            json.dump(openapi_document(app_factory), out, ensure_ascii=False, indent=2, sort_keys=True)
+            out.write("\n")
+
+    return command
 
 
-def openapi_document() -> dict[str, Any]:
-    """The document of the API as every deployment serves it: built from an app of its own, so that
+def openapi_document(app_factory: Callable[[dict[str, Any]], Flask]) -> dict[str, Any]:
+    """The document of the API as every deployment serves it: built from an app of its own (made by
+    the app factory, passed in so this module never imports the package that imports it), so that
     settings of the running process (demo feeds, test endpoints) leave it the same."""
-    from server import create_app
-
-    app = create_app({"DATABASE_URL": "sqlite://", "DEMO_MODE": False, "ENABLE_TEST_ENDPOINTS": False})
+    app = app_factory({"DATABASE_URL": "sqlite://", "DEMO_MODE": False, "ENABLE_TEST_ENDPOINTS": False})
     spec.__dict__.pop("_spec", None)  # spectree caches the first document it made, of whichever app
     with app.app_context():
         document = spec.spec
@@ -285,6 +288,9 @@ def idempotent(view: Callable) -> Callable:
         try:
             response = make_response(view(*args, **kwargs))
         except Problem as problem:
+            # A refusal keeps nothing the view began, and ends its transaction before the record below
+            # is written: on SQLite a view that took a row lock would otherwise hold the write lock.
+            db.session().rollback()
             response = problem_response(problem)
         except Exception:
             _forget(engine, record_id)

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from spectree import Response
 from sqlmodel import Session, col, select
 
-from server import db
+from server import create_app, db
 from server.api import ok, openapi_document
 from server.customers.models import Customer
 from server.errors import init_app as init_problems
@@ -147,7 +147,7 @@ REQUIRED_QUERIES = {"/api/v1/war-rooms/people": {"q": "王"}, "/api/v1/ask": {"q
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    return openapi_document()
+    return openapi_document(create_app)
 
 
 def _operations(document: dict[str, Any]):

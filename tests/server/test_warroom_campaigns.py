@@ -271,12 +271,14 @@ def test_file_bounds_are_checked_before_parsing(login, crew):
 
 def test_park_search_and_employees_sources(login, crew, db_session, data_key):
     owner, mate = crew["owner"], crew["mate"]
-    park_mine = _firms(db_session, owner, 3, prefix="园区", address="上海市浦东新区张江高科技园区碧波路88号")
-    park_mate = _firms(db_session, mate, 2, prefix="园区", address="上海市浦东新区张江高科技园区祖冲之路1号")
+    # a park of this test's own: the test database holds every other test's customers too
+    park_name = factories.unique("张江高科技园区")
+    park_mine = _firms(db_session, owner, 3, prefix="园区", address=f"上海市浦东新区{park_name}碧波路88号")
+    park_mate = _firms(db_session, mate, 2, prefix="园区", address=f"上海市浦东新区{park_name}祖冲之路1号")
     _firms(db_session, owner, 2, prefix="园外", address="上海市徐汇区漕河泾开发区")
     owner_api = login(owner)
     room = _room(owner_api, kind="wholesale")
-    park = _bulk(owner_api, room["id"], {"type": "park", "address": "张江高科技园区"})
+    park = _bulk(owner_api, room["id"], {"type": "park", "address": park_name})
     assert (park["added"], park["requested"], park["found"]) == (3, 2, 5)
 
     # The search filter covers the caller's own book only (the mate's park firms are not found).

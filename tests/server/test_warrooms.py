@@ -552,7 +552,10 @@ def test_ids_of_others_customers_answer_exactly_like_missing_ones(login, crew, d
         assert (answer.status_code, answer.get_json()) == (missing.status_code, missing.get_json())
     assert _ok(owner_api.get(f"/api/v1/war-rooms/{room['id']}"))["targets"] == []
     assert mate_api.get(f"/api/v1/customers/{crew['own_customer'].id}").status_code == 404
-    assert db_session.exec(select(CustomerGrant).where(CustomerGrant.source_id == room["id"])).all() == []
+    lent = select(CustomerGrant).where(
+        CustomerGrant.source_type == "war_room", CustomerGrant.source_id == room["id"]
+    )
+    assert db_session.exec(lent).all() == []
 
 
 def test_a_request_waits_for_the_owners_approval(login, crew, db_session):
@@ -672,3 +675,17 @@ def test_a_card_shows_a_colleagues_customer_only_once_it_is_an_approved_target(l
         json={"text": "这家", "cards": [{"type": "customer", "id": crew["own_customer"].id}]},
     )
     assert shown.status_code == 201, shown.get_data(as_text=True)
+
+
+def test_a_refused_target_with_an_idempotency_key_is_a_clean_404_and_replays(login, crew):
+    """The room lock the view takes ends with the refusal: the key's record is stored (no 'database
+    is locked' on SQLite) and the same key answers the same 404 again."""
+    owner_api = login(crew["owner"])
+    room = _create(owner_api)
+    url = f"/api/v1/war-rooms/{room['id']}/targets"
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    first = owner_api.post(url, json={"customer_id": 987_654_321}, headers=headers)
+    assert first.status_code == 404, first.get_json()
+    again = owner_api.post(url, json={"customer_id": 987_654_321}, headers=headers)
+    assert (again.status_code, again.get_json()) == (404, first.get_json())
+    assert again.headers.get("Idempotent-Replayed") == "true"
