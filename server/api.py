@@ -3,6 +3,8 @@ JSON body guards, and the idempotency of retried writes."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import hashlib
 import json
@@ -219,6 +221,20 @@ def openapi_document(app_factory: Callable[[dict[str, Any]], Flask]) -> dict[str
         document = spec.spec
     spec.__dict__.pop("_spec", None)
     return document
+
+
+def base64_field(value: str, field: str = "content_base64") -> bytes:
+    """The bytes of a base64 field of the request body (an uploaded file); 422 when it is not base64."""
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise Problem(
+            422,
+            "Unprocessable Content",
+            f"{field} is not base64.",
+            code="validation",
+            errors=[{"field": field, "message": "Not base64."}],
+        ) from None
 
 
 def idempotent(view: Callable) -> Callable:

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-import base64
-import binascii
-
 from flask import Blueprint
 from spectree import Response
 
 from server import db
-from server.api import body, idempotent, ok, query, spec
+from server.api import base64_field, body, idempotent, ok, query, spec
 from server.errors import Problem, not_found
 from server.intel import jobs_admin, service
 from server.intel.models import CATEGORY_LABELS
@@ -196,16 +193,7 @@ def add_item(source_id: int):
 @spec.validate(json=Upload, tags=["intel-admin"])
 def upload(source_id: int):
     data: Upload = body()
-    try:
-        content = base64.b64decode(data.content_base64, validate=True)
-    except (binascii.Error, ValueError):
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            "content_base64 is not base64.",
-            code="validation",
-            errors=[{"field": "content_base64", "message": "Not base64."}],
-        ) from None
+    content = base64_field(data.content_base64)
     result = service.upload(
         db.session(),
         actor=current_user(),

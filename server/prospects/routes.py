@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-import base64
-import binascii
-
 from flask import Blueprint, current_app
 
 from server import db, outbound
-from server.api import body, idempotent, ok, query, spec
-from server.errors import Problem, not_found
+from server.api import base64_field, body, idempotent, ok, query, spec
+from server.errors import not_found
 from server.org.models import Role
 from server.prospects import basemap, imports, service
 from server.prospects.models import ProspectImport
@@ -138,16 +135,7 @@ def get_model(model_id: int):
 @spec.validate(json=ImportUpload, tags=["prospects-admin"])
 def upload():
     data: ImportUpload = body()
-    try:
-        content = base64.b64decode(data.content_base64, validate=True)
-    except (binascii.Error, ValueError):
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            "content_base64 is not base64.",
-            code="validation",
-            errors=[{"field": "content_base64", "message": "Not base64."}],
-        ) from None
+    content = base64_field(data.content_base64)
     batch, created = imports.start_import(
         db.session(),
         actor=current_user(),

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from flask import Blueprint, Response, current_app
 from spectree import Response as Responses
 
 from server import db
-from server.api import body, expected_version, idempotent, ok, query, spec
+from server.api import base64_field, body, expected_version, idempotent, ok, query, spec
 from server.db import row_id
-from server.errors import Problem
 from server.redis_client import get_redis
 from server.schemas import problems
 from server.security import client_ip, current_user
@@ -415,16 +411,7 @@ def share_pdf(room_id: int):
     """A PDF proposal on the shared stage ({filename, content_base64, pages, downloadable}); audited;
     413 `too-large` past WARROOM_STAGE_PDF_MAX_BYTES, 422 when it is not a PDF."""
     data: stage.PdfShareIn = body()
-    try:
-        content = base64.b64decode(data.content_base64, validate=True)
-    except (binascii.Error, ValueError):
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            "content_base64 is not base64.",
-            code="validation",
-            errors=[{"field": "content_base64", "message": "Not base64."}],
-        ) from None
+    content = base64_field(data.content_base64)
     shown = stage.share_pdf(
         db.session(),
         get_redis(),
