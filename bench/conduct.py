@@ -369,31 +369,9 @@ class Bank:
                 ),
             )
         for _ in range(int(rng.integers(1, 5))):
-            self.opp += 1
             at = now_minus(int(rng.integers(1, 175)), rng)
-            self.add(
-                Opportunity,
-                dict(
-                    id=self.opp,
-                    title="商机",
-                    source="rm_referral",
-                    originator_id=owner,
-                    owner_id=uid,
-                    customer_id=firm,
-                    status="won",
-                    customer_kind="corporate",
-                    tier="mid",
-                    visibility="branch",
-                    quality_score=50,
-                    version=1,
-                    created_at=at,
-                    updated_at=at,
-                    recycle_count=0,
-                ),
-            )
-            self.add(
-                OpportunityTransition,
-                dict(opportunity_id=self.opp, actor_id=uid, from_status="shared", to_status="claimed", at=at),
+            self._claimed_opportunity(
+                uid, at, originator_id=owner, customer_id=firm, status="won", tier="mid"
             )
         for _ in range(int(rng.integers(0, 4))):
             d = AS_OF - timedelta(days=int(rng.integers(1, 170)))
@@ -592,6 +570,33 @@ class Bank:
                 ),
             )
 
+    def _claimed_opportunity(self, uid, at, *, originator_id, status, tier, customer_id=None) -> None:
+        """A pool opportunity the RM claimed (and won or lost), with its claim transition."""
+        self.opp += 1
+        row = dict(
+            id=self.opp,
+            title="商机",
+            source="rm_referral",
+            originator_id=originator_id,
+            owner_id=uid,
+            status=status,
+            customer_kind="corporate",
+            tier=tier,
+            visibility="branch",
+            quality_score=50,
+            version=1,
+            created_at=at,
+            updated_at=at,
+            recycle_count=0,
+        )
+        if customer_id is not None:
+            row["customer_id"] = customer_id
+        self.add(Opportunity, row)
+        self.add(
+            OpportunityTransition,
+            dict(opportunity_id=self.opp, actor_id=uid, from_status="shared", to_status="claimed", at=at),
+        )
+
     def _pool(self, uid, kind, scale) -> None:
         rng = self.rng
         claims = int(rng.poisson(4))
@@ -599,31 +604,10 @@ class Bank:
         if kind == "cherry_picker":
             claims, conv = int(rng.integers(18, 45)), float(rng.uniform(0.0, 0.1))
         for _ in range(claims):
-            self.opp += 1
             won = rng.random() < conv
             at = now_minus(int(rng.integers(1, 175)), rng)
-            self.add(
-                Opportunity,
-                dict(
-                    id=self.opp,
-                    title="商机",
-                    source="rm_referral",
-                    originator_id=uid,
-                    owner_id=uid,
-                    status="won" if won else "recycled",
-                    customer_kind="corporate",
-                    tier="mass",
-                    visibility="branch",
-                    quality_score=50,
-                    version=1,
-                    created_at=at,
-                    updated_at=at,
-                    recycle_count=0,
-                ),
-            )
-            self.add(
-                OpportunityTransition,
-                dict(opportunity_id=self.opp, actor_id=uid, from_status="shared", to_status="claimed", at=at),
+            self._claimed_opportunity(
+                uid, at, originator_id=uid, status="won" if won else "recycled", tier="mass"
             )
         adjustments = int(rng.poisson(0.15))
         if kind == "favoured":
