@@ -254,7 +254,7 @@ def run_pipeline(url: str, items: list, index) -> dict:
     from sqlmodel import Session, func, select
 
     from server.db import make_engine
-    from server.intel import service
+    from server.intel import pipeline
     from server.intel.models import IntelAlert, IntelSource
     from server.intel.parsing import Entry
 
@@ -267,8 +267,8 @@ def run_pipeline(url: str, items: list, index) -> dict:
         started, started_cpu = time.perf_counter(), time.process_time()
         new = 0
         for start in range(0, len(entries), 500):
-            new += service.ingest(session, source=source, entries=entries[start : start + 500])
-        result = service.match_pending(session, index=index, limit=len(entries) + 1)
+            new += pipeline.ingest(session, source=source, entries=entries[start : start + 500])
+        result = pipeline.match_pending(session, index=index, limit=len(entries) + 1)
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - started_cpu
         alerts = session.exec(select(func.count()).select_from(IntelAlert)).one()

@@ -3,7 +3,7 @@ once-a-minute tick that enqueues due polls.
 
 No duplicate polls when two schedulers tick: every poll has the job id `intel-poll-<source>-<slot>`
 (slot = the poll interval the tick falls in) and is enqueued only by whoever wins `SET NX` on that id
-in Redis. A second guard is the per-source conditional UPDATE in `service.claim_fetch`.
+in Redis. A second guard is the per-source conditional UPDATE in `sources.claim_fetch`.
 
 Start ticking once per deployment with `python -m tasks.intel start` (idempotent: a tick already
 scheduled for the next minute is not doubled); the worker must run `--with-scheduler`."""
@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from server.db import row_id
 from server.events import DomainEvent
-from server.intel import service
+from server.intel import pipeline, sources
 from server.intel.fetch import FetchError, fetch
 from server.intel.matching import current_index
 from server.intel.models import IntelSource, SourceKind
@@ -47,7 +47,7 @@ def poll_source(source_id: int, force: bool = False) -> dict:
     a source is recorded on it and the job ends normally."""
     with job_session() as session:
         # A retry is already spaced by its backoff, so the rate limit does not hold it back.
-        if not service.claim_fetch(session, source_id=source_id, force=force or _is_retry()):
+        if not sources.claim_fetch(session, source_id=source_id, force=force or _is_retry()):
             log.info("source %s skipped (disabled or fetched recently)", source_id)
             return {"skipped": True}
         source = session.get(IntelSource, source_id)
@@ -61,14 +61,14 @@ def poll_source(source_id: int, force: bool = False) -> dict:
                 policy=policy_for(app().config["SETTINGS"]),
             )
         except FetchError as exc:
-            service.record_error(
+            sources.record_error(
                 session, source_id=source_id, stage="fetch", code=exc.code, message=exc.message
             )
             if exc.transient:
                 raise
             return {"error": exc.code}
         if fetched.status == 304:
-            service.fetched_ok(
+            sources.fetched_ok(
                 session, source_id=source_id, etag=fetched.etag, last_modified=fetched.last_modified
             )
             return {"not_modified": True}
@@ -77,13 +77,13 @@ def poll_source(source_id: int, force: bool = False) -> dict:
                 source.kind, fetched.body, content_type=fetched.content_type, mapping=source.mapping
             )
         except ParseError as exc:
-            service.record_error(
+            sources.record_error(
                 session, source_id=source_id, stage="parse", code=exc.code, message=exc.message
             )
             return {"error": exc.code}
         except Exception as exc:  # a parser bug must not take the worker down: record and move on
             log.exception("parser crashed on source %s", source_id)
-            service.record_error(
+            sources.record_error(
                 session,
                 source_id=source_id,
                 stage="parse",
@@ -91,10 +91,10 @@ def poll_source(source_id: int, force: bool = False) -> dict:
                 message=f"{type(exc).__name__}: {exc}",
             )
             return {"error": "crash"}
-        created = service.ingest(session, source=source, entries=entries)
-        matched = service.match_pending(session, index=current_index(session), limit=10_000)
+        created = pipeline.ingest(session, source=source, entries=entries)
+        matched = pipeline.match_pending(session, index=current_index(session), limit=10_000)
         # Validators are saved last: a worker killed before here fetches the whole body again.
-        service.fetched_ok(
+        sources.fetched_ok(
             session, source_id=source_id, etag=fetched.etag, last_modified=fetched.last_modified
         )
         log.info("source %s: %d entries, %d new, matched %s", source_id, len(entries), created, matched)
@@ -110,7 +110,7 @@ def poll_source(source_id: int, force: bool = False) -> dict:
 )
 def match_pending() -> dict:
     with job_session() as session:
-        result = service.match_pending(session, index=current_index(session), limit=10_000)
+        result = pipeline.match_pending(session, index=current_index(session), limit=10_000)
     log.info("matched %s", result)
     return result
 
@@ -172,11 +172,11 @@ def schedule_next_tick(now: datetime | None = None, *, force: bool = False):
 
 
 def sink(event: DomainEvent) -> None:
-    """Domain events from server/intel/service.py that start work."""
-    if event.kind == service.EVENT_POLL:
+    """Domain events from server/intel/sources.py and pipeline.py that start work."""
+    if event.kind == sources.EVENT_POLL:
         payload = event.payload
         enqueue_poll(int(payload["source_id"]), int(payload.get("poll_minutes") or 30), utcnow(), force=True)
-    elif event.kind == service.EVENT_INGESTED:
+    elif event.kind == pipeline.EVENT_INGESTED:
         match_pending.enqueue(job_id=f"intel-match-{time.time_ns()}")
 
 

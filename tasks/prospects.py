@@ -9,7 +9,7 @@ from datetime import timedelta
 from rq import Retry, get_current_job
 
 from server.events import DomainEvent
-from server.prospects import imports, service, training
+from server.prospects import claims, conversions, imports, training, versions
 from server.timeutil import utcnow
 from tasks.context import job_session
 from tasks.queues import LOW, job, job_logger, queue
@@ -26,7 +26,7 @@ log = job_logger(__name__)
 )
 def train_model(model_id: int) -> dict:
     with job_session() as session:
-        service.record_conversions(session)
+        conversions.record_conversions(session)
         result = training.run_training(session, model_id=model_id)
     log.info("prospect model %s: %s", model_id, result)
     return result
@@ -59,14 +59,14 @@ def load_import(import_id: int) -> dict:
 )
 def record_conversions() -> int:
     with job_session() as session:
-        return service.record_conversions(session)
+        return conversions.record_conversions(session)
 
 
 @job(queue_name=LOW, timeout=300, result_ttl=3600, failure_ttl=7 * 86400)
 def expire_claims(scheduled: bool = True) -> int:
     """Ends lapsed claims (the list already treats them as free) and books the next hour's run."""
     with job_session() as session:
-        ended = service.expire_claims(session)
+        ended = claims.expire_claims(session)
     if scheduled:
         schedule_sweep()
     return ended
@@ -82,10 +82,10 @@ def schedule_sweep() -> str:
 
 
 def on_event(event: DomainEvent) -> None:
-    if event.kind == service.EVENT_TRAIN:
+    if event.kind == versions.EVENT_TRAIN:
         model_id = int(event.payload["model_id"])
         train_model.enqueue(model_id, job_id=f"prospects-train-{model_id}")  # type: ignore[attr-defined]
-    elif event.kind == service.EVENT_IMPORT:
+    elif event.kind == imports.EVENT_IMPORT:
         import_id = int(event.payload["import_id"])
         load_import.enqueue(import_id, job_id=f"prospects-import-{import_id}")  # type: ignore[attr-defined]
     elif event.kind == "customer.changed":

@@ -6,7 +6,7 @@ from spectree import Response
 from server import db
 from server.api import base64_field, body, idempotent, ok, query, spec
 from server.errors import Problem, not_found
-from server.intel import jobs_admin, service
+from server.intel import alerts, jobs_admin, mutes, pipeline, sources
 from server.intel.models import CATEGORY_LABELS
 from server.intel.schemas import (
     AlertDetail,
@@ -50,7 +50,7 @@ def categories():
 @spec.validate(query=AlertQuery, resp=Response(HTTP_200=AlertFeed, **problems(403)), tags=["intel"])
 def list_alerts():
     q: AlertQuery = query()
-    items = service.feed(
+    items = alerts.feed(
         db.session(),
         user=current_user(),
         category=q.category,
@@ -68,13 +68,13 @@ def list_alerts():
 @bp.get("/alerts/counts")
 @spec.validate(resp=Response(HTTP_200=UnreadByCategory, **problems(403)), tags=["intel"])
 def alert_counts():
-    return ok({"unread": service.unread_counts(db.session(), user=current_user())}, personal=True)
+    return ok({"unread": alerts.unread_counts(db.session(), user=current_user())}, personal=True)
 
 
 @bp.get("/alerts/<int:alert_id>")
 @spec.validate(resp=Response(HTTP_200=AlertDetail, **problems(403, 404)), tags=["intel"])
 def get_alert(alert_id: int):
-    return ok(service.alert_detail(db.session(), user=current_user(), alert_id=alert_id), personal=True)
+    return ok(alerts.alert_detail(db.session(), user=current_user(), alert_id=alert_id), personal=True)
 
 
 @bp.post("/alerts/<int:alert_id>/state")
@@ -84,7 +84,7 @@ def get_alert(alert_id: int):
 )
 def set_alert_state(alert_id: int):
     data: AlertState = body()
-    result = service.set_alert_state(
+    result = alerts.set_alert_state(
         db.session(), user=current_user(), alert_id=alert_id, read=data.read, dismissed=data.dismissed
     )
     return ok(result, personal=True)
@@ -93,14 +93,14 @@ def set_alert_state(alert_id: int):
 @bp.get("/customers/<int:customer_id>/alerts")
 @spec.validate(resp=Response(HTTP_200=AlertList, **problems(403, 404)), tags=["intel"])
 def customer_alerts(customer_id: int):
-    items = service.customer_alerts(db.session(), user=current_user(), customer_id=customer_id)
+    items = alerts.customer_alerts(db.session(), user=current_user(), customer_id=customer_id)
     return ok({"items": items}, personal=True)
 
 
 @bp.get("/mutes")
 @spec.validate(resp=Response(HTTP_200=MuteList, **problems(403)), tags=["intel"])
 def list_mutes():
-    return ok({"items": service.list_mutes(db.session(), user=current_user())}, personal=True)
+    return ok({"items": mutes.list_mutes(db.session(), user=current_user())}, personal=True)
 
 
 @bp.post("/mutes")
@@ -118,13 +118,13 @@ def add_mute():
             code="validation",
             errors=[{"field": "value", "message": "Unknown category or customer."}],
         ) from None
-    return ok(service.add_mute(db.session(), user=current_user(), kind=data.kind, value=data.value), 201)
+    return ok(mutes.add_mute(db.session(), user=current_user(), kind=data.kind, value=data.value), 201)
 
 
 @bp.delete("/mutes/<int:mute_id>")
 @spec.validate(resp=Response(HTTP_200=Removed, **problems(403, 404)), tags=["intel"])
 def remove_mute(mute_id: int):
-    service.remove_mute(db.session(), user=current_user(), mute_id=mute_id)
+    mutes.remove_mute(db.session(), user=current_user(), mute_id=mute_id)
     return ok({"ok": True})
 
 
@@ -135,7 +135,7 @@ def remove_mute(mute_id: int):
 @require_role(Role.admin)
 @spec.validate(resp=Response(HTTP_200=SourceList, **problems(403)), tags=["intel-admin"])
 def list_sources():
-    return ok({"items": [service.source_public(s) for s in service.list_sources(db.session())]})
+    return ok({"items": [sources.source_public(s) for s in sources.list_sources(db.session())]})
 
 
 @bp.post("/sources")
@@ -143,8 +143,8 @@ def list_sources():
 @idempotent
 @spec.validate(json=SourceCreate, resp=Response(HTTP_201=SourcePublic, **problems(403)), tags=["intel-admin"])
 def create_source():
-    source = service.create_source(db.session(), actor=current_user(), data=body(), ip=client_ip())
-    return ok(service.source_public(source), 201)
+    source = sources.create_source(db.session(), actor=current_user(), data=body(), ip=client_ip())
+    return ok(sources.source_public(source), 201)
 
 
 @bp.patch("/sources/<int:source_id>")
@@ -154,25 +154,25 @@ def create_source():
     json=SourceUpdate, resp=Response(HTTP_200=SourcePublic, **problems(403, 404)), tags=["intel-admin"]
 )
 def update_source(source_id: int):
-    source = service.update_source(
+    source = sources.update_source(
         db.session(), actor=current_user(), source_id=source_id, data=body(), ip=client_ip()
     )
-    return ok(service.source_public(source))
+    return ok(sources.source_public(source))
 
 
 @bp.get("/sources/<int:source_id>/errors")
 @require_role(Role.admin)
 @spec.validate(tags=["intel-admin"])
 def source_errors(source_id: int):
-    service.get_source(db.session(), source_id)
-    return ok({"items": service.source_errors(db.session(), source_id=source_id)})
+    sources.get_source(db.session(), source_id)
+    return ok({"items": sources.source_errors(db.session(), source_id=source_id)})
 
 
 @bp.post("/sources/<int:source_id>/poll")
 @require_role(Role.admin)
 @spec.validate(tags=["intel-admin"])
 def poll_source(source_id: int):
-    service.request_poll(db.session(), actor=current_user(), source_id=source_id)
+    sources.request_poll(db.session(), actor=current_user(), source_id=source_id)
     return ok({"queued": True}, 202)
 
 
@@ -181,7 +181,7 @@ def poll_source(source_id: int):
 @idempotent
 @spec.validate(json=ManualItem, tags=["intel-admin"])
 def add_item(source_id: int):
-    created = service.add_manual_item(
+    created = pipeline.add_manual_item(
         db.session(), actor=current_user(), source_id=source_id, data=body(), ip=client_ip()
     )
     return ok({"new_items": created}, 201)
@@ -194,7 +194,7 @@ def add_item(source_id: int):
 def upload(source_id: int):
     data: Upload = body()
     content = base64_field(data.content_base64)
-    result = service.upload(
+    result = pipeline.upload(
         db.session(),
         actor=current_user(),
         source_id=source_id,

@@ -34,8 +34,8 @@ from server.opportunities.models import Opportunity, OpportunityActivity, Opport
 from server.opportunities.ranking import SECTION_NAMES, SIZE_NAMES
 from server.org.models import RmProfile, User
 from server.products.models import Holding, Product
+from server.prospects.listing import get_visible
 from server.prospects.models import Prospect
-from server.prospects.service import get_visible
 from server.reference import industry_name, region_name
 from server.timeutil import as_utc, iso, utcnow
 from server.warrooms.models import (

@@ -41,6 +41,7 @@ from server.errors import Problem, forbidden, not_found
 from server.intel.fetch import FetchError, fetch
 from server.intel.models import IntelSource, SourceKind
 from server.org.models import Role, User
+from server.prospects.conversions import record_conversions
 from server.prospects.models import (
     LINK_LABELS,
     LinkKind,
@@ -49,11 +50,11 @@ from server.prospects.models import (
     ProspectLink,
     ProspectStatus,
 )
-from server.prospects.service import EVENT_IMPORT, record_conversions
 from server.reference import INDUSTRIES, REGIONS
 from server.timeutil import iso, utcnow
 from server.validators import is_valid_credit_code
 
+EVENT_IMPORT = "prospects.import_requested"  # {import_id}
 BATCH = 500
 MAX_ERRORS = 500
 HEADERS = {

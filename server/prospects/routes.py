@@ -6,7 +6,7 @@ from server import db, outbound
 from server.api import base64_field, body, idempotent, ok, query, spec
 from server.errors import not_found
 from server.org.models import Role
-from server.prospects import basemap, imports, service
+from server.prospects import basemap, claims, conversions, detail, imports, listing, versions
 from server.prospects.models import ProspectImport
 from server.prospects.schemas import (
     Activity,
@@ -25,7 +25,7 @@ bp = Blueprint("prospects", __name__, url_prefix="/api/v1/prospects")
 @spec.validate(query=ProspectQuery, tags=["prospects"])
 def list_prospects():
     q: ProspectQuery = query()
-    result = service.list_prospects(
+    result = listing.list_prospects(
         db.session(), user=current_user(), limit=q.limit, offset=q.offset, **q.filters()
     )
     return ok(result, personal=True)
@@ -35,7 +35,7 @@ def list_prospects():
 @spec.validate(query=MapQuery, tags=["prospects"])
 def map_points():
     q: MapQuery = query()
-    return ok(service.map_points(db.session(), user=current_user(), **q.filters()), personal=True)
+    return ok(listing.map_points(db.session(), user=current_user(), **q.filters()), personal=True)
 
 
 @bp.get("/basemap")
@@ -56,14 +56,14 @@ def config():
 @bp.get("/coverage")
 @spec.validate(tags=["prospects"])
 def coverage():
-    return ok(service.coverage(db.session(), user=current_user()), personal=True)
+    return ok(conversions.coverage(db.session(), user=current_user()), personal=True)
 
 
 @bp.get("/<int:prospect_id>")
 @spec.validate(tags=["prospects"])
 def get_prospect(prospect_id: int):
     return ok(
-        service.detail(db.session(), user=current_user(), prospect_id=prospect_id, ip=client_ip()),
+        detail.detail(db.session(), user=current_user(), prospect_id=prospect_id, ip=client_ip()),
         personal=True,
     )
 
@@ -72,14 +72,14 @@ def get_prospect(prospect_id: int):
 @idempotent
 @spec.validate(tags=["prospects"])
 def claim(prospect_id: int):
-    return ok(service.claim(db.session(), user=current_user(), prospect_id=prospect_id, ip=client_ip()))
+    return ok(claims.claim(db.session(), user=current_user(), prospect_id=prospect_id, ip=client_ip()))
 
 
 @bp.post("/<int:prospect_id>/release")
 @idempotent
 @spec.validate(tags=["prospects"])
 def release(prospect_id: int):
-    return ok(service.release(db.session(), user=current_user(), prospect_id=prospect_id, ip=client_ip()))
+    return ok(claims.release(db.session(), user=current_user(), prospect_id=prospect_id, ip=client_ip()))
 
 
 @bp.post("/<int:prospect_id>/activities")
@@ -87,7 +87,7 @@ def release(prospect_id: int):
 @spec.validate(json=Activity, tags=["prospects"])
 def add_activity(prospect_id: int):
     data: Activity = body()
-    result = service.add_activity(
+    result = claims.add_activity(
         db.session(), user=current_user(), prospect_id=prospect_id, kind=data.kind, note=data.note, at=data.at
     )
     return ok(result, 201)
@@ -100,7 +100,7 @@ def add_activity(prospect_id: int):
 @require_role(Role.admin)
 @spec.validate(tags=["prospects-admin"])
 def list_models():
-    return ok({"items": service.model_versions(db.session(), user=current_user())})
+    return ok({"items": versions.model_versions(db.session(), user=current_user())})
 
 
 @bp.post("/models")
@@ -108,21 +108,21 @@ def list_models():
 @spec.validate(json=TrainRequest, tags=["prospects"])
 def train():
     data: TrainRequest = body()
-    model = service.request_training(
+    model = versions.request_training(
         db.session(),
         user=current_user(),
         seeds_kind=data.seeds_kind,
         customer_ids=data.customer_ids,
         ip=client_ip(),
     )
-    return ok(service.model_public(model), 202)
+    return ok(versions.model_public(model), 202)
 
 
 @bp.get("/models/<int:model_id>")
 @spec.validate(tags=["prospects"])
 def get_model(model_id: int):
     return ok(
-        service.model_public(service.get_model_for(db.session(), user=current_user(), model_id=model_id))
+        versions.model_public(versions.get_model_for(db.session(), user=current_user(), model_id=model_id))
     )
 
 

@@ -13,7 +13,7 @@ from server.customers.models import Customer
 from server.customers.service import get_customer_for
 from server.db import row_id
 from server.errors import Problem, forbidden
-from server.intel import service as intel
+from server.intel import alerts as intel_alerts
 from server.intel.models import IntelItem
 from server.opportunities import access as opportunity_access
 from server.opportunities.models import Opportunity
@@ -213,7 +213,7 @@ def quick_create(
             except Problem:
                 pass  # a pooled opportunity's customer stays hidden until claimed
     else:
-        alert = intel.get_alert_for(session, user=user, alert_id=data.source_id)
+        alert = intel_alerts.get_alert_for(session, user=user, alert_id=data.source_id)
         item = session.get(IntelItem, alert.item_id)
         customer_id = customer_id or alert.customer_id
         default_title = item.title if item is not None else None

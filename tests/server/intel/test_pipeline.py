@@ -17,7 +17,7 @@ from sqlmodel import func, select
 import tasks.intel as intel_jobs
 from server import events
 from server.customers.models import CorporateProfile, CustomerLink
-from server.intel import service
+from server.intel import sources
 from server.intel.models import IntelAlert, IntelItem, IntelItemSource, IntelSource, IntelSourceError
 from server.org.models import Role
 from server.timeutil import utcnow
@@ -295,10 +295,10 @@ def test_rate_limit_is_one_conditional_update(db_session, feeds):
     source.min_fetch_seconds = 300
     db_session.add(source)
     db_session.commit()
-    assert service.claim_fetch(db_session, source_id=source.id) is True
-    assert service.claim_fetch(db_session, source_id=source.id) is False
-    assert service.claim_fetch(db_session, source_id=source.id, now=utcnow() + timedelta(seconds=301)) is True
-    assert service.claim_fetch(db_session, source_id=source.id, force=True) is True
+    assert sources.claim_fetch(db_session, source_id=source.id) is True
+    assert sources.claim_fetch(db_session, source_id=source.id) is False
+    assert sources.claim_fetch(db_session, source_id=source.id, now=utcnow() + timedelta(seconds=301)) is True
+    assert sources.claim_fetch(db_session, source_id=source.id, force=True) is True
 
 
 def test_mutes_and_upload_and_manual_entry(db_session, data_key, worker, login, sinks):

@@ -11,7 +11,8 @@ from sqlmodel import select
 from server.audit.models import AuditEntry
 from server.customers.models import CorporateProfile, CustomerLink
 from server.org.models import Role
-from server.prospects import service
+from server.prospects import claims, conversions
+from server.prospects.detail import shortest_path
 from server.prospects.models import Prospect, ProspectClaim, ProspectModel, ProspectScore, ProspectTruth
 from server.timeutil import utcnow
 from tests import factories
@@ -80,8 +81,8 @@ def test_a_lapsed_claim_returns_to_everyone(world, login, db_session, app):
 
 def test_expire_sweep_ends_lapsed_claims(world, db_session):
     target = world["prospects"][2]
-    service.claim(db_session, user=world["a"], prospect_id=target.id)
-    assert service.expire_claims(db_session, now=utcnow() + timedelta(days=400)) >= 1
+    claims.claim(db_session, user=world["a"], prospect_id=target.id)
+    assert claims.expire_claims(db_session, now=utcnow() + timedelta(days=400)) >= 1
     db_session.expire_all()
     assert db_session.get(Prospect, target.id).claimed_by is None
     assert (
@@ -170,7 +171,7 @@ def test_reasons_path_and_masked_similar_customers(world, login, db_session):
     link(db_session, direct, kind="shareholder", customer_id=a_customer.id)
     path = login(world["a"]).get(f"/api/v1/prospects/{direct.id}").get_json()["reasons"]["path"]
     assert path[-1] == {"kind": "customer", "name": a_customer.name, "via": "股东"}
-    assert service.shortest_path(db_session, prospect=world["prospects"][4], user=world["a"]) is None
+    assert shortest_path(db_session, prospect=world["prospects"][4], user=world["a"]) is None
     views = db_session.exec(
         select(AuditEntry).where(AuditEntry.action == "prospect.view", AuditEntry.object_id == str(start.id))
     ).all()
@@ -213,7 +214,7 @@ def test_conversion_keeps_history_and_counts_in_coverage_and_hit_rate(world, log
     db_session.add(profile)
     db_session.commit()
     db_session.expire_all()
-    assert service.record_conversions(db_session) >= 1
+    assert conversions.record_conversions(db_session) >= 1
     db_session.expire_all()
     converted = db_session.get(Prospect, target.id)
     assert converted.status == "converted" and converted.customer_id == customer.id
