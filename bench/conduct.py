@@ -43,11 +43,11 @@ from sqlmodel import Session, SQLModel, select  # noqa: E402
 
 from server import models as _models  # noqa: E402,F401
 from server.audit.models import AuditEntry  # noqa: E402
-from server.conduct import service  # noqa: E402
+from server.conduct import runs  # noqa: E402
 from server.conduct.data import load  # noqa: E402
 from server.conduct.engine import evaluate  # noqa: E402
 from server.conduct.models import ConductScore  # noqa: E402
-from server.conduct.rules import RULES  # noqa: E402
+from server.conduct.rules.registry import RULES  # noqa: E402
 from server.customers.models import (  # noqa: E402
     Contact,
     Customer,
@@ -769,7 +769,7 @@ def main() -> None:
         if k == 0 and not args.no_timing:
             with Session(engine, expire_on_commit=False) as session:
                 started, cpu = time.perf_counter(), time.process_time()
-                run = service.run_daily(session, as_of=AS_OF)
+                run = runs.run_daily(session, as_of=AS_OF)
                 timing, cpu = time.perf_counter() - started, time.process_time() - cpu
                 stored = len(session.exec(select(ConductScore.id)).all())
             load = os.getloadavg()[0]

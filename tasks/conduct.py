@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from server.audit.service import REALTIME_ACTIONS
-from server.conduct import service as conduct
+from server.conduct import departing, runs
 from server.events import DomainEvent
 from server.timeutil import utcnow
 from tasks.context import job_session
@@ -22,7 +22,7 @@ PENDING_KEY = "conduct:rt:pending:{rm_id}"
 @job(queue_name=LOW, timeout=1800)
 def run_daily(chain: bool = False) -> dict:
     with job_session() as session:
-        run = conduct.run_daily(session)
+        run = runs.run_daily(session)
         result = {"run_id": run.id, "rms": run.rm_count, "flagged": run.flagged, "elapsed_ms": run.elapsed_ms}
     log.info("conduct daily run: %s", result)
     if chain:
@@ -35,14 +35,14 @@ def refresh_rm(rm_id: int) -> float | None:
     # Clear the pending mark first: an event after this point books a new refresh.
     redis_conn().delete(PENDING_KEY.format(rm_id=rm_id))
     with job_session() as session:
-        row = conduct.refresh_audit_rules(session, rm_id=rm_id)
+        row = runs.refresh_audit_rules(session, rm_id=rm_id)
         return row.score if row else None
 
 
 @job(queue_name=DEFAULT, timeout=600)
 def departing_check(check_id: int) -> None:
     with job_session() as session:
-        conduct.run_departing_check(session, check_id=check_id)
+        departing.run_departing_check(session, check_id=check_id)
 
 
 def schedule_daily(after: datetime | None = None) -> datetime:

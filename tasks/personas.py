@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from server.conduct.service import bank_today
+from server.conduct.runs import bank_today
 from server.events import DomainEvent
 from server.personas import service as personas
 from server.personas.rules import CONFIG_NAME

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from server.conduct.data import BankData
-from server.conduct.rules import RULES, SCORE_DEFAULTS, Reading, Rule
+from server.conduct.rules.base import Reading, Rule
+from server.conduct.rules.registry import RULES, SCORE_DEFAULTS
 
 
 @dataclass

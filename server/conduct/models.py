@@ -13,7 +13,7 @@ from server.timeutil import utcnow
 
 
 class ConductThreshold(SQLModel, table=True):
-    """An admin's overrides of one rule's parameters. Defaults live in code (server/conduct/rules.py);
+    """An admin's overrides of one rule's parameters. Defaults live in code (server/conduct/rules/);
     this row holds only what was changed."""
 
     __tablename__ = "conduct_threshold"

@@ -7,7 +7,7 @@ from flask import Blueprint
 
 from server import db
 from server.api import body, expected_version, idempotent, ok, query, spec
-from server.conduct import service
+from server.conduct import cases, departing, rule_settings, scores
 from server.conduct.schemas import CaseAction, CaseCreate, CaseListQuery, RankedQuery, RuleUpdate
 from server.org.models import Role
 from server.security import client_ip, current_user, require_role
@@ -24,7 +24,7 @@ def ranked():
     """RMs ranked by their latest risk score, with trend and top reasons."""
     q: RankedQuery = query()
     return ok(
-        service.ranked(db.session(), user=current_user(), limit=q.limit, offset=q.offset, ip=client_ip()),
+        scores.ranked(db.session(), user=current_user(), limit=q.limit, offset=q.offset, ip=client_ip()),
         personal=True,
     )
 
@@ -34,9 +34,7 @@ def ranked():
 @spec.validate(tags=TAGS)
 def rm_detail(rm_id: int):
     """One RM's signals with explanations, an evidence timeline, score history and cases."""
-    return ok(
-        service.rm_detail(db.session(), user=current_user(), rm_id=rm_id, ip=client_ip()), personal=True
-    )
+    return ok(scores.rm_detail(db.session(), user=current_user(), rm_id=rm_id, ip=client_ip()), personal=True)
 
 
 @bp.post("/rms/<int:rm_id>/departing-check")
@@ -45,9 +43,9 @@ def rm_detail(rm_id: int):
 @spec.validate(tags=TAGS)
 def departing_check(rm_id: int):
     """Starts the departing-RM check (a job); poll GET /checks/<id> for its result."""
-    check = service.request_departing_check(db.session(), user=current_user(), rm_id=rm_id, ip=client_ip())
+    check = departing.request_departing_check(db.session(), user=current_user(), rm_id=rm_id, ip=client_ip())
     return ok(
-        service.get_check(db.session(), user=current_user(), check_id=check.id or 0), 202, personal=True
+        departing.get_check(db.session(), user=current_user(), check_id=check.id or 0), 202, personal=True
     )
 
 
@@ -55,7 +53,7 @@ def departing_check(rm_id: int):
 @require_role(*VIEWERS)
 @spec.validate(tags=TAGS)
 def get_check(check_id: int):
-    return ok(service.get_check(db.session(), user=current_user(), check_id=check_id), personal=True)
+    return ok(departing.get_check(db.session(), user=current_user(), check_id=check_id), personal=True)
 
 
 @bp.get("/cases")
@@ -63,9 +61,7 @@ def get_check(check_id: int):
 @spec.validate(query=CaseListQuery, tags=TAGS)
 def list_cases():
     q: CaseListQuery = query()
-    return ok(
-        {"items": service.list_cases(db.session(), user=current_user(), status=q.status)}, personal=True
-    )
+    return ok({"items": cases.list_cases(db.session(), user=current_user(), status=q.status)}, personal=True)
 
 
 @bp.post("/cases")
@@ -74,7 +70,7 @@ def list_cases():
 @spec.validate(json=CaseCreate, tags=TAGS)
 def open_case():
     data: CaseCreate = body()
-    case = service.open_case(
+    case = cases.open_case(
         db.session(),
         user=current_user(),
         rm_id=data.rm_id,
@@ -90,7 +86,7 @@ def open_case():
 @require_role(*VIEWERS)
 @spec.validate(tags=TAGS)
 def case_detail(case_id: int):
-    return ok(service.case_detail(db.session(), user=current_user(), case_id=case_id), personal=True)
+    return ok(cases.case_detail(db.session(), user=current_user(), case_id=case_id), personal=True)
 
 
 @bp.post("/cases/<int:case_id>/actions")
@@ -100,7 +96,7 @@ def case_detail(case_id: int):
 def case_action(case_id: int):
     """note, assign (risk officer), escalate, close as confirmed/false_alarm (risk officer); each audited."""
     data: CaseAction = body()
-    case = service.act_on_case(
+    case = cases.act_on_case(
         db.session(),
         user=current_user(),
         case_id=case_id,
@@ -119,7 +115,7 @@ def case_action(case_id: int):
 @spec.validate(tags=TAGS)
 def rules():
     """Each rule's thresholds (defaults and overrides) and the precision of its closed cases."""
-    return ok({"items": service.rules_overview(db.session())})
+    return ok({"items": rule_settings.rules_overview(db.session())})
 
 
 @bp.put("/rules/<rule>")
@@ -128,7 +124,7 @@ def rules():
 def update_rule(rule: str):
     data: RuleUpdate = body()
     return ok(
-        service.update_rule(
+        rule_settings.update_rule(
             db.session(),
             user=current_user(),
             rule=rule,

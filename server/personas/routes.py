@@ -7,7 +7,7 @@ from flask import Blueprint
 
 from server import db
 from server.api import body, expected_version, idempotent, ok, spec
-from server.conduct.service import bank_today
+from server.conduct.runs import bank_today
 from server.org.models import Role
 from server.personas import cohort, mentoring, service
 from server.personas.schemas import NoteCreate, OverrideCreate, ThresholdsUpdate

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from server.audit.models import AuditEntry
-from server.conduct import service
+from server.conduct import runs
 from server.org.models import Role, User
 from server.timeutil import utcnow
 from tests import factories
@@ -49,7 +49,7 @@ def flagged(db_session, data_key):
             )
         )
     db_session.commit()
-    service.run_daily(db_session)
+    runs.run_daily(db_session)
     return {"lead": lead, "veteran": veteran, "calm": calm, "risk": risk, "customer": customer}
 
 

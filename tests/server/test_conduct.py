@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from server import events
 from server.audit.models import AuditEntry
-from server.conduct import service
+from server.conduct import runs
 from server.conduct.models import ConductScore, ConductSignal
 from server.inbox.models import Notification
 from server.org.models import Role, User
@@ -93,7 +93,7 @@ def test_daily_run_access_cases_and_precision(org, db_session, login):
         == 403
     )
 
-    run = service.run_daily(db_session)
+    run = runs.run_daily(db_session)
     assert run.rm_count >= 3
 
     risk = login(org["risk"])
@@ -109,14 +109,14 @@ def test_daily_run_access_cases_and_precision(org, db_session, login):
     assert signal["fired"] and signal["evidence_count"] > 0
     timeline = [e for e in detail["timeline"] if e["rule"] == "reveal_burst"]
     assert timeline and timeline[0]["type"] == "audit" and timeline[0]["customer_id"] == org["customer"].id
-    assert len(detail["signals"]) == 15  # every rule in server/conduct/rules.py
+    assert len(detail["signals"]) == 15  # every rule in server/conduct/rules/registry.py
 
     # the alert reached the risk officer's inbox, once per RM and day
     notes = db_session.exec(
         select(Notification).where(Notification.user_id == org["risk"].id, Notification.kind == "conduct")
     ).all()
     assert any(n.url == f"/conduct/rms/{org['rm_a'].id}" for n in notes)
-    service.run_daily(db_session)
+    runs.run_daily(db_session)
     again = db_session.exec(
         select(Notification).where(
             Notification.user_id == org["risk"].id, Notification.url == f"/conduct/rms/{org['rm_a'].id}"
@@ -222,7 +222,7 @@ def test_a_reveal_refreshes_the_rm_within_the_minute(org, db_session, login, wor
     assert queued.count(f"conduct-rt-{rm.id}") == 1  # three events, one pending refresh
     worker.work(burst=True)
     db_session.expire_all()
-    today = service.bank_today()
+    today = runs.bank_today()
     row = db_session.exec(
         select(ConductScore).where(ConductScore.rm_id == rm.id, ConductScore.as_of == today)
     ).one()
@@ -291,7 +291,7 @@ def test_customer_email_matched_against_staff_email_and_never_returned(org, db_s
     ).first()
     assert audit is not None and "email" in audit.detail["fields"] and "Wang" not in str(audit.detail)
 
-    service.run_daily(db_session)
+    runs.run_daily(db_session)
     score = db_session.exec(
         select(ConductScore).where(ConductScore.rm_id == rm.id).order_by(col(ConductScore.id).desc())
     ).first()

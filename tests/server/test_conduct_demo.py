@@ -7,7 +7,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from server import create_app, db
-from server.conduct import service
+from server.conduct import runs
 from server.conduct.models import ConductScore
 from server.demo.generator import load_demo_bank
 from server.org.models import User
@@ -23,7 +23,7 @@ def test_demo_veteran_is_flagged_and_the_others_are_not(test_config, tmp_path):
     engine = db.engine_for(app)
     load_demo_bank(engine, customers=300, seed=11, data_key=app.config["SETTINGS"].DATA_KEY, today=TODAY)
     with app.app_context(), Session(engine, expire_on_commit=False) as session:
-        service.run_daily(session, as_of=TODAY)
+        runs.run_daily(session, as_of=TODAY)
         scores = {
             user.username: score
             for score, user in session.exec(
