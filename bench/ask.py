@@ -45,14 +45,15 @@ def main() -> None:
     from sqlmodel import Session, func, select
 
     from server import create_app, db
-    from server.assistant.ask_parse import Vocabulary, parse
+    from server.assistant.ask_lexicon import Vocabulary
+    from server.assistant.ask_parse import parse
     from server.customers.models import Customer
-    from server.demo import catalog
+    from server.demo import catalog, traits
     from server.demo.generator import DEMO_PASSWORD, load_demo_bank
     from server.org.models import User
 
     products = [(i + 1, p["code"], p["name"], p["category"]) for i, p in enumerate(catalog.PRODUCTS)]
-    vocab = Vocabulary.build(products=products, tags=[t for t, _ in catalog.TAGS])
+    vocab = Vocabulary.build(products=products, tags=[t for t, _ in traits.TAGS])
     for name in ("ask_dev.tsv", "ask_holdout.tsv"):
         rows = load(name)
         right = sum(parse(q, vocab=vocab, today=date(2026, 12, 4)).intent == want for want, q in rows)

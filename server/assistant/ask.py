@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, or_
 from sqlmodel import Session, col, func, select
 
-from server.assistant.ask_parse import TITLES, Filter, Parsed, Vocabulary, parse
+from server.assistant.ask_lexicon import TITLES, Vocabulary
+from server.assistant.ask_parse import Filter, Parsed, parse
 from server.assistant.today import local_day, user_zone
 from server.customers import service as customers
 from server.customers.models import Contact, Customer, CustomerTag, CustomerVisit, Tag

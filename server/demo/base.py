@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Engine
 
 from server.crypto import _key as data_key_bytes
-from server.demo import catalog
+from server.demo import naming
 from server.org.models import Persona
 from server.pinyin import initials
 
@@ -163,7 +163,7 @@ class Initials:
     """Pinyin initials, cached per part (surnames, given names, cities, trade names repeat)."""
 
     def __init__(self) -> None:
-        self.cache: dict[str, str] = dict(catalog.SURNAME_INITIALS)
+        self.cache: dict[str, str] = dict(naming.SURNAME_INITIALS)
 
     def part(self, text_: str) -> str:
         got = self.cache.get(text_)
@@ -264,6 +264,6 @@ class BuilderBase:
     def _person_name(self, gender: str) -> tuple[str, str]:
         rng = self.rng
         # Frequent surnames first: a skewed pick over the list.
-        surname = catalog.SURNAMES[min(int(rng.expovariate(1 / 22)), len(catalog.SURNAMES) - 1)]
-        given = self.pick(catalog.GIVEN_MALE if gender == "M" else catalog.GIVEN_FEMALE)
+        surname = naming.SURNAMES[min(int(rng.expovariate(1 / 22)), len(naming.SURNAMES) - 1)]
+        given = self.pick(naming.GIVEN_MALE if gender == "M" else naming.GIVEN_FEMALE)
         return surname, given

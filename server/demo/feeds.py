@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from server import db
 from server.customers.models import CorporateProfile, Customer, CustomerKind
-from server.demo import catalog
+from server.demo import industries
 from server.intel.lexicon import INDUSTRY_KEYWORDS
 from server.intel.models import Category, IntelSource, SourceKind
 from server.reference import INDUSTRIES, WEATHER_SENSITIVE_SECTIONS, region_name
@@ -72,7 +72,7 @@ BUYERS: dict[str, str] = {
 def goods_of(name: str, industry: str) -> str:
     """What a maker supplies: the industry word in its own name (…医疗器械有限公司 → 医疗器械), else
     the everyday word for its industry."""
-    for word in sorted(catalog.INDUSTRY_WORDS.get(industry, []), key=len, reverse=True):
+    for word in sorted(industries.INDUSTRY_WORDS.get(industry, []), key=len, reverse=True):
         if word in name:
             return word
     return _term_for(industry)
@@ -105,7 +105,9 @@ def local_term(session: Session, industry: str, region: str) -> str:
         .order_by(col(Customer.id))
         .limit(500)
     ).all()
-    known = [w for w in catalog.INDUSTRY_WORDS.get(industry, []) if INDUSTRY_KEYWORDS.get(w) == (industry,)]
+    known = [
+        w for w in industries.INDUSTRY_WORDS.get(industry, []) if INDUSTRY_KEYWORDS.get(w) == (industry,)
+    ]
     counts = {w: sum(w in name for name in names) for w in known}
     best = max(known, key=lambda w: (counts[w], -known.index(w)), default=None)
     return best if best is not None and counts[best] else _term_for(industry)

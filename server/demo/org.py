@@ -11,7 +11,7 @@ from sqlalchemy import update
 from server.auth.service import hash_password
 from server.customers.models import Tag
 from server.db import table_of
-from server.demo import catalog
+from server.demo import catalog, places, traits
 from server.demo.base import DEMO_PASSWORD, DEMO_RMS, PERSONAS, BuilderBase, Rm, cumulative
 from server.demo.writer import Writer
 from server.org.models import Branch, Persona, RmProfile, Role, Team, User
@@ -24,7 +24,7 @@ class OrgBuilder(BuilderBase):
         rng = self.rng
         bid = self.code_base["branch"]
         head_id = bid + 1
-        code, name, region, lat, lng = catalog.HEAD_BRANCH
+        code, name, region, lat, lng = places.HEAD_BRANCH
         branch_rows = [
             {
                 "id": head_id,
@@ -38,7 +38,7 @@ class OrgBuilder(BuilderBase):
             }
         ]
         self.branches.append((head_id, code, region, lat, lng))
-        for i, (code, name, region, lat, lng) in enumerate(catalog.BRANCHES, start=2):
+        for i, (code, name, region, lat, lng) in enumerate(places.BRANCHES, start=2):
             branch_rows.append(
                 {
                     "id": bid + i,
@@ -66,7 +66,7 @@ class OrgBuilder(BuilderBase):
             label = (
                 "营业部客户经理一组"
                 if n == 0
-                else f"{catalog.BRANCHES[b - 1][1].replace(city, '')}客户经理团队"
+                else f"{places.BRANCHES[b - 1][1].replace(city, '')}客户经理团队"
             )
             team_rows.append(
                 {"id": team_id, "name": label, "branch_id": self.branches[b][0], "lead_id": None}
@@ -205,9 +205,9 @@ class OrgBuilder(BuilderBase):
 
     def _tags(self, writer: Writer) -> None:
         base = self.code_base["tag"]
-        self.tag_ids = {name: base + i for i, (name, _category) in enumerate(catalog.TAGS, start=1)}
+        self.tag_ids = {name: base + i for i, (name, _category) in enumerate(traits.TAGS, start=1)}
         rows = [
-            {"id": self.tag_ids[name], "name": name, "category": category} for name, category in catalog.TAGS
+            {"id": self.tag_ids[name], "name": name, "category": category} for name, category in traits.TAGS
         ]
         writer.insert(table_of(Tag), rows)
 

@@ -8,13 +8,13 @@ import math
 from datetime import date, timedelta
 from typing import Any
 
-from server.demo import catalog
+from server.demo import industries, naming, places, traits
 from server.demo.base import MOBILE_PREFIXES, TIER_INCOME, BuilderBase, cumulative
 from server.reference import INDUSTRIES, REGIONS
 from server.validators import id_check_char, uscc_check_char
 
-_INDUSTRY_CODES = [c for c in INDUSTRIES if c in catalog.INDUSTRY_WORDS]
-_INDUSTRY_CUM = cumulative(catalog.INDUSTRY_WEIGHTS.get(c, 1) for c in _INDUSTRY_CODES)
+_INDUSTRY_CODES = [c for c in INDUSTRIES if c in industries.INDUSTRY_WORDS]
+_INDUSTRY_CUM = cumulative(industries.INDUSTRY_WEIGHTS.get(c, 1) for c in _INDUSTRY_CODES)
 
 
 class ProfileBuilder(BuilderBase):
@@ -39,26 +39,26 @@ class ProfileBuilder(BuilderBase):
         parts: tuple[str, ...]
         for _attempt in range(8):
             if roll < 0.03:
-                industry, body = self.pick(catalog.GOVERNMENT_BODIES)
+                industry, body = self.pick(industries.GOVERNMENT_BODIES)
                 parts = (city, body)
                 ownership, short = "government", body.removeprefix("市")
             else:
                 industry = _INDUSTRY_CODES[bisect.bisect(_INDUSTRY_CUM, self.rand() * _INDUSTRY_CUM[-1])]
-                word = self.pick(catalog.INDUSTRY_WORDS[industry])
-                trade = self.pick(catalog.TRADE_FIRST) + self.pick(catalog.TRADE_SECOND)
+                word = self.pick(industries.INDUSTRY_WORDS[industry])
+                trade = self.pick(naming.TRADE_FIRST) + self.pick(naming.TRADE_SECOND)
                 if roll < 0.08 and size in ("large", "medium"):
                     ownership = "central_soe"
-                    stem = self.pick(catalog.CENTRAL_SOE_STEM)
+                    stem = self.pick(naming.CENTRAL_SOE_STEM)
                     parts = ("中", stem, word, "集团", city, "有限公司")
                     short = f"中{stem}{word[:2]}"
                 elif roll < 0.18 and size != "micro":
                     ownership = "local_soe"
-                    stem = self.pick(catalog.LOCAL_SOE_STEM) if rng.random() < 0.5 else trade
+                    stem = self.pick(naming.LOCAL_SOE_STEM) if rng.random() < 0.5 else trade
                     parts = (city, "市", stem, word, "集团有限公司")
                     short = f"{city}{stem}"
                 elif roll < 0.25:
                     ownership = "foreign"
-                    foreign = self.pick(catalog.FOREIGN_TRADE)
+                    foreign = self.pick(naming.FOREIGN_TRADE)
                     parts = (foreign, "（", city, "）", word, "有限公司")
                     short = f"{foreign}{word[:2]}"
                 else:
@@ -121,7 +121,7 @@ class ProfileBuilder(BuilderBase):
                 "address": f"{REGIONS[region]['name']}{self.pick('东南西北中')}{self.pick('湖山江河环海')}路{self.between(1, 999)}号",
             }
         )
-        for title, role, influence in rng.sample(catalog.CONTACT_ROLES, k=self.between(2, 4)):
+        for title, role, influence in rng.sample(traits.CONTACT_ROLES, k=self.between(2, 4)):
             gender = "M" if rand() < 0.65 else "F"
             surname, given = self._person_name(gender)
             rows["contact"].append(
@@ -131,7 +131,7 @@ class ProfileBuilder(BuilderBase):
                     "title": title,
                     "role": role,
                     "influence": influence,
-                    "preferences": self.pick(catalog.CONTACT_PREFERENCES),
+                    "preferences": self.pick(traits.CONTACT_PREFERENCES),
                     "phone": self._mobile(),
                 }
             )
@@ -146,7 +146,7 @@ class ProfileBuilder(BuilderBase):
             }
         )
         span = (self.today - founded).days
-        for kind, title in rng.sample(catalog.CORPORATE_EVENTS, k=self.pick((0, 1, 1, 2, 3))):
+        for kind, title in rng.sample(traits.CORPORATE_EVENTS, k=self.pick((0, 1, 1, 2, 3))):
             if span > 60:
                 events.append(
                     {
@@ -171,22 +171,22 @@ class ProfileBuilder(BuilderBase):
                     "to_customer_id": other,
                     "to_name": None,
                     "kind": kind,
-                    "label": self.pick(catalog.SUPPLY_LABELS),
+                    "label": self.pick(traits.SUPPLY_LABELS),
                 }
             )
             if size == "large":
                 tags.append("供应链核心企业")
         if rand() < 0.35:
             city = REGIONS[self.pick(list(REGIONS))]["name"].rstrip("市")
-            trade = self.pick(catalog.TRADE_FIRST) + self.pick(catalog.TRADE_SECOND)
-            word = self.pick(catalog.INDUSTRY_WORDS[self.pick(list(catalog.INDUSTRY_WORDS))])
+            trade = self.pick(naming.TRADE_FIRST) + self.pick(naming.TRADE_SECOND)
+            word = self.pick(industries.INDUSTRY_WORDS[self.pick(list(industries.INDUSTRY_WORDS))])
             links.append(
                 {
                     "from_customer_id": cid,
                     "to_customer_id": None,
                     "to_name": f"{city}{trade}{word}有限公司",
                     "kind": "supplier" if rand() < 0.5 else "buyer",
-                    "label": self.pick(catalog.SUPPLY_LABELS),
+                    "label": self.pick(traits.SUPPLY_LABELS),
                 }
             )
         if industry in ("F51", "G58") or (industry.startswith("C") and rand() < 0.2):
@@ -198,12 +198,12 @@ class ProfileBuilder(BuilderBase):
 
     def _id_number(self, region: str, born: date, gender: str) -> str:
         rng = self.rng
-        districts = catalog.DISTRICTS.get(region) or catalog.DISTRICTS["310000"]
+        districts = places.DISTRICTS.get(region) or places.DISTRICTS["310000"]
         while True:
             district = (
                 self.pick(districts)
                 if rng.random() < 0.8
-                else self.pick(catalog.DISTRICTS[self.pick(list(catalog.DISTRICTS))])
+                else self.pick(places.DISTRICTS[self.pick(list(places.DISTRICTS))])
             )
             seq = int(self.rand() * 500) * 2 + (1 if gender == "M" else 0)  # odd 17th digit: male
             body = f"{district}{born:%Y%m%d}{seq:03d}"
@@ -227,7 +227,7 @@ class ProfileBuilder(BuilderBase):
         rand = rng.random
         number = self._id_number(region, born, gender)
         age = (self.today - born).days // 365
-        occupation, employer_kind = self.pick(catalog.OCCUPATIONS)
+        occupation, employer_kind = self.pick(traits.OCCUPATIONS)
         if age >= 60 and rand() < 0.7:
             occupation, employer_kind = "退休", "none"
         employer = None
@@ -235,7 +235,7 @@ class ProfileBuilder(BuilderBase):
         if employer_kind == "corporate" and self.recent_corporates:
             employer_id, employer, _ = self.pick(self.recent_corporates)
         elif employer_kind == "public":
-            employer = REGIONS[region]["name"].rstrip("市") + self.pick(catalog.PUBLIC_EMPLOYERS)
+            employer = REGIONS[region]["name"].rstrip("市") + self.pick(traits.PUBLIC_EMPLOYERS)
         low, high = TIER_INCOME[tier]
         rows["individual_profile"].append(
             {
@@ -245,13 +245,13 @@ class ProfileBuilder(BuilderBase):
                 "id_number_digest": self.sealer.digest(number),
                 "occupation": occupation,
                 "employer": employer,
-                "income_band": catalog.INCOME_BANDS[self.between(low, high)],
+                "income_band": traits.INCOME_BANDS[self.between(low, high)],
                 "risk_appetite": f"C{min(5, max(1, int(rng.gauss(3 if age < 50 else 2, 1))))}",
-                "interests": rng.sample(catalog.INTERESTS, k=self.between(1, 3)),
+                "interests": rng.sample(traits.INTERESTS, k=self.between(1, 3)),
             }
         )
         events = rows["customer_event"]
-        for kind, title, min_age, max_age in rng.sample(catalog.LIFE_EVENTS, k=self.pick((0, 1, 1, 2))):
+        for kind, title, min_age, max_age in rng.sample(traits.LIFE_EVENTS, k=self.pick((0, 1, 1, 2))):
             at_age = self.between(min_age, max_age)
             if at_age <= age:
                 when = born + timedelta(days=at_age * 365 + int(self.rand() * 365))

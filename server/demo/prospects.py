@@ -22,7 +22,7 @@ import numpy as np
 from sqlalchemy import Engine, insert, text
 
 from server.db import table_of
-from server.demo import catalog
+from server.demo import industries, naming, places
 from server.prospects.features import Book, Universe, load_book
 from server.prospects.lookalike import INDUSTRY_CODES, REGION_CODES, SIZES, encode_firms
 from server.reference import REGIONS
@@ -241,12 +241,12 @@ def _credit_code(region: str, serial: int, seed: int) -> str:
 
 
 def _names(g: Generated, rng: np.random.Generator, taken: set[str]) -> list[str]:
-    first, second = catalog.TRADE_FIRST, catalog.TRADE_SECOND
+    first, second = naming.TRADE_FIRST, naming.TRADE_SECOND
     out = []
     for i in range(len(g.region)):
         city = REGIONS[REGION_CODES[g.region[i]]]["name"].rstrip("市")
         code = INDUSTRY_CODES[g.industry[i]]
-        words = catalog.INDUSTRY_WORDS.get(code) or ["实业"]
+        words = industries.INDUSTRY_WORDS.get(code) or ["实业"]
         word = words[int(rng.integers(0, len(words)))]
         trade = first[int(rng.integers(0, len(first)))] + second[int(rng.integers(0, len(second)))]
         suffix = "股份有限公司" if g.size[i] <= 1 and rng.random() < 0.5 else "有限公司"
@@ -293,7 +293,7 @@ def load_prospect_universe(engine: Engine, *, seed: int, today: date, customers:
             "address",
         )
     }
-    districts = catalog.DISTRICTS
+    districts = places.DISTRICTS
     roads = ("路", "大道", "街")
     prospect_rows: list[dict[str, Any]] = []
     for i in range(n):
@@ -310,7 +310,7 @@ def load_prospect_universe(engine: Engine, *, seed: int, today: date, customers:
                 "ownership": OWNERSHIPS[g.ownership[i]],
                 "registered_capital_cents": int(g.capital_yuan[i] * 100),
                 "founded_on": today - timedelta(days=int(g.age_years[i] * 365.25)),
-                "address": f"{REGIONS[region]['name']}{district[-2:]}区{catalog.TRADE_FIRST[i % 40]}{catalog.TRADE_SECOND[i % 38]}{roads[i % 3]}{1 + i % 999}号",
+                "address": f"{REGIONS[region]['name']}{district[-2:]}区{naming.TRADE_FIRST[i % 40]}{naming.TRADE_SECOND[i % 38]}{roads[i % 3]}{1 + i % 999}号",
                 "region_code": region,
                 "latitude": round(float(g.lat[i]), 6),
                 "longitude": round(float(g.lng[i]), 6),

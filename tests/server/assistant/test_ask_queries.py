@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from server.assistant.ask_parse import INTENTS, Vocabulary, parse
-from server.demo import catalog
+from server.assistant.ask_lexicon import Vocabulary
+from server.assistant.ask_parse import INTENTS, parse
+from server.demo import catalog, traits
 
 HERE = Path(__file__).parent
 TODAY = date(2026, 12, 4)  # a Friday
@@ -27,7 +28,7 @@ def load(name: str) -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def vocab() -> Vocabulary:
     products = [(i + 1, p["code"], p["name"], p["category"]) for i, p in enumerate(catalog.PRODUCTS)]
-    return Vocabulary.build(products=products, tags=[t for t, _ in catalog.TAGS])
+    return Vocabulary.build(products=products, tags=[t for t, _ in traits.TAGS])
 
 
 def test_the_labelled_set_is_big_and_covers_every_intent():

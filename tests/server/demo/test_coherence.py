@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from server.customers.models import CorporateProfile, Customer
-from server.demo import catalog
+from server.demo import catalog, industries
 from server.demo.features import seed_features
 from server.demo.feeds import BUYERS, goods_of, local_term, policy_items, tender_items, top_pairs
 from server.intel.lexicon import INDUSTRY_KEYWORDS
@@ -105,7 +105,7 @@ def test_products_carry_the_seeds_selling_content(bank_session):
 
 
 def _fits(goods: str, industry: str) -> bool:
-    return goods in catalog.INDUSTRY_WORDS.get(industry, []) or INDUSTRY_KEYWORDS.get(goods) == (industry,)
+    return goods in industries.INDUSTRY_WORDS.get(industry, []) or INDUSTRY_KEYWORDS.get(goods) == (industry,)
 
 
 def test_contracts_fit_the_industry_of_the_firm_that_signs_them(bank_session):
@@ -120,7 +120,7 @@ def test_contracts_fit_the_industry_of_the_firm_that_signs_them(bank_session):
     for name, industry, _ in makers:
         goods = goods_of(name, industry)
         assert _fits(goods, industry), (name, industry, goods)
-        own = [w for w in catalog.INDUSTRY_WORDS.get(industry, []) if w in name]
+        own = [w for w in industries.INDUSTRY_WORDS.get(industry, []) if w in name]
         if own:  # a firm named for what it makes supplies that
             assert goods in own, (name, goods)
     # The medical-device maker of the report supplies a hospital, not 工程机械 to a carmaker.
@@ -146,7 +146,7 @@ def test_policy_news_names_the_industry_as_the_citys_firms_carry_it(bank_session
             select(Customer.name).where(Customer.industry_code == industry, Customer.region_code == region)
         ).all()
         named = {
-            w for w in catalog.INDUSTRY_WORDS.get(industry, []) if INDUSTRY_KEYWORDS.get(w) == (industry,)
+            w for w in industries.INDUSTRY_WORDS.get(industry, []) if INDUSTRY_KEYWORDS.get(w) == (industry,)
         }
         carried = {w for w in named if any(w in n for n in names)}
         if carried:
