@@ -27,15 +27,28 @@ app keeps the stock path)."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import struct
 import threading
+import time
 from typing import Any
 
 from engineio import packet as eio_packet
 from socketio import RedisManager
 from socketio import packet as sio_packet
 from socketio.manager import Manager
+
+log = logging.getLogger(__name__)
+
+# After the message queue's connection drops, the listener tries again this soon, doubling up to the
+# cap (the library's own backoff starts at 1 s and reaches 60 s: a Redis restart of a second or two
+# left a process deaf to the others for up to half a minute).
+RESUBSCRIBE_FIRST_S = 0.1
+RESUBSCRIBE_MAX_S = 1.0
+# Told to every local socket once the listener is subscribed again: broadcasts published while it
+# was not were lost to this process, so clients fetch what they missed since their last seq.
+RESYNC_EVENT = "resync"
 
 # The engineio socket attribute holding its websocket while that websocket is open and frames can be
 # shared with it (plain TCP, RFC 6455, uncompressed); absent or None otherwise.
@@ -140,6 +153,32 @@ class FanoutRedisManager(RedisManager, _SharedFrameFanout):
     def _publish(self, data):
         with self._publish_lock:
             return super()._publish(data)
+
+    def _redis_listen_with_retries(self):  # the library's loop, with a short backoff and the nudge
+        retry_s = RESUBSCRIBE_FIRST_S
+        subscribed, dropped = False, False
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    self.pubsub.subscribe(self.channel)
+                    subscribed, retry_s = True, RESUBSCRIBE_FIRST_S
+                    if dropped:
+                        dropped = False
+                        self._tell_local_sockets_to_resync()
+                yield from self.pubsub.listen()
+            except Exception as exc:
+                log.warning("message queue connection lost (%s); subscribing again in %.1f s", exc, retry_s)
+                subscribed, dropped = False, True
+                time.sleep(retry_s)
+                retry_s = min(retry_s * 2, RESUBSCRIBE_MAX_S)
+
+    def _tell_local_sockets_to_resync(self) -> None:
+        for namespace in list(self.rooms):
+            try:
+                _SharedFrameFanout.emit(self, RESYNC_EVENT, {}, namespace)  # this process only
+            except Exception:
+                log.exception("could not tell sockets on %s to resync", namespace)
 
 
 def install(server: Any) -> None:

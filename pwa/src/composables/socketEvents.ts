@@ -18,6 +18,8 @@ export interface InboxServerEvents {
   unread: (data: { unread: number }) => void
   notifications: (data: { items: InboxItem[]; unread: number }) => void
   missed: (data: { items: InboxItem[] }) => void
+  /** The server's message-queue link came back: broadcasts may have been lost, fetch what was missed. */
+  resync: () => void
   error: (problem: SocketProblem) => void
 }
 export interface InboxClientEvents {
@@ -38,6 +40,8 @@ export interface FeedResumeAck {
 export interface FeedServerEvents {
   feed: (event: FeedEvent) => void
   access_changed: (data: { rooms_changed: boolean }) => void
+  /** The server's message-queue link came back: broadcasts may have been lost, fetch what was missed. */
+  resync: () => void
   error: (problem: SocketProblem) => void
 }
 export interface FeedClientEvents {

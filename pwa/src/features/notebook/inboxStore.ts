@@ -45,6 +45,7 @@ export const useInboxStore = defineStore('inbox', () => {
       total.value += data.items.length
     })
     socket.on('missed', (data) => merge(data.items))
+    socket.on('resync', () => void load().catch(() => undefined))
     if (socket.connected) live.value = true
   }
 

@@ -108,6 +108,7 @@ export function usePoolFeed(filters: () => PoolFilters, options: { selfId?: () =
     socket.value = s
     s.on('feed', onFeed)
     s.on('connect', onConnect)
+    s.on('resync', onConnect) // the server may have missed broadcasts: the same catch-up
     s.on('access_changed', onAccessChanged)
     if (s.connected) onConnect()
   }
@@ -115,6 +116,7 @@ export function usePoolFeed(filters: () => PoolFilters, options: { selfId?: () =
   onScopeDispose(() => {
     socket.value?.off('feed', onFeed)
     socket.value?.off('connect', onConnect)
+    socket.value?.off('resync', onConnect)
     socket.value?.off('access_changed', onAccessChanged)
   })
 

@@ -93,6 +93,8 @@ export interface TypingNotice {
 }
 
 export interface ServerToClientEvents {
+  /** The server's message-queue link came back: broadcasts may have been lost, fetch what was missed. */
+  resync: () => void
   event: (event: RoomEvent) => void
   /** A bulk change (a campaign's targets added, moved, assigned): many events, each with its seq. */
   events: (batch: { room_id: number; events: RoomEvent[] }) => void

@@ -183,6 +183,8 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     connected.value = true
     void join()
   }
+  // Broadcasts published while the server's message-queue link was down never reached this socket.
+  const onResync = () => void sync()
   const onDisconnect = () => {
     connected.value = false
     wasDown = true
@@ -210,6 +212,7 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     socket.on('stage', onStage)
     socket.on('stage_page', onStagePage)
     socket.on('connect', onConnect)
+    socket.on('resync', onResync)
     socket.on('disconnect', onDisconnect)
     if (socket.connected) onConnect()
   }
@@ -227,6 +230,7 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     socket.off('stage', onStage)
     socket.off('stage_page', onStagePage)
     socket.off('connect', onConnect)
+    socket.off('resync', onResync)
     socket.off('disconnect', onDisconnect)
   }
 
