@@ -43,12 +43,8 @@ SNAKE = re.compile(r"\b[a-z]+(_[a-z0-9]+)+\b")
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 # Gaps known and not yet fixed, by route name and kind of problem: the walk fails if one of them is
-# fixed (prune the list) or if anything else turns up. The knowledge catalogue (dimension and fact
-# labels) is written in Chinese on the server and has no English labels yet.
-KNOWN_GAPS = {
-    ("en", "log-visit", "Chinese left in en"),
-    ("en", "admin-weights", "Chinese left in en"),
-}
+# fixed (prune the list) or if anything else turns up.
+KNOWN_GAPS: set[tuple[str, str, str]] = set()
 
 # How each screen's :id is filled: from the signed-in user's own API answers.
 ID_SOURCES = {

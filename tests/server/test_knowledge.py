@@ -373,3 +373,22 @@ def test_360_graph_timeline_and_holdings(db_session, data_key, login):
     timeline = {(t["kind"], t["title"]) for t in view["timeline"]}
     assert ("event", "公司成立") in timeline and any(k == "transaction" for k, _ in timeline)
     assert view["knowledge"]["dimensions"][1]["score"] > 0  # the decision maker counts
+
+
+def test_the_pwa_english_catalogue_covers_every_dimension_and_fact_of_the_server_catalogue():
+    """The catalogue's labels come from the server in Chinese; the PWA's English catalog is keyed by
+    its codes. A fact or dimension added (or renamed) on one side only fails here."""
+    import re
+    from pathlib import Path
+
+    from server.knowledge.catalogue import CATALOGUE, FACT_KEYS
+
+    text = (Path(__file__).parents[2] / "pwa/src/features/workbench/knowledgeText.ts").read_text("utf-8")
+    facts = dict(
+        re.findall(r"^  (\w+): \['([^']+)', ", text, re.M)
+        + re.findall(r'^  (\w+): \["([^"]+)", ', text, re.M)
+    )
+    dimensions = set(re.findall(r"^  '(\w+\.\w+)': ", text, re.M))
+    assert set(facts) == set(FACT_KEYS)
+    assert dimensions == {f"{kind}.{d.code}" for kind, dims in CATALOGUE.items() for d in dims}
+    assert all(re.fullmatch(r"[\x20-\x7e]+", label) for label in facts.values()), "English labels only"
