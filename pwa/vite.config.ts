@@ -9,7 +9,8 @@ import { dirname, join, relative } from 'node:path'
 import { constants, gzipSync } from 'node:zlib'
 
 /** Vant inlines its icon font (~25 KB woff2, base64) in the icon CSS, which every page loads before
- * its first paint. This moves the font into a file of its own, fetched only when an icon is drawn. */
+ * its first paint. This moves the font into a file of its own, fetched only when an icon is drawn,
+ * and drops the CDN fallback that follows it. */
 function vantIconFontFile(): Plugin {
   const cacheDir = fileURLToPath(new URL('./node_modules/.cache/zhanye', import.meta.url))
   const fontFile = join(cacheDir, 'vant-icon.woff2')
@@ -23,7 +24,9 @@ function vantIconFontFile(): Plugin {
       mkdirSync(cacheDir, { recursive: true })
       writeFileSync(fontFile, Buffer.from(match[1], 'base64'))
       const url = relative(dirname(id), fontFile).replace(/\\/g, '/')
-      return { code: code.replace(match[0], `url(${url})`), map: null }
+      // The remote fallback (Vant's CDN copy) is dropped: the CSP forbids it and offline it cannot load.
+      const local = code.replace(match[0], `url(${url})`).replace(/,\s*url\((?:https?:)?\/\/[^)]*\)\s*format\("woff"\)/g, '')
+      return { code: local, map: null }
     },
   }
 }
