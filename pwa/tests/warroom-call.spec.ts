@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { callEn, callZh, formatLength } from '@/features/warrooms/call/locale'
+import { callZh, formatLength } from '@/features/warrooms/call/locale'
+import { callEn } from '@/features/warrooms/call/locale.en'
 
 describe('war-room call strings', () => {
   it('formats a call length', () => {
