@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from spectree import Response as Answers
 
 from server import db
-from server.api import ok, query, spec
+from server.api import Download, ok, query, spec
 from server.audit import service
 from server.db import row_id
 from server.errors import Problem
@@ -94,7 +94,11 @@ def list_audit():
 
 @bp.get("/export")
 @require_role(Role.risk_officer)
-@spec.validate(query=AuditFilters, tags=["audit"])
+@spec.validate(
+    query=AuditFilters,
+    resp=Download("text/csv", "The filtered log as CSV (UTF-8 with BOM)", **problems(403, 429)),
+    tags=["audit"],
+)
 def export_audit():
     """The filtered log as CSV (UTF-8 with BOM, at most 10,000 rows); rate-limited and itself audited."""
     q: AuditFilters = query()

@@ -43,7 +43,6 @@ from tests.server.demo.conftest import demo_bank  # noqa: F401  (the demo bank, 
 UNTYPED = {
     ("GET", "/"),
     ("GET", "/api/v1/ask"),
-    ("GET", "/api/v1/audit/export"),  # a CSV download: no JSON answer to model
     ("GET", "/api/v1/customers/{customer_id}/brief"),
     ("GET", "/api/v1/customers/{customer_id}/next-products"),
     ("POST", "/api/v1/customers/{customer_id}/next-products/dismissals"),
@@ -167,6 +166,9 @@ class DocumentedClient:
         if "content" in answer:
             (media, content), *_ = answer["content"].items()
             assert response.mimetype == media, where
+            if not media.endswith("json"):  # a file download: its media type is what is documented
+                self.seen.setdefault((method, template), set()).add(response.status_code)
+                return response
             schema = {**content["schema"], "components": self.document["components"]}
             errors = [str(e) for e in jsonschema_rs.validator_for(schema).iter_errors(response.get_json())]
             assert not errors, f"{where}: {errors[:5]}"
