@@ -17,9 +17,11 @@ from typing import Any
 import click
 from flask import Flask, Response, current_app, make_response, request
 from pydantic import BaseModel
+from spectree import Response as Answers
 from spectree import SecurityScheme, SpecTree
 from spectree.models import InType, SecureType, SecuritySchemeData
 from spectree.plugins.flask_plugin import FlaskPlugin
+from spectree.utils import get_model_key
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
@@ -76,6 +78,20 @@ class _FlaskPlugin(FlaskPlugin):
             return problem_response(mismatch), None
         log.warning("response does not match its model: %s: %s", where, problem)
         return make_response(resp), None
+
+
+class Download(Answers):
+    """A file answer (a CSV export, a PDF): documented with its media type as a string of bytes, and
+    not checked against a model (there is no JSON to check). Problems are declared as usual."""
+
+    def __init__(self, media_type: str, description: str, **problem_models: Any):
+        super().__init__(HTTP_200=(None, description), **problem_models)
+        self.media_type = media_type
+
+    def generate_spec(self, naming_strategy: Callable[..., str] = get_model_key) -> dict[str, Any]:
+        responses = super().generate_spec(naming_strategy)
+        responses["200"]["content"] = {self.media_type: {"schema": {"type": "string", "format": "binary"}}}
+        return responses
 
 
 _component_names: dict[str, type] = {}

@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from flask import Blueprint, current_app, jsonify
+from pydantic import Field
+from spectree import Response
 from sqlalchemy import text
 
 from server import db
 from server.api import spec
 from server.redis_client import get_redis
+from server.schemas import Strict
 from server.security import public
 
 bp = Blueprint("health", __name__)
 
 
+class HealthChecks(Strict):
+    database: str = Field(description='"ok" or "error: <exception type>"')
+    redis: str
+
+
+class Health(Strict):
+    status: Literal["ok", "degraded"]
+    checks: HealthChecks
+
+
 @bp.get("/healthz")
+@spec.validate(
+    resp=Response(
+        HTTP_200=Health, HTTP_503=(None, "Degraded: the same body as 200, naming the failed check")
+    ),
+    tags=["health"],
+)
 def healthz():
     checks = {}
     try:

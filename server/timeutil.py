@@ -4,6 +4,7 @@ sent to clients as ISO 8601 with a trailing Z."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import overload
 
 
 def utcnow() -> datetime:
@@ -14,6 +15,12 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+@overload
+def iso(value: datetime | date) -> str: ...
+@overload
+def iso(value: None) -> None: ...
+@overload
+def iso(value: datetime | date | None) -> str | None: ...
 def iso(value: datetime | date | None) -> str | None:
     if value is None:
         return None

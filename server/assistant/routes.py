@@ -13,7 +13,15 @@ from server.api import body, idempotent, ok, query, spec
 from server.assistant import ask as ask_service
 from server.assistant import brief as brief_service
 from server.assistant import recommender, today
-from server.assistant.schemas import AskQuery, BriefQuery, DismissalCreate, NextProductsQuery, TodayPage
+from server.assistant.schemas import (
+    AdoptionReport,
+    AskQuery,
+    BriefQuery,
+    DismissalCreate,
+    NextProductsQuery,
+    RetrainQueued,
+    TodayPage,
+)
 from server.audit import service as audit
 from server.customers import service as customers
 from server.errors import forbidden
@@ -90,14 +98,14 @@ def ask():
 
 @bp.get("/admin/next-products/report")
 @require_role(Role.admin)
-@spec.validate(tags=["admin"])
+@spec.validate(resp=Response(HTTP_200=AdoptionReport, **problems(403)), tags=["admin"])
 def adoption_report():
     return ok(recommender.adoption_report(db.session()))
 
 
 @bp.post("/admin/next-products/retrain")
 @require_role(Role.admin)
-@spec.validate(tags=["admin"])
+@spec.validate(resp=Response(HTTP_202=RetrainQueued, **problems(403)), tags=["admin"])
 def request_retrain():
     """Queues a retrain of the next-best-product model (an RQ job)."""
     session = db.session()
@@ -114,4 +122,4 @@ def request_retrain():
     )
     events.publish(session, "assistant.retrain_requested", {"request_id": request_id})
     session.commit()
-    return ok({"request_id": request_id}, 202)
+    return ok(RetrainQueued(request_id=request_id), 202)

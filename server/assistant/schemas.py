@@ -87,3 +87,44 @@ class TodayPage(Strict):
     items: list[TodayItem]
     counts: dict[str, int]
     visits: VisitRoute
+
+
+# Responses: the admins' adoption report of next best products
+
+
+class DismissalReasonCount(Strict):
+    code: str
+    label: str
+    count: int
+
+
+class DismissalCounts(Strict):
+    total: int
+    by_reason: list[DismissalReasonCount]
+
+
+class ProductAdoption(Strict):
+    product_id: int
+    name: str
+    shown: int
+    adopted: int
+    dismissed: int
+
+
+class RecommenderModelInfo(Strict):
+    trained_at: str
+    customers: int
+    holdings: int
+
+
+class AdoptionReport(Strict):
+    shown: int
+    adopted: int = Field(description="shown, then opened by the customer on or after that day")
+    adoption_rate: float | None
+    dismissals: DismissalCounts
+    products: list[ProductAdoption]
+    model: RecommenderModelInfo | None = Field(description="the model in use; None before the first training")
+
+
+class RetrainQueued(Strict):
+    request_id: str

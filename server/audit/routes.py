@@ -3,18 +3,21 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, Response, current_app
 from pydantic import BaseModel, ConfigDict, Field
+from spectree import Response as Answers
 
 from server import db
-from server.api import ok, query, spec
+from server.api import Download, ok, query, spec
 from server.audit import service
 from server.db import row_id
 from server.errors import Problem
 from server.org.models import Role
 from server.ratelimit import hit
 from server.redis_client import get_redis
+from server.schemas import Strict, problems
 from server.security import client_ip, current_user, require_role
 from server.timeutil import iso
 
@@ -50,9 +53,28 @@ class AuditQuery(AuditFilters):
     page_size: int = Field(default=50, ge=1, le=200)
 
 
+class AuditEntryPublic(Strict):
+    id: int
+    at: str
+    actor_id: int | None
+    actor_name: str | None
+    action: str
+    object_type: str | None
+    object_id: str | None
+    ip: str | None
+    detail: dict[str, Any] = Field(description="what the action recorded; its keys depend on the action")
+
+
+class AuditPage(Strict):
+    items: list[AuditEntryPublic]
+    total: int
+    page: int
+    page_size: int
+
+
 @bp.get("")
 @require_role(Role.risk_officer)
-@spec.validate(query=AuditQuery, tags=["audit"])
+@spec.validate(query=AuditQuery, resp=Answers(HTTP_200=AuditPage, **problems(403)), tags=["audit"])
 def list_audit():
     """Who did what, when and from where: filters by actor, action (prefix), object, address, time."""
     q: AuditQuery = query()
@@ -60,19 +82,23 @@ def list_audit():
     rows, total = service.list_entries(session, **q.as_filters(), page=q.page, page_size=q.page_size)
     names = service.actor_names(session, actor_ids={r.actor_id for r in rows if r.actor_id is not None})
     items = [
-        {
-            **r.model_dump(mode="json"),
-            "at": iso(r.at),
-            "actor_name": names.get(r.actor_id) if r.actor_id else None,
-        }
+        AuditEntryPublic(
+            **r.model_dump(exclude={"at"}),
+            at=iso(r.at),
+            actor_name=names.get(r.actor_id) if r.actor_id else None,
+        )
         for r in rows
     ]
-    return ok({"items": items, "total": total, "page": q.page, "page_size": q.page_size}, personal=True)
+    return ok(AuditPage(items=items, total=total, page=q.page, page_size=q.page_size), personal=True)
 
 
 @bp.get("/export")
 @require_role(Role.risk_officer)
-@spec.validate(query=AuditFilters, tags=["audit"])
+@spec.validate(
+    query=AuditFilters,
+    resp=Download("text/csv", "The filtered log as CSV (UTF-8 with BOM)", **problems(403, 429)),
+    tags=["audit"],
+)
 def export_audit():
     """The filtered log as CSV (UTF-8 with BOM, at most 10,000 rows); rate-limited and itself audited."""
     q: AuditFilters = query()

@@ -4,12 +4,27 @@ the rule settings an admin tunes. Every view of a score is audited by the servic
 from __future__ import annotations
 
 from flask import Blueprint
+from spectree import Response
 
 from server import db
 from server.api import body, expected_version, idempotent, ok, query, spec
 from server.conduct import cases, departing, rule_settings, scores
-from server.conduct.schemas import CaseAction, CaseCreate, CaseListQuery, RankedQuery, RuleUpdate
+from server.conduct.schemas import (
+    CaseAction,
+    CaseCreate,
+    CaseListQuery,
+    ConductCaseDetail,
+    ConductCases,
+    DepartingCheckPublic,
+    RankedQuery,
+    RankedRms,
+    RmConduct,
+    RuleOverviews,
+    RuleSaved,
+    RuleUpdate,
+)
 from server.org.models import Role
+from server.schemas import problems
 from server.security import client_ip, current_user, require_role
 
 bp = Blueprint("conduct", __name__, url_prefix="/api/v1/conduct")
@@ -19,7 +34,7 @@ VIEWERS = (Role.risk_officer, Role.team_lead)
 
 @bp.get("/rms")
 @require_role(*VIEWERS)
-@spec.validate(query=RankedQuery, tags=TAGS)
+@spec.validate(query=RankedQuery, resp=Response(HTTP_200=RankedRms, **problems(403)), tags=TAGS)
 def ranked():
     """RMs ranked by their latest risk score, with trend and top reasons."""
     q: RankedQuery = query()
@@ -31,7 +46,7 @@ def ranked():
 
 @bp.get("/rms/<int:rm_id>")
 @require_role(*VIEWERS)
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Response(HTTP_200=RmConduct, **problems(403, 404)), tags=TAGS)
 def rm_detail(rm_id: int):
     """One RM's signals with explanations, an evidence timeline, score history and cases."""
     return ok(scores.rm_detail(db.session(), user=current_user(), rm_id=rm_id, ip=client_ip()), personal=True)
@@ -40,7 +55,7 @@ def rm_detail(rm_id: int):
 @bp.post("/rms/<int:rm_id>/departing-check")
 @require_role(*VIEWERS)
 @idempotent
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Response(HTTP_202=DepartingCheckPublic, **problems(403, 404)), tags=TAGS)
 def departing_check(rm_id: int):
     """Starts the departing-RM check (a job); poll GET /checks/<id> for its result."""
     check = departing.request_departing_check(db.session(), user=current_user(), rm_id=rm_id, ip=client_ip())
@@ -51,14 +66,14 @@ def departing_check(rm_id: int):
 
 @bp.get("/checks/<int:check_id>")
 @require_role(*VIEWERS)
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Response(HTTP_200=DepartingCheckPublic, **problems(403, 404)), tags=TAGS)
 def get_check(check_id: int):
     return ok(departing.get_check(db.session(), user=current_user(), check_id=check_id), personal=True)
 
 
 @bp.get("/cases")
 @require_role(*VIEWERS)
-@spec.validate(query=CaseListQuery, tags=TAGS)
+@spec.validate(query=CaseListQuery, resp=Response(HTTP_200=ConductCases, **problems(403)), tags=TAGS)
 def list_cases():
     q: CaseListQuery = query()
     return ok({"items": cases.list_cases(db.session(), user=current_user(), status=q.status)}, personal=True)
@@ -67,7 +82,7 @@ def list_cases():
 @bp.post("/cases")
 @require_role(*VIEWERS)
 @idempotent
-@spec.validate(json=CaseCreate, tags=TAGS)
+@spec.validate(json=CaseCreate, resp=Response(HTTP_201=ConductCaseDetail, **problems(403, 404)), tags=TAGS)
 def open_case():
     data: CaseCreate = body()
     case = cases.open_case(
@@ -84,7 +99,7 @@ def open_case():
 
 @bp.get("/cases/<int:case_id>")
 @require_role(*VIEWERS)
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Response(HTTP_200=ConductCaseDetail, **problems(403, 404)), tags=TAGS)
 def case_detail(case_id: int):
     return ok(cases.case_detail(db.session(), user=current_user(), case_id=case_id), personal=True)
 
@@ -92,7 +107,9 @@ def case_detail(case_id: int):
 @bp.post("/cases/<int:case_id>/actions")
 @require_role(*VIEWERS)
 @idempotent
-@spec.validate(json=CaseAction, tags=TAGS)
+@spec.validate(
+    json=CaseAction, resp=Response(HTTP_200=ConductCaseDetail, **problems(403, 404, 409, 412)), tags=TAGS
+)
 def case_action(case_id: int):
     """note, assign (risk officer), escalate, close as confirmed/false_alarm (risk officer); each audited."""
     data: CaseAction = body()
@@ -112,7 +129,7 @@ def case_action(case_id: int):
 
 @bp.get("/rules")
 @require_role(Role.risk_officer, Role.admin)
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Response(HTTP_200=RuleOverviews, **problems(403)), tags=TAGS)
 def rules():
     """Each rule's thresholds (defaults and overrides) and the precision of its closed cases."""
     return ok({"items": rule_settings.rules_overview(db.session())})
@@ -120,7 +137,7 @@ def rules():
 
 @bp.put("/rules/<rule>")
 @require_role(Role.admin)
-@spec.validate(json=RuleUpdate, tags=TAGS)
+@spec.validate(json=RuleUpdate, resp=Response(HTTP_200=RuleSaved, **problems(403, 404, 412)), tags=TAGS)
 def update_rule(rule: str):
     data: RuleUpdate = body()
     return ok(

@@ -1,18 +1,16 @@
-"""Request schemas of the helper-task API (助手)."""
+"""Request and response schemas of the helper-task API (助手)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from server.helpers.models import HelperTaskKind, HelperTaskStatus
+from server.org.models import Persona
+from server.schemas import PersonRef, Strict
 
 MAX_CREDIT_CENTS = 10_000_000  # 10 万元: a task's credit is a token of the work, not a deal's share
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class TaskCreate(Strict):
@@ -30,3 +28,44 @@ class TaskUpdate(Strict):
     progress: int | None = Field(default=None, ge=0, le=100)
     progress_note: str | None = Field(default=None, max_length=255)
     status: HelperTaskStatus | None = None
+
+
+# --- responses -------------------------------------------------------------------------------------
+
+
+class HelperCandidate(Strict):
+    id: int
+    display_name: str
+    persona: Persona
+    hire_date: str
+    current: bool = Field(description="helping on a live task now")
+
+
+class HelperCandidates(Strict):
+    items: list[HelperCandidate]
+
+
+class HelperTaskPublic(Strict):
+    id: int
+    owner: PersonRef
+    helper: PersonRef
+    customer_id: int | None = Field(description="the helper sees the customer only while the task is live")
+    customer_name: str | None
+    kind: HelperTaskKind
+    title: str
+    note: str | None
+    due_on: str
+    status: HelperTaskStatus
+    progress: int
+    progress_note: str | None
+    credit_cents: int
+    version: int
+    created_at: str
+    updated_at: str
+    ended_at: str | None
+
+
+class HelperTasks(Strict):
+    is_super: bool
+    mine: list[HelperTaskPublic] = Field(description="tasks the signed-in super RM handed out")
+    for_me: list[HelperTaskPublic] = Field(description="tasks the signed-in user helps with")

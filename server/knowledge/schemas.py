@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from server.schemas import Strict
 
 
@@ -39,3 +41,26 @@ class CustomerKnowledge(Strict):
     dimensions: list[KnowledgeDimension]
     facts: list[KnownFact]
     next_visit_questions: list[VisitQuestion]
+
+
+class ModelFact(Strict):
+    key: str
+    label: str
+    weight: float
+    question: str = Field(description="what to ask on the next visit")
+    from_profile: bool = Field(description="read from the customer's profile rather than asked")
+
+
+class ModelDimension(Strict):
+    code: str
+    label: str
+    weight: float
+    half_life_days: float = Field(description="a fact this old counts half")
+    facts: list[ModelFact]
+
+
+class KnowledgeModel(Strict):
+    """The knowledge-degree model in force, per kind of customer."""
+
+    corporate: list[ModelDimension]
+    individual: list[ModelDimension]

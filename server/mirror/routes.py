@@ -1,15 +1,31 @@
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Blueprint, Response, current_app
+from spectree import Response as Answers
 
 from server import db
 from server.api import body, idempotent, ok, query, spec
+from server.db import row_id
 from server.errors import Problem
 from server.mirror import service
-from server.mirror.schemas import EvaluationCreate, PublicRating, RatingLinkCreate
+from server.mirror.schemas import (
+    EvaluationCreate,
+    EvaluationSaved,
+    EvaluatorKind,
+    PendingEvaluations,
+    Portrait,
+    PublicRating,
+    RatingForm,
+    RatingLink,
+    RatingLinkCreate,
+    RatingThanks,
+)
 from server.org.schemas import RmMonthQuery
 from server.ratelimit import hit
 from server.redis_client import get_redis
+from server.schemas import problems
 from server.security import client_ip, csrf_exempt, current_user, public
 from server.timeutil import current_month
 
@@ -20,7 +36,7 @@ PUBLIC_RATE_PER_MINUTE = 30
 
 
 @bp.get("")
-@spec.validate(query=RmMonthQuery, tags=["mirror"])
+@spec.validate(query=RmMonthQuery, resp=Answers(HTTP_200=Portrait, **problems(403, 404)), tags=["mirror"])
 def portrait():
     """The self-portrait: challenge and combat power, drivers, radar, trend, team percentile."""
     q: RmMonthQuery = query()
@@ -30,7 +46,7 @@ def portrait():
 
 
 @bp.get("/pending")
-@spec.validate(tags=["mirror"])
+@spec.validate(resp=Answers(HTTP_200=PendingEvaluations), tags=["mirror"])
 def pending():
     return ok(
         {
@@ -42,26 +58,30 @@ def pending():
 
 @bp.post("/evaluations")
 @idempotent
-@spec.validate(json=EvaluationCreate, tags=["mirror"])
+@spec.validate(
+    json=EvaluationCreate, resp=Answers(HTTP_201=EvaluationSaved, **problems(404, 409)), tags=["mirror"]
+)
 def evaluate():
     data: EvaluationCreate = body()
     evaluation = service.submit_evaluation(
         db.session(), user=current_user(), rm_id=data.rm_id, scores=data.scores, comment=data.comment
     )
     return ok(
-        {
-            "id": evaluation.id,
-            "month": evaluation.month,
-            "evaluator_kind": evaluation.evaluator_kind,
-            "average": evaluation.average,
-        },
+        EvaluationSaved(
+            id=row_id(evaluation),
+            month=evaluation.month,
+            evaluator_kind=cast(EvaluatorKind, evaluation.evaluator_kind),
+            average=evaluation.average,
+        ),
         201,
     )
 
 
 @bp.post("/rating-links")
 @idempotent
-@spec.validate(json=RatingLinkCreate, tags=["mirror"])
+@spec.validate(
+    json=RatingLinkCreate, resp=Answers(HTTP_201=RatingLink, **problems(403, 404)), tags=["mirror"]
+)
 def rating_link():
     """A single-use, expiring link (and QR code) for a customer to rate the RM without signing in."""
     data: RatingLinkCreate = body()
@@ -91,7 +111,7 @@ def _throttle() -> None:
 
 @public_bp.get("/api/v1/public/ratings/<token>")
 @public
-@spec.validate(tags=["mirror"])
+@spec.validate(resp=Answers(HTTP_200=RatingForm, **problems(404, 410, 429)), tags=["mirror"])
 def public_form(token: str):
     _throttle()
     return ok(service.public_rating_form(db.session(), token=token), personal=True)
@@ -100,12 +120,14 @@ def public_form(token: str):
 @public_bp.post("/api/v1/public/ratings/<token>")
 @public
 @csrf_exempt
-@spec.validate(json=PublicRating, tags=["mirror"])
+@spec.validate(
+    json=PublicRating, resp=Answers(HTTP_201=RatingThanks, **problems(404, 410, 429)), tags=["mirror"]
+)
 def public_submit(token: str):
     _throttle()
     data: PublicRating = body()
     service.submit_public_rating(db.session(), token=token, scores=data.scores, comment=data.comment)
-    return ok({"thanks": True}, 201, personal=True)
+    return ok(RatingThanks(thanks=True), 201, personal=True)
 
 
 RATING_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">

@@ -4,6 +4,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from server.auth.schemas import NamedRef, UserPublic
 from server.org.models import Persona, Role
 from server.validators import EMAIL
 
@@ -52,3 +53,33 @@ class RmMonthQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rm_id: int | None = Field(default=None, ge=1, description="a team lead reads an RM of the team")
     month: str | None = Field(default=None, pattern=r"^20\d{2}-(0[1-9]|1[0-2])$")
+
+
+# --- responses -------------------------------------------------------------------------------------
+
+
+class UserAdminView(UserPublic):
+    """What the admin's user screen shows: the public card plus the active flag and qualifications."""
+
+    is_active: bool
+    qualifications: list[str]
+
+
+class UserPage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[UserAdminView]
+    total: int
+    page: int
+    page_size: int
+
+
+class TeamPublic(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: int
+    name: str
+    branch: NamedRef
+
+
+class TeamList(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[TeamPublic]

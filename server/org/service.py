@@ -11,10 +11,11 @@ from server import events
 from server.audit import service as audit
 from server.auth import service as auth_service
 from server.auth.schemas import NamedRef, UserPublic
+from server.db import row_id
 from server.errors import Problem, not_found
 from server.masking import mask
 from server.org.models import Branch, RmProfile, Role, Team, User
-from server.org.schemas import UserCreate, UserUpdate
+from server.org.schemas import TeamPublic, UserAdminView, UserCreate, UserUpdate
 
 
 def user_public(session: Session, *, user: User) -> UserPublic:
@@ -34,19 +35,19 @@ def user_public(session: Session, *, user: User) -> UserPublic:
     )
 
 
-def user_admin_view(session: Session, *, user: User) -> dict[str, Any]:
+def user_admin_view(session: Session, *, user: User) -> UserAdminView:
     """What the admin's user screen shows: the public card plus active flag and qualifications."""
     profile = session.get(RmProfile, user.id) if user.role == Role.rm else None
-    return {
+    return UserAdminView(
         **user_public(session, user=user).model_dump(),
-        "is_active": user.is_active,
-        "qualifications": list(profile.qualifications or []) if profile else [],
-    }
+        is_active=user.is_active,
+        qualifications=list(profile.qualifications or []) if profile else [],
+    )
 
 
 def list_users(
     session: Session, *, role: Role | None, page: int, page_size: int, q: str | None = None
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[UserAdminView], int]:
     query = select(User)
     if role:
         query = query.where(User.role == role)
@@ -58,11 +59,13 @@ def list_users(
     return [user_admin_view(session, user=u) for u in rows], total
 
 
-def list_teams(session: Session) -> list[dict[str, Any]]:
+def list_teams(session: Session) -> list[TeamPublic]:
     rows = session.exec(
         select(Team, Branch).join(Branch, col(Branch.id) == Team.branch_id).order_by(col(Team.id))
     ).all()
-    return [{"id": t.id, "name": t.name, "branch": {"id": b.id, "name": b.name}} for t, b in rows]
+    return [
+        TeamPublic(id=row_id(t), name=t.name, branch=NamedRef(id=row_id(b), name=b.name)) for t, b in rows
+    ]
 
 
 def create_user(session: Session, *, actor: User, data: UserCreate, ip: str | None) -> User:

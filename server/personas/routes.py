@@ -4,13 +4,25 @@ team (with overrides) and cohort view, an admin's thresholds, and the mentoring 
 from __future__ import annotations
 
 from flask import Blueprint
+from spectree import Response
 
 from server import db
 from server.api import body, expected_version, idempotent, ok, spec
 from server.conduct.runs import bank_today
 from server.org.models import Role
 from server.personas import cohort, mentoring, service
-from server.personas.schemas import NoteCreate, OverrideCreate, ThresholdsUpdate
+from server.personas.schemas import (
+    CohortView,
+    MentoringNotes,
+    MentoringNoteSaved,
+    NoteCreate,
+    OverrideCreate,
+    PersonaThresholds,
+    RmPersona,
+    TeamPersonas,
+    ThresholdsUpdate,
+)
+from server.schemas import problems
 from server.security import client_ip, current_user, require_role
 
 bp = Blueprint("personas", __name__, url_prefix="/api/v1/personas")
@@ -19,7 +31,7 @@ TAGS = ["personas"]
 
 @bp.get("/me")
 @require_role(Role.rm)
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Response(HTTP_200=RmPersona, **problems(403)), tags=TAGS)
 def mine():
     """The signed-in RM's persona: classification, reasons in Chinese, override, history, mentoring."""
     user = current_user()
@@ -28,7 +40,7 @@ def mine():
 
 @bp.get("/rms/<int:rm_id>")
 @require_role(Role.rm, Role.team_lead)
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Response(HTTP_200=RmPersona, **problems(403, 404)), tags=TAGS)
 def rm_persona(rm_id: int):
     """One RM's persona and history: the RM themself or their team lead (anyone else: 404)."""
     return ok(service.rm_persona(db.session(), viewer=current_user(), rm_id=rm_id), personal=True)
@@ -36,7 +48,7 @@ def rm_persona(rm_id: int):
 
 @bp.get("/team")
 @require_role(Role.team_lead)
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Response(HTTP_200=TeamPersonas, **problems(403)), tags=TAGS)
 def team():
     return ok({"items": service.team_personas(db.session(), lead=current_user())}, personal=True)
 
@@ -44,7 +56,7 @@ def team():
 @bp.put("/rms/<int:rm_id>/override")
 @require_role(Role.team_lead)
 @idempotent
-@spec.validate(json=OverrideCreate, tags=TAGS)
+@spec.validate(json=OverrideCreate, resp=Response(HTTP_200=RmPersona, **problems(403, 404)), tags=TAGS)
 def set_override(rm_id: int):
     """The team lead sets the persona by hand with a reason (audited); it holds until cleared."""
     data: OverrideCreate = body()
@@ -61,7 +73,7 @@ def set_override(rm_id: int):
 
 @bp.delete("/rms/<int:rm_id>/override")
 @require_role(Role.team_lead)
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Response(HTTP_200=RmPersona, **problems(403, 404)), tags=TAGS)
 def clear_override(rm_id: int):
     return ok(
         service.clear_override(db.session(), lead=current_user(), rm_id=rm_id, ip=client_ip()), personal=True
@@ -70,7 +82,7 @@ def clear_override(rm_id: int):
 
 @bp.get("/cohorts")
 @require_role(Role.team_lead)
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Response(HTTP_200=CohortView, **problems(403)), tags=TAGS)
 def cohorts():
     """The lead's newcomers: months to first sale and to 100% of target, readiness, mentor activity."""
     return ok(cohort.cohort_view(db.session(), lead=current_user(), today=bank_today()), personal=True)
@@ -78,14 +90,16 @@ def cohorts():
 
 @bp.get("/thresholds")
 @require_role(Role.admin)
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Response(HTTP_200=PersonaThresholds, **problems(403)), tags=TAGS)
 def get_thresholds():
     return ok(service.thresholds_public(db.session()))
 
 
 @bp.put("/thresholds")
 @require_role(Role.admin)
-@spec.validate(json=ThresholdsUpdate, tags=TAGS)
+@spec.validate(
+    json=ThresholdsUpdate, resp=Response(HTTP_200=PersonaThresholds, **problems(403, 412)), tags=TAGS
+)
 def put_thresholds():
     """Stores the admin's thresholds (version-checked); the next monthly run uses them."""
     data: ThresholdsUpdate = body()
@@ -98,7 +112,7 @@ def put_thresholds():
 
 @bp.get("/mentorships/<int:mentorship_id>/notes")
 @require_role(Role.rm, Role.team_lead)
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Response(HTTP_200=MentoringNotes, **problems(403, 404)), tags=TAGS)
 def notes(mentorship_id: int):
     return ok(mentoring.notes(db.session(), user=current_user(), mentorship_id=mentorship_id), personal=True)
 
@@ -106,7 +120,7 @@ def notes(mentorship_id: int):
 @bp.post("/mentorships/<int:mentorship_id>/notes")
 @require_role(Role.rm)
 @idempotent
-@spec.validate(json=NoteCreate, tags=TAGS)
+@spec.validate(json=NoteCreate, resp=Response(HTTP_201=MentoringNoteSaved, **problems(403, 404)), tags=TAGS)
 def add_note(mentorship_id: int):
     data: NoteCreate = body()
     return ok(

@@ -4,10 +4,13 @@ from datetime import datetime
 
 from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
+from spectree import Response
 
 from server import db
 from server.api import body, idempotent, ok, spec
 from server.resources import service
+from server.resources.schemas import BookingCancelled, BookingPublic, ResourceList
+from server.schemas import problems
 from server.security import client_ip, current_user
 
 bp = Blueprint("resources", __name__, url_prefix="/api/v1/resources")
@@ -24,14 +27,16 @@ class BookingCreate(BaseModel):
 
 
 @bp.get("")
-@spec.validate(tags=["resources"])
+@spec.validate(resp=Response(HTTP_200=ResourceList), tags=["resources"])
 def list_resources():
     return ok(service.list_resources(db.session(), user=current_user()), personal=True)
 
 
 @bp.post("/<int:resource_id>/bookings")
 @idempotent
-@spec.validate(json=BookingCreate, tags=["resources"])
+@spec.validate(
+    json=BookingCreate, resp=Response(HTTP_201=BookingPublic, **problems(404, 409)), tags=["resources"]
+)
 def book(resource_id: int):
     """Book a room, car or expert for a slot, or draw on a budget; 409 when taken or exhausted."""
     data: BookingCreate = body()
@@ -50,7 +55,7 @@ def book(resource_id: int):
 
 
 @bp.delete("/bookings/<int:booking_id>")
-@spec.validate(tags=["resources"])
+@spec.validate(resp=Response(HTTP_200=BookingCancelled, **problems(404)), tags=["resources"])
 def cancel(booking_id: int):
     service.cancel(db.session(), user=current_user(), booking_id=booking_id)
-    return ok({"cancelled": True})
+    return ok(BookingCancelled(cancelled=True))

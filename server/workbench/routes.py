@@ -14,7 +14,15 @@ from server.schemas import problems
 from server.security import client_ip, current_user, require_role
 from server.workbench import customer360
 from server.workbench.home import home
-from server.workbench.schemas import ConfigUpdate, Customer360, HomePage, VisitCreate, VisitLogged
+from server.workbench.schemas import (
+    ConfigSaved,
+    ConfigUpdate,
+    Customer360,
+    HomePage,
+    VisitCreate,
+    VisitLogged,
+    WorkbenchConfig,
+)
 
 bp = Blueprint("workbench", __name__, url_prefix="/api/v1")
 
@@ -56,7 +64,7 @@ def log_visit(customer_id: int):
 
 @bp.get("/admin/workbench-config/<name>")
 @require_role(Role.admin)
-@spec.validate(tags=["admin"])
+@spec.validate(resp=Response(HTTP_200=WorkbenchConfig, **problems(403, 404)), tags=["admin"])
 def get_config(name: str):
     if name not in CONFIGURABLE:
         raise not_found("configuration")
@@ -66,7 +74,9 @@ def get_config(name: str):
 
 @bp.put("/admin/workbench-config/<name>")
 @require_role(Role.admin)
-@spec.validate(json=ConfigUpdate, tags=["admin"])
+@spec.validate(
+    json=ConfigUpdate, resp=Response(HTTP_200=ConfigSaved, **problems(403, 404, 412)), tags=["admin"]
+)
 def put_config(name: str):
     if name not in CONFIGURABLE:
         raise not_found("configuration")

@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from server.customers.schemas import CustomerDetail
-from server.knowledge.schemas import CustomerKnowledge
+from server.knowledge.schemas import CustomerKnowledge, KnowledgeModel
+from server.mirror.schemas import MirrorWeights
 from server.schemas import Strict
 
 
@@ -46,6 +47,16 @@ class VisitCreate(Strict):
 class ConfigUpdate(Strict):
     value: dict[str, Any]
     version: int = Field(ge=0, description="the version read; 0 when nothing was configured yet")
+
+
+class ConfigSaved(Strict):
+    name: Literal["knowledge", "mirror"]
+    version: int
+    effective: KnowledgeModel | MirrorWeights = Field(description="the model in force after the overrides")
+
+
+class WorkbenchConfig(ConfigSaved):
+    overrides: dict[str, Any] = Field(description="as the admin stored them: the shape of a PUT's value")
 
 
 # Responses: the home page's cards, one model per card type (the PWA renders by `type`).
