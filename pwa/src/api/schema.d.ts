@@ -2781,6 +2781,23 @@ export interface components {
              */
             note?: string | null;
         };
+        /** AdoptionReport */
+        AdoptionReport: {
+            /**
+             * Adopted
+             * @description shown, then opened by the customer on or after that day
+             */
+            adopted: number;
+            /** Adoption Rate */
+            adoption_rate: number | null;
+            dismissals: components["schemas"]["DismissalCounts"];
+            /** @description the model in use; None before the first training */
+            model: components["schemas"]["RecommenderModelInfo"] | null;
+            /** Products */
+            products: components["schemas"]["ProductAdoption"][];
+            /** Shown */
+            shown: number;
+        };
         /**
          * AlertAction
          * @description A request the PWA sends as is (the opportunity and war-room APIs own the rules).
@@ -2961,6 +2978,20 @@ export interface components {
             /** Read */
             read: boolean;
         };
+        /** AnnualRevenue */
+        AnnualRevenue: {
+            /** Achieved Cents */
+            achieved_cents: number;
+            /** Progress */
+            progress: number | null;
+            /** Target Cents */
+            target_cents: number | null;
+            /**
+             * Year Elapsed
+             * @description 时间进度: the share of the year gone by the user's today
+             */
+            year_elapsed: number;
+        };
         /** AnswerIn */
         AnswerIn: {
             /** Choice */
@@ -3030,6 +3061,32 @@ export interface components {
             /** Required Qualification */
             required_qualification: string | null;
         };
+        /** AuditEntryPublic */
+        AuditEntryPublic: {
+            /** Action */
+            action: string;
+            /** Actor Id */
+            actor_id: number | null;
+            /** Actor Name */
+            actor_name: string | null;
+            /** At */
+            at: string;
+            /**
+             * Detail
+             * @description what the action recorded; its keys depend on the action
+             */
+            detail: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /** Ip */
+            ip: string | null;
+            /** Object Id */
+            object_id: string | null;
+            /** Object Type */
+            object_type: string | null;
+        };
         /** AuditFilters */
         AuditFilters: {
             /**
@@ -3072,6 +3129,17 @@ export interface components {
              * @default null
              */
             until?: string | null;
+        };
+        /** AuditPage */
+        AuditPage: {
+            /** Items */
+            items: components["schemas"]["AuditEntryPublic"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
         };
         /** AuditQuery */
         AuditQuery: {
@@ -3166,6 +3234,23 @@ export interface components {
             /** Total Cents */
             total_cents: number;
         };
+        /** BestSegment */
+        BestSegment: {
+            /** Conversion */
+            conversion: number;
+            /** Converted */
+            converted: number;
+            /** Customers */
+            customers: number;
+            /** Industry Section */
+            industry_section: string | null;
+            /** Kind */
+            kind: string;
+            /** Label */
+            label: string;
+            /** Tier */
+            tier: string;
+        };
         /** BoardList */
         BoardList: {
             /** Items */
@@ -3202,6 +3287,11 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** BookingCancelled */
+        BookingCancelled: {
+            /** Cancelled */
+            cancelled: boolean;
+        };
         /** BookingCreate */
         BookingCreate: {
             /**
@@ -3229,6 +3319,25 @@ export interface components {
              */
             starts_at: string;
         };
+        /** BookingPublic */
+        BookingPublic: {
+            /** Amount Cents */
+            amount_cents: number | null;
+            /** Cancelled At */
+            cancelled_at: string | null;
+            /** Customer Id */
+            customer_id: number | null;
+            /** Ends At */
+            ends_at: string;
+            /** Id */
+            id: number;
+            /** Purpose */
+            purpose: string;
+            /** Resource Id */
+            resource_id: number;
+            /** Starts At */
+            starts_at: string;
+        };
         /** BriefQuery */
         BriefQuery: {
             /**
@@ -3253,6 +3362,13 @@ export interface components {
             dry_run?: boolean;
             /** Source */
             source: components["schemas"]["SearchSource"] | components["schemas"]["ChainSource"] | components["schemas"]["ParkSource"] | components["schemas"]["EmployeesSource"] | components["schemas"]["FileSource"];
+        };
+        /** BusinessVolume */
+        BusinessVolume: {
+            /** Existing Cents */
+            existing_cents: number;
+            /** New Cents */
+            new_cents: number;
         };
         /** Card */
         Card: {
@@ -3293,6 +3409,54 @@ export interface components {
              */
             version?: number | null;
         };
+        /** CaseCard */
+        CaseCard: {
+            /** Amount Cents */
+            amount_cents: number | null;
+            /** Closed On */
+            closed_on: string;
+            customer: components["schemas"]["CaseCustomer"];
+            /** Helpers */
+            helpers: components["schemas"]["CaseHelper"][];
+            /** Id */
+            id: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "won" | "lost";
+            /** Products */
+            products: components["schemas"]["CaseProduct"][];
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "opportunity" | "war_room" | "visits";
+            /** Steps */
+            steps: components["schemas"]["CaseStep"][];
+            /** Total Days */
+            total_days: number;
+        };
+        /** CaseCards */
+        CaseCards: {
+            /**
+             * About
+             * @description the customer or prospect the cases resemble; None: the whole book
+             */
+            about: string | null;
+            /** Items */
+            items: components["schemas"]["RankedCaseCard"][];
+            /**
+             * Pool
+             * @description how many cases resembled at all
+             */
+            pool: number;
+        };
+        /** CaseConsentPublic */
+        CaseConsentPublic: {
+            /** Share Name */
+            share_name: boolean;
+        };
         /** CaseCreate */
         CaseCreate: {
             /**
@@ -3310,6 +3474,78 @@ export interface components {
              */
             title?: string | null;
         };
+        /**
+         * CaseCustomer
+         * @description Who the case's customer was, anonymised: what kind of customer, never who.
+         */
+        CaseCustomer: {
+            /** Industry Code */
+            industry_code: string | null;
+            /** Kind */
+            kind: string;
+            /**
+             * Label
+             * @description e.g. 杭州某汽车制造业中型民营企业
+             */
+            label: string;
+            /** Ownership */
+            ownership: string | null;
+            /** Region Name */
+            region_name: string | null;
+            /** Size */
+            size: string | null;
+            /** Tier */
+            tier: string | null;
+        };
+        /** CaseEvent */
+        CaseEvent: {
+            /** Actor Id */
+            actor_id: number;
+            /** Actor Name */
+            actor_name: string | null;
+            /** At */
+            at: string;
+            detail: components["schemas"]["CaseEventDetail"];
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "open" | "assign" | "note" | "escalate" | "close";
+            /** Note */
+            note: string | null;
+        };
+        /** CaseEventDetail */
+        CaseEventDetail: {
+            /**
+             * Assignee Id
+             * @default null
+             */
+            assignee_id?: number | null;
+            /**
+             * Disposition
+             * @default null
+             */
+            disposition?: string | null;
+            /**
+             * Rules
+             * @default null
+             */
+            rules?: string[] | null;
+        };
+        /** CaseHelper */
+        CaseHelper: {
+            /**
+             * Name
+             * @description only when that colleague consented to be named
+             */
+            name: string | null;
+            /** Persona */
+            persona: string | null;
+            /** Role */
+            role: string;
+        };
         /** CaseListQuery */
         CaseListQuery: {
             /**
@@ -3318,6 +3554,15 @@ export interface components {
              * @enum {string}
              */
             status?: "open" | "closed" | "all";
+        };
+        /** CaseProduct */
+        CaseProduct: {
+            /** Category */
+            category: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
         };
         /** CaseQuery */
         CaseQuery: {
@@ -3336,6 +3581,21 @@ export interface components {
              * @default null
              */
             prospect_id?: number | null;
+        };
+        /** CaseStep */
+        CaseStep: {
+            /**
+             * Days
+             * @description days since the step before
+             */
+            days: number;
+            /**
+             * Kind
+             * @description e.g. visit.visit, opportunity.claimed, stage.won, product.opened
+             */
+            kind: string;
+            /** Order */
+            order: number;
         };
         /**
          * Category
@@ -3402,6 +3662,23 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** ClassifiedChange */
+        ClassifiedChange: {
+            /** At */
+            at: string;
+            /** @description the persona of the month before */
+            from: components["schemas"]["Persona"] | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "classified";
+            /** Month */
+            month: string;
+            persona: components["schemas"]["Persona"];
+            /** Reasons */
+            reasons: string[];
+        };
         /** CloseRequest */
         CloseRequest: {
             /**
@@ -3428,6 +3705,61 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** CohortMentor */
+        CohortMentor: {
+            /** Active */
+            active: boolean;
+            /** Checkins */
+            checkins: number;
+            /** Display Name */
+            display_name: string;
+            /** Last Note At */
+            last_note_at: string | null;
+            /** Mentorship Id */
+            mentorship_id: number;
+            /** Notes */
+            notes: number;
+            /**
+             * Recent Notes
+             * @description notes in the last 30 days
+             */
+            recent_notes: number;
+        };
+        /** CohortNewcomer */
+        CohortNewcomer: {
+            /**
+             * Cohort
+             * @description hire quarter, e.g. 2026Q1
+             */
+            cohort: string;
+            /** Display Name */
+            display_name: string;
+            /** Hire Date */
+            hire_date: string;
+            mentor: components["schemas"]["CohortMentor"] | null;
+            /** Months In Post */
+            months_in_post: number;
+            /** Months To First Sale */
+            months_to_first_sale: number | null;
+            /** Months To Target */
+            months_to_target: number | null;
+            /**
+             * Readiness
+             * @description 0-100 from the product quizzes; None before any answer
+             */
+            readiness: number | null;
+            /** Rm Id */
+            rm_id: number;
+        };
+        /** CohortView */
+        CohortView: {
+            /** As Of */
+            as_of: string;
+            /** Cohorts */
+            cohorts: components["schemas"]["EarlierCohort"][];
+            /** Newcomers */
+            newcomers: components["schemas"]["CohortNewcomer"][];
+        };
         /** Colleague */
         Colleague: {
             /** Branch Id */
@@ -3443,6 +3775,137 @@ export interface components {
         ColleagueList: {
             /** Items */
             items: components["schemas"]["Colleague"][];
+        };
+        /** ConductCaseDetail */
+        ConductCaseDetail: {
+            /** Assignee Id */
+            assignee_id: number | null;
+            /** Assignee Name */
+            assignee_name: string | null;
+            /** Closed At */
+            closed_at: string | null;
+            /** Events */
+            events: components["schemas"]["CaseEvent"][];
+            /** Id */
+            id: number;
+            /** Opened At */
+            opened_at: string;
+            /** Opened By */
+            opened_by: number;
+            /** Rm Id */
+            rm_id: number;
+            /** Rm Name */
+            rm_name: string | null;
+            /** Rules */
+            rules: string[];
+            /** Score At Open */
+            score_at_open: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "escalated" | "confirmed" | "false_alarm";
+            /** Title */
+            title: string;
+            /** Version */
+            version: number;
+        };
+        /** ConductCaseSummary */
+        ConductCaseSummary: {
+            /** Assignee Id */
+            assignee_id: number | null;
+            /** Assignee Name */
+            assignee_name: string | null;
+            /** Closed At */
+            closed_at: string | null;
+            /** Id */
+            id: number;
+            /** Opened At */
+            opened_at: string;
+            /** Opened By */
+            opened_by: number;
+            /** Rm Id */
+            rm_id: number;
+            /** Rm Name */
+            rm_name: string | null;
+            /** Rules */
+            rules: string[];
+            /** Score At Open */
+            score_at_open: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "escalated" | "confirmed" | "false_alarm";
+            /** Title */
+            title: string;
+            /** Version */
+            version: number;
+        };
+        /** ConductCases */
+        ConductCases: {
+            /** Items */
+            items: components["schemas"]["ConductCaseSummary"][];
+        };
+        /**
+         * ConductReason
+         * @description A rule that adds to the score, with where the RM sits against peers and why, in Chinese.
+         */
+        ConductReason: {
+            /** Explanation */
+            explanation: string;
+            /** Fired */
+            fired: boolean;
+            /** Rule */
+            rule: string;
+            /** Title */
+            title: string;
+            /** Z */
+            z: number;
+        };
+        /** ConductSignalPublic */
+        ConductSignalPublic: {
+            /** Evidence Count */
+            evidence_count: number;
+            /** Explanation */
+            explanation: string;
+            /** Fired */
+            fired: boolean;
+            /**
+             * Fmt
+             * @description how the value reads: share, ratio or count
+             */
+            fmt: string;
+            /** Peer Median */
+            peer_median: number;
+            /** Points */
+            points: number;
+            /** Rule */
+            rule: string;
+            /** Title */
+            title: string;
+            /**
+             * Value
+             * @description None: too little activity to measure
+             */
+            value: number | null;
+            /** Z */
+            z: number;
+        };
+        /** ConfigSaved */
+        ConfigSaved: {
+            /**
+             * Effective
+             * @description the model in force after the overrides
+             */
+            effective: components["schemas"]["KnowledgeModel"] | components["schemas"]["MirrorWeights"];
+            /**
+             * Name
+             * @enum {string}
+             */
+            name: "knowledge" | "mirror";
+            /** Version */
+            version: number;
         };
         /** ConfigUpdate */
         ConfigUpdate: {
@@ -3599,6 +4062,30 @@ export interface components {
             profile: components["schemas"]["CustomerDetail"];
             /** Timeline */
             timeline: components["schemas"]["TimelineItem"][];
+        };
+        /** CustomerAtRisk */
+        CustomerAtRisk: {
+            /** Balance Cents */
+            balance_cents: number;
+            /** Customer Id */
+            customer_id: number;
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Points */
+            points: number;
+            /** Reasons */
+            reasons: string[];
+            /** Tier */
+            tier: string;
+        };
+        /** CustomerCounts */
+        CustomerCounts: {
+            /** Existing */
+            existing: number;
+            /** New */
+            new: number;
         };
         /** CustomerCreate */
         CustomerCreate: {
@@ -3792,6 +4279,17 @@ export interface components {
             /** @default null */
             tier?: components["schemas"]["Tier"] | null;
         };
+        /** CustomerMix */
+        CustomerMix: {
+            /** Best Segments */
+            best_segments: components["schemas"]["BestSegment"][];
+            central_soe_share: components["schemas"]["FlagShare"];
+            /** Dimensions */
+            dimensions: components["schemas"]["MixDimension"][];
+            government_share: components["schemas"]["FlagShare"];
+            /** Team Size */
+            team_size: number;
+        };
         /** CustomerPage */
         CustomerPage: {
             /** Items */
@@ -3904,6 +4402,48 @@ export interface components {
             /** Declined */
             declined: boolean;
         };
+        /** DepartingCheckPublic */
+        DepartingCheckPublic: {
+            /** Created At */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Progress */
+            progress: number;
+            /** Result */
+            result: components["schemas"]["DepartingResult"] | components["schemas"]["NoResultYet"];
+            /** Rm Id */
+            rm_id: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+        };
+        /** DepartingResult */
+        DepartingResult: {
+            /** As Of */
+            as_of: string;
+            /** Customers */
+            customers: components["schemas"]["CustomerAtRisk"][];
+            /** Score */
+            score: number;
+            /** Signals */
+            signals: components["schemas"]["ConductReason"][];
+            /** Window Days */
+            window_days: number;
+        };
+        /** DismissalCounts */
+        DismissalCounts: {
+            /** By Reason */
+            by_reason: components["schemas"]["DismissalReasonCount"][];
+            /** Total */
+            total: number;
+        };
         /** DismissalCreate */
         DismissalCreate: {
             /**
@@ -3919,6 +4459,24 @@ export interface components {
              */
             reason: "held_elsewhere" | "no_need" | "not_suitable" | "timing" | "other";
         };
+        /** DismissalReasonCount */
+        DismissalReasonCount: {
+            /** Code */
+            code: string;
+            /** Count */
+            count: number;
+            /** Label */
+            label: string;
+        };
+        /** DocumentTemplate */
+        DocumentTemplate: {
+            /** Category */
+            category: string;
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+        };
         /** DoneRequest */
         DoneRequest: {
             /**
@@ -3926,6 +4484,35 @@ export interface components {
              * @default true
              */
             done?: boolean;
+        };
+        /**
+         * Driver
+         * @description One indicator of a power: its score (0-100), how much it moves the power from neutral, and why.
+         */
+        Driver: {
+            /** Contribution */
+            contribution: number;
+            /** Explanation */
+            explanation: string;
+            /** Indicator */
+            indicator: string;
+            /** Label */
+            label: string;
+            /** Score */
+            score: number;
+        };
+        /** EarlierCohort */
+        EarlierCohort: {
+            /** Cohort */
+            cohort: string;
+            /** Median Months To First Sale */
+            median_months_to_first_sale: number | null;
+            /** Median Months To Target */
+            median_months_to_target: number | null;
+            /** Reached Target */
+            reached_target: number;
+            /** Rms */
+            rms: number;
         };
         /**
          * EmployeesSource
@@ -3962,6 +4549,41 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /** EvaluationSaved */
+        EvaluationSaved: {
+            /** Average */
+            average: number;
+            /**
+             * Evaluator Kind
+             * @enum {string}
+             */
+            evaluator_kind: "self" | "colleague" | "team_lead" | "customer";
+            /** Id */
+            id: number;
+            /** Month */
+            month: string;
+        };
+        /** EvaluationSummary */
+        EvaluationSummary: {
+            /** Average */
+            average: number | null;
+            /** Count */
+            count: number;
+            /**
+             * Criteria
+             * @description average per criterion; empty without evaluations
+             */
+            criteria: {
+                [key: string]: number;
+            };
+        };
+        /** EvaluationsByKind */
+        EvaluationsByKind: {
+            colleague: components["schemas"]["EvaluationSummary"];
+            customer: components["schemas"]["EvaluationSummary"];
+            self: components["schemas"]["EvaluationSummary"];
+            team_lead: components["schemas"]["EvaluationSummary"];
+        };
         /** EvaluationsCard */
         EvaluationsCard: {
             /** Items */
@@ -3993,6 +4615,41 @@ export interface components {
              * @default 200
              */
             limit?: number;
+        };
+        /**
+         * EvidenceItem
+         * @description One record behind a signal (a ledger entry, an audit entry, a customer, a month...).
+         */
+        EvidenceItem: {
+            /**
+             * Amount Cents
+             * @default null
+             */
+            amount_cents?: number | null;
+            /** At */
+            at: string | null;
+            /**
+             * Customer Id
+             * @default null
+             */
+            customer_id?: number | null;
+            /** Customer Name */
+            customer_name: string | null;
+            /**
+             * Day
+             * @default null
+             */
+            day?: string | null;
+            /** Id */
+            id: number | null;
+            /** Label */
+            label: string;
+            /** Rule */
+            rule: string;
+            /** Title */
+            title: string;
+            /** Type */
+            type: string;
         };
         /** ExpertBooking */
         ExpertBooking: {
@@ -4189,6 +4846,13 @@ export interface components {
             /** Tier */
             tier: string;
         };
+        /** FlagShare */
+        FlagShare: {
+            /** Share */
+            share: number;
+            /** Team Share */
+            team_share: number;
+        };
         /** GraphEdge */
         GraphEdge: {
             /** From */
@@ -4227,16 +4891,106 @@ export interface components {
              */
             masked?: boolean | null;
         };
+        /** Health */
+        Health: {
+            checks: components["schemas"]["HealthChecks"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "degraded";
+        };
+        /** HealthChecks */
+        HealthChecks: {
+            /**
+             * Database
+             * @description "ok" or "error: <exception type>"
+             */
+            database: string;
+            /** Redis */
+            redis: string;
+        };
+        /** HelperCandidate */
+        HelperCandidate: {
+            /**
+             * Current
+             * @description helping on a live task now
+             */
+            current: boolean;
+            /** Display Name */
+            display_name: string;
+            /** Hire Date */
+            hire_date: string;
+            /** Id */
+            id: number;
+            persona: components["schemas"]["Persona"];
+        };
+        /** HelperCandidates */
+        HelperCandidates: {
+            /** Items */
+            items: components["schemas"]["HelperCandidate"][];
+        };
         /**
          * HelperTaskKind
          * @enum {string}
          */
         HelperTaskKind: "collect_documents" | "book_meeting" | "prepare_proposal";
+        /** HelperTaskPublic */
+        HelperTaskPublic: {
+            /** Created At */
+            created_at: string;
+            /** Credit Cents */
+            credit_cents: number;
+            /**
+             * Customer Id
+             * @description the helper sees the customer only while the task is live
+             */
+            customer_id: number | null;
+            /** Customer Name */
+            customer_name: string | null;
+            /** Due On */
+            due_on: string;
+            /** Ended At */
+            ended_at: string | null;
+            helper: components["schemas"]["PersonRef"];
+            /** Id */
+            id: number;
+            kind: components["schemas"]["HelperTaskKind"];
+            /** Note */
+            note: string | null;
+            owner: components["schemas"]["PersonRef"];
+            /** Progress */
+            progress: number;
+            /** Progress Note */
+            progress_note: string | null;
+            status: components["schemas"]["HelperTaskStatus"];
+            /** Title */
+            title: string;
+            /** Updated At */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
         /**
          * HelperTaskStatus
          * @enum {string}
          */
         HelperTaskStatus: "open" | "doing" | "done" | "cancelled";
+        /** HelperTasks */
+        HelperTasks: {
+            /**
+             * For Me
+             * @description tasks the signed-in user helps with
+             */
+            for_me: components["schemas"]["HelperTaskPublic"][];
+            /** Is Super */
+            is_super: boolean;
+            /**
+             * Mine
+             * @description tasks the signed-in super RM handed out
+             */
+            mine: components["schemas"]["HelperTaskPublic"][];
+        };
         /** HoldingPublic */
         HoldingPublic: {
             /** Balance Cents */
@@ -4506,6 +5260,16 @@ export interface components {
             /** Weight */
             weight: number;
         };
+        /**
+         * KnowledgeModel
+         * @description The knowledge-degree model in force, per kind of customer.
+         */
+        KnowledgeModel: {
+            /** Corporate */
+            corporate: components["schemas"]["ModelDimension"][];
+            /** Individual */
+            individual: components["schemas"]["ModelDimension"][];
+        };
         /** KnownFact */
         KnownFact: {
             /** Dimension */
@@ -4532,6 +5296,22 @@ export interface components {
              * @enum {string}
              */
             type: "learning";
+        };
+        /** LearningSummary */
+        LearningSummary: {
+            /** Due Count */
+            due_count: number;
+            /** Next Due At */
+            next_due_at: string | null;
+            /**
+             * Products
+             * @description the three products the RM is least ready on
+             */
+            products: components["schemas"]["ProductReadiness"][];
+            /** Readiness */
+            readiness: number;
+            /** Share Name */
+            share_name: boolean;
         };
         /** LinkedOpportunity */
         LinkedOpportunity: {
@@ -4705,6 +5485,76 @@ export interface components {
              */
             type: "mentor";
         };
+        /** Mentoring */
+        Mentoring: {
+            /** Mentees */
+            mentees: components["schemas"]["MentoringPair"][];
+            mentor: components["schemas"]["MentoringPair"] | null;
+        };
+        /** MentoringNotePublic */
+        MentoringNotePublic: {
+            /** Author */
+            author: string;
+            /** Author Id */
+            author_id: number;
+            /** Body */
+            body: string;
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: number;
+        };
+        /** MentoringNoteSaved */
+        MentoringNoteSaved: {
+            /** Author Id */
+            author_id: number;
+            /** Body */
+            body: string;
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: number;
+        };
+        /** MentoringNotes */
+        MentoringNotes: {
+            /** Can Write */
+            can_write: boolean;
+            /** Ended On */
+            ended_on: string | null;
+            /** Items */
+            items: components["schemas"]["MentoringNotePublic"][];
+            mentee: components["schemas"]["MentoringPerson"];
+            mentor: components["schemas"]["MentoringPerson"];
+            /** Mentorship Id */
+            mentorship_id: number;
+            /** Started On */
+            started_on: string;
+        };
+        /**
+         * MentoringPair
+         * @description The other side of an active pair, with the pair's start and its notes so far.
+         */
+        MentoringPair: {
+            /** Display Name */
+            display_name: string;
+            /** Id */
+            id: number;
+            /** Mentorship Id */
+            mentorship_id: number;
+            /** Notes */
+            notes: number;
+            persona: components["schemas"]["Persona"] | null;
+            /** Started On */
+            started_on: string;
+        };
+        /** MentoringPerson */
+        MentoringPerson: {
+            /** Display Name */
+            display_name: string;
+            /** Id */
+            id: number;
+            persona: components["schemas"]["Persona"] | null;
+        };
         /** MessageIn */
         MessageIn: {
             /** Cards */
@@ -4736,6 +5586,113 @@ export interface components {
              * @default null
              */
             status?: string | null;
+        };
+        /** MirrorRm */
+        MirrorRm: {
+            /** Display Name */
+            display_name: string;
+            /** Id */
+            id: number;
+        };
+        /**
+         * MirrorWeights
+         * @description Each power's indicator weights (0-100), the admin's overrides over the defaults.
+         */
+        MirrorWeights: {
+            /** Challenge Power */
+            challenge_power: {
+                [key: string]: number;
+            };
+            /** Combat Power */
+            combat_power: {
+                [key: string]: number;
+            };
+        };
+        /** MixDimension */
+        MixDimension: {
+            /**
+             * Dimension
+             * @description gender, size, ownership, industry, region or tier
+             */
+            dimension: string;
+            /** Items */
+            items: components["schemas"]["MixShare"][];
+        };
+        /** MixShare */
+        MixShare: {
+            /** Customers */
+            customers: number;
+            /** Label */
+            label: string;
+            /** Share */
+            share: number;
+            /** Team Share */
+            team_share: number;
+            /**
+             * Value
+             * @description the segment's value; None: not recorded
+             */
+            value: string | null;
+        };
+        /** ModelDimension */
+        ModelDimension: {
+            /** Code */
+            code: string;
+            /** Facts */
+            facts: components["schemas"]["ModelFact"][];
+            /**
+             * Half Life Days
+             * @description a fact this old counts half
+             */
+            half_life_days: number;
+            /** Label */
+            label: string;
+            /** Weight */
+            weight: number;
+        };
+        /** ModelFact */
+        ModelFact: {
+            /**
+             * From Profile
+             * @description read from the customer's profile rather than asked
+             */
+            from_profile: boolean;
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /**
+             * Question
+             * @description what to ask on the next visit
+             */
+            question: string;
+            /** Weight */
+            weight: number;
+        };
+        /** MonthRevenue */
+        MonthRevenue: {
+            /**
+             * Achieved Cents
+             * @description own revenue plus benefit shares from the pool
+             */
+            achieved_cents: number;
+            /** Completion */
+            completion: number | null;
+            /** Shared Credit Cents */
+            shared_credit_cents: number;
+            /** Target Cents */
+            target_cents: number | null;
+        };
+        /** MonthTrend */
+        MonthTrend: {
+            /** Existing Business Cents */
+            existing_business_cents: number;
+            /** Month */
+            month: string;
+            /** New Business Cents */
+            new_business_cents: number;
+            /** Revenue Cents */
+            revenue_cents: number;
         };
         /** MoveIn */
         MoveIn: {
@@ -4820,6 +5777,11 @@ export interface components {
              */
             limit?: number;
         };
+        /**
+         * NoResultYet
+         * @description An empty object: the check has not finished.
+         */
+        NoResultYet: Record<string, never>;
         /** NoteCreate */
         NoteCreate: {
             /** Body */
@@ -5332,6 +6294,36 @@ export interface components {
          * @enum {string}
          */
         Outcome: "won" | "lost";
+        /** OverrideChange */
+        OverrideChange: {
+            /** At */
+            at: string;
+            /** By */
+            by: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "override";
+            /** Month */
+            month: string;
+            persona: components["schemas"]["Persona"];
+            /** Reason */
+            reason: string;
+        };
+        /** OverrideClearedChange */
+        OverrideClearedChange: {
+            /** At */
+            at: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "override_cleared";
+            /** Month */
+            month: string;
+            persona: components["schemas"]["Persona"];
+        };
         /** OverrideCreate */
         OverrideCreate: {
             persona: components["schemas"]["Persona"];
@@ -5423,10 +6415,29 @@ export interface components {
             /** Rm Id */
             rm_id: number;
         };
+        /** PendingEvaluations */
+        PendingEvaluations: {
+            /** Items */
+            items: components["schemas"]["PendingEvaluation"][];
+            /** Month */
+            month: string;
+        };
         /** PeopleQuery */
         PeopleQuery: {
             /** Q */
             q: string;
+        };
+        /** PerformancePage */
+        PerformancePage: {
+            annual: components["schemas"]["AnnualRevenue"];
+            business: components["schemas"]["BusinessVolume"];
+            customers: components["schemas"]["CustomerCounts"];
+            /** Month */
+            month: string;
+            revenue: components["schemas"]["MonthRevenue"];
+            team_rank: components["schemas"]["RevenueRank"];
+            /** Trend */
+            trend: components["schemas"]["MonthTrend"][];
         };
         /** PersonRef */
         PersonRef: {
@@ -5455,10 +6466,124 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** PersonaClassificationPublic */
+        PersonaClassificationPublic: {
+            /** Classified At */
+            classified_at: string;
+            /** Explanation */
+            explanation: string;
+            features: components["schemas"]["PersonaFeatures"];
+            /** Label */
+            label: string;
+            /** Month */
+            month: string;
+            persona: components["schemas"]["Persona"];
+            /** Reasons */
+            reasons: string[];
+            /** Rule */
+            rule: string;
+        };
+        /**
+         * PersonaFeatures
+         * @description The figures the rules read (None where the data is missing).
+         */
+        PersonaFeatures: {
+            /** Book Ratio */
+            book_ratio: number | null;
+            /** Completion */
+            completion: number | null;
+            /** Conduct Score */
+            conduct_score: number | null;
+            /** Customers */
+            customers: number;
+            /** Last Completion */
+            last_completion: number | null;
+            /** Months Measured */
+            months_measured: number;
+            /** Tenure Months */
+            tenure_months: number;
+            /** Top Share */
+            top_share: number | null;
+            /** Volatility */
+            volatility: number | null;
+        };
+        /** PersonaOverridePublic */
+        PersonaOverridePublic: {
+            /**
+             * By
+             * @description the team lead's display name
+             */
+            by: string | null;
+            /** Cleared At */
+            cleared_at: string | null;
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: number;
+            persona: components["schemas"]["Persona"];
+            /** Reason */
+            reason: string;
+        };
+        /** PersonaThresholds */
+        PersonaThresholds: {
+            defaults: components["schemas"]["ThresholdValues"];
+            effective: components["schemas"]["ThresholdValues"];
+            /**
+             * Overrides
+             * @description the admin's thresholds by name (a subset)
+             */
+            overrides: {
+                [key: string]: number;
+            };
+            /** Version */
+            version: number;
+        };
         /** NoteCreate */
         PersonasNoteCreate: {
             /** Body */
             body: string;
+        };
+        /** Playbook */
+        Playbook: {
+            /** Best Count */
+            best_count: number;
+            completion: components["schemas"]["PlaybookCompletion"];
+            /** Figures */
+            figures: components["schemas"]["PlaybookFigure"][];
+            /** I Am Best */
+            i_am_best: boolean;
+            sequences: components["schemas"]["PlaybookSequences"];
+            /** Team Size */
+            team_size: number;
+            /** Window Days */
+            window_days: number;
+        };
+        /** PlaybookCompletion */
+        PlaybookCompletion: {
+            /** Best */
+            best: number | null;
+            /** Mine */
+            mine: number | null;
+        };
+        /** PlaybookFigure */
+        PlaybookFigure: {
+            /** Best */
+            best: number | null;
+            /** Key */
+            key: string;
+            /** Lower Is Better */
+            lower_is_better: boolean;
+            /** Mine */
+            mine: number | null;
+            /** Team */
+            team: number | null;
+        };
+        /** PlaybookSequences */
+        PlaybookSequences: {
+            /** Best */
+            best: components["schemas"]["ProductSequence"][];
+            /** Mine */
+            mine: components["schemas"]["ProductSequence"][];
         };
         /** PolicyPublic */
         PolicyPublic: {
@@ -5511,6 +6636,44 @@ export interface components {
              */
             require_qualification?: boolean | null;
         };
+        /** Portrait */
+        Portrait: {
+            challenge_power: components["schemas"]["Power"];
+            combat_power: components["schemas"]["Power"];
+            evaluations: components["schemas"]["EvaluationsByKind"];
+            /** Month */
+            month: string;
+            percentile: components["schemas"]["TeamPercentile"];
+            /** Radar */
+            radar: components["schemas"]["RadarPoint"][];
+            rm: components["schemas"]["MirrorRm"];
+            /**
+             * Self Vs Others
+             * @description self rating minus the others' average
+             */
+            self_vs_others: number | null;
+            /** Trend */
+            trend: components["schemas"]["PowerTrend"][];
+            weights: components["schemas"]["MirrorWeights"];
+        };
+        /** Power */
+        Power: {
+            /** Indicators */
+            indicators: components["schemas"]["Driver"][];
+            /** Score */
+            score: number;
+            /** Top Drivers */
+            top_drivers: components["schemas"]["Driver"][];
+        };
+        /** PowerTrend */
+        PowerTrend: {
+            /** Challenge Power */
+            challenge_power: number;
+            /** Combat Power */
+            combat_power: number;
+            /** Month */
+            month: string;
+        };
         /**
          * ProblemDetails
          * @description RFC 9457, sent as `application/problem+json`. `code` is what the PWA maps to its catalog
@@ -5538,6 +6701,19 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** ProductAdoption */
+        ProductAdoption: {
+            /** Adopted */
+            adopted: number;
+            /** Dismissed */
+            dismissed: number;
+            /** Name */
+            name: string;
+            /** Product Id */
+            product_id: number;
+            /** Shown */
+            shown: number;
+        };
         /** ProductCasePublic */
         ProductCasePublic: {
             /** Customer Label */
@@ -5560,6 +6736,32 @@ export interface components {
             sizes: string[];
             /** Tiers */
             tiers: string[];
+        };
+        /** ProductReadiness */
+        ProductReadiness: {
+            /** Answered */
+            answered: number;
+            /** Category */
+            category: string;
+            /** Name */
+            name: string;
+            /** Product Id */
+            product_id: number;
+            /** Questions */
+            questions: number;
+            /** Readiness */
+            readiness: number;
+            /** Recall */
+            recall: number;
+        };
+        /** ProductSequence */
+        ProductSequence: {
+            /** Count */
+            count: number;
+            /** From */
+            from: string;
+            /** To */
+            to: string;
         };
         /** ProspectQuery */
         ProspectQuery: {
@@ -5702,6 +6904,101 @@ export interface components {
          * @enum {string}
          */
         QuickSource: "customer" | "opportunity" | "intel_alert";
+        /** QuizGraded */
+        QuizGraded: {
+            /**
+             * Answer
+             * @description the index of the right option
+             */
+            answer: number;
+            /** Correct */
+            correct: boolean;
+            /** Due */
+            due: string;
+            /**
+             * Readiness
+             * @description the product's readiness after this answer, 0-100
+             */
+            readiness: number;
+        };
+        /** QuizQuestion */
+        QuizQuestion: {
+            /** Key */
+            key: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "selling_point" | "advantage" | "segment" | "qualification" | "risk";
+            /** Options */
+            options: string[];
+            /** Product Id */
+            product_id: number;
+            /** Product Name */
+            product_name: string;
+            /** Prompt */
+            prompt: string;
+        };
+        /** QuizSession */
+        QuizSession: {
+            /** Due Count */
+            due_count: number;
+            /** Items */
+            items: components["schemas"]["QuizQuestion"][];
+            /** Next Due At */
+            next_due_at: string | null;
+        };
+        /** RadarPoint */
+        RadarPoint: {
+            /** Indicator */
+            indicator: string;
+            /** Label */
+            label: string;
+            /**
+             * Power
+             * @enum {string}
+             */
+            power: "challenge_power" | "combat_power";
+            /** Score */
+            score: number;
+        };
+        /** RankedCaseCard */
+        RankedCaseCard: {
+            /** Alike Count */
+            alike_count: number;
+            /** Amount Cents */
+            amount_cents: number | null;
+            /** Closed On */
+            closed_on: string;
+            customer: components["schemas"]["CaseCustomer"];
+            /** Helpers */
+            helpers: components["schemas"]["CaseHelper"][];
+            /** Id */
+            id: string;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "won" | "lost";
+            /** Products */
+            products: components["schemas"]["CaseProduct"][];
+            /** Reasons */
+            reasons: string[];
+            /**
+             * Similarity
+             * @description 0..1, to the closest customer or prospect of the RM's
+             */
+            similarity: number;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "opportunity" | "war_room" | "visits";
+            /** Steps */
+            steps: components["schemas"]["CaseStep"][];
+            /** Total Days */
+            total_days: number;
+        };
         /** RankedQuery */
         RankedQuery: {
             /**
@@ -5715,10 +7012,90 @@ export interface components {
              */
             offset?: number;
         };
+        /** RankedRm */
+        RankedRm: {
+            /** Fired */
+            fired: string[];
+            /** History */
+            history: components["schemas"]["ScorePoint"][];
+            /** Name */
+            name: string;
+            /** Open Cases */
+            open_cases: number;
+            /** Peer Group */
+            peer_group: string;
+            /** Reasons */
+            reasons: components["schemas"]["ConductReason"][];
+            /** Rm Id */
+            rm_id: number;
+            /** Score */
+            score: number;
+            /** Team Id */
+            team_id: number | null;
+            /**
+             * Trend
+             * @description the change against a week before
+             */
+            trend: number;
+        };
+        /** RankedRms */
+        RankedRms: {
+            /**
+             * As Of
+             * @description the day of the latest scores; None before the first run
+             */
+            as_of: string | null;
+            /** Items */
+            items: components["schemas"]["RankedRm"][];
+            /** Total */
+            total: number;
+        };
+        /** RatingCriterion */
+        RatingCriterion: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+        };
+        /**
+         * RatingForm
+         * @description All a customer holding the link may see.
+         */
+        RatingForm: {
+            /** Criteria */
+            criteria: components["schemas"]["RatingCriterion"][];
+            /** Expires At */
+            expires_at: string;
+            /** Month */
+            month: string;
+            /** Rm Display Name */
+            rm_display_name: string;
+        };
+        /** RatingLink */
+        RatingLink: {
+            /** Expires At */
+            expires_at: string;
+            /** Id */
+            id: number;
+            /**
+             * Qr Svg
+             * @description the link as a QR code (SVG)
+             */
+            qr_svg: string;
+            /** Token */
+            token: string;
+            /** Url */
+            url: string;
+        };
         /** RatingLinkCreate */
         RatingLinkCreate: {
             /** Customer Id */
             customer_id: number;
+        };
+        /** RatingThanks */
+        RatingThanks: {
+            /** Thanks */
+            thanks: boolean;
         };
         /** ReadAll */
         ReadAll: {
@@ -5745,6 +7122,15 @@ export interface components {
             /** Last Read Seq */
             last_read_seq: number;
         };
+        /** Readiness */
+        Readiness: {
+            /** Overall */
+            overall: number;
+            /** Overall Exact */
+            overall_exact: number;
+            /** Products */
+            products: components["schemas"]["ProductReadiness"][];
+        };
         /**
          * ReassignRequest
          * @description A team lead hands an opportunity to an RM. The admin's claim rules hold for the new holder:
@@ -5761,6 +7147,15 @@ export interface components {
             reason: string;
             /** Rm Id */
             rm_id: number;
+        };
+        /** RecommenderModelInfo */
+        RecommenderModelInfo: {
+            /** Customers */
+            customers: number;
+            /** Holdings */
+            holdings: number;
+            /** Trained At */
+            trained_at: string;
         };
         /**
          * Recurrence
@@ -5896,6 +7291,60 @@ export interface components {
             /** Ok */
             ok: boolean;
         };
+        /** ResourceList */
+        ResourceList: {
+            /** Collaboration */
+            collaboration: components["schemas"]["ResourcePublic"][];
+            /** Office */
+            office: components["schemas"]["ResourcePublic"][];
+            /** Product */
+            product: components["schemas"]["ResourcePublic"][];
+            tools: components["schemas"]["Tools"];
+        };
+        /** ResourcePublic */
+        ResourcePublic: {
+            /**
+             * Amount Cents
+             * @description budgets and quotas: the year's size
+             * @default null
+             */
+            amount_cents?: number | null;
+            /** Bookable */
+            bookable: boolean;
+            /**
+             * Detail
+             * @description what the kind adds (seats, topics, rates...)
+             */
+            detail: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @description product_quota, pricing_authority, meeting_room, car, gift_budget, expert
+             */
+            kind: string;
+            /** Name */
+            name: string;
+            /**
+             * Remaining Cents
+             * @description budgets and quotas: what is left this year
+             * @default null
+             */
+            remaining_cents?: number | null;
+            /**
+             * Upcoming
+             * @description rooms, cars and experts: bookings of the next seven days
+             * @default null
+             */
+            upcoming?: components["schemas"]["UpcomingSlot"][] | null;
+        };
+        /** RetrainQueued */
+        RetrainQueued: {
+            /** Request Id */
+            request_id: string;
+        };
         /** RevealRequest */
         RevealRequest: {
             /** Field */
@@ -5921,6 +7370,33 @@ export interface components {
             /** Target Cents */
             target_cents: number | null;
         };
+        /** RevenueRank */
+        RevenueRank: {
+            /** Rank */
+            rank: number;
+            /** Team Size */
+            team_size: number;
+        };
+        /** RmConduct */
+        RmConduct: {
+            /** As Of */
+            as_of: string | null;
+            /** Cases */
+            cases: components["schemas"]["ConductCaseSummary"][];
+            /** History */
+            history: components["schemas"]["ScorePoint"][];
+            /** Peer Group */
+            peer_group: string | null;
+            /** Reasons */
+            reasons: components["schemas"]["ConductReason"][];
+            rm: components["schemas"]["RmRef"];
+            /** Score */
+            score: number | null;
+            /** Signals */
+            signals: components["schemas"]["ConductSignalPublic"][];
+            /** Timeline */
+            timeline: components["schemas"]["EvidenceItem"][];
+        };
         /**
          * RmMonthQuery
          * @description Whose month to read (mirror, performance): one's own, or an RM of the team a lead leads.
@@ -5937,6 +7413,32 @@ export interface components {
              * @default null
              */
             rm_id?: number | null;
+        };
+        /** RmPersona */
+        RmPersona: {
+            classification: components["schemas"]["PersonaClassificationPublic"] | null;
+            /** Display Name */
+            display_name: string;
+            /**
+             * History
+             * @description changes of the classified persona, and overrides
+             */
+            history: (components["schemas"]["ClassifiedChange"] | components["schemas"]["OverrideChange"] | components["schemas"]["OverrideClearedChange"])[];
+            mentoring: components["schemas"]["Mentoring"];
+            override: components["schemas"]["PersonaOverridePublic"] | null;
+            /** @description the effective persona: the override, else the classification */
+            persona: components["schemas"]["Persona"] | null;
+            /** Rm Id */
+            rm_id: number;
+        };
+        /** RmRef */
+        RmRef: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Team Id */
+            team_id: number | null;
         };
         /**
          * Role
@@ -6212,6 +7714,57 @@ export interface components {
             /** Reasons */
             reasons: string[];
         };
+        /** RuleOverview */
+        RuleOverview: {
+            /** Audit Log */
+            audit_log: boolean;
+            /** Defaults */
+            defaults: {
+                [key: string]: number | number[] | string[];
+            };
+            /** Enabled */
+            enabled: boolean;
+            /** Params */
+            params: {
+                [key: string]: number | number[] | string[];
+            };
+            precision: components["schemas"]["RulePrecision"] | null;
+            /** Rule */
+            rule: string;
+            /** Title */
+            title: string;
+            /** Version */
+            version: number;
+        };
+        /** RuleOverviews */
+        RuleOverviews: {
+            /** Items */
+            items: components["schemas"]["RuleOverview"][];
+        };
+        /** RulePrecision */
+        RulePrecision: {
+            /** Closed */
+            closed: number;
+            /** Confirmed */
+            confirmed: number;
+            /** False Alarm */
+            false_alarm: number;
+            /** Precision */
+            precision: number | null;
+        };
+        /** RuleSaved */
+        RuleSaved: {
+            /** Enabled */
+            enabled: boolean;
+            /** Params */
+            params: {
+                [key: string]: number | number[] | string[];
+            };
+            /** Rule */
+            rule: string;
+            /** Version */
+            version: number;
+        };
         /** RuleUpdate */
         RuleUpdate: {
             /**
@@ -6228,6 +7781,13 @@ export interface components {
              * @default null
              */
             version?: number | null;
+        };
+        /** ScorePoint */
+        ScorePoint: {
+            /** Day */
+            day: string;
+            /** Score */
+            score: number;
         };
         /**
          * SearchSource
@@ -6750,12 +8310,73 @@ export interface components {
              */
             type: "team_knowledge";
         };
+        /** TeamList */
+        TeamList: {
+            /** Items */
+            items: components["schemas"]["TeamPublic"][];
+        };
+        /** TeamPercentile */
+        TeamPercentile: {
+            /** Challenge Power */
+            challenge_power: number;
+            /** Combat Power */
+            combat_power: number;
+            /** Team Size */
+            team_size: number;
+        };
+        /** TeamPersona */
+        TeamPersona: {
+            classification: components["schemas"]["PersonaClassificationPublic"] | null;
+            /** Display Name */
+            display_name: string;
+            override: components["schemas"]["PersonaOverridePublic"] | null;
+            /** @description the effective persona: the override, else the classification */
+            persona: components["schemas"]["Persona"] | null;
+            /** Rm Id */
+            rm_id: number;
+        };
+        /** TeamPersonas */
+        TeamPersonas: {
+            /** Items */
+            items: components["schemas"]["TeamPersona"][];
+        };
+        /** TeamPublic */
+        TeamPublic: {
+            branch: components["schemas"]["NamedRef"];
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+        };
         /** TeamRank */
         TeamRank: {
             /** Rank */
             rank: number | null;
             /** Team Size */
             team_size: number;
+        };
+        /** ThresholdValues */
+        ThresholdValues: {
+            /** Coasting Completion */
+            coasting_completion: number;
+            /** Excellent Book Ratio */
+            excellent_book_ratio: number;
+            /** Excellent Completion */
+            excellent_completion: number;
+            /** Newcomer Months */
+            newcomer_months: number;
+            /** Super Book Ratio */
+            super_book_ratio: number;
+            /** Super Completion */
+            super_completion: number;
+            /** Super Top Share */
+            super_top_share: number;
+            /** Veteran Conduct Score */
+            veteran_conduct_score: number;
+            /** Veteran Min Years */
+            veteran_min_years: number;
+            /** Veteran Volatility */
+            veteran_volatility: number;
         };
         /** ThresholdsUpdate */
         ThresholdsUpdate: {
@@ -6847,6 +8468,13 @@ export interface components {
             timezone: string;
             visits: components["schemas"]["VisitRoute"];
         };
+        /** Tools */
+        Tools: {
+            /** Calculators */
+            calculators: string[];
+            /** Document Templates */
+            document_templates: components["schemas"]["DocumentTemplate"][];
+        };
         /** ToolsCard */
         ToolsCard: {
             /** Items */
@@ -6908,12 +8536,60 @@ export interface components {
             /** Unread */
             unread: number;
         };
+        /** UpcomingSlot */
+        UpcomingSlot: {
+            /** Ends At */
+            ends_at: string;
+            /** Id */
+            id: number;
+            /** Mine */
+            mine: boolean;
+            /**
+             * Purpose
+             * @description only on one's own bookings
+             */
+            purpose: string | null;
+            /** Starts At */
+            starts_at: string;
+        };
         /** Upload */
         Upload: {
             /** Content Base64 */
             content_base64: string;
             /** Filename */
             filename: string;
+        };
+        /**
+         * UserAdminView
+         * @description What the admin's user screen shows: the public card plus the active flag and qualifications.
+         */
+        UserAdminView: {
+            branch: components["schemas"]["NamedRef"] | null;
+            /** Display Name */
+            display_name: string;
+            /**
+             * Email
+             * @default null
+             */
+            email?: string | null;
+            /** Id */
+            id: number;
+            /** Is Active */
+            is_active: boolean;
+            /** Persona */
+            persona: string | null;
+            /**
+             * Phone
+             * @default null
+             */
+            phone?: string | null;
+            /** Qualifications */
+            qualifications: string[];
+            /** Role */
+            role: string;
+            team: components["schemas"]["NamedRef"] | null;
+            /** Username */
+            username: string;
         };
         /** UserCreate */
         UserCreate: {
@@ -6979,6 +8655,17 @@ export interface components {
             q?: string | null;
             /** @default null */
             role?: components["schemas"]["Role"] | null;
+        };
+        /** UserPage */
+        UserPage: {
+            /** Items */
+            items: components["schemas"]["UserAdminView"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
         };
         /** UserPublic */
         UserPublic: {
@@ -7170,6 +8857,28 @@ export interface components {
              */
             version?: number | null;
         };
+        /** WorkbenchConfig */
+        WorkbenchConfig: {
+            /**
+             * Effective
+             * @description the model in force after the overrides
+             */
+            effective: components["schemas"]["KnowledgeModel"] | components["schemas"]["MirrorWeights"];
+            /**
+             * Name
+             * @enum {string}
+             */
+            name: "knowledge" | "mirror";
+            /**
+             * Overrides
+             * @description as the admin stored them: the shape of a PUT's value
+             */
+            overrides: {
+                [key: string]: unknown;
+            };
+            /** Version */
+            version: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -7197,7 +8906,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdoptionReport"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_admin_next-products_retrain": {
         parameters: {
@@ -7207,7 +8944,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetrainQueued"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_admin_teams: {
         parameters: {
@@ -7217,7 +8982,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamList"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_admin_users: {
         parameters: {
@@ -7233,7 +9026,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPage"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     post__api_v1_admin_users: {
         parameters: {
@@ -7247,7 +9068,44 @@ export interface operations {
                 "application/json": components["schemas"]["UserCreate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserAdminView"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "patch__api_v1_admin_users_{user_id}": {
         parameters: {
@@ -7263,7 +9121,44 @@ export interface operations {
                 "application/json": components["schemas"]["UserUpdate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserAdminView"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_admin_workbench-config_{name}": {
         parameters: {
@@ -7275,7 +9170,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkbenchConfig"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "put__api_v1_admin_workbench-config_{name}": {
         parameters: {
@@ -7291,7 +9223,53 @@ export interface operations {
                 "application/json": components["schemas"]["ConfigUpdate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigSaved"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_ask: {
         parameters: {
@@ -7330,7 +9308,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_audit_export: {
         parameters: {
@@ -7353,7 +9359,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description The filtered log as CSV (UTF-8 with BOM) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     post__api_v1_auth_login: {
         parameters: {
@@ -7443,7 +9486,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConductCases"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     post__api_v1_conduct_cases: {
         parameters: {
@@ -7457,7 +9528,44 @@ export interface operations {
                 "application/json": components["schemas"]["CaseCreate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConductCaseDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_conduct_cases_{case_id}": {
         parameters: {
@@ -7469,7 +9577,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConductCaseDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_conduct_cases_{case_id}_actions": {
         parameters: {
@@ -7485,7 +9630,62 @@ export interface operations {
                 "application/json": components["schemas"]["CaseAction"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConductCaseDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_conduct_checks_{check_id}": {
         parameters: {
@@ -7497,7 +9697,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DepartingCheckPublic"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_conduct_rms: {
         parameters: {
@@ -7510,7 +9747,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RankedRms"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_conduct_rms_{rm_id}": {
         parameters: {
@@ -7522,7 +9787,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RmConduct"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_conduct_rms_{rm_id}_departing-check": {
         parameters: {
@@ -7534,7 +9836,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DepartingCheckPublic"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_conduct_rules: {
         parameters: {
@@ -7544,7 +9883,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOverviews"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "put__api_v1_conduct_rules_{rule}": {
         parameters: {
@@ -7560,7 +9927,53 @@ export interface operations {
                 "application/json": components["schemas"]["RuleUpdate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleSaved"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_customer-mix": {
         parameters: {
@@ -7574,7 +9987,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerMix"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_customers: {
         parameters: {
@@ -8037,7 +10487,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HelperCandidates"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_helpers_tasks: {
         parameters: {
@@ -8047,7 +10525,26 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HelperTasks"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     post__api_v1_helpers_tasks: {
         parameters: {
@@ -8061,7 +10558,53 @@ export interface operations {
                 "application/json": components["schemas"]["TaskCreate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HelperTaskPublic"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_helpers_tasks_{task_id}": {
         parameters: {
@@ -8073,7 +10616,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HelperTaskPublic"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "patch__api_v1_helpers_tasks_{task_id}": {
         parameters: {
@@ -8089,7 +10660,71 @@ export interface operations {
                 "application/json": components["schemas"]["TaskUpdate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HelperTaskPublic"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Precondition Required */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_home: {
         parameters: {
@@ -8979,7 +11614,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseCards"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_learning_cases_{case_id}": {
         parameters: {
@@ -8991,7 +11663,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseCard"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     put__api_v1_learning_consent: {
         parameters: {
@@ -9005,7 +11714,35 @@ export interface operations {
                 "application/json": components["schemas"]["ConsentIn"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseConsentPublic"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_learning_playbook: {
         parameters: {
@@ -9015,7 +11752,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Playbook"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_learning_quiz: {
         parameters: {
@@ -9025,7 +11790,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuizSession"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     post__api_v1_learning_quiz_answers: {
         parameters: {
@@ -9039,7 +11832,44 @@ export interface operations {
                 "application/json": components["schemas"]["AnswerIn"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuizGraded"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_learning_readiness: {
         parameters: {
@@ -9049,7 +11879,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_learning_summary: {
         parameters: {
@@ -9059,7 +11917,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LearningSummary"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_me: {
         parameters: {
@@ -9102,7 +11988,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Portrait"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     post__api_v1_mirror_evaluations: {
         parameters: {
@@ -9116,7 +12039,44 @@ export interface operations {
                 "application/json": components["schemas"]["EvaluationCreate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationSaved"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_mirror_pending: {
         parameters: {
@@ -9126,7 +12086,26 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingEvaluations"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_mirror_rating-links": {
         parameters: {
@@ -9140,7 +12119,44 @@ export interface operations {
                 "application/json": components["schemas"]["RatingLinkCreate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RatingLink"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_notes: {
         parameters: {
@@ -10302,7 +13318,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PerformancePage"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_personas_cohorts: {
         parameters: {
@@ -10312,7 +13365,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CohortView"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_personas_me: {
         parameters: {
@@ -10322,7 +13403,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RmPersona"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_personas_mentorships_{mentorship_id}_notes": {
         parameters: {
@@ -10334,7 +13443,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MentoringNotes"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_personas_mentorships_{mentorship_id}_notes": {
         parameters: {
@@ -10350,7 +13496,44 @@ export interface operations {
                 "application/json": components["schemas"]["PersonasNoteCreate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MentoringNoteSaved"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_personas_rms_{rm_id}": {
         parameters: {
@@ -10362,7 +13545,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RmPersona"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "put__api_v1_personas_rms_{rm_id}_override": {
         parameters: {
@@ -10378,7 +13598,44 @@ export interface operations {
                 "application/json": components["schemas"]["OverrideCreate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RmPersona"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "delete__api_v1_personas_rms_{rm_id}_override": {
         parameters: {
@@ -10390,7 +13647,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RmPersona"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_personas_team: {
         parameters: {
@@ -10400,7 +13694,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamPersonas"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_personas_thresholds: {
         parameters: {
@@ -10410,7 +13732,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonaThresholds"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     put__api_v1_personas_thresholds: {
         parameters: {
@@ -10424,7 +13774,44 @@ export interface operations {
                 "application/json": components["schemas"]["ThresholdsUpdate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonaThresholds"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_products_sellable: {
         parameters: {
@@ -10726,7 +14113,53 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RatingForm"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_public_ratings_{token}": {
         parameters: {
@@ -10742,7 +14175,53 @@ export interface operations {
                 "application/json": components["schemas"]["PublicRating"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RatingThanks"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_push_subscriptions: {
         parameters: {
@@ -10870,7 +14349,26 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceList"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "delete__api_v1_resources_bookings_{booking_id}": {
         parameters: {
@@ -10882,7 +14380,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingCancelled"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_resources_{resource_id}_bookings": {
         parameters: {
@@ -10898,7 +14424,44 @@ export interface operations {
                 "application/json": components["schemas"]["BookingCreate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingPublic"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_today: {
         parameters: {
@@ -12478,7 +16041,33 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Degraded: the same body as 200, naming the failed check */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
     };
     "get__r-assets_rating.js": {
         parameters: {
