@@ -3,15 +3,20 @@ RM may sell and the customer may buy, with a reason in Chinese.
 
 The model (trained by `train`, retrained by the RQ job in tasks/assistant.py, stored as one row of
 `recommender_model`):
-- Sequence co-occurrence with time decay: C[i, j] sums, over customers who opened product i before
-  product j, the weight 0.5 ** (age of j's opening / HALF_LIFE_DAYS), so recent behaviour counts more.
-  P(j after i) = C[i, j] / N[i], N[i] the decayed count of customers holding i.
+- Next purchase: a multinomial logistic regression (scikit-learn) fitted on every purchase in the
+  history — which product a customer bought, from the parts of their segment (corporate: industry
+  section, size; individual: life stage, tier), the products they held before it and the one they
+  bought last — each purchase weighing 0.5 ** (its age / HALF_LIFE_DAYS), so recent behaviour counts
+  more. The score of a product is its probability of being the customer's next purchase.
+- Sequence co-occurrence with time decay, for the reasons (and the score of a bank whose history
+  has a single product bought): C[i, j] sums, over customers who opened product i before product j,
+  the weight 0.5 ** (age of j's opening / HALF_LIFE_DAYS); P(j after i) = C[i, j] / N[i], N[i] the
+  decayed count of customers holding i.
 - Segment shares: S[g, j], the share of customers in segment g (corporate: industry section × size;
-  individual: life stage × tier) that hold j.
-- Score of a product j for a customer holding H in segment g:
+  individual: life stage × tier) that hold j. Without a next-purchase model the score is
   SEGMENT_WEIGHT * S[g, j] + sum over i in H of d_i * P(j after i) / sum d_i, where d_i decays with
-  the age of the customer's own opening of i (their latest purchases say most about the next).
-The reason quotes whichever term gave most of the score: the segment ("与该客户相似的 37 家制造业
+  the age of the customer's own opening of i.
+The reason quotes the larger of the last two: the segment ("与该客户相似的 37 家制造业
 中型企业中 62% 开通了…") or the product held ("持有…的客户中 45% 随后开通了…").
 
 Filters (never relaxed): the RM may sell it (qualification, branch: server/products), the customer
@@ -27,6 +32,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
@@ -116,6 +123,69 @@ class History:
     segments: list[str]
 
 
+def segment_features(segment: str) -> list[str]:
+    """The parts of a segment the next-purchase model weighs separately (industry section and size;
+    life stage and tier), so a thin segment borrows from its neighbours."""
+    kind, a, b = segment.split(":")
+    return [f"{kind}:{a}:*", f"{kind}:*:{b}"]
+
+
+def _next_features(
+    parts: dict[str, int], n_products: int, segment: str, held: Iterable[int], last: int | None
+) -> list[int]:
+    """Columns set for one purchase: the segment's parts, the products held before it, and the
+    product bought last."""
+    cols = [parts[f] for f in segment_features(segment) if f in parts]
+    base = len(parts)
+    cols += [base + i for i in held]
+    if last is not None:
+        cols.append(base + n_products + last)
+    return cols
+
+
+def train_next_purchase(history: History, *, today: date) -> dict[str, Any] | None:
+    """The next-purchase model: a multinomial logistic regression (scikit-learn) over every purchase
+    in the history, predicting the product from the customer's segment, what they held before and
+    what they bought last; purchases weigh 0.5 ** (age / HALF_LIFE_DAYS). None when the history has
+    fewer than two products bought."""
+    opened = history.opened
+    n_products = opened.shape[1]
+    parts = {
+        f: i for i, f in enumerate(sorted({f for s in set(history.segments) for f in segment_features(s)}))
+    }
+    rows: list[int] = []
+    cols: list[int] = []
+    target: list[int] = []
+    weight: list[float] = []
+    t0 = today.toordinal()
+    for c in range(opened.shape[0]):
+        mine = opened[c]
+        order = [int(j) for j in np.argsort(mine, kind="stable") if mine[j] > 0]
+        for n, j in enumerate(order):
+            x = _next_features(parts, n_products, history.segments[c], order[:n], order[n - 1] if n else None)
+            rows += [len(target)] * len(x)
+            cols += x
+            target.append(j)
+            weight.append(0.5 ** (max(0, t0 - int(mine[j])) / HALF_LIFE_DAYS))
+    if len(set(target)) < 2:
+        return None
+    X = sparse.csr_matrix(
+        (np.ones(len(rows)), (rows, cols)), shape=(len(target), len(parts) + 2 * n_products)
+    )
+    fit = LogisticRegression(C=1.0, max_iter=500).fit(X, np.array(target), sample_weight=np.array(weight))
+    coef = np.zeros((n_products, X.shape[1]))
+    intercept = np.full(n_products, -50.0)  # a product nobody bought: never first
+    coef[fit.classes_] = fit.coef_ if len(fit.classes_) > 2 else np.vstack([-fit.coef_, fit.coef_]) / 2
+    intercept[fit.classes_] = (
+        fit.intercept_ if len(fit.classes_) > 2 else np.array([-fit.intercept_[0], fit.intercept_[0]]) / 2
+    )
+    return {
+        "parts": list(parts),
+        "coef": coef.round(5).tolist(),
+        "intercept": intercept.round(5).tolist(),
+    }
+
+
 def train(history: History, *, today: date) -> dict[str, Any]:
     opened = history.opened
     held = opened > 0
@@ -145,6 +215,7 @@ def train(history: History, *, today: date) -> dict[str, Any]:
         "customers": len(history.customer_ids),
         "pair": pair.round(4).tolist(),
         "segments": segments,
+        "next": train_next_purchase(history, today=today),
     }
 
 
@@ -168,6 +239,23 @@ class Recommender:
         self.customers = max(1, int(payload["customers"]))
         self.holders = np.array(payload["holders"], dtype=float)
         self.bank_share = self.holders / self.customers
+        nxt = payload.get("next")
+        self.parts = {f: i for i, f in enumerate(nxt["parts"])} if nxt else {}
+        self.coef = np.array(nxt["coef"]) if nxt else None
+        self.intercept = np.array(nxt["intercept"]) if nxt else None
+
+    def next_purchase(self, *, held: dict[int, date], segment: str) -> np.ndarray | None:
+        """P(the next product is j) for a customer of the segment holding `held`, or None without
+        a next-purchase model (a bank with a single product bought)."""
+        if self.coef is None or self.intercept is None:
+            return None
+        order = sorted((d, self.index[p]) for p, d in held.items() if p in self.index)
+        cols = _next_features(
+            self.parts, len(self.product_ids), segment, [i for _, i in order], order[-1][1] if order else None
+        )
+        logits = self.intercept + self.coef[:, cols].sum(axis=1)
+        e = np.exp(logits - logits.max())
+        return e / e.sum()
 
     def scores(
         self, *, held: dict[int, date], segment: str, today: date
@@ -198,7 +286,10 @@ class Recommender:
             best_from = np.where(better, i, best_from)
         if total_d > 0:
             hist /= total_d
-        return seg_term + hist, seg_term, np.stack([hist, best_from.astype(float)]), seg_n
+        score = self.next_purchase(held=held, segment=segment)
+        if score is None:
+            score = seg_term + hist
+        return score, seg_term, np.stack([hist, best_from.astype(float)]), seg_n
 
     def rank(
         self,

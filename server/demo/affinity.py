@@ -16,7 +16,15 @@ How a customer's products are drawn (see `ProductDraw`):
    purchase depends on the earlier ones — what a recommender can learn.
 4. Entry product: a company's first product is its settlement account (单位活期存款: no corporate
    business without a basic deposit account), so the next purchase is never "the account everyone has".
-5. Suitability: an individual never holds a product whose risk level (R1..R5) is above their risk
+5. Ladders: customers climb typical ladders, in order — a small firm its settlement account, an
+   inclusive SME loan, a corporate card, then cash-management wealth; a manufacturer a
+   working-capital loan, factoring, an import L/C, then FX; a young person a credit card, a consumer
+   loan, then funds; a family a mortgage, critical illness cover, then a card... Each customer
+   follows one ladder of their segment (`LADDERS`, chosen by `SECTION_LADDERS`, `SIZE_LADDERS`,
+   `STAGE_LADDERS`, `TIER_LADDERS`); each later purchase is the next rung they do not hold with
+   probability `FOLLOW`, otherwise a draw by the weights above. Banks see this in their data: the
+   next product follows from the last one more than from the bank's overall mix.
+6. Suitability: an individual never holds a product whose risk level (R1..R5) is above their risk
    appetite (C1..C5); a customer without a recorded appetite only R1-R2 products."""
 
 from __future__ import annotations
@@ -85,6 +93,61 @@ PARTNERS: dict[str, dict[str, float]] = {
     "LN-SME": {"CC-CORP": 2.5, "DEP-CA": 2.0},
 }
 
+# Typical ladders: the order in which a customer comes to hold products (a firm's starts with its
+# settlement account, see ENTRY_PRODUCT).
+LADDERS: dict[str, tuple[str, ...]] = {
+    # a small firm: the account, the inclusive loan it came for, a card, then its idle cash
+    "small_firm": ("DEP-CA", "LN-SME", "CC-CORP", "WM-CASH", "FD-MMF"),
+    # a producer: working capital, then receivables, imports of inputs, then FX hedging
+    "producer": ("DEP-CA", "LN-WC", "TF-FACTOR", "TF-LC", "FX-SPOT", "FX-FWD"),
+    # a trader: acceptances to pay suppliers, factoring of receivables, then a credit line
+    "trader": ("DEP-CA", "TF-BA", "TF-FACTOR", "LN-WC", "CC-CORP"),
+    # a builder or developer: the project loan, acceptances, then the proceeds parked
+    "builder": ("DEP-CA", "LN-FA", "TF-BA", "DEP-AGR", "DEP-TD"),
+    # an employer: payroll, its staff's cover, then pooling the group's cash
+    "employer": ("DEP-CA", "PAY-PAYROLL", "INS-GROUP", "CM-POOL", "DEP-AGR", "FX-FWD"),
+    # a public body: payroll, term deposits of its budget, staff cover, official cards
+    "public": ("DEP-CA", "PAY-PAYROLL", "DEP-TD", "INS-GROUP", "CC-CORP"),
+    # a firm with idle cash (tech, services): wealth products, then an agreement deposit
+    "treasury": ("DEP-CA", "WM-CASH", "FD-MMF", "DEP-AGR", "DEP-NOTICE", "FD-BOND"),
+    # an importer or carrier: FX first, then L/Cs and forwards
+    "trade": ("DEP-CA", "FX-SPOT", "TF-LC", "FX-FWD", "LN-WC"),
+    # a young person: a credit card, a consumer loan, then a first fund
+    "starter": ("CC-PLAT", "LN-CONS", "FD-MMF", "FD-IDX300", "WM-CASH"),
+    # a family: the mortgage, cover for the breadwinner, a card, then savings
+    "home": ("LN-MTG", "INS-CI", "CC-PLAT", "WM-FIX180", "INS-ANN"),
+    # a business owner: the business loan, then the firm's surplus in deposits and wealth
+    "owner": ("LN-BIZ", "DEP-STD", "WM-CASH", "WM-FIX180", "INS-CI"),
+    # a saver: a term deposit, then certificates of deposit, an annuity, a pension fund
+    "saver": ("DEP-STD", "DEP-LCD", "INS-ANN", "FD-PENSION", "DEP-NOTICE"),
+    # wealth: cash management, fixed income, then the R3 product and bond funds
+    "wealth": ("WM-CASH", "WM-FIX180", "WM-PLUS", "FD-BOND", "DEP-LCD"),
+}
+SECTION_LADDERS: dict[str, dict[str, float]] = {
+    "C": {"producer": 3.0, "trade": 1.0},
+    "F": {"trader": 3.0, "trade": 1.0},
+    "E": {"builder": 3.0},
+    "K": {"builder": 3.0, "treasury": 1.0},
+    "I": {"treasury": 3.0},
+    "M": {"treasury": 3.0},
+    "G": {"trade": 2.0, "producer": 1.0},
+    "S": {"public": 4.0},
+    "P": {"public": 3.0},
+    "Q": {"public": 3.0},
+}
+SIZE_LADDERS: dict[str, dict[str, float]] = {
+    "large": {"employer": 2.0},
+    "medium": {"employer": 1.0},
+    "small": {"small_firm": 2.0},
+    "micro": {"small_firm": 4.0},
+}
+STAGE_LADDERS: dict[str, dict[str, float]] = {
+    "young": {"starter": 3.0, "wealth": 0.5},
+    "family": {"home": 3.0, "owner": 1.0, "saver": 0.5},
+    "senior": {"saver": 3.0, "wealth": 0.5},
+}
+TIER_LADDERS: dict[str, dict[str, float]] = {"vip": {"wealth": 3.0}, "high": {"wealth": 1.5}}
+FOLLOW = 0.5  # the share of later purchases that are the next rung of the customer's ladder
 
 # A customer's products follow needs more than the bank's overall mix: the mix's weights are
 # flattened (square root) and the affinities above sharpened (squared).
@@ -119,12 +182,23 @@ class ProductDraw:
     ) -> None:
         limit = _risk(appetite) if appetite else 2
         factors: list[dict[str, float]] = []
+        ladders: dict[str, float] = {}
         if corporate:
             factors.append(CORPORATE_SECTION.get((industry or "")[:1], {}))
             factors.append(CORPORATE_SIZE.get(size or "", {}))
+            for fit in (SECTION_LADDERS.get((industry or "")[:1], {}), SIZE_LADDERS.get(size or "", {})):
+                for name, w in fit.items():
+                    ladders[name] = ladders.get(name, 0.0) + w
         else:
-            factors.append(LIFE_STAGE[life_stage(age if age is not None else 40)])
+            stage = life_stage(age if age is not None else 40)
+            factors.append(LIFE_STAGE[stage])
             factors.append(TIER.get(tier or "", {}))
+            for fit in (STAGE_LADDERS[stage], TIER_LADDERS.get(tier or "", {})):
+                for name, w in fit.items():
+                    ladders[name] = ladders.get(name, 0.0) + w
+        self.ladders = sorted(ladders.items())
+        self.rungs: list[dict] | None = None  # the customer's ladder, chosen at the first draw
+        self.held: set[str] = set()
         self.items = items
         self.entry = next((p for p in items if p["code"] == ENTRY_PRODUCT), None) if corporate else None
         self.weights = []
@@ -135,20 +209,45 @@ class ProductDraw:
             if _risk(p.get("risk_level")) > limit:
                 w = 0.0
             self.weights.append(w)
+        self.allowed = {p["code"] for p, w in zip(items, self.weights, strict=True) if w > 0}
+
+    def _ladder(self, rand: Callable[[], float]) -> list[dict]:
+        by_code = {p["code"]: p for p in self.items}
+        if not self.ladders:
+            return []
+        total = sum(w for _, w in self.ladders)
+        x = rand() * total
+        chosen = self.ladders[-1][0]
+        for name, w in self.ladders:
+            x -= w
+            if x < 0:
+                chosen = name
+                break
+        return [by_code[c] for c in LADDERS[chosen] if c in by_code and c in self.allowed]
 
     def draw(self, rand: Callable[[], float]) -> dict:
         """One product. A product drawn keeps a tenth of its weight (a repeat is skipped by the
-        caller, as the demo's draw loop always did). A company's first draw is its account."""
+        caller, as the demo's draw loop always did). A company's first draw is its account; a
+        person's and every later one is the next rung of their ladder with probability FOLLOW, otherwise
+        a draw by weight."""
+        if self.rungs is None:
+            self.rungs = self._ladder(rand)
         if self.entry is not None:
             entry, self.entry = self.entry, None
-            self._boost(entry)
-            return entry
+            return self._take(entry)
+        if rand() < FOLLOW:
+            rung = next((p for p in self.rungs if p["code"] not in self.held), None)
+            if rung is not None:
+                return self._take(rung)
         cum: list[float] = []
         total = 0.0
         for w in self.weights:
             total += w
             cum.append(total)
-        p = self.items[min(bisect.bisect(cum, rand() * total), len(self.items) - 1)]
+        return self._take(self.items[min(bisect.bisect(cum, rand() * total), len(self.items) - 1)])
+
+    def _take(self, p: dict) -> dict:
+        self.held.add(p["code"])
         self._boost(p)
         return p
 

@@ -231,7 +231,9 @@ class CustomerBuilder(ProfileBuilder):
         start = created.toordinal()
         mine: list[tuple[dict, dict[str, Any], tuple[int, int, int]]] = []  # product, row, amounts
         opened_days: list[int] = []
-        for _p in chosen.values():
+        # The first product is what made them a customer, opened the day they joined.
+        opened_days.append(min(start, today_ord - 1))
+        for _p in list(chosen.values())[1:]:
             opened_days.append(self.between(min(start, today_ord - 1), today_ord - 1))
         opened_days.sort()
         for p, opened_day in zip(chosen.values(), opened_days, strict=True):

@@ -6,7 +6,7 @@ start for the demo logins (the pool, a running war room, notes and reminders).""
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -90,6 +90,30 @@ def test_every_customer_and_every_vip_holds_an_active_product(bank_session):
     assert vips
     assert [cid for cid in vips if not active[cid]] == []
     assert [cid for cid, _ in customers if not active[cid]] == []
+
+
+def test_purchases_climb_the_typical_ladders(bank_session):
+    """The next purchase follows from the last one, as in a real bank's data: a mortgage is followed
+    by critical illness cover most often, a small firm's account by an inclusive SME loan."""
+    s = bank_session
+    codes = dict(s.exec(select(Product.id, Product.code)).all())
+    sizes = dict(s.exec(select(Customer.id, Customer.size)).all())
+    bought: dict[int, list[tuple[date, int, str]]] = defaultdict(list)
+    for customer_id, product_id, opened_on in s.exec(
+        select(col(Holding.customer_id), col(Holding.product_id), col(Holding.opened_on))
+    ).all():
+        bought[customer_id].append((opened_on, product_id, codes[product_id]))
+    after: dict[str, Counter[str]] = defaultdict(Counter)
+    second_of_small_firms: Counter[str] = Counter()
+    for customer_id, rows in bought.items():
+        order = [code for _, _, code in sorted(rows)]
+        for a, b in zip(order, order[1:], strict=False):
+            after[a][b] += 1
+        if sizes[customer_id] in ("small", "micro") and len(order) > 1:
+            assert order[0] == "DEP-CA"  # a firm starts with its settlement account
+            second_of_small_firms[order[1]] += 1
+    assert after["LN-MTG"].most_common(1)[0][0] == "INS-CI", after["LN-MTG"]
+    assert second_of_small_firms.most_common(1)[0][0] == "LN-SME", second_of_small_firms
 
 
 def test_products_carry_the_seeds_selling_content(bank_session):
