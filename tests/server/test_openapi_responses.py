@@ -198,6 +198,15 @@ def _user(session: Session, username: str) -> User:
     return user
 
 
+def _fact_learned_on_a_visit(session: Session, customer_id: int) -> dict[str, str]:
+    """A fact of the customer's own kind (a firm's funding need, a person's financial goals)."""
+    kind = session.get(Customer, customer_id).kind
+    session.commit()
+    if kind == "corporate":
+        return {"key": "funding_need", "value": "扩产需流动资金"}
+    return {"key": "financial_goals", "value": "三年内为子女准备教育金"}
+
+
 def _path_ids(session: Session, user: User) -> dict[str, int | None]:
     """An object of each kind the user may see (as the screens would find it), by path parameter."""
     uid = user.id
@@ -483,10 +492,10 @@ def test_notebook_inbox_and_session_answer_as_documented(sign_in, bank):
             "outcome": "了解到下季度扩产计划",
             "next_step": "送授信方案",
             "next_step_at": "2030-01-10T02:00:00Z",
-            "facts": [{"key": "funding_need", "value": "扩产需流动资金"}],
+            "facts": [_fact_learned_on_a_visit(bank, customer_id)],
         },
     )
-    assert visit.status_code == 201
+    assert visit.status_code == 201, visit.get_json()
     assert api.call("POST", "/api/v1/auth/logout").status_code == 204
 
 
