@@ -15,6 +15,7 @@ from server.customers.models import CorporateProfile, Customer, CustomerLink
 from server.masking import mask
 from server.org.models import User
 from server.prospects import lookalike
+from server.prospects.features import BOOK_CHAIN_KINDS, TOP_TIERS
 from server.prospects.listing import _summary, distance_km, get_visible
 from server.prospects.models import (
     CHAIN_KINDS,
@@ -26,7 +27,6 @@ from server.prospects.models import (
     ProspectModel,
     ProspectScore,
 )
-from server.prospects.features import BOOK_CHAIN_KINDS, TOP_TIERS
 from server.prospects.versions import current_model
 from server.reference import industry_name, region_name
 from server.timeutil import iso, utcnow

@@ -201,7 +201,9 @@ class Lookalike:
     @staticmethod
     def from_json(data: dict[str, Any]) -> Lookalike:
         # A version stored with other graph features keeps the weights of those still computed.
-        stored = dict(zip(data.get("graph_features", LEGACY_GRAPH_FEATURES), data["graph_coef"], strict=False))
+        stored = dict(
+            zip(data.get("graph_features", LEGACY_GRAPH_FEATURES), data["graph_coef"], strict=False)
+        )
         return Lookalike(
             intercept=float(data["intercept"]),
             coef={k: list(v) for k, v in data["coef"].items()},

@@ -65,7 +65,13 @@ def test_a_version_stored_with_the_earlier_graph_features_still_explains():
     )
     old = model.to_json()
     del old["graph_features"]
-    old["graph_coef"] = [0.9, 0.4, 1.1, 0.8, 0.3]  # seed_chain, seed_two_hop, customer_chain, top_chain, seed_park
+    old["graph_coef"] = [
+        0.9,
+        0.4,
+        1.1,
+        0.8,
+        0.3,
+    ]  # seed_chain, seed_two_hop, customer_chain, top_chain, seed_park
     restored = lookalike.Lookalike.from_json(old)
     col = {name: i for i, name in enumerate(GRAPH_FEATURES)}
     assert len(restored.graph_coef) == len(GRAPH_FEATURES)
