@@ -235,17 +235,35 @@ def design(blocks: dict[str, np.ndarray], graph: np.ndarray, families: list[str]
     return sparse.hstack([onehot, sparse.csr_matrix(graph)], format="csr")
 
 
+PROXY_NMI = 0.1  # a family this tied to a dropped one (normalised mutual information) goes with it
+
+
+def _nmi(a: np.ndarray, b: np.ndarray, *, most: int = 200_000) -> float:
+    from sklearn.metrics import normalized_mutual_info_score
+
+    step = max(1, len(a) // most)
+    return float(normalized_mutual_info_score(a[::step], b[::step]))
+
+
 def selection_families(
     seed_blocks: dict[str, np.ndarray], universe_blocks: dict[str, np.ndarray]
 ) -> list[str]:
     """Families that describe how the seeds were picked: ≥ 90 % of seeds in one region or one size
-    that holds < 50 % of the universe. Industry is kept: "firms like my customers" means their trade."""
+    that holds < 50 % of the universe; then the families that stand in for a dropped one across the
+    universe (registered capital and age follow size), or the bias would come back through them.
+    Industry is kept: "firms like my customers" means their trade."""
     dropped = []
     for name in ("region", "size"):
         counts = np.bincount(seed_blocks[name], minlength=FAMILIES[name])
         top = int(counts.argmax())
         if counts[top] >= 0.9 * counts.sum() and np.mean(universe_blocks[name] == top) < 0.5:
             dropped.append(name)
+    for name in list(dropped):
+        for other in FAMILIES:
+            if other in dropped or other == "industry":
+                continue
+            if _nmi(universe_blocks[name], universe_blocks[other]) >= PROXY_NMI:
+                dropped.append(other)
     return dropped
 
 
@@ -257,7 +275,7 @@ def train(
     unlabelled_graph: np.ndarray,
     random_state: int = 0,
     max_unlabelled: int = 60_000,
-    regularisation: float = 0.03,
+    regularisation: float = 0.3,
 ) -> Lookalike:
     """Elkan-Noto PU learning with an L2 logistic regression (scikit-learn)."""
     from sklearn.linear_model import LogisticRegression
@@ -278,10 +296,10 @@ def train(
     x_unl = design(take(unlabelled_blocks, sample), unlabelled_graph[sample], families)
     x = sparse.vstack([x_pos, x_unl], format="csr")
     y = np.concatenate([np.ones(x_pos.shape[0]), np.zeros(x_unl.shape[0])])
-    # Both classes weigh the same in total, whatever the number of seeds.
-    w = np.where(y == 1, 0.5 / x_pos.shape[0], 0.5 / x_unl.shape[0]) * len(y)
-    # Strong L2: a few hundred seeds spread over 41 industries and 17 regions make thin categories,
-    # whose log-ratios are mostly noise; shrinking them keeps the ranking on the broad signals.
+    # Both classes weigh the same in total, and that total is the number of seeds: the L2 prior
+    # then weighs against the evidence there really is, so 30 seeds spread over 41 industries and
+    # 17 regions are shrunk hard (thin categories are mostly noise) and 1,000 seeds much less.
+    w = np.where(y == 1, 1.0, x_pos.shape[0] / x_unl.shape[0])
     clf = LogisticRegression(C=regularisation, max_iter=500, solver="lbfgs")
     clf.fit(x, y, sample_weight=w)
     weights = clf.coef_[0]

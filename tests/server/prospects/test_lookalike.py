@@ -144,6 +144,34 @@ def test_seeds_from_one_region_do_not_teach_the_region():
     assert int(np.argmax(model.coef["industry"])) == 2
 
 
+def test_large_firms_only_drop_size_and_what_stands_in_for_it():
+    """Capital follows size across the universe; seeds picked among large firms would teach "large
+    capital" in place of "large" unless capital goes with size. Ownership, unrelated, stays."""
+    rng = np.random.default_rng(5)
+    size = rng.choice(4, 8000, p=(0.05, 0.15, 0.3, 0.5))
+    capital = np.clip(size * 2 + rng.integers(0, 2, 8000), 0, 9)
+    unl = blocks(
+        8000,
+        size=size,
+        capital=capital,
+        ownership=rng.integers(0, 5, 8000),
+        industry=rng.integers(0, 10, 8000),
+    )
+    seeds = blocks(
+        200,
+        size=np.zeros(200),
+        capital=rng.integers(0, 2, 200),
+        ownership=rng.integers(0, 5, 200),
+        industry=np.where(rng.random(200) < 0.7, 3, 8),
+    )
+    assert lookalike.selection_families(seeds, unl) == ["size", "capital"]
+    g0 = np.zeros((8000, len(GRAPH_FEATURES)), dtype=np.float32)
+    g1 = np.zeros((200, len(GRAPH_FEATURES)), dtype=np.float32)
+    model = lookalike.train(seed_blocks=seeds, seed_graph=g1, unlabelled_blocks=unl, unlabelled_graph=g0)
+    assert set(model.coef["capital"]) == {0.0} and set(model.coef["size"]) == {0.0}
+    assert int(np.argmax(model.coef["industry"])) == 3
+
+
 def test_too_few_seeds_is_refused():
     unl = blocks(100)
     with pytest.raises(ValueError):
