@@ -512,6 +512,8 @@ def _fetch_content(
         "next": registry.page_url(source_url, paging, 0, 0),
         "urls": [],
     }
+    # An API that does not page may answer the whole list at once, up to the row limit.
+    page_cap = max_rows if paging.mode == "single" else max_page_items
     pages: list[list] = kept[registry.ENVELOPE]
     urls: list[str] = kept["urls"]
     url: str | None = kept["next"]
@@ -538,7 +540,7 @@ def _fetch_content(
                 raise
             return _fetch_failed(session, batch, code=code, reason=reason, page=page)
         try:
-            data, items = registry.read_page(fetched.body, mapping, page=page, max_page_items=max_page_items)
+            data, items = registry.read_page(fetched.body, mapping, page=page, max_page_items=page_cap)
             total = sum(len(p) for p in pages) + len(items)
             if total > max_rows:
                 raise registry.PagingError(

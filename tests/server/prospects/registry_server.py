@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 class RegistryServer:
     """`/paged?page=&size=` (page numbers from 1), `/offset?offset=&limit=`, `/cursor?after=`
-    (two items a page and a relative `links.next`). `fail[page]` is a list of statuses answered,
+    (two items a page and a relative `links.next`), `/all` (no paging). `fail[page]` is a list of statuses answered,
     one per request, before the page is served; `ignore_paging` answers page 1 whatever is asked;
     `next_base` puts another host in front of the next links; `not_json[page]` answers HTML."""
 
@@ -59,6 +59,9 @@ class RegistryServer:
                         "data": {"list": server.items[start : start + 2]},
                         "links": {"next": f"{server.next_base}/cursor?after={start + 2}" if rest else None},
                     }
+                elif parts.path == "/all":  # an API that does not page
+                    page = 1
+                    answer = {"data": {"list": server.items}}
                 else:
                     return self._send(404, b"{}")
                 statuses = server.fail.get(page)

@@ -182,6 +182,22 @@ def test_pages_are_bounded_in_number_and_size(admin, api, db_session, app):
         settings.PROSPECT_FETCH_MAX_PAGES, settings.PROSPECT_FETCH_MAX_PAGE_ITEMS = saved
 
 
+def test_an_api_that_does_not_page_answers_its_whole_list_in_one(admin, api, db_session, app):
+    """The page bound is for paged APIs; one answer may hold up to the row limit."""
+    api.items = firms(5)
+    settings = app.config["SETTINGS"]
+    saved = settings.PROSPECT_FETCH_MAX_PAGE_ITEMS
+    settings.PROSPECT_FETCH_MAX_PAGE_ITEMS = 2
+    try:
+        batch_id = fetch_now(admin, source(db_session, api.url + "/all", {})).get_json()["id"]
+        with app.app_context():
+            result = imports.run_import(db_session, import_id=batch_id)
+    finally:
+        settings.PROSPECT_FETCH_MAX_PAGE_ITEMS = saved
+    assert (result["status"], result["created"]) == ("done", 5)
+    assert api.requests == ["/all"]
+
+
 def test_loops_and_links_to_other_hosts_are_refused(admin, api, db_session, app):
     api.items = firms(6)
     api.ignore_paging = True  # answers page 1 for ever
