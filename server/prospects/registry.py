@@ -179,8 +179,14 @@ def read_envelope(content: bytes | None) -> dict[str, Any] | None:
     """The pages kept so far, when the content is a paged fetch's."""
     if not content or not content.startswith(b'{"' + ENVELOPE.encode()):
         return None
-    data = json.loads(content.decode())
-    return data if isinstance(data, dict) else None
+    try:
+        data = json.loads(content.decode())
+    except (UnicodeDecodeError, ValueError):
+        return None  # not ours (an uploaded file that merely starts alike): read as an answer
+    pages = data.get(ENVELOPE) if isinstance(data, dict) else None
+    if not isinstance(pages, list) or not all(isinstance(p, list) for p in pages):
+        return None
+    return data
 
 
 def page_of_item(content: bytes | None) -> Callable[[int], int] | None:

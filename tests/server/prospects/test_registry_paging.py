@@ -248,3 +248,20 @@ def test_the_admin_lists_page_with_limit_and_offset(admin, api, worker, sinks, d
     assert admin.get("/api/v1/prospects/imports/999999999/errors").status_code == 404
     rm = login(factories.make_user(db_session))
     assert rm.get(f"/api/v1/prospects/imports/{ids[0]}/errors").status_code == 403
+
+
+def test_kept_pages_are_told_from_an_answer_that_merely_looks_alike():
+    from server.prospects import registry
+
+    kept = registry.envelope([[{"a": 1}], [{"a": 2}, {"a": 3}]], None, ["u1", "u2"])
+    assert registry.read_envelope(kept)[registry.ENVELOPE][1] == [{"a": 2}, {"a": 3}]
+    page_of = registry.page_of_item(kept)
+    assert page_of is not None and [page_of(n) for n in (1, 2, 3)] == [1, 2, 2]
+    for other in (
+        b'{"_registry_pages": 5}',
+        b'{"_registry_pages": [1, 2]}',
+        b'{"_registry_pages": [[',
+        b"[]",
+        None,
+    ):
+        assert registry.read_envelope(other) is None
