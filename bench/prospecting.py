@@ -44,6 +44,7 @@ def book_from_demo(customers: int, directory: Path):
 
 
 def evaluate(book, generated, seeds: np.ndarray, label: str) -> dict:
+    """The model, the oracle and the centroid for one set of seeds."""
     from server.prospects import lookalike
     from server.prospects.features import build_graph
 
@@ -150,7 +151,8 @@ def main() -> None:
                 f"{result[s][0]:5.2f} / {result[s][1]:5.2f} / {result[s][2]:5.2f}          " for s in SHARES
             )
             dropped = f"  (left out: {', '.join(result['dropped'])})" if result["dropped"] else ""
-            print(f"{label:<44}{result['seeds']:>6}  {cells}{dropped}")
+            share = result[0.05][0] / result[0.05][1]
+            print(f"{label:<44}{result['seeds']:>6}  {cells}{share:.2f}× oracle@5%{dropped}")
         features_s, score_s = timing(book, generated)
         print(
             f"score {args.prospects:,} prospects + top 5%: {score_s:.3f}s on one core "

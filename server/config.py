@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     )  # the decoded file; the JSON body stays under MAX_CONTENT_LENGTH
     PROSPECT_UPLOAD_MAX_ROWS: int = 20_000
     PROSPECT_UPLOAD_MAX_UNCOMPRESSED: int = 20 * 1024 * 1024
+    PROSPECT_FETCH_MAX_PAGES: int = 50  # pages read from a paged registry API in one fetch
+    PROSPECT_FETCH_MAX_PAGE_ITEMS: int = 1000  # items on one page (and the largest page size asked for)
     MASK_RULES: dict[str, list[int]] = Field(
         default_factory=lambda: {
             "phone": [3, 4],

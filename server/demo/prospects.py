@@ -81,7 +81,10 @@ def generate_universe(book: Book, n: int, *, seed: int) -> Generated:
     rev_low = np.log(np.array([4e8, 2e7, 3e6, 2e5]))[size]
     rev_high = np.log(np.array([3e10, 4e8, 2e7, 3e6]))[size]
     revenue = np.exp(rev_low + (rev_high - rev_low) * rng.random(n))
-    capital = np.maximum(np.round(revenue * rng.uniform(0.05, 0.4, size=n) / 1e6) * 1e6, 1e6)
+    # Rounded to a million yuan; a firm that rounds to nothing registers 100,000 yuan, exactly as the
+    # book's own customers do (a floor of a million made every small seed look unlike any prospect).
+    capital = np.round(revenue * rng.uniform(0.05, 0.4, size=n) / 1e6) * 1e6
+    capital[capital == 0] = 1e5
     center_lat = np.array([REGIONS[c]["lat"] for c in REGION_CODES])
     center_lng = np.array([REGIONS[c]["lng"] for c in REGION_CODES])
     lat = center_lat[region] + rng.normal(0, 0.05, size=n)

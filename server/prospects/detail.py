@@ -11,10 +11,11 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from server.audit import service as audit
-from server.customers.models import CorporateProfile, Customer
+from server.customers.models import CorporateProfile, Customer, CustomerLink
 from server.masking import mask
 from server.org.models import User
 from server.prospects import lookalike
+from server.prospects.features import BOOK_CHAIN_KINDS, TOP_TIERS
 from server.prospects.listing import _summary, distance_km, get_visible
 from server.prospects.models import (
     CHAIN_KINDS,
@@ -58,9 +59,11 @@ def _features_of(
     chain_customers = {lk.customer_id for lk in links if lk.kind in CHAIN_KINDS and lk.customer_id}
     neighbours = {lk.other_prospect_id for lk in links if lk.kind in CHAIN_KINDS and lk.other_prospect_id}
     neighbours |= {lk.prospect_id for lk in reverse}
+    # Customers two ties away: through a neighbouring prospect, or through a customer's own
+    # supply-chain/shareholding links (as the graph the version was trained on joins them).
     two_hop: set[int] = set()
     if neighbours:
-        two_hop = {
+        two_hop |= {
             c
             for c in session.exec(
                 select(ProspectLink.customer_id).where(
@@ -71,13 +74,23 @@ def _features_of(
             ).all()
             if c is not None
         }
-    top = set()
     if chain_customers:
+        for a, b in session.exec(
+            select(CustomerLink.from_customer_id, CustomerLink.to_customer_id).where(
+                col(CustomerLink.kind).in_(BOOK_CHAIN_KINDS),
+                or_(
+                    col(CustomerLink.from_customer_id).in_(chain_customers),
+                    col(CustomerLink.to_customer_id).in_(chain_customers),
+                ),
+            )
+        ).all():
+            two_hop |= {c for c in (a, b) if c is not None and c not in chain_customers}
+    near = chain_customers | two_hop
+    top = set()
+    if near:
         top = set(
             session.exec(
-                select(Customer.id).where(
-                    col(Customer.id).in_(chain_customers), col(Customer.tier).in_(("vip", "high"))
-                )
+                select(Customer.id).where(col(Customer.id).in_(near), col(Customer.tier).in_(TOP_TIERS))
             ).all()
         )
     park_seed = False
@@ -88,11 +101,14 @@ def _features_of(
             .where(col(Prospect.park) == prospect.park, col(ProspectLink.kind) == LinkKind.park)
         ).all()
         park_seed = any(c in seeds for c in park_customers)
-    seed_chain = bool(chain_customers & seeds)
-    graph = np.array(
-        [seed_chain, bool(two_hop & seeds) and not seed_chain, bool(chain_customers), bool(top), park_seed],
-        dtype=np.float32,
-    )
+    top_chain = bool(top & chain_customers)
+    values = {
+        "customer_chain": bool(chain_customers),
+        "top_chain": top_chain,
+        "top_two_hop": bool(top & two_hop) and not top_chain,
+        "seed_park": park_seed,
+    }
+    graph = np.array([values[name] for name in lookalike.GRAPH_FEATURES], dtype=np.float32)
     return {k: int(v[0]) for k, v in blocks.items()}, graph
 
 

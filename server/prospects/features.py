@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 
 from server.prospects.lookalike import Graph, encode_firms
 
 TOP_TIERS = ("vip", "high")
+BOOK_CHAIN_KINDS = ("supplier", "buyer", "shareholder")  # customer_link kinds that join the graph
 
 
 def _years(founded: list, today: date) -> np.ndarray:
@@ -73,8 +74,9 @@ def load_book(conn: Connection, *, today: date) -> Book:
     links = conn.execute(
         text(
             "SELECT from_customer_id, to_customer_id FROM customer_link WHERE to_customer_id IS NOT NULL"
-            " AND kind IN ('supplier', 'buyer', 'shareholder')"
-        )
+            " AND kind IN :kinds"
+        ).bindparams(bindparam("kinds", expanding=True)),
+        {"kinds": list(BOOK_CHAIN_KINDS)},
     ).all()
     pairs = [(index[a], index[b]) for a, b in links if a in index and b in index]
     a = np.array([p[0] for p in pairs], dtype=np.int64)

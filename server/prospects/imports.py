@@ -9,7 +9,8 @@ intel upload source, loaded into prospects by an RQ job.
 - Resumable: rows are written in batches, each committed with the progress, so a worker killed
   mid-job leaves whole batches; the retried job starts after the last committed one.
 - A JSON source (a bank's registry API) is fetched by the same job through the guarded client
-  (server/outbound.py: no internal address unless allow-listed), then loads like a file.
+  (server/outbound.py: no internal address unless allow-listed), page by page when the API pages
+  its answer (server/prospects/registry.py), then loads like a file.
 - Every field written remembers its source and date in `field_sources`. A credit code that belongs to
   a customer is stored `merged` (never shown), one that becomes a customer later `converted`."""
 
@@ -41,6 +42,7 @@ from server.errors import Problem, forbidden, not_found
 from server.intel.fetch import FetchError, fetch
 from server.intel.models import IntelSource, SourceKind
 from server.org.models import Role, User
+from server.prospects import registry
 from server.prospects.conversions import record_conversions
 from server.prospects.models import (
     LINK_LABELS,
@@ -110,6 +112,13 @@ def _limits() -> tuple[int, int, int]:
     return 700 * 1024, 20_000, 20 * 1024 * 1024
 
 
+def _fetch_limits() -> tuple[int, int]:
+    if has_app_context():
+        s = current_app.config["SETTINGS"]
+        return s.PROSPECT_FETCH_MAX_PAGES, s.PROSPECT_FETCH_MAX_PAGE_ITEMS
+    return 50, 1000
+
+
 def _bad(detail: str, code: str) -> Problem:
     return Problem(422, "Unprocessable Content", detail, code=code)
 
@@ -129,21 +138,20 @@ def check_bounds(filename: str, content: bytes) -> None:
 
 
 def read_json_rows(content: bytes, mapping: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
-    """(item number from 1, row by field name) from a registry API's JSON answer. `mapping["items"]`
-    is the dotted path to the list (none: the answer is the list, or its `items`/`data`);
-    `mapping["fields"]` renames the API's own keys ({"name": "entName", ...}); otherwise the keys
-    are the file columns' (Chinese or English)."""
+    """(item number from 1, row by field name) from a registry API's answer, or from the pages a
+    paged fetch kept (numbered across pages). `mapping["items"]` is the dotted path to the list
+    (none: the answer is the list, or its `items`/`data`); `mapping["fields"]` renames the API's
+    own keys ({"name": "entName", ...}); otherwise the keys are the file columns' (Chinese or
+    English)."""
     _bytes, max_rows, _unpacked = _limits()
-    try:
-        data: Any = json.loads(content.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
-        raise _bad("The answer is not JSON.", "prospect-json-unreadable") from None
-    path = str(mapping.get("items") or "")
-    if path:
-        for part in path.split("."):
-            data = data.get(part) if isinstance(data, dict) else None
-    elif isinstance(data, dict):
-        data = data.get("items", data.get("data"))
+    kept = registry.read_envelope(content)
+    if kept is not None:
+        data: Any = [item for page in kept[registry.ENVELOPE] for item in page]
+    else:
+        try:
+            data = registry.items_of(json.loads(content.decode("utf-8-sig")), mapping)
+        except (UnicodeDecodeError, ValueError):
+            raise _bad("The answer is not JSON.", "prospect-json-unreadable") from None
     if not isinstance(data, list):
         raise _bad("No list of items where the mapping points.", "prospect-json-items")
     if len(data) > max_rows:
@@ -170,9 +178,10 @@ def read_rows(
 ) -> list[tuple[int, dict[str, Any]]]:
     """(line number, row by field name); reading stops, and the file is refused, past the row limit."""
     _bytes, max_rows, _unpacked = _limits()
-    check_bounds(filename, content)
     if filename.lower().endswith(".json"):
+        # Bounded already: an upload when it was stored, a fetched page while it streamed.
         return read_json_rows(content, mapping or {})
+    check_bounds(filename, content)
     values: list[list[Any]] = []
     if filename.lower().endswith(".xlsx") or content[:2] == b"PK":
         from openpyxl import load_workbook
@@ -408,6 +417,10 @@ def start_fetch(
         outbound.check_url(source.url, policy)
     except outbound.OutboundRefused as exc:
         raise _bad(exc.message, "prospect-source-refused") from None
+    try:
+        registry.paging_of(source.mapping or {}, max_page_items=_fetch_limits()[1])
+    except registry.PagingError as exc:
+        raise _bad(exc.message, exc.code) from None
     batch = ProspectImport(
         source_id=source_id,
         digest=f"fetch:{uuid.uuid4().hex}",
@@ -431,41 +444,132 @@ def start_fetch(
     return batch
 
 
-def recent_imports(session: Session, *, limit: int = 20) -> list[dict[str, Any]]:
-    found = session.exec(select(ProspectImport).order_by(col(ProspectImport.id).desc()).limit(limit)).all()
-    return [import_public(b) for b in found]
+def list_imports(session: Session, *, limit: int = 20, offset: int = 0) -> dict[str, Any]:
+    """The most recent imports first, a page at a time (without their errors: `import_errors`)."""
+    found = session.exec(
+        select(ProspectImport).order_by(col(ProspectImport.id).desc()).offset(offset).limit(limit + 1)
+    ).all()
+    return {
+        "items": [import_public(b, with_errors=False) for b in found[:limit]],
+        "limit": limit,
+        "offset": offset,
+        "has_more": len(found) > limit,
+    }
+
+
+def import_errors(batch: ProspectImport, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """One import's bad rows (or its failure), a page at a time, in the order they were found."""
+    errors = batch.errors or []
+    return {
+        "items": errors[offset : offset + limit],
+        "total": len(errors),
+        "limit": limit,
+        "offset": offset,
+        "has_more": offset + limit < len(errors),
+    }
+
+
+def _fetch_failed(
+    session: Session, batch: ProspectImport, *, code: str, reason: str, page: int | None
+) -> bool:
+    """The fetch failed for good: nothing of it is loaded, and the error names the page."""
+    error = {"line": None, "field": None, "page": page, "reason": reason[:500], "code": code}
+    batch.status, batch.errors, batch.finished_at, batch.content = "failed", [error], utcnow(), None
+    session.add(batch)
+    session.commit()
+    return False
+
+
+def fetch_pending(batch: ProspectImport) -> bool:
+    """A fetch import whose answer is not (all) read yet."""
+    if not batch.digest.startswith("fetch:"):
+        return False
+    if batch.content is None:
+        return True
+    kept = registry.read_envelope(batch.content)
+    return kept is not None and kept.get("next") is not None
 
 
 def _fetch_content(
     session: Session, batch: ProspectImport, source: IntelSource, *, final_attempt: bool
 ) -> bool:
-    """Fetches a JSON source's answer into the import (committed, so a retried job does not fetch
-    again). False when the import failed for good; a transient failure raises for the job's retry
-    (and on the final attempt fails the import)."""
-    max_bytes, _rows, _unpacked = _limits()
+    """Reads a JSON source's answer into the import, page by page, each page committed as soon as
+    it is read, so a retried job resumes at the page that failed. False when the import failed for
+    good (the error names the page); a transient failure raises for the job's retry (and on the
+    final attempt fails the import)."""
+    max_bytes, max_rows, _unpacked = _limits()
+    max_pages, max_page_items = _fetch_limits()
     settings = current_app.config["SETTINGS"] if has_app_context() else None
     policy = outbound.policy_for(settings) if settings is not None else outbound.Policy()
+    mapping = source.mapping or {}
+    source_url = source.url or ""
     try:
-        fetched = fetch(source.url or "", max_bytes=max_bytes, policy=policy)
-    except FetchError as exc:
-        error = {"line": None, "field": None, "reason": exc.message, "code": f"prospect-fetch-{exc.code}"}
-        if exc.transient and not final_attempt:
-            batch.errors = [error]  # shown while the job waits for its retry
-            session.add(batch)
-            session.commit()
-            raise
-        batch.status, batch.errors, batch.finished_at = "failed", [error], utcnow()
+        paging = registry.paging_of(mapping, max_page_items=max_page_items)
+    except registry.PagingError as exc:
+        return _fetch_failed(session, batch, code=exc.code, reason=exc.message, page=None)
+    kept = registry.read_envelope(batch.content) or {
+        registry.ENVELOPE: [],
+        "next": registry.page_url(source_url, paging, 0, 0),
+        "urls": [],
+    }
+    # An API that does not page may answer the whole list at once, up to the row limit.
+    page_cap = max_rows if paging.mode == "single" else max_page_items
+    pages: list[list] = kept[registry.ENVELOPE]
+    urls: list[str] = kept["urls"]
+    url: str | None = kept["next"]
+    while url is not None:
+        index = len(pages)
+        page = index + 1
+        if index >= max_pages:
+            return _fetch_failed(
+                session,
+                batch,
+                code="prospect-fetch-too-many-pages",
+                reason=f"The API has more than {max_pages} pages.",
+                page=page,
+            )
+        try:
+            fetched = fetch(url, max_bytes=max_bytes, policy=policy)
+        except FetchError as exc:
+            code, reason = f"prospect-fetch-{exc.code}", f"Page {page}: {exc.message}"
+            if exc.transient and not final_attempt:
+                # Shown while the job waits for its retry, which starts again at this page.
+                batch.errors = [{"line": None, "field": None, "page": page, "reason": reason, "code": code}]
+                session.add(batch)
+                session.commit()
+                raise
+            return _fetch_failed(session, batch, code=code, reason=reason, page=page)
+        try:
+            data, items = registry.read_page(fetched.body, mapping, page=page, max_page_items=page_cap)
+            total = sum(len(p) for p in pages) + len(items)
+            if total > max_rows:
+                raise registry.PagingError(
+                    "prospect-file-too-many-rows", f"Page {page}: more than {max_rows} items in all."
+                )
+            following = registry.next_after(
+                paging,
+                source_url=source_url,
+                url=url,
+                data=data,
+                items=items,
+                index=index,
+                total=total,
+                previous=pages[-1] if pages else None,
+                seen={*urls, url},
+            )
+        except registry.PagingError as exc:
+            return _fetch_failed(session, batch, code=exc.code, reason=exc.message, page=page)
+        pages.append(items)
+        urls.append(url)
+        url = following
+        batch.content, batch.errors = registry.envelope(pages, url, urls), []
         session.add(batch)
         session.commit()
-        return False
-    batch.content, batch.errors = fetched.body, []
-    session.add(batch)
-    session.commit()
     return True
 
 
-def import_public(batch: ProspectImport) -> dict[str, Any]:
-    return {
+def import_public(batch: ProspectImport, *, with_errors: bool = True) -> dict[str, Any]:
+    out = {
         "id": batch.id,
         "source_id": batch.source_id,
         "kind": "fetch" if batch.digest.startswith("fetch:") else "file",
@@ -478,9 +582,13 @@ def import_public(batch: ProspectImport) -> dict[str, Any]:
         "unchanged": batch.unchanged,
         "merged": batch.merged,
         "errors": batch.errors,
+        "error_count": len(batch.errors or []),
         "created_at": iso(batch.created_at),
         "finished_at": iso(batch.finished_at) if batch.finished_at else None,
     }
+    if not with_errors:
+        del out["errors"]
+    return out
 
 
 def _apply(
@@ -552,7 +660,7 @@ def run_import(session: Session, *, import_id: int, final_attempt: bool = True) 
     if batch is None or batch.status in ("done", "failed"):
         return {"skipped": True}
     source = session.get(IntelSource, batch.source_id)
-    if batch.content is None and source is not None and batch.digest.startswith("fetch:"):
+    if source is not None and fetch_pending(batch):
         if not _fetch_content(session, batch, source, final_attempt=final_attempt):
             return {"failed": batch.errors[0]["code"]}
     stamp = {
@@ -570,6 +678,7 @@ def run_import(session: Session, *, import_id: int, final_attempt: bool = True) 
         session.add(batch)
         session.commit()
         return {"failed": exc.code}
+    page_of = registry.page_of_item(batch.content)  # a paged fetch's errors name the page too
     start = batch.processed  # a retried job resumes after the last committed batch
     batch.status, batch.rows = "running", len(rows)
     session.add(batch)
@@ -614,7 +723,8 @@ def run_import(session: Session, *, import_id: int, final_attempt: bool = True) 
                     )
                 ] += 1
             except RowError as exc:
-                errors.append({"line": line, "field": exc.field, "reason": exc.reason})
+                error = {"line": line, "field": exc.field, "reason": exc.reason}
+                errors.append({**error, "page": page_of(line)} if page_of else error)
         processed = min(len(rows), at + BATCH)
         # The batch's rows and the progress that covers them commit together.
         session.execute(

@@ -10,7 +10,9 @@ from server.prospects import basemap, claims, conversions, detail, imports, list
 from server.prospects.models import ProspectImport
 from server.prospects.schemas import (
     Activity,
+    ImportErrorsQuery,
     ImportFetch,
+    ImportListQuery,
     ImportUpload,
     MapQuery,
     ProspectQuery,
@@ -165,16 +167,29 @@ def fetch_registry():
 
 @bp.get("/imports")
 @require_role(Role.admin)
-@spec.validate(tags=["prospects-admin"])
+@spec.validate(query=ImportListQuery, tags=["prospects-admin"])
 def list_imports():
-    return ok({"items": imports.recent_imports(db.session())})
+    q: ImportListQuery = query()
+    return ok(imports.list_imports(db.session(), limit=q.limit, offset=q.offset))
+
+
+def _import(import_id: int) -> ProspectImport:
+    batch = db.session().get(ProspectImport, import_id)
+    if batch is None:
+        raise not_found("import")
+    return batch
 
 
 @bp.get("/imports/<int:import_id>")
 @require_role(Role.admin)
 @spec.validate(tags=["prospects-admin"])
 def get_import(import_id: int):
-    batch = db.session().get(ProspectImport, import_id)
-    if batch is None:
-        raise not_found("import")
-    return ok(imports.import_public(batch))
+    return ok(imports.import_public(_import(import_id)))
+
+
+@bp.get("/imports/<int:import_id>/errors")
+@require_role(Role.admin)
+@spec.validate(query=ImportErrorsQuery, tags=["prospects-admin"])
+def get_import_errors(import_id: int):
+    q: ImportErrorsQuery = query()
+    return ok(imports.import_errors(_import(import_id), limit=q.limit, offset=q.offset))

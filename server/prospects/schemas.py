@@ -82,3 +82,15 @@ class ImportUpload(BaseModel):
     source_id: int = Field(ge=1)
     filename: str = Field(min_length=1, max_length=128)
     content_base64: str = Field(min_length=4, max_length=1_000_000)
+
+
+class ImportListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(default=20, ge=1, le=100)
+    offset: int = Field(default=0, ge=0, le=100_000)
+
+
+class ImportErrorsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0, le=100_000)

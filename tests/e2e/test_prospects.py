@@ -203,6 +203,12 @@ def test_admin_uploads_a_registry_extract_and_follows_it(page, db_session, worke
     expect(row).to_contain_text("校验位")
     expect(page.locator(".van-toast")).to_be_hidden()  # the "queued" toast, out of the screenshot
     screenshot(page, "prospects-imports-admin")
+    # Back later: the list of recent imports comes without errors; tapping one fetches them.
+    page.reload()
+    screen = page.get_by_test_id("prospect-imports")
+    expect(screen.get_by_test_id("import-error")).to_have_count(0)
+    screen.get_by_test_id("import-recent").get_by_text("registry.csv").first.click()
+    expect(screen.get_by_test_id("import-error")).to_contain_text("第 3 行")
     # A file that is not CSV/XLSX at heart: the server's problem, in Chinese, never its English.
     screen.get_by_test_id("import-file").set_input_files(
         files=[{"name": "broken.xlsx", "mimeType": "application/octet-stream", "buffer": b"PK\x03\x04broken"}]

@@ -93,6 +93,7 @@ export interface ImportRowError {
   field: string | null
   reason: string
   code?: string
+  page?: number | null // a paged registry API's page
 }
 
 export interface ProspectImport {
@@ -108,10 +109,14 @@ export interface ProspectImport {
   unchanged: number
   merged: number
   errors: ImportRowError[]
+  error_count: number
   created_at: string
   finished_at: string | null
   already_imported?: boolean
 }
+
+/** An import as the list shows it: its errors are fetched with the import itself. */
+export type ProspectImportSummary = Omit<ProspectImport, 'errors'>
 
 const key = () => ({ headers: { 'Idempotency-Key': crypto.randomUUID() } })
 
@@ -132,7 +137,10 @@ export const prospectsApi = {
   models: () => http.get<{ items: ModelVersion[] }>('/api/v1/prospects/models'),
   train: (seeds_kind: 'default' | 'best_revenue' | 'customers', customer_ids: number[] = []) =>
     http.post<{ id: number; status: string }>('/api/v1/prospects/models', { seeds_kind, customer_ids }, key()),
-  imports: () => http.get<{ items: ProspectImport[] }>('/api/v1/prospects/imports'),
+  imports: (limit = 20, offset = 0) =>
+    http.get<{ items: ProspectImportSummary[]; has_more: boolean }>('/api/v1/prospects/imports', {
+      query: { limit, offset },
+    }),
   getImport: (id: number) => http.get<ProspectImport>(`/api/v1/prospects/imports/${id}`),
   uploadImport: (source_id: number, filename: string, content_base64: string) =>
     http.post<ProspectImport>('/api/v1/prospects/imports', { source_id, filename, content_base64 }, key()),

@@ -350,3 +350,58 @@ def test_map_has_my_customers_and_prospects_and_the_offline_base_map(world, logi
     kinds = {f["properties"]["kind"] for f in base.get_json()["features"]}
     assert {"boundary", "ring_road", "road", "river", "label"} <= kinds
     assert "max-age" in base.headers["Cache-Control"]
+
+
+def test_a_prospects_reasons_see_the_graph_features_the_model_was_trained_on(world, db_session):
+    """The card's graph features (a few queries for one prospect) equal the columns the training job
+    computes for the whole universe: direct ties, two steps to a VIP through a prospect or through a
+    customer, the seeds' park."""
+    import numpy as np
+
+    from server.prospects import lookalike
+    from server.prospects.detail import _features_of
+    from server.prospects.features import build_graph, load_book, load_universe
+
+    vip, plain, seed = world["customers"][2], world["customers"][3], world["customers"][4]
+    vip.tier = "vip"
+    db_session.add(vip)
+    db_session.add(CustomerLink(from_customer_id=plain.id, to_customer_id=vip.id, kind="supplier"))
+    park = f"测试产业园{uuid.uuid4().hex[:4]}"
+    direct, via_customer, middle, via_prospect, in_park, alone = (
+        make_prospect(db_session, park=park if k == 4 else None) for k in range(6)
+    )
+    link(db_session, direct, customer_id=vip.id)
+    link(db_session, via_customer, kind="buyer", customer_id=plain.id)
+    link(db_session, middle, customer_id=vip.id)
+    link(db_session, via_prospect, other=middle)
+    park_mate = make_prospect(db_session, park=park)
+    link(db_session, park_mate, kind="park", customer_id=seed.id)
+    model = ProspectModel(seeds_kind="customers", status="done", seed_ids=[seed.id], params={})
+    db_session.add(model)
+    db_session.commit()
+
+    today = utcnow().date()
+    conn = db_session.connection()
+    book = load_book(conn, today=today)
+    universe = load_universe(conn, book=book, today=today)
+    c = len(book)
+    none = np.zeros(len(universe), dtype=bool)
+    feats = lookalike.graph_features(
+        build_graph(book, universe),
+        seeds=np.concatenate([np.isin(book.ids, [seed.id]), none]),
+        customers=np.concatenate([np.ones(c, dtype=bool), none]),
+        top=np.concatenate([book.top, none]),
+    )
+    row = {int(p): c + i for i, p in enumerate(universe.ids)}
+    col = {name: i for i, name in enumerate(lookalike.GRAPH_FEATURES)}
+    expected = [
+        (direct, {"customer_chain", "top_chain"}),
+        (via_customer, {"customer_chain", "top_two_hop"}),
+        (via_prospect, {"top_two_hop"}),
+        (in_park, {"seed_park"}),
+        (alone, set()),
+    ]
+    for prospect, names in expected:
+        _blocks, graph = _features_of(db_session, prospect, model)
+        assert graph.tolist() == feats[row[prospect.id]].tolist(), prospect.name
+        assert {name for name, i in col.items() if graph[i]} == names, prospect.name

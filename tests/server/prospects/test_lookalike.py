@@ -33,26 +33,52 @@ def test_encoding_puts_unknowns_in_their_own_band():
 
 
 def test_graph_features_on_a_hand_made_graph():
-    # Nodes: 0,1 customers (0 a seed, 1 a VIP), 2..6 prospects.
-    # 2 - 0 (chain to the seed); 3 - 2 (two hops from the seed); 4 - 1 (chain to the VIP);
-    # 5 in the seed's park; 6 alone. Customer 1 is also tied to seed 0.
-    chain = (np.array([2, 3, 4, 1]), np.array([0, 2, 1, 0]))
-    park_of = np.array([7, -1, -1, -1, -1, 7, -1])
-    graph = Graph.build(7, chain, park_of)
-    seeds = np.array([1, 0, 0, 0, 0, 0, 0], dtype=bool)
-    customers = np.array([1, 1, 0, 0, 0, 0, 0], dtype=bool)
-    top = np.array([0, 1, 0, 0, 0, 0, 0], dtype=bool)
+    # Nodes: 0,1 customers (0 a seed, 1 a VIP), 2..7 prospects.
+    # 2 - 0 (chain to a plain customer); 3 - 2 (two hops from nothing VIP); 4 - 1 (chain to the VIP);
+    # 6 - 4 (two hops from the VIP); 5 in the seed's park; 7 alone. Customer 0 is also tied to VIP 1.
+    chain = (np.array([2, 3, 4, 0, 6]), np.array([0, 2, 1, 1, 4]))
+    park_of = np.array([7, -1, -1, -1, -1, 7, -1, -1])
+    graph = Graph.build(8, chain, park_of)
+    seeds = np.array([1, 0, 0, 0, 0, 0, 0, 0], dtype=bool)
+    customers = np.array([1, 1, 0, 0, 0, 0, 0, 0], dtype=bool)
+    top = np.array([0, 1, 0, 0, 0, 0, 0, 0], dtype=bool)
     f = lookalike.graph_features(graph, seeds=seeds, customers=customers, top=top)
     col = {name: i for i, name in enumerate(GRAPH_FEATURES)}
-    assert f[2, col["seed_chain"]] == 1 and f[3, col["seed_chain"]] == 0
-    assert f[3, col["seed_two_hop"]] == 1
-    assert f[2, col["seed_two_hop"]] == 0  # already one step away
-    assert f[0, col["seed_two_hop"]] == 0  # a seed's walk back to itself does not count
-    assert f[0, col["seed_chain"]] == 0  # nor is a seed its own neighbour
+    assert f[2, col["customer_chain"]] == 1 and f[2, col["top_chain"]] == 0
+    assert f[2, col["top_two_hop"]] == 1  # through customer 0, which is tied to the VIP
+    assert f[3, col["customer_chain"]] == 0 and f[3, col["top_two_hop"]] == 0  # three steps away
     assert f[4, col["customer_chain"]] == 1 and f[4, col["top_chain"]] == 1
+    assert f[4, col["top_two_hop"]] == 0  # already one step away
+    assert f[6, col["top_two_hop"]] == 1 and f[6, col["customer_chain"]] == 0
+    assert f[1, col["top_two_hop"]] == 0  # a VIP's walk back to itself does not count
+    assert f[1, col["top_chain"]] == 0  # nor is a VIP its own neighbour
+    assert f[0, col["top_chain"]] == 1  # a customer is measured as a prospect is
     assert f[5, col["seed_park"]] == 1
     assert f[0, col["seed_park"]] == 0  # alone in its park but for itself
-    assert f[6].sum() == 0
+    assert f[7].sum() == 0
+
+
+def test_a_version_stored_with_the_earlier_graph_features_still_explains():
+    unl, graph_unl, _good, seeds, graph_seed = synthetic(n_unl=3000, n_seed=200)
+    model = lookalike.train(
+        seed_blocks=seeds, seed_graph=graph_seed, unlabelled_blocks=unl, unlabelled_graph=graph_unl
+    )
+    old = model.to_json()
+    del old["graph_features"]
+    old["graph_coef"] = [
+        0.9,
+        0.4,
+        1.1,
+        0.8,
+        0.3,
+    ]  # seed_chain, seed_two_hop, customer_chain, top_chain, seed_park
+    restored = lookalike.Lookalike.from_json(old)
+    col = {name: i for i, name in enumerate(GRAPH_FEATURES)}
+    assert len(restored.graph_coef) == len(GRAPH_FEATURES)
+    assert restored.graph_coef[col["customer_chain"]] == 1.1 and restored.graph_coef[col["top_chain"]] == 0.8
+    assert restored.graph_coef[col["seed_park"]] == 0.3 and restored.graph_coef[col["top_two_hop"]] == 0.0
+    row = {name: int(values[0]) for name, values in blocks(1, industry=[5]).items()}
+    assert lookalike.explain(restored, row, np.ones(len(GRAPH_FEATURES), dtype=np.float32))
 
 
 def test_duplicate_and_self_ties_count_once():
@@ -118,14 +144,42 @@ def test_seeds_from_one_region_do_not_teach_the_region():
     assert int(np.argmax(model.coef["industry"])) == 2
 
 
+def test_large_firms_only_drop_size_and_what_stands_in_for_it():
+    """Capital follows size across the universe; seeds picked among large firms would teach "large
+    capital" in place of "large" unless capital goes with size. Ownership, unrelated, stays."""
+    rng = np.random.default_rng(5)
+    size = rng.choice(4, 8000, p=(0.05, 0.15, 0.3, 0.5))
+    capital = np.clip(size * 2 + rng.integers(0, 2, 8000), 0, 9)
+    unl = blocks(
+        8000,
+        size=size,
+        capital=capital,
+        ownership=rng.integers(0, 5, 8000),
+        industry=rng.integers(0, 10, 8000),
+    )
+    seeds = blocks(
+        200,
+        size=np.zeros(200),
+        capital=rng.integers(0, 2, 200),
+        ownership=rng.integers(0, 5, 200),
+        industry=np.where(rng.random(200) < 0.7, 3, 8),
+    )
+    assert lookalike.selection_families(seeds, unl) == ["size", "capital"]
+    g0 = np.zeros((8000, len(GRAPH_FEATURES)), dtype=np.float32)
+    g1 = np.zeros((200, len(GRAPH_FEATURES)), dtype=np.float32)
+    model = lookalike.train(seed_blocks=seeds, seed_graph=g1, unlabelled_blocks=unl, unlabelled_graph=g0)
+    assert set(model.coef["capital"]) == {0.0} and set(model.coef["size"]) == {0.0}
+    assert int(np.argmax(model.coef["industry"])) == 3
+
+
 def test_too_few_seeds_is_refused():
     unl = blocks(100)
     with pytest.raises(ValueError):
         lookalike.train(
             seed_blocks=blocks(5),
-            seed_graph=np.zeros((5, 5), np.float32),
+            seed_graph=np.zeros((5, len(GRAPH_FEATURES)), np.float32),
             unlabelled_blocks=unl,
-            unlabelled_graph=np.zeros((100, 5), np.float32),
+            unlabelled_graph=np.zeros((100, len(GRAPH_FEATURES)), np.float32),
         )
 
 
@@ -146,11 +200,13 @@ def test_reasons_are_the_top_three_positive_factors_in_chinese():
         seed_blocks=seeds, seed_graph=graph_seed, unlabelled_blocks=unl, unlabelled_graph=graph_unl
     )
     row = {name: int(values[0]) for name, values in blocks(1, industry=[5]).items()}
-    factors = lookalike.explain(model, row, np.array([1, 0, 0, 0, 0], dtype=np.float32))
+    graph = np.zeros(len(GRAPH_FEATURES), dtype=np.float32)
+    graph[0] = 1
+    factors = lookalike.explain(model, row, graph)
     assert 1 <= len(factors) <= 3
     texts = [f["text"] for f in factors]
     assert any(t.startswith("行业：") for t in texts)
-    assert lookalike.GRAPH_LABELS["seed_chain"] in texts
+    assert lookalike.GRAPH_LABELS[GRAPH_FEATURES[0]] in texts
     assert all(f["weight"] > 0 for f in factors)
     assert [f["weight"] for f in factors] == sorted((f["weight"] for f in factors), reverse=True)
     assert lookalike.category_label("capital", 0).startswith("注册资本")
