@@ -1857,6 +1857,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/prospects/imports/{import_id}/errors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** get_import_errors <GET> */
+        get: operations["get__api_v1_prospects_imports_{import_id}_errors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/prospects/map": {
         parameters: {
             query?: never;
@@ -5030,10 +5047,36 @@ export interface components {
             /** Persona */
             persona: string;
         };
+        /** ImportErrorsQuery */
+        ImportErrorsQuery: {
+            /**
+             * Limit
+             * @default 50
+             */
+            limit?: number;
+            /**
+             * Offset
+             * @default 0
+             */
+            offset?: number;
+        };
         /** ImportFetch */
         ImportFetch: {
             /** Source Id */
             source_id: number;
+        };
+        /** ImportListQuery */
+        ImportListQuery: {
+            /**
+             * Limit
+             * @default 20
+             */
+            limit?: number;
+            /**
+             * Offset
+             * @default 0
+             */
+            offset?: number;
         };
         /**
          * ImportReport
@@ -13951,7 +13994,10 @@ export interface operations {
     };
     get__api_v1_prospects_imports: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -13990,6 +14036,21 @@ export interface operations {
     "get__api_v1_prospects_imports_{import_id}": {
         parameters: {
             query?: never;
+            header?: never;
+            path: {
+                import_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: never;
+    };
+    "get__api_v1_prospects_imports_{import_id}_errors": {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path: {
                 import_id: number;
