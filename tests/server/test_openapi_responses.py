@@ -62,6 +62,7 @@ UNTYPED = {
     ("GET", "/api/v1/prospects/coverage"),
     ("POST", "/api/v1/prospects/imports"),
     ("GET", "/api/v1/prospects/imports/{import_id}"),
+    ("GET", "/api/v1/prospects/imports/{import_id}/errors"),
     ("GET", "/api/v1/prospects/map"),
     ("GET", "/api/v1/prospects/models"),
     ("POST", "/api/v1/prospects/models"),
