@@ -27,7 +27,7 @@ from server import db
 from server.auth.models import IdempotencyRecord
 from server.edge import check_json, parse_version
 from server.errors import Problem, field_errors_from_pydantic, problem_response
-from server.schemas import ProblemDetails
+from server.schemas import FileBody, ProblemDetails
 from server.security import current_user
 from server.timeutil import utcnow
 
@@ -53,12 +53,20 @@ class _FlaskPlugin(FlaskPlugin):
     counts as a mismatch too."""
 
     def validate_response(self, resp, resp_model, skip_validation, force_resp_serialize):
-        response, error = super().validate_response(resp, resp_model, skip_validation, force_resp_serialize)
         problem: str | None = None
-        if error is not None:
+        if resp_model is not None and not skip_validation and isinstance(resp, Response):
+            # A file answer (a CSV, a PDF, text) has no schema: its media type is what is checked.
+            model = resp_model.find_model(resp.status_code)
+            if resp.mimetype in _file_media_types(model):
+                skip_validation = True
+            elif isinstance(model, type) and issubclass(model, FileBody):
+                problem = f"answered {resp.mimetype}, documented {model.media_type}"
+        response, error = super().validate_response(resp, resp_model, skip_validation, force_resp_serialize)
+        if problem is None and error is not None:
             problem = str(error)
         elif (
-            resp_model is not None
+            problem is None
+            and resp_model is not None
             and not skip_validation
             and 200 <= response.status_code < 300
             and resp_model.find_model(response.status_code) is None
@@ -76,6 +84,16 @@ class _FlaskPlugin(FlaskPlugin):
             return problem_response(mismatch), None
         log.warning("response does not match its model: %s: %s", where, problem)
         return make_response(resp), None
+
+
+def _file_media_types(model: Any) -> set[str]:
+    """The media types a response model stands for besides JSON: a file body's own, or the file forms
+    a JSON model may also take (`also_as`, e.g. the brief's shareable text)."""
+    if not isinstance(model, type):
+        return set()
+    if issubclass(model, FileBody):
+        return {model.media_type}
+    return {alternative.media_type for alternative in getattr(model, "also_as", ())}
 
 
 _component_names: dict[str, type] = {}
@@ -107,14 +125,30 @@ class _SpecTree(SpecTree):
         finally:
             self.models = models
         problem = f"#/components/schemas/{ProblemDetails.__name__}"
+        prefix = "#/components/schemas/"
+        files: set[str] = set()
         for operations in document["paths"].values():
             for operation in operations.values():
                 for answer in operation.get("responses", {}).values():
                     content = answer.get("content", {})
                     media = content.get("application/json")
-                    if media is not None and media.get("schema", {}).get("$ref") == problem:
+                    ref = media.get("schema", {}).get("$ref", "") if media is not None else ""
+                    if ref == problem:
                         content["application/problem+json"] = content.pop("application/json")
+                        continue
+                    model = _component_names.get(ref.removeprefix(prefix))
+                    if isinstance(model, type) and issubclass(model, FileBody):
+                        files.add(ref.removeprefix(prefix))
+                        del content["application/json"]
+                    for media_type in sorted(_file_media_types(model)):
+                        content[media_type] = {"schema": _file_schema(media_type)}
+        for name in files:
+            document.get("components", {}).get("schemas", {}).pop(name, None)
         return document
+
+
+def _file_schema(media_type: str) -> dict[str, Any]:
+    return {"type": "string"} if media_type.startswith("text/") else {"type": "string", "format": "binary"}
 
 
 spec = _SpecTree(

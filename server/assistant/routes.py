@@ -13,7 +13,17 @@ from server.api import body, idempotent, ok, query, spec
 from server.assistant import ask as ask_service
 from server.assistant import brief as brief_service
 from server.assistant import recommender, today
-from server.assistant.schemas import AskQuery, BriefQuery, DismissalCreate, NextProductsQuery, TodayPage
+from server.assistant.schemas import (
+    AskAnswer,
+    AskQuery,
+    BriefQuery,
+    CustomerBrief,
+    Dismissal,
+    DismissalCreate,
+    NextProducts,
+    NextProductsQuery,
+    TodayPage,
+)
 from server.audit import service as audit
 from server.customers import service as customers
 from server.errors import forbidden
@@ -36,7 +46,9 @@ def today_page():
 
 
 @bp.get("/customers/<int:customer_id>/brief")
-@spec.validate(query=BriefQuery, tags=["assistant"])
+@spec.validate(
+    query=BriefQuery, resp=Response(HTTP_200=CustomerBrief, **problems(403, 404)), tags=["assistant"]
+)
 def customer_brief(customer_id: int):
     """The pre-visit brief; `?format=text` gives the shareable text (no phone, no ID number)."""
     data = brief_service.brief(
@@ -54,19 +66,24 @@ def customer_brief(customer_id: int):
 
 
 @bp.get("/customers/<int:customer_id>/next-products")
-@spec.validate(query=NextProductsQuery, tags=["assistant"])
+@spec.validate(
+    query=NextProductsQuery,
+    resp=Response(HTTP_200=NextProducts, **problems(403, 404, 503)),
+    tags=["assistant"],
+)
 def next_products(customer_id: int):
     session = db.session()
     user = current_user()
     customer = customers.get_customer_for(session, user=user, customer_id=customer_id)
-    return ok(
-        recommender.next_products(session, user=user, customer=customer, limit=query().limit), personal=True
-    )
+    ranked = recommender.next_products(session, user=user, customer=customer, limit=query().limit)
+    return ok(NextProducts.model_validate(ranked), personal=True)
 
 
 @bp.post("/customers/<int:customer_id>/next-products/dismissals")
 @idempotent
-@spec.validate(json=DismissalCreate, tags=["assistant"])
+@spec.validate(
+    json=DismissalCreate, resp=Response(HTTP_201=Dismissal, **problems(403, 404)), tags=["assistant"]
+)
 def dismiss_product(customer_id: int):
     """Not this product for this customer, with a reason; respected for 90 days. Only the owning RM."""
     session = db.session()
@@ -76,11 +93,11 @@ def dismiss_product(customer_id: int):
     out = recommender.dismiss(
         session, user=user, customer=customer, product_id=data.product_id, reason=data.reason, note=data.note
     )
-    return ok(out, 201)
+    return ok(Dismissal.model_validate(out), 201)
 
 
 @bp.get("/ask")
-@spec.validate(query=AskQuery, tags=["assistant"])
+@spec.validate(query=AskQuery, resp=Response(HTTP_200=AskAnswer), tags=["assistant"])
 def ask():
     """问展业: Chinese text in, intent + filters (chips) + the answer out."""
     q: AskQuery = query()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
+from server.customers.models import Tier
 from server.schemas import Strict
 
 
@@ -39,3 +42,56 @@ class CustomerKnowledge(Strict):
     dimensions: list[KnowledgeDimension]
     facts: list[KnownFact]
     next_visit_questions: list[VisitQuestion]
+
+
+class ModelFact(Strict):
+    key: str
+    label: str
+    weight: float
+    question: str
+    from_profile: bool = Field(description="known from the customer's profile rather than asked")
+
+
+class ModelDimension(Strict):
+    code: str
+    label: str
+    weight: float
+    half_life_days: float
+    facts: list[ModelFact]
+
+
+class KnowledgeModel(Strict):
+    """The model in force (defaults with the admins' overrides), per kind of customer."""
+
+    corporate: list[ModelDimension]
+    individual: list[ModelDimension]
+
+
+class DegreeBucket(Strict):
+    from_: int = Field(alias="from")
+    to: int
+    customers: int
+
+
+class LeastKnownCustomer(Strict):
+    id: int
+    name: str
+    tier: Tier
+    total: float
+
+
+class RmAverage(Strict):
+    rm_id: int
+    display_name: str
+    customers: int
+    average: float
+
+
+class KnowledgeSummary(Strict):
+    """Over the RM's customers (a team lead: the team's, with `by_rm`)."""
+
+    customers: int
+    average: float
+    distribution: list[DegreeBucket]
+    lowest: list[LeastKnownCustomer] = Field(description="the ten least known, most valuable first")
+    by_rm: list[RmAverage] | None = Field(default=None, description="team leads only")
