@@ -17,9 +17,11 @@ from typing import Any
 import click
 from flask import Flask, Response, current_app, make_response, request
 from pydantic import BaseModel
+from spectree import Response as Answers
 from spectree import SecurityScheme, SpecTree
 from spectree.models import InType, SecureType, SecuritySchemeData
 from spectree.plugins.flask_plugin import FlaskPlugin
+from spectree.utils import get_model_key
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
@@ -27,7 +29,7 @@ from server import db
 from server.auth.models import IdempotencyRecord
 from server.edge import check_json, parse_version
 from server.errors import Problem, field_errors_from_pydantic, problem_response
-from server.schemas import FileBody, ProblemDetails
+from server.schemas import ProblemDetails
 from server.security import current_user
 from server.timeutil import utcnow
 
@@ -53,20 +55,15 @@ class _FlaskPlugin(FlaskPlugin):
     counts as a mismatch too."""
 
     def validate_response(self, resp, resp_model, skip_validation, force_resp_serialize):
-        problem: str | None = None
-        if resp_model is not None and not skip_validation and isinstance(resp, Response):
-            # A file answer (a CSV, a PDF, text) has no schema: its media type is what is checked.
-            model = resp_model.find_model(resp.status_code)
-            if resp.mimetype in _file_media_types(model):
-                skip_validation = True
-            elif isinstance(model, type) and issubclass(model, FileBody):
-                problem = f"answered {resp.mimetype}, documented {model.media_type}"
+        if isinstance(resp_model, JsonOrFile) and isinstance(resp, Response):
+            # The file form of a JSON answer has no JSON to check: its media type is what is documented.
+            skip_validation = skip_validation or resp.mimetype == resp_model.media_type
         response, error = super().validate_response(resp, resp_model, skip_validation, force_resp_serialize)
-        if problem is None and error is not None:
+        problem: str | None = None
+        if error is not None:
             problem = str(error)
         elif (
-            problem is None
-            and resp_model is not None
+            resp_model is not None
             and not skip_validation
             and 200 <= response.status_code < 300
             and resp_model.find_model(response.status_code) is None
@@ -86,14 +83,34 @@ class _FlaskPlugin(FlaskPlugin):
         return make_response(resp), None
 
 
-def _file_media_types(model: Any) -> set[str]:
-    """The media types a response model stands for besides JSON: a file body's own, or the file forms
-    a JSON model may also take (`also_as`, e.g. the brief's shareable text)."""
-    if not isinstance(model, type):
-        return set()
-    if issubclass(model, FileBody):
-        return {model.media_type}
-    return {alternative.media_type for alternative in getattr(model, "also_as", ())}
+class Download(Answers):
+    """A file answer (a CSV export, a PDF): documented with its media type as a string of bytes, and
+    not checked against a model (there is no JSON to check). Problems are declared as usual."""
+
+    def __init__(self, media_type: str, description: str, **problem_models: Any):
+        super().__init__(HTTP_200=(None, description), **problem_models)
+        self.media_type = media_type
+
+    def generate_spec(self, naming_strategy: Callable[..., str] = get_model_key) -> dict[str, Any]:
+        responses = super().generate_spec(naming_strategy)
+        responses["200"]["content"] = {self.media_type: {"schema": {"type": "string", "format": "binary"}}}
+        return responses
+
+
+class JsonOrFile(Answers):
+    """A JSON answer that a query or the object's own kind turns into a file (the brief's shareable
+    text, a PDF on the war room's stage): 200 documents both media types; the JSON is checked against
+    its model, the file only by its media type."""
+
+    def __init__(self, model: type[BaseModel], media_type: str, **problem_models: Any):
+        super().__init__(HTTP_200=model, **problem_models)
+        self.media_type = media_type
+
+    def generate_spec(self, naming_strategy: Callable[..., str] = get_model_key) -> dict[str, Any]:
+        responses = super().generate_spec(naming_strategy)
+        binary = {} if self.media_type.startswith("text/") else {"format": "binary"}
+        responses["200"]["content"][self.media_type] = {"schema": {"type": "string", **binary}}
+        return responses
 
 
 _component_names: dict[str, type] = {}
@@ -125,30 +142,14 @@ class _SpecTree(SpecTree):
         finally:
             self.models = models
         problem = f"#/components/schemas/{ProblemDetails.__name__}"
-        prefix = "#/components/schemas/"
-        files: set[str] = set()
         for operations in document["paths"].values():
             for operation in operations.values():
                 for answer in operation.get("responses", {}).values():
                     content = answer.get("content", {})
                     media = content.get("application/json")
-                    ref = media.get("schema", {}).get("$ref", "") if media is not None else ""
-                    if ref == problem:
+                    if media is not None and media.get("schema", {}).get("$ref") == problem:
                         content["application/problem+json"] = content.pop("application/json")
-                        continue
-                    model = _component_names.get(ref.removeprefix(prefix))
-                    if isinstance(model, type) and issubclass(model, FileBody):
-                        files.add(ref.removeprefix(prefix))
-                        del content["application/json"]
-                    for media_type in sorted(_file_media_types(model)):
-                        content[media_type] = {"schema": _file_schema(media_type)}
-        for name in files:
-            document.get("components", {}).get("schemas", {}).pop(name, None)
         return document
-
-
-def _file_schema(media_type: str) -> dict[str, Any]:
-    return {"type": "string"} if media_type.startswith("text/") else {"type": "string", "format": "binary"}
 
 
 spec = _SpecTree(

@@ -8,9 +8,9 @@ its model (a mismatch fails tests; in production it is logged and the answer sti
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, RootModel
+from pydantic import BaseModel, ConfigDict
 
 
 class Strict(BaseModel):
@@ -18,26 +18,6 @@ class Strict(BaseModel):
     field without its model fails the tests until the model (and so the OpenAPI document) says it."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-class FileBody(RootModel[str]):
-    """An answer that is a file rather than JSON (a CSV export, a PDF, shareable text): the document
-    lists it under its own media type, and the answer check only compares the media type (bytes have
-    no schema to match)."""
-
-    media_type: ClassVar[str] = "application/octet-stream"
-
-
-class CsvFile(FileBody):
-    media_type: ClassVar[str] = "text/csv"
-
-
-class PdfFile(FileBody):
-    media_type: ClassVar[str] = "application/pdf"
-
-
-class PlainText(FileBody):
-    media_type: ClassVar[str] = "text/plain"
 
 
 class PersonRef(Strict):

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, make_response
 from spectree import Response
 
 from server import db, events
-from server.api import body, idempotent, ok, query, spec
+from server.api import JsonOrFile, body, idempotent, ok, query, spec
 from server.assistant import ask as ask_service
 from server.assistant import brief as brief_service
 from server.assistant import recommender, today
@@ -47,7 +47,7 @@ def today_page():
 
 @bp.get("/customers/<int:customer_id>/brief")
 @spec.validate(
-    query=BriefQuery, resp=Response(HTTP_200=CustomerBrief, **problems(403, 404)), tags=["assistant"]
+    query=BriefQuery, resp=JsonOrFile(CustomerBrief, "text/plain", **problems(403, 404)), tags=["assistant"]
 )
 def customer_brief(customer_id: int):
     """The pre-visit brief; `?format=text` gives the shareable text (no phone, no ID number)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,7 +11,7 @@ from server.customers.models import CustomerKind, EnterpriseSize, Ownership, Tie
 from server.customers.schemas import CustomerSummary
 from server.knowledge.schemas import VisitQuestion
 from server.products.models import ProductCategory
-from server.schemas import FileBody, PlainText, Strict
+from server.schemas import Strict
 
 
 class _Strict(BaseModel):
@@ -40,61 +40,6 @@ class DismissalCreate(_Strict):
     product_id: int = Field(ge=1)
     reason: DismissReason
     note: str | None = Field(default=None, max_length=200)
-
-
-# Responses: today (今日)
-
-
-class TodayItem(Strict):
-    """One thing to do today; `ref` points at its source (reminder, note, visit, holding, alert or
-    opportunity) and depends on `kind`."""
-
-    kind: str
-    priority: float
-    title: str
-    at: str | None
-    customer_id: int | None
-    ref: dict[str, Any]
-    detail: str | None = Field(default=None, description="alerts and stale opportunities: why")
-    overdue: bool | None = Field(default=None, description="next steps")
-    amount_cents: int | None = Field(default=None, description="maturities")
-
-
-class RouteStart(Strict):
-    name: str
-    latitude: float | None
-    longitude: float | None
-
-
-class RouteStop(Strict):
-    order: int
-    customer_id: int
-    name: str
-    latitude: float | None
-    longitude: float | None
-    leg_km: float
-    reasons: list[str]
-
-
-class UnlocatedCustomer(Strict):
-    customer_id: int
-    name: str
-
-
-class VisitRoute(Strict):
-    start: RouteStart | None
-    stops: list[RouteStop]
-    total_km: float
-    unlocated: list[UnlocatedCustomer]
-
-
-class TodayPage(Strict):
-    date: str
-    timezone: str
-    generated_at: str | None
-    items: list[TodayItem]
-    counts: dict[str, int]
-    visits: VisitRoute
 
 
 # Responses: next best products (下一个产品)
@@ -225,8 +170,6 @@ class BriefRisk(Strict):
 class CustomerBrief(Strict):
     """`?format=text` answers the shareable text instead (`text/plain`: no phone, no ID number)."""
 
-    also_as: ClassVar[tuple[type[FileBody], ...]] = (PlainText,)
-
     customer_id: int
     generated_at: str
     who: BriefWho
@@ -343,3 +286,58 @@ class AskAnswer(Strict):
     metric: str | None = Field(description="intent figure: which figure")
     result: AskResult
     took_ms: float
+
+
+# Responses: today (今日)
+
+
+class TodayItem(Strict):
+    """One thing to do today; `ref` points at its source (reminder, note, visit, holding, alert or
+    opportunity) and depends on `kind`."""
+
+    kind: str
+    priority: float
+    title: str
+    at: str | None
+    customer_id: int | None
+    ref: dict[str, Any]
+    detail: str | None = Field(default=None, description="alerts and stale opportunities: why")
+    overdue: bool | None = Field(default=None, description="next steps")
+    amount_cents: int | None = Field(default=None, description="maturities")
+
+
+class RouteStart(Strict):
+    name: str
+    latitude: float | None
+    longitude: float | None
+
+
+class RouteStop(Strict):
+    order: int
+    customer_id: int
+    name: str
+    latitude: float | None
+    longitude: float | None
+    leg_km: float
+    reasons: list[str]
+
+
+class UnlocatedCustomer(Strict):
+    customer_id: int
+    name: str
+
+
+class VisitRoute(Strict):
+    start: RouteStart | None
+    stops: list[RouteStop]
+    total_km: float
+    unlocated: list[UnlocatedCustomer]
+
+
+class TodayPage(Strict):
+    date: str
+    timezone: str
+    generated_at: str | None
+    items: list[TodayItem]
+    counts: dict[str, int]
+    visits: VisitRoute

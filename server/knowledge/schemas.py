@@ -48,20 +48,20 @@ class ModelFact(Strict):
     key: str
     label: str
     weight: float
-    question: str
-    from_profile: bool = Field(description="known from the customer's profile rather than asked")
+    question: str = Field(description="what to ask on the next visit")
+    from_profile: bool = Field(description="read from the customer's profile rather than asked")
 
 
 class ModelDimension(Strict):
     code: str
     label: str
     weight: float
-    half_life_days: float
+    half_life_days: float = Field(description="a fact this old counts half")
     facts: list[ModelFact]
 
 
 class KnowledgeModel(Strict):
-    """The model in force (defaults with the admins' overrides), per kind of customer."""
+    """The knowledge-degree model in force, per kind of customer."""
 
     corporate: list[ModelDimension]
     individual: list[ModelDimension]

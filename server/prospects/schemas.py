@@ -111,9 +111,11 @@ class ProspectPage(Strict):
 
 
 class MapCustomer(Strict):
+    """Only customers placed on the map (with a latitude)."""
+
     id: int
     name: str
-    lat: float | None
+    lat: float
     lng: float | None
 
 

@@ -6,10 +6,10 @@ from flask import Blueprint, Response, current_app
 from spectree import Response as Responses
 
 from server import db
-from server.api import base64_field, body, expected_version, idempotent, ok, query, spec
+from server.api import Download, JsonOrFile, base64_field, body, expected_version, idempotent, ok, query, spec
 from server.db import row_id
 from server.redis_client import get_redis
-from server.schemas import CsvFile, PdfFile, problems
+from server.schemas import problems
 from server.security import client_ip, current_user
 from server.warrooms import (
     access,
@@ -63,7 +63,6 @@ from server.warrooms.schemas import (
     RoomList,
     RoomListQuery,
     RoomUpdate,
-    StageDownload,
     StageShow,
     TargetDeclined,
     TargetIn,
@@ -372,7 +371,10 @@ def campaign_outcome(room_id: int):
 
 
 @bp.get("/<int:room_id>/outcome.csv")
-@spec.validate(resp=Responses(HTTP_200=CsvFile, **ROOM_PROBLEMS, **problems(429)), tags=TAGS)
+@spec.validate(
+    resp=Download("text/csv", "The outcome as CSV (UTF-8 with BOM)", **ROOM_PROBLEMS, **problems(429)),
+    tags=TAGS,
+)
 def campaign_outcome_csv(room_id: int):
     """The outcome as CSV for the branch (audited, rate-limited)."""
     text, filename = outcome.export_csv(db.session(), room_id=room_id, user=current_user(), ip=client_ip())
@@ -403,7 +405,7 @@ def book_expert(room_id: int):
 
 
 @bp.get("/<int:room_id>/stage/download")
-@spec.validate(resp=Responses(HTTP_200=StageDownload, **problems(403, 404)), tags=TAGS)
+@spec.validate(resp=JsonOrFile(StageShow, "application/pdf", **problems(403, 404)), tags=TAGS)
 def download_stage(room_id: int):
     """What is on the shared stage, as a file, only when its sharer allowed it (else 403); audited."""
     shown = stage.download(db.session(), get_redis(), room_id=room_id, user=current_user(), ip=client_ip())
@@ -415,7 +417,7 @@ def download_stage(room_id: int):
         response.headers["Cache-Control"] = "no-store"
         filename = "proposal.pdf"
     else:
-        response = ok(StageDownload.model_validate(shown), personal=True)
+        response = ok(StageShow.model_validate(shown), personal=True)
         filename = "stage.json"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -444,7 +446,7 @@ def share_pdf(room_id: int):
 
 
 @bp.get("/<int:room_id>/stage/pdf/<share_id>")
-@spec.validate(resp=Responses(HTTP_200=PdfFile, **problems(403, 404)), tags=TAGS)
+@spec.validate(resp=Download("application/pdf", "The PDF on the stage", **problems(403, 404)), tags=TAGS)
 def stage_pdf(room_id: int, share_id: str):
     """The PDF on the stage now, for the room's members, to draw in the app: inline, never cached."""
     content = stage.pdf_bytes(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from server.customers.models import CustomerKind, EnterpriseSize, Tier
-from server.schemas import FileBody, PdfFile, PersonRef, Strict
+from server.schemas import PersonRef, Strict
 from server.warrooms.models import (
     MemberRole,
     MemberStatus,
@@ -554,7 +554,7 @@ class OutcomeRoom(Strict):
     title: str
     kind: RoomKind
     status: RoomStatus
-    closed_at: str | None
+    closed_at: str
 
 
 class OutcomeGoal(Strict):
@@ -650,9 +650,3 @@ class StageShow(Strict):
     downloadable: bool
     presenter: PersonRef
     shared_at: str
-
-
-class StageDownload(StageShow):
-    """The stage as a file: a PDF's own bytes (`application/pdf`), anything else as the pages shown."""
-
-    also_as: ClassVar[tuple[type[FileBody], ...]] = (PdfFile,)

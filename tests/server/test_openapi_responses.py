@@ -13,13 +13,14 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
-from flask import Flask
+from flask import Flask, request
+from flask import Response as FlaskResponse
 from pydantic import BaseModel
 from spectree import Response
 from sqlmodel import Session, col, select
 
 from server import create_app, db
-from server.api import ok, openapi_document
+from server.api import JsonOrFile, ok, openapi_document
 from server.customers.models import Customer
 from server.errors import init_app as init_problems
 from server.inbox.models import Notification
@@ -866,6 +867,13 @@ def _small_app(testing: bool) -> Flask:
     def undocumented_status():
         return ok({"id": 3}, 201)
 
+    @app.get("/brief")
+    @own_spec.validate(resp=JsonOrFile(Answer, "text/plain"))
+    def brief():
+        if request.args.get("format") == "text":
+            return FlaskResponse("shareable text", mimetype="text/plain")
+        return ok({"id": 4, "secret": "the JSON form is still checked"})
+
     own_spec.register(app)
     return app
 
@@ -881,6 +889,9 @@ def test_a_mismatch_fails_loudly_in_tests(caplog):
     assert client.get("/undocumented-status").status_code == 500
     fine = client.get("/fine")
     assert fine.status_code == 200 and fine.get_json() == {"id": 2}
+    text = client.get("/brief?format=text")
+    assert text.status_code == 200 and text.get_data(as_text=True) == "shareable text"
+    assert client.get("/brief").get_json()["code"] == "response-mismatch"
     assert fine.headers["Cache-Control"] == "no-store"
 
 
