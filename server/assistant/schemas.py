@@ -136,7 +136,7 @@ class BriefWho(Strict):
 
 class BriefChange(Strict):
     kind: Literal["event", "alert", "transaction", "maturity", "opportunity"]
-    at: str | None
+    at: str = Field(description="a date (events, transactions, maturities) or a UTC time")
     title: str
     detail: str | None = Field(default=None, description="alerts: why it matched")
 

@@ -5,13 +5,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from server.customers.models import EnterpriseSize
 from server.schemas import Strict
+
+Size = Literal["large", "medium", "small", "micro"]
 
 
 class ProspectQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     industry: str | None = Field(default=None, max_length=8, pattern=r"^[A-Z]\d{0,2}$")
-    size: Literal["large", "medium", "small", "micro"] | None = None
+    size: Size | None = None
     min_score: float | None = Field(default=None, ge=0, le=100)
     near: str | None = Field(default=None, max_length=64, description="lat,lng,km")
     mine: bool = False
@@ -50,7 +53,7 @@ class ProspectQuery(BaseModel):
 class MapQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     industry: str | None = Field(default=None, max_length=8, pattern=r"^[A-Z]\d{0,2}$")
-    size: Literal["large", "medium", "small", "micro"] | None = None
+    size: Size | None = None
     min_score: float | None = Field(default=None, ge=0, le=100)
     near: str | None = Field(default=None, max_length=64)
     mine: bool = False
@@ -94,7 +97,7 @@ class ProspectSummary(Strict):
     name: str
     industry_code: str | None
     industry: str | None
-    size: str | None = Field(description="large, medium, small or micro")
+    size: Size | None
     region_code: str | None
     region: str | None
     lat: float | None
@@ -126,7 +129,7 @@ class MapProspect(Strict):
     lng: float | None
     score: float | None
     industry_code: str | None
-    size: str | None
+    size: Size | None
     mine: bool
 
 
@@ -212,7 +215,7 @@ class SimilarCustomer(Strict):
     mine: bool
     id: int | None
     industry: str | None
-    size: str | None
+    size: EnterpriseSize | None
     region: str | None
 
 
