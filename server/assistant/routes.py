@@ -9,15 +9,19 @@ from flask import Blueprint, current_app, make_response
 from spectree import Response
 
 from server import db, events
-from server.api import body, idempotent, ok, query, spec
+from server.api import JsonOrFile, body, idempotent, ok, query, spec
 from server.assistant import ask as ask_service
 from server.assistant import brief as brief_service
 from server.assistant import recommender, today
 from server.assistant.schemas import (
     AdoptionReport,
+    AskAnswer,
     AskQuery,
     BriefQuery,
+    CustomerBrief,
+    Dismissal,
     DismissalCreate,
+    NextProducts,
     NextProductsQuery,
     RetrainQueued,
     TodayPage,
@@ -44,7 +48,9 @@ def today_page():
 
 
 @bp.get("/customers/<int:customer_id>/brief")
-@spec.validate(query=BriefQuery, tags=["assistant"])
+@spec.validate(
+    query=BriefQuery, resp=JsonOrFile(CustomerBrief, "text/plain", **problems(403, 404)), tags=["assistant"]
+)
 def customer_brief(customer_id: int):
     """The pre-visit brief; `?format=text` gives the shareable text (no phone, no ID number)."""
     data = brief_service.brief(
@@ -62,19 +68,24 @@ def customer_brief(customer_id: int):
 
 
 @bp.get("/customers/<int:customer_id>/next-products")
-@spec.validate(query=NextProductsQuery, tags=["assistant"])
+@spec.validate(
+    query=NextProductsQuery,
+    resp=Response(HTTP_200=NextProducts, **problems(403, 404, 503)),
+    tags=["assistant"],
+)
 def next_products(customer_id: int):
     session = db.session()
     user = current_user()
     customer = customers.get_customer_for(session, user=user, customer_id=customer_id)
-    return ok(
-        recommender.next_products(session, user=user, customer=customer, limit=query().limit), personal=True
-    )
+    ranked = recommender.next_products(session, user=user, customer=customer, limit=query().limit)
+    return ok(NextProducts.model_validate(ranked), personal=True)
 
 
 @bp.post("/customers/<int:customer_id>/next-products/dismissals")
 @idempotent
-@spec.validate(json=DismissalCreate, tags=["assistant"])
+@spec.validate(
+    json=DismissalCreate, resp=Response(HTTP_201=Dismissal, **problems(403, 404)), tags=["assistant"]
+)
 def dismiss_product(customer_id: int):
     """Not this product for this customer, with a reason; respected for 90 days. Only the owning RM."""
     session = db.session()
@@ -84,11 +95,11 @@ def dismiss_product(customer_id: int):
     out = recommender.dismiss(
         session, user=user, customer=customer, product_id=data.product_id, reason=data.reason, note=data.note
     )
-    return ok(out, 201)
+    return ok(Dismissal.model_validate(out), 201)
 
 
 @bp.get("/ask")
-@spec.validate(query=AskQuery, tags=["assistant"])
+@spec.validate(query=AskQuery, resp=Response(HTTP_200=AskAnswer), tags=["assistant"])
 def ask():
     """问展业: Chinese text in, intent + filters (chips) + the answer out."""
     q: AskQuery = query()

@@ -17,17 +17,22 @@ from server.intel.schemas import (
     AlertStateResult,
     CategoryList,
     FailedJobList,
+    ItemsAdded,
+    JobRequeued,
     ManualItem,
     MuteCreate,
     MuteList,
     MutePublic,
+    PollQueued,
     Removed,
     SourceCreate,
+    SourceErrorList,
     SourceList,
     SourcePublic,
     SourceUpdate,
     UnreadByCategory,
     Upload,
+    UploadResult,
 )
 from server.org.models import Role
 from server.redis_client import get_redis
@@ -162,35 +167,41 @@ def update_source(source_id: int):
 
 @bp.get("/sources/<int:source_id>/errors")
 @require_role(Role.admin)
-@spec.validate(tags=["intel-admin"])
+@spec.validate(resp=Response(HTTP_200=SourceErrorList, **problems(403, 404)), tags=["intel-admin"])
 def source_errors(source_id: int):
     sources.get_source(db.session(), source_id)
-    return ok({"items": sources.source_errors(db.session(), source_id=source_id)})
+    return ok(
+        SourceErrorList.model_validate({"items": sources.source_errors(db.session(), source_id=source_id)})
+    )
 
 
 @bp.post("/sources/<int:source_id>/poll")
 @require_role(Role.admin)
-@spec.validate(tags=["intel-admin"])
+@spec.validate(resp=Response(HTTP_202=PollQueued, **problems(403, 404, 409)), tags=["intel-admin"])
 def poll_source(source_id: int):
     sources.request_poll(db.session(), actor=current_user(), source_id=source_id)
-    return ok({"queued": True}, 202)
+    return ok(PollQueued(queued=True), 202)
 
 
 @bp.post("/sources/<int:source_id>/items")
 @require_role(Role.admin)
 @idempotent
-@spec.validate(json=ManualItem, tags=["intel-admin"])
+@spec.validate(
+    json=ManualItem, resp=Response(HTTP_201=ItemsAdded, **problems(403, 404, 409)), tags=["intel-admin"]
+)
 def add_item(source_id: int):
     created = pipeline.add_manual_item(
         db.session(), actor=current_user(), source_id=source_id, data=body(), ip=client_ip()
     )
-    return ok({"new_items": created}, 201)
+    return ok(ItemsAdded(new_items=created), 201)
 
 
 @bp.post("/sources/<int:source_id>/upload")
 @require_role(Role.admin)
 @idempotent
-@spec.validate(json=Upload, tags=["intel-admin"])
+@spec.validate(
+    json=Upload, resp=Response(HTTP_201=UploadResult, **problems(403, 404, 409)), tags=["intel-admin"]
+)
 def upload(source_id: int):
     data: Upload = body()
     content = base64_field(data.content_base64)
@@ -202,7 +213,7 @@ def upload(source_id: int):
         content=content,
         ip=client_ip(),
     )
-    return ok(result, 201)
+    return ok(UploadResult.model_validate(result), 201)
 
 
 @bp.get("/jobs/failed")
@@ -214,8 +225,8 @@ def failed_jobs():
 
 @bp.post("/jobs/failed/<job_id>/retry")
 @require_role(Role.admin)
-@spec.validate(tags=["intel-admin"])
+@spec.validate(resp=Response(HTTP_202=JobRequeued, **problems(403, 404)), tags=["intel-admin"])
 def retry_job(job_id: str):
     if not jobs_admin.retry(get_redis(), job_id):
         raise not_found("failed job")
-    return ok({"requeued": job_id}, 202)
+    return ok(JobRequeued(requeued=job_id), 202)

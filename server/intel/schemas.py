@@ -228,3 +228,35 @@ class SourceList(Strict):
 
 class FailedJobList(Strict):
     items: list[FailedJob]
+
+
+class SourceError(Strict):
+    """One entry of a source's error log: what failed, at which stage."""
+
+    id: int
+    source_id: int
+    at: str
+    stage: str = Field(description="fetch, parse or store")
+    code: str = Field(description="timeout, too-large, http-500, hostile-xml, malformed ...")
+    message: str
+
+
+class SourceErrorList(Strict):
+    items: list[SourceError] = Field(description="the latest 50, newest first")
+
+
+class PollQueued(Strict):
+    queued: bool
+
+
+class ItemsAdded(Strict):
+    new_items: int = Field(description="0 when the item was already known (deduplicated)")
+
+
+class UploadResult(Strict):
+    rows: int
+    new_items: int
+
+
+class JobRequeued(Strict):
+    requeued: str = Field(description="the job id")

@@ -8,7 +8,7 @@ from server.api import ok, spec
 from server.customers import service as customers
 from server.errors import forbidden
 from server.knowledge import service
-from server.knowledge.schemas import CustomerKnowledge
+from server.knowledge.schemas import CustomerKnowledge, KnowledgeModel, KnowledgeSummary
 from server.org.models import Role
 from server.schemas import problems
 from server.security import current_user
@@ -17,7 +17,7 @@ bp = Blueprint("knowledge", __name__, url_prefix="/api/v1/knowledge")
 
 
 @bp.get("/model")
-@spec.validate(tags=["knowledge"])
+@spec.validate(resp=Response(HTTP_200=KnowledgeModel), tags=["knowledge"])
 def model():
     """The knowledge-degree model in force: dimensions, facts, weights, half-lives, questions."""
     return ok(service.load_model(db.session()).describe())
@@ -33,7 +33,7 @@ def customer_knowledge(customer_id: int):
 
 
 @bp.get("/summary")
-@spec.validate(tags=["knowledge"])
+@spec.validate(resp=Response(HTTP_200=KnowledgeSummary, **problems(403)), tags=["knowledge"])
 def summary():
     """The RM's average knowledge degree and its distribution (a team lead: the team's, per RM too)."""
     user = current_user()

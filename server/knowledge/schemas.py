@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from server.customers.models import Tier
 from server.schemas import Strict
 
 
@@ -64,3 +65,33 @@ class KnowledgeModel(Strict):
 
     corporate: list[ModelDimension]
     individual: list[ModelDimension]
+
+
+class DegreeBucket(Strict):
+    from_: int = Field(alias="from")
+    to: int
+    customers: int
+
+
+class LeastKnownCustomer(Strict):
+    id: int
+    name: str
+    tier: Tier
+    total: float
+
+
+class RmAverage(Strict):
+    rm_id: int
+    display_name: str
+    customers: int
+    average: float
+
+
+class KnowledgeSummary(Strict):
+    """Over the RM's customers (a team lead: the team's, with `by_rm`)."""
+
+    customers: int
+    average: float
+    distribution: list[DegreeBucket]
+    lowest: list[LeastKnownCustomer] = Field(description="the ten least known, most valuable first")
+    by_rm: list[RmAverage] | None = Field(default=None, description="team leads only")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app
+from spectree import Response
 
 from server import db, outbound
 from server.api import base64_field, body, idempotent, ok, query, spec
@@ -10,21 +11,37 @@ from server.prospects import basemap, claims, conversions, detail, imports, list
 from server.prospects.models import ProspectImport
 from server.prospects.schemas import (
     Activity,
+    ActivityRecorded,
+    BaseMap,
+    ClaimResult,
+    Coverage,
+    ImportErrorPage,
     ImportErrorsQuery,
     ImportFetch,
     ImportListQuery,
+    ImportPage,
+    ImportPublic,
+    ImportStarted,
     ImportUpload,
     MapQuery,
+    ModelPublic,
+    ModelVersionList,
+    ProspectConfig,
+    ProspectDetail,
+    ProspectMap,
+    ProspectPage,
     ProspectQuery,
+    ReleaseResult,
     TrainRequest,
 )
+from server.schemas import problems
 from server.security import client_ip, current_user, require_role
 
 bp = Blueprint("prospects", __name__, url_prefix="/api/v1/prospects")
 
 
 @bp.get("")
-@spec.validate(query=ProspectQuery, tags=["prospects"])
+@spec.validate(query=ProspectQuery, resp=Response(HTTP_200=ProspectPage, **problems(403)), tags=["prospects"])
 def list_prospects():
     q: ProspectQuery = query()
     result = listing.list_prospects(
@@ -34,14 +51,14 @@ def list_prospects():
 
 
 @bp.get("/map")
-@spec.validate(query=MapQuery, tags=["prospects"])
+@spec.validate(query=MapQuery, resp=Response(HTTP_200=ProspectMap, **problems(403)), tags=["prospects"])
 def map_points():
     q: MapQuery = query()
     return ok(listing.map_points(db.session(), user=current_user(), **q.filters()), personal=True)
 
 
 @bp.get("/basemap")
-@spec.validate(tags=["prospects"])
+@spec.validate(resp=Response(HTTP_200=BaseMap), tags=["prospects"])
 def base_map():
     response = ok(basemap.base_map())
     response.headers["Cache-Control"] = "public, max-age=86400"  # no personal data: kept for offline use
@@ -49,20 +66,22 @@ def base_map():
 
 
 @bp.get("/config")
-@spec.validate(tags=["prospects"])
+@spec.validate(resp=Response(HTTP_200=ProspectConfig), tags=["prospects"])
 def config():
     settings = current_app.config["SETTINGS"]
-    return ok({"tile_url": settings.PROSPECT_TILE_URL or None, "claim_days": settings.PROSPECT_CLAIM_DAYS})
+    return ok(
+        ProspectConfig(tile_url=settings.PROSPECT_TILE_URL or None, claim_days=settings.PROSPECT_CLAIM_DAYS)
+    )
 
 
 @bp.get("/coverage")
-@spec.validate(tags=["prospects"])
+@spec.validate(resp=Response(HTTP_200=Coverage, **problems(403)), tags=["prospects"])
 def coverage():
-    return ok(conversions.coverage(db.session(), user=current_user()), personal=True)
+    return ok(Coverage.model_validate(conversions.coverage(db.session(), user=current_user())), personal=True)
 
 
 @bp.get("/<int:prospect_id>")
-@spec.validate(tags=["prospects"])
+@spec.validate(resp=Response(HTTP_200=ProspectDetail, **problems(403, 404)), tags=["prospects"])
 def get_prospect(prospect_id: int):
     return ok(
         detail.detail(db.session(), user=current_user(), prospect_id=prospect_id, ip=client_ip()),
@@ -72,27 +91,31 @@ def get_prospect(prospect_id: int):
 
 @bp.post("/<int:prospect_id>/claim")
 @idempotent
-@spec.validate(tags=["prospects"])
+@spec.validate(resp=Response(HTTP_200=ClaimResult, **problems(403, 404)), tags=["prospects"])
 def claim(prospect_id: int):
-    return ok(claims.claim(db.session(), user=current_user(), prospect_id=prospect_id, ip=client_ip()))
+    claimed = claims.claim(db.session(), user=current_user(), prospect_id=prospect_id, ip=client_ip())
+    return ok(ClaimResult.model_validate(claimed))
 
 
 @bp.post("/<int:prospect_id>/release")
 @idempotent
-@spec.validate(tags=["prospects"])
+@spec.validate(resp=Response(HTTP_200=ReleaseResult, **problems(404)), tags=["prospects"])
 def release(prospect_id: int):
-    return ok(claims.release(db.session(), user=current_user(), prospect_id=prospect_id, ip=client_ip()))
+    released = claims.release(db.session(), user=current_user(), prospect_id=prospect_id, ip=client_ip())
+    return ok(ReleaseResult.model_validate(released))
 
 
 @bp.post("/<int:prospect_id>/activities")
 @idempotent
-@spec.validate(json=Activity, tags=["prospects"])
+@spec.validate(
+    json=Activity, resp=Response(HTTP_201=ActivityRecorded, **problems(403, 404, 409)), tags=["prospects"]
+)
 def add_activity(prospect_id: int):
     data: Activity = body()
     result = claims.add_activity(
         db.session(), user=current_user(), prospect_id=prospect_id, kind=data.kind, note=data.note, at=data.at
     )
-    return ok(result, 201)
+    return ok(ActivityRecorded.model_validate(result), 201)
 
 
 # --- lookalike versions ----------------------------------------------------------------------
@@ -100,14 +123,18 @@ def add_activity(prospect_id: int):
 
 @bp.get("/models")
 @require_role(Role.admin)
-@spec.validate(tags=["prospects-admin"])
+@spec.validate(resp=Response(HTTP_200=ModelVersionList, **problems(403)), tags=["prospects-admin"])
 def list_models():
-    return ok({"items": versions.model_versions(db.session(), user=current_user())})
+    return ok(
+        ModelVersionList.model_validate({"items": versions.model_versions(db.session(), user=current_user())})
+    )
 
 
 @bp.post("/models")
 @idempotent
-@spec.validate(json=TrainRequest, tags=["prospects"])
+@spec.validate(
+    json=TrainRequest, resp=Response(HTTP_202=ModelPublic, **problems(403, 404)), tags=["prospects"]
+)
 def train():
     data: TrainRequest = body()
     model = versions.request_training(
@@ -121,7 +148,7 @@ def train():
 
 
 @bp.get("/models/<int:model_id>")
-@spec.validate(tags=["prospects"])
+@spec.validate(resp=Response(HTTP_200=ModelPublic, **problems(404)), tags=["prospects"])
 def get_model(model_id: int):
     return ok(
         versions.model_public(versions.get_model_for(db.session(), user=current_user(), model_id=model_id))
@@ -134,7 +161,11 @@ def get_model(model_id: int):
 @bp.post("/imports")
 @require_role(Role.admin)
 @idempotent
-@spec.validate(json=ImportUpload, tags=["prospects-admin"])
+@spec.validate(
+    json=ImportUpload,
+    resp=Response(HTTP_200=ImportStarted, HTTP_202=ImportStarted, **problems(403, 404, 409)),
+    tags=["prospects-admin"],
+)
 def upload():
     data: ImportUpload = body()
     content = base64_field(data.content_base64)
@@ -152,7 +183,11 @@ def upload():
 @bp.post("/imports/fetch")
 @require_role(Role.admin)
 @idempotent
-@spec.validate(json=ImportFetch, tags=["prospects-admin"])
+@spec.validate(
+    json=ImportFetch,
+    resp=Response(HTTP_202=ImportPublic, **problems(403, 404, 409)),
+    tags=["prospects-admin"],
+)
 def fetch_registry():
     data: ImportFetch = body()
     batch = imports.start_fetch(
@@ -167,7 +202,9 @@ def fetch_registry():
 
 @bp.get("/imports")
 @require_role(Role.admin)
-@spec.validate(query=ImportListQuery, tags=["prospects-admin"])
+@spec.validate(
+    query=ImportListQuery, resp=Response(HTTP_200=ImportPage, **problems(403)), tags=["prospects-admin"]
+)
 def list_imports():
     q: ImportListQuery = query()
     return ok(imports.list_imports(db.session(), limit=q.limit, offset=q.offset))
@@ -182,14 +219,18 @@ def _import(import_id: int) -> ProspectImport:
 
 @bp.get("/imports/<int:import_id>")
 @require_role(Role.admin)
-@spec.validate(tags=["prospects-admin"])
+@spec.validate(resp=Response(HTTP_200=ImportPublic, **problems(403, 404)), tags=["prospects-admin"])
 def get_import(import_id: int):
     return ok(imports.import_public(_import(import_id)))
 
 
 @bp.get("/imports/<int:import_id>/errors")
 @require_role(Role.admin)
-@spec.validate(query=ImportErrorsQuery, tags=["prospects-admin"])
+@spec.validate(
+    query=ImportErrorsQuery,
+    resp=Response(HTTP_200=ImportErrorPage, **problems(403, 404)),
+    tags=["prospects-admin"],
+)
 def get_import_errors(import_id: int):
     q: ImportErrorsQuery = query()
     return ok(imports.import_errors(_import(import_id), limit=q.limit, offset=q.offset))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from spectree import Response as Responses
 
 from server import db
 from server.api import body, idempotent, ok, spec
@@ -9,6 +10,8 @@ from server.db import row_id
 from server.errors import Problem, field_errors_from_pydantic
 from server.push import service, vapid
 from server.push.channels import CHANNELS
+from server.push.schemas import SubscriptionCreated, Subscriptions, VapidPublicKey
+from server.schemas import problems
 from server.security import current_user
 
 bp = Blueprint("push", __name__, url_prefix="/api/v1/push")
@@ -38,25 +41,26 @@ class SubscriptionRef(BaseModel):
 
 
 @bp.get("/vapid-public-key")
-@spec.validate(tags=["push"])
+@spec.validate(resp=Responses(HTTP_200=VapidPublicKey), tags=["push"])
 def vapid_public_key():
     settings = current_app.config["SETTINGS"]
-    return ok({"public_key": settings.VAPID_PUBLIC_KEY or vapid.public_key(settings.VAPID_PRIVATE_KEY)})
+    key = settings.VAPID_PUBLIC_KEY or vapid.public_key(settings.VAPID_PRIVATE_KEY)
+    return ok(VapidPublicKey(public_key=key))
 
 
 @bp.get("/subscriptions")
-@spec.validate(tags=["push"])
+@spec.validate(resp=Responses(HTTP_200=Subscriptions), tags=["push"])
 def list_subscriptions():
     user_id = row_id(current_user())
-    return ok(
-        {"items": service.devices(db.session(), user_id=user_id), "channels": sorted(CHANNELS)},
-        personal=True,
-    )
+    devices = service.devices(db.session(), user_id=user_id)
+    return ok(Subscriptions.model_validate({"items": devices, "channels": sorted(CHANNELS)}), personal=True)
 
 
 @bp.post("/subscriptions")
 @idempotent
-@spec.validate(json=SubscriptionIn, tags=["push"])
+@spec.validate(
+    json=SubscriptionIn, resp=Responses(HTTP_201=SubscriptionCreated, **problems(409)), tags=["push"]
+)
 def subscribe():
     data: SubscriptionIn = body()
     sub = service.subscribe(
@@ -68,12 +72,12 @@ def subscribe():
         user_agent=request.headers.get("User-Agent"),
         settings=current_app.config["SETTINGS"],
     )
-    return ok({"id": sub.id, "endpoint_hash": sub.endpoint_hash}, 201, personal=True)
+    return ok(SubscriptionCreated(id=row_id(sub), endpoint_hash=sub.endpoint_hash), 201, personal=True)
 
 
 @bp.delete("/subscriptions")
 @idempotent
-@spec.validate(tags=["push"])
+@spec.validate(resp=Responses("HTTP_204", **problems(404, 422)), tags=["push"])
 def unsubscribe():
     """Body {endpoint}. Validated here: spectree does not read DELETE bodies."""
     try:
@@ -92,7 +96,7 @@ def unsubscribe():
 
 @bp.delete("/subscriptions/<int:subscription_id>")
 @idempotent
-@spec.validate(tags=["push"])
+@spec.validate(resp=Responses("HTTP_204", **problems(404)), tags=["push"])
 def remove_device(subscription_id: int):
     """A device of this user's, by id (the settings screen's device list)."""
     service.remove_device(db.session(), user_id=row_id(current_user()), subscription_id=subscription_id)

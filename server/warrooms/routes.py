@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app
 from spectree import Response as Responses
 
 from server import db
-from server.api import base64_field, body, expected_version, idempotent, ok, query, spec
+from server.api import Download, JsonOrFile, base64_field, body, expected_version, idempotent, ok, query, spec
 from server.db import row_id
 from server.redis_client import get_redis
 from server.schemas import problems
@@ -29,18 +29,26 @@ from server.warrooms import (
 )
 from server.warrooms.schemas import (
     AssignIn,
+    AssignResult,
     BoardList,
+    BookableExpertList,
+    BulkResult,
     BulkTargetsIn,
+    CampaignBoard,
+    CampaignOutcome,
     ChainQuery,
+    ChainView,
     ColleagueList,
     Declined,
     EventPage,
     EventsQuery,
+    ExpertBooked,
     Invited,
     InviteIn,
     MemberRemoved,
     MessageIn,
     MoveIn,
+    MoveResult,
     OpportunityLink,
     OpportunityLinked,
     PeopleQuery,
@@ -55,6 +63,7 @@ from server.warrooms.schemas import (
     RoomList,
     RoomListQuery,
     RoomUpdate,
+    StageShow,
     TargetDeclined,
     TargetIn,
     TargetPublic,
@@ -302,7 +311,11 @@ def mark_read(room_id: int):
 
 @bp.post("/<int:room_id>/targets/bulk")
 @idempotent
-@spec.validate(json=BulkTargetsIn, tags=TAGS)
+@spec.validate(
+    json=BulkTargetsIn,
+    resp=Responses(HTTP_200=BulkResult, HTTP_201=BulkResult, **ROOM_PROBLEMS, **problems(429)),
+    tags=TAGS,
+)
 def add_targets_bulk(room_id: int):
     """Adds every target a source brings: a customer search filter, a core enterprise's chain, a
     park, a company's employees or a CSV/XLSX list; each target one event with its seq. The body's
@@ -315,47 +328,53 @@ def add_targets_bulk(room_id: int):
 
 
 @bp.get("/<int:room_id>/campaign")
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Responses(HTTP_200=CampaignBoard, **problems(403, 404)), tags=TAGS)
 def campaign_board(room_id: int):
     """作战看板: targets by stage (counts, amounts), each member's progress, the goal against the won."""
-    return ok(funnel.board(db.session(), room_id=room_id, user=current_user()), personal=True)
+    board_now = funnel.board(db.session(), room_id=room_id, user=current_user())
+    return ok(CampaignBoard.model_validate(board_now), personal=True)
 
 
 @bp.post("/<int:room_id>/targets/move")
 @idempotent
-@spec.validate(json=MoveIn, tags=TAGS)
+@spec.validate(json=MoveIn, resp=Responses(HTTP_200=MoveResult, **ROOM_PROBLEMS), tags=TAGS)
 def move_targets(room_id: int):
     """Moves many targets to one stage: one event per target (`client_key` makes a retry a no-op)."""
-    return ok(funnel.move_targets(db.session(), room_id=room_id, user=current_user(), data=body()))
+    moved = funnel.move_targets(db.session(), room_id=room_id, user=current_user(), data=body())
+    return ok(MoveResult.model_validate(moved))
 
 
 @bp.post("/<int:room_id>/targets/assign")
 @idempotent
-@spec.validate(json=AssignIn, tags=TAGS)
+@spec.validate(json=AssignIn, resp=Responses(HTTP_200=AssignResult, **ROOM_PROBLEMS), tags=TAGS)
 def assign_targets(room_id: int):
     """The owner hands targets to members, balanced by load or to whoever knows the customer."""
-    return ok(funnel.assign_targets(db.session(), room_id=room_id, user=current_user(), data=body()))
+    assigned = funnel.assign_targets(db.session(), room_id=room_id, user=current_user(), data=body())
+    return ok(AssignResult.model_validate(assigned))
 
 
 @bp.get("/<int:room_id>/chain")
-@spec.validate(query=ChainQuery, tags=TAGS)
+@spec.validate(query=ChainQuery, resp=Responses(HTTP_200=ChainView, **problems(403, 404)), tags=TAGS)
 def chain(room_id: int):
     """The chain view: the core enterprise and its upstream/downstream firms with stage and RM."""
     q: ChainQuery = query()
-    return ok(
-        chainview.chain_view(db.session(), room_id=room_id, user=current_user(), query=q), personal=True
-    )
+    view = chainview.chain_view(db.session(), room_id=room_id, user=current_user(), query=q)
+    return ok(ChainView.model_validate(view), personal=True)
 
 
 @bp.get("/<int:room_id>/outcome")
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Responses(HTTP_200=CampaignOutcome, **ROOM_PROBLEMS), tags=TAGS)
 def campaign_outcome(room_id: int):
     """作战复盘 of a won or closed room: reached, converted, amount, days per stage, contributors."""
-    return ok(outcome.outcome(db.session(), room_id=room_id, user=current_user()), personal=True)
+    report = outcome.outcome(db.session(), room_id=room_id, user=current_user())
+    return ok(CampaignOutcome.model_validate(report), personal=True)
 
 
 @bp.get("/<int:room_id>/outcome.csv")
-@spec.validate(tags=TAGS)
+@spec.validate(
+    resp=Download("text/csv", "The outcome as CSV (UTF-8 with BOM)", **ROOM_PROBLEMS, **problems(429)),
+    tags=TAGS,
+)
 def campaign_outcome_csv(room_id: int):
     """The outcome as CSV for the branch (audited, rate-limited)."""
     text, filename = outcome.export_csv(db.session(), room_id=room_id, user=current_user(), ip=client_ip())
@@ -366,28 +385,27 @@ def campaign_outcome_csv(room_id: int):
 
 
 @bp.get("/<int:room_id>/experts")
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Responses(HTTP_200=BookableExpertList, **ROOM_PROBLEMS), tags=TAGS)
 def list_experts(room_id: int):
     """预约专家: the experts among my collaboration resources, each with free half-hour slots."""
-    return ok(
-        {"items": experts.list_experts(db.session(), room_id=room_id, user=current_user())}, personal=True
-    )
+    found = experts.list_experts(db.session(), room_id=room_id, user=current_user())
+    return ok(BookableExpertList.model_validate({"items": found}), personal=True)
 
 
 @bp.post("/<int:room_id>/experts/bookings")
 @idempotent
-@spec.validate(json=experts.ExpertBooking, tags=TAGS)
+@spec.validate(json=experts.ExpertBooking, resp=Responses(HTTP_201=ExpertBooked, **ROOM_PROBLEMS), tags=TAGS)
 def book_expert(room_id: int):
     """Book an expert's slot (409 `slot-taken` when gone): invites them as remote_expert and
     reminds both before the call."""
     booked = experts.book_expert(
         db.session(), room_id=room_id, user=current_user(), data=body(), ip=client_ip()
     )
-    return ok(booked, 201, personal=True)
+    return ok(ExpertBooked.model_validate(booked), 201, personal=True)
 
 
 @bp.get("/<int:room_id>/stage/download")
-@spec.validate(tags=TAGS)
+@spec.validate(resp=JsonOrFile(StageShow, "application/pdf", **problems(403, 404)), tags=TAGS)
 def download_stage(room_id: int):
     """What is on the shared stage, as a file, only when its sharer allowed it (else 403); audited."""
     shown = stage.download(db.session(), get_redis(), room_id=room_id, user=current_user(), ip=client_ip())
@@ -399,14 +417,16 @@ def download_stage(room_id: int):
         response.headers["Cache-Control"] = "no-store"
         filename = "proposal.pdf"
     else:
-        response = ok(shown, personal=True)
+        response = ok(StageShow.model_validate(shown), personal=True)
         filename = "stage.json"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
 @bp.post("/<int:room_id>/stage/pdf")
-@spec.validate(json=stage.PdfShareIn, tags=TAGS)
+@spec.validate(
+    json=stage.PdfShareIn, resp=Responses(HTTP_201=StageShow, **ROOM_PROBLEMS, **problems(413)), tags=TAGS
+)
 def share_pdf(room_id: int):
     """A PDF proposal on the shared stage ({filename, content_base64, pages, downloadable}); audited;
     413 `too-large` past WARROOM_STAGE_PDF_MAX_BYTES, 422 when it is not a PDF."""
@@ -422,11 +442,11 @@ def share_pdf(room_id: int):
         user=current_user(),
         ip=client_ip(),
     )
-    return ok(shown, 201, personal=True)
+    return ok(StageShow.model_validate(shown), 201, personal=True)
 
 
 @bp.get("/<int:room_id>/stage/pdf/<share_id>")
-@spec.validate(tags=TAGS)
+@spec.validate(resp=Download("application/pdf", "The PDF on the stage", **problems(403, 404)), tags=TAGS)
 def stage_pdf(room_id: int, share_id: str):
     """The PDF on the stage now, for the room's members, to draw in the app: inline, never cached."""
     content = stage.pdf_bytes(

@@ -1,4 +1,4 @@
-"""Request schemas of the war room API and socket events (validated by pydantic)."""
+"""Request and response schemas of the war room API and socket events (validated by pydantic)."""
 
 from __future__ import annotations
 
@@ -433,3 +433,220 @@ class OpportunityLinked(Strict):
 
 class ReadMarked(Strict):
     last_read_seq: int
+
+
+# --- campaigns: bulk targets, the board, moves and assignments, the chain, the outcome -----------
+
+
+class BulkResult(Strict):
+    """What a bulk brought (`dry_run`: what it would bring). Source-specific figures come with their
+    source: the chain's core, direction and hops; the employees' company and head counts; a file's rows.
+    A retry with the same `client_key` answers the first result with `replayed` true."""
+
+    source: str = Field(description="the source, in words (the filter, the core enterprise, the file)")
+    found: int
+    added: int
+    requested: int = Field(description="colleagues' customers, each waiting for its RM's approval")
+    prospects: int
+    skipped: int = Field(description="already in the room, or twice in the source")
+    owners_asked: int
+    core_customer_id: int | None = None
+    direction: ChainDirection | None = None
+    hops: int | None = None
+    company: str | None = None
+    employees_declared: int | None = None
+    not_yet_customers_estimate: int | None = None
+    rows: int | None = None
+    dry_run: bool | None = Field(default=None, description="only on a dry run (nothing stored)")
+    bulk_id: int | None = Field(default=None, description="not on a dry run")
+    first_seq: int | None = None
+    last_seq: int | None = None
+    replayed: bool | None = Field(default=None, description="not on a dry run")
+
+
+class StageCount(Strict):
+    stage: TargetStage
+    count: int
+    amount_cents: int
+
+
+class MemberProgress(Strict):
+    user: PersonRef
+    role: MemberRole
+    targets: int
+    reached: int
+    won: int
+    won_amount_cents: int
+
+
+class CampaignGoal(Strict):
+    amount_cents: int | None
+    customers: int | None
+    won_amount_cents: int
+    won_customers: int
+
+
+class CampaignBoard(Strict):
+    """作战看板: targets by stage, each member's load and results, the goal against the won."""
+
+    room_id: int
+    kind: RoomKind
+    stages: list[StageCount]
+    total: int
+    pending: int = Field(description="requests waiting for their RM's approval")
+    unassigned: int
+    members: list[MemberProgress]
+    goal: CampaignGoal
+    last_seq: int
+
+
+class MoveResult(Strict):
+    moved: int
+    unchanged: int
+    pending: int = Field(description="requests without consent yet: left where they are")
+    missing: int = Field(description="ids not in the room")
+    stage: TargetStage
+    first_seq: int | None
+    last_seq: int | None
+    replayed: bool
+
+
+class AssignResult(Strict):
+    assigned: int
+    by_knowing: int = Field(description="given to the member who knows the customer")
+    load: dict[str, int] = Field(description="open targets per member id after the assignment")
+    first_seq: int | None
+    last_seq: int | None
+    replayed: bool
+
+
+class ChainFirm(Strict):
+    """A firm of the chain: as the board shows it when it is a target (a pending request without its
+    name), else named only to a caller who may see the core."""
+
+    target_id: int | None
+    name: str | None
+    stage: TargetStage | None
+    consent: TargetConsent | None
+    assignee_id: int | None
+    amount_cents: int
+    prospect: bool
+    owner: str | None = Field(description="its RM's name")
+
+
+class ChainFirmNode(ChainFirm):
+    side: Literal["upstream", "downstream"]
+    hop: int
+    via: int | Literal["core"] = Field(description="the customer it links to (the core at hop 1)")
+    link: str | None = Field(description="the relationship's label, e.g. 原材料供应")
+
+
+class ChainView(Strict):
+    core: ChainFirm
+    direction: ChainDirection
+    hops: int
+    nodes: list[ChainFirmNode]
+    hidden: int = Field(description="firms of the chain the caller may not see")
+
+
+class OutcomeRoom(Strict):
+    id: int
+    title: str
+    kind: RoomKind
+    status: RoomStatus
+    closed_at: str
+
+
+class OutcomeGoal(Strict):
+    amount_cents: int | None
+    customers: int | None
+
+
+class StageDays(Strict):
+    stage: TargetStage
+    targets: int
+    avg_days: float | None
+
+
+class Contributor(Strict):
+    user: PersonRef
+    added: int
+    moved: int
+    won: int
+    won_amount_cents: int
+
+
+class CampaignOutcome(Strict):
+    """作战复盘 of a won or closed room, from its own timeline (`/outcome.csv`: the same as CSV)."""
+
+    room: OutcomeRoom
+    targets: int
+    reached: int
+    converted: int
+    amount_cents: int
+    goal: OutcomeGoal
+    stage_days: list[StageDays]
+    contributors: list[Contributor]
+
+
+# --- experts and the shared stage --------------------------------------------------------------
+
+
+class ExpertSlot(Strict):
+    starts_at: str
+    ends_at: str
+
+
+class BookableExpert(Strict):
+    resource_id: int
+    name: str
+    topics: list[str]
+    expert: PersonRef | None
+    slots: list[ExpertSlot] = Field(description="free half-hour office-hour slots, the next 5 days")
+
+
+class BookableExpertList(Strict):
+    items: list[BookableExpert]
+
+
+class ExpertCallBooking(Strict):
+    """The booking of the expert's resource (its own rules: no double booking)."""
+
+    id: int
+    resource_id: int
+    starts_at: str
+    ends_at: str
+    amount_cents: int | None
+    purpose: str
+    customer_id: int | None
+    cancelled_at: str | None
+
+
+class ExpertBooked(Strict):
+    booking: ExpertCallBooking
+    expert: PersonRef
+
+
+class StageLine(Strict):
+    label: str
+    value: str
+
+
+class StagePage(Strict):
+    title: str
+    lines: list[StageLine]
+
+
+class StageShow(Strict):
+    """What is on the room's shared stage: a product, a calculator result, a customer card or a PDF
+    (whose pages are drawn from `/stage/pdf/{share_id}`)."""
+
+    room_id: int
+    share_id: str
+    kind: Literal["product", "calculator", "customer", "pdf"]
+    title: str
+    pages: list[StagePage]
+    page: int
+    downloadable: bool
+    presenter: PersonRef
+    shared_at: str

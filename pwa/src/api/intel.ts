@@ -1,6 +1,7 @@
 // Intel (情报 · 天时 地利): the RM's alert feed, alert detail with its working and actions, a
 // customer's alerts, mutes; for admins the sources, their errors and failed jobs.
 import { http } from './http'
+import type { Schemas } from './types'
 
 export type IntelCategory = 'policy' | 'market' | 'industry' | 'weather' | 'tender_contract' | 'corporate_event'
 export type Sentiment = 'favourable' | 'unfavourable' | 'neutral'
@@ -79,13 +80,7 @@ export interface IntelSource {
   error_count: number
 }
 
-export interface SourceError {
-  id: number
-  at: string
-  stage: string
-  code: string
-  message: string
-}
+export type SourceError = Schemas['SourceError']
 
 export interface FailedJob {
   id: string

@@ -1,6 +1,7 @@
 // Prospecting (智能获客) on the customer map (客户地图): scored prospects, their reasons, claims,
 // the offline base map; for team leads coverage, for admins model versions and registry uploads.
 import { http } from './http'
+import type { Schemas } from './types'
 
 export type Size = 'large' | 'medium' | 'small' | 'micro'
 
@@ -60,31 +61,9 @@ export interface MapPoints {
   tile_url: string | null
 }
 
-export interface CoverageRow {
-  region_code: string | null
-  region: string | null
-  claimed: number
-  visited: number
-  converted: number
-}
+export type CoverageRow = Schemas['CoverageRegion']
 
-export interface ModelVersion {
-  id: number
-  owner_id: number | null
-  seeds_kind: string
-  seeds: number
-  status: string
-  error: string | null
-  trained_at: string | null
-  scored: number
-  converted: number
-  top5_scored: number
-  top5_converted: number
-  hit_rate_top5: number | null
-  conversion_rate: number | null
-  lift_top5: number | null
-  dropped: string[]
-}
+export type ModelVersion = Schemas['ModelVersion']
 
 export type GeoJson = { type: 'FeatureCollection'; features: unknown[] }
 

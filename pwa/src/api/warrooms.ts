@@ -71,52 +71,13 @@ export interface BulkResult {
   not_yet_customers_estimate?: number | null
 }
 
-export interface CampaignBoard {
-  room_id: number
-  kind: RoomKind
-  stages: { stage: TargetStage; count: number; amount_cents: number }[]
-  total: number
-  pending: number
-  unassigned: number
-  members: { user: PersonRef; role: MemberRole; targets: number; reached: number; won: number; won_amount_cents: number }[]
-  goal: { amount_cents: number | null; customers: number | null; won_amount_cents: number; won_customers: number }
-  last_seq: number
-}
+export type CampaignBoard = Schemas['CampaignBoard']
 
-export interface ChainFirm {
-  target_id: number | null
-  name: string | null
-  stage: TargetStage | null
-  consent: TargetConsent | null
-  assignee_id: number | null
-  amount_cents: number
-  prospect: boolean
-  owner: string | null
-}
-export interface ChainNode extends ChainFirm {
-  side: 'upstream' | 'downstream'
-  hop: number
-  via: 'core' | number
-  link: string | null
-}
-export interface ChainView {
-  core: ChainFirm
-  direction: 'upstream' | 'downstream' | 'both'
-  hops: number
-  nodes: ChainNode[]
-  hidden: number
-}
+export type ChainFirm = Schemas['ChainFirm']
+export type ChainNode = Schemas['ChainFirmNode']
+export type ChainView = Schemas['ChainView']
 
-export interface CampaignOutcome {
-  room: { id: number; title: string; kind: RoomKind; status: RoomStatus; closed_at: string }
-  targets: number
-  reached: number
-  converted: number
-  amount_cents: number
-  goal: { amount_cents: number | null; customers: number | null }
-  stage_days: { stage: TargetStage; targets: number; avg_days: number | null }[]
-  contributors: { user: PersonRef; added: number; moved: number; won: number; won_amount_cents: number }[]
-}
+export type CampaignOutcome = Schemas['CampaignOutcome']
 
 export type TargetConsent = 'approved' | 'pending'
 
@@ -218,13 +179,7 @@ export type Person = Schemas['Colleague']
 const base = '/api/v1/war-rooms'
 
 /** An expert among my collaboration resources, with free half-hour slots (预约专家). */
-export interface BookableExpert {
-  resource_id: number
-  name: string
-  topics: string[]
-  expert: PersonRef | null
-  slots: { starts_at: string; ends_at: string }[]
-}
+export type BookableExpert = Schemas['BookableExpert']
 
 export const warRoomsApi = {
   /** A PDF proposal on the room's shared stage (≤ 700 KB; the room hears it over the socket). */

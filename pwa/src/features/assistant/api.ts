@@ -1,5 +1,6 @@
 // The assistant's API (今日, 拜访简报, 下一个最佳产品, 问展业) and its encrypted offline copies.
 import { http, NetworkError } from '@/api/http'
+import type { Schemas } from '@/api/types'
 import { loadRead, saveRead } from '@/offline/secure-store'
 
 export interface TodayItem {
@@ -33,46 +34,9 @@ export interface TodayPayload {
     unlocated: Array<{ customer_id: number; name: string }>
   }
 }
-export interface ProductPick {
-  product_id: number
-  name: string
-  category: string
-  risk_level: string | null
-  reason: string
-  selling_points: string[]
-  case: { customer_label: string; story: string; result: string } | null
-}
-export interface NextProducts {
-  customer_id: number
-  segment: string
-  items: ProductPick[]
-  dismiss_reasons: Array<{ code: string; label: string }>
-}
-export interface BriefPayload {
-  customer_id: number
-  generated_at: string
-  who: {
-    id: number
-    kind: string
-    name: string
-    tier: string
-    industry_name: string | null
-    region_name: string | null
-    tags: string[]
-    phone_masked: string | null
-    contacts?: Array<{ name: string; title: string; phone_masked: string | null }>
-    individual?: { age: number | null; occupation: string | null; risk_appetite: string | null }
-  }
-  last_contact_at: string | null
-  since: string
-  changes: Array<{ kind: string; at: string; title: string; detail?: string }>
-  knowledge: { total: number; questions: Array<{ key: string; question: string; gain: number; label: string }> }
-  next_products: ProductPick[]
-  next_products_available: boolean
-  talking_points: Array<{ product: string; selling_points: string[]; case: ProductPick['case'] }>
-  who_knows: Array<{ user_id: number | null; display_name: string; relation: string; detail: string | null }>
-  risks: Array<{ kind: string; title: string; detail?: string }>
-}
+export type ProductPick = Schemas['NextProduct']
+export type NextProducts = Schemas['NextProducts']
+export type BriefPayload = Schemas['CustomerBrief']
 export interface AskFilter {
   key: string
   value: unknown
