@@ -2798,6 +2798,15 @@ export interface components {
              */
             note?: string | null;
         };
+        /** ActivityRecorded */
+        ActivityRecorded: {
+            /** At */
+            at: string;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+        };
         /** AdoptionReport */
         AdoptionReport: {
             /**
@@ -3016,6 +3025,162 @@ export interface components {
             /** Question Key */
             question_key: string;
         };
+        /** AskAlert */
+        AskAlert: {
+            /** Created At */
+            created_at: string;
+            /** Customer Id */
+            customer_id: number;
+            /** Customer Name */
+            customer_name: string;
+            /** Id */
+            id: number;
+            /** Reason */
+            reason: string | null;
+            /** Title */
+            title: string;
+        };
+        /** AskAlerts */
+        AskAlerts: {
+            /** Items */
+            items: components["schemas"]["AskAlert"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "alerts";
+            /** Total */
+            total: number;
+        };
+        /** AskAnswer */
+        AskAnswer: {
+            /** Filters */
+            filters: components["schemas"]["AskFilter"][];
+            /**
+             * Intent
+             * @enum {string}
+             */
+            intent: "customers" | "customer" | "figure" | "opportunities" | "alerts" | "reminders" | "products";
+            /**
+             * Metric
+             * @description intent figure: which figure
+             */
+            metric: string | null;
+            /**
+             * Name
+             * @description intent customer: the name asked about
+             */
+            name: string | null;
+            /** Q */
+            q: string;
+            /** Result */
+            result: components["schemas"]["AskCustomers"] | components["schemas"]["AskFigure"] | components["schemas"]["AskOpportunities"] | components["schemas"]["AskAlerts"] | components["schemas"]["AskReminders"] | components["schemas"]["AskProducts"];
+            /** Took Ms */
+            took_ms: number;
+        };
+        /** AskCustomers */
+        AskCustomers: {
+            /** Items */
+            items: components["schemas"]["CustomerSummary"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "customer" | "customers";
+            /** Total */
+            total: number;
+        };
+        /** AskDateSpan */
+        AskDateSpan: {
+            /** From */
+            from: string;
+            /** To */
+            to: string;
+        };
+        /** AskFigure */
+        AskFigure: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "figure";
+            /** Label */
+            label: string;
+            /** Metric */
+            metric: string;
+            /**
+             * Unit
+             * @enum {string}
+             */
+            unit: "" | "ratio" | "rank" | "cents" | "count" | "score";
+            /**
+             * Value
+             * @description null when the figure is not the user's to see
+             */
+            value: number | null;
+        };
+        /**
+         * AskFilter
+         * @description A filter understood in the question (a chip): `value` is a code or name, a product id, a
+         *     number of days, a flag or a date span, by `key`.
+         */
+        AskFilter: {
+            /** Key */
+            key: string;
+            /** Label */
+            label: string;
+            /** Value */
+            value: boolean | number | string | components["schemas"]["AskDateSpan"];
+        };
+        /** AskOpportunities */
+        AskOpportunities: {
+            /** Items */
+            items: components["schemas"]["AskOpportunity"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "opportunities";
+            /** Total */
+            total: number;
+        };
+        /** AskOpportunity */
+        AskOpportunity: {
+            /** Created At */
+            created_at: string;
+            /** Estimated Amount Cents */
+            estimated_amount_cents: number | null;
+            /** Id */
+            id: number;
+            /** Status */
+            status: string;
+            /** Title */
+            title: string;
+        };
+        /** AskProduct */
+        AskProduct: {
+            category: components["schemas"]["ProductCategory"];
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Risk Level */
+            risk_level: string | null;
+            /** Selling Points */
+            selling_points: string[];
+        };
+        /** AskProducts */
+        AskProducts: {
+            /** Items */
+            items: components["schemas"]["AskProduct"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "products";
+            /** Total */
+            total: number;
+        };
         /** AskQuery */
         AskQuery: {
             /** Q */
@@ -3026,6 +3191,31 @@ export interface components {
              * @default null
              */
             without?: string | null;
+        };
+        /** AskReminder */
+        AskReminder: {
+            /** Customer Id */
+            customer_id: number | null;
+            /** Due At */
+            due_at: string;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Title */
+            title: string;
+        };
+        /** AskReminders */
+        AskReminders: {
+            /** Items */
+            items: components["schemas"]["AskReminder"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "reminders";
+            /** Total */
+            total: number;
         };
         /** AssignIn */
         AssignIn: {
@@ -3046,6 +3236,29 @@ export interface components {
              * @description empty: all unassigned
              */
             target_ids?: number[];
+        };
+        /** AssignResult */
+        AssignResult: {
+            /** Assigned */
+            assigned: number;
+            /**
+             * By Knowing
+             * @description given to the member who knows the customer
+             */
+            by_knowing: number;
+            /** First Seq */
+            first_seq: number | null;
+            /** Last Seq */
+            last_seq: number | null;
+            /**
+             * Load
+             * @description open targets per member id after the assignment
+             */
+            load: {
+                [key: string]: number;
+            };
+            /** Replayed */
+            replayed: boolean;
         };
         /**
          * AssignStrategy
@@ -3211,6 +3424,31 @@ export interface components {
              */
             until?: string | null;
         };
+        /**
+         * BaseMap
+         * @description GeoJSON (a FeatureCollection): every city's outline, ring roads, arterial roads, a river and
+         *     its label, for the map without third-party tiles.
+         */
+        BaseMap: {
+            /** Features */
+            features: components["schemas"]["BaseMapFeature"][];
+            /**
+             * Type
+             * @constant
+             */
+            type: "FeatureCollection";
+        };
+        /** BaseMapFeature */
+        BaseMapFeature: {
+            /** Geometry */
+            geometry: components["schemas"]["PointGeometry"] | components["schemas"]["LineStringGeometry"] | components["schemas"]["PolygonGeometry"];
+            properties: components["schemas"]["FeatureProperties"];
+            /**
+             * Type
+             * @constant
+             */
+            type: "Feature";
+        };
         /** BenefitAdjust */
         BenefitAdjust: {
             /** Originator Share Bp */
@@ -3304,6 +3542,26 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** BookableExpert */
+        BookableExpert: {
+            expert: components["schemas"]["PersonRef"] | null;
+            /** Name */
+            name: string;
+            /** Resource Id */
+            resource_id: number;
+            /**
+             * Slots
+             * @description free half-hour office-hour slots, the next 5 days
+             */
+            slots: components["schemas"]["ExpertSlot"][];
+            /** Topics */
+            topics: string[];
+        };
+        /** BookableExpertList */
+        BookableExpertList: {
+            /** Items */
+            items: components["schemas"]["BookableExpert"][];
+        };
         /** BookingCancelled */
         BookingCancelled: {
             /** Cancelled */
@@ -3355,6 +3613,80 @@ export interface components {
             /** Starts At */
             starts_at: string;
         };
+        /** BriefChange */
+        BriefChange: {
+            /**
+             * At
+             * @description a date (events, transactions, maturities) or a UTC time
+             */
+            at: string;
+            /**
+             * Detail
+             * @description alerts: why it matched
+             * @default null
+             */
+            detail?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "event" | "alert" | "transaction" | "maturity" | "opportunity";
+            /** Title */
+            title: string;
+        };
+        /** BriefContact */
+        BriefContact: {
+            /** Influence */
+            influence: number;
+            /** Name */
+            name: string;
+            /** Phone Masked */
+            phone_masked: string | null;
+            /** Preferences */
+            preferences: string | null;
+            /** Role */
+            role: string;
+            /** Title */
+            title: string;
+        };
+        /** BriefCorporate */
+        BriefCorporate: {
+            /** Employees */
+            employees: number | null;
+            /** Founded On */
+            founded_on: string | null;
+            /** Main Products */
+            main_products: string | null;
+            /** Revenue Cents */
+            revenue_cents: number | null;
+            /** Short Name */
+            short_name: string | null;
+        };
+        /**
+         * BriefIndividual
+         * @description All null when the customer has no individual profile yet.
+         */
+        BriefIndividual: {
+            /** Age */
+            age: number | null;
+            /** Id Number Masked */
+            id_number_masked: string | null;
+            /** Income Band */
+            income_band: string | null;
+            /** Interests */
+            interests: string[] | null;
+            /** Occupation */
+            occupation: string | null;
+            /** Risk Appetite */
+            risk_appetite: string | null;
+        };
+        /** BriefKnowledge */
+        BriefKnowledge: {
+            /** Questions */
+            questions: components["schemas"]["VisitQuestion"][];
+            /** Total */
+            total: number;
+        };
         /** BriefQuery */
         BriefQuery: {
             /**
@@ -3363,6 +3695,144 @@ export interface components {
              * @enum {string}
              */
             format?: "json" | "text";
+        };
+        /** BriefRisk */
+        BriefRisk: {
+            /**
+             * Detail
+             * @default null
+             */
+            detail?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "alert" | "tag" | "loan_maturity" | "stale_opportunity";
+            /** Title */
+            title: string;
+        };
+        /**
+         * BriefWho
+         * @description The customer as the 360 shows it, trimmed to what a visit needs: a corporate customer has
+         *     `corporate` and `contacts` (the four most influential), an individual `individual`.
+         */
+        BriefWho: {
+            /**
+             * Contacts
+             * @default null
+             */
+            contacts?: components["schemas"]["BriefContact"][] | null;
+            /** @default null */
+            corporate?: components["schemas"]["BriefCorporate"] | null;
+            /** Id */
+            id: number;
+            /** @default null */
+            individual?: components["schemas"]["BriefIndividual"] | null;
+            /** Industry Name */
+            industry_name: string | null;
+            kind: components["schemas"]["CustomerKind"];
+            /** Name */
+            name: string;
+            ownership: components["schemas"]["Ownership"] | null;
+            /** Phone Masked */
+            phone_masked: string | null;
+            /** Region Name */
+            region_name: string | null;
+            size: components["schemas"]["EnterpriseSize"] | null;
+            /** Tags */
+            tags: string[];
+            tier: components["schemas"]["Tier"];
+        };
+        /**
+         * BulkResult
+         * @description What a bulk brought (`dry_run`: what it would bring). Source-specific figures come with their
+         *     source: the chain's core, direction and hops; the employees' company and head counts; a file's rows.
+         *     A retry with the same `client_key` answers the first result with `replayed` true.
+         */
+        BulkResult: {
+            /** Added */
+            added: number;
+            /**
+             * Bulk Id
+             * @description not on a dry run
+             * @default null
+             */
+            bulk_id?: number | null;
+            /**
+             * Company
+             * @default null
+             */
+            company?: string | null;
+            /**
+             * Core Customer Id
+             * @default null
+             */
+            core_customer_id?: number | null;
+            /** @default null */
+            direction?: components["schemas"]["ChainDirection"] | null;
+            /**
+             * Dry Run
+             * @description only on a dry run (nothing stored)
+             * @default null
+             */
+            dry_run?: boolean | null;
+            /**
+             * Employees Declared
+             * @default null
+             */
+            employees_declared?: number | null;
+            /**
+             * First Seq
+             * @default null
+             */
+            first_seq?: number | null;
+            /** Found */
+            found: number;
+            /**
+             * Hops
+             * @default null
+             */
+            hops?: number | null;
+            /**
+             * Last Seq
+             * @default null
+             */
+            last_seq?: number | null;
+            /**
+             * Not Yet Customers Estimate
+             * @default null
+             */
+            not_yet_customers_estimate?: number | null;
+            /** Owners Asked */
+            owners_asked: number;
+            /** Prospects */
+            prospects: number;
+            /**
+             * Replayed
+             * @description not on a dry run
+             * @default null
+             */
+            replayed?: boolean | null;
+            /**
+             * Requested
+             * @description colleagues' customers, each waiting for its RM's approval
+             */
+            requested: number;
+            /**
+             * Rows
+             * @default null
+             */
+            rows?: number | null;
+            /**
+             * Skipped
+             * @description already in the room, or twice in the source
+             */
+            skipped: number;
+            /**
+             * Source
+             * @description the source, in words (the filter, the core enterprise, the file)
+             */
+            source: string;
         };
         /** BulkTargetsIn */
         BulkTargetsIn: {
@@ -3386,6 +3856,62 @@ export interface components {
             existing_cents: number;
             /** New Cents */
             new_cents: number;
+        };
+        /**
+         * CampaignBoard
+         * @description 作战看板: targets by stage, each member's load and results, the goal against the won.
+         */
+        CampaignBoard: {
+            goal: components["schemas"]["CampaignGoal"];
+            kind: components["schemas"]["RoomKind"];
+            /** Last Seq */
+            last_seq: number;
+            /** Members */
+            members: components["schemas"]["MemberProgress"][];
+            /**
+             * Pending
+             * @description requests waiting for their RM's approval
+             */
+            pending: number;
+            /** Room Id */
+            room_id: number;
+            /** Stages */
+            stages: components["schemas"]["StageCount"][];
+            /** Total */
+            total: number;
+            /** Unassigned */
+            unassigned: number;
+        };
+        /** CampaignGoal */
+        CampaignGoal: {
+            /** Amount Cents */
+            amount_cents: number | null;
+            /** Customers */
+            customers: number | null;
+            /** Won Amount Cents */
+            won_amount_cents: number;
+            /** Won Customers */
+            won_customers: number;
+        };
+        /**
+         * CampaignOutcome
+         * @description 作战复盘 of a won or closed room, from its own timeline (`/outcome.csv`: the same as CSV).
+         */
+        CampaignOutcome: {
+            /** Amount Cents */
+            amount_cents: number;
+            /** Contributors */
+            contributors: components["schemas"]["Contributor"][];
+            /** Converted */
+            converted: number;
+            goal: components["schemas"]["OutcomeGoal"];
+            /** Reached */
+            reached: number;
+            room: components["schemas"]["OutcomeRoom"];
+            /** Stage Days */
+            stage_days: components["schemas"]["StageDays"][];
+            /** Targets */
+            targets: number;
         };
         /** Card */
         Card: {
@@ -3632,6 +4158,67 @@ export interface components {
          * @enum {string}
          */
         ChainDirection: "upstream" | "downstream" | "both";
+        /**
+         * ChainFirm
+         * @description A firm of the chain: as the board shows it when it is a target (a pending request without its
+         *     name), else named only to a caller who may see the core.
+         */
+        ChainFirm: {
+            /** Amount Cents */
+            amount_cents: number;
+            /** Assignee Id */
+            assignee_id: number | null;
+            consent: components["schemas"]["TargetConsent"] | null;
+            /** Name */
+            name: string | null;
+            /**
+             * Owner
+             * @description its RM's name
+             */
+            owner: string | null;
+            /** Prospect */
+            prospect: boolean;
+            stage: components["schemas"]["TargetStage"] | null;
+            /** Target Id */
+            target_id: number | null;
+        };
+        /** ChainFirmNode */
+        ChainFirmNode: {
+            /** Amount Cents */
+            amount_cents: number;
+            /** Assignee Id */
+            assignee_id: number | null;
+            consent: components["schemas"]["TargetConsent"] | null;
+            /** Hop */
+            hop: number;
+            /**
+             * Link
+             * @description the relationship's label, e.g. 原材料供应
+             */
+            link: string | null;
+            /** Name */
+            name: string | null;
+            /**
+             * Owner
+             * @description its RM's name
+             */
+            owner: string | null;
+            /** Prospect */
+            prospect: boolean;
+            /**
+             * Side
+             * @enum {string}
+             */
+            side: "upstream" | "downstream";
+            stage: components["schemas"]["TargetStage"] | null;
+            /** Target Id */
+            target_id: number | null;
+            /**
+             * Via
+             * @description the customer it links to (the core at hop 1)
+             */
+            via: number | "core";
+        };
         /** ChainQuery */
         ChainQuery: {
             /** @default null */
@@ -3663,11 +4250,32 @@ export interface components {
              */
             type: "chain";
         };
+        /** ChainView */
+        ChainView: {
+            core: components["schemas"]["ChainFirm"];
+            direction: components["schemas"]["ChainDirection"];
+            /**
+             * Hidden
+             * @description firms of the chain the caller may not see
+             */
+            hidden: number;
+            /** Hops */
+            hops: number;
+            /** Nodes */
+            nodes: components["schemas"]["ChainFirmNode"][];
+        };
         /**
          * Channel
          * @enum {string}
          */
         Channel: "visit" | "call" | "meeting" | "wechat";
+        /** ClaimResult */
+        ClaimResult: {
+            /** Claimed Until */
+            claimed_until: string;
+            /** Id */
+            id: number;
+        };
         /** ClaimableOpportunity */
         ClaimableOpportunity: {
             /** Estimated Amount Cents */
@@ -3958,6 +4566,18 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** Contributor */
+        Contributor: {
+            /** Added */
+            added: number;
+            /** Moved */
+            moved: number;
+            user: components["schemas"]["PersonRef"];
+            /** Won */
+            won: number;
+            /** Won Amount Cents */
+            won_amount_cents: number;
+        };
         /** CorporateIn */
         CorporateIn: {
             /**
@@ -4067,6 +4687,29 @@ export interface components {
              */
             short_name?: string | null;
         };
+        /**
+         * Coverage
+         * @description A team lead's: by region, prospects the team holds now, has visited and has converted.
+         */
+        Coverage: {
+            /** Items */
+            items: components["schemas"]["CoverageRegion"][];
+            /** Team Size */
+            team_size: number;
+        };
+        /** CoverageRegion */
+        CoverageRegion: {
+            /** Claimed */
+            claimed: number;
+            /** Converted */
+            converted: number;
+            /** Region */
+            region: string | null;
+            /** Region Code */
+            region_code: string | null;
+            /** Visited */
+            visited: number;
+        };
         /** Customer360 */
         Customer360: {
             graph: components["schemas"]["RelationshipGraph"];
@@ -4096,6 +4739,37 @@ export interface components {
             reasons: string[];
             /** Tier */
             tier: string;
+        };
+        /**
+         * CustomerBrief
+         * @description `?format=text` answers the shareable text instead (`text/plain`: no phone, no ID number).
+         */
+        CustomerBrief: {
+            /** Changes */
+            changes: components["schemas"]["BriefChange"][];
+            /** Customer Id */
+            customer_id: number;
+            /** Generated At */
+            generated_at: string;
+            knowledge: components["schemas"]["BriefKnowledge"];
+            /** Last Contact At */
+            last_contact_at: string | null;
+            /** Next Products */
+            next_products: components["schemas"]["NextProduct"][];
+            /**
+             * Next Products Available
+             * @description false until the recommender is trained
+             */
+            next_products_available: boolean;
+            /** Risks */
+            risks: components["schemas"]["BriefRisk"][];
+            /** Since */
+            since: string;
+            /** Talking Points */
+            talking_points: components["schemas"]["TalkingPoint"][];
+            who: components["schemas"]["BriefWho"];
+            /** Who Knows */
+            who_knows: components["schemas"]["WhoKnows"][];
         };
         /** CustomerCounts */
         CustomerCounts: {
@@ -4419,6 +5093,15 @@ export interface components {
             /** Declined */
             declined: boolean;
         };
+        /** DegreeBucket */
+        DegreeBucket: {
+            /** Customers */
+            customers: number;
+            /** From */
+            from: number;
+            /** To */
+            to: number;
+        };
         /** DepartingCheckPublic */
         DepartingCheckPublic: {
             /** Created At */
@@ -4453,6 +5136,49 @@ export interface components {
             signals: components["schemas"]["ConductReason"][];
             /** Window Days */
             window_days: number;
+        };
+        /**
+         * DevicePublic
+         * @description Codes the PWA words: the raw User-Agent header is never shown.
+         */
+        DevicePublic: {
+            /**
+             * Browser
+             * @enum {string}
+             */
+            browser: "wechat" | "qq" | "uc" | "huawei" | "miui" | "samsung" | "edge" | "opera" | "firefox" | "chrome" | "safari" | "other";
+            /**
+             * Platform
+             * @enum {string}
+             */
+            platform: "android" | "iphone" | "ipad" | "harmonyos" | "windows" | "macos" | "chromeos" | "linux" | "other";
+        };
+        /** DismissReasonLabel */
+        DismissReasonLabel: {
+            /**
+             * Code
+             * @enum {string}
+             */
+            code: "held_elsewhere" | "no_need" | "not_suitable" | "timing" | "other";
+            /** Label */
+            label: string;
+        };
+        /** Dismissal */
+        Dismissal: {
+            /** Id */
+            id: number;
+            /** Product Id */
+            product_id: number;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "held_elsewhere" | "no_need" | "not_suitable" | "timing" | "other";
+            /**
+             * Until
+             * @description the product is not proposed again before this
+             */
+            until: string;
         };
         /** DismissalCounts */
         DismissalCounts: {
@@ -4668,6 +5394,11 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** ExpertBooked */
+        ExpertBooked: {
+            booking: components["schemas"]["ExpertCallBooking"];
+            expert: components["schemas"]["PersonRef"];
+        };
         /** ExpertBooking */
         ExpertBooking: {
             /**
@@ -4681,6 +5412,35 @@ export interface components {
              * Starts At
              * Format: date-time
              */
+            starts_at: string;
+        };
+        /**
+         * ExpertCallBooking
+         * @description The booking of the expert's resource (its own rules: no double booking).
+         */
+        ExpertCallBooking: {
+            /** Amount Cents */
+            amount_cents: number | null;
+            /** Cancelled At */
+            cancelled_at: string | null;
+            /** Customer Id */
+            customer_id: number | null;
+            /** Ends At */
+            ends_at: string;
+            /** Id */
+            id: number;
+            /** Purpose */
+            purpose: string;
+            /** Resource Id */
+            resource_id: number;
+            /** Starts At */
+            starts_at: string;
+        };
+        /** ExpertSlot */
+        ExpertSlot: {
+            /** Ends At */
+            ends_at: string;
+            /** Starts At */
             starts_at: string;
         };
         /** FactIn */
@@ -4716,6 +5476,25 @@ export interface components {
         FailedJobList: {
             /** Items */
             items: components["schemas"]["FailedJob"][];
+        };
+        /** FeatureProperties */
+        FeatureProperties: {
+            /**
+             * Code
+             * @description boundaries: the city's GB/T 2260 code
+             * @default null
+             */
+            code?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "boundary" | "ring_road" | "road" | "river" | "label";
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
         };
         /**
          * FeedCard
@@ -4833,6 +5612,18 @@ export interface components {
              * @default null
              */
             type?: string | null;
+        };
+        /** FieldSource */
+        FieldSource: {
+            /** At */
+            at: string;
+            /** Source */
+            source: string;
+            /**
+             * Source Id
+             * @default null
+             */
+            source_id?: number | null;
         };
         /**
          * FileSource
@@ -5047,6 +5838,22 @@ export interface components {
             /** Persona */
             persona: string;
         };
+        /**
+         * ImportErrorPage
+         * @description One import's bad rows (or its failure), in the order they were found.
+         */
+        ImportErrorPage: {
+            /** Has More */
+            has_more: boolean;
+            /** Items */
+            items: components["schemas"]["ImportRowError"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        };
         /** ImportErrorsQuery */
         ImportErrorsQuery: {
             /**
@@ -5077,6 +5884,62 @@ export interface components {
              * @default 0
              */
             offset?: number;
+        };
+        /**
+         * ImportPage
+         * @description The most recent imports first, without their errors.
+         */
+        ImportPage: {
+            /** Has More */
+            has_more: boolean;
+            /** Items */
+            items: components["schemas"]["ImportSummary"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** ImportPublic */
+        ImportPublic: {
+            /** Created */
+            created: number;
+            /** Created At */
+            created_at: string;
+            /** Error Count */
+            error_count: number;
+            /**
+             * Errors
+             * @description all of them (`/errors` pages through them)
+             */
+            errors: components["schemas"]["ImportRowError"][];
+            /** Filename */
+            filename: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "fetch" | "file";
+            /** Merged */
+            merged: number;
+            /** Processed */
+            processed: number;
+            /** Rows */
+            rows: number;
+            /** Source Id */
+            source_id: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+            /** Unchanged */
+            unchanged: number;
+            /** Updated */
+            updated: number;
         };
         /**
          * ImportReport
@@ -5140,6 +6003,90 @@ export interface components {
             message: string;
             /** Row */
             row: number;
+        };
+        /** ImportStarted */
+        ImportStarted: {
+            /**
+             * Already Imported
+             * @description the same file was imported before (200, not 202)
+             */
+            already_imported: boolean;
+            /** Created */
+            created: number;
+            /** Created At */
+            created_at: string;
+            /** Error Count */
+            error_count: number;
+            /**
+             * Errors
+             * @description all of them (`/errors` pages through them)
+             */
+            errors: components["schemas"]["ImportRowError"][];
+            /** Filename */
+            filename: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "fetch" | "file";
+            /** Merged */
+            merged: number;
+            /** Processed */
+            processed: number;
+            /** Rows */
+            rows: number;
+            /** Source Id */
+            source_id: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+            /** Unchanged */
+            unchanged: number;
+            /** Updated */
+            updated: number;
+        };
+        /** ImportSummary */
+        ImportSummary: {
+            /** Created */
+            created: number;
+            /** Created At */
+            created_at: string;
+            /** Error Count */
+            error_count: number;
+            /** Filename */
+            filename: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "fetch" | "file";
+            /** Merged */
+            merged: number;
+            /** Processed */
+            processed: number;
+            /** Rows */
+            rows: number;
+            /** Source Id */
+            source_id: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+            /** Unchanged */
+            unchanged: number;
+            /** Updated */
+            updated: number;
         };
         /** ImportUpload */
         ImportUpload: {
@@ -5292,6 +6239,22 @@ export interface components {
             /** Sentiment Terms */
             sentiment_terms: string[];
         };
+        /** ItemsAdded */
+        ItemsAdded: {
+            /**
+             * New Items
+             * @description 0 when the item was already known (deduplicated)
+             */
+            new_items: number;
+        };
+        /** JobRequeued */
+        JobRequeued: {
+            /**
+             * Requeued
+             * @description the job id
+             */
+            requeued: string;
+        };
         /** KnowledgeDimension */
         KnowledgeDimension: {
             /** Code */
@@ -5312,6 +6275,29 @@ export interface components {
             corporate: components["schemas"]["ModelDimension"][];
             /** Individual */
             individual: components["schemas"]["ModelDimension"][];
+        };
+        /**
+         * KnowledgeSummary
+         * @description Over the RM's customers (a team lead: the team's, with `by_rm`).
+         */
+        KnowledgeSummary: {
+            /** Average */
+            average: number;
+            /**
+             * By Rm
+             * @description team leads only
+             * @default null
+             */
+            by_rm?: components["schemas"]["RmAverage"][] | null;
+            /** Customers */
+            customers: number;
+            /** Distribution */
+            distribution: components["schemas"]["DegreeBucket"][];
+            /**
+             * Lowest
+             * @description the ten least known, most valuable first
+             */
+            lowest: components["schemas"]["LeastKnownCustomer"][];
         };
         /** KnownFact */
         KnownFact: {
@@ -5356,6 +6342,26 @@ export interface components {
             /** Share Name */
             share_name: boolean;
         };
+        /** LeastKnownCustomer */
+        LeastKnownCustomer: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            tier: components["schemas"]["Tier"];
+            /** Total */
+            total: number;
+        };
+        /** LineStringGeometry */
+        LineStringGeometry: {
+            /** Coordinates */
+            coordinates: number[][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "LineString";
+        };
         /** LinkedOpportunity */
         LinkedOpportunity: {
             /** Id */
@@ -5393,6 +6399,39 @@ export interface components {
              * @default null
              */
             url?: string | null;
+        };
+        /**
+         * MapCustomer
+         * @description Only customers placed on the map (with a latitude).
+         */
+        MapCustomer: {
+            /** Id */
+            id: number;
+            /** Lat */
+            lat: number;
+            /** Lng */
+            lng: number | null;
+            /** Name */
+            name: string;
+        };
+        /** MapProspect */
+        MapProspect: {
+            /** Id */
+            id: number;
+            /** Industry Code */
+            industry_code: string | null;
+            /** Lat */
+            lat: number | null;
+            /** Lng */
+            lng: number | null;
+            /** Mine */
+            mine: boolean;
+            /** Name */
+            name: string;
+            /** Score */
+            score: number | null;
+            /** Size */
+            size: ("large" | "medium" | "small" | "micro") | null;
         };
         /** MapQuery */
         MapQuery: {
@@ -5457,6 +6496,19 @@ export interface components {
             display_name: string;
             /** Rm Id */
             rm_id: number;
+        };
+        /** MemberProgress */
+        MemberProgress: {
+            /** Reached */
+            reached: number;
+            role: components["schemas"]["MemberRole"];
+            /** Targets */
+            targets: number;
+            user: components["schemas"]["PersonRef"];
+            /** Won */
+            won: number;
+            /** Won Amount Cents */
+            won_amount_cents: number;
         };
         /** MemberRemoved */
         MemberRemoved: {
@@ -5712,6 +6764,110 @@ export interface components {
             /** Weight */
             weight: number;
         };
+        /**
+         * ModelMetrics
+         * @description Empty until the version is trained.
+         */
+        ModelMetrics: {
+            /**
+             * C
+             * @default null
+             */
+            c?: number | null;
+            /**
+             * Dropped
+             * @default null
+             */
+            dropped?: string[] | null;
+            /**
+             * Seconds
+             * @default null
+             */
+            seconds?: number | null;
+            /**
+             * Seeds
+             * @default null
+             */
+            seeds?: number | null;
+            /**
+             * Unlabelled
+             * @default null
+             */
+            unlabelled?: number | null;
+        };
+        /** ModelPublic */
+        ModelPublic: {
+            /** Error */
+            error: string | null;
+            /** Id */
+            id: number;
+            metrics: components["schemas"]["ModelMetrics"];
+            /** Seeds */
+            seeds: number;
+            /**
+             * Seeds Kind
+             * @enum {string}
+             */
+            seeds_kind: "default" | "best_revenue" | "customers";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+            /** Trained At */
+            trained_at: string | null;
+        };
+        /**
+         * ModelVersion
+         * @description A version with its real hit rate: of the prospects it ranked in its top 5 %, the share that
+         *     became customers, beside the share of all it scored.
+         */
+        ModelVersion: {
+            /** Conversion Rate */
+            conversion_rate: number | null;
+            /** Converted */
+            converted: number;
+            /** Dropped */
+            dropped: string[];
+            /** Error */
+            error: string | null;
+            /** Hit Rate Top5 */
+            hit_rate_top5: number | null;
+            /** Id */
+            id: number;
+            /** Lift Top5 */
+            lift_top5: number | null;
+            /**
+             * Owner Id
+             * @description null: the bank's version
+             */
+            owner_id: number | null;
+            /** Scored */
+            scored: number;
+            /** Seeds */
+            seeds: number;
+            /**
+             * Seeds Kind
+             * @enum {string}
+             */
+            seeds_kind: "default" | "best_revenue" | "customers";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+            /** Top5 Converted */
+            top5_converted: number;
+            /** Top5 Scored */
+            top5_scored: number;
+            /** Trained At */
+            trained_at: string | null;
+        };
+        /** ModelVersionList */
+        ModelVersionList: {
+            /** Items */
+            items: components["schemas"]["ModelVersion"][];
+        };
         /** MonthRevenue */
         MonthRevenue: {
             /**
@@ -5747,6 +6903,30 @@ export interface components {
             stage: components["schemas"]["TargetStage"];
             /** Target Ids */
             target_ids: number[];
+        };
+        /** MoveResult */
+        MoveResult: {
+            /** First Seq */
+            first_seq: number | null;
+            /** Last Seq */
+            last_seq: number | null;
+            /**
+             * Missing
+             * @description ids not in the room
+             */
+            missing: number;
+            /** Moved */
+            moved: number;
+            /**
+             * Pending
+             * @description requests without consent yet: left where they are
+             */
+            pending: number;
+            /** Replayed */
+            replayed: boolean;
+            stage: components["schemas"]["TargetStage"];
+            /** Unchanged */
+            unchanged: number;
         };
         /** MuteCreate */
         MuteCreate: {
@@ -5811,6 +6991,39 @@ export interface components {
             name: string;
             /** Tier */
             tier: string;
+        };
+        /** NextProduct */
+        NextProduct: {
+            case: components["schemas"]["ProductCaseCard"] | null;
+            category: components["schemas"]["ProductCategory"];
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /** Product Id */
+            product_id: number;
+            /**
+             * Reason
+             * @description why, in the bank's words (history or similar customers)
+             */
+            reason: string;
+            /** Risk Level */
+            risk_level: string | null;
+            /** Score */
+            score: number;
+            /** Selling Points */
+            selling_points: string[];
+        };
+        /** NextProducts */
+        NextProducts: {
+            /** Customer Id */
+            customer_id: number;
+            /** Dismiss Reasons */
+            dismiss_reasons: components["schemas"]["DismissReasonLabel"][];
+            /** Items */
+            items: components["schemas"]["NextProduct"][];
+            /** Segment */
+            segment: string;
         };
         /** NextProductsQuery */
         NextProductsQuery: {
@@ -6337,6 +7550,24 @@ export interface components {
          * @enum {string}
          */
         Outcome: "won" | "lost";
+        /** OutcomeGoal */
+        OutcomeGoal: {
+            /** Amount Cents */
+            amount_cents: number | null;
+            /** Customers */
+            customers: number | null;
+        };
+        /** OutcomeRoom */
+        OutcomeRoom: {
+            /** Closed At */
+            closed_at: string;
+            /** Id */
+            id: number;
+            kind: components["schemas"]["RoomKind"];
+            status: components["schemas"]["RoomStatus"];
+            /** Title */
+            title: string;
+        };
         /** OverrideChange */
         OverrideChange: {
             /** At */
@@ -6434,6 +7665,21 @@ export interface components {
              * @enum {string}
              */
             type: "park";
+        };
+        /** PathStep */
+        PathStep: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "prospect" | "customer";
+            /** Name */
+            name: string;
+            /**
+             * Via
+             * @description the tie from the step before (供应商, 股东 ...); null first
+             */
+            via: string | null;
         };
         /** PdfShareIn */
         PdfShareIn: {
@@ -6628,6 +7874,19 @@ export interface components {
             /** Mine */
             mine: components["schemas"]["ProductSequence"][];
         };
+        /** PointGeometry */
+        PointGeometry: {
+            /**
+             * Coordinates
+             * @description [lng, lat]
+             */
+            coordinates: number[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "Point";
+        };
         /** PolicyPublic */
         PolicyPublic: {
             /** Max Open Claims */
@@ -6678,6 +7937,21 @@ export interface components {
              * @default null
              */
             require_qualification?: boolean | null;
+        };
+        /** PollQueued */
+        PollQueued: {
+            /** Queued */
+            queued: boolean;
+        };
+        /** PolygonGeometry */
+        PolygonGeometry: {
+            /** Coordinates */
+            coordinates: number[][][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "Polygon";
         };
         /** Portrait */
         Portrait: {
@@ -6757,6 +8031,18 @@ export interface components {
             /** Shown */
             shown: number;
         };
+        /**
+         * ProductCaseCard
+         * @description An anonymised case of the product, for the talking points.
+         */
+        ProductCaseCard: {
+            /** Customer Label */
+            customer_label: string;
+            /** Result */
+            result: string;
+            /** Story */
+            story: string;
+        };
         /** ProductCasePublic */
         ProductCasePublic: {
             /** Customer Label */
@@ -6766,6 +8052,11 @@ export interface components {
             /** Story */
             story: string;
         };
+        /**
+         * ProductCategory
+         * @enum {string}
+         */
+        ProductCategory: "deposit" | "loan" | "wealth" | "fund" | "insurance" | "payroll" | "cash_management" | "trade_finance" | "credit_card" | "fx";
         /**
          * ProductFitPublic
          * @description Which customers a product fits (empty lists: any).
@@ -6806,6 +8097,115 @@ export interface components {
             /** To */
             to: string;
         };
+        /** ProspectActivityPublic */
+        ProspectActivityPublic: {
+            /** At */
+            at: string;
+            /** Kind */
+            kind: string;
+            /** Note */
+            note: string | null;
+        };
+        /** ProspectConfig */
+        ProspectConfig: {
+            /** Claim Days */
+            claim_days: number;
+            /**
+             * Tile Url
+             * @description the bank's own tiles (天地图, 高德 ...); null: the base map
+             */
+            tile_url: string | null;
+        };
+        /** ProspectDetail */
+        ProspectDetail: {
+            /**
+             * Activities
+             * @description the user's own, latest 20
+             */
+            activities: components["schemas"]["ProspectActivityPublic"][];
+            /** Address */
+            address: string | null;
+            /** Claimed By Me */
+            claimed_by_me: boolean;
+            /**
+             * Claimed Until
+             * @description the user's own claim only
+             */
+            claimed_until: string | null;
+            /** Credit Code */
+            credit_code: string | null;
+            /**
+             * Distance Km
+             * @description with `near`: from the point asked about
+             */
+            distance_km: number | null;
+            /** Founded On */
+            founded_on: string | null;
+            /** Id */
+            id: number;
+            /** Industry */
+            industry: string | null;
+            /** Industry Code */
+            industry_code: string | null;
+            /** Lat */
+            lat: number | null;
+            /** Lng */
+            lng: number | null;
+            /** Model Id */
+            model_id: number | null;
+            /** Name */
+            name: string;
+            /** Ownership */
+            ownership: string | null;
+            /** Park */
+            park: string | null;
+            reasons: components["schemas"]["ProspectReasons"];
+            /** Region */
+            region: string | null;
+            /** Region Code */
+            region_code: string | null;
+            /** Registered Capital Cents */
+            registered_capital_cents: number | null;
+            /**
+             * Score
+             * @description 0-100 in the model version in force; null without one
+             */
+            score: number | null;
+            /** Size */
+            size: ("large" | "medium" | "small" | "micro") | null;
+            /**
+             * Sources
+             * @description per field: where and when it was learned
+             */
+            sources: {
+                [key: string]: components["schemas"]["FieldSource"];
+            };
+            /** Version */
+            version: number;
+        };
+        /**
+         * ProspectMap
+         * @description The RM's own customers (a lead: the team's) and the best-scored visible prospects.
+         */
+        ProspectMap: {
+            /** Customers */
+            customers: components["schemas"]["MapCustomer"][];
+            /** Model Id */
+            model_id: number | null;
+            /** Prospects */
+            prospects: components["schemas"]["MapProspect"][];
+            /** Tile Url */
+            tile_url: string | null;
+        };
+        /** ProspectPage */
+        ProspectPage: {
+            /** Has More */
+            has_more: boolean;
+            /** Items */
+            items: components["schemas"]["ProspectSummary"][];
+            /** Model Id */
+            model_id: number | null;
+        };
         /** ProspectQuery */
         ProspectQuery: {
             /**
@@ -6844,6 +8244,53 @@ export interface components {
              * @default null
              */
             size?: ("large" | "medium" | "small" | "micro") | null;
+        };
+        /** ProspectReasons */
+        ProspectReasons: {
+            /** Factors */
+            factors: components["schemas"]["ReasonFactor"][];
+            /**
+             * Path
+             * @description the shortest chain to a customer of the bank
+             */
+            path: components["schemas"]["PathStep"][] | null;
+            /** Path Text */
+            path_text: string | null;
+            /** Similar Customers */
+            similar_customers: components["schemas"]["SimilarCustomer"][];
+        };
+        /** ProspectSummary */
+        ProspectSummary: {
+            /** Claimed By Me */
+            claimed_by_me: boolean;
+            /**
+             * Distance Km
+             * @description with `near`: from the point asked about
+             */
+            distance_km: number | null;
+            /** Id */
+            id: number;
+            /** Industry */
+            industry: string | null;
+            /** Industry Code */
+            industry_code: string | null;
+            /** Lat */
+            lat: number | null;
+            /** Lng */
+            lng: number | null;
+            /** Name */
+            name: string;
+            /** Region */
+            region: string | null;
+            /** Region Code */
+            region_code: string | null;
+            /**
+             * Score
+             * @description 0-100 in the model version in force; null without one
+             */
+            score: number | null;
+            /** Size */
+            size: ("large" | "medium" | "small" | "micro") | null;
         };
         /** PublicRating */
         PublicRating: {
@@ -7174,6 +8621,13 @@ export interface components {
             /** Products */
             products: components["schemas"]["ProductReadiness"][];
         };
+        /** ReasonFactor */
+        ReasonFactor: {
+            /** Text */
+            text: string;
+            /** Weight */
+            weight: number;
+        };
         /**
          * ReassignRequest
          * @description A team lead hands an opportunity to an RM. The admin's claim rules hold for the new holder:
@@ -7211,6 +8665,13 @@ export interface components {
             edges: components["schemas"]["GraphEdge"][];
             /** Nodes */
             nodes: components["schemas"]["GraphNode"][];
+        };
+        /** ReleaseResult */
+        ReleaseResult: {
+            /** Id */
+            id: number;
+            /** Released */
+            released: boolean;
         };
         /** ReminderItem */
         ReminderItem: {
@@ -7419,6 +8880,17 @@ export interface components {
             rank: number;
             /** Team Size */
             team_size: number;
+        };
+        /** RmAverage */
+        RmAverage: {
+            /** Average */
+            average: number;
+            /** Customers */
+            customers: number;
+            /** Display Name */
+            display_name: string;
+            /** Rm Id */
+            rm_id: number;
         };
         /** RmConduct */
         RmConduct: {
@@ -7943,6 +9415,23 @@ export interface components {
             /** @default null */
             visibility?: components["schemas"]["Visibility"] | null;
         };
+        /**
+         * SimilarCustomer
+         * @description Masked unless the customer is the user's own (`id` only then).
+         */
+        SimilarCustomer: {
+            /** Id */
+            id: number | null;
+            /** Industry */
+            industry: string | null;
+            /** Mine */
+            mine: boolean;
+            /** Name */
+            name: string;
+            /** Region */
+            region: string | null;
+            size: components["schemas"]["EnterpriseSize"] | null;
+        };
         /** SnoozeRequest */
         SnoozeRequest: {
             /**
@@ -7986,6 +9475,38 @@ export interface components {
              * @default null
              */
             url?: string | null;
+        };
+        /**
+         * SourceError
+         * @description One entry of a source's error log: what failed, at which stage.
+         */
+        SourceError: {
+            /** At */
+            at: string;
+            /**
+             * Code
+             * @description timeout, too-large, http-500, hostile-xml, malformed ...
+             */
+            code: string;
+            /** Id */
+            id: number;
+            /** Message */
+            message: string;
+            /** Source Id */
+            source_id: number;
+            /**
+             * Stage
+             * @description fetch, parse or store
+             */
+            stage: string;
+        };
+        /** SourceErrorList */
+        SourceErrorList: {
+            /**
+             * Items
+             * @description the latest 50, newest first
+             */
+            items: components["schemas"]["SourceError"][];
         };
         /**
          * SourceKind
@@ -8073,6 +9594,63 @@ export interface components {
              */
             url?: string | null;
         };
+        /** StageCount */
+        StageCount: {
+            /** Amount Cents */
+            amount_cents: number;
+            /** Count */
+            count: number;
+            stage: components["schemas"]["TargetStage"];
+        };
+        /** StageDays */
+        StageDays: {
+            /** Avg Days */
+            avg_days: number | null;
+            stage: components["schemas"]["TargetStage"];
+            /** Targets */
+            targets: number;
+        };
+        /** StageLine */
+        StageLine: {
+            /** Label */
+            label: string;
+            /** Value */
+            value: string;
+        };
+        /** StagePage */
+        StagePage: {
+            /** Lines */
+            lines: components["schemas"]["StageLine"][];
+            /** Title */
+            title: string;
+        };
+        /**
+         * StageShow
+         * @description What is on the room's shared stage: a product, a calculator result, a customer card or a PDF
+         *     (whose pages are drawn from `/stage/pdf/{share_id}`).
+         */
+        StageShow: {
+            /** Downloadable */
+            downloadable: boolean;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "product" | "calculator" | "customer" | "pdf";
+            /** Page */
+            page: number;
+            /** Pages */
+            pages: components["schemas"]["StagePage"][];
+            presenter: components["schemas"]["PersonRef"];
+            /** Room Id */
+            room_id: number;
+            /** Share Id */
+            share_id: string;
+            /** Shared At */
+            shared_at: string;
+            /** Title */
+            title: string;
+        };
         /** StatementItem */
         StatementItem: {
             /** Amount Cents */
@@ -8101,6 +9679,13 @@ export interface components {
              */
             rm_id?: number | null;
         };
+        /** SubscriptionCreated */
+        SubscriptionCreated: {
+            /** Endpoint Hash */
+            endpoint_hash: string;
+            /** Id */
+            id: number;
+        };
         /**
          * SubscriptionIn
          * @description PushSubscription.toJSON() from the browser (expirationTime is ignored).
@@ -8121,6 +9706,33 @@ export interface components {
             auth: string;
             /** P256Dh */
             p256dh: string;
+        };
+        /** SubscriptionPublic */
+        SubscriptionPublic: {
+            /** Created At */
+            created_at: string;
+            device: components["schemas"]["DevicePublic"];
+            /** Endpoint Hash */
+            endpoint_hash: string;
+            /** Id */
+            id: number;
+            /** Last Success At */
+            last_success_at: string | null;
+            /**
+             * Push Service
+             * @description the push service's host
+             */
+            push_service: string;
+        };
+        /** Subscriptions */
+        Subscriptions: {
+            /**
+             * Channels
+             * @description the notification kinds that may be pushed
+             */
+            channels: string[];
+            /** Items */
+            items: components["schemas"]["SubscriptionPublic"][];
         };
         /** SuggestedMember */
         SuggestedMember: {
@@ -8152,6 +9764,14 @@ export interface components {
              * @enum {string}
              */
             type: "summary";
+        };
+        /** TalkingPoint */
+        TalkingPoint: {
+            case: components["schemas"]["ProductCaseCard"] | null;
+            /** Product */
+            product: string;
+            /** Selling Points */
+            selling_points: string[];
         };
         /**
          * TargetConsent
@@ -8602,6 +10222,13 @@ export interface components {
             /** Filename */
             filename: string;
         };
+        /** UploadResult */
+        UploadResult: {
+            /** New Items */
+            new_items: number;
+            /** Rows */
+            rows: number;
+        };
         /**
          * UserAdminView
          * @description What the admin's user screen shows: the public card plus the active flag and qualifications.
@@ -8772,6 +10399,14 @@ export interface components {
              */
             team_id?: number | null;
         };
+        /** VapidPublicKey */
+        VapidPublicKey: {
+            /**
+             * Public Key
+             * @description the application server key for PushManager.subscribe
+             */
+            public_key: string;
+        };
         /**
          * Visibility
          * @enum {string}
@@ -8899,6 +10534,23 @@ export interface components {
              * @default null
              */
             version?: number | null;
+        };
+        /**
+         * WhoKnows
+         * @description A colleague who knows the customer (`user_id` null: a referring customer, not a colleague).
+         */
+        WhoKnows: {
+            /** Detail */
+            detail: string | null;
+            /** Display Name */
+            display_name: string;
+            /**
+             * Relation
+             * @enum {string}
+             */
+            relation: "owner" | "previous_owner" | "referral" | "referrer" | "war_room" | "originator";
+            /** User Id */
+            user_id: number | null;
         };
         /** WorkbenchConfig */
         WorkbenchConfig: {
@@ -9326,7 +10978,26 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AskAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_audit: {
         parameters: {
@@ -10375,7 +12046,45 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerBrief"];
+                    "text/plain": string;
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_customers_{customer_id}_next-products": {
         parameters: {
@@ -10389,7 +12098,53 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NextProducts"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_customers_{customer_id}_next-products_dismissals": {
         parameters: {
@@ -10405,7 +12160,44 @@ export interface operations {
                 "application/json": components["schemas"]["DismissalCreate"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dismissal"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_customers_{customer_id}_reveal": {
         parameters: {
@@ -11247,7 +13039,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobRequeued"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_intel_mutes: {
         parameters: {
@@ -11530,7 +13359,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceErrorList"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_intel_sources_{source_id}_items": {
         parameters: {
@@ -11546,7 +13412,53 @@ export interface operations {
                 "application/json": components["schemas"]["ManualItem"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemsAdded"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_intel_sources_{source_id}_poll": {
         parameters: {
@@ -11558,7 +13470,53 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PollQueued"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_intel_sources_{source_id}_upload": {
         parameters: {
@@ -11574,7 +13532,53 @@ export interface operations {
                 "application/json": components["schemas"]["Upload"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadResult"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_knowledge_customers_{customer_id}": {
         parameters: {
@@ -11633,7 +13637,26 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KnowledgeModel"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_knowledge_summary: {
         parameters: {
@@ -11643,7 +13666,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KnowledgeSummary"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_learning_cases: {
         parameters: {
@@ -13960,7 +16011,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProspectPage"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_prospects_basemap: {
         parameters: {
@@ -13970,7 +16049,26 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BaseMap"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_prospects_config: {
         parameters: {
@@ -13980,7 +16078,26 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProspectConfig"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_prospects_coverage: {
         parameters: {
@@ -13990,7 +16107,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Coverage"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_prospects_imports: {
         parameters: {
@@ -14003,7 +16148,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPage"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     post__api_v1_prospects_imports: {
         parameters: {
@@ -14017,7 +16190,62 @@ export interface operations {
                 "application/json": components["schemas"]["ImportUpload"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportStarted"];
+                };
+            };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportStarted"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     post__api_v1_prospects_imports_fetch: {
         parameters: {
@@ -14031,7 +16259,53 @@ export interface operations {
                 "application/json": components["schemas"]["ImportFetch"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPublic"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_prospects_imports_{import_id}": {
         parameters: {
@@ -14043,7 +16317,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPublic"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_prospects_imports_{import_id}_errors": {
         parameters: {
@@ -14058,7 +16369,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportErrorPage"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_prospects_map: {
         parameters: {
@@ -14074,7 +16422,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProspectMap"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     get__api_v1_prospects_models: {
         parameters: {
@@ -14084,7 +16460,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionList"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     post__api_v1_prospects_models: {
         parameters: {
@@ -14098,7 +16502,44 @@ export interface operations {
                 "application/json": components["schemas"]["TrainRequest"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelPublic"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_prospects_models_{model_id}": {
         parameters: {
@@ -14110,7 +16551,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelPublic"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_prospects_{prospect_id}": {
         parameters: {
@@ -14122,7 +16591,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProspectDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_prospects_{prospect_id}_activities": {
         parameters: {
@@ -14138,7 +16644,53 @@ export interface operations {
                 "application/json": components["schemas"]["Activity"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityRecorded"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_prospects_{prospect_id}_claim": {
         parameters: {
@@ -14150,7 +16702,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimResult"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_prospects_{prospect_id}_release": {
         parameters: {
@@ -14162,7 +16751,35 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseResult"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_public_ratings_{token}": {
         parameters: {
@@ -14292,7 +16909,26 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscriptions"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     post__api_v1_push_subscriptions: {
         parameters: {
@@ -14306,7 +16942,35 @@ export interface operations {
                 "application/json": components["schemas"]["SubscriptionIn"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionCreated"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     delete__api_v1_push_subscriptions: {
         parameters: {
@@ -14316,7 +16980,33 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "delete__api_v1_push_subscriptions_{subscription_id}": {
         parameters: {
@@ -14328,7 +17018,33 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_push_vapid-public-key": {
         parameters: {
@@ -14338,7 +17054,26 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VapidPublicKey"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_reminder-settings": {
         parameters: {
@@ -14912,7 +17647,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignBoard"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_war-rooms_{room_id}_chain": {
         parameters: {
@@ -14928,7 +17700,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChainView"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_war-rooms_{room_id}_events": {
         parameters: {
@@ -15001,7 +17810,53 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookableExpertList"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_experts_bookings": {
         parameters: {
@@ -15017,7 +17872,53 @@ export interface operations {
                 "application/json": components["schemas"]["ExpertBooking"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExpertBooked"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_invitations": {
         parameters: {
@@ -15466,7 +18367,53 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignOutcome"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_war-rooms_{room_id}_outcome.csv": {
         parameters: {
@@ -15478,7 +18425,62 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description The outcome as CSV (UTF-8 with BOM) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_read": {
         parameters: {
@@ -15552,7 +18554,45 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StageShow"];
+                    "application/pdf": string;
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_stage_pdf": {
         parameters: {
@@ -15568,7 +18608,62 @@ export interface operations {
                 "application/json": components["schemas"]["PdfShareIn"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StageShow"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "get__api_v1_war-rooms_{room_id}_stage_pdf_{share_id}": {
         parameters: {
@@ -15581,7 +18676,44 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description The PDF on the stage */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_targets": {
         parameters: {
@@ -15668,7 +18800,53 @@ export interface operations {
                 "application/json": components["schemas"]["AssignIn"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignResult"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_targets_bulk": {
         parameters: {
@@ -15684,7 +18862,71 @@ export interface operations {
                 "application/json": components["schemas"]["BulkTargetsIn"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "post__api_v1_war-rooms_{room_id}_targets_move": {
         parameters: {
@@ -15700,7 +18942,53 @@ export interface operations {
                 "application/json": components["schemas"]["MoveIn"];
             };
         };
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MoveResult"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
     };
     "delete__api_v1_war-rooms_{room_id}_targets_{target_id}": {
         parameters: {
