@@ -15,6 +15,7 @@ from server.audit.models import AuditEntry
 from server.customers.models import (
     CorporateProfile,
     Customer,
+    CustomerGrant,
     CustomerKind,
     CustomerLink,
     IndividualProfile,
@@ -162,6 +163,21 @@ def test_chain_of_1000_one_seq_each_no_gap_no_duplicate_consent_and_access_ends(
     assert len(inbox) == 1 and "300" in inbox[0].body
     assert third_api.get(f"/api/v1/customers/{mates_down[0]}").status_code == 404
     assert third_api.get(f"/api/v1/customers/{own_up[0]}").status_code == 200  # the owner's: lent
+    # The owner's 600 customers lent to the other active members (the third RM and the team lead, an
+    # observer): 1,200 grants, each audited once.
+    grants = db_session.exec(
+        select(CustomerGrant).where(
+            CustomerGrant.source_type == "war_room", CustomerGrant.source_id == room["id"]
+        )
+    ).all()
+    lent_to = {crew["third"].id, crew["lead"].id}
+    assert Counter(g.user_id for g in grants) == {u: 600 for u in lent_to}
+    assert {g.customer_id for g in grants} == {core, *own_up, *second_hop}
+    granted = db_session.exec(select(AuditEntry).where(AuditEntry.action == "customer.grant")).all()
+    granted = [a for a in granted if a.detail.get("source_id") == room["id"]]
+    assert Counter((int(a.object_id), a.detail["user_id"]) for a in granted) == Counter(
+        (g.customer_id, g.user_id) for g in grants
+    )
     audits = db_session.exec(
         select(AuditEntry).where(col(AuditEntry.action).in_(["warroom.target_add", "warroom.target_request"]))
     ).all()
