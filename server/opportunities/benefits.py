@@ -132,7 +132,7 @@ def campaign_credits(session: Session, *, room_id: int) -> list[PerformanceEntry
             .where(
                 PerformanceEntry.kind == CREDIT_KIND,
                 PerformanceEntry.source == CREDIT_SOURCE,
-                col(PerformanceEntry.source_ref).contains(marker),
+                col(PerformanceEntry.source_ref).contains(marker, autoescape=True),
             )
             .order_by(col(PerformanceEntry.id))
         ).all()
