@@ -21,13 +21,13 @@ import asyncio
 import base64
 import json
 import os
+import re
 import secrets
 import statistics
 import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 from bench._common import ROOT, bench_branch, bench_database, bulk_rms, bulk_sessions, drop_postgres
 from bench.warroom_fanout import NS, start_ours
@@ -124,8 +124,13 @@ def prepare(url: str, members: int, customers: int) -> tuple[int, list[tuple[str
 # --- members: sockets in client processes -------------------------------------------------------------
 # One asyncio process decoding every member's messages was the bottleneck of the first measurements
 # (5,000 events x 50 members of JSON to parse and unpack): the members are spread over several
-# processes, each stamping a message when it arrives and expanding and checking it (each seq once, in
-# order) only after the step, so the figures measure the server rather than the load client.
+# processes, each stamping a message when it arrives (reading only which seqs it holds) and decoding,
+# expanding and checking it (each seq once, in order) after the step, so the figures measure the
+# server and the network rather than the load client (a member's phone decodes its own messages).
+
+
+BATCH_HEAD = re.compile(rf'42{NS},\["batch",\{{"room_id":\d+,"first_seq":(?P<seq>\d+),"count":(?P<count>\d+)')
+EVENT_HEAD = re.compile(rf'42{NS},\["event",\{{"room_id":\d+,"seq":(?P<seq>\d+)(?P<count>)')
 
 
 def members_proc(base_url: str, cookies: list[str], room_id: int, ready, control, results) -> None:
@@ -139,8 +144,7 @@ async def _members(base_url: str, cookies: list[str], room_id: int, ready, contr
 
     http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), cookie_jar=aiohttp.DummyCookieJar())
     prefix = f"42{NS},"
-    # per member: (arrival, bytes, name, data) of each event or batch message
-    inbox: list[list[tuple[float, int, str, Any]]] = [[] for _ in cookies]
+    inbox: list[list[tuple[float, str]]] = [[] for _ in cookies]  # per member: (arrival, message)
     have: list[set[int]] = [set() for _ in cookies]
 
     async def member(n: int) -> None:
@@ -162,17 +166,15 @@ async def _members(base_url: str, cookies: list[str], room_id: int, ready, contr
             if msg.data == "2":
                 await ws.send_str("3")
                 continue
-            if not msg.data.startswith(prefix):
-                continue
             at = time.time()
-            name, data = json.loads(msg.data[len(prefix) :])
-            if name == "batch":
-                have[n].update(range(data["first_seq"], data["first_seq"] + len(data["rows"])))
-            elif name == "event":
-                have[n].add(data["seq"])
-            else:
+            # Which seqs arrived, read from the head of the message (our server writes these keys
+            # first); the message itself is decoded and checked after the step.
+            head = BATCH_HEAD.match(msg.data) or EVENT_HEAD.match(msg.data)
+            if head is None:
                 continue
-            inbox[n].append((at, len(msg.data.encode()), name, data))
+            first = int(head["seq"])
+            have[n].update(range(first, first + int(head["count"] or 1)))
+            inbox[n].append((at, msg.data))
 
     tasks = [asyncio.create_task(member(n)) for n in range(len(cookies))]
     loop = asyncio.get_running_loop()
@@ -190,8 +192,9 @@ async def _members(base_url: str, cookies: list[str], room_id: int, ready, contr
             receipts: dict[int, float] = {}
             duplicates = out_of_order = wire = messages = 0
             previous = 0
-            for at, size, name, data in inbox[n]:
-                wire, messages = wire + size, messages + 1
+            for at, raw in inbox[n]:
+                name, data = json.loads(raw[len(prefix) :])
+                wire, messages = wire + len(raw.encode()), messages + 1
                 for event in expand_batch(data) if name == "batch" else [data]:
                     seq = event["seq"]
                     if not (first <= seq <= last):

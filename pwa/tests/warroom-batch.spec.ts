@@ -10,6 +10,7 @@ const at = '2026-12-05T12:00:00Z'
 const batch: CompactBatch = {
   room_id: 1,
   first_seq: 7,
+  count: 3,
   base: {
     room_id: 1,
     kind: 'target.updated',
@@ -69,7 +70,7 @@ describe('expandBatch', () => {
 
   it('goes through the seq buffer like replayed events: each seq once, in order', () => {
     const buffer = new SeqBuffer(6)
-    const later: CompactBatch = { ...batch, first_seq: 10, rows: batch.rows.slice(0, 2) }
+    const later: CompactBatch = { ...batch, first_seq: 10, count: 2, rows: batch.rows.slice(0, 2) }
     expect(buffer.push(expandBatch(later))).toEqual({ ready: [], gap: true }) // 7..9 not here yet
     const { ready, gap } = buffer.push([...expandBatch(batch), ...expandBatch(batch)])
     expect(ready.map((e) => e.seq)).toEqual([7, 8, 9, 10, 11])

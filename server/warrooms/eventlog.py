@@ -128,7 +128,7 @@ def _merge(base: dict[str, Any], diff: dict[str, Any]) -> dict[str, Any]:
 
 
 def compact_batch(serialized: list[dict[str, Any]]) -> dict[str, Any]:
-    """Consecutive serialised events of one room as `{room_id, first_seq, base, rows}`."""
+    """Consecutive serialised events of one room as `{room_id, first_seq, count, base, rows}`."""
     first_seq = serialized[0]["seq"]
     if [e["seq"] for e in serialized] != list(range(first_seq, first_seq + len(serialized))):
         raise ValueError("a batch is consecutive events")
@@ -137,6 +137,7 @@ def compact_batch(serialized: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "room_id": serialized[0]["room_id"],
         "first_seq": first_seq,
+        "count": len(serialized),  # so a client knows which seqs arrived before it unpacks them
         "base": base,
         "rows": [_diff(e, base) for e in bare],
     }

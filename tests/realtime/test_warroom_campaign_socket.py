@@ -32,8 +32,9 @@ def test_bulk_add_reaches_every_member_as_numbered_batches(socket_client, live_s
     def recorder(name):
         def record(batch):
             with cond:
-                assert set(batch) == {"room_id", "first_seq", "base", "rows"}
-                sizes[name].append(len(batch["rows"]))
+                assert set(batch) == {"room_id", "first_seq", "count", "base", "rows"}
+                assert batch["count"] == len(batch["rows"])
+                sizes[name].append(batch["count"])
                 got[name].extend(expand_batch(batch))
                 cond.notify_all()
 

@@ -11,6 +11,7 @@ type Fields = { [key: string]: Json }
 export interface CompactBatch {
   room_id: number
   first_seq: number
+  count: number // rows.length: the seqs first_seq .. first_seq + count - 1
   base: Fields
   rows: Fields[]
 }
