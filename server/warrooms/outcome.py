@@ -156,6 +156,12 @@ def _benefits(session: Session, room_id: int) -> list[dict[str, Any]]:
     titles = dict(
         session.exec(select(Opportunity.id, Opportunity.title).where(col(Opportunity.id).in_(rows))).all()
     )
+    people = {p["user_id"] for row in rows.values() for p in (row.get("originator"), row.get("closer")) if p}
+    names = dict(session.exec(select(User.id, User.display_name).where(col(User.id).in_(people))).all())
+    for row in rows.values():
+        for role in ("originator", "closer"):
+            if role in row:
+                row[role]["display_name"] = names.get(row[role]["user_id"], "")
     return [{**row, "title": titles.get(opp_id, "")} for opp_id, row in rows.items()]
 
 
@@ -300,6 +306,20 @@ def export_csv(session: Session, *, room_id: int, user: User, ip: str | None) ->
                 f"{c['won_amount_cents'] / 100:.2f}",
             ]
         )
+    if report["benefits"]:
+        writer.writerow([])
+        writer.writerow(["共享商机", "提供人", "提供人效益（元）", "成交人", "成交人效益（元）"])
+        for b in report["benefits"]:
+            giver, closer = b.get("originator") or {}, b.get("closer") or {}
+            writer.writerow(
+                [
+                    b["title"],
+                    giver.get("display_name", ""),
+                    f"{giver.get('amount_cents', 0) / 100:.2f}",
+                    closer.get("display_name", ""),
+                    f"{closer.get('amount_cents', 0) / 100:.2f}",
+                ]
+            )
     audit.record(
         session,
         actor_id=user.id,

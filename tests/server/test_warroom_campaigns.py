@@ -692,8 +692,18 @@ def test_outcome_books_shared_opportunities_once_and_offers_the_case_card(login,
     # The outcome reports what was booked; a won room offers its case card (here closed: none).
     report = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}/outcome"))
     booked = {row["opportunity_id"]: row for row in report["benefits"]}
-    assert booked[opp_a.id]["originator"] == {"user_id": outsider.id, "amount_cents": 30_000_00}
-    assert booked[opp_a.id]["closer"] == {"user_id": mate.id, "amount_cents": 70_000_00}
+    assert booked[opp_a.id]["originator"] == {
+        "user_id": outsider.id,
+        "display_name": outsider.display_name,
+        "amount_cents": 30_000_00,
+    }
+    assert booked[opp_a.id]["closer"] == {
+        "user_id": mate.id,
+        "display_name": "李经理",
+        "amount_cents": 70_000_00,
+    }
+    csv_text = owner_api.get(f"/api/v1/war-rooms/{rid}/outcome.csv").get_data(as_text=True)
+    assert f"B 票据池,{outsider.display_name},12500.00,王经理,37500.00" in csv_text
     assert booked[opp_a.id]["title"] == "A 代发工资" and set(booked) == {opp_a.id, opp_b.id, opp_p.id}
     assert report["case_card"] is None
     close("active")
