@@ -116,6 +116,21 @@ export interface CampaignOutcome {
   goal: { amount_cents: number | null; customers: number | null }
   stage_days: { stage: TargetStage; targets: number; avg_days: number | null }[]
   contributors: { user: PersonRef; added: number; moved: number; won: number; won_amount_cents: number }[]
+  /** The shared opportunities the campaign won, as booked on the benefit-share ledger at the close. */
+  benefits: {
+    opportunity_id: number
+    title: string
+    booked_on: string
+    originator?: BenefitShare
+    closer?: BenefitShare
+  }[]
+  /** The won room as the learning module's case card (null until won, or when it makes none). */
+  case_card: { id: string; url: string; steps: number } | null
+}
+export interface BenefitShare {
+  user_id: number
+  display_name: string
+  amount_cents: number
 }
 
 export type TargetConsent = 'approved' | 'pending'
