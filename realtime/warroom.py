@@ -15,7 +15,8 @@ Client -> server (each answers through the acknowledgement; errors also come as 
   call_signal {room_id, to_user_id, description {type, sdp} | candidate {candidate, sdpMid, sdpMLineIndex}}
   stage_share {room_id, kind, ref_id?, calculator?, downloadable}   stage_page {room_id, share_id, page}
   stage_clear {room_id}
-Server -> client: event, presence {room_id, came_online, went_offline} (the join acknowledgement
+Server -> client: event, batch {room_id, first_seq, count, base, rows} (a bulk change: consecutive events
+sent compactly, `server.warrooms.eventlog.expand_batch` rebuilds them), presence {room_id, came_online, went_offline} (the join acknowledgement
 holds the whole `online` list and what is on the call and the stage now), typing, removed, invited,
 call_peer {room_id, call_id, user_id, joined}, call_signal {room_id, from_user_id, ...},
 call_media {room_id, user_id, muted, quality}, stage {room_id, stage|null}, stage_page, error,
@@ -131,7 +132,7 @@ def broadcast_sink(event: events.DomainEvent) -> None:
     if event.kind == eventlog.EVENT_KIND:
         emit("event", event.payload, room=room_name(event.payload["room_id"]), namespace=NAMESPACE)
     elif event.kind == eventlog.BATCH_KIND:  # a campaign's bulk change: many numbered events at once
-        emit("events", event.payload, room=room_name(event.payload["room_id"]), namespace=NAMESPACE)
+        emit("batch", event.payload, room=room_name(event.payload["room_id"]), namespace=NAMESPACE)
     elif event.kind == stage.STAGE_KIND:
         emit("stage", event.payload, room=room_name(event.payload["room_id"]), namespace=NAMESPACE)
     elif event.kind == membership.INVITED_KIND:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, insert, update
 from sqlmodel import Session, col, select
 
 from server.audit import service as audit
@@ -97,28 +97,37 @@ def grant_many(
             )
         ).all()
     )
-    written = 0
+    now = utcnow()
+    rows: list[dict[str, object]] = []
     for customer_id, owner_id in pairs:
         for user_id in users:
             if user_id == owner_id or (customer_id, user_id) in live:
                 continue
             live.add((customer_id, user_id))
-            session.add(
-                CustomerGrant(
-                    customer_id=customer_id, user_id=user_id, source_type=source_type, source_id=source_id
-                )
-            )
-            audit.record(
-                session,
-                actor_id=actor_id,
-                action=AUDIT_GRANT,
-                object_type="customer",
-                object_id=customer_id,
-                ip=ip,
-                detail={"user_id": user_id, "source_type": source_type, "source_id": source_id},
-            )
-            written += 1
-    return written
+            rows.append({"customer_id": customer_id, "user_id": user_id})
+    if not rows:
+        return 0
+    # A campaign's own customers lent to every member are N x members grants: Core INSERTs (ORM
+    # objects cost seconds at that count), each grant still with its own audit entry.
+    session.connection().execute(
+        insert(CustomerGrant),
+        [{**r, "source_type": source_type, "source_id": source_id, "granted_at": now} for r in rows],
+    )
+    audit.record_many(
+        session,
+        [
+            {
+                "actor_id": actor_id,
+                "action": AUDIT_GRANT,
+                "object_type": "customer",
+                "object_id": r["customer_id"],
+                "ip": ip,
+                "detail": {"user_id": r["user_id"], "source_type": source_type, "source_id": source_id},
+            }
+            for r in rows
+        ],
+    )
+    return len(rows)
 
 
 def revoke(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from server.audit import service as audit
@@ -16,7 +16,7 @@ from server.errors import Problem, not_found
 from server.opportunities.access import get_managed
 from server.opportunities.models import BenefitAdjustment, Opportunity
 from server.opportunities.models import OpportunityStatus as S
-from server.opportunities.policy import FULL_SHARE_BP
+from server.opportunities.policy import FULL_SHARE_BP, get_policy, originator_share_for
 from server.opportunities.schemas import BenefitAdjust
 from server.org.models import Role, User
 from server.performance.models import PerformanceEntry
@@ -25,6 +25,9 @@ from server.timeutil import iso, utcnow
 CREDIT_KIND = "shared_credit"
 CREDIT_SOURCE = "opportunity"
 HELPER_CREDIT_SOURCE = "helper_task"
+# The role part of a credit booked when a war room's campaign won a shared opportunity's customer:
+# `opportunity:<id>:war_room-<room id>-originator|closer`.
+CAMPAIGN_ROLE = "war_room-{room_id}-{role}"
 
 
 def split_cents(revenue_cents: int, originator_bp: int) -> tuple[int, int]:
@@ -71,6 +74,74 @@ def credit_helper(
             source_ref=f"helper_task:{task_id}:helper",
         )
     )
+
+
+def lock(session: Session, opp_id: int) -> None:
+    """Holds the opportunity's row until commit, so two books of its benefit cannot both see none."""
+    session.execute(
+        update(Opportunity)
+        .where(col(Opportunity.id) == opp_id)
+        .values(version=col(Opportunity.version))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def credit_campaign(
+    session: Session,
+    *,
+    opp: Opportunity,
+    closer_id: int,
+    amount_cents: int,
+    room_id: int,
+    booked_on: date,
+) -> tuple[int, int] | None:
+    """A war room's campaign won the customer of a shared opportunity: the originator gets their
+    share of the amount won (the split fixed at claim, else the policy's for the opportunity's
+    source) and the member credited with the win the rest, on the ledger a close writes to. Once per
+    opportunity: nothing when any shared credit is booked for it already (its own close, another
+    room, an earlier close of this room). Returns (originator, closer) cents, or None."""
+    opp_id = row_id(opp)
+    lock(session, opp_id)
+    if booked(session, opp_id=opp_id):
+        return None
+    share_bp = opp.originator_share_bp
+    if share_bp is None:
+        share_bp = originator_share_for(get_policy(session), opp.source)
+    originator_cents, closer_cents = split_cents(amount_cents, share_bp)
+    for rm_id, amount, role in (
+        (opp.originator_id, originator_cents, "originator"),
+        (closer_id, closer_cents, "closer"),
+    ):
+        credit(
+            session,
+            opp=opp,
+            rm_id=rm_id,
+            amount=amount,
+            role=CAMPAIGN_ROLE.format(room_id=room_id, role=role),
+            booked_on=booked_on,
+        )
+    return originator_cents, closer_cents
+
+
+def campaign_credits(session: Session, *, room_id: int) -> list[PerformanceEntry]:
+    """The shared credits a war room's campaign booked, in booking order."""
+    marker = ":" + CAMPAIGN_ROLE.format(room_id=room_id, role="")
+    return list(
+        session.exec(
+            select(PerformanceEntry)
+            .where(
+                PerformanceEntry.kind == CREDIT_KIND,
+                PerformanceEntry.source == CREDIT_SOURCE,
+                col(PerformanceEntry.source_ref).contains(marker, autoescape=True),
+            )
+            .order_by(col(PerformanceEntry.id))
+        ).all()
+    )
+
+
+def booked(session: Session, *, opp_id: int) -> bool:
+    """Whether the opportunity's benefit is on the ledger already (by its close or a campaign)."""
+    return bool(_credited(session, opp_id=opp_id))
 
 
 def _credited(session: Session, *, opp_id: int) -> dict[int, int]:
@@ -181,12 +252,15 @@ def statement(session: Session, *, user: User, rm_id: int | None, month: str | N
     for e in entries:
         parts = (e.source_ref or "::").split(":")
         opp_id = int(parts[1]) if parts[1] else None
+        role = parts[2] if len(parts) > 2 else ""
+        room = role.split("-") if role.startswith("war_room-") else None  # war_room-<id>-<role>
         items.append(
             {
                 "id": e.id,
                 "opportunity_id": opp_id,
                 "title": titles.get(opp_id, ""),
-                "role": parts[2] if len(parts) > 2 else "",
+                "role": room[2] if room else role,
+                "war_room_id": int(room[1]) if room else None,
                 "amount_cents": e.amount_cents,
                 "booked_on": iso(e.booked_on),
             }

@@ -20,9 +20,9 @@ from server.opportunities.access import in_audience
 from server.opportunities.benefits import CREDIT_KIND
 from server.opportunities.feed import feed_event
 from server.opportunities.history import record_transition
-from server.opportunities.models import Opportunity, default_split
+from server.opportunities.models import Opportunity
 from server.opportunities.models import OpportunityStatus as S
-from server.opportunities.policy import FULL_SHARE_BP, OPEN, get_policy
+from server.opportunities.policy import FULL_SHARE_BP, OPEN, get_policy, originator_share_for
 from server.org.models import Persona, RmProfile, Role, User
 from server.performance.models import PerformanceEntry, PerformanceTarget
 from server.timeutil import as_utc, iso, month_key, utcnow
@@ -230,7 +230,7 @@ def _claim(
             code="priority-window",
             opens_at=iso(opens_at),
         )
-    originator_bp = {**default_split(), **(policy.originator_share_bp or {})}.get(opp.source, 3000)
+    originator_bp = originator_share_for(policy, opp.source)
     # RETURNING loads the row as the UPDATE left it into `opp`: no second read.
     claimed = session.execute(
         update(Opportunity)

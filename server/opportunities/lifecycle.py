@@ -14,7 +14,7 @@ from server.customers.service import get_customer_for
 from server.db import row_id
 from server.errors import Problem, forbidden
 from server.opportunities.access import get_for
-from server.opportunities.benefits import credit, split_cents
+from server.opportunities.benefits import booked, credit, split_cents
 from server.opportunities.claims import revoke_grants
 from server.opportunities.feed import feed_event
 from server.opportunities.history import notify, record_transition, transition
@@ -287,16 +287,23 @@ def close(
     if data.outcome == Outcome.won:
         opp.won_amount_cents = data.amount_cents
         opp.revenue_cents = data.revenue_cents
-        originator_cents, closer_cents = split_cents(data.revenue_cents or 0, opp.originator_share_bp or 0)
-        credit(
-            session,
-            opp=opp,
-            rm_id=opp.originator_id,
-            amount=originator_cents,
-            role="originator",
-            booked_on=now.date(),
-        )
-        credit(session, opp=opp, rm_id=row_id(user), amount=closer_cents, role="closer", booked_on=now.date())
+        # Once per opportunity: a war room's campaign that won its customer may have booked it already
+        # (the conditional UPDATE above holds the row, as the campaign's booking does).
+        if not booked(session, opp_id=row_id(opp)):
+            originator_cents, closer_cents = split_cents(
+                data.revenue_cents or 0, opp.originator_share_bp or 0
+            )
+            credit(
+                session,
+                opp=opp,
+                rm_id=opp.originator_id,
+                amount=originator_cents,
+                role="originator",
+                booked_on=now.date(),
+            )
+            credit(
+                session, opp=opp, rm_id=row_id(user), amount=closer_cents, role="closer", booked_on=now.date()
+            )
     else:
         revoke_grants(
             session,

@@ -29,6 +29,11 @@ def get_policy(session: Session) -> ClaimPolicy:
     return policy
 
 
+def originator_share_for(policy: ClaimPolicy, source: str) -> int:
+    """The originator's share (basis points) the policy gives an opportunity of this source."""
+    return {**default_split(), **(policy.originator_share_bp or {})}.get(source, 3000)
+
+
 def policy_public(policy: ClaimPolicy) -> dict[str, Any]:
     return {
         "require_qualification": policy.require_qualification,

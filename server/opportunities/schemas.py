@@ -267,7 +267,8 @@ class StatementItem(Strict):
     id: int
     opportunity_id: int | None
     title: str
-    role: str
+    role: str  # originator, closer, adjustment:<id>
+    war_room_id: int | None = None  # booked when this war room's campaign won the customer
     amount_cents: int
     booked_on: str | None
 

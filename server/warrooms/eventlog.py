@@ -24,9 +24,12 @@ from server.warrooms.models import (
 )
 
 EVENT_KIND = "warroom.event"  # payload: one serialised event, broadcast to the room
-# payload: {"room_id", "events": [serialised events in seq order]}, broadcast to the room as one
-# socket message: a campaign's bulk change is thousands of events, each still with its own seq.
-BATCH_KIND = "warroom.events"
+# payload: a compact batch (see `compact_batch`), broadcast to the room as one socket message `batch`:
+# a campaign's bulk change is thousands of events, each still with its own seq.
+BATCH_KIND = "warroom.batch"
+# The first batch of a bulk is small so that members see the change start at once; the rest go in
+# larger batches (fewer messages, each encoded once and shared by every socket of the room).
+FIRST_BATCH_SIZE = 100
 BATCH_SIZE = 500
 
 
@@ -72,10 +75,79 @@ def store_many(
 
 
 def publish_batch(session: Session, *, room_id: int, serialized: list[dict[str, Any]]) -> None:
-    for start in range(0, len(serialized), BATCH_SIZE):
-        events.publish(
-            session, BATCH_KIND, {"room_id": room_id, "events": serialized[start : start + BATCH_SIZE]}
-        )
+    """Publishes consecutive events (seq order, no gap) as compact batches after commit."""
+    start, size = 0, FIRST_BATCH_SIZE
+    while start < len(serialized):
+        events.publish(session, BATCH_KIND, compact_batch(serialized[start : start + size]))
+        start, size = start + size, BATCH_SIZE
+
+
+# --- the compact batch: what a bulk change sends over the socket -------------------------------------
+# The events of one bulk share almost everything (room, kind, author, time, the bulk, the new stage):
+# sent whole, 500 of them were ~300 KB for each member. A batch carries the fields every one of its
+# events has in common once (`base`, nested dicts compared field by field) and per event only what
+# differs (`rows[i]`, the event whose seq is `first_seq + i`). `expand_batch` (and the PWA's
+# `expandBatch`) rebuilds exactly the events that the database replays, so the seq buffer treats
+# both alike.
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b  # JSON-exact: True is not 1
+
+
+def _common(values: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fields (recursively into dicts) that every value has with the same value."""
+    out: dict[str, Any] = {}
+    for key, value in values[0].items():
+        if not all(key in v for v in values):
+            continue
+        if isinstance(value, dict) and all(isinstance(v[key], dict) for v in values):
+            out[key] = _common([v[key] for v in values])
+        elif all(_same(v[key], value) for v in values):
+            out[key] = value
+    return out
+
+
+def _diff(value: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """What `value` has beyond `base` (a dict in `base` means every value had a dict there)."""
+    out: dict[str, Any] = {}
+    for key, v in value.items():
+        if key not in base:
+            out[key] = v
+        elif isinstance(base[key], dict):
+            sub = _diff(v, base[key])
+            if sub:
+                out[key] = sub
+    return out
+
+
+def _merge(base: dict[str, Any], diff: dict[str, Any]) -> dict[str, Any]:
+    out = {k: _merge(v, diff.get(k, {})) if isinstance(v, dict) else v for k, v in base.items()}
+    out.update((k, v) for k, v in diff.items() if k not in base)
+    return out
+
+
+def compact_batch(serialized: list[dict[str, Any]]) -> dict[str, Any]:
+    """Consecutive serialised events of one room as `{room_id, first_seq, count, base, rows}`."""
+    first_seq = serialized[0]["seq"]
+    if [e["seq"] for e in serialized] != list(range(first_seq, first_seq + len(serialized))):
+        raise ValueError("a batch is consecutive events")
+    bare = [{k: v for k, v in e.items() if k != "seq"} for e in serialized]
+    base = _common(bare)
+    return {
+        "room_id": serialized[0]["room_id"],
+        "first_seq": first_seq,
+        "count": len(serialized),  # so a client knows which seqs arrived before it unpacks them
+        "base": base,
+        "rows": [_diff(e, base) for e in bare],
+    }
+
+
+def expand_batch(batch: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events of a compact batch, each as `serialize_event` gives it."""
+    return [
+        {"seq": batch["first_seq"] + i, **_merge(batch["base"], row)} for i, row in enumerate(batch["rows"])
+    ]
 
 
 def next_seq(session: Session, room_id: int) -> int:

@@ -52,6 +52,7 @@ from server.warrooms.models import (
     WarRoomTarget,
     WarRoomTask,
 )
+from server.warrooms.outcome import settle
 from server.warrooms.schemas import (
     QuickCreate,
     QuickSource,
@@ -271,6 +272,7 @@ def update_room(
     session.add(room)
     if data.status is not None and data.status != RoomStatus.active:
         revoke_grants(session, room_id=room_id, user_id=None, actor_id=user.id, ip=ip, reason="room_closed")
+        settle(session, room=room, actor_id=row_id(user), ip=ip)  # the shared opportunities it won
     elif data.status == RoomStatus.active:  # reopened: members see the targets again
         for member_id in active_member_ids(session, room_id):
             for customer in room_customers(session, room_id):

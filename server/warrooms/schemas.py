@@ -576,6 +576,28 @@ class Contributor(Strict):
     won_amount_cents: int
 
 
+class BenefitShare(Strict):
+    user_id: int
+    display_name: str
+    amount_cents: int
+
+
+class OutcomeBenefit(Strict):
+    """A shared opportunity the campaign won, as booked on the benefit-share ledger at the close."""
+
+    opportunity_id: int
+    title: str
+    booked_on: str
+    originator: BenefitShare | None = None  # absent when the room's split gave it nothing
+    closer: BenefitShare | None = None
+
+
+class OutcomeCaseCard(Strict):
+    id: str
+    url: str
+    steps: int
+
+
 class CampaignOutcome(Strict):
     """作战复盘 of a won or closed room, from its own timeline (`/outcome.csv`: the same as CSV)."""
 
@@ -587,6 +609,8 @@ class CampaignOutcome(Strict):
     goal: OutcomeGoal
     stage_days: list[StageDays]
     contributors: list[Contributor]
+    benefits: list[OutcomeBenefit]
+    case_card: OutcomeCaseCard | None  # the won room as the learning module's case card
 
 
 # --- experts and the shared stage --------------------------------------------------------------

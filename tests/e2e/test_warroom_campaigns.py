@@ -1,15 +1,24 @@
 """Campaigns in a real browser at 375×812: a wholesale room built from a customer segment (the
 funnel fills), and a project-marketing room built from a core enterprise (the chain view shows its
-upstream and downstream with each firm's stage and RM)."""
+upstream and downstream with each firm's stage and RM); a won room's outcome with the benefit shares
+it booked and its case card."""
 
 from __future__ import annotations
 
+import re
+import uuid
+
 import pytest
 from playwright.sync_api import expect
+from sqlmodel import select
 
 from server.customers.models import CorporateProfile, CustomerLink
-from server.warrooms import rooms
-from server.warrooms.schemas import RoomCreate
+from server.opportunities.models import Opportunity
+from server.org.models import Branch
+from server.timeutil import utcnow
+from server.warrooms import funnel, rooms
+from server.warrooms.models import TargetStage, WarRoomOpportunity, WarRoomTarget
+from server.warrooms.schemas import MoveIn, RoomCreate, RoomUpdate
 from tests import factories
 from tests.e2e.conftest import screenshot, sign_in
 
@@ -109,3 +118,65 @@ def test_wholesale_room_from_a_segment_and_project_room_from_a_core_enterprise(p
     screenshot(page, "campaign-chain")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert park
+
+
+def test_won_campaign_shows_its_benefit_shares_and_opens_its_case_card(page, book, db_session):
+    """A won wholesale room's outcome lists the shared opportunity it won with the originator's and
+    the closer's shares, and offers the campaign as a case card that opens in the learning module."""
+    rm, _core, park = book
+    colleague = factories.make_user(
+        db_session, branch=db_session.get(Branch, rm.branch_id), display_name="赵倩"
+    )
+    room = rooms.create_room(
+        db_session,
+        user=rm,
+        ip=None,
+        data=RoomCreate(
+            title="张江芯片代发工资复盘",
+            kind="wholesale",
+            mode="joint",
+            customer_ids=[park[0].id, park[1].id],
+        ),
+    )
+    opp = Opportunity(
+        title="张江芯片代发工资",
+        customer_id=park[0].id,
+        source="rm_referral",
+        status="shared",
+        shared_at=utcnow(),
+        originator_id=colleague.id,
+        branch_id=rm.branch_id,
+    )
+    db_session.add(opp)
+    db_session.flush()
+    db_session.add(WarRoomOpportunity(room_id=room.id, opportunity_id=opp.id, linked_by=rm.id))
+    targets = db_session.exec(select(WarRoomTarget).where(WarRoomTarget.room_id == room.id)).all()
+    for target in targets:
+        target.amount_cents = 100_000_00
+        db_session.add(target)
+    db_session.commit()
+    for stage in (TargetStage.contacted, TargetStage.won):
+        funnel.move_targets(
+            db_session,
+            room_id=room.id,
+            user=rm,
+            data=MoveIn(client_key=uuid.uuid4().hex, target_ids=[t.id for t in targets], stage=stage),
+        )
+    rooms.update_room(
+        db_session, room_id=room.id, user=rm, data=RoomUpdate(status="won"), expected_version=None, ip=None
+    )
+
+    sign_in(page, rm)
+    page.goto(f"/war-rooms/{room.id}")
+    expect(page.get_by_test_id("campaign-outcome")).to_be_visible()
+    expect(page.get_by_test_id("outcome-converted")).to_have_text("2")
+    benefit = page.get_by_test_id("outcome-benefit")
+    expect(benefit).to_have_count(1)
+    expect(benefit).to_contain_text("张江芯片代发工资")
+    expect(benefit).to_contain_text("提供人 赵倩 3万 · 成交人 王敏 7万")
+    screenshot(page, "campaign-outcome")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.get_by_test_id("outcome-case-card").click()
+    expect(page).to_have_url(re.compile(rf"/learning/cases/war_room-{room.id}$"))
+    expect(page.get_by_test_id("case-detail")).to_be_visible()
+    expect(page.get_by_test_id("case-step").first).to_be_visible()

@@ -15,14 +15,18 @@ from server.audit.models import AuditEntry
 from server.customers.models import (
     CorporateProfile,
     Customer,
+    CustomerGrant,
     CustomerKind,
     CustomerLink,
     IndividualProfile,
 )
 from server.inbox.models import Notification
+from server.opportunities.models import Opportunity
 from server.org.models import User
+from server.performance.models import PerformanceEntry
 from server.pinyin import initials
-from server.warrooms.models import WarRoomEvent, WarRoomTarget
+from server.timeutil import utcnow
+from server.warrooms.models import WarRoomEvent, WarRoomOpportunity, WarRoomTarget
 from tests import factories
 
 
@@ -162,6 +166,21 @@ def test_chain_of_1000_one_seq_each_no_gap_no_duplicate_consent_and_access_ends(
     assert len(inbox) == 1 and "300" in inbox[0].body
     assert third_api.get(f"/api/v1/customers/{mates_down[0]}").status_code == 404
     assert third_api.get(f"/api/v1/customers/{own_up[0]}").status_code == 200  # the owner's: lent
+    # The owner's 600 customers lent to the other active members (the third RM and the team lead, an
+    # observer): 1,200 grants, each audited once.
+    grants = db_session.exec(
+        select(CustomerGrant).where(
+            CustomerGrant.source_type == "war_room", CustomerGrant.source_id == room["id"]
+        )
+    ).all()
+    lent_to = {crew["third"].id, crew["lead"].id}
+    assert Counter(g.user_id for g in grants) == {u: 600 for u in lent_to}
+    assert {g.customer_id for g in grants} == {core, *own_up, *second_hop}
+    granted = db_session.exec(select(AuditEntry).where(AuditEntry.action == "customer.grant")).all()
+    granted = [a for a in granted if a.detail.get("source_id") == room["id"]]
+    assert Counter((int(a.object_id), a.detail["user_id"]) for a in granted) == Counter(
+        (g.customer_id, g.user_id) for g in grants
+    )
     audits = db_session.exec(
         select(AuditEntry).where(col(AuditEntry.action).in_(["warroom.target_add", "warroom.target_request"]))
     ).all()
@@ -531,3 +550,168 @@ def test_chain_view_and_outcome_report_with_audited_export(login, crew, db_sessi
             AuditEntry.action == "warroom.outcome_export", AuditEntry.object_id == str(rid)
         )
     ).first()
+
+
+def test_outcome_books_shared_opportunities_once_and_offers_the_case_card(login, crew, db_session):
+    """Closing a room puts the benefit share of each shared opportunity it won on the ledger — the
+    originator's share of the amount won, the rest to the member credited with the win — audited,
+    once however often the room is closed, and not again when the opportunity itself is closed won.
+    The won room is a case card of the learning module."""
+    owner, mate, third, outsider = crew["owner"], crew["mate"], crew["third"], crew["outsider"]
+    a, b, c = _firms(db_session, owner, 3, prefix="批发")
+    owner_api, mate_api = login(owner), login(mate)
+    room = _room(owner_api, kind="wholesale", invite=[mate.id])
+    rid = room["id"]
+    _ok(mate_api.post(f"/api/v1/war-rooms/{rid}/invitations/accept"))
+    rows = [["客户编号", "客户名称", "预计金额"], [str(a), "", "100000"], [str(b), "", "50000"]]
+    rows += [[str(c), "", "10000"], ["", "某新开户科技有限公司", "20000"]]
+    _bulk(owner_api, rid, {"type": "file", "filename": "名单.csv", "content_base64": _csv(rows)})
+
+    now = utcnow()
+
+    def shared(**fields) -> Opportunity:
+        opp = Opportunity(
+            title=fields.pop("title"),
+            source=fields.pop("source", "rm_referral"),
+            status=fields.pop("status", "shared"),
+            shared_at=now,
+            branch_id=owner.branch_id,
+            **fields,
+        )
+        db_session.add(opp)
+        db_session.flush()
+        return opp
+
+    # A's opportunity: the outsider shared it, still in the pool (the policy's split for its source).
+    opp_a = shared(title="A 代发工资", customer_id=a, originator_id=outsider.id)
+    # B's: the outsider shared it and the mate claimed it (split fixed at the claim: 25 %).
+    opp_b = shared(
+        title="B 票据池",
+        customer_id=b,
+        originator_id=outsider.id,
+        owner_id=mate.id,
+        status="claimed",
+        claimed_at=now,
+        originator_share_bp=2500,
+        closer_share_bp=7500,
+    )
+    # The prospect's: shared from the room's targets tab by the third RM (not linked, found by source).
+    opp_p = shared(
+        title="新开户",
+        prospect_name="某新开户科技有限公司",
+        originator_id=third.id,
+        source="war_room",
+        source_ref=f"war_room:{rid}",
+    )
+    # A draft is no shared opportunity; nor is the one C's own RM (the owner) shared and won himself.
+    shared(title="C 草稿", customer_id=c, originator_id=outsider.id, status="draft")
+    db_session.add_all(
+        WarRoomOpportunity(room_id=rid, opportunity_id=o.id, linked_by=owner.id) for o in (opp_a, opp_b)
+    )
+    db_session.commit()
+
+    targets = {
+        t["customer_id"] or t["name"]: t["id"]
+        for t in _ok(owner_api.get(f"/api/v1/war-rooms/{rid}"))["targets"]
+    }
+    _ok(
+        owner_api.post(
+            f"/api/v1/war-rooms/{rid}/targets/assign",
+            json={"client_key": uuid.uuid4().hex, "target_ids": [targets[a]], "member_ids": [mate.id]},
+        )
+    )
+    for stage in ("contacted", "won"):
+        _ok(
+            owner_api.post(
+                f"/api/v1/war-rooms/{rid}/targets/move",
+                json={"client_key": uuid.uuid4().hex, "target_ids": list(targets.values()), "stage": stage},
+            )
+        )
+
+    def close(status: str) -> None:
+        version = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}"))["version"]
+        _ok(owner_api.patch(f"/api/v1/war-rooms/{rid}", json={"status": status, "version": version}))
+
+    def ledger() -> list[tuple[int, int, str | None]]:
+        db_session.expire_all()
+        entries = db_session.exec(
+            select(PerformanceEntry)
+            .where(PerformanceEntry.kind == "shared_credit")
+            .order_by(col(PerformanceEntry.id))
+        ).all()
+        return [(e.rm_id, e.amount_cents, e.source_ref) for e in entries]
+
+    close("won")
+    first = ledger()
+    assert sorted(first) == sorted(
+        [
+            (outsider.id, 30_000_00, f"opportunity:{opp_a.id}:war_room-{rid}-originator"),
+            (mate.id, 70_000_00, f"opportunity:{opp_a.id}:war_room-{rid}-closer"),  # A's assignee
+            (outsider.id, 12_500_00, f"opportunity:{opp_b.id}:war_room-{rid}-originator"),
+            (owner.id, 37_500_00, f"opportunity:{opp_b.id}:war_room-{rid}-closer"),  # unassigned: the adder
+            (third.id, 6_000_00, f"opportunity:{opp_p.id}:war_room-{rid}-originator"),
+            (owner.id, 14_000_00, f"opportunity:{opp_p.id}:war_room-{rid}-closer"),
+        ]
+    )
+    audits = db_session.exec(select(AuditEntry).where(AuditEntry.action == "warroom.benefit_credit")).all()
+    assert sorted(int(x.object_id) for x in audits) == sorted([opp_a.id, opp_b.id, opp_p.id])
+    by_opp = {int(x.object_id): x.detail for x in audits}
+    assert by_opp[opp_b.id] == {
+        "room_id": rid,
+        "target_id": targets[b],
+        "originator_id": outsider.id,
+        "closer_id": owner.id,
+        "amount_cents": 50_000_00,
+        "originator_cents": 12_500_00,
+        "closer_cents": 37_500_00,
+    }
+
+    # Re-opened and closed again: nothing booked twice. Nor by the opportunity's own close.
+    close("active")
+    close("closed")
+    assert ledger() == first
+    closed_b = mate_api.post(
+        f"/api/v1/opportunities/{opp_b.id}/close",
+        json={"outcome": "won", "amount_cents": 50_000_00, "revenue_cents": 1_000_00},
+    )
+    assert closed_b.status_code == 200, closed_b.get_data(as_text=True)
+    assert ledger() == first
+    assert (
+        len(db_session.exec(select(AuditEntry).where(AuditEntry.action == "warroom.benefit_credit")).all())
+        == 3
+    )
+
+    # The originator's statement shows them as originator, from this room.
+    statement = _ok(login(outsider).get("/api/v1/opportunities/benefits"))
+    assert statement["total_cents"] == 42_500_00
+    assert {(i["opportunity_id"], i["role"], i["war_room_id"]) for i in statement["items"]} == {
+        (opp_a.id, "originator", rid),
+        (opp_b.id, "originator", rid),
+    }
+
+    # The outcome reports what was booked; a won room offers its case card (here closed: none).
+    report = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}/outcome"))
+    booked = {row["opportunity_id"]: row for row in report["benefits"]}
+    assert booked[opp_a.id]["originator"] == {
+        "user_id": outsider.id,
+        "display_name": outsider.display_name,
+        "amount_cents": 30_000_00,
+    }
+    assert booked[opp_a.id]["closer"] == {
+        "user_id": mate.id,
+        "display_name": "李经理",
+        "amount_cents": 70_000_00,
+    }
+    csv_text = owner_api.get(f"/api/v1/war-rooms/{rid}/outcome.csv").get_data(as_text=True)
+    assert f"B 票据池,{outsider.display_name},12500.00,王经理,37500.00" in csv_text
+    assert booked[opp_a.id]["title"] == "A 代发工资" and set(booked) == {opp_a.id, opp_b.id, opp_p.id}
+    assert report["case_card"] is None
+    close("active")
+    close("won")
+    assert ledger() == first
+    card = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}/outcome"))["case_card"]
+    assert card["id"] == f"war_room-{rid}" and card["url"] == f"/learning/cases/war_room-{rid}"
+    case = _ok(login(third).get(f"/api/v1/learning/cases/war_room-{rid}"))
+    kinds = [step["kind"] for step in case["steps"]]
+    assert kinds[0] == "room.opened" and kinds[-3:] == ["stage.to_contact", "stage.contacted", "stage.won"]
+    assert case["outcome"] == "won" and "批发" not in str(case)  # anonymised: no customer name

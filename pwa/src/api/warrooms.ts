@@ -78,6 +78,7 @@ export type ChainNode = Schemas['ChainFirmNode']
 export type ChainView = Schemas['ChainView']
 
 export type CampaignOutcome = Schemas['CampaignOutcome']
+export type BenefitShare = Schemas['BenefitShare']
 
 export type TargetConsent = 'approved' | 'pending'
 

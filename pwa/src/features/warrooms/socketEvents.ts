@@ -3,6 +3,7 @@
 // { ok: false, code, message } and also arrive as an `error` event.
 import type { Socket } from 'socket.io-client'
 import type { CardRef, RoomEvent, Target, TargetStage, Task, TaskStatus } from '@/api/warrooms'
+import type { CompactBatch } from './batch'
 import type { PresenceChange } from './presence'
 
 export interface Refusal {
@@ -96,8 +97,9 @@ export interface ServerToClientEvents {
   /** The server's message-queue link came back: broadcasts may have been lost, fetch what was missed. */
   resync: () => void
   event: (event: RoomEvent) => void
-  /** A bulk change (a campaign's targets added, moved, assigned): many events, each with its seq. */
-  events: (batch: { room_id: number; events: RoomEvent[] }) => void
+  /** A bulk change (a campaign's targets added, moved, assigned): consecutive events, sent compactly
+   * (`expandBatch` gives them back, each with its seq). */
+  batch: (batch: CompactBatch) => void
   presence: (change: PresenceChange) => void
   typing: (notice: TypingNotice) => void
   removed: (data: { room_id: number }) => void

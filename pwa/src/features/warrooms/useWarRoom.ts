@@ -15,6 +15,7 @@ import {
 } from '@/api/warrooms'
 import { isChatEvent, useRoomHistory } from './history'
 import { applyPresence, type PresenceChange } from './presence'
+import { type CompactBatch, expandBatch } from './batch'
 import { SeqBuffer } from './seqBuffer'
 import type { CallNow, Refusal, Stage, TypingNotice, WarRoomSocket } from './socketEvents'
 
@@ -161,7 +162,7 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
   }
 
   const onEvent = (event: RoomEvent) => event.room_id === roomId && apply([event])
-  const onEvents = (batch: { room_id: number; events: RoomEvent[] }) => batch.room_id === roomId && apply(batch.events)
+  const onBatch = (batch: CompactBatch) => batch.room_id === roomId && apply(expandBatch(batch))
   const onPresence = (change: PresenceChange) => {
     if (change.room_id === roomId) online.value = applyPresence(online.value, change)
   }
@@ -205,7 +206,7 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     ticker = setInterval(() => (tick.value += 1), 1000)
     socket = (await useSocket(NS)) as WarRoomSocket
     socket.on('event', onEvent)
-    socket.on('events', onEvents)
+    socket.on('batch', onBatch)
     socket.on('presence', onPresence)
     socket.on('typing', onTyping)
     socket.on('removed', onRemoved)
@@ -223,7 +224,7 @@ export function useWarRoom(roomId: number, onProblem: (code: string) => void) {
     if (!socket) return
     if (socket.connected) socket.emit('leave', { room_id: roomId })
     socket.off('event', onEvent)
-    socket.off('events', onEvents)
+    socket.off('batch', onBatch)
     socket.off('presence', onPresence)
     socket.off('typing', onTyping)
     socket.off('removed', onRemoved)
