@@ -3471,6 +3471,15 @@ export interface components {
             /** To Originator Cents */
             to_originator_cents: number;
         };
+        /** BenefitShare */
+        BenefitShare: {
+            /** Amount Cents */
+            amount_cents: number;
+            /** Display Name */
+            display_name: string;
+            /** User Id */
+            user_id: number;
+        };
         /** BenefitSplit */
         BenefitSplit: {
             /** Closer Bp */
@@ -3900,6 +3909,9 @@ export interface components {
         CampaignOutcome: {
             /** Amount Cents */
             amount_cents: number;
+            /** Benefits */
+            benefits: components["schemas"]["OutcomeBenefit"][];
+            case_card: components["schemas"]["OutcomeCaseCard"] | null;
             /** Contributors */
             contributors: components["schemas"]["Contributor"][];
             /** Converted */
@@ -7550,6 +7562,31 @@ export interface components {
          * @enum {string}
          */
         Outcome: "won" | "lost";
+        /**
+         * OutcomeBenefit
+         * @description A shared opportunity the campaign won, as booked on the benefit-share ledger at the close.
+         */
+        OutcomeBenefit: {
+            /** Booked On */
+            booked_on: string;
+            /** @default null */
+            closer?: components["schemas"]["BenefitShare"] | null;
+            /** Opportunity Id */
+            opportunity_id: number;
+            /** @default null */
+            originator?: components["schemas"]["BenefitShare"] | null;
+            /** Title */
+            title: string;
+        };
+        /** OutcomeCaseCard */
+        OutcomeCaseCard: {
+            /** Id */
+            id: string;
+            /** Steps */
+            steps: number;
+            /** Url */
+            url: string;
+        };
         /** OutcomeGoal */
         OutcomeGoal: {
             /** Amount Cents */
@@ -9665,6 +9702,11 @@ export interface components {
             role: string;
             /** Title */
             title: string;
+            /**
+             * War Room Id
+             * @default null
+             */
+            war_room_id?: number | null;
         };
         /** StatementQuery */
         StatementQuery: {

@@ -383,7 +383,7 @@ def test_the_pwa_english_catalogue_covers_every_dimension_and_fact_of_the_server
 
     from server.knowledge.catalogue import CATALOGUE, FACT_KEYS
 
-    text = (Path(__file__).parents[2] / "pwa/src/features/workbench/knowledgeText.ts").read_text("utf-8")
+    text = (Path(__file__).parents[3] / "pwa/src/features/workbench/knowledgeText.ts").read_text("utf-8")
     facts = dict(
         re.findall(r"^  (\w+): \['([^']+)', ", text, re.M)
         + re.findall(r'^  (\w+): \["([^"]+)", ', text, re.M)
