@@ -37,7 +37,8 @@ from sqlmodel import Session  # noqa: E402
 
 from server.config import sqlalchemy_url  # noqa: E402
 from server.db import make_engine  # noqa: E402
-from server.knowledge import service as knowledge  # noqa: E402
+from server.knowledge import facts as knowledge_facts  # noqa: E402
+from server.knowledge import scores as knowledge_scores  # noqa: E402
 from server.knowledge.catalogue import CATALOGUE  # noqa: E402
 from server.knowledge.models import CustomerFact  # noqa: E402
 from server.timeutil import utcnow  # noqa: E402
@@ -257,10 +258,10 @@ def bench_batch(kind: str, customers: int, *, sync: bool = True) -> None:
             f"{facts:,} facts in {timings['facts']:.1f}s"
         )
         with Session(scratch.engine) as session:
-            scoring = _timed(lambda: knowledge.recompute(session), session)
+            scoring = _timed(lambda: knowledge_scores.recompute(session), session)
             if sync:
-                syncing = _timed(lambda: knowledge.sync_profile_facts(session), session)
-                rescoring = _timed(lambda: knowledge.recompute(session), session)
+                syncing = _timed(lambda: knowledge_facts.sync_profile_facts(session), session)
+                rescoring = _timed(lambda: knowledge_scores.recompute(session), session)
         with scratch.engine.connect() as conn:
             count, average = conn.execute(text("SELECT COUNT(*), AVG(total) FROM knowledge_score")).one()
             facts_after = conn.execute(text("SELECT COUNT(*) FROM customer_fact")).scalar_one()
@@ -287,7 +288,7 @@ def bench_360(kind: str, customers: int, requests: int) -> None:
         timings = populate(scratch.engine, customers, rich=True)
         print(f"[{kind}] generated {customers:,} customers for the 360 in {sum(timings.values()):.1f}s")
         with Session(scratch.engine) as session:
-            knowledge.recompute_all(session, sync_profile=True)
+            knowledge_scores.recompute_all(session, sync_profile=True)
         from server import create_app
 
         var = tempfile.mkdtemp(prefix="zhanye-bench-var-")

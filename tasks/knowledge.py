@@ -7,7 +7,7 @@ import time
 from datetime import datetime, timedelta
 
 from server.events import DomainEvent
-from server.knowledge import service as knowledge
+from server.knowledge import scores as knowledge_scores
 from server.timeutil import utcnow
 from tasks.context import job_session
 from tasks.queues import DEFAULT, LOW, job, job_logger, redis_conn
@@ -21,7 +21,7 @@ NEXT_NIGHTLY_KEY = "knowledge:nightly:next"
 @job(queue_name=DEFAULT, timeout=60)
 def refresh_customer_knowledge(customer_id: int) -> None:
     with job_session() as session:
-        knowledge.refresh_customers(session, customer_ids=[customer_id])
+        knowledge_scores.refresh_customers(session, customer_ids=[customer_id])
         session.commit()
 
 
@@ -29,7 +29,7 @@ def refresh_customer_knowledge(customer_id: int) -> None:
 def recompute_all_knowledge(chain: bool = False) -> float:
     started = time.perf_counter()
     with job_session() as session:
-        knowledge.recompute_all(session)
+        knowledge_scores.recompute_all(session)
     elapsed = time.perf_counter() - started
     log.info("knowledge degree recomputed for all customers in %.1fs", elapsed)
     if chain:

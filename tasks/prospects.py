@@ -9,7 +9,7 @@ from datetime import timedelta
 from rq import Retry, get_current_job
 
 from server.events import DomainEvent
-from server.prospects import claims, conversions, imports, training, versions
+from server.prospects import claims, conversions, imports, loading, training, versions
 from server.timeutil import utcnow
 from tasks.context import job_session
 from tasks.queues import LOW, job, job_logger, queue
@@ -45,7 +45,7 @@ def load_import(import_id: int) -> dict:
     current = get_current_job()
     final_attempt = current is None or not current.retries_left
     with job_session() as session:
-        result = imports.run_import(session, import_id=import_id, final_attempt=final_attempt)
+        result = loading.run_import(session, import_id=import_id, final_attempt=final_attempt)
     log.info("prospect import %s: %s", import_id, {k: v for k, v in result.items() if k != "errors"})
     return result
 

@@ -36,6 +36,7 @@ from server.customers.models import (
 )
 from server.errors import Problem
 from server.intel.models import IntelAlert, IntelItem
+from server.knowledge import scores as knowledge_scores
 from server.knowledge import service as knowledge
 from server.masking import mask
 from server.opportunities.models import Opportunity
@@ -280,7 +281,7 @@ def brief(
 ) -> dict[str, Any]:
     now = as_utc(now or utcnow())
     customer = customers.get_customer_for(session, user=user, customer_id=customer_id)
-    knowledge.ensure_scored(session, customer=customer)
+    knowledge_scores.ensure_scored(session, customer=customer)
     last = _last_contact(session, int(customer.id or 0))
     since = last or now - timedelta(days=DEFAULT_LOOKBACK_DAYS)
     know = knowledge.customer_knowledge(session, customer=customer, now=now, gap_limit=3)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from server.db import row_id
-from server.knowledge import service as knowledge
+from server.knowledge import scores as knowledge_scores
 from server.org.models import Branch, Persona, RmProfile, User
 from server.products.models import Product, ProductCase, ProductFit
 from server.resources.models import Resource
@@ -147,5 +147,5 @@ def seed_workbench_demo(session: Session) -> dict[str, int]:
                 )
                 added["product_cases"] += 1
     session.commit()
-    knowledge.recompute_all(session)
+    knowledge_scores.recompute_all(session)
     return added

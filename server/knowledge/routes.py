@@ -7,7 +7,8 @@ from server import db
 from server.api import ok, spec
 from server.customers import service as customers
 from server.errors import forbidden
-from server.knowledge import service
+from server.knowledge import model as knowledge_model
+from server.knowledge import scores, service
 from server.knowledge.schemas import CustomerKnowledge, KnowledgeModel, KnowledgeSummary
 from server.org.models import Role
 from server.schemas import problems
@@ -20,7 +21,7 @@ bp = Blueprint("knowledge", __name__, url_prefix="/api/v1/knowledge")
 @spec.validate(resp=Response(HTTP_200=KnowledgeModel), tags=["knowledge"])
 def model():
     """The knowledge-degree model in force: dimensions, facts, weights, half-lives, questions."""
-    return ok(service.load_model(db.session()).describe())
+    return ok(knowledge_model.load_model(db.session()).describe())
 
 
 @bp.get("/customers/<int:customer_id>")
@@ -28,7 +29,7 @@ def model():
 def customer_knowledge(customer_id: int):
     session = db.session()
     customer = customers.get_customer_for(session, user=current_user(), customer_id=customer_id)
-    service.ensure_scored(session, customer=customer)
+    scores.ensure_scored(session, customer=customer)
     return ok(service.customer_knowledge(session, customer=customer), personal=True)
 
 

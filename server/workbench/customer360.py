@@ -21,6 +21,8 @@ from server.customers.models import Contact, Customer, CustomerEvent, CustomerLi
 from server.db import row_id
 from server.errors import Problem
 from server.intel.models import IntelAlert, IntelItem
+from server.knowledge import facts as knowledge_facts
+from server.knowledge import scores as knowledge_scores
 from server.knowledge import service as knowledge
 from server.notebook import service as notebook
 from server.notebook.models import Note
@@ -247,7 +249,7 @@ def relationship_graph(
 
 def customer_360(session: Session, *, user: User, customer_id: int, data_key: str) -> dict[str, Any]:
     customer = customers.get_customer_for(session, user=user, customer_id=customer_id)
-    knowledge.ensure_scored(session, customer=customer)
+    knowledge_scores.ensure_scored(session, customer=customer)
     holdings = session.exec(
         select(Holding, Product)
         .join(Product, col(Product.id) == col(Holding.product_id))
@@ -307,7 +309,7 @@ def log_visit(session: Session, *, user: User, customer_id: int, data: Any, ip: 
         )
     customer_key = row_id(customer)
     # The score before this visit's facts, on an up-to-date profile.
-    knowledge.sync_profile_facts(session, customer_ids=[customer_key], now=now)
+    knowledge_facts.sync_profile_facts(session, customer_ids=[customer_key], now=now)
     before = knowledge.customer_knowledge(session, customer=customer, now=now)["live_total"]
     visit = CustomerVisit(
         customer_id=customer_key,
@@ -323,10 +325,10 @@ def log_visit(session: Session, *, user: User, customer_id: int, data: Any, ip: 
         created_at=now,
     )
     session.add(visit)
-    knowledge.learn_facts(
+    knowledge_facts.learn_facts(
         session, customer=customer, facts=[(f.key, f.value) for f in data.facts], rm_id=row_id(user), now=now
     )
-    knowledge.recompute(session, customer_ids=[customer_key], now=now)
+    knowledge_scores.recompute(session, customer_ids=[customer_key], now=now)
     audit.record(
         session,
         actor_id=user.id,

@@ -6,7 +6,7 @@ from spectree import Response
 from server import db
 from server.api import body, idempotent, ok, spec
 from server.errors import not_found
-from server.knowledge import service as knowledge
+from server.knowledge import model as knowledge_model
 from server.mirror import model as mirror_model
 from server.org.models import Role
 from server.overrides import service as model_overrides
@@ -26,7 +26,7 @@ from server.workbench.schemas import (
 
 bp = Blueprint("workbench", __name__, url_prefix="/api/v1")
 
-CONFIGURABLE = {"knowledge": knowledge.validate_overrides, "mirror": mirror_model.validate_overrides}
+CONFIGURABLE = {"knowledge": knowledge_model.validate_overrides, "mirror": mirror_model.validate_overrides}
 
 
 @bp.get("/home")
@@ -96,5 +96,5 @@ def put_config(name: str):
 def _effective(name: str):
     session = db.session()
     if name == "knowledge":
-        return knowledge.load_model(session).describe()
+        return knowledge_model.load_model(session).describe()
     return mirror_model.load_weights(session)

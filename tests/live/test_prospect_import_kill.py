@@ -13,7 +13,7 @@ from sqlmodel import func, select
 import tasks.prospects as prospect_jobs
 from server.intel.models import IntelSource
 from server.org.models import Role
-from server.prospects import imports
+from server.prospects import imports, loading
 from server.prospects.models import Prospect, ProspectImport
 from tests import factories
 from tests.live.test_intel_kill import kill_hard, start_worker
@@ -53,7 +53,7 @@ def test_kill_9_mid_import_then_retry_loads_every_row_once(app, test_config, db_
     deadline = time.time() + 120
     while time.time() < deadline:
         processed, _created, _stored = progress()
-        if processed >= imports.BATCH:
+        if processed >= loading.BATCH:
             break
         time.sleep(0.02)
     kill_hard(process)

@@ -12,7 +12,8 @@ from sqlmodel import select
 
 from server import events
 from server.customers.models import Contact, CustomerKind, CustomerLink
-from server.knowledge import service as knowledge
+from server.knowledge import model as knowledge_model
+from server.knowledge import scores as knowledge_scores
 from server.knowledge.models import CustomerFact, KnowledgeScore
 from server.org.models import Role
 from server.timeutil import utcnow
@@ -42,9 +43,9 @@ def test_hand_computed_corporate_example():
     basic 20: industry fresh 3/15 -> 20.0; decision makers 25: decision_maker (5) one half-life old
     -> 2.5/17 -> 14.70588; company profile 35: funding_need (5) one half-life old -> 2.5/28 -> 8.92857;
     history 20: 0. Total = (20*20 + 25*14.70588 + 35*8.92857) / 100 = 10.80147."""
-    model = knowledge.model_from_overrides({})
+    model = knowledge_model.model_from_overrides({})
     now = utcnow()
-    result = knowledge.score_facts(
+    result = knowledge_model.score_facts(
         "corporate",
         {
             "industry": now,
@@ -76,9 +77,11 @@ def test_hand_computed_corporate_example():
 
 
 def test_stale_fact_is_asked_again():
-    model = knowledge.model_from_overrides({})
+    model = knowledge_model.model_from_overrides({})
     now = utcnow()
-    result = knowledge.score_facts("individual", {"financial_goals": now - timedelta(days=360)}, model, now)
+    result = knowledge_model.score_facts(
+        "individual", {"financial_goals": now - timedelta(days=360)}, model, now
+    )
     # personal profile: 4 * 0.25 of 15 -> 6.67; gain if re-verified = 30 * 4/15 * 0.75 = 6.0
     assert result.dims["personal_profile"] == pytest.approx(100 * 1 / 15)
     stale = next(g for g in result.gaps if g.key == "financial_goals")
@@ -87,13 +90,13 @@ def test_stale_fact_is_asked_again():
 
 
 def test_admin_weights_change_the_model():
-    model = knowledge.model_from_overrides(
-        knowledge.validate_overrides(
+    model = knowledge_model.model_from_overrides(
+        knowledge_model.validate_overrides(
             {"dimensions": {"corporate.history": {"weight": 0}}, "facts": {"industry": 15}}
         )
     )
     now = utcnow()
-    result = knowledge.score_facts("corporate", {"industry": now}, model, now)
+    result = knowledge_model.score_facts("corporate", {"industry": now}, model, now)
     # basic: 15 of 27 -> 55.56, weighted 20 of the remaining 80
     assert result.total == pytest.approx(20 * (100 * 15 / 27) / 80)
 
@@ -102,13 +105,13 @@ def test_sql_score_matches_the_reference(db_session, data_key):
     rm = factories.make_user(db_session)
     customer = factories.make_customer(db_session, owner=rm, data_key=data_key)
     now = _facts(db_session, customer, industry=0, decision_maker=365, funding_need=180, milestones=40)
-    knowledge.recompute(db_session, customer_ids=[customer.id], now=now)
+    knowledge_scores.recompute(db_session, customer_ids=[customer.id], now=now)
     db_session.commit()
     stored = db_session.get(KnowledgeScore, customer.id)
     db_session.refresh(stored)
     facts = db_session.exec(select(CustomerFact).where(CustomerFact.customer_id == customer.id)).all()
-    reference = knowledge.score_facts(
-        "corporate", {f.fact_key: f.learned_at for f in facts}, knowledge.load_model(db_session), now
+    reference = knowledge_model.score_facts(
+        "corporate", {f.fact_key: f.learned_at for f in facts}, knowledge_model.load_model(db_session), now
     )
     assert stored.total == pytest.approx(reference.total, abs=1e-6)
     assert stored.dims["basic"] == pytest.approx(20.0)
@@ -140,13 +143,13 @@ def test_batch_equals_incremental(db_session, data_key):
     _facts(db_session, made[0], funding_need=10)
     ids = [c.id for c in made]
     at = utcnow()
-    knowledge.refresh_customers(db_session, customer_ids=ids, now=at)
+    knowledge_scores.refresh_customers(db_session, customer_ids=ids, now=at)
     db_session.commit()
     incremental = {
         s.customer_id: (s.total, s.dims)
         for s in db_session.exec(select(KnowledgeScore).where(KnowledgeScore.customer_id.in_(ids))).all()
     }
-    knowledge.recompute_all(db_session, now=at)
+    knowledge_scores.recompute_all(db_session, now=at)
     batch = {}
     for cid in ids:
         row = db_session.get(KnowledgeScore, cid)
@@ -277,7 +280,7 @@ def test_admin_configures_weights(db_session, data_key, login, worker):
     rm = factories.make_user(db_session)
     customer = factories.make_customer(db_session, owner=rm, data_key=data_key)
     now = _facts(db_session, customer, funding_need=0)
-    knowledge.recompute(db_session, customer_ids=[customer.id], now=now)
+    knowledge_scores.recompute(db_session, customer_ids=[customer.id], now=now)
     db_session.commit()
     api = login(admin)
     current = api.get("/api/v1/admin/workbench-config/knowledge").get_json()

@@ -15,7 +15,7 @@ from server.customers.models import CorporateProfile
 from server.errors import Problem
 from server.intel.models import IntelSource
 from server.org.models import Role
-from server.prospects import imports
+from server.prospects import extracts
 from server.prospects.models import Prospect, ProspectImport, ProspectLink
 from tests import factories
 from tests.server.prospects.conftest import credit_code
@@ -153,7 +153,7 @@ def test_files_are_bounded_before_parsing(admin, source, app):
     settings.PROSPECT_UPLOAD_MAX_ROWS, limit = 5, settings.PROSPECT_UPLOAD_MAX_ROWS
     try:
         with app.app_context(), pytest.raises(Problem) as caught:
-            imports.read_rows(
+            extracts.read_rows(
                 "x.csv", (HEADER + "".join(f"上海{k}有限公司,{credit_code()}\n" for k in range(7))).encode()
             )
         assert caught.value.code == "prospect-file-too-many-rows"

@@ -13,7 +13,7 @@ from sqlmodel import select
 from server.intel.fetch import FetchError
 from server.intel.models import IntelSource
 from server.org.models import Role
-from server.prospects import imports
+from server.prospects import loading
 from server.prospects.models import Prospect, ProspectImport
 from tests import factories
 from tests.server.intel.feedserver import FeedServer
@@ -146,16 +146,16 @@ def test_a_failing_api_is_retried_then_fails_and_a_non_json_answer_fails(admin, 
     batch_id = fetch_now(admin, source).get_json()["id"]
     with app.app_context():
         with pytest.raises(FetchError):  # a transient failure: the job raises for its retry
-            imports.run_import(db_session, import_id=batch_id, final_attempt=False)
+            loading.run_import(db_session, import_id=batch_id, final_attempt=False)
         batch = db_session.get(ProspectImport, batch_id)
         assert batch.status == "queued" and batch.errors[0]["code"] == "prospect-fetch-http-503"
-        result = imports.run_import(db_session, import_id=batch_id, final_attempt=True)
+        result = loading.run_import(db_session, import_id=batch_id, final_attempt=True)
         assert result == {"failed": "prospect-fetch-http-503"}
         assert db_session.get(ProspectImport, batch_id).status == "failed"
     registry.dynamic["html"] = (b"<html>not json</html>", "text/html")
     other = fetch_now(admin, json_source(db_session, f"{registry.url}/d/html")).get_json()["id"]
     with app.app_context():
-        imports.run_import(db_session, import_id=other)
+        loading.run_import(db_session, import_id=other)
     failed = admin.get(f"/api/v1/prospects/imports/{other}").get_json()
     assert failed["status"] == "failed" and failed["errors"][0]["code"] == "prospect-json-unreadable"
 

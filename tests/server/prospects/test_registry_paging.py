@@ -14,7 +14,7 @@ from sqlmodel import select
 from server.intel.fetch import FetchError
 from server.intel.models import IntelSource
 from server.org.models import Role
-from server.prospects import imports
+from server.prospects import loading
 from server.prospects.models import Prospect, ProspectImport
 from tests import factories
 from tests.server.prospects.conftest import credit_code
@@ -119,12 +119,12 @@ def test_a_transient_failure_mid_way_names_its_page_and_the_retry_resumes_there(
     batch_id = fetch_now(admin, source(db_session, api.url + path, paging)).get_json()["id"]
     with app.app_context():
         with pytest.raises(FetchError):
-            imports.run_import(db_session, import_id=batch_id, final_attempt=False)
+            loading.run_import(db_session, import_id=batch_id, final_attempt=False)
         waiting = db_session.get(ProspectImport, batch_id)
         assert waiting.status == "queued"
         assert (waiting.errors[0]["page"], waiting.errors[0]["code"]) == (2, "prospect-fetch-http-503")
         assert len(api.requests) == 2
-        result = imports.run_import(db_session, import_id=batch_id, final_attempt=True)
+        result = loading.run_import(db_session, import_id=batch_id, final_attempt=True)
     assert result["status"] == "done" and result["created"] == 6 and result["errors"] == []
     # Page 1 was kept from the first attempt: the retry asked for pages 2 and 3 only.
     assert api.requests == ["/cursor", "/cursor?after=2", "/cursor?after=2", "/cursor?after=4"]
@@ -138,7 +138,7 @@ def test_a_page_failing_for_good_fails_the_import_with_its_page_and_loads_nothin
     path, paging = PROTOCOLS["offset"]
     batch_id = fetch_now(admin, source(db_session, api.url + path, paging)).get_json()["id"]
     with app.app_context():
-        assert imports.run_import(db_session, import_id=batch_id) == {"failed": "prospect-json-unreadable"}
+        assert loading.run_import(db_session, import_id=batch_id) == {"failed": "prospect-json-unreadable"}
     failed = report(admin, batch_id)
     assert failed["status"] == "failed" and failed["errors"][0]["page"] == 3
     assert "Page 3" in failed["errors"][0]["reason"]
@@ -148,7 +148,7 @@ def test_a_page_failing_for_good_fails_the_import_with_its_page_and_loads_nothin
     api.fail = {2: [404]}  # a 4xx is not retried
     other = fetch_now(admin, source(db_session, api.url + "/paged", PROTOCOLS["page"][1])).get_json()["id"]
     with app.app_context():
-        assert imports.run_import(db_session, import_id=other, final_attempt=False) == {
+        assert loading.run_import(db_session, import_id=other, final_attempt=False) == {
             "failed": "prospect-fetch-http-404"
         }
     assert report(admin, other)["errors"][0]["page"] == 2
@@ -162,7 +162,7 @@ def test_pages_are_bounded_in_number_and_size(admin, api, db_session, app):
         settings.PROSPECT_FETCH_MAX_PAGES = 2
         many = fetch_now(admin, source(db_session, api.url + "/paged", PROTOCOLS["page"][1])).get_json()["id"]
         with app.app_context():
-            assert imports.run_import(db_session, import_id=many) == {
+            assert loading.run_import(db_session, import_id=many) == {
                 "failed": "prospect-fetch-too-many-pages"
             }
         assert report(admin, many)["errors"][0]["page"] == 3
@@ -175,7 +175,7 @@ def test_pages_are_bounded_in_number_and_size(admin, api, db_session, app):
         # ... and a page holding more items than the bound fails the import.
         big = fetch_now(admin, source(db_session, api.url + "/cursor", PROTOCOLS["next"][1])).get_json()["id"]
         with app.app_context():
-            assert imports.run_import(db_session, import_id=big) == {
+            assert loading.run_import(db_session, import_id=big) == {
                 "failed": "prospect-fetch-page-too-large"
             }
     finally:
@@ -191,7 +191,7 @@ def test_an_api_that_does_not_page_answers_its_whole_list_in_one(admin, api, db_
     try:
         batch_id = fetch_now(admin, source(db_session, api.url + "/all", {})).get_json()["id"]
         with app.app_context():
-            result = imports.run_import(db_session, import_id=batch_id)
+            result = loading.run_import(db_session, import_id=batch_id)
     finally:
         settings.PROSPECT_FETCH_MAX_PAGE_ITEMS = saved
     assert (result["status"], result["created"]) == ("done", 5)
@@ -203,7 +203,7 @@ def test_loops_and_links_to_other_hosts_are_refused(admin, api, db_session, app)
     api.ignore_paging = True  # answers page 1 for ever
     same = fetch_now(admin, source(db_session, api.url + "/paged", PROTOCOLS["page"][1])).get_json()["id"]
     with app.app_context():
-        assert imports.run_import(db_session, import_id=same) == {"failed": "prospect-paging-loop"}
+        assert loading.run_import(db_session, import_id=same) == {"failed": "prospect-paging-loop"}
     assert report(admin, same)["errors"][0]["page"] == 2
     api.ignore_paging = False
     api.next_base = "http://registry.example.org"
@@ -211,7 +211,7 @@ def test_loops_and_links_to_other_hosts_are_refused(admin, api, db_session, app)
         "id"
     ]
     with app.app_context():
-        assert imports.run_import(db_session, import_id=elsewhere) == {"failed": "prospect-paging-host"}
+        assert loading.run_import(db_session, import_id=elsewhere) == {"failed": "prospect-paging-host"}
     assert not any("example.org" in p for p in api.requests)
 
 
