@@ -34,14 +34,8 @@ def main() -> None:
     from sqlmodel import Session, select
 
     from server import db
-    from server.assistant.recommender import (
-        History,
-        Recommender,
-        load_history,
-        may_buy,
-        popularity_rank,
-        train,
-    )
+    from server.assistant.recommender import load_history, may_buy
+    from server.assistant.recommender_model import History, Recommender, popularity_rank, train
     from server.customers.models import Customer, IndividualProfile
     from server.demo.generator import load_demo_bank
     from server.products.models import Holding, Product, ProductFit

@@ -12,7 +12,7 @@ from server import db, events
 from server.api import JsonOrFile, body, idempotent, ok, query, spec
 from server.assistant import ask as ask_service
 from server.assistant import brief as brief_service
-from server.assistant import recommender, today
+from server.assistant import recommender, recommender_feedback, today
 from server.assistant.schemas import (
     AdoptionReport,
     AskAnswer,
@@ -92,7 +92,7 @@ def dismiss_product(customer_id: int):
     user = current_user()
     customer = customers.get_customer_for(session, user=user, customer_id=customer_id, write=True)
     data: DismissalCreate = body()
-    out = recommender.dismiss(
+    out = recommender_feedback.dismiss(
         session, user=user, customer=customer, product_id=data.product_id, reason=data.reason, note=data.note
     )
     return ok(Dismissal.model_validate(out), 201)
@@ -111,7 +111,7 @@ def ask():
 @require_role(Role.admin)
 @spec.validate(resp=Response(HTTP_200=AdoptionReport, **problems(403)), tags=["admin"])
 def adoption_report():
-    return ok(recommender.adoption_report(db.session()))
+    return ok(recommender_feedback.adoption_report(db.session()))
 
 
 @bp.post("/admin/next-products/retrain")

@@ -25,6 +25,7 @@ from server.org.models import User
 from server.timeutil import utcnow
 from server.warrooms.access import active_member_ids, limit_rate, open_room_of_member, unknown_room
 from server.warrooms.board import target_public
+from server.warrooms.campaign_schemas import BulkTargetsIn
 from server.warrooms.eventlog import notify, store_many
 from server.warrooms.models import (
     TargetConsent,
@@ -33,7 +34,6 @@ from server.warrooms.models import (
     WarRoomBulk,
     WarRoomTarget,
 )
-from server.warrooms.schemas import BulkTargetsIn
 from server.warrooms.sources import Candidate, owners_of, resolve
 
 

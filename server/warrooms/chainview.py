@@ -18,8 +18,8 @@ from server.errors import Problem
 from server.org.models import User
 from server.warrooms.access import get_room, require_member
 from server.warrooms.board import target_public
+from server.warrooms.campaign_schemas import ChainDirection, ChainQuery
 from server.warrooms.models import WarRoomBulk, WarRoomTarget
-from server.warrooms.schemas import ChainDirection, ChainQuery
 from server.warrooms.sources import chain_of
 
 MAX_NODES = 2000

@@ -30,6 +30,7 @@ from server.warrooms.access import (
     require_owner,
 )
 from server.warrooms.board import target_public
+from server.warrooms.campaign_schemas import AssignIn, AssignStrategy, MoveIn
 from server.warrooms.campaigns import _lock_room, _take_seqs
 from server.warrooms.eventlog import EVENT_KIND, existing_event, next_seq, serialize_event, store_many
 from server.warrooms.models import (
@@ -44,7 +45,6 @@ from server.warrooms.models import (
     WarRoomMember,
     WarRoomTarget,
 )
-from server.warrooms.schemas import AssignIn, AssignStrategy, MoveIn
 
 STAGES = list(TargetStage)
 BANK_ZONE = ZoneInfo("Asia/Shanghai")  # the room's "today" for its daily summary

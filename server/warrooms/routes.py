@@ -27,28 +27,29 @@ from server.warrooms import (
     rooms,
     stage,
 )
-from server.warrooms.schemas import (
+from server.warrooms.call_schemas import BookableExpertList, ExpertBooked, StageShow
+from server.warrooms.campaign_schemas import (
     AssignIn,
     AssignResult,
-    BoardList,
-    BookableExpertList,
     BulkResult,
     BulkTargetsIn,
     CampaignBoard,
     CampaignOutcome,
     ChainQuery,
     ChainView,
+    MoveIn,
+    MoveResult,
+)
+from server.warrooms.schemas import (
+    BoardList,
     ColleagueList,
     Declined,
     EventPage,
     EventsQuery,
-    ExpertBooked,
     Invited,
     InviteIn,
     MemberRemoved,
     MessageIn,
-    MoveIn,
-    MoveResult,
     OpportunityLink,
     OpportunityLinked,
     PeopleQuery,
@@ -63,7 +64,6 @@ from server.warrooms.schemas import (
     RoomList,
     RoomListQuery,
     RoomUpdate,
-    StageShow,
     TargetDeclined,
     TargetIn,
     TargetPublic,

@@ -39,7 +39,7 @@ from server.customers.service import get_customer_for, search_filter
 from server.db import row_id
 from server.errors import Problem
 from server.org.models import User
-from server.warrooms.schemas import (
+from server.warrooms.campaign_schemas import (
     MAX_FILE_BYTES,
     ChainDirection,
     ChainSource,

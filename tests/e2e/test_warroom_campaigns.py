@@ -17,8 +17,9 @@ from server.opportunities.models import Opportunity
 from server.org.models import Branch
 from server.timeutil import utcnow
 from server.warrooms import funnel, rooms
+from server.warrooms.campaign_schemas import MoveIn
 from server.warrooms.models import TargetStage, WarRoomOpportunity, WarRoomTarget
-from server.warrooms.schemas import MoveIn, RoomCreate, RoomUpdate
+from server.warrooms.schemas import RoomCreate, RoomUpdate
 from tests import factories
 from tests.e2e.conftest import screenshot, sign_in
 

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from server import events
-from server.assistant import recommender, today
+from server.assistant import recommender, recommender_feedback, recommender_model, today
 from server.assistant.models import RecommenderModel
 from server.customers.models import (
     CustomerEvent,
@@ -53,8 +53,8 @@ def _train_everyone_holds(session, products):
     ids = [int(p.id) for p in products]
     n = 50
     opened = np.tile(np.arange(1, len(ids) + 1, dtype=np.int32) + date(2026, 1, 1).toordinal(), (n, 1))
-    history = recommender.History(list(range(-n, 0)), ids, opened, ["individual:family:mid"] * n)
-    model = RecommenderModel(payload=recommender.train(history, today=date(2026, 12, 1)), customers=n)
+    history = recommender_model.History(list(range(-n, 0)), ids, opened, ["individual:family:mid"] * n)
+    model = RecommenderModel(payload=recommender_model.train(history, today=date(2026, 12, 1)), customers=n)
     session.add(model)
     session.commit()
 
@@ -240,7 +240,7 @@ def test_adoption_counts_a_product_opened_after_it_was_shown(db_session, data_ke
     company = factories.make_customer(db_session, owner=rm, data_key=data_key)
     product = _product(db_session, code="ADOPT", category="deposit", segment="corporate")
     _train_everyone_holds(db_session, [product])
-    before = recommender.adoption_report(db_session)
+    before = recommender_feedback.adoption_report(db_session)
     shown = recommender.next_products(
         db_session, user=rm, customer=company, now=datetime(2026, 11, 1, tzinfo=UTC)
     )
@@ -251,7 +251,7 @@ def test_adoption_counts_a_product_opened_after_it_was_shown(db_session, data_ke
         )
     )
     db_session.commit()
-    after = recommender.adoption_report(db_session)
+    after = recommender_feedback.adoption_report(db_session)
     assert after["shown"] == before["shown"] + 1 and after["adopted"] == before["adopted"] + 1
 
 

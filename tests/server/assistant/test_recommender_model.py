@@ -7,13 +7,13 @@ from datetime import date
 
 import numpy as np
 
-from server.assistant import recommender
+from server.assistant import recommender_model
 
 TODAY = date(2026, 12, 1)
 ACCOUNT, LOAN, CARD, PAYROLL, DEPOSIT = 101, 102, 103, 104, 105
 
 
-def _history(sequences: list[tuple[str, list[int]]]) -> recommender.History:
+def _history(sequences: list[tuple[str, list[int]]]) -> recommender_model.History:
     """Each customer's segment and products in the order bought, a month apart."""
     products = [ACCOUNT, LOAN, CARD, PAYROLL, DEPOSIT]
     opened = np.zeros((len(sequences), len(products)), dtype=np.int32)
@@ -21,12 +21,12 @@ def _history(sequences: list[tuple[str, list[int]]]) -> recommender.History:
     for row, (_segment, bought) in enumerate(sequences):
         for n, product in enumerate(bought):
             opened[row, products.index(product)] = start + 30 * n
-    return recommender.History(
+    return recommender_model.History(
         list(range(1, len(sequences) + 1)), products, opened, [s for s, _ in sequences]
     )
 
 
-def _top(model: recommender.Recommender, *, held: dict[int, date], segment: str) -> list[int]:
+def _top(model: recommender_model.Recommender, *, held: dict[int, date], segment: str) -> list[int]:
     ranked = model.rank(
         held=held,
         segment=segment,
@@ -48,7 +48,7 @@ def test_the_next_purchase_follows_the_segment_and_the_last_product():
         + [(small, [ACCOUNT, PAYROLL])] * 3
         + [(large, [ACCOUNT, LOAN])] * 3
     )
-    model = recommender.Recommender(recommender.train(_history(sequences), today=TODAY))
+    model = recommender_model.Recommender(recommender_model.train(_history(sequences), today=TODAY))
     assert model.coef is not None
     account = {ACCOUNT: date(2026, 6, 1)}
     assert _top(model, held=account, segment=small)[0] == LOAN
@@ -65,8 +65,8 @@ def test_the_next_purchase_follows_the_segment_and_the_last_product():
 
 def test_a_bank_with_one_product_bought_ranks_by_share():
     history = _history([("individual:young:mass", [DEPOSIT])] * 10)
-    payload = recommender.train(history, today=TODAY)
+    payload = recommender_model.train(history, today=TODAY)
     assert payload["next"] is None
-    model = recommender.Recommender(payload)
+    model = recommender_model.Recommender(payload)
     assert model.next_purchase(held={}, segment="individual:young:mass") is None
     assert _top(model, held={}, segment="individual:young:mass")[0] == DEPOSIT
