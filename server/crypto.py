@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 
 @lru_cache(maxsize=4)
-def _key(data_key_b64: str) -> bytes:
+def key_bytes(data_key_b64: str) -> bytes:
     key = base64.b64decode(data_key_b64)
     if len(key) != 32:
         raise ValueError("DATA_KEY must be 32 bytes, base64-encoded")
@@ -21,14 +21,14 @@ def _key(data_key_b64: str) -> bytes:
 
 def encrypt_field(plaintext: str, data_key_b64: str) -> str:
     nonce = os.urandom(12)
-    sealed = AESGCM(_key(data_key_b64)).encrypt(nonce, plaintext.encode(), b"zhanye-field")
+    sealed = AESGCM(key_bytes(data_key_b64)).encrypt(nonce, plaintext.encode(), b"zhanye-field")
     return base64.b64encode(nonce + sealed).decode()
 
 
 def decrypt_field(token: str, data_key_b64: str) -> str:
     raw = base64.b64decode(token)
-    return AESGCM(_key(data_key_b64)).decrypt(raw[:12], raw[12:], b"zhanye-field").decode()
+    return AESGCM(key_bytes(data_key_b64)).decrypt(raw[:12], raw[12:], b"zhanye-field").decode()
 
 
 def field_digest(value: str, data_key_b64: str) -> str:
-    return hmac.new(_key(data_key_b64), value.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key_bytes(data_key_b64), value.encode(), hashlib.sha256).hexdigest()

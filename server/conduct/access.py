@@ -32,7 +32,7 @@ def visible_rm_ids(session: Session, *, user: User) -> list[int] | None:
     ]
 
 
-def _get_rm(session: Session, *, user: User, rm_id: int) -> User:
+def get_visible_rm(session: Session, *, user: User, rm_id: int) -> User:
     allowed = visible_rm_ids(session, user=user)
     rm = session.get(User, rm_id)
     if rm is None or rm.role != Role.rm or (allowed is not None and rm_id not in allowed):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from server.audit import service as audit
-from server.conduct.access import _get_rm, visible_rm_ids
+from server.conduct.access import get_visible_rm, visible_rm_ids
 from server.conduct.models import (
     CLOSED_STATUSES,
     CaseStatus,
@@ -140,7 +140,7 @@ def open_case(
     note: str | None,
     ip: str | None,
 ) -> dict[str, Any]:
-    _get_rm(session, user=user, rm_id=rm_id)
+    get_visible_rm(session, user=user, rm_id=rm_id)
     unknown = [r for r in rules if r not in RULES_BY_NAME]
     if unknown:
         raise Problem(

@@ -11,11 +11,11 @@ from sqlmodel import Session, col, func, select
 
 from server import events
 from server.audit import service as audit
-from server.conduct.access import _get_rm
+from server.conduct.access import get_visible_rm
 from server.conduct.data import BankData, load
 from server.conduct.engine import evaluate
 from server.conduct.models import DepartingCheck
-from server.conduct.rule_settings import _networks, load_settings
+from server.conduct.rule_settings import internal_networks, load_settings
 from server.conduct.rules.registry import RULES
 from server.conduct.runs import bank_today
 from server.customers.models import Customer
@@ -29,7 +29,7 @@ DEPARTING_WINDOW_DAYS = 90
 
 
 def request_departing_check(session: Session, *, user: User, rm_id: int, ip: str | None) -> DepartingCheck:
-    _get_rm(session, user=user, rm_id=rm_id)
+    get_visible_rm(session, user=user, rm_id=rm_id)
     check = DepartingCheck(rm_id=rm_id, requested_by=row_id(user))
     session.add(check)
     session.flush()
@@ -51,7 +51,7 @@ def get_check(session: Session, *, user: User, check_id: int) -> dict[str, Any]:
     check = session.get(DepartingCheck, check_id)
     if check is None:
         raise not_found("check")
-    _get_rm(session, user=user, rm_id=check.rm_id)
+    get_visible_rm(session, user=user, rm_id=check.rm_id)
     return {
         "id": check.id,
         "rm_id": check.rm_id,
@@ -83,7 +83,7 @@ def run_departing_check(session: Session, *, check_id: int) -> DepartingCheck | 
     }
     narrowed["_score"] = settings.get("_score", {})
     data = load(
-        session, as_of=as_of, window_days=DEPARTING_WINDOW_DAYS, internal_networks=_networks(settings)
+        session, as_of=as_of, window_days=DEPARTING_WINDOW_DAYS, internal_networks=internal_networks(settings)
     )
     check.progress = 50
     session.add(check)

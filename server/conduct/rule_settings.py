@@ -23,7 +23,7 @@ def load_settings(session: Session) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _effective(settings: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
+def effective_settings(settings: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
     if name == "_score":
         return {**SCORE_DEFAULTS, **settings.get("_score", {})}
     return {
@@ -32,12 +32,12 @@ def _effective(settings: dict[str, dict[str, Any]], name: str) -> dict[str, Any]
     }
 
 
-def _window(settings: dict[str, dict[str, Any]]) -> int:
-    return max(int(_effective(settings, r.name).get("window_days", 0)) for r in RULES) or 180
+def longest_window_days(settings: dict[str, dict[str, Any]]) -> int:
+    return max(int(effective_settings(settings, r.name).get("window_days", 0)) for r in RULES) or 180
 
 
-def _networks(settings: dict[str, dict[str, Any]]) -> list[str]:
-    return list(_effective(settings, "reveal_burst")["internal_networks"])
+def internal_networks(settings: dict[str, dict[str, Any]]) -> list[str]:
+    return list(effective_settings(settings, "reveal_burst")["internal_networks"])
 
 
 def rules_overview(session: Session) -> list[dict[str, Any]]:
@@ -55,7 +55,7 @@ def rules_overview(session: Session) -> list[dict[str, Any]]:
                 "enabled": row.enabled if row else True,
                 "version": row.version if row else 0,
                 "defaults": rule.defaults,
-                "params": _effective(settings, rule.name),
+                "params": effective_settings(settings, rule.name),
                 "precision": precision.get(rule.name),
             }
         )

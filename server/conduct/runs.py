@@ -18,7 +18,12 @@ from server.conduct.models import (
     ConductScore,
     ConductSignal,
 )
-from server.conduct.rule_settings import _effective, _networks, _window, load_settings
+from server.conduct.rule_settings import (
+    effective_settings,
+    internal_networks,
+    load_settings,
+    longest_window_days,
+)
 from server.conduct.rules.registry import AUDIT_LOG_RULES, RULES_BY_NAME
 from server.db import row_id, table_of
 from server.inbox import service as inbox
@@ -90,7 +95,12 @@ def run_daily(session: Session, *, as_of: date | None = None) -> ConductRun:
     run = ConductRun(kind="daily", as_of=as_of)
     session.add(run)
     session.flush()
-    data = load(session, as_of=as_of, window_days=_window(settings), internal_networks=_networks(settings))
+    data = load(
+        session,
+        as_of=as_of,
+        window_days=longest_window_days(settings),
+        internal_networks=internal_networks(settings),
+    )
     ev = evaluate(data, settings)
     everyone = np.arange(data.n)
     session.execute(delete(table_of(ConductSignal)).where(table_of(ConductSignal).c.as_of == as_of))
@@ -117,8 +127,8 @@ def refresh_audit_rules(session: Session, *, rm_id: int, as_of: date | None = No
     data = load(
         session,
         as_of=as_of,
-        window_days=_window(settings),
-        internal_networks=_networks(settings),
+        window_days=longest_window_days(settings),
+        internal_networks=internal_networks(settings),
         audit_only=True,
     )
     r = data.index_of(rm_id)
@@ -156,7 +166,7 @@ def refresh_audit_rules(session: Session, *, rm_id: int, as_of: date | None = No
     sig_t = table_of(ConductSignal)
     session.execute(delete(sig_t).where(sig_t.c.as_of == as_of, sig_t.c.rm_id == rm_id))
     session.execute(insert(sig_t), rows)
-    score_params = _effective(settings, "_score")
+    score_params = effective_settings(settings, "_score")
     total = sum(row["points"] for row in rows)
     score = round(100 * (1 - float(np.exp(-total / float(score_params["scale"])))), 1)
     ranked = sorted(
@@ -199,7 +209,7 @@ def refresh_audit_rules(session: Session, *, rm_id: int, as_of: date | None = No
 
 
 def _alert(session: Session, ev: Evaluation, as_of: date, positions: np.ndarray, settings) -> None:
-    alert_at = float(_effective(settings, "_score")["alert_at"])
+    alert_at = float(effective_settings(settings, "_score")["alert_at"])
     for r in positions:
         if ev.score[r] >= alert_at:
             _notify_risk(

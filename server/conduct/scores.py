@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from server.audit import service as audit
-from server.conduct.access import _get_rm, visible_rm_ids
+from server.conduct.access import get_visible_rm, visible_rm_ids
 from server.conduct.cases import case_public
 from server.conduct.models import (
     CLOSED_STATUSES,
@@ -119,7 +119,7 @@ def _customer_names(session: Session, ids: set[int]) -> dict[int, str]:
 
 
 def rm_detail(session: Session, *, user: User, rm_id: int, ip: str | None = None) -> dict[str, Any]:
-    rm = _get_rm(session, user=user, rm_id=rm_id)
+    rm = get_visible_rm(session, user=user, rm_id=rm_id)
     score = session.exec(
         select(ConductScore).where(ConductScore.rm_id == rm_id).order_by(col(ConductScore.as_of).desc())
     ).first()

@@ -18,7 +18,7 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Engine
 
-from server.crypto import _key as data_key_bytes
+from server.crypto import key_bytes as data_key_bytes
 from server.demo import naming
 from server.org.models import Persona
 from server.pinyin import initials

@@ -10,7 +10,7 @@ from server.customers.models import Customer
 from server.customers.service import get_customer_for
 from server.errors import forbidden, not_found
 from server.intel.models import CATEGORY_LABELS, Category, IntelMute
-from server.intel.pipeline import _insert
+from server.intel.pipeline import dialect_insert
 from server.org.models import Role, User
 from server.timeutil import iso, utcnow
 
@@ -37,7 +37,7 @@ def add_mute(session: Session, *, user: User, kind: str, value: str) -> dict[str
     if kind == "customer":
         get_customer_for(session, user=user, customer_id=int(value), write=True)
     session.execute(
-        _insert(session, IntelMute)
+        dialect_insert(session, IntelMute)
         .values(rm_id=user.id, kind=kind, value=value, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["rm_id", "kind", "value"])
     )

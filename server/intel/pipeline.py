@@ -37,7 +37,7 @@ EVENT_INGESTED = "intel.items_ingested"  # {source_id}: tasks enqueue matching o
 ALERT_BATCH = 5000
 
 
-def _insert(session: Session, table):
+def dialect_insert(session: Session, table):
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
 
@@ -83,7 +83,7 @@ def ingest(
     for start in range(0, len(values), 200):
         chunk = values[start : start + 200]
         statement = (
-            _insert(session, IntelItem)
+            dialect_insert(session, IntelItem)
             .values(chunk)
             .on_conflict_do_nothing(index_elements=["fingerprint"])
             .returning(col(IntelItem.id))
@@ -101,7 +101,7 @@ def ingest(
         if fp in ids
     ]
     session.execute(
-        _insert(session, IntelItemSource)
+        dialect_insert(session, IntelItemSource)
         .values(links)
         .on_conflict_do_nothing(index_elements=["item_id", "source_id"])
     )
@@ -260,7 +260,7 @@ def match_items(
             ).all()
         )
         fresh = [r for r in rows if (r["item_id"], r["customer_id"]) not in existing]
-        statement = _insert(session, IntelAlert).on_conflict_do_nothing(
+        statement = dialect_insert(session, IntelAlert).on_conflict_do_nothing(
             index_elements=["item_id", "customer_id"]
         )
         for start in range(0, len(fresh), ALERT_BATCH):

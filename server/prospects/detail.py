@@ -16,7 +16,7 @@ from server.masking import mask
 from server.org.models import User
 from server.prospects import lookalike
 from server.prospects.features import BOOK_CHAIN_KINDS, TOP_TIERS
-from server.prospects.listing import _summary, distance_km, get_visible
+from server.prospects.listing import distance_km, get_visible, prospect_summary
 from server.prospects.models import (
     CHAIN_KINDS,
     LINK_LABELS,
@@ -256,7 +256,7 @@ def detail(session: Session, *, user: User, prospect_id: int, ip: str | None = N
     )
     session.commit()
     return {
-        **_summary(prospect, score, user),
+        **prospect_summary(prospect, score, user),
         "credit_code": prospect.credit_code,
         "ownership": prospect.ownership,
         "registered_capital_cents": prospect.registered_capital_cents,

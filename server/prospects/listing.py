@@ -74,7 +74,7 @@ SUMMARY_COLUMNS = (
 )
 
 
-def _summary(p: Any, score: float | None, user: User, km: float | None = None) -> dict[str, Any]:
+def prospect_summary(p: Any, score: float | None, user: User, km: float | None = None) -> dict[str, Any]:
     return {
         "id": p.id,
         "name": p.name,
@@ -139,7 +139,7 @@ def list_prospects(
         query = query.order_by(col(Prospect.id))
     if near is None:
         rows = session.execute(query.offset(offset).limit(limit + 1)).all()
-        items = [_summary(r, r.score, user) for r in rows[:limit]]
+        items = [prospect_summary(r, r.score, user) for r in rows[:limit]]
         return {"items": items, "has_more": len(rows) > limit, "model_id": model.id if model else None}
     lat, lng, km = near
     found = []
@@ -148,7 +148,7 @@ def list_prospects(
             continue
         d = distance_km(lat, lng, r.latitude, r.longitude)
         if d <= km:
-            found.append(_summary(r, r.score, user, d))
+            found.append(prospect_summary(r, r.score, user, d))
     return {
         "items": found[offset : offset + limit],
         "has_more": len(found) > offset + limit,

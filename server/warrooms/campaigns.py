@@ -54,7 +54,7 @@ class BulkTarget:
     updated_at: datetime
 
 
-def _lock_room(session: Session, room_id: int) -> int:
+def lock_room(session: Session, room_id: int) -> int:
     """Locks the room's row until commit (as `next_seq` does) without taking a number; returns the
     room's last seq."""
     seq = session.execute(
@@ -68,7 +68,7 @@ def _lock_room(session: Session, room_id: int) -> int:
     return int(seq)
 
 
-def _take_seqs(session: Session, room_id: int, count: int) -> int:
+def take_seqs(session: Session, room_id: int, count: int) -> int:
     """Takes `count` consecutive numbers; returns the first."""
     last = session.execute(
         update(WarRoom)
@@ -124,7 +124,7 @@ def add_targets(
     if not data.dry_run:
         limit_rate(user, bucket="targets")  # one bulk is one addition, whatever its size
     found = resolve(session, user=user, source=data.source)
-    base_seq = _lock_room(session, room_id)
+    base_seq = lock_room(session, room_id)
     earlier = _earlier(session, room_id=room_id, client_key=data.client_key)
     if earlier is not None:  # the same bulk committed while this one resolved its source
         session.rollback()
@@ -166,7 +166,7 @@ def add_targets(
             raise
         return _replay(earlier)
     bulk_id = row_id(bulk)
-    first_seq = _take_seqs(session, room_id, len(fresh)) if fresh else base_seq + 1
+    first_seq = take_seqs(session, room_id, len(fresh)) if fresh else base_seq + 1
     # Thousands of rows: written with Core INSERTs (ORM objects would cost seconds), read back as
     # `BulkTarget`s for the events.
     now = utcnow()

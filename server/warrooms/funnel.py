@@ -31,7 +31,7 @@ from server.warrooms.access import (
 )
 from server.warrooms.board import target_public
 from server.warrooms.campaign_schemas import AssignIn, AssignStrategy, MoveIn
-from server.warrooms.campaigns import _lock_room, _take_seqs
+from server.warrooms.campaigns import lock_room, take_seqs
 from server.warrooms.eventlog import EVENT_KIND, existing_event, next_seq, serialize_event, store_many
 from server.warrooms.models import (
     MemberRole,
@@ -126,7 +126,7 @@ def _begin_bulk(
 ) -> tuple[WarRoom, WarRoomBulk | None, dict[str, Any] | None]:
     """Locks the room and records the client's key; returns the first result on a retry."""
     room = open_room_of_member(session, room_id=room_id, user=user, write=True)
-    _lock_room(session, room_id)
+    lock_room(session, room_id)
     earlier = session.exec(
         select(WarRoomBulk).where(WarRoomBulk.room_id == room_id, WarRoomBulk.client_key == client_key)
     ).first()
@@ -167,7 +167,7 @@ def _emit(
     """One event per changed target, numbered contiguously."""
     if not changes:
         return None, None
-    first = _take_seqs(session, room_id, len(changes))
+    first = take_seqs(session, room_id, len(changes))
     ids = [t.customer_id for t, _ in changes if t.customer_id]
     customers = (
         {c.id: c for c in session.exec(select(Customer).where(col(Customer.id).in_(ids))).all()}
