@@ -22,35 +22,8 @@ export function collectRoutes(modules: Record<string, Record<string, unknown>>):
     .flatMap((file) => Object.values(modules[file]).filter(Array.isArray).flat() as RouteRecordRaw[])
 }
 
-const byId = (route: { params: Record<string, unknown> }) => ({ id: Number(route.params.id) })
-const PLAYERS: Role[] = ['rm', 'team_lead']
-
-// The war-room screens stay listed here until the war-room feature carries its own routes file.
-const warRoomRoutes: RouteRecordRaw[] = [
-  {
-    path: '/war-rooms',
-    name: 'war-rooms',
-    component: () => import('@/features/warrooms/WarRoomListView.vue'),
-    meta: { tab: true, roles: PLAYERS },
-  },
-  {
-    path: '/war-rooms/new',
-    name: 'war-room-new',
-    component: () => import('@/features/warrooms/WarRoomCreateView.vue'),
-    meta: { roles: PLAYERS },
-  },
-  {
-    path: '/war-rooms/:id(\\d+)',
-    name: 'war-room',
-    component: () => import('@/features/warrooms/WarRoomView.vue'),
-    props: byId,
-    meta: { roles: PLAYERS },
-  },
-]
-
 export const routes: RouteRecordRaw[] = [
   ...collectRoutes(featureRouteModules),
-  ...(collectRoutes(featureRouteModules).some((r) => r.name === 'war-rooms') ? [] : warRoomRoutes),
   { path: '/:pathMatch(.*)*', redirect: '/' },
 ]
 
