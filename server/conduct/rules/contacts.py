@@ -243,7 +243,7 @@ def _related_measure(data: BankData, p: dict[str, Any]) -> Reading:
     firms = _related_firms(data)
     n_firms = np.array([len(firms.get(r, ())) for r in range(data.n)], dtype=np.float64)
     # a won pool claim is business the bank shared with everyone that the RM took to the family firm:
-    # one is already an undeclared conflict of interest, so it weighs the floor (3) on its own;
+    # one is already a conflict of interest, so it weighs the floor (3) on its own;
     # new business booked on the firm needs three entries
     value = p["claim_weight"] * n_claims + n_entries
     return Reading(
