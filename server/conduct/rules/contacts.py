@@ -76,20 +76,37 @@ def _staff_contact_rows(data: BankData, which: str = "phone") -> np.ndarray:
     return np.isin(values, np.fromiter(staff, dtype=np.int64))
 
 
+@_cached
+def _staff_contact_holder(data: BankData, which: str = "phone") -> np.ndarray:
+    """Per row of the contact table, the RM (position) a staff contact detail is charged to; -1 on
+    rows without one. The staff member whose own phone or mailbox it is receives the customer's
+    calls, statements and notices, so it is theirs, wherever the customer is booked: a colleague's
+    customer whose decision maker gives the RM's mailbox is the RM's doing, not the colleague's.
+    Details of staff outside oversight (not an RM of the run) stay with the owning RM."""
+    table, values, staff = _contact_table(data, which)
+    holder = np.full(table.n, -1, dtype=np.int64)
+    for i in np.flatnonzero(_staff_contact_rows(data, which)):
+        r = data.index_of(staff[int(values[i])])
+        holder[i] = r if r is not None else int(table.rm[i])
+    return holder
+
+
 def _shared_reading(data: BankData, p: dict[str, Any], which: str) -> Reading:
     table, _values, _staff = _contact_table(data, which)
     if table.n == 0:
         return Reading(np.zeros(data.n), detail={"unrelated": np.zeros(data.n), "staff": np.zeros(data.n)})
     flagged = _shared_customers(data, which)
-    staff = _staff_contact_rows(data, which)
+    holder = _staff_contact_holder(data, which)
 
-    def customers_per_rm(mask: np.ndarray) -> np.ndarray:
-        if not mask.any():
+    def customers_per_rm(rm: np.ndarray, customer: np.ndarray) -> np.ndarray:
+        if len(rm) == 0:
             return np.zeros(data.n)
-        pairs = np.unique(np.stack([table.rm[mask], table.customer[mask]], axis=1), axis=0)
+        pairs = np.unique(np.stack([rm, customer], axis=1), axis=0)
         return _per_rm(pairs[:, 0].astype(np.int64), data.n)
 
-    unrelated, with_staff = customers_per_rm(flagged), customers_per_rm(staff)
+    unrelated = customers_per_rm(table.rm[flagged], table.customer[flagged])
+    staff = holder >= 0
+    with_staff = customers_per_rm(holder[staff], table.customer[staff])
     # a customer reachable only through a bank employee's own number weighs `staff_weight` customers
     value = unrelated + p["staff_weight"] * with_staff
     return Reading(value, detail={"unrelated": unrelated, "staff": with_staff})
@@ -97,13 +114,14 @@ def _shared_reading(data: BankData, p: dict[str, Any], which: str) -> Reading:
 
 def _shared_evidence_of(data: BankData, r: int, which: str) -> list[dict[str, Any]]:
     table, values, staff_of = _contact_table(data, which)
-    flagged, staff = _shared_customers(data, which), _staff_contact_rows(data, which)
+    flagged, holder = _shared_customers(data, which), _staff_contact_holder(data, which)
     what, short = ("联系电话", "电话") if which == "phone" else ("电子邮箱", "邮箱")
     own_id = int(data.rm_ids[r])
     items: dict[int, dict[str, Any]] = {}
-    for i in _rows(data, table, r, staff):
+    for i in np.flatnonzero(holder == r):
         c = int(table.customer[i])
         whose = "本人" if staff_of.get(int(values[i])) == own_id else "其他员工"
+        book = "" if int(table.rm[i]) == r else "他人名下"
         items.setdefault(
             c,
             {
@@ -111,7 +129,7 @@ def _shared_evidence_of(data: BankData, r: int, which: str) -> list[dict[str, An
                 "id": c,
                 "customer_id": c,
                 "at": None,
-                "label": f"客户{what}与{whose}登记{short}相同",
+                "label": f"{book}客户{what}与{whose}登记{short}相同",
             },
         )
     for i in _rows(data, table, r, flagged):
@@ -131,7 +149,9 @@ def _shared_explain(rd: Reading, r: int, med: float, p: dict[str, Any]) -> str:
     if rd.detail["unrelated"][r]:
         parts.append(f"名下有{int(rd.detail['unrelated'][r])}位客户与其他无关联客户共用同一联系电话")
     if rd.detail["staff"][r]:
-        parts.append(f"{int(rd.detail['staff'][r])}位客户登记的联系电话是本行员工（含本人）的电话")
+        parts.append(
+            f"{int(rd.detail['staff'][r])}位客户登记的联系电话是本行员工的电话（本人的，含他人名下客户；或其他非客户经理员工的）"
+        )
     said = "；".join(parts) or "未发现共用联系方式"
     return f"{said}（加权计{rd.value[r]:.0f}，同组中位数{med:.0f}），需核实是否代客操作。"
 
@@ -153,7 +173,7 @@ def _email_explain(rd: Reading, r: int, med: float, p: dict[str, Any]) -> str:
         )
     if rd.detail["staff"][r]:
         parts.append(
-            f"{int(rd.detail['staff'][r])}位客户（含决策人）登记的电子邮箱是本行员工（含本人）的邮箱"
+            f"{int(rd.detail['staff'][r])}位客户（含决策人）登记的电子邮箱是本行员工的邮箱（本人的，含他人名下客户；或其他非客户经理员工的）"
         )
     said = "；".join(parts) or "未发现共用电子邮箱"
     return f"{said}（加权计{rd.value[r]:.0f}，同组中位数{med:.0f}），对账单、通知可能被员工截收，需核实是否代客操作。"
@@ -222,7 +242,9 @@ def _related_measure(data: BankData, p: dict[str, Any]) -> Reading:
     amount = _per_rm(data.ledger.rm[entries], data.n, data.ledger.amount[entries].astype(np.float64))
     firms = _related_firms(data)
     n_firms = np.array([len(firms.get(r, ())) for r in range(data.n)], dtype=np.float64)
-    # a won pool claim is business the bank shared with everyone and the RM took to the family firm
+    # a won pool claim is business the bank shared with everyone that the RM took to the family firm:
+    # one is already a conflict of interest, so it weighs the floor (3) on its own;
+    # new business booked on the firm needs three entries
     value = p["claim_weight"] * n_claims + n_entries
     return Reading(
         value, detail={"claims": n_claims, "entries": n_entries, "amount": amount, "firms": n_firms}

@@ -182,7 +182,7 @@ RULES: list[Rule] = [
     Rule(
         "related_transfer",
         "业务转移至关联企业",
-        dict(window_days=180, claim_weight=2.0, min=3, z=3.0, min_scale=1.0, weight=1.2),
+        dict(window_days=180, claim_weight=3.0, min=3, z=3.0, min_scale=1.0, weight=1.2),
         _related_measure,
         _related_explain,
         _related_evidence,

@@ -297,7 +297,21 @@ def test_shared_contact_between_rm_and_customer():
         ev.results[0].rule.evidence(own.build(), ev.results[0].params, 0)[0]["label"]
         == "客户联系电话与本人登记电话相同"
     )
-    assert fired(bank(13800000007), "shared_contact")[0] is True  # a colleague's phone
+    # a colleague's phone on RM 0's customer is the colleague's (RM 7, user id 8) to explain, not RM 0's
+    colleague = bank(13800000007)
+    ev = evaluate(colleague.build(), {}, only=["shared_contact"])
+    assert np.flatnonzero(ev.results[0].fired).tolist() == [7]
+    assert ev.results[0].rule.evidence(colleague.build(), ev.results[0].params, 7)[0]["label"] == (
+        "他人名下客户联系电话与本人登记电话相同"
+    )
+    # a staff member outside oversight (no RM of the run): RM 0, whose customer carries it, answers
+    outside = bank(13800000099)
+    outside.staff_phones[13800000099] = 99
+    ev = evaluate(outside.build(), {}, only=["shared_contact"])
+    assert np.flatnonzero(ev.results[0].fired).tolist() == [0]
+    assert ev.results[0].rule.evidence(outside.build(), ev.results[0].params, 0)[0]["label"] == (
+        "客户联系电话与其他员工登记电话相同"
+    )
     # near misses: a number one digit away from a staff phone; one customer sharing with one other
     assert fired(bank(13800000099), "shared_contact")[0] is False
     assert fired(bank(13912345678, sharing_pairs=1), "shared_contact")[0] is False
@@ -420,7 +434,10 @@ def test_shared_email_between_rm_and_customer():
         == "客户电子邮箱与本人登记邮箱相同"
     )
     assert "本行员工" in ev.results[0].rule.explain(ev.results[0].reading, 0, 0.0, ev.results[0].params)
-    assert fired(bank(7009), "shared_email")[0] is True  # a colleague's mailbox
+    # a colleague's mailbox (RM 9's) on RM 0's customer is the colleague's to explain
+    assert fired(bank(7009), "shared_email") == (False, True)
+    ev = evaluate(bank(7009).build(), {}, only=["shared_email"])
+    assert np.flatnonzero(ev.results[0].fired).tolist() == [9]
     assert (
         fired(bank(9999, unrelated_sharers=3), "shared_email")[0] is True
     )  # one mailbox, unrelated customers
@@ -471,19 +488,24 @@ def test_related_transfer():
     assert fired(hit, "related_transfer") == (True, False)
     ev = evaluate(hit.build(), {}, only=["related_transfer"])
     res = ev.results[0]
-    assert res.reading.value[0] == 5  # 2 claims x 2 + 1 entry
+    assert res.reading.value[0] == 7  # 2 claims x 3 + 1 entry
     evidence = res.rule.evidence(hit.build(), res.params, 0)
     assert [e["type"] for e in evidence] == ["customer", "opportunity", "opportunity", "ledger"]
     assert evidence[0]["customer_id"] == firm
     assert "关联企业" in res.rule.explain(res.reading, 0, 0.0, res.params)
-    # near misses: one claim only; the relative's number is not the RM's; the linked party is no firm
-    assert fired(bank(won=1, entries=0), "related_transfer")[0] is False
+    # the relative in RM 5's book carries RM 0's own phone: RM 0 explains it, RM 5 does not
+    assert fired(hit, "shared_contact") == (True, False)
+    # one won claim for the related firm is a conflict of interest on its own; so are three entries
+    assert fired(bank(won=1, entries=0), "related_transfer") == (True, False)
+    assert fired(bank(won=0, entries=3), "related_transfer") == (True, False)
+    # near misses: two entries only; the relative's number is not the RM's; the linked party is no firm
+    assert fired(bank(won=0, entries=2), "related_transfer")[0] is False
     assert fired(bank(won=2, entries=1, phone_of_relative=13800000099), "related_transfer")[0] is False
     assert fired(bank(won=2, entries=1, firm_is_corporate=False), "related_transfer")[0] is False
     # a claim lost, not won, moved nothing
     lost = bank(won=0, entries=0)
     lost.add("claims", rm=0, ts=at(AS_OF - timedelta(days=3), 10), won=False, customer=firm)
     assert fired(lost, "related_transfer")[0] is False
-    # tunable: with the floor at 6 the same RM is not flagged
-    ev = evaluate(hit.build(), {"related_transfer": {"min": 6}}, only=["related_transfer"])
+    # tunable: with the floor at 8 the same RM is not flagged
+    ev = evaluate(hit.build(), {"related_transfer": {"min": 8}}, only=["related_transfer"])
     assert not ev.results[0].fired[0]
