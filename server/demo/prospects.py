@@ -332,7 +332,9 @@ def load_prospect_universe(engine: Engine, *, seed: int, today: date, customers:
         )
     # A few registry rows are firms the bank already serves: merged away, never shown.
     if customer_codes:
-        used: set[str] = set()
+        # A customer's code another row already carries (the two generators can meet in a large
+        # bank) is not used again: credit codes are unique in the registry.
+        used: set[str] = {row["credit_code"] for row in prospect_rows}
         for i in np.flatnonzero(rng.random(n) < ALREADY_CUSTOMERS).tolist():
             code = customer_codes[int(rng.integers(0, len(customer_codes)))]
             if code not in used:
