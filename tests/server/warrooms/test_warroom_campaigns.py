@@ -639,7 +639,11 @@ def test_outcome_books_shared_opportunities_once_and_offers_the_case_card(login,
             .where(PerformanceEntry.kind == "shared_credit")
             .order_by(col(PerformanceEntry.id))
         ).all()
-        return [(e.rm_id, e.amount_cents, e.source_ref) for e in entries]
+        # only this test's opportunities: other tests' rows share the database
+        own = tuple(f"opportunity:{o.id}:" for o in (opp_a, opp_b, opp_p))
+        return [
+            (e.rm_id, e.amount_cents, e.source_ref) for e in entries if (e.source_ref or "").startswith(own)
+        ]
 
     close("won")
     first = ledger()
