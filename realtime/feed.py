@@ -30,7 +30,7 @@ from realtime.emit import emit, queue_channel
 from realtime.names import FEED as NAMESPACE
 from realtime.session import SocketUser, socket_sid
 from server import db, events
-from server.errors import Problem
+from server.errors import unprocessable
 from server.opportunities import cards, claims, race
 from server.opportunities import feed as pool_feed
 from server.org.models import User
@@ -160,7 +160,7 @@ class FeedNamespace(SessionNamespace):
 
     def _resume(self, session, user: User, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict) or not isinstance(data.get("last_seq"), int) or data["last_seq"] < 0:
-            raise Problem(422, "Unprocessable Content", "Send {last_seq: integer >= 0}.", code="validation")
+            raise unprocessable("Send {last_seq: integer >= 0}.")
         head = pool_feed.last_seq(session)
         gap = pool_feed.events_since(session, user=user, after_seq=data["last_seq"], limit=REPLAY_LIMIT)
         more = len(gap) == REPLAY_LIMIT

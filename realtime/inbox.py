@@ -12,7 +12,7 @@ from flask_socketio import emit
 from realtime.base import SessionNamespace
 from realtime.names import INBOX, user_room
 from realtime.session import SocketUser
-from server.errors import Problem
+from server.errors import unprocessable
 from server.inbox import service as inbox
 
 
@@ -39,7 +39,7 @@ class InboxNamespace(SessionNamespace):
 
     def _read(self, session, user, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict) or not isinstance(data.get("id"), int):
-            raise Problem(422, "Unprocessable Content", "Send {id: <notification id>}.", code="validation")
+            raise unprocessable("Send {id: <notification id>}.")
         inbox.mark_read(session, user_id=user.id, notification_id=data["id"])
         unread = inbox.unread_count(session, user_id=user.id)
         # Every open device of this user updates its badge.

@@ -40,7 +40,7 @@ from realtime.names import war_room as room_name
 from realtime.session import SocketUser
 from server import events
 from server.db import row_id
-from server.errors import Problem, field_errors_from_pydantic
+from server.errors import Problem, conflict, field_errors_from_pydantic, unprocessable
 from server.org.models import User
 from server.redis_client import get_redis
 from server.security import client_ip
@@ -231,18 +231,14 @@ def _sid() -> str:
 
 def _parse(model: type[BaseModel], data: Any, *, drop_room: bool = False) -> Any:
     if not isinstance(data, dict):
-        raise Problem(422, "Unprocessable Content", "Send a JSON object.", code="validation")
+        raise unprocessable("Send a JSON object.")
     if drop_room:
         data = {k: v for k, v in data.items() if k != "room_id"}
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            "Some fields are invalid.",
-            code="validation",
-            errors=field_errors_from_pydantic(exc.errors()),
+        raise unprocessable(
+            "Some fields are invalid.", errors=field_errors_from_pydantic(exc.errors())
         ) from None
 
 
@@ -406,7 +402,7 @@ class WarRoomNamespace(SessionNamespace):
         ref: RoomRef = _parse(RoomRef, data)
         update: TargetUpdate = _parse(TargetUpdate, data, drop_room=True)
         if update.target_id is None:
-            raise Problem(422, "Unprocessable Content", "Send target_id.", code="validation")
+            raise unprocessable("Send target_id.")
         access.limit_rate(user)
         return {
             "ok": True,
@@ -430,7 +426,7 @@ class WarRoomNamespace(SessionNamespace):
         ref: TypingIn = _parse(TypingIn, data)
         access.require_member(session, room_id=ref.room_id, user=user)
         if ref.room_id not in self._rooms_of(_sid()):
-            raise Problem(409, "Conflict", "Join the room first.", code="not-joined")
+            raise conflict("Join the room first.", code="not-joined")
         # Live only and never stored; others in the room see it, the typist does not.
         reply(
             "typing",
@@ -448,11 +444,11 @@ class WarRoomNamespace(SessionNamespace):
 
     def _require_joined(self, room_id: int) -> None:
         if room_id not in self._rooms_of(_sid()):
-            raise Problem(409, "Conflict", "Join the room first.", code="not-joined")
+            raise conflict("Join the room first.", code="not-joined")
 
     def _require_in_call(self, redis, room_id: int, user: User) -> None:
         if calls.socket_of(redis, room_id, row_id(user)) != _sid():
-            raise Problem(409, "Conflict", "Join the call first.", code="not-in-call")
+            raise conflict("Join the call first.", code="not-in-call")
 
     def on_call_join(self, data: Any = None):
         return self.guarded(self._call_join, data)
@@ -517,9 +513,7 @@ class WarRoomNamespace(SessionNamespace):
         on every signal: a member removed mid-call can no longer reach anyone."""
         signal: CallSignal = _parse(CallSignal, data)
         if (signal.description is None) == (signal.candidate is None):
-            raise Problem(
-                422, "Unprocessable Content", "Send a description or a candidate.", code="validation"
-            )
+            raise unprocessable("Send a description or a candidate.")
         access.require_member(session, room_id=signal.room_id, user=user)
         access.limit_rate(user, bucket="signals")
         redis = get_redis()

@@ -28,7 +28,7 @@ from sqlmodel import Session, col, delete, select
 from server import db
 from server.auth.models import IdempotencyRecord
 from server.edge import check_json, parse_version
-from server.errors import Problem, field_errors_from_pydantic, problem_response
+from server.errors import Problem, conflict, field_errors_from_pydantic, problem_response, unprocessable
 from server.schemas import ProblemDetails
 from server.security import current_user
 from server.timeutil import utcnow
@@ -38,12 +38,8 @@ log = logging.getLogger(__name__)
 
 def _raise_problem(_req, _resp, req_validation_error, _instance, *_args) -> None:
     if req_validation_error is not None:
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            "Some fields are invalid.",
-            code="validation",
-            errors=field_errors_from_pydantic(req_validation_error.errors()),
+        raise unprocessable(
+            "Some fields are invalid.", errors=field_errors_from_pydantic(req_validation_error.errors())
         )
 
 
@@ -263,12 +259,8 @@ def base64_field(value: str, field: str = "content_base64") -> bytes:
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            f"{field} is not base64.",
-            code="validation",
-            errors=[{"field": field, "message": "Not base64."}],
+        raise unprocessable(
+            f"{field} is not base64.", errors=[{"field": field, "message": "Not base64."}]
         ) from None
 
 
@@ -315,18 +307,12 @@ def idempotent(view: Callable) -> Callable:
                     own.commit()
                     return wrapper(*args, **kwargs)
                 if existing.request_hash != digest:
-                    raise Problem(
-                        422,
-                        "Unprocessable Content",
-                        "This Idempotency-Key was used with another request.",
-                        code="idempotency-mismatch",
+                    raise unprocessable(
+                        "This Idempotency-Key was used with another request.", code="idempotency-mismatch"
                     ) from None
                 if existing.state != "done":
-                    raise Problem(
-                        409,
-                        "Conflict",
-                        "The first request with this key is still running.",
-                        code="idempotency-in-progress",
+                    raise conflict(
+                        "The first request with this key is still running.", code="idempotency-in-progress"
                     ) from None
                 replay = Response(
                     existing.response_body or "",

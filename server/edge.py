@@ -15,7 +15,7 @@ from flask import Flask, request
 from sqlalchemy.exc import DataError
 from werkzeug.routing import IntegerConverter
 
-from server.errors import Problem, problem_response
+from server.errors import Problem, problem_response, unprocessable
 
 MAX_ID = 2**31 - 1
 MAX_INT = 2**53 - 1
@@ -40,12 +40,8 @@ def bad_text(value: str) -> bool:
 
 
 def _invalid(field: str | None, message: str, code: str = "validation") -> Problem:
-    return Problem(
-        422,
-        "Unprocessable Content",
-        "Some fields are invalid.",
-        code=code,
-        errors=[{"field": field, "message": message, "type": code}],
+    return unprocessable(
+        "Some fields are invalid.", code=code, errors=[{"field": field, "message": message, "type": code}]
     )
 
 
@@ -110,9 +106,7 @@ def init_app(app: Flask) -> None:
         # The last line of defence: a value the database refuses as out of range (an integer past
         # a column's size, a number SQLite cannot bind) is the client's error. Nothing was stored:
         # the request's session rolls back at teardown.
-        return problem_response(
-            Problem(422, "Unprocessable Content", "A value is out of range.", code="out-of-range")
-        )
+        return problem_response(unprocessable("A value is out of range.", code="out-of-range"))
 
     app.register_error_handler(DataError, _out_of_range)
     app.register_error_handler(OverflowError, _out_of_range)

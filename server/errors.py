@@ -46,6 +46,35 @@ def forbidden(detail: str = "You may not do this.") -> Problem:
     return Problem(403, "Forbidden", detail, code="forbidden")
 
 
+def conflict(detail: str, *, code: str = "conflict", **extra: Any) -> Problem:
+    """409: the request is sound but the thing's present state refuses it (ended, taken, not yours yet)."""
+    return Problem(409, "Conflict", detail, code=code, **extra)
+
+
+def stale(detail: str, *, code: str = "stale-version", **extra: Any) -> Problem:
+    """412: the If-Match version is not the current one; `current` (in extra) lets the client merge."""
+    return Problem(412, "Precondition Failed", detail, code=code, **extra)
+
+
+def unprocessable(
+    detail: str, *, code: str = "validation", errors: list[dict[str, Any]] | None = None, **extra: Any
+) -> Problem:
+    """422: the body parsed but its content is refused; `errors` names the fields at fault."""
+    return Problem(422, "Unprocessable Content", detail, code=code, errors=errors, **extra)
+
+
+def too_many_requests(detail: str, *, retry_after: int, code: str = "rate-limited") -> Problem:
+    """429 with Retry-After in seconds: a limit on how often, not a refusal of what."""
+    return Problem(
+        429,
+        "Too Many Requests",
+        detail,
+        code=code,
+        headers={"Retry-After": str(retry_after)},
+        retry_after=retry_after,
+    )
+
+
 def problem_response(problem: Problem) -> Response:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + problem.code,

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from server.assistant.models import RecommendationDismissal, RecommendationShown, RecommenderModel
 from server.customers.models import Customer
-from server.errors import Problem, not_found
+from server.errors import not_found, unprocessable
 from server.org.models import User
 from server.products.models import Holding, Product
 from server.timeutil import as_utc, iso, utcnow
@@ -59,13 +59,7 @@ def dismiss(
 ) -> dict[str, Any]:
     now = now or utcnow()
     if reason not in DISMISS_REASONS:
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            "Unknown reason.",
-            code="validation",
-            errors=[{"field": "reason", "message": "unknown"}],
-        )
+        raise unprocessable("Unknown reason.", errors=[{"field": "reason", "message": "unknown"}])
     if session.get(Product, product_id) is None:
         raise not_found("product")
     row = RecommendationDismissal(

@@ -13,7 +13,7 @@ from server import db
 from server.api import Download, ok, query, spec
 from server.audit import service
 from server.db import row_id
-from server.errors import Problem
+from server.errors import too_many_requests
 from server.org.models import Role
 from server.ratelimit import hit
 from server.redis_client import get_redis
@@ -106,13 +106,7 @@ def export_audit():
     limit = current_app.config["SETTINGS"].AUDIT_EXPORT_RATE_PER_HOUR
     allowed, retry_after = hit(get_redis(), f"audit-export:{user.id}", limit=limit, window_seconds=3600)
     if not allowed:
-        raise Problem(
-            429,
-            "Too Many Requests",
-            "Too many exports; wait a while.",
-            code="rate-limited",
-            headers={"Retry-After": str(retry_after)},
-        )
+        raise too_many_requests("Too many exports; wait a while.", retry_after=retry_after)
     rows = service.export_rows(db.session(), viewer_id=row_id(user), ip=client_ip(), filters=q.as_filters())
     buffer = io.StringIO()
     buffer.write("\ufeff")

@@ -8,7 +8,7 @@ from server.api import body, ok, spec
 from server.auth import service
 from server.auth.schemas import LoginRequest, MeResponse
 from server.db import row_id
-from server.errors import Problem
+from server.errors import Problem, too_many_requests
 from server.notebook import service as notebook
 from server.org import service as org_service
 from server.ratelimit import hit
@@ -40,13 +40,7 @@ def login():
             get_limiter_redis(), key, limit=settings.LOGIN_RATE_PER_MINUTE, window_seconds=60
         )
         if not allowed:
-            raise Problem(
-                429,
-                "Too Many Requests",
-                "Too many sign-in attempts; wait a moment.",
-                code="rate-limited",
-                headers={"Retry-After": str(retry_after)},
-            )
+            raise too_many_requests("Too many sign-in attempts; wait a moment.", retry_after=retry_after)
     outcome = service.login(
         db.session(),
         username=data.username,
@@ -57,12 +51,10 @@ def login():
         lockout_minutes=settings.LOGIN_LOCKOUT_MINUTES,
     )
     if outcome.locked_until is not None:
-        raise Problem(
-            429,
-            "Too Many Requests",
+        raise too_many_requests(
             "This account is locked after repeated failures; try again later.",
             code="account-locked",
-            headers={"Retry-After": str(settings.LOGIN_LOCKOUT_MINUTES * 60)},
+            retry_after=settings.LOGIN_LOCKOUT_MINUTES * 60,
         )
     if outcome.user is None or outcome.session is None:
         raise Problem(401, "Unauthorized", "Wrong username or password.", code="bad-credentials")

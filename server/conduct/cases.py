@@ -18,7 +18,7 @@ from server.conduct.models import (
 )
 from server.conduct.rules.registry import RULES_BY_NAME
 from server.db import row_id
-from server.errors import Problem, forbidden, not_found
+from server.errors import conflict, forbidden, not_found, stale, unprocessable
 from server.org.models import Role, User
 from server.timeutil import iso, utcnow
 
@@ -143,11 +143,8 @@ def open_case(
     get_visible_rm(session, user=user, rm_id=rm_id)
     unknown = [r for r in rules if r not in RULES_BY_NAME]
     if unknown:
-        raise Problem(
-            422,
-            "Unprocessable Content",
+        raise unprocessable(
             "Unknown rules.",
-            code="validation",
             errors=[{"field": "rules", "message": f"unknown: {', '.join(unknown)}", "type": "value"}],
         )
     score = session.exec(
@@ -171,13 +168,7 @@ def open_case(
 
 def _check_version(case: ConductCase, version: int | None) -> None:
     if version is not None and version != case.version:
-        raise Problem(
-            412,
-            "Precondition Failed",
-            "The case changed since you loaded it.",
-            code="stale",
-            current=case.version,
-        )
+        raise stale("The case changed since you loaded it.", code="stale", current=case.version)
 
 
 def act_on_case(
@@ -197,16 +188,12 @@ def act_on_case(
     closed = case.status in CLOSED_STATUSES
     if action == "note":
         if not note:
-            raise Problem(
-                422,
-                "Unprocessable Content",
-                "A note needs text.",
-                code="validation",
-                errors=[{"field": "note", "message": "required", "type": "missing"}],
+            raise unprocessable(
+                "A note needs text.", errors=[{"field": "note", "message": "required", "type": "missing"}]
             )
         _step(session, case=case, user=user, kind="note", note=note, ip=ip)
     elif closed:
-        raise Problem(409, "Conflict", "The case is closed.", code="case-closed")
+        raise conflict("The case is closed.", code="case-closed")
     elif action == "assign":
         if user.role != Role.risk_officer:
             raise forbidden("Only a risk officer assigns cases.")
@@ -216,11 +203,8 @@ def act_on_case(
             or assignee.role not in (Role.risk_officer, Role.team_lead)
             or not assignee.is_active
         ):
-            raise Problem(
-                422,
-                "Unprocessable Content",
+            raise unprocessable(
                 "Assign to an active risk officer or team lead.",
-                code="validation",
                 errors=[{"field": "assignee_id", "message": "invalid", "type": "value"}],
             )
         case.assignee_id = assignee.id
@@ -235,18 +219,15 @@ def act_on_case(
         )
     elif action == "escalate":
         if case.status == CaseStatus.escalated:
-            raise Problem(409, "Conflict", "Already escalated.", code="case-escalated")
+            raise conflict("Already escalated.", code="case-escalated")
         case.status = CaseStatus.escalated
         _step(session, case=case, user=user, kind="escalate", note=note, ip=ip)
     elif action == "close":
         if user.role != Role.risk_officer:
             raise forbidden("Only a risk officer closes cases.")
         if disposition not in (CaseStatus.confirmed, CaseStatus.false_alarm):
-            raise Problem(
-                422,
-                "Unprocessable Content",
+            raise unprocessable(
                 "Choose confirmed or false_alarm.",
-                code="validation",
                 errors=[{"field": "disposition", "message": "confirmed or false_alarm", "type": "value"}],
             )
         case.status = disposition
@@ -255,12 +236,8 @@ def act_on_case(
             session, case=case, user=user, kind="close", note=note, ip=ip, detail={"disposition": disposition}
         )
     else:
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            "Unknown action.",
-            code="validation",
-            errors=[{"field": "action", "message": "unknown", "type": "value"}],
+        raise unprocessable(
+            "Unknown action.", errors=[{"field": "action", "message": "unknown", "type": "value"}]
         )
     case.version += 1
     session.add(case)

@@ -11,7 +11,7 @@ from server.audit import service as audit
 from server.conduct.cases import rule_precision
 from server.conduct.models import ConductThreshold
 from server.conduct.rules.registry import RULES, RULES_BY_NAME, SCORE_DEFAULTS
-from server.errors import Problem, not_found
+from server.errors import not_found, stale, unprocessable
 from server.org.models import User
 from server.timeutil import utcnow
 
@@ -93,18 +93,10 @@ def update_rule(
                 }
             )
     if errors:
-        raise Problem(
-            422, "Unprocessable Content", "Some parameters are invalid.", code="validation", errors=errors
-        )
+        raise unprocessable("Some parameters are invalid.", errors=errors)
     row = session.get(ConductThreshold, rule)
     if row is not None and version is not None and version != row.version:
-        raise Problem(
-            412,
-            "Precondition Failed",
-            "The rule changed since you loaded it.",
-            code="stale",
-            current=row.version,
-        )
+        raise stale("The rule changed since you loaded it.", code="stale", current=row.version)
     if row is None:
         row = ConductThreshold(rule=rule, params={}, updated_by=user.id)
     else:

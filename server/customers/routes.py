@@ -16,7 +16,7 @@ from server.customers.schemas import (
     RevealRequest,
     RevealResult,
 )
-from server.errors import Problem
+from server.errors import too_many_requests
 from server.ratelimit import hit
 from server.redis_client import get_redis
 from server.reference import INDUSTRIES, REGIONS
@@ -113,13 +113,7 @@ def reveal(customer_id: int):
     limit = current_app.config["SETTINGS"].REVEAL_RATE_PER_HOUR
     allowed, retry_after = hit(get_redis(), f"reveal:{user.id}", limit=limit, window_seconds=3600)
     if not allowed:
-        raise Problem(
-            429,
-            "Too Many Requests",
-            "Too many reveals; wait a while.",
-            code="rate-limited",
-            headers={"Retry-After": str(retry_after)},
-        )
+        raise too_many_requests("Too many reveals; wait a while.", retry_after=retry_after)
     value = service.reveal_field(
         db.session(),
         user=current_user(),

@@ -26,7 +26,7 @@ from server.customers.models import (
 )
 from server.customers.schemas import CustomerCreate, CustomerListQuery, CustomerSort, CustomerUpdate
 from server.db import id_col, row_id
-from server.errors import Problem, forbidden, not_found
+from server.errors import Problem, conflict, forbidden, not_found, stale, unprocessable
 from server.masking import mask
 from server.org.models import Role, Team, User
 from server.pinyin import initials
@@ -368,9 +368,7 @@ def create_customer(
             )
         ).first()
     ):
-        raise Problem(
-            409, "Conflict", "A customer with this credit code already exists.", code="duplicate-customer"
-        )
+        raise conflict("A customer with this credit code already exists.", code="duplicate-customer")
     digest = field_digest(data.individual.id_number, data_key) if data.individual else None
     if (
         digest
@@ -378,9 +376,7 @@ def create_customer(
             select(IndividualProfile.customer_id).where(IndividualProfile.id_number_digest == digest)
         ).first()
     ):
-        raise Problem(
-            409, "Conflict", "A customer with this ID number already exists.", code="duplicate-customer"
-        )
+        raise conflict("A customer with this ID number already exists.", code="duplicate-customer")
     customer = Customer(
         kind=data.kind,
         name=data.name.strip(),
@@ -454,11 +450,8 @@ def update_customer(
     if result.rowcount != 1:
         session.rollback()
         current = session.get(Customer, customer_id)
-        raise Problem(
-            412,
-            "Precondition Failed",
+        raise stale(
             "Someone changed this customer after you loaded it.",
-            code="stale-version",
             current=summaries(session, [current])[0] if current else None,
         )
     session.refresh(customer)
@@ -474,16 +467,14 @@ def update_customer(
     if data.corporate is not None:
         profile = session.get(CorporateProfile, customer_id)
         if profile is None:
-            raise Problem(422, "Unprocessable Content", "This customer is not corporate.", code="wrong-kind")
+            raise unprocessable("This customer is not corporate.", code="wrong-kind")
         for name, value in data.corporate.model_dump(exclude_unset=True).items():
             setattr(profile, name, value)
         session.add(profile)
     if data.individual is not None:
         ind_profile = session.get(IndividualProfile, customer_id)
         if ind_profile is None:
-            raise Problem(
-                422, "Unprocessable Content", "This customer is not an individual.", code="wrong-kind"
-            )
+            raise unprocessable("This customer is not an individual.", code="wrong-kind")
         for name, value in data.individual.model_dump(exclude_unset=True).items():
             setattr(ind_profile, name, value)
         session.add(ind_profile)

@@ -18,7 +18,7 @@ from server.audit import service as audit
 from server.customers import grants
 from server.customers.models import Customer
 from server.db import row_id, rows_affected
-from server.errors import Problem, forbidden, not_found
+from server.errors import Problem, conflict, forbidden, not_found, stale, unprocessable
 from server.helpers.models import LIVE_STATUSES, HelperTask, HelperTaskStatus
 from server.helpers.schemas import TaskCreate, TaskUpdate
 from server.inbox import service as inbox
@@ -102,7 +102,7 @@ def create_task(
         raise not_found("helper")
     current = live_helper_ids(session, owner_id=row_id(user))
     if helper.id not in current and len(current) >= MAX_HELPERS:
-        raise Problem(409, "Conflict", "A super RM takes at most two helpers at a time.", code="helper-limit")
+        raise conflict("A super RM takes at most two helpers at a time.", code="helper-limit")
     task = HelperTask(
         owner_id=row_id(user),
         helper_id=row_id(helper),
@@ -212,13 +212,13 @@ def update_task(
     task = get_task_for(session, user=user, task_id=task_id)
     is_owner = user.id == task.owner_id
     if task.status not in LIVE_STATUSES:
-        raise Problem(409, "Conflict", "This task has ended.", code="task-ended")
+        raise conflict("This task has ended.", code="task-ended")
     if expected_version is None:
         raise Problem(428, "Precondition Required", "Send `version`.", code="version-required")
     if data.status == HelperTaskStatus.cancelled and not is_owner:
         raise forbidden("Only the super RM cancels a task.")
     if data.status == HelperTaskStatus.open:
-        raise Problem(422, "Unprocessable Content", "A task cannot be reopened.", code="validation")
+        raise unprocessable("A task cannot be reopened.")
     if (data.progress is not None or data.progress_note is not None) and is_owner:
         raise forbidden("Progress is the helper's to report.")
     changed = rows_affected(
@@ -229,11 +229,8 @@ def update_task(
     )
     if changed != 1:
         session.rollback()
-        raise Problem(
-            412,
-            "Precondition Failed",
+        raise stale(
             "The task changed after you loaded it.",
-            code="stale-version",
             current=task_public(session, task=session.get(HelperTask, task_id), viewer=user),
         )
     session.refresh(task)

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from server import events
 from server.audit import service as audit
-from server.errors import Problem
+from server.errors import conflict, unprocessable
 from server.inbox import service as inbox
 from server.intel.matching import NOTIFY_SCORE, CustomerIndex
 from server.intel.models import (
@@ -114,7 +114,7 @@ def add_manual_item(
 ) -> int:
     source = get_source(session, source_id)
     if source.kind != SourceKind.manual:
-        raise Problem(409, "Conflict", "Items are typed in only on manual sources.", code="not-manual")
+        raise conflict("Items are typed in only on manual sources.", code="not-manual")
     entry = Entry(
         title=data.title,
         summary=data.summary or "",
@@ -144,12 +144,12 @@ def upload(
 
     source = get_source(session, source_id)
     if source.kind != SourceKind.upload:
-        raise Problem(409, "Conflict", "Files are uploaded only to upload sources.", code="not-upload")
+        raise conflict("Files are uploaded only to upload sources.", code="not-upload")
     try:
         entries = parse("upload", content, filename=filename, mapping=source.mapping)
     except ParseError as exc:
         record_error(session, source_id=source_id, stage="parse", code=exc.code, message=exc.message)
-        raise Problem(422, "Unprocessable Content", exc.message, code=f"intel-{exc.code}") from None
+        raise unprocessable(exc.message, code=f"intel-{exc.code}") from None
     created = ingest(session, source=source, entries=entries)
     audit.record(
         session,

@@ -5,7 +5,7 @@ from spectree import Response
 
 from server import db
 from server.api import base64_field, body, idempotent, ok, query, spec
-from server.errors import Problem, not_found
+from server.errors import not_found, unprocessable
 from server.intel import alerts, jobs_admin, mutes, pipeline, sources
 from server.intel.models import CATEGORY_LABELS
 from server.intel.schemas import (
@@ -116,11 +116,8 @@ def add_mute():
     try:
         data.checked()
     except ValueError:
-        raise Problem(
-            422,
-            "Unprocessable Content",
+        raise unprocessable(
             "Mute a known category or a customer id.",
-            code="validation",
             errors=[{"field": "value", "message": "Unknown category or customer."}],
         ) from None
     return ok(mutes.add_mute(db.session(), user=current_user(), kind=data.kind, value=data.value), 201)

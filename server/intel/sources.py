@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from server import events
 from server.audit import service as audit
 from server.db import rows_affected
-from server.errors import Problem, not_found
+from server.errors import conflict, not_found, unprocessable
 from server.intel.models import CATEGORY_LABELS, Category, IntelSource, IntelSourceError, SourceKind
 from server.org.models import User
 from server.timeutil import iso, utcnow
@@ -59,11 +59,8 @@ def get_source(session: Session, source_id: int) -> IntelSource:
 
 def _check_source(kind: str, url: str | None) -> None:
     if kind in (SourceKind.feed, SourceKind.json) and not (url or "").startswith(("http://", "https://")):
-        raise Problem(
-            422,
-            "Unprocessable Content",
+        raise unprocessable(
             "A polled source needs an http(s) URL.",
-            code="validation",
             errors=[{"field": "url", "message": "An http(s) URL is required for feed and json sources."}],
         )
 
@@ -114,7 +111,7 @@ def update_source(
 def request_poll(session: Session, *, actor: User, source_id: int) -> None:
     source = get_source(session, source_id)
     if source.kind not in (SourceKind.feed, SourceKind.json):
-        raise Problem(409, "Conflict", "Only feed and json sources are polled.", code="not-polled")
+        raise conflict("Only feed and json sources are polled.", code="not-polled")
     events.publish(session, EVENT_POLL, {"source_id": source_id, "poll_minutes": source.poll_minutes})
     session.commit()
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from server.customers.models import Customer
 from server.db import row_id, table_of
-from server.errors import Problem
+from server.errors import unprocessable
 from server.knowledge.catalogue import CATALOGUE, FACT_KEYS
 from server.knowledge.models import CustomerFact
 from server.masking import mask_sql
@@ -195,7 +195,7 @@ def learn_facts(
         if FACT_KEYS.get(key, ("", ""))[0] != customer.kind
     ]
     if errors:
-        raise Problem(422, "Unprocessable Content", "Unknown facts.", code="validation", errors=errors)
+        raise unprocessable("Unknown facts.", errors=errors)
     existing = {
         f.fact_key: f
         for f in session.exec(

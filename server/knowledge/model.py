@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from server.errors import Problem
+from server.errors import unprocessable
 from server.knowledge.catalogue import CATALOGUE, FACT_KEYS, DimensionDef
 from server.overrides import service as model_overrides
 from server.timeutil import as_utc
@@ -101,7 +101,7 @@ def validate_overrides(value: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {"dimensions": {}, "facts": {}}
     known_dims = {_dimension_key(k, d.code) for k, dims in CATALOGUE.items() for d in dims}
     if not isinstance(value, dict) or set(value) - {"dimensions", "facts"}:
-        raise Problem(422, "Unprocessable Content", "Send `dimensions` and/or `facts`.", code="validation")
+        raise unprocessable("Send `dimensions` and/or `facts`.")
     for name, spec in (value.get("dimensions") or {}).items():
         if name not in known_dims or not isinstance(spec, dict) or set(spec) - {"weight", "half_life_days"}:
             errors.append({"field": f"dimensions.{name}", "message": "unknown dimension or setting"})
@@ -135,9 +135,7 @@ def validate_overrides(value: dict[str, Any]) -> dict[str, Any]:
             if model.effective_weight_sum(kind) <= 0:
                 errors.append({"field": "dimensions", "message": f"{kind} customers need some weight"})
     if errors:
-        raise Problem(
-            422, "Unprocessable Content", "Some settings are invalid.", code="validation", errors=errors
-        )
+        raise unprocessable("Some settings are invalid.", errors=errors)
     return clean
 
 

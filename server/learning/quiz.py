@@ -18,7 +18,7 @@ from fsrs import Card, Rating, Scheduler
 from sqlmodel import Session, col, select
 
 from server.db import row_id
-from server.errors import Problem, not_found
+from server.errors import not_found, unprocessable
 from server.learning.models import QuizCard, QuizReview
 from server.opportunities.ranking import QUALIFICATION_NAMES
 from server.org.models import User
@@ -260,7 +260,7 @@ def answer(
     now = now or utcnow()
     question, product = _question(session, question_key)
     if not 0 <= choice < len(question.options):
-        raise Problem(422, "Unprocessable Content", "No such option.", code="validation")
+        raise unprocessable("No such option.")
     if product.id not in {p.id for p in _study_products(session, user=user)}:
         raise not_found("question")
     uid = row_id(user)

@@ -32,7 +32,7 @@ from typing import Any, TypedDict
 
 from sqlmodel import Session
 
-from server.errors import Problem
+from server.errors import unprocessable
 from server.overrides import service as model_overrides
 
 CONFIG_NAME = "mirror"
@@ -193,7 +193,7 @@ def validate_overrides(value: dict[str, Any]) -> dict[str, Any]:
     errors = []
     clean: dict[str, dict[str, float]] = {}
     if not isinstance(value, dict):
-        raise Problem(422, "Unprocessable Content", "Send weights per power.", code="validation")
+        raise unprocessable("Send weights per power.")
     for power, weights in value.items():
         if power not in DEFAULT_WEIGHTS or not isinstance(weights, dict):
             errors.append({"field": power, "message": "unknown power"})
@@ -211,9 +211,7 @@ def validate_overrides(value: dict[str, Any]) -> dict[str, Any]:
             if sum(weights.values()) <= 0:
                 errors.append({"field": power, "message": "needs some weight"})
     if errors:
-        raise Problem(
-            422, "Unprocessable Content", "Some weights are invalid.", code="validation", errors=errors
-        )
+        raise unprocessable("Some weights are invalid.", errors=errors)
     return clean
 
 

@@ -8,7 +8,7 @@ from spectree import Response as Answers
 from server import db
 from server.api import body, idempotent, ok, query, spec
 from server.db import row_id
-from server.errors import Problem
+from server.errors import too_many_requests
 from server.mirror import service
 from server.mirror.schemas import (
     EvaluationCreate,
@@ -100,13 +100,7 @@ def _throttle() -> None:
         get_redis(), f"rating:{client_ip()}", limit=PUBLIC_RATE_PER_MINUTE, window_seconds=60
     )
     if not allowed:
-        raise Problem(
-            429,
-            "Too Many Requests",
-            "Please try again shortly.",
-            code="rate-limited",
-            headers={"Retry-After": str(retry_after)},
-        )
+        raise too_many_requests("Please try again shortly.", retry_after=retry_after)
 
 
 @public_bp.get("/api/v1/public/ratings/<token>")

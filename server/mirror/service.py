@@ -23,7 +23,7 @@ from server.audit import service as audit
 from server.customers import service as customers
 from server.customers.models import Customer, CustomerVisit
 from server.db import row_id
-from server.errors import Problem, not_found
+from server.errors import Problem, conflict, not_found, unprocessable
 from server.mirror import model
 from server.mirror.models import MirrorEvaluation, MirrorRatingLink
 from server.org.models import Role, User
@@ -291,11 +291,8 @@ def _check_scores(scores: dict[str, int]) -> float:
     if set(scores) != set(CRITERIA) or any(
         not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 5 for v in scores.values()
     ):
-        raise Problem(
-            422,
-            "Unprocessable Content",
+        raise unprocessable(
             "Rate each criterion 1 to 5.",
-            code="validation",
             errors=[{"field": "scores", "message": f"needs {', '.join(CRITERIA)}: 1-5"}],
         )
     return sum(scores.values()) / len(scores)
@@ -331,9 +328,7 @@ def submit_evaluation(
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise Problem(
-            409, "Conflict", "You already evaluated this RM this month.", code="already-evaluated"
-        ) from None
+        raise conflict("You already evaluated this RM this month.", code="already-evaluated") from None
     return evaluation
 
 

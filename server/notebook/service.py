@@ -15,7 +15,7 @@ from sqlmodel import Session, col, func, select
 from server import events
 from server.customers.service import get_customer_for
 from server.db import row_id, rows_affected
-from server.errors import Problem, not_found
+from server.errors import Problem, not_found, stale, unprocessable
 from server.notebook.models import Note, Recurrence, Reminder, ReminderKind, ReminderSetting
 from server.notebook.schemas import (
     NoteCreate,
@@ -184,11 +184,8 @@ def _bump(session: Session, *, note: Note, expected_version: int | None) -> None
     if changed != 1:
         session.rollback()
         current = session.get(Note, note.id)
-        raise Problem(
-            412,
-            "Precondition Failed",
+        raise stale(
             "This note was changed on another device after you loaded it.",
-            code="stale-version",
             current=note_public(current) if current else None,
         )
     session.refresh(note)
@@ -202,7 +199,7 @@ def update_note(
     if "customer_id" in fields:
         _check_customer(session, user=user, customer_id=data.customer_id)
     if fields.get("body") is not None and not fields["body"].strip():
-        raise Problem(422, "Unprocessable Content", "The note is empty.", code="validation")
+        raise unprocessable("The note is empty.")
     _bump(session, note=note, expected_version=expected_version)
     old_remind, old_done, old_recurrence = note.remind_at, note.done, note.recurrence
     for name, value in fields.items():
@@ -210,7 +207,7 @@ def update_note(
             continue  # not nullable: null means "leave as is"
         setattr(note, name, value)
     if note.recurrence and note.remind_at is None:
-        raise Problem(422, "Unprocessable Content", "A recurring note needs remind_at.", code="validation")
+        raise unprocessable("A recurring note needs remind_at.")
     if note.done != old_done:
         note.done_at = utcnow() if note.done else None
     if note.remind_at != old_remind or note.recurrence != old_recurrence or note.recurrence_anchor is None:
@@ -229,13 +226,7 @@ def update_note(
 def delete_note(session: Session, *, user: User, note_id: int, expected_version: int | None) -> None:
     note = get_note_for(session, user=user, note_id=note_id)
     if expected_version is not None and expected_version != note.version:
-        raise Problem(
-            412,
-            "Precondition Failed",
-            "This note was changed on another device after you loaded it.",
-            code="stale-version",
-            current=note_public(note),
-        )
+        raise stale("This note was changed on another device after you loaded it.", current=note_public(note))
     session.execute(delete(Reminder).where(col(Reminder.note_id) == row_id(note)))
     session.delete(note)
     events.publish(session, "note.changed", {"note_id": note_id, "owner_id": user.id})
@@ -249,7 +240,7 @@ def snooze_note(
     now = now or utcnow()
     until = data.until if data.until is not None else now + timedelta(minutes=data.minutes or 0)
     if as_utc(until) <= now:
-        raise Problem(422, "Unprocessable Content", "Snooze to a time in the future.", code="validation")
+        raise unprocessable("Snooze to a time in the future.")
     note.remind_at = until
     note.done, note.done_at = False, None
     note.version += 1

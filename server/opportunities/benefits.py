@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from server.audit import service as audit
 from server.customers.service import team_member_ids
 from server.db import row_id
-from server.errors import Problem, not_found
+from server.errors import conflict, not_found
 from server.opportunities.access import get_managed
 from server.opportunities.models import BenefitAdjustment, Opportunity
 from server.opportunities.models import OpportunityStatus as S
@@ -171,7 +171,7 @@ def adjust_benefit(
     now = now or utcnow()
     opp = get_managed(session, user=user, opportunity_id=opportunity_id, action="adjusts a benefit split")
     if opp.status != S.won or opp.revenue_cents is None or opp.owner_id is None:
-        raise Problem(409, "Conflict", "Only a won opportunity's benefit can be adjusted.", code="not-won")
+        raise conflict("Only a won opportunity's benefit can be adjusted.", code="not-won")
     credited = _credited(session, opp_id=row_id(opp))
     current = credited.get(opp.originator_id, 0)
     target, _ = split_cents(opp.revenue_cents, data.originator_share_bp)

@@ -14,7 +14,7 @@ from server.audit import service as audit
 from server.customers import grants
 from server.customers.models import Customer
 from server.db import row_id
-from server.errors import Problem, forbidden, not_found
+from server.errors import Problem, conflict, forbidden, not_found
 from server.opportunities import race
 from server.opportunities.access import in_audience
 from server.opportunities.benefits import CREDIT_KIND
@@ -95,21 +95,13 @@ def _lost_race(session: Session, opp: Opportunity) -> Problem:
             team_id=opp.team_id,
             originator_id=opp.originator_id,
         )
-        return Problem(
-            409,
-            "Conflict",
+        return conflict(
             f"{winner.display_name} claimed this opportunity first.",
             code="already-claimed",
             winner={"id": winner.id, "display_name": winner.display_name},
             opportunity_status=opp.status,
         )
-    return Problem(
-        409,
-        "Conflict",
-        f"This opportunity is {opp.status}.",
-        code="not-claimable",
-        opportunity_status=opp.status,
-    )
+    return conflict(f"This opportunity is {opp.status}.", code="not-claimable", opportunity_status=opp.status)
 
 
 def grant_customer(session: Session, *, opp: Opportunity, rm_id: int, actor_id: int, ip: str | None) -> None:
@@ -193,9 +185,7 @@ def _claim(
     if opp.status != S.shared:
         raise _lost_race(session, opp)
     if opp.originator_id == user.id:
-        raise Problem(
-            409, "Conflict", "You shared this opportunity; another RM claims it.", code="own-opportunity"
-        )
+        raise conflict("You shared this opportunity; another RM claims it.", code="own-opportunity")
     policy = get_policy(session)
     # On PostgreSQL the profile is read with the lock `under_cap` needs: one statement, not two.
     postgres = session.get_bind().dialect.name == "postgresql"

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from server.audit import service as audit
 from server.customers.service import team_member_ids
 from server.db import row_id
-from server.errors import Problem
+from server.errors import Problem, conflict, unprocessable
 from server.opportunities.access import get_managed
 from server.opportunities.claims import grant_customer, revoke_grants, under_cap
 from server.opportunities.feed import feed_event
@@ -114,17 +114,15 @@ def reassign(
     opp = get_managed(session, user=user, opportunity_id=opportunity_id, action="reassigns opportunities")
     target = session.get(User, rm_id)
     if target is None or target.role != Role.rm or not target.is_active:
-        raise Problem(422, "Unprocessable Content", "Pick an active RM.", code="bad-rm")
+        raise unprocessable("Pick an active RM.", code="bad-rm")
     if user.role == Role.team_lead and rm_id not in team_member_ids(session, lead=user):
-        raise Problem(422, "Unprocessable Content", "Pick an RM of your team.", code="bad-rm")
+        raise unprocessable("Pick an RM of your team.", code="bad-rm")
     if rm_id == opp.originator_id:
-        raise Problem(
-            422, "Unprocessable Content", "The originator cannot hold their own opportunity.", code="bad-rm"
-        )
+        raise unprocessable("The originator cannot hold their own opportunity.", code="bad-rm")
     previous = opp.owner_id
     from_status = opp.status
     if from_status not in (S.shared, *OPEN) or previous == rm_id:
-        raise Problem(409, "Conflict", f"This opportunity is {opp.status}.", code="not-reassignable")
+        raise conflict(f"This opportunity is {opp.status}.", code="not-reassignable")
     policy = get_policy(session)
     check = holder_checks(session, opp=opp, rm_ids=[rm_id], policy=policy)[rm_id]
     if not check["qualified"]:
@@ -172,7 +170,7 @@ def reassign(
         session.refresh(opp)
         if opp.status == from_status and opp.owner_id == previous:
             raise _cap_problem(target, policy.max_open_claims, policy.max_open_claims)
-        raise Problem(409, "Conflict", "Someone changed this opportunity meanwhile; reload.", code="stale")
+        raise conflict("Someone changed this opportunity meanwhile; reload.", code="stale")
     session.refresh(opp)
     record_transition(
         session,
@@ -234,23 +232,23 @@ def transfer(
         session, user=user, opportunity_id=opportunity_id, action="moves opportunities between pools"
     )
     if opp.status != S.shared:
-        raise Problem(409, "Conflict", "Only an opportunity in the pool can move pools.", code="not-in-pool")
+        raise conflict("Only an opportunity in the pool can move pools.", code="not-in-pool")
     if data.visibility == Visibility.private:
-        raise Problem(422, "Unprocessable Content", "Pick a pool: team, branch or bank.", code="private")
+        raise unprocessable("Pick a pool: team, branch or bank.", code="private")
     before = {"visibility": opp.visibility, "branch_id": opp.branch_id, "team_id": opp.team_id}
     if data.team_id is not None:
         team = session.get(Team, data.team_id)
         if team is None:
-            raise Problem(422, "Unprocessable Content", "No such team.", code="bad-team")
+            raise unprocessable("No such team.", code="bad-team")
     if data.branch_id is not None and session.get(Branch, data.branch_id) is None:
-        raise Problem(422, "Unprocessable Content", "No such branch.", code="bad-branch")
+        raise unprocessable("No such branch.", code="bad-branch")
     # The old audience drops the card; the new one gets it as newly shared.
     feed_event(session, opp=opp, kind="withdrawn", actor=user, now=now)
     opp.visibility = data.visibility.value
     opp.branch_id = data.branch_id if data.branch_id is not None else opp.branch_id
     opp.team_id = data.team_id if data.team_id is not None else opp.team_id
     if opp.visibility == Visibility.team and opp.team_id is None:
-        raise Problem(422, "Unprocessable Content", "A team pool needs team_id.", code="bad-team")
+        raise unprocessable("A team pool needs team_id.", code="bad-team")
     opp.shared_at = now
     opp.version += 1
     opp.updated_at = now

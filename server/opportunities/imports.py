@@ -18,7 +18,7 @@ from server.audit import service as audit
 from server.config import Settings
 from server.customers.service import readable_ids
 from server.db import row_id
-from server.errors import Problem, forbidden
+from server.errors import Problem, conflict, forbidden, unprocessable
 from server.offload import cooperate
 from server.opportunities import lifecycle
 from server.opportunities.models import OpportunityImport, OpportunitySource
@@ -62,7 +62,7 @@ HEADERS = {
 
 
 def _bad(detail: str) -> Problem:
-    return Problem(422, "Unprocessable Content", detail, code="bad-file")
+    return unprocessable(detail, code="bad-file")
 
 
 def _decode(content_base64: str) -> bytes:
@@ -260,9 +260,7 @@ def import_file(
     }
     if errors:
         # All or nothing: a file with any bad row imports nothing, so a fixed file can be sent again.
-        raise Problem(
-            422,
-            "Unprocessable Content",
+        raise unprocessable(
             f"{len({e['row'] for e in errors})} of {len(rows)} rows have errors; nothing was imported.",
             code="import-invalid",
             errors=errors,
@@ -279,9 +277,7 @@ def import_file(
         session.flush()  # the unique digest makes a concurrent second import of this file fail here
     except IntegrityError:
         session.rollback()
-        raise Problem(
-            409, "Conflict", "This file is being imported already.", code="import-duplicate"
-        ) from None
+        raise conflict("This file is being imported already.", code="import-duplicate") from None
     created = []
     for index, (_line, data) in enumerate(valid):
         if index % 10 == 9:

@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 from server.audit import service as audit
 from server.customers.service import get_customer_for
 from server.db import row_id
-from server.errors import Problem, forbidden
+from server.errors import conflict, forbidden, unprocessable
 from server.opportunities.access import get_for
 from server.opportunities.benefits import booked, credit, split_cents
 from server.opportunities.claims import revoke_grants
@@ -94,19 +94,14 @@ def create_opportunity(
     if data.product_id is not None:
         product = session.get(Product, data.product_id)
         if product is None:
-            raise Problem(
-                422,
-                "Unprocessable Content",
+            raise unprocessable(
                 "No such product.",
-                code="validation",
                 errors=[{"field": "product_id", "message": "unknown product", "type": "value_error"}],
             )
         opp.product_id = product.id
         opp.required_qualification = product.required_qualification
     if data.visibility == Visibility.team and user.team_id is None:
-        raise Problem(
-            422, "Unprocessable Content", "You are in no team; share to your branch.", code="no-team"
-        )
+        raise unprocessable("You are in no team; share to your branch.", code="no-team")
     sharing = data.share and data.visibility != Visibility.private
     if sharing:  # stored shared in its first INSERT; both transitions are still recorded below
         opp.shared_at = now
@@ -173,11 +168,11 @@ def share(
     if opp.originator_id != user.id:
         raise forbidden("Only the originator shares a draft.")
     if opp.status != S.draft:
-        raise Problem(409, "Conflict", f"This opportunity is already {opp.status}.", code="not-draft")
+        raise conflict(f"This opportunity is already {opp.status}.", code="not-draft")
     if visibility is not None:
         opp.visibility = visibility.value
     if opp.visibility == Visibility.private:
-        raise Problem(422, "Unprocessable Content", "Pick a pool: team, branch or bank.", code="private")
+        raise unprocessable("Pick a pool: team, branch or bank.", code="private")
     _share(session, opp, actor=user, now=now)
     audit.record(
         session,
@@ -210,7 +205,7 @@ def record_activity(
     opp = get_for(session, user=user, opportunity_id=opportunity_id)
     _require_owner(opp, user)
     if opp.status not in OPEN:
-        raise Problem(409, "Conflict", f"This opportunity is {opp.status}.", code="not-open")
+        raise conflict(f"This opportunity is {opp.status}.", code="not-open")
     # Conditional on still holding it, so a recycle that just ran is not silently undone.
     result = cast(
         CursorResult[Any],
@@ -227,7 +222,7 @@ def record_activity(
     )
     if result.rowcount != 1:
         session.rollback()
-        raise Problem(409, "Conflict", "This opportunity is no longer yours.", code="not-open")
+        raise conflict("This opportunity is no longer yours.", code="not-open")
     session.refresh(opp)
     activity = OpportunityActivity(
         opportunity_id=row_id(opp),
@@ -273,7 +268,7 @@ def close(
     )
     if result.rowcount != 1:
         session.rollback()
-        raise Problem(409, "Conflict", f"This opportunity is {opp.status}.", code="not-open")
+        raise conflict(f"This opportunity is {opp.status}.", code="not-open")
     session.refresh(opp)
     transition(
         session,

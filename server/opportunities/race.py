@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from server import events
-from server.errors import Problem
+from server.errors import Problem, conflict
 from server.opportunities.models import Visibility
 from server.org.models import Role
 
@@ -159,9 +159,7 @@ def _answer(
     )
     if not audience:
         return None
-    return Problem(
-        409,
-        "Conflict",
+    return conflict(
         f"{owner['display_name']} claimed this opportunity first.",
         code="already-claimed",
         winner={"id": owner["id"], "display_name": owner["display_name"]},

@@ -12,7 +12,7 @@ from server.audit import service as audit
 from server.auth import service as auth_service
 from server.auth.schemas import NamedRef, UserPublic
 from server.db import row_id
-from server.errors import Problem, not_found
+from server.errors import conflict, not_found, unprocessable
 from server.masking import mask
 from server.org.models import Branch, RmProfile, Role, Team, User
 from server.org.schemas import TeamPublic, UserAdminView, UserCreate, UserUpdate
@@ -70,7 +70,7 @@ def list_teams(session: Session) -> list[TeamPublic]:
 
 def create_user(session: Session, *, actor: User, data: UserCreate, ip: str | None) -> User:
     if session.exec(select(User.id).where(User.username == data.username)).first():
-        raise Problem(409, "Conflict", "That username is taken.", code="duplicate-username")
+        raise conflict("That username is taken.", code="duplicate-username")
     user = User(
         username=data.username,
         display_name=data.display_name,
@@ -85,12 +85,8 @@ def create_user(session: Session, *, actor: User, data: UserCreate, ip: str | No
     session.flush()
     if data.role == Role.rm:
         if data.persona is None:
-            raise Problem(
-                422,
-                "Unprocessable Content",
-                "An RM needs a persona.",
-                code="validation",
-                errors=[{"field": "persona", "message": "required for role rm"}],
+            raise unprocessable(
+                "An RM needs a persona.", errors=[{"field": "persona", "message": "required for role rm"}]
             )
         session.add(
             RmProfile(
@@ -128,12 +124,8 @@ def update_user(session: Session, *, actor: User, user_id: int, data: UserUpdate
     if changes.get("role") is not None and changes["role"] != user.role:
         if changes["role"] == Role.rm and profile is None:
             if not changes.get("persona"):
-                raise Problem(
-                    422,
-                    "Unprocessable Content",
-                    "An RM needs a persona.",
-                    code="validation",
-                    errors=[{"field": "persona", "message": "required for role rm"}],
+                raise unprocessable(
+                    "An RM needs a persona.", errors=[{"field": "persona", "message": "required for role rm"}]
                 )
             profile = RmProfile(
                 user_id=user_id,

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from server import events
 from server.audit import service as audit
-from server.errors import Problem
+from server.errors import stale
 from server.org.models import User
 from server.overrides.models import ModelOverrides
 from server.timeutil import utcnow
@@ -37,9 +37,7 @@ def set_overrides(
     row = session.get(ModelOverrides, name)
     current = row.version if row else 0
     if expected_version != current:
-        raise Problem(
-            412, "Precondition Failed", "The configuration changed since you read it.", code="stale-version"
-        )
+        raise stale("The configuration changed since you read it.")
     if row is None:
         row = ModelOverrides(name=name, value=clean, version=1, updated_by=actor.id)
     else:
@@ -62,7 +60,5 @@ def set_overrides(
         session.commit()
     except IntegrityError:  # another admin created the row first
         session.rollback()
-        raise Problem(
-            412, "Precondition Failed", "The configuration changed since you read it.", code="stale-version"
-        ) from None
+        raise stale("The configuration changed since you read it.") from None
     return row.version

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from server.customers.service import team_member_ids
 from server.db import row_id
-from server.errors import Problem, not_found
+from server.errors import Problem, not_found, unprocessable
 from server.org.models import Persona, RmProfile, Role, User
 from server.personas.features import tenure_months
 from server.personas.models import MentoringNote, Mentorship
@@ -188,13 +188,7 @@ def add_note(session: Session, *, user: User, mentorship_id: int, body: str) -> 
         raise Problem(403, "Forbidden", "Only the pair writes its notes.", code="forbidden")
     text = body.strip()
     if not text:
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            "Write something.",
-            code="validation",
-            errors=[{"field": "body", "message": "required"}],
-        )
+        raise unprocessable("Write something.", errors=[{"field": "body", "message": "required"}])
     note = MentoringNote(mentorship_id=mentorship_id, author_id=user.id or 0, body=text[:2000])
     session.add(note)
     session.commit()

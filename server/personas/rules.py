@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from server.errors import Problem
+from server.errors import unprocessable
 from server.org.models import Persona
 
 CONFIG_NAME = "personas"
@@ -77,7 +77,7 @@ class Features:
 
 def validate_overrides(value: dict[str, Any]) -> dict[str, float]:
     if not isinstance(value, dict):
-        raise Problem(422, "Unprocessable Content", "Send thresholds by name.", code="validation")
+        raise unprocessable("Send thresholds by name.")
     errors, clean = [], {}
     for key, v in value.items():
         if key not in DEFAULT_THRESHOLDS:
@@ -93,9 +93,7 @@ def validate_overrides(value: dict[str, Any]) -> dict[str, float]:
         if merged["super_completion"] < merged["excellent_completion"]:
             errors.append({"field": "super_completion", "message": "not below excellent_completion"})
     if errors:
-        raise Problem(
-            422, "Unprocessable Content", "Some thresholds are invalid.", code="validation", errors=errors
-        )
+        raise unprocessable("Some thresholds are invalid.", errors=errors)
     return clean
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from server.audit import service as audit
 from server.customers.service import team_member_ids
-from server.errors import Problem, forbidden, not_found
+from server.errors import forbidden, not_found, unprocessable
 from server.org.models import Persona, RmProfile, Role, User
 from server.overrides import service as model_overrides
 from server.personas import features as feature_calc
@@ -289,13 +289,7 @@ def override(
     _readable_rm(session, viewer=lead, rm_id=rm_id)
     reason = reason.strip()
     if not reason:
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            "Give a reason.",
-            code="validation",
-            errors=[{"field": "reason", "message": "required"}],
-        )
+        raise unprocessable("Give a reason.", errors=[{"field": "reason", "message": "required"}])
     now = utcnow()
     for old in active_overrides(session, [rm_id]).values():
         old.cleared_at, old.cleared_by = now, lead.id

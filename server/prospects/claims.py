@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from server.audit import service as audit
 from server.db import row_id
-from server.errors import Problem, forbidden, not_found
+from server.errors import conflict, forbidden, not_found, unprocessable
 from server.org.models import Role, User
 from server.prospects.listing import get_visible
 from server.prospects.models import Prospect, ProspectActivity, ProspectClaim, ProspectStatus
@@ -134,9 +134,9 @@ def add_activity(
     """Visits, notes, sharing and war rooms work on a prospect the RM holds."""
     prospect = get_visible(session, user=user, prospect_id=prospect_id)
     if prospect.claimed_by != user.id:
-        raise Problem(409, "Conflict", "Claim the prospect first.", code="prospect-not-claimed")
+        raise conflict("Claim the prospect first.", code="prospect-not-claimed")
     if kind not in ACTIVITY_KINDS:
-        raise Problem(422, "Unprocessable Content", "Unknown activity.", code="validation")
+        raise unprocessable("Unknown activity.")
     activity = ProspectActivity(
         prospect_id=prospect_id, rm_id=row_id(user), kind=kind, note=note, at=at or utcnow()
     )

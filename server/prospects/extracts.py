@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
-from server.errors import Problem
+from server.errors import unprocessable
 from server.prospects import registry
 from server.prospects.models import LinkKind
 from server.reference import INDUSTRIES, REGIONS
@@ -80,23 +80,20 @@ def fetch_limits() -> tuple[int, int]:
     return 50, 1000
 
 
-def unprocessable(detail: str, code: str) -> Problem:
-    """An extract (or a source) refused as a whole: 422 with the import error's code."""
-    return Problem(422, "Unprocessable Content", detail, code=code)
-
-
 def check_bounds(filename: str, content: bytes) -> None:
     """Refuses a file before any parsing: bytes, then an XLSX's declared uncompressed size."""
     max_bytes, _rows, max_unpacked = upload_limits()
     if len(content) > max_bytes:
-        raise unprocessable(f"The file is larger than {max_bytes} bytes.", "prospect-file-too-large")
+        raise unprocessable(f"The file is larger than {max_bytes} bytes.", code="prospect-file-too-large")
     if filename.lower().endswith(".xlsx") or content[:2] == b"PK":
         try:
             with zipfile.ZipFile(io.BytesIO(content)) as archive:
                 if sum(info.file_size for info in archive.infolist()) > max_unpacked:
-                    raise unprocessable("The workbook unpacks to too much data.", "prospect-file-too-large")
+                    raise unprocessable(
+                        "The workbook unpacks to too much data.", code="prospect-file-too-large"
+                    )
         except zipfile.BadZipFile:
-            raise unprocessable("Not an XLSX workbook.", "prospect-file-unreadable") from None
+            raise unprocessable("Not an XLSX workbook.", code="prospect-file-unreadable") from None
 
 
 def read_json_rows(content: bytes, mapping: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
@@ -113,11 +110,11 @@ def read_json_rows(content: bytes, mapping: dict[str, Any]) -> list[tuple[int, d
         try:
             data = registry.items_of(json.loads(content.decode("utf-8-sig")), mapping)
         except (UnicodeDecodeError, ValueError):
-            raise unprocessable("The answer is not JSON.", "prospect-json-unreadable") from None
+            raise unprocessable("The answer is not JSON.", code="prospect-json-unreadable") from None
     if not isinstance(data, list):
-        raise unprocessable("No list of items where the mapping points.", "prospect-json-items")
+        raise unprocessable("No list of items where the mapping points.", code="prospect-json-items")
     if len(data) > max_rows:
-        raise unprocessable(f"More than {max_rows} rows.", "prospect-file-too-many-rows")
+        raise unprocessable(f"More than {max_rows} rows.", code="prospect-file-too-many-rows")
     renames = {str(v): str(k) for k, v in (mapping.get("fields") or {}).items() if k in HEADERS.values()}
     rows: list[tuple[int, dict[str, Any]]] = []
     for number, item in enumerate(data, start=1):
@@ -131,7 +128,7 @@ def read_json_rows(content: bytes, mapping: dict[str, Any]) -> list[tuple[int, d
                 row[name] = value.strip() if isinstance(value, str) else value
         rows.append((number, row))
     if not rows:
-        raise unprocessable("The answer holds no items.", "prospect-file-empty")
+        raise unprocessable("The answer holds no items.", code="prospect-file-empty")
     return rows
 
 
@@ -151,12 +148,12 @@ def read_rows(
         try:
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception:
-            raise unprocessable("Not a readable XLSX workbook.", "prospect-file-unreadable") from None
+            raise unprocessable("Not a readable XLSX workbook.", code="prospect-file-unreadable") from None
         try:
             for row in book.worksheets[0].iter_rows(values_only=True):
                 values.append(list(row))
                 if len(values) > max_rows + 1:
-                    raise unprocessable(f"More than {max_rows} rows.", "prospect-file-too-many-rows")
+                    raise unprocessable(f"More than {max_rows} rows.", code="prospect-file-too-many-rows")
         finally:
             book.close()
     else:
@@ -167,21 +164,23 @@ def read_rows(
             except UnicodeDecodeError:
                 continue
         else:
-            raise unprocessable("The CSV is neither UTF-8 nor GB18030.", "prospect-file-unreadable")
+            raise unprocessable("The CSV is neither UTF-8 nor GB18030.", code="prospect-file-unreadable")
         if "\x00" in text:
-            raise unprocessable("The CSV holds binary data.", "prospect-file-unreadable")
+            raise unprocessable("The CSV holds binary data.", code="prospect-file-unreadable")
         try:
             for row in csv.reader(io.StringIO(text)):
                 values.append(list(row))
                 if len(values) > max_rows + 1:
-                    raise unprocessable(f"More than {max_rows} rows.", "prospect-file-too-many-rows")
+                    raise unprocessable(f"More than {max_rows} rows.", code="prospect-file-too-many-rows")
         except csv.Error:
-            raise unprocessable("The CSV is malformed.", "prospect-file-unreadable") from None
+            raise unprocessable("The CSV is malformed.", code="prospect-file-unreadable") from None
     if not values:
-        raise unprocessable("The file is empty.", "prospect-file-empty")
+        raise unprocessable("The file is empty.", code="prospect-file-empty")
     header = [HEADERS.get(str(h or "").strip()) for h in values[0]]
     if "name" not in header or "credit_code" not in header:
-        raise unprocessable("The file needs 企业名称 and 统一社会信用代码 columns.", "prospect-file-columns")
+        raise unprocessable(
+            "The file needs 企业名称 and 统一社会信用代码 columns.", code="prospect-file-columns"
+        )
     rows = []
     for line, data in enumerate(values[1:], start=2):
         if not any(v not in (None, "") for v in data):

@@ -19,11 +19,11 @@ from sqlmodel import Session, col, select
 
 from server import events, outbound
 from server.audit import service as audit
-from server.errors import Problem, forbidden, not_found
+from server.errors import conflict, forbidden, not_found, unprocessable
 from server.intel.models import IntelSource, SourceKind
 from server.org.models import Role, User
 from server.prospects import registry
-from server.prospects.extracts import check_bounds, fetch_limits, unprocessable
+from server.prospects.extracts import check_bounds, fetch_limits
 from server.prospects.models import ProspectImport
 from server.timeutil import iso
 
@@ -40,7 +40,7 @@ def start_import(
     if source is None:
         raise not_found("source")
     if source.kind != SourceKind.upload:
-        raise Problem(409, "Conflict", "Files are uploaded only to upload sources.", code="not-upload")
+        raise conflict("Files are uploaded only to upload sources.", code="not-upload")
     check_bounds(filename, content)
     digest = hashlib.sha256(content).hexdigest()
     existing = session.exec(
@@ -92,15 +92,15 @@ def start_fetch(
     if source is None:
         raise not_found("source")
     if source.kind != SourceKind.json or not source.url:
-        raise Problem(409, "Conflict", "Only JSON sources with a URL are fetched.", code="not-json")
+        raise conflict("Only JSON sources with a URL are fetched.", code="not-json")
     try:
         outbound.check_url(source.url, policy)
     except outbound.OutboundRefused as exc:
-        raise unprocessable(exc.message, "prospect-source-refused") from None
+        raise unprocessable(exc.message, code="prospect-source-refused") from None
     try:
         registry.paging_of(source.mapping or {}, max_page_items=fetch_limits()[1])
     except registry.PagingError as exc:
-        raise unprocessable(exc.message, exc.code) from None
+        raise unprocessable(exc.message, code=exc.code) from None
     batch = ProspectImport(
         source_id=source_id,
         digest=f"fetch:{uuid.uuid4().hex}",

@@ -12,7 +12,7 @@ from server import events
 from server.audit import service as audit
 from server.customers.models import Customer
 from server.db import row_id
-from server.errors import Problem, forbidden, not_found
+from server.errors import forbidden, not_found, unprocessable
 from server.org.models import Role, User
 from server.prospects.models import Prospect, ProspectModel, ProspectScore
 from server.timeutil import iso
@@ -86,9 +86,7 @@ def request_training(
         raise forbidden("Only RMs (their own seeds) and admins (the bank's) train versions.")
     owner = None if user.role == Role.admin else row_id(user)
     if user.role == Role.admin and seeds_kind != "default":
-        raise Problem(
-            422, "Unprocessable Content", "The bank's version uses the default seeds.", code="validation"
-        )
+        raise unprocessable("The bank's version uses the default seeds.")
     if seeds_kind == "customers":
         own = set(
             session.exec(

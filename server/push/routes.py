@@ -7,7 +7,7 @@ from spectree import Response as Responses
 from server import db
 from server.api import body, idempotent, ok, spec
 from server.db import row_id
-from server.errors import Problem, field_errors_from_pydantic
+from server.errors import field_errors_from_pydantic, unprocessable
 from server.push import service, vapid
 from server.push.channels import CHANNELS
 from server.push.schemas import SubscriptionCreated, Subscriptions, VapidPublicKey
@@ -83,13 +83,7 @@ def unsubscribe():
     try:
         data = SubscriptionRef.model_validate(request.get_json(silent=True) or {})
     except ValidationError as exc:
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            "Send {endpoint}.",
-            code="validation",
-            errors=field_errors_from_pydantic(exc.errors()),
-        ) from None
+        raise unprocessable("Send {endpoint}.", errors=field_errors_from_pydantic(exc.errors())) from None
     service.unsubscribe(db.session(), user_id=row_id(current_user()), endpoint=data.endpoint)
     return Response(status=204)
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from server import outbound
 from server.config import Settings
-from server.errors import Problem, not_found
+from server.errors import conflict, not_found, unprocessable
 from server.inbox.models import Notification
 from server.push.device import device_of
 from server.push.models import PushSubscription
@@ -66,17 +66,12 @@ def check_endpoint(endpoint: str, *, settings: Settings) -> None:
         and not policy.host_allowed(host)
         and not any(host == h or (h.startswith(".") and host.endswith(h)) for h in allowed)
     ):
-        raise Problem(
-            422, "Unprocessable Content", "This push service is not allowed.", code="push-endpoint-refused"
-        )
+        raise unprocessable("This push service is not allowed.", code="push-endpoint-refused")
     try:
         outbound.check_url(endpoint, policy, require_https=True)
     except outbound.OutboundRefused as exc:
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            f"This push endpoint is not allowed: {exc.message}",
-            code="push-endpoint-refused",
+        raise unprocessable(
+            f"This push endpoint is not allowed: {exc.message}", code="push-endpoint-refused"
         ) from None
 
 
@@ -93,11 +88,9 @@ def subscribe(
     """Adds this device, or moves an endpoint to this user (a shared phone changing hands)."""
     check_endpoint(endpoint, settings=settings)
     if not _is_p256_point(p256dh):
-        raise Problem(
-            422, "Unprocessable Content", "keys.p256dh is not a P-256 public key.", code="validation"
-        )
+        raise unprocessable("keys.p256dh is not a P-256 public key.")
     if _b64_len(auth) != 16:
-        raise Problem(422, "Unprocessable Content", "keys.auth must be 16 bytes.", code="validation")
+        raise unprocessable("keys.auth must be 16 bytes.")
     digest = endpoint_hash(endpoint)
     sub = session.exec(select(PushSubscription).where(PushSubscription.endpoint_hash == digest)).first()
     if sub is None:
@@ -105,9 +98,7 @@ def subscribe(
             session.exec(select(PushSubscription.id).where(PushSubscription.user_id == user_id)).all()
         )
         if count >= MAX_DEVICES:
-            raise Problem(
-                409, "Conflict", f"At most {MAX_DEVICES} devices; remove one first.", code="too-many-devices"
-            )
+            raise conflict(f"At most {MAX_DEVICES} devices; remove one first.", code="too-many-devices")
         sub = PushSubscription(user_id=user_id, endpoint=endpoint, endpoint_hash=digest, p256dh="", auth="")
     sub.user_id, sub.p256dh, sub.auth = user_id, p256dh, auth
     sub.user_agent = (user_agent or "")[:255] or None

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, func, or_, select
 from server.audit import service as audit
 from server.customers import service as customers
 from server.db import row_id
-from server.errors import Problem, not_found
+from server.errors import conflict, not_found, unprocessable
 from server.org.models import User
 from server.resources.models import Resource, ResourceBooking
 from server.timeutil import as_utc, iso, utcnow
@@ -169,23 +169,16 @@ def reserve(
     starts_at = as_utc(starts_at)
     if resource.kind in TIMED:
         if ends_at is None or as_utc(ends_at) <= starts_at or as_utc(ends_at) - starts_at > MAX_SLOT:
-            raise Problem(
-                422,
-                "Unprocessable Content",
+            raise unprocessable(
                 "A booking needs an end after its start (12 h at most).",
-                code="validation",
                 errors=[{"field": "ends_at", "message": "after starts_at, ≤ 12 h"}],
             )
         ends_at = as_utc(ends_at)
         amount_cents = None
     else:
         if not amount_cents or amount_cents <= 0:
-            raise Problem(
-                422,
-                "Unprocessable Content",
-                "Say how much to draw.",
-                code="validation",
-                errors=[{"field": "amount_cents", "message": "a positive amount"}],
+            raise unprocessable(
+                "Say how much to draw.", errors=[{"field": "amount_cents", "message": "a positive amount"}]
             )
         ends_at = starts_at
     # Serialise bookings of this resource (see the module docstring), then check and insert.
@@ -203,14 +196,12 @@ def reserve(
         ).first()
         if clash is not None:
             session.rollback()
-            raise Problem(409, "Conflict", "This slot is already booked.", code="slot-taken")
+            raise conflict("This slot is already booked.", code="slot-taken")
     else:
         used = _used_amounts(session, [resource_id], starts_at).get(resource_id, 0)
         if used + amount_cents > (resource.amount_cents or 0):  # type: ignore[operator]
             session.rollback()
-            raise Problem(
-                409,
-                "Conflict",
+            raise conflict(
                 "Not enough left in this budget.",
                 code="insufficient",
                 remaining_cents=(resource.amount_cents or 0) - used,

@@ -11,7 +11,7 @@ from server import ratelimit
 from server.customers import grants
 from server.customers.models import Customer
 from server.db import row_id
-from server.errors import Problem, forbidden
+from server.errors import Problem, conflict, forbidden, stale, too_many_requests
 from server.org.models import Role, Team, User
 from server.redis_client import get_redis
 from server.warrooms.models import (
@@ -43,14 +43,7 @@ def limit_rate(user: User, *, bucket: str = "changes") -> None:
         limit, window = settings.WARROOM_RATE_LIMIT, settings.WARROOM_RATE_WINDOW_SECONDS
     allowed, retry_after = ratelimit.hit(get_redis(), key, limit=limit, window_seconds=window)
     if not allowed:
-        raise Problem(
-            429,
-            "Too Many Requests",
-            "Too many changes; slow down.",
-            code="rate-limited",
-            headers={"Retry-After": str(retry_after)},
-            retry_after=retry_after,
-        )
+        raise too_many_requests("Too many changes; slow down.", retry_after=retry_after)
 
 
 def unknown_room() -> Problem:
@@ -62,17 +55,11 @@ def not_a_member() -> Problem:
 
 
 def room_closed() -> Problem:
-    return Problem(409, "Conflict", "This war room is closed.", code="room-closed")
+    return conflict("This war room is closed.", code="room-closed")
 
 
-def stale(what: str, current: dict[str, Any]) -> Problem:
-    return Problem(
-        412,
-        "Precondition Failed",
-        f"The {what} was changed by someone else.",
-        code="stale-version",
-        current=current,
-    )
+def stale_version(what: str, current: dict[str, Any]) -> Problem:
+    return stale(f"The {what} was changed by someone else.", current=current)
 
 
 def get_room(session: Session, room_id: int) -> WarRoom:

@@ -11,7 +11,7 @@ from server.audit import service as audit
 from server.customers.models import Customer
 from server.customers.service import get_customer_for
 from server.db import row_id
-from server.errors import Problem, forbidden
+from server.errors import Problem, conflict, forbidden, unprocessable
 from server.opportunities import access as opportunity_access
 from server.opportunities.models import Opportunity
 from server.org.models import User
@@ -23,7 +23,7 @@ from server.warrooms.access import (
     limit_rate,
     open_room_of_member,
     revoke_grants,
-    stale,
+    stale_version,
 )
 from server.warrooms.eventlog import append, existing_event, next_seq, notify
 from server.warrooms.models import (
@@ -103,7 +103,7 @@ def add_target_row(
             )
         ).first()
         if dup is not None:
-            raise Problem(409, "Conflict", "This customer is already a target.", code="duplicate-target")
+            raise conflict("This customer is already a target.", code="duplicate-target")
     # Only the customer's own RM brings its data in; anyone else's addition is a request to that RM.
     pending = customer is not None and customer.owner_id != user.id
     target = WarRoomTarget(
@@ -211,7 +211,7 @@ def update_target(session: Session, *, room_id: int, user: User, data: TargetUpd
     if data.version is not None and data.version != target.version:
         current = target_public(target, customer)
         session.rollback()
-        raise stale("target", current)
+        raise stale_version("target", current)
     before = target.stage
     if data.stage is not None:
         target.stage = data.stage
@@ -257,7 +257,7 @@ def remove_target(
     public = target_public(target, customer)
     if data.version is not None and data.version != target.version:
         session.rollback()
-        raise stale("target", public)
+        raise stale_version("target", public)
     session.delete(target)
     if customer is not None:
         revoke_grants(
@@ -337,11 +337,8 @@ def check_assignee(session: Session, room_id: int, assignee_id: int | None) -> d
         return {}
     if active_member(session, room_id=room_id, user_id=assignee_id) is None:
         session.rollback()
-        raise Problem(
-            422,
-            "Unprocessable Content",
+        raise unprocessable(
             "The assignee must be a member of the room.",
-            code="validation",
             errors=[{"field": "assignee_id", "message": "not a member"}],
         )
     assignee = session.get(User, assignee_id)
@@ -396,7 +393,7 @@ def update_task(session: Session, *, room_id: int, user: User, data: TaskUpdate)
     if data.version is not None and data.version != task.version:
         current = task_public(task, names)
         session.rollback()
-        raise stale("task", current)
+        raise stale_version("task", current)
     before = task.status
     for name, value in fields.items():
         setattr(task, name, value)

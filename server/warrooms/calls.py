@@ -23,7 +23,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from server.db import row_id
-from server.errors import Problem
+from server.errors import conflict
 from server.org.models import User
 from server.warrooms import access, eventlog
 from server.warrooms.access import person
@@ -132,7 +132,7 @@ def join(
         CALL_TTL_SECONDS,
     )  # fmt: skip
     if int(result[0]) == -1:
-        raise Problem(409, "Conflict", f"The call is full ({max_members} at most).", code="call-full")
+        raise conflict(f"The call is full ({max_members} at most).", code="call-full")
     started, call_id, started_at = int(result[0]) == 1, result[1].decode(), float(result[2])
     if started:
         eventlog.record(

@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from server.customers.service import get_customer_for
-from server.errors import Problem, not_found
+from server.errors import Problem, not_found, unprocessable
 from server.opportunities import access as opportunity_access
 from server.opportunities.models import Opportunity
 from server.org.models import User
@@ -63,13 +63,7 @@ def card(session: Session, *, room_id: int, user: User, kind: str, object_id: in
 def check_text(text: str) -> str:
     text = text.strip()
     if not text:
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            "A message needs text.",
-            code="validation",
-            errors=[{"field": "text", "message": "empty"}],
-        )
+        raise unprocessable("A message needs text.", errors=[{"field": "text", "message": "empty"}])
     if len(text.encode()) > MAX_TEXT_BYTES:
         raise Problem(
             413, "Content Too Large", f"A message is at most {MAX_TEXT_BYTES} bytes.", code="too-large"

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from server.db import row_id
-from server.errors import Problem, not_found
+from server.errors import not_found, unprocessable
 from server.notebook.models import Reminder, ReminderKind
 from server.org.models import User
 from server.resources import service as resources
@@ -116,7 +116,7 @@ def book_expert(
         raise not_found("resource")
     expert = access.player(session, resource.expert_user_id)
     if expert is None or expert.id == user.id:
-        raise Problem(422, "Unprocessable Content", "This expert cannot be invited.", code="bad-invitee")
+        raise unprocessable("This expert cannot be invited.", code="bad-invitee")
     booking = resources.reserve(
         session,
         user=user,

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from server import events
 from server.customers.models import Customer, CustomerVisit
 from server.db import row_id
-from server.errors import Problem
+from server.errors import conflict, unprocessable
 from server.org.models import User
 from server.timeutil import utcnow
 from server.warrooms.access import (
@@ -141,7 +141,7 @@ def _begin_bulk(
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise Problem(409, "Conflict", "The same change is being applied.", code="in-progress") from None
+        raise conflict("The same change is being applied.", code="in-progress") from None
     return room, bulk, None
 
 
@@ -276,11 +276,8 @@ def assign_targets(session: Session, *, room_id: int, user: User, data: AssignIn
         chosen = [m for m in players if m in set(data.member_ids)]
         if len(chosen) != len(set(data.member_ids)):
             session.rollback()
-            raise Problem(
-                422,
-                "Unprocessable Content",
+            raise unprocessable(
                 "Targets go to active members of the room.",
-                code="validation",
                 errors=[{"field": "member_ids", "message": "not all are active members"}],
             )
         players = chosen

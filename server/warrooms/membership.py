@@ -7,7 +7,7 @@ from sqlmodel import Session
 from server import events
 from server.audit import service as audit
 from server.db import row_id
-from server.errors import Problem
+from server.errors import Problem, conflict, unprocessable
 from server.org.models import User
 from server.timeutil import utcnow
 from server.warrooms.access import (
@@ -83,9 +83,7 @@ def invite_users(
     for user_id in dict.fromkeys(user_ids):
         invitee = player(session, user_id)
         if invitee is None:
-            raise Problem(
-                422, "Unprocessable Content", f"User {user_id} cannot be invited.", code="bad-invitee"
-            )
+            raise unprocessable(f"User {user_id} cannot be invited.", code="bad-invitee")
         row = member_row(session, room_id=row_id(room), user_id=user_id)
         if row is not None and row.status in (MemberStatus.active, MemberStatus.invited):
             continue
@@ -139,7 +137,7 @@ def respond(session: Session, *, room_id: int, user: User, accept: bool, ip: str
     row = member_row(session, room_id=room_id, user_id=row_id(user))
     if row is None or row.status != MemberStatus.invited:
         session.rollback()
-        raise Problem(409, "Conflict", "There is no open invitation for you.", code="no-invitation")
+        raise conflict("There is no open invitation for you.", code="no-invitation")
     if accept and room.status != RoomStatus.active:
         session.rollback()
         raise room_closed()
@@ -223,7 +221,7 @@ def remove_member(session: Session, *, room_id: int, user: User, member_user_id:
     room = get_room(session, room_id)
     require_owner(session, room=room, user=user)
     if member_user_id == user.id:
-        raise Problem(409, "Conflict", "The owner cannot remove themselves.", code="owner-stays")
+        raise conflict("The owner cannot remove themselves.", code="owner-stays")
     seq = next_seq(session, room_id)
     member = member_row(session, room_id=room_id, user_id=member_user_id)
     if member is None or member.status not in (MemberStatus.active, MemberStatus.invited):
@@ -238,7 +236,7 @@ def remove_member(session: Session, *, room_id: int, user: User, member_user_id:
 def leave(session: Session, *, room_id: int, user: User, ip: str | None) -> None:
     member = require_member(session, room_id=room_id, user=user)
     if member.role == MemberRole.owner:
-        raise Problem(409, "Conflict", "The owner closes the room instead of leaving.", code="owner-stays")
+        raise conflict("The owner closes the room instead of leaving.", code="owner-stays")
     seq = next_seq(session, room_id)
     session.refresh(member)
     end_membership(

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from server import ratelimit
 from server.audit import service as audit
 from server.db import row_id
-from server.errors import Problem
+from server.errors import Problem, conflict, too_many_requests
 from server.learning import cases
 from server.opportunities import benefits
 from server.opportunities.models import Opportunity
@@ -181,9 +181,7 @@ def outcome(session: Session, *, room_id: int, user: User) -> dict[str, Any]:
     require_member(session, room_id=room_id, user=user)
     room = get_room(session, room_id)
     if room.status == RoomStatus.active:
-        raise Problem(
-            409, "Conflict", "The outcome is reported once the room is won or closed.", code="room-open"
-        )
+        raise conflict("The outcome is reported once the room is won or closed.", code="room-open")
     targets = session.exec(select(WarRoomTarget).where(WarRoomTarget.room_id == room_id)).all()
     events = session.exec(
         select(WarRoomEvent)
@@ -271,14 +269,7 @@ def export_csv(session: Session, *, room_id: int, user: User, ip: str | None) ->
         get_redis(), f"warroom-export:{user.id}", limit=EXPORT_LIMIT, window_seconds=3600
     )
     if not allowed:
-        raise Problem(
-            429,
-            "Too Many Requests",
-            "Too many exports; try later.",
-            code="rate-limited",
-            headers={"Retry-After": str(retry_after)},
-            retry_after=retry_after,
-        )
+        raise too_many_requests("Too many exports; try later.", retry_after=retry_after)
     report = outcome(session, room_id=room_id, user=user)
     out = io.StringIO()
     out.write("\ufeff")

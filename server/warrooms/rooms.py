@@ -34,7 +34,7 @@ from server.warrooms.access import (
     require_owner,
     revoke_grants,
     room_customers,
-    stale,
+    stale_version,
 )
 from server.warrooms.board import add_opportunity, add_target_row, target_public, task_public
 from server.warrooms.eventlog import append, next_seq, record
@@ -263,7 +263,7 @@ def update_room(
     if expected_version is not None and room.version != expected_version:
         version = room.version
         session.rollback()
-        raise stale("room", {"version": version})
+        raise stale_version("room", {"version": version})
     changes = data.model_dump(exclude_unset=True, exclude={"version"}, mode="json")
     for name, value in data.model_dump(exclude_unset=True, exclude={"version"}).items():
         setattr(room, name, value)

@@ -37,7 +37,7 @@ from server.customers.models import (
 from server.customers.schemas import CustomerListQuery
 from server.customers.service import get_customer_for, search_filter
 from server.db import row_id
-from server.errors import Problem
+from server.errors import Problem, unprocessable
 from server.org.models import User
 from server.warrooms.campaign_schemas import (
     MAX_FILE_BYTES,
@@ -82,12 +82,9 @@ def register(source_type: str, resolver: Resolver) -> None:
     _extra_resolvers[source_type] = resolver
 
 
-def too_many() -> Problem:
-    return Problem(
-        422,
-        "Unprocessable Content",
-        f"A source may bring at most {MAX_CANDIDATES} targets at once.",
-        code="too-many-targets",
+def too_many_targets() -> Problem:
+    return unprocessable(
+        f"A source may bring at most {MAX_CANDIDATES} targets at once.", code="too-many-targets"
     )
 
 
@@ -105,9 +102,9 @@ def resolve(session: Session, *, user: User, source: Any) -> Resolved:
     elif getattr(source, "type", None) in _extra_resolvers:
         found = _extra_resolvers[source.type](session, user, source)
     else:  # pragma: no cover - the schema's discriminator admits only the sources above
-        raise Problem(422, "Unprocessable Content", "Unknown source.", code="validation")
+        raise unprocessable("Unknown source.")
     if len(found.candidates) > MAX_CANDIDATES:
-        raise too_many()
+        raise too_many_targets()
     return found
 
 
@@ -192,7 +189,7 @@ def chain_of(
                 )
             nodes.extend(found)
             if len(nodes) > limit:
-                raise too_many()
+                raise too_many_targets()
             frontier = [n.customer_id for n in found if n.customer_id is not None]
     return nodes
 
@@ -240,11 +237,8 @@ def from_park(session: Session, *, source: ParkSource) -> Resolved:
 def from_employees(session: Session, *, user: User, source: EmployeesSource) -> Resolved:
     company = get_customer_for(session, user=user, customer_id=source.company_customer_id)
     if company.kind != CustomerKind.corporate:
-        raise Problem(
-            422,
-            "Unprocessable Content",
+        raise unprocessable(
             "Employees come from a company.",
-            code="validation",
             errors=[{"field": "company_customer_id", "message": "not a company"}],
         )
     profile = session.get(CorporateProfile, company.id)
@@ -286,8 +280,7 @@ FILE_HEADERS = {
 
 
 def bad_file(detail: str, errors: list[dict[str, Any]] | None = None) -> Problem:
-    extra: dict[str, Any] = {"errors": errors} if errors else {}
-    return Problem(422, "Unprocessable Content", detail, code="bad-file", **extra)
+    return unprocessable(detail, code="bad-file", errors=errors)
 
 
 def _xlsx_values(raw: bytes) -> list[list[Any]]:
@@ -307,7 +300,7 @@ def _xlsx_values(raw: bytes) -> list[list[Any]]:
         sheet = book.worksheets[0]
         rows, cols = sheet.max_row or 0, sheet.max_column or 0
         if rows > MAX_CANDIDATES + 1 or rows * cols > MAX_XLSX_CELLS:
-            raise too_many()
+            raise too_many_targets()
         values = [list(r) for r in sheet.iter_rows(values_only=True, max_row=MAX_CANDIDATES + 2)]
         book.close()
     except Problem:
@@ -341,7 +334,7 @@ def read_file_rows(filename: str, content_base64: str) -> list[dict[str, Any]]:
         for record in csv.reader(io.StringIO(text)):
             values.append(list(record))
             if len(values) > MAX_CANDIDATES + 1:
-                raise too_many()
+                raise too_many_targets()
     lines = [(n, r) for n, r in enumerate(values, start=1) if any(v not in (None, "") for v in r)]
     if not lines:
         raise bad_file("The file is empty.")
@@ -355,7 +348,7 @@ def read_file_rows(filename: str, content_base64: str) -> list[dict[str, Any]]:
     if not {"name", "credit_code", "customer_id"} & set(filter(None, header)):
         raise bad_file("The file needs a 客户名称, 统一社会信用代码 or 客户编号 column.")
     if len(lines) - 1 > MAX_CANDIDATES:
-        raise too_many()
+        raise too_many_targets()
     rows = []
     for line, data in lines[1:]:
         row: dict[str, Any] = {"_line": line}

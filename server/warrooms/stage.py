@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from server import events
 from server.audit import service as audit
 from server.customers import service as customers
-from server.errors import Problem, not_found
+from server.errors import Problem, conflict, not_found, unprocessable
 from server.org.models import User
 from server.products.models import Product
 from server.timeutil import iso, utcnow
@@ -161,7 +161,7 @@ def share(session: Session, redis, *, data: ShareIn, user: User, ip: str | None)
         title, pages = _customer_pages(session, room_id=data.room_id, user=user, customer_id=data.ref_id)
     else:
         if data.calculator is None:
-            raise Problem(422, "Unprocessable Content", "Send the calculator result.", code="validation")
+            raise unprocessable("Send the calculator result.")
         title = CALCULATOR_TITLES[data.calculator.calculator]
         pages = [_page(title, [(label, value) for label, value in data.calculator.rows])]
         ref = None
@@ -226,10 +226,7 @@ def share_pdf(
             413, "Content Too Large", f"A PDF on the stage is {max_bytes} bytes at most.", code="too-large"
         )
     if not content.startswith(b"%PDF-"):
-        raise Problem(
-            422, "Unprocessable Content", "This is not a PDF.", code="validation",
-            errors=[{"field": "content_base64", "message": "not a PDF"}],
-        )  # fmt: skip
+        raise unprocessable("This is not a PDF.", errors=[{"field": "content_base64", "message": "not a PDF"}])  # fmt: skip
     title = data.filename.rsplit("/", 1)[-1][:120]
     stage = {
         "room_id": room_id,
@@ -275,7 +272,7 @@ def turn_page(session: Session, redis, *, data: PageIn, user: User) -> dict[str,
     access.require_member(session, room_id=data.room_id, user=user)
     stage = current(redis, data.room_id)
     if stage is None or stage["share_id"] != data.share_id:
-        raise Problem(409, "Conflict", "That is no longer on the stage.", code="stage-changed")
+        raise conflict("That is no longer on the stage.", code="stage-changed")
     if stage["presenter"]["id"] != user.id:
         raise Problem(403, "Forbidden", "Only the presenter turns the pages.", code="not-presenter")
     stage["page"] = min(data.page, len(stage["pages"]) - 1)

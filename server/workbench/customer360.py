@@ -19,7 +19,7 @@ from server.audit import service as audit
 from server.customers import service as customers
 from server.customers.models import Contact, Customer, CustomerEvent, CustomerLink, CustomerVisit
 from server.db import row_id
-from server.errors import Problem
+from server.errors import unprocessable
 from server.intel.models import IntelAlert, IntelItem
 from server.knowledge import facts as knowledge_facts
 from server.knowledge import scores as knowledge_scores
@@ -300,12 +300,8 @@ def log_visit(session: Session, *, user: User, customer_id: int, data: Any, ip: 
     now = utcnow()
     occurred = as_utc(data.occurred_at)
     if occurred > now + _tolerance():
-        raise Problem(
-            422,
-            "Unprocessable Content",
-            "A visit cannot be in the future.",
-            code="validation",
-            errors=[{"field": "occurred_at", "message": "in the future"}],
+        raise unprocessable(
+            "A visit cannot be in the future.", errors=[{"field": "occurred_at", "message": "in the future"}]
         )
     customer_key = row_id(customer)
     # The score before this visit's facts, on an up-to-date profile.
