@@ -71,13 +71,18 @@ class Bank:
     rms: list[tuple[str, list[int], int]]  # username, some own customer ids, room id
 
 
-def prepare(base_url: str, customers: int) -> Bank:
-    from sqlmodel import Session, select
+def prepare(base_url: str, customers: int, logins: int) -> Bank:
+    """A fresh demo bank with at least `logins` RM sign-ins, in war rooms of five. The demo bank has
+    one RM per ~50 customers; the rest are made as colleagues of those RMs (same team, same
+    password), each taking a share of its colleague's book, so every simulated RM is one person with
+    own customers and a room of realistic size, however many are simulated."""
+    from sqlalchemy import update
+    from sqlmodel import Session, col, select
 
     from server.customers.models import Customer
     from server.db import get_engine, row_id
     from server.demo.generator import load_demo_bank
-    from server.org.models import Role, User
+    from server.org.models import RmProfile, Role, User
     from server.warrooms.membership import add_member
     from server.warrooms.models import MemberRole, MemberStatus
     from server.warrooms.rooms import create_room
@@ -89,7 +94,52 @@ def prepare(base_url: str, customers: int) -> Bank:
     load_demo_bank(engine, customers=customers, seed=7, data_key=data_key)
     rms: list[tuple[str, list[int], int]] = []
     with Session(engine, expire_on_commit=False) as session:
-        users = session.exec(select(User).where(User.role == Role.rm, User.is_active).order_by(User.id)).all()
+        demo_rms = session.exec(
+            select(User).where(User.role == Role.rm, col(User.is_active)).order_by(col(User.id))
+        ).all()
+        colleagues: dict[int, list[User]] = {row_id(u): [u] for u in demo_rms}
+        for i in range(max(0, logins - len(demo_rms))):
+            src = demo_rms[i % len(demo_rms)]
+            user = User(
+                username=f"soak{i:05d}",
+                display_name=f"压测客户经理{i}",
+                password_hash=src.password_hash,
+                role=Role.rm,
+                branch_id=src.branch_id,
+                team_id=src.team_id,
+            )
+            session.add(user)
+            colleagues[row_id(src)].append(user)
+        session.flush()
+        for src in demo_rms:
+            group = colleagues[row_id(src)]
+            profile = session.get(RmProfile, row_id(src))
+            for user in group[1:]:
+                if profile is not None:
+                    session.add(
+                        RmProfile(
+                            user_id=row_id(user),
+                            persona=profile.persona,
+                            hire_date=profile.hire_date,
+                            grade=profile.grade,
+                            qualifications=profile.qualifications,
+                            languages=profile.languages,
+                            home_region=profile.home_region,
+                        )
+                    )
+            book = session.exec(
+                select(Customer.id).where(Customer.owner_id == src.id).order_by(Customer.id)
+            ).all()
+            for k, user in enumerate(group[1:], start=1):
+                share = list(book[k :: len(group)])
+                if share:
+                    session.execute(
+                        update(Customer).where(col(Customer.id).in_(share)).values(owner_id=row_id(user))
+                    )
+        session.commit()
+        users = session.exec(
+            select(User).where(User.role == Role.rm, col(User.is_active)).order_by(col(User.id))
+        ).all()
         for start in range(0, len(users) - ROOM_SIZE + 1, ROOM_SIZE):
             group = users[start : start + ROOM_SIZE]
             room = create_room(session, user=group[0], data=RoomCreate(title=f"压测作战室{start}"), ip=None)
@@ -125,6 +175,7 @@ class Ledger:
     sent: int = 0
     send_failures: int = 0
     reconnects: int = 0
+    logins_taken: int = 0
     started: int = 0  # simulated RMs past sign-in and socket set-up (or failed at it)
     replayed: int = 0  # events missed live and filled by a `sync` on a seen gap
     members: list[RM] = field(default_factory=list)
@@ -137,7 +188,7 @@ class Ledger:
         with self.lock:
             self.latencies.clear()
             self.delivered = self.sent = self.send_failures = self.reconnects = self.note_duplicates = 0
-            self.replayed = self.started = 0
+            self.replayed = self.started = self.logins_taken = 0
             self.members.clear()
             self.errors_at.clear()
             self.requests_at.clear()
@@ -168,7 +219,9 @@ class RM(HttpUser):
 
     def _start(self) -> None:
         assert BANK is not None
-        self.username, self.customer_ids, self.room_id = random.choice(BANK.rms)
+        with LEDGER.lock:  # one simulated RM per login while there are enough, as in a branch
+            self.username, self.customer_ids, self.room_id = BANK.rms[LEDGER.logins_taken % len(BANK.rms)]
+            LEDGER.logins_taken += 1
         self.rng = random.Random()
         self.received: set[int] = set()
         self.baseline = 0
@@ -607,7 +660,8 @@ def main() -> None:
     RM.wait_time = between(low, high)
 
     started = time.time()
-    BANK = prepare(args.database_url, args.customers)
+    counts = [int(x) for x in args.capacity.split(",") if x] or [args.rms]
+    BANK = prepare(args.database_url, args.customers, max(counts))
     print(
         f"bank: {args.customers} customers, {len(BANK.rms)} RM logins in {len(BANK.rms) // ROOM_SIZE} rooms "
         f"(prepared in {time.time() - started:.0f} s)"
@@ -633,7 +687,6 @@ def main() -> None:
     cluster.start()
     print(f"cluster: nginx {cluster.url} -> {args.web} web, {args.workers} workers; logs in {run_dir}")
     try:
-        counts = [int(x) for x in args.capacity.split(",") if x] or [args.rms]
         stages = []
         for users in counts:
             faults = fault_drills(redis, BANK, window=max(5.0, args.seconds / 4)) if args.faults else None

@@ -15,7 +15,7 @@ from realtime.emit import _socketio
 from realtime.names import session_room, user_room
 from realtime.session import SocketUser, authenticate_connect, socket_sid, still_valid
 from server import db
-from server.errors import Problem
+from server.errors import Problem, is_database_outage
 from server.redis_client import get_redis
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,10 @@ class SessionNamespace(Namespace):
         with self.event_session() as session:
             try:
                 user = still_valid(session, who)
-            except Exception:  # e.g. no database connection free in time: an answer, not silence
+            except Exception as exc:  # e.g. no database connection free in time: an answer, not silence
+                if is_database_outage(exc):
+                    log.warning("socket session check: database unavailable")
+                    return self.error("unavailable", "The database is restarting; try again in a moment.")
                 log.exception("socket session check failed")
                 return self.error("internal", "Something went wrong on our side.")
             if user is None:
@@ -124,8 +127,11 @@ class SessionNamespace(Namespace):
                 return self.error(
                     problem.code, problem.detail or problem.title, status=problem.status, **extra
                 )
-            except Exception:
+            except Exception as exc:
                 session.rollback()
+                if is_database_outage(exc):  # restart or failover: nothing was stored; send again
+                    log.warning("socket handler: database unavailable")
+                    return self.error("unavailable", "The database is restarting; try again in a moment.")
                 log.exception("socket handler failed")
                 return self.error("internal", "Something went wrong on our side.")
 

@@ -9,6 +9,8 @@ import copy
 import hashlib
 import json
 import logging
+import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -22,18 +24,28 @@ from spectree import SecurityScheme, SpecTree
 from spectree.models import InType, SecureType, SecuritySchemeData
 from spectree.plugins.flask_plugin import FlaskPlugin
 from spectree.utils import get_model_key
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from server import db
 from server.auth.models import IdempotencyRecord
 from server.edge import check_json, parse_version
-from server.errors import Problem, conflict, field_errors_from_pydantic, problem_response, unprocessable
+from server.errors import (
+    Problem,
+    conflict,
+    field_errors_from_pydantic,
+    is_database_outage,
+    problem_response,
+    unprocessable,
+)
 from server.schemas import ProblemDetails
 from server.security import current_user
 from server.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+
+SETTLE_ATTEMPTS = 120  # seconds a record is retried while the database is away
 
 
 def _raise_problem(_req, _resp, req_validation_error, _instance, *_args) -> None:
@@ -266,7 +278,13 @@ def base64_field(value: str, field: str = "content_base64") -> bytes:
 
 def idempotent(view: Callable) -> Callable:
     """Honours `Idempotency-Key`: the same key replays the first response, the same key with another
-    body is 422, a duplicate arriving while the first is still running is 409."""
+    body is 422, a duplicate arriving while the first is still running is 409.
+
+    The key is claimed in its own transaction, then marked `applied` inside the view's own commit
+    (a before-commit hook on the request's session), so the mark and the write land together or not
+    at all. That is what makes a retry after a crash or a database restart safe: a record still
+    `in_progress` means nothing was written (it is forgotten and the request may run again), one
+    `applied` without a stored answer means the write happened (it is never run twice)."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any):
@@ -282,7 +300,9 @@ def idempotent(view: Callable) -> Callable:
             request.method.encode() + b" " + request.path.encode() + b"\n" + request.get_data(cache=True)
         ).hexdigest()
         engine = db.engine_for(current_app)
-        ttl = timedelta(hours=current_app.config["SETTINGS"].IDEMPOTENCY_TTL_HOURS)
+        settings = current_app.config["SETTINGS"]
+        ttl = timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
+        abandoned = timedelta(seconds=settings.IDEMPOTENCY_ABANDONED_SECONDS)
         with Session(engine) as own:
             record = IdempotencyRecord(
                 user_id=user.id,  # type: ignore[arg-type]
@@ -302,13 +322,20 @@ def idempotent(view: Callable) -> Callable:
                         IdempotencyRecord.user_id == user.id, IdempotencyRecord.key == key
                     )
                 ).one()
-                if utcnow() - existing.created_at > ttl:
+                age = utcnow() - existing.created_at
+                if age > ttl or (existing.state == "in_progress" and age > abandoned):
+                    # Expired, or claimed by a request that died before writing anything.
                     own.delete(existing)
                     own.commit()
                     return wrapper(*args, **kwargs)
                 if existing.request_hash != digest:
                     raise unprocessable(
                         "This Idempotency-Key was used with another request.", code="idempotency-mismatch"
+                    ) from None
+                if existing.state == "applied":
+                    raise conflict(
+                        "The first request with this key was applied; its answer was lost.",
+                        code="idempotency-applied",
                     ) from None
                 if existing.state != "done":
                     raise conflict(
@@ -322,35 +349,77 @@ def idempotent(view: Callable) -> Callable:
                 replay.headers["Idempotent-Replayed"] = "true"
                 replay.headers["Cache-Control"] = "no-store"
                 return replay
+        session = db.session()
+
+        def mark_applied(committing: Session) -> None:
+            committing.execute(
+                update(IdempotencyRecord)
+                .where(col(IdempotencyRecord.id) == record_id, col(IdempotencyRecord.state) == "in_progress")
+                .values(state="applied")
+            )
+
+        event.listen(session, "before_commit", mark_applied)
         try:
             response = make_response(view(*args, **kwargs))
         except Problem as problem:
             # A refusal keeps nothing the view began, and ends its transaction before the record below
             # is written: on SQLite a view that took a row lock would otherwise hold the write lock.
-            db.session().rollback()
+            session.rollback()
             response = problem_response(problem)
         except Exception:
-            _forget(engine, record_id)
+            session.rollback()
+            _settle(engine, record_id, None)
             raise
-        with Session(engine) as own:
-            stored = own.get(IdempotencyRecord, record_id)
-            if response.status_code >= 500 or stored is None:
-                if stored is not None:
-                    own.delete(stored)
-            else:
-                stored.state = "done"
-                stored.response_status = response.status_code
-                stored.response_body = response.get_data(as_text=True)
-                own.add(stored)
-            own.commit()
+        finally:
+            event.remove(session, "before_commit", mark_applied)
+        _settle(engine, record_id, response)
         return response
 
     return wrapper
 
 
-def _forget(engine, record_id: int | None) -> None:
+def _settle(engine, record_id: int | None, response: Response | None) -> None:
+    """Stores the answer under the key (or forgets a key whose request wrote nothing). If the
+    database is away at that moment, a background thread keeps trying for a while: a retry that
+    arrives after it returns then gets the first answer instead of a 409."""
+    try:
+        _store_answer(engine, record_id, response)
+    except DBAPIError as exc:
+        if not is_database_outage(exc):
+            raise
+        # The view's own answer still goes out: its write (if any) stands either way.
+        log.warning("database away while settling idempotency record %s; retrying", record_id)
+        threading.Thread(target=_settle_later, args=(engine, record_id, response), daemon=True).start()
+
+
+def _settle_later(engine, record_id: int | None, response: Response | None) -> None:
+    for _ in range(SETTLE_ATTEMPTS):
+        time.sleep(1)
+        try:
+            _store_answer(engine, record_id, response)
+            return
+        except DBAPIError as exc:
+            if not is_database_outage(exc):
+                log.exception("could not settle idempotency record %s", record_id)
+                return
+    log.warning("idempotency record %s left unsettled; it expires as abandoned", record_id)
+
+
+def _store_answer(engine, record_id: int | None, response: Response | None) -> None:
     with Session(engine) as own:
-        own.exec(delete(IdempotencyRecord).where(col(IdempotencyRecord.id) == record_id))
+        stored = own.get(IdempotencyRecord, record_id)
+        if stored is None:
+            return
+        if response is None or response.status_code >= 500:
+            # Nothing to replay: a request that wrote nothing may run again; an applied one keeps
+            # its mark so that a retry is never run twice.
+            if stored.state == "in_progress":
+                own.delete(stored)
+        else:
+            stored.state = "done"
+            stored.response_status = response.status_code
+            stored.response_body = response.get_data(as_text=True)
+            own.add(stored)
         own.commit()
 
 

@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     ENABLE_TEST_ENDPOINTS: bool = False  # only the test suite sets this
     SQL_ECHO: bool = False
     IDEMPOTENCY_TTL_HOURS: int = 48
+    # A key still marked in progress after this long belongs to a request that died before writing
+    # (its process killed, its database restarted): a retry may run it again. Above nginx's timeouts.
+    IDEMPOTENCY_ABANDONED_SECONDS: int = 120
     # Prospecting (智能获客): see docs/prospects.md.
     DEMO_PROSPECTS: int = 0  # 0: ten prospects per demo customer (50,000 for the default 5,000)
     PROSPECT_CLAIM_DAYS: int = 30  # a claimed prospect is exclusive this long, then returns

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, json
 from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -72,6 +73,22 @@ def too_many_requests(detail: str, *, retry_after: int, code: str = "rate-limite
         code=code,
         headers={"Retry-After": str(retry_after)},
         retry_after=retry_after,
+    )
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """The database went away (restart, failover, network) rather than refusing this statement: the
+    connection was invalidated, or connecting failed. Retrying later is the answer."""
+    return isinstance(exc, DBAPIError) and (exc.connection_invalidated or isinstance(exc, OperationalError))
+
+
+def database_unavailable() -> Problem:
+    return Problem(
+        503,
+        "Service Unavailable",
+        "The database is restarting; try again in a moment.",
+        code="unavailable",
+        headers={"Retry-After": "5"},
     )
 
 
@@ -145,6 +162,15 @@ def init_app(app: Flask) -> None:
                 headers={"Retry-After": "2"},
             )
         )
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError):
+        # A restart or failover fails the statements in flight (their transactions roll back whole)
+        # and new connections until it is back; the pool pings before reuse, so it then recovers.
+        if is_database_outage(exc):
+            log.warning("database unavailable: %s", type(exc.orig).__name__)
+            return problem_response(database_unavailable())
+        return _unexpected(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -125,6 +125,17 @@ describe('outbox', () => {
     expect((await outbox.list())[0].status).toBe('pending')
   })
 
+  it('counts 409 idempotency-applied (written, answer lost in a restart) as delivered, not as a failure', async () => {
+    const { outbox, sent } = setup([{ status: 409, code: 'idempotency-applied' }, { status: 201 }])
+    await outbox.enqueue(note('applied'))
+    await outbox.enqueue(note('next'))
+    const result = await outbox.flush()
+    expect(result.sent).toBe(2)
+    expect(result.failed).toBe(0)
+    expect(sent).toHaveLength(2)
+    expect(await outbox.list()).toEqual([])
+  })
+
   it('keeps a 4xx item as failed, surfaces it, and goes on with the next items', async () => {
     const { outbox, sent } = setup([{ status: 422, detail: 'Some fields are invalid.', code: 'validation' }, { status: 201 }])
     const bad = await outbox.enqueue(note(''))

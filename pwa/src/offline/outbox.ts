@@ -2,7 +2,8 @@
 // replayed in order. The item id is a UUID sent as the `Idempotency-Key`, so a replay after a lost
 // answer cannot create a second record on the server.
 //
-// Rules: 2xx (first answer or an idempotent replay) -> removed. Network error, 5xx, 408, 409 (the
+// Rules: 2xx (first answer or an idempotent replay), or 409 `idempotency-applied` (the server wrote it
+// but lost its answer in a restart) -> removed. Network error, 5xx, 408, 409 (the
 // first request with this key is still running) and 429 -> kept, retried with exponential backoff,
 // and later items wait behind it (order is kept). 401 or a CSRF 403 -> kept, the queue pauses until
 // the session is back. Any other 4xx -> kept, marked failed, shown to the user (retry or discard);
@@ -91,6 +92,11 @@ export function newId(): string {
   bytes[8] = (bytes[8] & 0x3f) | 0x80
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+/** The server applied the first request with this key; only its answer was lost (a restart). */
+export function wasApplied(result: SendResult): boolean {
+  return result.status === 409 && result.code === 'idempotency-applied'
 }
 
 export function isRetryable(result: SendResult): boolean {
@@ -262,7 +268,7 @@ export class Outbox {
       // The item may have been discarded or wiped (logout) while it was in flight.
       const current = await db.get(STORE, item.id)
       if (!current) continue
-      if (answer && answer.status >= 200 && answer.status < 300) {
+      if (answer && ((answer.status >= 200 && answer.status < 300) || wasApplied(answer))) {
         await db.delete(STORE, item.id)
         result.sent++
         this.changed()
