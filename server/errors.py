@@ -82,14 +82,16 @@ def is_database_outage(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and (exc.connection_invalidated or isinstance(exc, OperationalError))
 
 
-def database_unavailable() -> Problem:
+def unavailable(detail: str, *, retry_after: int) -> Problem:
+    """503 with Retry-After: a backing service (database, Redis) is away or the process is saturated;
+    nothing was written and the same request may be sent again."""
     return Problem(
-        503,
-        "Service Unavailable",
-        "The database is restarting; try again in a moment.",
-        code="unavailable",
-        headers={"Retry-After": "5"},
+        503, "Service Unavailable", detail, code="unavailable", headers={"Retry-After": str(retry_after)}
     )
+
+
+def database_unavailable() -> Problem:
+    return unavailable("The database is restarting; try again in a moment.", retry_after=5)
 
 
 def problem_response(problem: Problem) -> Response:
@@ -139,13 +141,7 @@ def init_app(app: Flask) -> None:
         # once with a retryable 503; reads that need only the database keep working meanwhile.
         log.warning("redis unavailable: %s", type(exc).__name__)
         return problem_response(
-            Problem(
-                503,
-                "Service Unavailable",
-                "A backing service is restarting; try again in a moment.",
-                code="unavailable",
-                headers={"Retry-After": "5"},
-            )
+            unavailable("A backing service is restarting; try again in a moment.", retry_after=5)
         )
 
     @app.errorhandler(PoolTimeout)
@@ -153,15 +149,7 @@ def init_app(app: Flask) -> None:
         # Every pooled database connection stayed busy past the pool's wait: the process is
         # overloaded. A retryable 503 (nothing was written), not a 500 with a traceback.
         log.warning("database pool exhausted: %s", exc)
-        return problem_response(
-            Problem(
-                503,
-                "Service Unavailable",
-                "The service is busy; try again in a moment.",
-                code="unavailable",
-                headers={"Retry-After": "2"},
-            )
-        )
+        return problem_response(unavailable("The service is busy; try again in a moment.", retry_after=2))
 
     @app.errorhandler(DBAPIError)
     def _database_error(exc: DBAPIError):
