@@ -207,11 +207,18 @@ class AskCustomers(Strict):
     items: list[CustomerSummary]
 
 
+class AskRank(Strict):
+    rank: int
+    team_size: int
+
+
 class AskFigure(Strict):
     kind: Literal["figure"]
     metric: str
     label: str
-    value: int | float | None = Field(description="null when the figure is not the user's to see")
+    value: int | float | AskRank | None = Field(
+        description="null when the figure is not the user's to see; unit `rank`: place in the team"
+    )
     unit: Literal["", "ratio", "rank", "cents", "count", "score"]
 
 

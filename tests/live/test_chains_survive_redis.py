@@ -52,14 +52,17 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
         )
         client = redis.Redis(port=self.port)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("redis-server did not start")
+        try:
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                try:
+                    client.ping()
+                    return
+                except redis.ConnectionError:
+                    time.sleep(0.1)
+            raise RuntimeError("redis-server did not start")
+        finally:
+            client.close()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -83,11 +86,14 @@ def _fired_at(db_session, note_id: int):
     return as_utc(reminder.fired_at) if reminder and reminder.fired_at else None
 
 
-def test_chains_and_reminders_survive_a_redis_restart(test_config, db_session, login, tmp_path, monkeypatch):
+def test_chains_and_reminders_survive_a_redis_restart(
+    test_config, db_session, login, tmp_path, monkeypatch, request
+):
     port = free_port()
     server = RedisServer(port, tmp_path)
     server.start()
     client = redis.Redis(port=port)
+    request.addfinalizer(client.close)
     monkeypatch.setattr(tasks.queues, "_redis", client)  # chain_status() reads this Redis
     log = tmp_path / "worker.log"
     env = server_env(test_config, 0, REDIS_URL=f"redis://127.0.0.1:{port}/0")

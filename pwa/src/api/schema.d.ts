@@ -3115,9 +3115,9 @@ export interface components {
             unit: "" | "ratio" | "rank" | "cents" | "count" | "score";
             /**
              * Value
-             * @description null when the figure is not the user's to see
+             * @description null when the figure is not the user's to see; unit `rank`: place in the team
              */
-            value: number | null;
+            value: number | components["schemas"]["AskRank"] | null;
         };
         /**
          * AskFilter
@@ -3191,6 +3191,13 @@ export interface components {
              * @default null
              */
             without?: string | null;
+        };
+        /** AskRank */
+        AskRank: {
+            /** Rank */
+            rank: number;
+            /** Team Size */
+            team_size: number;
         };
         /** AskReminder */
         AskReminder: {

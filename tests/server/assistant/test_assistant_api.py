@@ -5,6 +5,7 @@ access (a colleague's customer answers like a missing one), asking, and the retr
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -398,6 +399,33 @@ def test_ask_answers_from_the_rms_own_book_with_removable_filters(db_session, da
     figure = api.get("/api/v1/ask", query_string={"q": "我有多少客户"}).get_json()
     assert figure["intent"] == "figure" and figure["result"]["value"] == 2
     assert api.get("/api/v1/ask", query_string={"q": ""}).status_code == 422
+
+
+def test_every_figure_the_labelled_queries_ask_for_answers_in_its_documented_shape(
+    db_session, data_key, login
+):
+    """Each figure question of the labelled set, asked by an RM: a 200 whose value matches the answer
+    model (the team rank is a place and a team size, not a number)."""
+    rm = factories.make_user(db_session)
+    factories.make_customer(db_session, owner=rm, data_key=data_key)
+    api = login(rm)
+    rows = [
+        line.split("\t")
+        for line in (Path(__file__).parent / "ask_dev.tsv").read_text(encoding="utf-8").splitlines()
+    ]
+    figures = [
+        q for intent, q in (r for r in rows if len(r) == 2 and not r[0].startswith("#")) if intent == "figure"
+    ]
+    assert figures
+    metrics = set()
+    for q in figures:
+        response = api.get("/api/v1/ask", query_string={"q": q})
+        assert response.status_code == 200, (q, response.get_data(as_text=True))
+        result = response.get_json()["result"]
+        metrics.add(result["metric"])
+        if result["metric"] == "team_rank":
+            assert result["unit"] == "rank" and result["value"]["rank"] >= 1
+    assert "team_rank" in metrics
 
 
 # --- the retrain job ---------------------------------------------------------------------------------
