@@ -68,7 +68,7 @@ def prepare_database(url: str, clients: int, rooms: int) -> tuple[str, list[int]
     from server.auth.service import hash_password
     from server.org.models import Role, User
     from server.timeutil import utcnow
-    from server.warrooms import rooms
+    from server.warrooms import rooms as war_rooms
     from server.warrooms.models import MemberRole, MemberStatus, WarRoomMember
     from server.warrooms.schemas import RoomCreate
 
@@ -101,7 +101,7 @@ def prepare_database(url: str, clients: int, rooms: int) -> tuple[str, list[int]
         )
         room_ids = []
         for n in range(rooms):
-            room = rooms.create_room(
+            room = war_rooms.create_room(
                 session,
                 user=owner,
                 ip=None,
