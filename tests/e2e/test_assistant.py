@@ -3,6 +3,7 @@ encrypted copy) and the ask box with removable chips."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -121,3 +122,7 @@ def test_ask_box_with_removable_chips(page, day_plan):
     box.fill("我有多少客户")
     box.press("Enter")
     expect(page.get_by_test_id("ask-figure")).to_contain_text("3")
+    # A place in the team reads as one, not as an object or an error.
+    box.fill("我在团队排名第几")
+    box.press("Enter")
+    expect(page.get_by_test_id("ask-figure")).to_have_text(re.compile(r"第 \d+ / \d+"))
