@@ -27,10 +27,13 @@ import os
 import re
 import secrets
 import statistics
+import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: the project root
 
 from bench._common import ROOT, bench_branch, bench_database, bulk_rms, bulk_sessions, drop_postgres
 from bench.warroom_fanout import NS, start_ours
