@@ -84,6 +84,7 @@ def evaluate(book, generated, seeds: np.ndarray, label: str) -> dict:
         "seeds": int(len(rows)),
         "dropped": model.dropped,
         "ties": model.metrics["ties"],
+        "family_scale": model.metrics["family_scale"],
         "graph_coef": model.graph_coef,
         "seeds_only_graph_coef": trained["seeds_only"].graph_coef,
     }
@@ -111,11 +112,17 @@ def timing(book, generated) -> tuple[float, float]:
     feats = lookalike.graph_features(graph, seeds=node_seeds, customers=node_customers, top=node_top)
     features_s = time.perf_counter() - started
     rows = np.flatnonzero(seeds)
+    seen = np.flatnonzero(generated.developed)
     model = lookalike.train(
         seed_blocks=lookalike.take(book.blocks, rows),
         seed_graph=feats[rows],
         unlabelled_blocks=universe.blocks,
         unlabelled_graph=feats[c:],
+        outcomes=lookalike.Outcomes(
+            blocks=lookalike.take(universe.blocks, seen),
+            graph=feats[c:][seen],
+            converted=generated.converted[seen],
+        ),
     )
     started = time.perf_counter()
     raw = lookalike.raw_scores(model, universe.blocks, feats[c:])
@@ -182,6 +189,7 @@ def main() -> None:
             print(
                 f"{'  seeds only (before outcomes)':<50}{before}  {result[0.05][3] / result[0.05][1]:.2f}× oracle@5%"
                 f"  ties {result['ties']}: {np.round(result['graph_coef'], 2).tolist()}"
+                f" × families {result['family_scale']}"
                 f" (seeds only: {np.round(result['seeds_only_graph_coef'], 2).tolist()})"
             )
         features_s, score_s = timing(book, generated)
