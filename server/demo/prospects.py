@@ -4,7 +4,9 @@ and a planted, hidden truth: each firm's propensity to become a good customer.
 
 The truth depends on industry, size and region (how much they resemble the firms that did new
 business with the bank in the last 12 months), age, capital and ties to the best customers, plus noise the features cannot see. It is written to
-`prospect_truth`, which only the evaluation reads.
+`prospect_truth`, which only the evaluation reads. The bank's past development of prospects (5 %
+claimed and visited, each converted or not as its propensity draws) is recorded as the app records
+it (claims, visits, conversions): those are the outcomes the training job learns the tie weights from.
 
 `generate_universe` is pure numpy (the benchmark runs it for 1,000,000 firms in memory);
 `load_prospect_universe` writes it to the database with bulk inserts and trains the bank's first

@@ -10,6 +10,9 @@ reasons and the benchmark; none of them sees the demo's planted truth.
 - Training follows Elkan & Noto (2008): a logistic regression separates the seeds (labelled
   positives) from the unlabelled prospects; on held-out seeds its mean output c estimates the
   labelling rate, and p(good | x) = g(x) / c. Ranking uses g's log-odds.
+- The seeds are customers, so they cannot say how much a tie to the book lifts a prospect. With
+  enough observed outcomes (developed prospects that converted or did not), the graph features'
+  weights are fitted on those instead, the seeds' firm-family score as a scaled offset (`fit_ties`).
 - When the seeds sit almost all in one region or one size class that is not common in the universe
   (seeds from one region only, large firms only), that family describes how the seeds were chosen,
   not what makes a good customer: it is left out of the model (`dropped`)."""
