@@ -4,7 +4,9 @@ and a planted, hidden truth: each firm's propensity to become a good customer.
 
 The truth depends on industry, size and region (how much they resemble the firms that did new
 business with the bank in the last 12 months), age, capital and ties to the best customers, plus noise the features cannot see. It is written to
-`prospect_truth`, which only the evaluation reads.
+`prospect_truth`, which only the evaluation reads. The bank's past development of prospects (5 %
+claimed and visited, each converted or not as its propensity draws) is recorded as the app records
+it (claims, visits, conversions): those are the outcomes the training job learns the tie weights from.
 
 `generate_universe` is pure numpy (the benchmark runs it for 1,000,000 firms in memory);
 `load_prospect_universe` writes it to the database with bulk inserts and trains the bank's first
@@ -39,6 +41,10 @@ BASE_RATE = 0.03  # share of good customers among prospects
 NOISE = 0.6  # sd of what no feature can see (management, luck, a competitor's grip)
 LINK_SHARE = {"customer": 0.30, "prospect": 0.25, "decision_maker": 0.02}
 ALREADY_CUSTOMERS = 0.005  # registry rows that are already customers: merged away on load
+# Prospects the bank's RMs developed in past years (claimed and visited), whose outcome is known:
+# each converted or not as real firms do, drawn from its own propensity (a draw of its own, not
+# `good`). Picked at random: which firms were developed depends on nothing the truth hides.
+DEVELOPED_SHARE = 0.05
 
 
 @dataclass
@@ -56,6 +62,8 @@ class Generated:
     link_kinds: dict[str, np.ndarray]  # chain_customer / chain_prospect kinds
     propensity: np.ndarray
     good: np.ndarray
+    developed: np.ndarray  # developed in past years, outcome known (what the bank records)
+    converted: np.ndarray  # ... and became a customer
 
 
 def _log_ratio(best: np.ndarray, universe: np.ndarray, width: int) -> np.ndarray:
@@ -160,6 +168,7 @@ def generate_universe(book: Book, n: int, *, seed: int) -> Generated:
     )
     universe = Universe(
         ids=np.arange(1, n + 1, dtype=np.int64),
+        converted=np.zeros(n, dtype=bool),  # set below, once the outcomes are drawn
         blocks=blocks,
         chain_customer=chain_c,
         chain_prospect=chain_p,
@@ -170,6 +179,9 @@ def generate_universe(book: Book, n: int, *, seed: int) -> Generated:
     )
     propensity = _planted_truth(book, universe, rng, age=age, capital=capital)
     good = rng.random(n) < propensity
+    developed = rng.random(n) < DEVELOPED_SHARE
+    converted = developed & (rng.random(n) < propensity)
+    universe.converted = converted
     return Generated(
         universe,
         region,
@@ -184,6 +196,8 @@ def generate_universe(book: Book, n: int, *, seed: int) -> Generated:
         chain_kinds,
         propensity,
         good,
+        developed,
+        converted,
     )
 
 
@@ -267,7 +281,15 @@ def load_prospect_universe(engine: Engine, *, seed: int, today: date, customers:
     """Writes the universe next to the customers (10 prospects per customer unless DEMO_PROSPECTS
     says otherwise) and trains the bank's default lookalike model."""
     from server.config import load_settings
-    from server.prospects.models import LINK_LABELS, LinkKind, Prospect, ProspectLink, ProspectTruth
+    from server.prospects.models import (
+        LINK_LABELS,
+        LinkKind,
+        Prospect,
+        ProspectActivity,
+        ProspectClaim,
+        ProspectLink,
+        ProspectTruth,
+    )
 
     started = time.perf_counter()
     n = load_settings().DEMO_PROSPECTS or 10 * customers
@@ -340,6 +362,35 @@ def load_prospect_universe(engine: Engine, *, seed: int, today: date, customers:
             if code not in used:
                 used.add(code)
                 prospect_rows[i]["credit_code"] = code
+    # The bank's past development of prospects, as the bank records it: an RM's claim, a visit, and
+    # the claim's end — the firm became a customer (`converted`), or the claim lapsed without it.
+    # (The demo keeps its book as generated: a past conversion's customer record is not added.)
+    claim_rows: list[dict[str, Any]] = []
+    activity_rows: list[dict[str, Any]] = []
+    for i in np.flatnonzero(g.developed).tolist() if len(book) else []:
+        rm_id = int(book.owner_ids[int(rng.integers(0, len(book)))])
+        claimed = now - timedelta(days=int(rng.integers(45, 900)))
+        visited = claimed + timedelta(days=int(rng.integers(1, 20)))
+        ended = (
+            visited + timedelta(days=int(rng.integers(1, 10)))
+            if g.converted[i]
+            else claimed + timedelta(days=30)
+        )
+        if g.converted[i]:
+            prospect_rows[i].update(status="converted", converted_at=ended)
+        claim_rows.append(
+            {
+                "prospect_id": base + i + 1,
+                "rm_id": rm_id,
+                "claimed_at": claimed,
+                "expires_at": claimed + timedelta(days=30),
+                "ended_at": ended,
+                "end_reason": "converted" if g.converted[i] else "expired",
+            }
+        )
+        activity_rows.append(
+            {"prospect_id": base + i + 1, "rm_id": rm_id, "kind": "visited", "at": visited, "note": None}
+        )
     kinds = (LinkKind.supplier, LinkKind.buyer, LinkKind.shareholder, LinkKind.subsidiary)
     link_rows: list[dict[str, Any]] = []
 
@@ -378,6 +429,8 @@ def load_prospect_universe(engine: Engine, *, seed: int, today: date, customers:
             (table_of(Prospect), prospect_rows),
             (table_of(ProspectLink), unique_links),
             (table_of(ProspectTruth), truth_rows),
+            (table_of(ProspectClaim), claim_rows),
+            (table_of(ProspectActivity), activity_rows),
         ):
             for start in range(0, len(rows), 10_000):
                 conn.execute(insert(table), rows[start : start + 10_000])  # type: ignore[arg-type]
@@ -400,4 +453,9 @@ def load_prospect_universe(engine: Engine, *, seed: int, today: date, customers:
 
     model = train_default_now(engine, today=today)
     log.info("prospect universe: %d prospects in %.1fs", n, time.perf_counter() - started)
-    return {"prospect": n, "prospect_link": len(unique_links), "prospect_model": model}
+    return {
+        "prospect": n,
+        "prospect_link": len(unique_links),
+        "prospect_claim": len(claim_rows),
+        "prospect_model": model,
+    }

@@ -4,12 +4,14 @@ one graph that joins them (customers are nodes 0..C-1, prospects C..C+P-1)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import Connection, bindparam, text
+from sqlmodel import col, select
 
 from server.prospects.lookalike import Graph, encode_firms
+from server.prospects.models import ProspectActivity, ProspectClaim
 
 TOP_TIERS = ("vip", "high")
 BOOK_CHAIN_KINDS = ("supplier", "buyer", "shareholder")  # customer_link kinds that join the graph
@@ -108,9 +110,11 @@ def load_book(conn: Connection, *, today: date) -> Book:
 
 @dataclass
 class Universe:
-    """Open prospects (not customers) and their ties."""
+    """Open prospects (not customers) and their ties; for training, also the prospects that
+    became customers (`converted`), whose outcome the model learns from."""
 
     ids: np.ndarray
+    converted: np.ndarray  # bool: became a customer (kept as a node with its ties; never scored)
     blocks: dict[str, np.ndarray]
     # Ties as (prospect index, customer book index) or (prospect index, prospect index).
     chain_customer: tuple[np.ndarray, np.ndarray]
@@ -124,14 +128,16 @@ class Universe:
         return len(self.ids)
 
 
-def load_universe(conn: Connection, *, book: Book, today: date) -> Universe:
+def load_universe(conn: Connection, *, book: Book, today: date, with_converted: bool = False) -> Universe:
+    statuses = ["open", "converted"] if with_converted else ["open"]
     rows = conn.execute(
         text(
             "SELECT id, industry_code, region_code, size, ownership, founded_on, registered_capital_cents,"
-            " park FROM prospect WHERE status = 'open' AND kind = 'corporate' ORDER BY id"
-        )
+            " park, status FROM prospect WHERE status IN :statuses AND kind = 'corporate' ORDER BY id"
+        ).bindparams(bindparam("statuses", expanding=True)),
+        {"statuses": statuses},
     ).all()
-    cols: list = list(zip(*rows, strict=True)) if rows else [() for _ in range(8)]
+    cols: list = list(zip(*rows, strict=True)) if rows else [() for _ in range(9)]
     ids = np.array(cols[0], dtype=np.int64)
     p_index = {int(p): i for i, p in enumerate(ids)}
     c_index = book.index_of()
@@ -161,6 +167,7 @@ def load_universe(conn: Connection, *, book: Book, today: date) -> Universe:
     park_number = {name: k for k, name in enumerate(park_names)}
     return Universe(
         ids=ids,
+        converted=np.array([status == "converted" for status in cols[8]], dtype=bool),
         blocks=encode_firms(
             industry=list(cols[1]),
             region=list(cols[2]),
@@ -194,3 +201,31 @@ def build_graph(book: Book, universe: Universe) -> Graph:
         ),
         park_of,
     )
+
+
+def load_outcomes(conn: Connection, *, universe: Universe, now: datetime) -> tuple[np.ndarray, np.ndarray]:
+    """The prospects the bank developed and whose outcome it knows, as universe indices, and
+    whether each converted. Developed: an RM logged a visit. Known: it became a customer, or no
+    claim on it is still running (released or lapsed without a conversion). A prospect still being
+    worked on has no outcome yet and is left out."""
+    visited = set(
+        conn.execute(
+            select(ProspectActivity.prospect_id).where(col(ProspectActivity.kind) == "visited").distinct()
+        ).scalars()
+    )
+    running = set(
+        conn.execute(
+            select(ProspectClaim.prospect_id)
+            .where(col(ProspectClaim.ended_at).is_(None), col(ProspectClaim.expires_at) > now)
+            .distinct()
+        ).scalars()
+    )
+    known = np.array(
+        [
+            int(p) in visited and (bool(done) or int(p) not in running)
+            for p, done in zip(universe.ids, universe.converted, strict=True)
+        ],
+        dtype=bool,
+    )
+    rows = np.flatnonzero(known)
+    return rows, universe.converted[rows]

@@ -10,6 +10,9 @@ reasons and the benchmark; none of them sees the demo's planted truth.
 - Training follows Elkan & Noto (2008): a logistic regression separates the seeds (labelled
   positives) from the unlabelled prospects; on held-out seeds its mean output c estimates the
   labelling rate, and p(good | x) = g(x) / c. Ranking uses g's log-odds.
+- The seeds are customers, so they cannot say how much a tie to the book lifts a prospect. With
+  enough observed outcomes (developed prospects that converted or did not), the graph features'
+  weights are fitted on those instead, the seeds' firm-family score as a scaled offset (`fit_ties`).
 - When the seeds sit almost all in one region or one size class that is not common in the universe
   (seeds from one region only, large firms only), that family describes how the seeds were chosen,
   not what makes a good customer: it is left out of the model (`dropped`)."""
@@ -267,17 +270,69 @@ def selection_families(
     return dropped
 
 
+@dataclass
+class Outcomes:
+    """Prospects the bank developed (an RM visited them) whose outcome is known: converted to a
+    customer, or the claim ended without it. Their firm families and graph features as columns."""
+
+    blocks: dict[str, np.ndarray]
+    graph: np.ndarray
+    converted: np.ndarray  # bool
+
+    def __len__(self) -> int:
+        return len(self.converted)
+
+    def enough(self) -> bool:
+        """Ten conversions and ten non-conversions per weight fitted (the intercept, the firm
+        families' scale and one per graph feature): fewer, and the seeds' weights are kept."""
+        need = 10 * (2 + len(GRAPH_FEATURES))
+        converted = int(np.sum(self.converted))
+        return converted >= need and len(self.converted) - converted >= need
+
+
+OUTCOME_L2 = 1.0  # a weak prior on the tie weights (in log-odds per unit), against a tie seen rarely
+
+
+def fit_ties(
+    family_score: np.ndarray, graph: np.ndarray, converted: np.ndarray, *, l2: float = OUTCOME_L2
+) -> tuple[float, float, np.ndarray]:
+    """A logistic regression of converted vs developed-not-converted on the seeds' firm-family score
+    and the graph features: returns (intercept, the family score's scale, one weight per graph
+    feature). The seeds say which firms look like the bank's customers; only outcomes say how much
+    a tie to the book lifts a *prospect*, which customers (the seeds) cannot tell."""
+    from scipy.optimize import minimize
+
+    x = np.column_stack([np.ones(len(family_score)), family_score, graph]).astype(np.float64)
+    y = np.asarray(converted, dtype=np.float64)
+    penalised = np.r_[0.0, 0.0, np.ones(graph.shape[1])] * l2
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        z = x @ theta
+        nll = float(np.sum(np.logaddexp(0.0, z) - y * z)) + 0.5 * float(penalised @ theta**2)
+        grad = x.T @ (1.0 / (1.0 + np.exp(-z)) - y) + penalised * theta
+        return nll, grad
+
+    start = np.zeros(x.shape[1])
+    start[0] = float(np.log((y.mean() + 1e-6) / (1 - y.mean() + 1e-6)))
+    result = minimize(loss, start, jac=True, method="L-BFGS-B")
+    theta = result.x
+    return float(theta[0]), float(theta[1]), theta[2:]
+
+
 def train(
     *,
     seed_blocks: dict[str, np.ndarray],
     seed_graph: np.ndarray,
     unlabelled_blocks: dict[str, np.ndarray],
     unlabelled_graph: np.ndarray,
+    outcomes: Outcomes | None = None,
     random_state: int = 0,
     max_unlabelled: int = 60_000,
     regularisation: float = 0.3,
 ) -> Lookalike:
-    """Elkan-Noto PU learning with an L2 logistic regression (scikit-learn)."""
+    """Elkan-Noto PU learning with an L2 logistic regression (scikit-learn) for the firm families.
+    With enough observed outcomes (`Outcomes.enough`), the graph features' weights (and the scale
+    of the firm-family score) are then fitted on those outcomes instead (`fit_ties`)."""
     from sklearn.linear_model import LogisticRegression
 
     rng = np.random.default_rng(random_state)
@@ -318,6 +373,20 @@ def train(
     )
     held = raw_scores(model, take(seed_blocks, np.flatnonzero(holdout)), seed_graph[holdout])
     model.c = float(np.mean(1.0 / (1.0 + np.exp(-held))))
+    ties, scale = "seeds", 1.0
+    if outcomes is not None and outcomes.enough():
+        no_graph = np.zeros_like(outcomes.graph)
+        intercept, scale, graph_coef = fit_ties(
+            raw_scores(model, outcomes.blocks, no_graph), outcomes.graph, outcomes.converted
+        )
+        # raw = intercept + scale * (model.intercept + families) + graph @ graph_coef, still a
+        # table look-up per family. The output is now p(converts | developed, x) itself: c = 1.
+        model.intercept = intercept + scale * model.intercept
+        coef = {f: [scale * w for w in values] for f, values in coef.items()}
+        model.coef = coef
+        model.graph_coef = graph_coef.tolist()
+        model.c = 1.0
+        ties = "outcomes"
     model.baseline = {
         f: float(np.mean(np.asarray(coef[f])[unlabelled_blocks[f]])) for f in FAMILIES if f not in dropped
     }
@@ -327,7 +396,16 @@ def train(
             for i, g in enumerate(GRAPH_FEATURES)
         }
     )
-    model.metrics = {"seeds": int(n_seed), "unlabelled": int(len(sample)), "c": model.c, "dropped": dropped}
+    model.metrics = {
+        "seeds": int(n_seed),
+        "unlabelled": int(len(sample)),
+        "c": model.c,
+        "dropped": dropped,
+        "ties": ties,  # where the graph features' weights come from: the seeds, or outcomes
+        "outcomes": 0 if outcomes is None else len(outcomes),
+        "conversions": 0 if outcomes is None else int(np.sum(outcomes.converted)),
+        "family_scale": round(scale, 3),  # the firm-family score's weight in the outcomes' fit
+    }
     return model
 
 
@@ -374,8 +452,16 @@ def centroid_baseline(
     return score
 
 
-def lift_at(order_scores: np.ndarray, good: np.ndarray, share: float) -> float:
-    base = float(np.mean(good))
+def lift_at(
+    order_scores: np.ndarray, good: np.ndarray, share: float, *, leave_out: np.ndarray | None = None
+) -> float:
+    """The good rate in the best `share` over the good rate of all. `leave_out` (bool per row): the
+    prospects whose outcome the model learnt from, out of the ranking and of the base rate alike, so
+    a model is never credited for finding what it was shown."""
+    if leave_out is not None:
+        keep = ~np.asarray(leave_out, dtype=bool)
+        order_scores, good = order_scores[keep], good[keep]
+    base = float(np.mean(good)) if len(good) else 0.0
     if base == 0:
         return 0.0
     return float(np.mean(good[top_share(order_scores, share)])) / base

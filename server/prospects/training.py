@@ -12,7 +12,7 @@ from sqlalchemy import Engine, delete, insert, update
 from sqlmodel import Session, col
 
 from server.prospects import lookalike
-from server.prospects.features import Book, build_graph, load_book, load_universe
+from server.prospects.features import Book, build_graph, load_book, load_outcomes, load_universe
 from server.prospects.models import ProspectModel, ProspectScore
 from server.timeutil import utcnow
 
@@ -48,9 +48,13 @@ def run_training(session: Session, *, model_id: int, today: date | None = None) 
     try:
         conn = session.connection()
         book = load_book(conn, today=today)
-        universe = load_universe(conn, book=book, today=today)
+        # Converted prospects stay in the graph (their ties are what they were as prospects) and
+        # teach the tie weights with the other developed prospects; only open ones are scored.
+        universe = load_universe(conn, book=book, today=today, with_converted=True)
+        open_rows = np.flatnonzero(~universe.converted)
+        seen, converted = load_outcomes(conn, universe=universe, now=utcnow())
         seeds = seed_mask(book, kind=model.seeds_kind, owner_id=model.owner_id, customer_ids=model.seed_ids)
-        if seeds.sum() < 10 or len(universe) == 0:
+        if seeds.sum() < 10 or len(open_rows) == 0:
             raise ValueError("too few seeds (at least 10 customers) or no prospects")
         graph = build_graph(book, universe)
         c = len(book)
@@ -59,17 +63,24 @@ def run_training(session: Session, *, model_id: int, today: date | None = None) 
         node_top = np.concatenate([book.top, np.zeros(len(universe), dtype=bool)])
         feats = lookalike.graph_features(graph, seeds=node_seeds, customers=node_customers, top=node_top)
         rows = np.flatnonzero(seeds)
+        prospect_feats = feats[c:]
+        open_blocks = lookalike.take(universe.blocks, open_rows)
         fitted = lookalike.train(
             seed_blocks=lookalike.take(book.blocks, rows),
             seed_graph=feats[rows],
-            unlabelled_blocks=universe.blocks,
-            unlabelled_graph=feats[c:],
+            unlabelled_blocks=open_blocks,
+            unlabelled_graph=prospect_feats[open_rows],
+            outcomes=lookalike.Outcomes(
+                blocks=lookalike.take(universe.blocks, seen),
+                graph=prospect_feats[seen],
+                converted=converted,
+            ),
             random_state=model_id,
         )
-        raw = lookalike.raw_scores(fitted, universe.blocks, feats[c:])
+        raw = lookalike.raw_scores(fitted, open_blocks, prospect_feats[open_rows])
         pct = lookalike.percentiles(raw)
         session.execute(delete(ProspectScore).where(col(ProspectScore.model_id) == model_id))
-        ids = universe.ids.tolist()
+        ids = universe.ids[open_rows].tolist()
         raw_list = np.round(raw, 4).tolist()
         pct_list = pct.tolist()
         for start in range(0, len(ids), 20_000):

@@ -364,3 +364,24 @@ def test_products_shelf(demo_session):
     assert any(p.code == "PAY-PAYROLL" and p.name == "代发工资" for p in products)
     held = demo_session.exec(select(func.count(func.distinct(Holding.product_id)))).one()
     assert held >= 25
+
+
+def test_past_prospect_development_is_recorded_as_a_bank_records_it(demo_session):
+    """A history of developed prospects: each has an RM's ended claim and a visit; the converted ones
+    carry their status and date (what `record_conversions` writes), the rest a lapsed claim."""
+    from server.prospects.models import Prospect, ProspectActivity, ProspectClaim
+
+    claims = demo_session.exec(select(ProspectClaim)).all()
+    prospects = demo_session.exec(select(Prospect).where(col(Prospect.status) != "merged")).all()
+    assert 0.02 * len(prospects) < len(claims) < 0.1 * len(prospects)
+    assert all(c.ended_at is not None and c.end_reason in ("converted", "expired") for c in claims)
+    visited = set(
+        demo_session.exec(select(ProspectActivity.prospect_id).where(col(ProspectActivity.kind) == "visited"))
+    )
+    assert {c.prospect_id for c in claims} == visited
+    status = {p.id: p for p in prospects}
+    for c in claims:
+        if c.prospect_id in status:
+            converted = status[c.prospect_id].status == "converted"
+            assert converted == (c.end_reason == "converted")
+            assert converted == (status[c.prospect_id].converted_at is not None)

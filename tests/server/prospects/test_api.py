@@ -405,3 +405,43 @@ def test_a_prospects_reasons_see_the_graph_features_the_model_was_trained_on(wor
         _blocks, graph = _features_of(db_session, prospect, model)
         assert graph.tolist() == feats[row[prospect.id]].tolist(), prospect.name
         assert {name for name, i in col.items() if graph[i]} == names, prospect.name
+
+
+def test_outcomes_are_developed_prospects_whose_end_the_bank_recorded(world, db_session):
+    from server.prospects.features import load_book, load_outcomes, load_universe
+    from server.prospects.models import ProspectActivity
+
+    now = utcnow()
+    rm = world["a"]
+    lapsed, working, never_visited, won = world["prospects"][:4]
+    won.status = "converted"
+    won.converted_at = now - timedelta(days=3)
+    db_session.add(won)
+    for p, ended, reason in (
+        (lapsed, now - timedelta(days=40), "expired"),  # visited, claim lapsed: not converted
+        (working, None, None),  # visited, still claimed: no outcome yet
+        (never_visited, now - timedelta(days=40), "released"),  # never developed
+        (won, now - timedelta(days=3), "converted"),
+    ):
+        claimed = now - timedelta(days=70) if ended else now - timedelta(days=2)
+        db_session.add(
+            ProspectClaim(
+                prospect_id=p.id,
+                rm_id=rm.id,
+                claimed_at=claimed,
+                expires_at=claimed + timedelta(days=30),
+                ended_at=ended,
+                end_reason=reason,
+            )
+        )
+        if p is not never_visited:
+            db_session.add(ProspectActivity(prospect_id=p.id, rm_id=rm.id, kind="visited", at=claimed))
+    db_session.commit()
+    conn = db_session.connection()
+    book = load_book(conn, today=now.date())
+    assert won.id not in load_universe(conn, book=book, today=now.date()).ids.tolist()  # never scored
+    universe = load_universe(conn, book=book, today=now.date(), with_converted=True)
+    rows, converted = load_outcomes(conn, universe=universe, now=now)
+    outcome = dict(zip(universe.ids[rows].tolist(), converted.tolist(), strict=True))
+    assert outcome.get(lapsed.id) is False and outcome.get(won.id) is True
+    assert working.id not in outcome and never_visited.id not in outcome

@@ -211,3 +211,96 @@ def test_reasons_are_the_top_three_positive_factors_in_chinese():
     assert [f["weight"] for f in factors] == sorted((f["weight"] for f in factors), reverse=True)
     assert lookalike.category_label("capital", 0).startswith("注册资本")
     assert lookalike.category_label("age", 2) == "成立4-7年"
+
+
+def outcome_world(n_dev: int = 6000, seed: int = 5):
+    """Seeds (customers) are nearly all tied to a customer, as a bank's book is, so the seeds read
+    `customer_chain` as a strong sign; among the prospects the bank developed, a tie to any customer
+    changes nothing and only a tie to a VIP (`top_chain`) lifts conversion."""
+    rng = np.random.default_rng(seed)
+    unl, graph_unl, _good, seeds, graph_seed = synthetic(n_unl=8000, n_seed=300, seed=seed)
+    graph_unl[:, 0] = rng.random(len(graph_unl)) < 0.3
+    graph_seed[:, 0] = rng.random(len(graph_seed)) < 0.9
+    dev = blocks(n_dev, industry=rng.integers(0, 10, n_dev), size=rng.integers(0, 4, n_dev))
+    graph_dev = np.zeros((n_dev, len(GRAPH_FEATURES)), dtype=np.float32)
+    graph_dev[:, 0] = rng.random(n_dev) < 0.3
+    graph_dev[:, 1] = graph_dev[:, 0] * (rng.random(n_dev) < 0.4)
+    logit = -3.0 + 1.5 * (dev["industry"] == 5) + 1.5 * graph_dev[:, 1]
+    converted = rng.random(n_dev) < 1 / (1 + np.exp(-logit))
+    outcomes = lookalike.Outcomes(blocks=dev, graph=graph_dev, converted=converted)
+    return unl, graph_unl, seeds, graph_seed, outcomes
+
+
+def test_fit_ties_recovers_the_weights_of_outcomes_given_an_offset():
+    rng = np.random.default_rng(9)
+    n = 40_000
+    family = rng.normal(0, 1, n)
+    graph = (rng.random((n, 2)) < 0.3).astype(np.float32)
+    logit = -2.5 + 0.8 * family + 0.5 * graph[:, 0] + 1.5 * graph[:, 1]
+    converted = rng.random(n) < 1 / (1 + np.exp(-logit))
+    intercept, scale, weights = lookalike.fit_ties(family, graph, converted)
+    assert abs(intercept + 2.5) < 0.15 and abs(scale - 0.8) < 0.1
+    assert abs(weights[0] - 0.5) < 0.15 and abs(weights[1] - 1.5) < 0.15
+
+
+def test_tie_weights_are_learnt_from_outcomes_not_from_the_seeds():
+    unl, graph_unl, seeds, graph_seed, outcomes = outcome_world()
+    assert outcomes.enough()
+    common = {
+        "seed_blocks": seeds,
+        "seed_graph": graph_seed,
+        "unlabelled_blocks": unl,
+        "unlabelled_graph": graph_unl,
+    }
+    seeds_only = lookalike.train(**common)
+    learnt = lookalike.train(**common, outcomes=outcomes)
+    chain, top = GRAPH_FEATURES.index("customer_chain"), GRAPH_FEATURES.index("top_chain")
+    assert seeds_only.graph_coef[chain] > 1.0  # customers are tied to customers: read as a strong sign
+    assert seeds_only.metrics["ties"] == "seeds"
+    assert learnt.metrics["ties"] == "outcomes" and learnt.metrics["conversions"] == int(
+        outcomes.converted.sum()
+    )
+    assert abs(learnt.graph_coef[chain]) < 0.35  # a tie to any customer lifts no developed prospect
+    assert learnt.graph_coef[top] > 1.0  # a tie to a VIP does
+    assert learnt.c == 1.0  # the output is p(converts | developed, x) itself
+    assert int(np.argmax(learnt.coef["industry"])) == 5  # the firm families still come from the seeds
+    # Still a table look-up per family, and it survives storage.
+    families = [f for f in lookalike.FAMILIES if f not in learnt.dropped]
+    x = lookalike.design(unl, graph_unl, families)
+    weights = np.concatenate([np.asarray(learnt.coef[f]) for f in families] + [np.asarray(learnt.graph_coef)])
+    restored = lookalike.Lookalike.from_json(learnt.to_json())
+    assert np.allclose(
+        lookalike.raw_scores(restored, unl, graph_unl), x @ weights + learnt.intercept, atol=1e-4
+    )
+
+
+def test_too_few_outcomes_keep_the_seeds_tie_weights():
+    unl, graph_unl, seeds, graph_seed, outcomes = outcome_world(n_dev=600)
+    assert not outcomes.enough()
+    common = {
+        "seed_blocks": seeds,
+        "seed_graph": graph_seed,
+        "unlabelled_blocks": unl,
+        "unlabelled_graph": graph_unl,
+    }
+    with_few = lookalike.train(**common, outcomes=outcomes)
+    assert with_few.metrics["ties"] == "seeds"
+    assert with_few.graph_coef == lookalike.train(**common).graph_coef
+
+
+def test_the_lift_leaves_out_the_prospects_whose_outcome_the_model_saw():
+    # 1,000 prospects, 50 good. The model ranks first the 20 good ones it was shown (seen), then
+    # random; left out, its lift is what it finds among the others (none), not the 20 it was told.
+    rng = np.random.default_rng(4)
+    good = np.zeros(1000, dtype=bool)
+    good[:50] = True
+    seen = np.zeros(1000, dtype=bool)
+    seen[:20] = True
+    scores = rng.random(1000)
+    scores[:20] += 10
+    scores[20:50] -= 10  # the unseen good ones at the bottom
+    assert lookalike.lift_at(scores, good, 0.05) > 5
+    assert lookalike.lift_at(scores, good, 0.05, leave_out=seen) == 0.0
+    # Base rate too: 30 good among 980.
+    perfect = good.astype(float)
+    assert lookalike.lift_at(perfect, good, 0.05, leave_out=seen) == pytest.approx((30 / 49) / (30 / 980))
