@@ -10,8 +10,9 @@ records a visit, chats in the war room, reads the opportunity feed and the inbox
 Prints, per stage: per-endpoint p50/p95/p99 and errors, socket messages sent/delivered/lost and
 fan-out latency, CPU per process. With --capacity it runs one stage per user count and reports the
 largest that holds HTTP p95 <= 300 ms, zero 5xx and zero lost socket messages. With --faults it runs
-one stage with kill -9 of a web process, kill -9 of a worker and a Redis restart in it, and prints a
-table: fault, requests during it, errors, duplicates, losses, recovery time.
+one stage with kill -9 of a web process, kill -9 of a worker, a Redis restart and a PostgreSQL restart
+(-m fast; the bank then lives on a private server started for the run) in it, and prints a table: fault,
+requests during it, errors, duplicates, losses, recovery time.
 
     .venv/bin/python bench/soak.py --rms 100 --seconds 60                # one stage
     .venv/bin/python bench/soak.py --capacity 100,200,400 --seconds 45   # capacity search
@@ -30,12 +31,13 @@ monkey.patch_all()  # locust runs on gevent: patch before anything opens a socke
 import argparse  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
+import shutil  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from collections import defaultdict  # noqa: E402
+from collections import Counter, defaultdict  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -199,12 +201,23 @@ BANK: Bank | None = None
 THINK = (2.0, 6.0)
 
 
+class SocketRefused(Exception):
+    """A socket event the server answered with an error acknowledgement (its code)."""
+
+
 def on_request(request_type, name, response_time, response_length, exception=None, response=None, **_kw):
     now = time.time()
     with LEDGER.lock:
         LEDGER.requests_at.append(now)
         if exception is not None or (response is not None and response.status_code >= 500):
-            LEDGER.errors_at.append((now, name))
+            # An HTTP answer counts by its status (locust also passes an HTTPError for it).
+            if response is not None:
+                what = str(response.status_code)
+            elif isinstance(exception, SocketRefused):
+                what = f"socket {exception}"  # the error code the server answered with
+            else:
+                what = type(exception).__name__
+            LEDGER.errors_at.append((now, what))
 
 
 class RM(HttpUser):
@@ -384,7 +397,7 @@ class RM(HttpUser):
                 timeout=10,
             )
             ok = bool(ack and ack.get("ok"))
-            exc = None if ok else RuntimeError(str(ack))
+            exc = None if ok else SocketRefused((ack or {}).get("code") or str(ack))
         except Exception as error:
             ok, exc = False, error
         elapsed_ms = (time.time() - started) * 1000
@@ -585,7 +598,26 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.server.port}/0"
 
 
-def fault_drills(redis: PrivateRedis, bank: Bank, window: float):
+def private_postgres(web: int, workers: int):
+    """The fault stage's own PostgreSQL server (tests/live/postgres_server.py), so restarting it touches
+    nothing else on the machine. Room for every process's full pool (DB_POOL_SIZE + DB_MAX_OVERFLOW)."""
+    from deploy.cluster import free_port
+    from server.config import Settings
+    from tests.live.postgres_server import PostgresServer
+
+    settings = Settings()
+    per_process = settings.DB_POOL_SIZE + settings.DB_MAX_OVERFLOW
+    # Its own temporary directory: the server runs as the postgres account, which must reach it.
+    workdir = Path(tempfile.mkdtemp(prefix="zhanye-soak-pg-"))
+    server = PostgresServer(
+        free_port(), workdir, settings={"max_connections": str((web + workers + 2) * per_process + 20)}
+    )
+    server.init()
+    server.start()
+    return server
+
+
+def fault_drills(redis: PrivateRedis, bank: Bank, window: float, postgres=None):
     def drills(cluster: Cluster) -> list[tuple[str, int, int, int, int, str]]:
         from sqlalchemy import create_engine, text
 
@@ -604,6 +636,9 @@ def fault_drills(redis: PrivateRedis, bank: Bank, window: float):
                 errors = LEDGER.errors_at[before_err:]
             last_error = max((t for t, _ in errors), default=None)
             recovery = f"{last_error - started:.1f} s" if last_error else "no errors"
+            kinds = Counter(what for _, what in errors)
+            if kinds:  # what the errors were: 503 problems while a store is away, never a 500
+                recovery += " (" + ", ".join(f"{what} ×{n}" for what, n in kinds.most_common()) + ")"
             with LEDGER.lock:
                 caught_up = (LEDGER.replayed - replayed_before, LEDGER.reconnects - rejoins_before)
             rows.append((name, requests_in, len(errors), LEDGER.note_duplicates, caught_up, recovery))
@@ -622,6 +657,15 @@ def fault_drills(redis: PrivateRedis, bank: Bank, window: float):
             redis.server.start()
 
         observe("Redis restart (empty)", restart_redis)
+        if postgres is not None:
+
+            def restart_postgres() -> None:
+                # -m fast ends every session: open transactions roll back, pooled connections die.
+                postgres.stop("fast")
+                gevent.sleep(1.0)
+                postgres.start()
+
+            observe("PostgreSQL restart (-m fast)", restart_postgres)
         engine = create_engine(bank.database_url.replace("postgresql://", "postgresql+psycopg2://"))
         with engine.connect() as conn:
             dupes = conn.execute(
@@ -661,12 +705,14 @@ def main() -> None:
 
     started = time.time()
     counts = [int(x) for x in args.capacity.split(",") if x] or [args.rms]
-    BANK = prepare(args.database_url, args.customers, max(counts))
+    run_dir = Path(tempfile.mkdtemp(prefix="zhanye-soak-"))
+    # With --faults the bank lives on a private PostgreSQL server the drills may restart.
+    postgres = private_postgres(args.web, args.workers) if args.faults else None
+    BANK = prepare(postgres.url() if postgres else args.database_url, args.customers, max(counts))
     print(
         f"bank: {args.customers} customers, {len(BANK.rms)} RM logins in {len(BANK.rms) // ROOM_SIZE} rooms "
         f"(prepared in {time.time() - started:.0f} s)"
     )
-    run_dir = Path(tempfile.mkdtemp(prefix="zhanye-soak-"))
     redis = PrivateRedis(run_dir)
     redis.server.start()
     cluster = Cluster(
@@ -689,7 +735,11 @@ def main() -> None:
     try:
         stages = []
         for users in counts:
-            faults = fault_drills(redis, BANK, window=max(5.0, args.seconds / 4)) if args.faults else None
+            faults = (
+                fault_drills(redis, BANK, window=max(5.0, args.seconds / 4), postgres=postgres)
+                if args.faults
+                else None
+            )
             stage = run_stage(cluster, users, args.seconds, args.spawn_rate, faults)
             print_stage(stage, args.web)
             stages.append(stage)
@@ -720,14 +770,18 @@ def main() -> None:
     finally:
         cluster.stop()
         redis.server.stop()
-        from sqlalchemy import create_engine, text
+        if postgres is not None:
+            postgres.stop("fast")
+            shutil.rmtree(postgres.workdir, ignore_errors=True)
+        else:
+            from sqlalchemy import create_engine, text
 
-        admin = create_engine(BANK.admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(
-                text(f'DROP DATABASE IF EXISTS "{BANK.database_url.rsplit("/", 1)[1]}" WITH (FORCE)')
-            )
-        admin.dispose()
+            admin = create_engine(BANK.admin_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(
+                    text(f'DROP DATABASE IF EXISTS "{BANK.database_url.rsplit("/", 1)[1]}" WITH (FORCE)')
+                )
+            admin.dispose()
 
 
 if __name__ == "__main__":

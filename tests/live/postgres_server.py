@@ -23,8 +23,9 @@ def postgres_bin() -> Path | None:
 
 
 class PostgresServer:
-    def __init__(self, port: int, workdir: Path):
+    def __init__(self, port: int, workdir: Path, settings: dict[str, str] | None = None):
         self.port = port
+        self.settings = settings or {}  # extra server settings (-c name=value), e.g. max_connections
         self.workdir = workdir
         self.data = workdir / "data"
         self.bin = postgres_bin()
@@ -51,6 +52,7 @@ class PostgresServer:
 
     def start(self) -> None:
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.workdir} -c fsync=off"
+        options += "".join(f" -c {name}={value}" for name, value in self.settings.items())
         self._run(
             str(self.bin / "pg_ctl"),
             "-D",
