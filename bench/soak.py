@@ -18,6 +18,11 @@ requests during it, errors, duplicates, losses, recovery time.
     .venv/bin/python bench/soak.py --capacity 100,200,400 --seconds 45   # capacity search
     .venv/bin/python bench/soak.py --rms 100 --seconds 60 --faults       # fault table
     .venv/bin/python bench/soak.py --web 1 --capacity 50,100,200         # one process
+    .venv/bin/python bench/soak.py --capacity 2000 --think 30,90 --signed-in 0.8   # a field day
+
+--signed-in S lets a share S of the RMs open the app with the session their phone kept (as the PWA
+does within the idle timeout) instead of signing in with the password (argon2, deliberately slow):
+with the default 0 every RM signs in during the ramp, a morning storm at --spawn-rate per second.
 
 Figures depend on the machine and on what else runs on it: see docs/deployment.md.
 """
@@ -44,13 +49,14 @@ from pathlib import Path  # noqa: E402
 import gevent  # noqa: E402
 import requests  # noqa: E402
 import socketio  # noqa: E402
-from _common import ROOT, fresh_postgres, random_data_key  # noqa: E402
+from _common import ROOT, bulk_sessions, fresh_postgres, random_data_key  # noqa: E402
 from locust import HttpUser, between, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 
 from deploy.cluster import Cluster  # noqa: E402
+from server.security import COOKIE_NAME  # noqa: E402
 
 NS = "/warroom"
 P95_BOUND_MS = 300.0
@@ -71,6 +77,7 @@ class Bank:
     admin_url: str
     data_key: str
     rms: list[tuple[str, list[int], int]]  # username, some own customer ids, room id
+    sessions: dict[str, tuple[str, str]]  # username -> a session already signed in (cookie, CSRF token)
 
 
 def prepare(base_url: str, customers: int, logins: int) -> Bank:
@@ -158,8 +165,12 @@ def prepare(base_url: str, customers: int, logins: int) -> Bank:
             for member in group:
                 ids = session.exec(select(Customer.id).where(Customer.owner_id == member.id).limit(20)).all()
                 rms.append((member.username, list(ids) or [1], row_id(room)))
+        # A session per RM as a phone keeps it between uses (--signed-in opens the app with it).
+        creds = bulk_sessions(session, [row_id(u) for u in users])
+        sessions = {u.username: c for u, c in zip(users, creds, strict=True)}
+        session.commit()
     engine.dispose()
-    return Bank(url, admin_url, data_key, rms)
+    return Bank(url, admin_url, data_key, rms, sessions)
 
 
 # --- what the simulated RMs record -------------------------------------------------------------------
@@ -199,6 +210,7 @@ class Ledger:
 LEDGER = Ledger()
 BANK: Bank | None = None
 THINK = (2.0, 6.0)
+SIGNED_IN = 0.0  # share of RMs that open the app with the session their phone kept (no sign-in)
 
 
 class SocketRefused(Exception):
@@ -240,6 +252,25 @@ class RM(HttpUser):
         self.baseline = 0
         self.connects = 0
         self.joined_connects = 0
+        kept = BANK.sessions.get(self.username) if self.rng.random() < SIGNED_IN else None
+        if kept is not None:
+            # The PWA opened with the session the phone kept (idle timeout 30 min, absolute 12 h):
+            # no password, no argon2; it asks who is signed in, as the PWA does at start.
+            cookie, csrf = kept
+            self.client.cookies.set(COOKIE_NAME, cookie)
+            self.client.headers["X-CSRF-Token"] = csrf
+            with self.client.get("/api/v1/me", name="open with kept session", catch_response=True) as r:
+                if r.status_code != 200:
+                    r.failure(f"kept session {r.status_code}")
+                    self.stop()
+                    return
+        else:
+            self._sign_in()
+            if not self.client.headers.get("X-CSRF-Token"):
+                return
+        self._open_socket()
+
+    def _sign_in(self) -> None:
         with self.client.post(
             "/api/v1/auth/login",
             json={"username": self.username, "password": "demo1234"},
@@ -251,6 +282,8 @@ class RM(HttpUser):
                 self.stop()
                 return
             self.client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+
+    def _open_socket(self) -> None:
         # The socket's own session carries the cookie on every (re)connect (see tests/live/test_cluster_faults.py).
         self.socket_http = requests.Session()
         self.socket_http.cookies.update(self.client.cookies)
@@ -487,7 +520,7 @@ def run_stage(cluster: Cluster, users: int, seconds: float, spawn_rate: float, f
             e.get_response_time_percentile(0.95),
         )
         for (name, _m), e in env.stats.entries.items()
-        if name in ("sign-in", "socket connect")
+        if name in ("sign-in", "open with kept session", "socket connect")
     }
     env.stats.reset_all()
     with LEDGER.lock:
@@ -681,7 +714,7 @@ def fault_drills(redis: PrivateRedis, bank: Bank, window: float, postgres=None):
 
 
 def main() -> None:
-    global BANK, THINK
+    global BANK, THINK, SIGNED_IN
     parser = argparse.ArgumentParser()
     parser.add_argument("--rms", type=int, default=100, help="simulated RMs for a single stage")
     parser.add_argument("--capacity", default="", help="comma-separated RM counts: one stage each")
@@ -695,12 +728,19 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--faults", action="store_true")
     parser.add_argument(
+        "--signed-in",
+        type=float,
+        default=0.0,
+        help="share of RMs whose phone kept its session (they open the app without signing in)",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres",
     )
     args = parser.parse_args()
     low, high = (float(x) for x in args.think.split(","))
     THINK = (low, high)
+    SIGNED_IN = args.signed_in
     RM.wait_time = between(low, high)
 
     started = time.time()
