@@ -85,19 +85,29 @@ function fmt(options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
   return found
 }
 
+const partsFormats = new Map<string, Intl.DateTimeFormat>()
+function partsFormat(zone: string): Intl.DateTimeFormat {
+  let found = partsFormats.get(zone)
+  if (!found) {
+    found = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      hourCycle: 'h23',
+    })
+    partsFormats.set(zone, found)
+  }
+  return found
+}
+
 /** The wall-clock parts of an instant in the user's zone. */
 export function zoneParts(value: Instant): { year: number; month: number; day: number; hour: number; minute: number } | null {
   const date = toDate(value)
   if (!date) return null
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: formatConfig.zone,
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    hourCycle: 'h23',
-  }).formatToParts(date)
+  const parts = partsFormat(formatConfig.zone).formatToParts(date)
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0)
   return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour') % 24, minute: get('minute') }
 }
