@@ -5,10 +5,29 @@ import { reactive } from 'vue'
 
 export const formatConfig = reactive({ zone: 'Asia/Shanghai', locale: 'zh-CN' })
 
+/** The formatter behind zoneParts, one per zone (the first one of a page costs the most). */
+const partsFormats = new Map<string, Intl.DateTimeFormat>()
+function partsFormat(zone: string): Intl.DateTimeFormat {
+  let found = partsFormats.get(zone)
+  if (!found) {
+    found = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      hourCycle: 'h23',
+    })
+    partsFormats.set(zone, found)
+  }
+  return found
+}
+
 export function setDisplayZone(zone: string | null | undefined): void {
   if (!zone) return
   try {
-    new Intl.DateTimeFormat('en', { timeZone: zone })
+    partsFormat(zone) // throws a RangeError for an unknown zone
     formatConfig.zone = zone
   } catch {
     /* an unknown zone keeps the previous one */
@@ -81,24 +100,6 @@ function fmt(options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
   if (!found) {
     found = new Intl.DateTimeFormat(formatConfig.locale, { timeZone: formatConfig.zone, hourCycle: 'h23', ...options })
     cache.set(key, found)
-  }
-  return found
-}
-
-const partsFormats = new Map<string, Intl.DateTimeFormat>()
-function partsFormat(zone: string): Intl.DateTimeFormat {
-  let found = partsFormats.get(zone)
-  if (!found) {
-    found = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      hourCycle: 'h23',
-    })
-    partsFormats.set(zone, found)
   }
   return found
 }
