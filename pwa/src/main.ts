@@ -7,7 +7,6 @@ import { onUnauthorized } from './api/http'
 import { onServerDisconnect } from './composables/useSocket'
 import { useSessionStore } from './stores/session'
 import { useOutboxStore } from './stores/outbox'
-import { zoneParts } from './lib/format'
 import './styles/base.css'
 
 const app = createApp(App)
@@ -30,14 +29,6 @@ onServerDisconnect(async () => {
   const current = router.currentRoute.value
   if (!current.meta.public) void router.replace({ name: 'login', query: { redirect: current.fullPath } })
 })
-
-// Ask the server who we are now (the router's guard awaits this same request), and while it is in
-// flight pay for the page's first date formatter: it loads the browser's time-zone data, tens of
-// milliseconds on a slow phone that would otherwise land in the first render.
-void useSessionStore()
-  .bootstrap()
-  .catch(() => undefined)
-zoneParts(Date.now())
 
 app.use(router)
 void ready.finally(async () => {
