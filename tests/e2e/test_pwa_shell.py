@@ -51,7 +51,7 @@ def test_sign_in_and_every_tab_renders(page, rm_user):
     for test_id, path, label, marker in TABS:
         page.get_by_test_id(test_id).click()
         expect(page).to_have_url(re.compile(re.escape(path) + "$"))
-        expect(page.locator(".van-tabbar-item--active")).to_have_text(label)
+        expect(page.locator(".tabbar__item--active")).to_have_text(label)
         expect(page.get_by_test_id("network-status")).to_be_visible()  # the shell's header
         expect(page.locator("main").first).to_be_visible()
         if marker:

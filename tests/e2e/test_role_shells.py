@@ -20,8 +20,8 @@ pytestmark = pytest.mark.e2e
 
 
 def tab_ids(page) -> list[str]:
-    page.locator(".van-tabbar").wait_for()
-    return page.locator(".van-tabbar-item").evaluate_all("els => els.map(e => e.dataset.testid)")
+    page.get_by_test_id("tabbar").wait_for()
+    return page.locator(".tabbar__item").evaluate_all("els => els.map(e => e.dataset.testid)")
 
 
 def test_each_role_sees_only_its_tabs(demo_context):
@@ -56,7 +56,7 @@ def test_lead_opens_a_member_mirror(demo_context):
     page.get_by_test_id("member-mirror").click()
     expect(page.get_by_test_id("mirror")).to_be_visible()
     expect(page.get_by_test_id("challenge-power")).to_be_visible()
-    expect(page.locator(".van-nav-bar__title, header h1").first).to_contain_text(name)
+    expect(page.locator(".app-header__title, header h1").first).to_contain_text(name)
     # the lead reads the member: no self-evaluation or rating invitation on someone else's mirror
     expect(page.get_by_test_id("mirror-invite")).to_have_count(0)
     assert "/workbench/mirror?rm=" in page.url

@@ -116,13 +116,13 @@ INSPECT_SCRIPT = """() => {
   const visible = (el) => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
     return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none' && el.closest('[aria-hidden=true]') === null }
   const small = []
-  for (const el of document.querySelectorAll('button, a[href], [role=button], [role=link], .van-tabbar-item')) {
+  for (const el of document.querySelectorAll('button, a[href], [role=button], [role=link], .tabbar__item')) {
     if (!visible(el) || el.closest('.van-toast')) continue
     const r = el.getBoundingClientRect()
     if (r.width < 44 || r.height < 44) small.push(`${el.tagName.toLowerCase()}${el.dataset.testid ? '#' + el.dataset.testid : ''} "${(el.innerText || el.getAttribute('aria-label') || '').trim().slice(0, 20)}" ${Math.round(r.width)}x${Math.round(r.height)}`)
   }
   const chrome = []
-  for (const el of document.querySelectorAll('button, .van-tabbar-item, .van-field__label, .section-title, .van-tab, .van-empty__description, label, .van-nav-bar__text, .van-action-sheet__name')) {
+  for (const el of document.querySelectorAll('button, .tabbar__item, .van-field__label, .section-title, .van-tab, .van-empty__description, label, .app-header__back, .van-action-sheet__name')) {
     if (visible(el)) chrome.push((el.innerText || '').trim())
   }
   // identifiers shown verbatim on purpose (login names) are marked data-verbatim and left out

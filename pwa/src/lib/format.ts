@@ -5,10 +5,29 @@ import { reactive } from 'vue'
 
 export const formatConfig = reactive({ zone: 'Asia/Shanghai', locale: 'zh-CN' })
 
+/** The formatter behind zoneParts, one per zone (the first one of a page costs the most). */
+const partsFormats = new Map<string, Intl.DateTimeFormat>()
+function partsFormat(zone: string): Intl.DateTimeFormat {
+  let found = partsFormats.get(zone)
+  if (!found) {
+    found = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      hourCycle: 'h23',
+    })
+    partsFormats.set(zone, found)
+  }
+  return found
+}
+
 export function setDisplayZone(zone: string | null | undefined): void {
   if (!zone) return
   try {
-    new Intl.DateTimeFormat('en', { timeZone: zone })
+    partsFormat(zone) // throws a RangeError for an unknown zone
     formatConfig.zone = zone
   } catch {
     /* an unknown zone keeps the previous one */
@@ -89,15 +108,7 @@ function fmt(options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
 export function zoneParts(value: Instant): { year: number; month: number; day: number; hour: number; minute: number } | null {
   const date = toDate(value)
   if (!date) return null
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: formatConfig.zone,
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    hourCycle: 'h23',
-  }).formatToParts(date)
+  const parts = partsFormat(formatConfig.zone).formatToParts(date)
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0)
   return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour') % 24, minute: get('minute') }
 }

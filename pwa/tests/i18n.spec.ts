@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest'
+import { h } from 'vue'
+import { createI18n } from 'vue-i18n'
+import { i18n, messageCompiler } from '@/i18n'
+import zhCN from '@/locales/zh-CN'
+import en from '@/locales/en'
+import { learningZh } from '@/features/learning/locale'
+import { learningEn } from '@/features/learning/locale.en'
+import { prospectsZh } from '@/features/prospects/locale'
+import { prospectsEn } from '@/features/prospects/locale.en'
+import { campaignZh } from '@/features/warrooms/campaignLocale'
+import { campaignEn } from '@/features/warrooms/campaignLocale.en'
+
+const messages = {
+  plain: '客户经理工作台',
+  named: '早上好，{name}',
+  list: '{0} / {1}',
+  plural: '没有客户 | 1 位客户 | {n} 位客户',
+  linked: '欢迎使用 @:plain 演示',
+  literal: "{'{'}括号{'}'}",
+}
+
+describe('the message compiler', () => {
+  const local = createI18n({ legacy: false, locale: 'zh-CN', messageCompiler, messages: { 'zh-CN': messages } })
+  const { t } = local.global
+
+  it('gives plain text as it is and compiles the rest', () => {
+    expect(t('plain')).toBe('客户经理工作台')
+    expect(t('named', { name: '张伟' })).toBe('早上好，张伟')
+    expect(t('list', ['a', 'b'])).toBe('a / b')
+    expect(t('plural', 0)).toBe('没有客户')
+    expect(t('plural', 5)).toBe('5 位客户')
+    expect(t('linked')).toBe('欢迎使用 客户经理工作台 演示')
+    expect(t('literal')).toBe('{括号}')
+  })
+
+  it('gives plain text to component interpolation (vnode messages) too', () => {
+    const plain = messageCompiler('纯文本', { key: 'k', locale: 'zh-CN' } as never)
+    const normalized: unknown[] = []
+    const ctx = { type: 'vnode', normalize: (parts: unknown[]) => (normalized.push(...parts), parts) }
+    expect(plain(ctx as never)).toEqual(['纯文本'])
+    expect(normalized).toEqual(['纯文本'])
+    expect(h('p', plain({ type: 'text' } as never) as string).children).toBe('纯文本')
+  })
+
+  it('reads every catalog string as the stock compiler does', () => {
+    const catalogs = {
+      'zh-CN': { ...zhCN, learning: learningZh, prospects: prospectsZh, campaign: campaignZh },
+      en: { ...en, learning: learningEn, prospects: prospectsEn, campaign: campaignEn },
+    }
+    const ours = createI18n({ legacy: false, locale: 'zh-CN', messageCompiler, messages: catalogs, missingWarn: false, fallbackWarn: false })
+    const theirs = createI18n({ legacy: false, locale: 'zh-CN', messages: catalogs, missingWarn: false, fallbackWarn: false })
+    const keys = (tree: object, prefix = ''): string[] =>
+      Object.entries(tree).flatMap(([k, v]) => (typeof v === 'string' ? [prefix + k] : typeof v === 'object' ? keys(v, `${prefix}${k}.`) : []))
+    const args = { name: 'N', n: 2, count: 2, days: 3, persona: 'P', field: 'F', seconds: 5, status: 500 }
+    let checked = 0
+    for (const locale of ['zh-CN', 'en'] as const) {
+      ours.global.locale.value = locale
+      theirs.global.locale.value = locale
+      for (const key of keys(catalogs[locale])) {
+        expect(ours.global.t(key, args), key).toBe(theirs.global.t(key, args))
+        checked += 1
+      }
+    }
+    expect(checked).toBeGreaterThan(1000)
+  })
+
+  it('is the app catalog compiler', () => {
+    expect(i18n.global.t('app.retry')).toBe('重试')
+  })
+})
