@@ -289,6 +289,14 @@ class ModelMetrics(Strict):
     c: float | None = None
     dropped: list[str] | None = None
     seconds: float | None = None
+    ties: Literal["seeds", "outcomes"] | None = Field(
+        default=None, description="where the graph features' weights come from"
+    )
+    outcomes: int | None = Field(default=None, description="developed prospects whose outcome was seen")
+    conversions: int | None = Field(default=None, description="of those, how many became customers")
+    family_scale: float | None = Field(
+        default=None, description="the seeds' firm-family score's weight in the outcomes' fit"
+    )
 
 
 class ModelPublic(Strict):

@@ -6794,10 +6794,28 @@ export interface components {
              */
             c?: number | null;
             /**
+             * Conversions
+             * @description of those, how many became customers
+             * @default null
+             */
+            conversions?: number | null;
+            /**
              * Dropped
              * @default null
              */
             dropped?: string[] | null;
+            /**
+             * Family Scale
+             * @description the seeds' firm-family score's weight in the outcomes' fit
+             * @default null
+             */
+            family_scale?: number | null;
+            /**
+             * Outcomes
+             * @description developed prospects whose outcome was seen
+             * @default null
+             */
+            outcomes?: number | null;
             /**
              * Seconds
              * @default null
@@ -6808,6 +6826,12 @@ export interface components {
              * @default null
              */
             seeds?: number | null;
+            /**
+             * Ties
+             * @description where the graph features' weights come from
+             * @default null
+             */
+            ties?: ("seeds" | "outcomes") | null;
             /**
              * Unlabelled
              * @default null
