@@ -364,10 +364,12 @@ def idempotent(view: Callable) -> Callable:
         except Problem as problem:
             # A refusal keeps nothing the view began, and ends its transaction before the record below
             # is written: on SQLite a view that took a row lock would otherwise hold the write lock.
-            session.rollback()
+            db.rollback(session)
             response = problem_response(problem)
         except Exception:
-            session.rollback()
+            # The key is forgotten even when the failure was the database going away (its rollback
+            # fails too): left `in_progress`, every retry would get 409 until the key was abandoned.
+            db.rollback(session)
             _settle(engine, record_id, None)
             raise
         finally:

@@ -12,6 +12,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import Table, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, SQLModel, col, create_engine
@@ -107,6 +108,17 @@ def table_of(model: type[SQLModel]) -> Table:
     return table
 
 
+def rollback(session: Session) -> None:
+    """Ends the session's transaction without keeping anything. When the database went away under it
+    (a restart), rolling back on the dead connection fails too: the session drops the connection
+    instead, which ends the transaction just the same, and the caller's answer (a 503) stands
+    rather than this error replacing it with a 500."""
+    try:
+        session.rollback()
+    except DBAPIError:
+        session.invalidate()
+
+
 def init_app(app: Flask) -> None:
     settings = app.config["SETTINGS"]
     app.extensions["zhanye_db_url"] = settings.database_url()
@@ -116,6 +128,7 @@ def init_app(app: Flask) -> None:
     def _close_session(_exc) -> None:
         session = g.pop("db_session", None)
         if session is not None:
+            rollback(session)  # closing rolls back too, and could fail the same way
             session.close()
 
 

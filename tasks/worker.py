@@ -6,13 +6,15 @@ which runs every 10 minutes by default and only when the worker wakes from a blo
 to `worker_ttl - 15` seconds. This worker runs maintenance every CHAIN_HEAL_SECONDS, wakes at least
 that often, reconnects to Redis within 5 s of its return, and in each maintenance step also books
 again every missing job chain (tasks/schedule.heal) — at start too, since the first maintenance
-runs before the first job."""
+runs before the first job, and at once when Redis comes back from an outage (it may come back
+empty), instead of after the next blocking dequeue of up to 30 s."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import rq
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from server.config import load_settings
@@ -28,6 +30,19 @@ class Worker(rq.Worker):
         kwargs["worker_ttl"] = ttl  # a blocking dequeue waits worker_ttl - 15 s at most
         kwargs.pop("default_worker_ttl", None)
         super().__init__(*args, **kwargs)
+        self.redis_was_away = False
+
+    @property
+    def should_run_maintenance_tasks(self) -> bool:
+        return self.redis_was_away or super().should_run_maintenance_tasks
+
+    def heartbeat(self, *args: Any, **kwargs: Any) -> None:
+        # The work loop's first call each round: failing here is how an outage shows.
+        try:
+            super().heartbeat(*args, **kwargs)
+        except RedisConnectionError:
+            self.redis_was_away = True
+            raise
 
     def check_for_suspension(self, burst: bool) -> None:
         # RQ's work loop quits on any error outside its dequeue: Redis being away is not a reason.
@@ -49,3 +64,4 @@ class Worker(rq.Worker):
         from tasks.schedule import heal
 
         heal()
+        self.redis_was_away = False

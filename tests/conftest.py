@@ -263,18 +263,37 @@ def http_login(base_url: str, username: str, password: str = factories.PASSWORD)
     return http
 
 
+def in_order_socket_client(**options):
+    """A python-socketio client whose event handlers run one at a time in arrival order, as the
+    browser's client runs them. The stock client starts a thread per message, so two events that
+    arrive in order can reach their handlers swapped; tests that check the order a room saw need the
+    order the wire carried. Handlers must not wait on the same client (its reader runs them)."""
+    import engineio
+    import socketio
+
+    class InOrderEngineIO(engineio.Client):
+        def _trigger_event(self, event, *args, **kwargs):
+            if event == "message":
+                kwargs["run_async"] = False
+            return super()._trigger_event(event, *args, **kwargs)
+
+    class InOrderClient(socketio.Client):
+        def _engineio_client_class(self):
+            return InOrderEngineIO
+
+    return InOrderClient(**options)
+
+
 @pytest.fixture
 def socket_client(live_server):
     """socket_client(user, namespace) -> a connected python-socketio client (disconnected after)."""
-    import socketio
-
     clients = []
 
     def _connect(user, namespace: str, *, base_url: str | None = None, wait: bool = True):
         base = base_url or live_server.url
         http = http_login(base, user.username)
         cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
-        client = socketio.Client(reconnection=False)
+        client = in_order_socket_client(reconnection=False)
         client.connect(
             base,
             namespaces=[namespace],

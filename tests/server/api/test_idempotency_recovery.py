@@ -7,6 +7,7 @@ import hashlib
 import json
 from datetime import timedelta
 
+import pytest
 from sqlmodel import func, select
 
 from server.auth.models import IdempotencyRecord
@@ -95,3 +96,43 @@ def test_the_applied_mark_commits_with_the_write(app, login, db_session):
     db_session.expire_all()
     stored = db_session.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == "atomic-1")).one()
     assert stored.state == "done"
+
+
+def test_key_is_forgotten_when_the_database_dies_under_the_write(app, login, db_session):
+    """PostgreSQL only: the server ends the request's connection just before the note's INSERT (as a
+    restart does). The write fails, the rollback on the dead connection fails too, and the answer is a
+    503; the key must still be forgotten, so that the client's retry runs at once instead of meeting
+    409 `idempotency-in-progress` until the key counts as abandoned."""
+    from sqlalchemy import event, text
+
+    from server import db
+
+    engine = db.engine_for(app)
+    if engine.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite has no server to end a connection")
+    rm = factories.make_user(db_session)
+    api = login(rm)
+    ended: list[int] = []
+
+    def end_connection(conn, cursor, statement, parameters, context, executemany) -> None:
+        if ended or not statement.lstrip().upper().startswith("INSERT INTO NOTE"):
+            return
+        pid = conn.connection.dbapi_connection.get_backend_pid()
+        with engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        ended.append(pid)
+
+    event.listen(engine, "before_cursor_execute", end_connection)
+    try:
+        first = _post(api, "dies-1", {"body": "写入时数据库断开"})
+    finally:
+        event.remove(engine, "before_cursor_execute", end_connection)
+    assert ended, "the note's INSERT never ran"
+    assert first.status_code == 503 and first.get_json()["code"] == "unavailable", first.get_data(
+        as_text=True
+    )
+    assert _notes(db_session, rm) == 0
+    retry = _post(api, "dies-1", {"body": "写入时数据库断开"})
+    assert retry.status_code == 201, retry.get_data(as_text=True)
+    assert _post(api, "dies-1", {"body": "写入时数据库断开"}).headers.get("Idempotent-Replayed") == "true"
+    assert _notes(db_session, rm) == 1
