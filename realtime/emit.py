@@ -4,12 +4,12 @@ workers (a write-only SocketIO client of the same Redis message queue)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlparse
 
 from flask import current_app, has_app_context
 from flask_socketio import SocketIO
 
 from realtime.names import NAMESPACES
+from server.redis_client import database_number
 
 socketio = SocketIO()  # the web process's server, attached by `realtime.init_app`
 _external: dict[str, SocketIO] = {}
@@ -19,7 +19,7 @@ _external_url: dict[str, str] = {}
 def queue_channel(redis_url: str) -> str:
     """Redis pub/sub ignores the database number: two deployments (or test runs) on one Redis would
     hear each other's rooms. One channel per database keeps them apart."""
-    return f"flask-socketio-db{urlparse(redis_url).path.strip('/') or '0'}"
+    return f"flask-socketio-db{database_number(redis_url)}"
 
 
 def _socketio() -> SocketIO:

@@ -34,7 +34,7 @@ from server.errors import unprocessable
 from server.opportunities import cards, claims, race
 from server.opportunities import feed as pool_feed
 from server.org.models import User
-from server.redis_client import get_redis
+from server.redis_client import client_from_url, get_redis
 
 log = logging.getLogger(__name__)
 REPLAY_LIMIT = 500
@@ -140,11 +140,9 @@ class FeedNamespace(SessionNamespace):
         self.socketio.start_background_task(self._access_listener, self._app.config["SETTINGS"].REDIS_URL)
 
     def _access_listener(self, redis_url: str) -> None:
-        import redis
-
         while True:
             try:
-                pubsub = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)
+                pubsub = client_from_url(redis_url).pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(access_channel(redis_url))
                 for message in pubsub.listen():
                     if message.get("type") == "message":

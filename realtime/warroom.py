@@ -42,7 +42,7 @@ from server import events
 from server.db import row_id
 from server.errors import Problem, conflict, field_errors_from_pydantic, unprocessable
 from server.org.models import User
-from server.redis_client import get_redis
+from server.redis_client import client_from_url, get_redis
 from server.security import client_ip
 from server.warrooms import access, board, calls, chat, eventlog, membership, reads, stage
 from server.warrooms.schemas import MAX_TEXT_BYTES, MessageIn, TargetRemove, TargetUpdate, TaskIn, TaskUpdate
@@ -149,10 +149,8 @@ def broadcast_sink(event: events.DomainEvent) -> None:
 def _drop_from_room(room_id: int, user_id: int) -> None:
     """Removal or leaving takes effect on live sockets at once, on every process (the Socket.IO
     manager forwards leave_room through the message queue to the process holding the socket)."""
-    import redis as redis_lib
-
     sio = _socketio()
-    redis = _redis_for_sink(redis_lib)
+    redis = _redis_for_sink()
     for member in redis.smembers(_user_sids_key(user_id)):
         sid = member.decode()
         sio.server.manager.leave_room(sid, NAMESPACE, room_name(room_id))
@@ -172,7 +170,7 @@ def _drop_from_room(room_id: int, user_id: int) -> None:
 _sink_redis: dict[str, Any] = {}
 
 
-def _redis_for_sink(redis_lib):
+def _redis_for_sink():
     """The app's Redis in a web process; in a worker without an app context, the configured one."""
     from flask import has_app_context
 
@@ -182,7 +180,7 @@ def _redis_for_sink(redis_lib):
 
     url = load_settings().REDIS_URL
     if url not in _sink_redis:
-        _sink_redis[url] = redis_lib.Redis.from_url(url)
+        _sink_redis[url] = client_from_url(url)
     return _sink_redis[url]
 
 

@@ -14,6 +14,7 @@ from rq import Queue, Retry, get_current_job
 from rq.job import Job as RqJob
 
 from server.config import load_settings
+from server.redis_client import client_from_url
 
 HIGH = "high"  # pushes, live notifications
 DEFAULT = "default"
@@ -37,7 +38,7 @@ def init_app(app) -> None:
 def redis_conn() -> Redis:
     global _redis
     if _redis is None:
-        _redis = Redis.from_url(_redis_url or load_settings().REDIS_URL)
+        _redis = client_from_url(_redis_url or load_settings().REDIS_URL)
     return _redis
 
 

@@ -21,53 +21,11 @@ from server.timeutil import as_utc, utcnow
 from tasks.schedule import chain_status
 from tests import factories
 from tests.conftest import ROOT, free_port, server_env
+from tests.live.redis_servers import RedisServer
 
 pytestmark = pytest.mark.live
 
 OUTAGE_S = 15
-
-
-class RedisServer:
-    def __init__(self, port: int, workdir: Path):
-        self.port = port
-        self.workdir = workdir
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-        try:
-            deadline = time.time() + 10
-            while time.time() < deadline:
-                try:
-                    client.ping()
-                    return
-                except redis.ConnectionError:
-                    time.sleep(0.1)
-            raise RuntimeError("redis-server did not start")
-        finally:
-            client.close()
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
 
 
 def _wait(predicate, timeout: float, step: float = 0.5):
