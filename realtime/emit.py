@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from flask_socketio import SocketIO
+from socketio import RedisManager
 
 from realtime.names import NAMESPACES
 from server.redis_client import database_number
@@ -38,7 +39,10 @@ def _socketio() -> SocketIO:
     if url not in _external:
         # threading, named: left to guess, Flask-SocketIO picks eventlet when it is installed, and
         # eventlet's hub then takes over plain threads and sockets in a process nobody patched.
-        _external[url] = SocketIO(message_queue=url, channel=queue_channel(url), async_mode="threading")
+        # The manager is named too: Flask-SocketIO picks Redis only for redis:// URLs and would take
+        # a redis+sentinel:// one for Kombu's; python-socketio's RedisManager reads both forms.
+        writer = RedisManager(url, channel=queue_channel(url), write_only=True)
+        _external[url] = SocketIO(message_queue=url, client_manager=writer, async_mode="threading")
     return _external[url]
 
 

@@ -1,8 +1,10 @@
 """REDIS_URL as a Sentinel URL (`redis+sentinel://host:port/db/service`), with a real primary, a real
-replica and a real Sentinel: a web process and a forking `rq worker --with-scheduler` of the Procfile
-reach Redis through the Sentinel. A war-room invitation goes web -> RQ -> worker -> message queue ->
-the invitee's /inbox socket. Then the primary is killed (SIGKILL); the Sentinel promotes the replica
-and, without restarting any process, the next invitation makes the same trip."""
+replica and a real Sentinel: a web process and the Procfile's worker (a forking `rq worker
+--with-scheduler` under tasks.supervise) reach Redis through the Sentinel. A war-room invitation goes
+web -> RQ -> worker -> message queue -> the invitee's /inbox socket. Then the primary is killed
+(SIGKILL); the Sentinel promotes the replica and, with no process restarted by hand (the supervisor
+restarts a worker that RQ quits on a Redis error mid-job, as in production), the next invitation
+makes the same trip."""
 
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ def _invite_and_hear(http, base: str, mate_id: int, heard: queue_mod.Queue, *, d
         assert time.time() - started < deadline_s, f"no room created: answers {answers}"
         response = http.post(
             base + "/api/v1/war-rooms",
-            json={"title": title, "kind": "joint", "invite_user_ids": [mate_id]},
+            json={"title": title, "kind": "general", "invite_user_ids": [mate_id]},
             timeout=10,
         )
         answers.append(response.status_code)
@@ -70,7 +72,10 @@ def test_web_and_worker_follow_a_sentinel_failover(test_config, db_session, star
         web = start_server(REDIS_URL=url)
         with (tmp_path / "worker.log").open("ab") as out:
             worker = subprocess.Popen(
-                [
+                [  # as the Procfile runs it: RQ's worker quits on a Redis error mid-job, and is restarted
+                    sys.executable,
+                    "-m",
+                    "tasks.supervise",
                     str(Path(sys.executable).parent / "rq"),
                     "worker",
                     "--with-scheduler",
