@@ -32,7 +32,7 @@ from server.org.models import Role
 from server.timeutil import utcnow
 from tests import factories
 from tests.conftest import free_port, http_login
-from tests.live.test_chains_survive_redis import RedisServer
+from tests.live.redis_servers import RedisServer
 
 pytestmark = pytest.mark.live
 

@@ -4,13 +4,8 @@ and after the next poll every alert and every inbox notification exists exactly 
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlmodel import func, select
@@ -20,7 +15,7 @@ from server.customers.models import CorporateProfile
 from server.inbox.models import Notification
 from server.intel.models import IntelAlert, IntelItem, IntelSource
 from tests import factories
-from tests.conftest import ROOT, server_env
+from tests.live.workers import kill_hard, start_burst_worker
 from tests.server.intel.feedserver import FeedServer
 
 pytestmark = pytest.mark.live
@@ -40,30 +35,6 @@ def feed(tag: str) -> bytes:
         for n, (t, s) in enumerate(items)
     )
     return f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>{body}</channel></rss>'.encode()
-
-
-def start_worker(test_config: dict, log: Path) -> subprocess.Popen:
-    env = server_env(test_config, 0)
-    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            [str(Path(sys.executable).parent / "rq"), "worker", "-c", "tasks.rq_settings", "--burst", "low"],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def kill_hard(process: subprocess.Popen) -> None:
-    """SIGKILL the worker and its work horse (RQ puts the horse in its own process group)."""
-    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
-    horses = [int(pid) for pid in children.read_text().split()] if children.exists() else []
-    for pid in [*horses, process.pid]:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    process.wait(10)
 
 
 def test_kill_9_mid_job_loses_and_duplicates_nothing(
@@ -99,7 +70,7 @@ def test_kill_9_mid_job_loses_and_duplicates_nothing(
 
     try:
         intel_jobs.poll_source.enqueue(source.id, job_id=f"intel-poll-{source.id}-kill")
-        process = start_worker(test_config, tmp_path / "worker1.log")
+        process = start_burst_worker(test_config, tmp_path / "worker1.log")
         deadline = time.time() + 90
         while time.time() < deadline:
             _items, matched, _alerts = counts()
@@ -123,7 +94,7 @@ def test_kill_9_mid_job_loses_and_duplicates_nothing(
 
         # The next poll (as the next tick would enqueue it) on a fresh worker finishes the work.
         intel_jobs.poll_source.enqueue(source.id, job_id=f"intel-poll-{source.id}-after")
-        process = start_worker(test_config, tmp_path / "worker2.log")
+        process = start_burst_worker(test_config, tmp_path / "worker2.log")
         process.wait(120)
         assert process.returncode == 0, (tmp_path / "worker2.log").read_text()[-3000:]
         items, matched, alerts = counts()

@@ -28,7 +28,7 @@ from server.timeutil import iso, utcnow
 from tests import factories
 from tests.conftest import free_port, http_login
 from tests.live.postgres_server import PostgresServer, postgres_bin
-from tests.live.test_chains_survive_redis import RedisServer
+from tests.live.redis_servers import RedisServer
 
 pytestmark = [
     pytest.mark.live,

@@ -16,7 +16,7 @@ from server.org.models import Role
 from server.prospects import imports, loading
 from server.prospects.models import Prospect, ProspectImport
 from tests import factories
-from tests.live.test_intel_kill import kill_hard, start_worker
+from tests.live.workers import kill_hard, start_burst_worker
 from tests.server.prospects.conftest import credit_code
 
 pytestmark = pytest.mark.live
@@ -49,7 +49,7 @@ def test_kill_9_mid_import_then_retry_loads_every_row_once(app, test_config, db_
         return row.processed, row.created, stored
 
     prospect_jobs.load_import.enqueue(batch.id, job_id=f"prospects-import-{batch.id}")
-    process = start_worker(test_config, tmp_path / "worker1.log")
+    process = start_burst_worker(test_config, tmp_path / "worker1.log")
     deadline = time.time() + 120
     while time.time() < deadline:
         processed, _created, _stored = progress()
@@ -63,7 +63,7 @@ def test_kill_9_mid_import_then_retry_loads_every_row_once(app, test_config, db_
     assert stored == created_before == processed  # whole batches only, each with its progress
     # The retry (as RQ or an admin would run it) resumes after the last committed batch.
     prospect_jobs.load_import.enqueue(batch.id, job_id=f"prospects-import-{batch.id}-retry")
-    process = start_worker(test_config, tmp_path / "worker2.log")
+    process = start_burst_worker(test_config, tmp_path / "worker2.log")
     process.wait(180)
     assert process.returncode == 0, (tmp_path / "worker2.log").read_text()[-3000:]
     processed, created_total, stored = progress()

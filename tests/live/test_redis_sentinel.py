@@ -20,7 +20,7 @@ import pytest
 from tests import factories
 from tests.conftest import ROOT, free_port, http_login, in_order_socket_client, server_env
 from tests.live.redis_servers import RedisServer, SentinelServer
-from tests.live.test_worker_delivery import stop_worker
+from tests.live.workers import stop_worker
 
 pytestmark = pytest.mark.live
 

@@ -5,10 +5,7 @@ at start (tasks/rq_settings.py), as the web process does."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import queue as queue_mod
-import signal
 import subprocess
 import sys
 import time
@@ -30,6 +27,7 @@ from tasks.queues import init_app as init_queues
 from tasks.queues import redis_conn
 from tests import factories
 from tests.conftest import ROOT, http_login, server_env
+from tests.live.workers import stop_worker
 from tests.push_service import PushServiceStandIn
 from tests.server.intel.feedserver import FeedServer
 
@@ -56,20 +54,6 @@ def start_worker(test_config: dict, log: Path) -> subprocess.Popen:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-
-
-def stop_worker(process: subprocess.Popen) -> None:
-    """A warm shutdown (the job in hand first); SIGKILL to it and its work horse if that hangs."""
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
-        for pid in [int(p) for p in children.read_text().split()] if children.exists() else []:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        process.kill()
-        process.wait(10)
 
 
 def test_a_notification_made_in_a_worker_job_is_pushed_and_sent_live(

@@ -13,9 +13,8 @@ from sqlmodel import select
 from server.audit.models import AuditEntry
 from server.inbox.models import Notification
 from tests import factories
-from tests.realtime.test_warroom_socket import Listener, _room
+from tests.realtime.warroom_clients import NS, Listener, make_room
 
-NS = "/warroom"
 OFFER = {"type": "offer", "sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"}
 CANDIDATE = {
     "candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host",
@@ -40,7 +39,7 @@ def connect(socket_client, live_server):
         listener = Listener(client)
         for name in ("call_peer", "call_signal", "call_media", "stage", "stage_page"):
             listener.got[name] = []
-            client.on(name, listener._recorder(name), namespace=NS)
+            client.on(name, listener.recorder(name), namespace=NS)
         listener.http = client.http
         return listener
 
@@ -54,7 +53,7 @@ def _codes(listener: Listener) -> list[str]:
 def test_call_signalling_rules_and_timeline(connect, people, live_server, db_session):
     a, b, c, outsider = people
     la, lb, lo = connect(a), connect(b), connect(outsider)
-    room_id = _room(la.http, live_server.url, [lb.http])
+    room_id = make_room(la.http, live_server.url, [lb.http])
     # 丙 is a member who is not in the room now: the call rings them through the inbox.
     lc_http = connect(c).http
     invited = la.http.post(
@@ -152,7 +151,7 @@ def test_signal_rate_limit_full_call_and_dropped_socket(start_server, connect, p
     server = start_server(WARROOM_SIGNAL_RATE_LIMIT="12", WARROOM_CALL_MAX_MEMBERS="2")
     a, b, c, _ = people
     la, lb, lc = connect(a, server.url), connect(b, server.url), connect(c, server.url)
-    room_id = _room(la.http, server.url, [lb.http, lc.http])
+    room_id = make_room(la.http, server.url, [lb.http, lc.http])
     for listener in (la, lb, lc):
         listener.call("join", {"room_id": room_id})
     assert la.call("call_join", {"room_id": room_id})["ok"]
@@ -186,7 +185,7 @@ def test_stage_follows_the_presenter_and_is_audited(connect, people, live_server
     theirs = factories.make_customer(db_session, owner=b, data_key=data_key, phone="13812345678")
     mine = factories.make_customer(db_session, owner=a, data_key=data_key, phone="13987654321")
     la, lb = connect(a), connect(b)
-    room_id = _room(la.http, live_server.url, [lb.http])
+    room_id = make_room(la.http, live_server.url, [lb.http])
     la.call("join", {"room_id": room_id})
     lb.call("join", {"room_id": room_id})
 

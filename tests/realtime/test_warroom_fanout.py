@@ -20,7 +20,7 @@ import websocket
 from realtime.fanout import text_frame
 from tests import factories
 from tests.conftest import http_login
-from tests.realtime.test_warroom_socket import NS, Listener, _room, _send
+from tests.realtime.warroom_clients import NS, Listener, make_room, send_message
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_every_transport_and_process_gets_every_event_in_one_order(
     remote = connect_via(e, second.url, ["websocket"])
     listeners = [sender_a, sender_b, polling, upgraded, remote]
     assert polling.client.transport() == "polling" and remote.client.transport() == "websocket"
-    room_id = _room(sender_a.http, live_server.url, [x.http for x in listeners[1:]])
+    room_id = make_room(sender_a.http, live_server.url, [x.http for x in listeners[1:]])
     for listener in listeners:
         assert listener.call("join", {"room_id": room_id, "last_seq": 10**9})["ok"]
     deadline = time.time() + 10
@@ -83,7 +83,7 @@ def test_every_transport_and_process_gets_every_event_in_one_order(
 
     def post(sender: Listener, tag: str) -> None:
         for i in range(25):
-            acked.append(_send(sender, room_id, f"{tag} {i}")["event"]["seq"])
+            acked.append(send_message(sender, room_id, f"{tag} {i}")["event"]["seq"])
 
     threads = [threading.Thread(target=post, args=(s, t)) for s, t in ((sender_a, "甲"), (sender_b, "乙"))]
     for thread in threads:
@@ -135,7 +135,7 @@ def test_a_member_who_stops_reading_still_gets_whole_frames_in_order(members, st
     http_b.user_id = b.id
     http_c = http_login(server.url, c.username)
     http_c.user_id = c.id
-    room_id = _room(sender.http, server.url, [http_b, http_c])
+    room_id = make_room(sender.http, server.url, [http_b, http_c])
     assert sender.call("join", {"room_id": room_id})["ok"]
     reader = _raw_join(server.url, b, room_id, receive_buffer=4096)
     # The member who keeps reading, on a bare socket too: a python-socketio client hands each event to

@@ -3,7 +3,6 @@ on the real Redis message queue, and a real RQ worker posting into a room."""
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 
@@ -11,75 +10,13 @@ import pytest
 import socketio
 
 from tests import factories
-
-NS = "/warroom"
-
-
-class Listener:
-    """Records what the server sends to one client on /warroom."""
-
-    def __init__(self, client: socketio.Client):
-        self.client = client
-        self.got: dict[str, list] = {
-            "event": [],
-            "error": [],
-            "presence": [],
-            "typing": [],
-            "removed": [],
-            "invited": [],
-            "session_ended": [],
-            "disconnect": [],
-        }
-        self.cond = threading.Condition()
-        for name in self.got:
-            client.on(name, self._recorder(name), namespace=NS)
-
-    def _recorder(self, name):
-        def record(*args):
-            with self.cond:
-                self.got[name].append(args[0] if args else None)
-                self.cond.notify_all()
-
-        return record
-
-    def wait(self, predicate, timeout: float = 10.0) -> None:
-        with self.cond:
-            assert self.cond.wait_for(predicate, timeout), f"timed out; got {self.got}"
-
-    def events(self, room_id: int) -> list[dict]:
-        return [e for e in self.got["event"] if e["room_id"] == room_id]
-
-    def call(self, event: str, data: dict) -> dict:
-        return self.client.call(event, data, namespace=NS, timeout=10)
-
-    def online(self, room_id: int, joined: dict) -> list[int]:
-        """Who is online as a client keeps it: the join acknowledgement's list, changed by each
-        presence event since."""
-        online = set(joined["online"])
-        for change in self.got["presence"]:
-            if change["room_id"] == room_id:
-                online = (online | set(change["came_online"])) - set(change["went_offline"])
-        return sorted(online)
+from tests.realtime.warroom_clients import NS, Listener, make_room, send_message
 
 
 @pytest.fixture
 def people(db_session):
     branch = factories.make_branch(db_session)
     return [factories.make_user(db_session, branch=branch, display_name=name) for name in ("甲", "乙", "丙")]
-
-
-def _room(owner_http, base_url: str, member_https: list, title: str = "张江项目作战室") -> int:
-    """A room made over HTTP on the live server: the owner invites, each member accepts."""
-    ids = [m.user_id for m in member_https]
-    response = owner_http.post(
-        base_url + "/api/v1/war-rooms", json={"title": title, "invite_user_ids": ids}, timeout=10
-    )
-    assert response.status_code == 201, response.text
-    room_id = response.json()["id"]
-    for member in member_https:
-        accepted = member.post(f"{base_url}/api/v1/war-rooms/{room_id}/invitations/accept", timeout=10)
-        assert accepted.status_code == 200, accepted.text
-    return room_id
 
 
 @pytest.fixture
@@ -95,14 +32,6 @@ def connect(socket_client, live_server):
         return listener
 
     return _connect
-
-
-def _send(listener: Listener, room_id: int, text: str, client_id: str | None = None) -> dict:
-    ack = listener.call(
-        "message", {"room_id": room_id, "text": text, "client_id": client_id or str(uuid.uuid4())}
-    )
-    assert ack["ok"], ack
-    return ack
 
 
 def test_unauthenticated_connect_is_refused(live_server):
@@ -124,7 +53,7 @@ def test_join_refusals_keep_the_connection(connect, people, live_server):
     a, b, outsider = people
     la = connect(a)
     lo = connect(outsider)
-    room_id = _room(la.http, live_server.url, [])
+    room_id = make_room(la.http, live_server.url, [])
 
     ack = lo.call("join", {"room_id": room_id, "last_seq": 0})
     assert ack["ok"] is False and ack["code"] == "not-a-member"
@@ -135,7 +64,7 @@ def test_join_refusals_keep_the_connection(connect, people, live_server):
     assert lo.call("message", {"room_id": room_id, "text": "hi"})["code"] == "not-a-member"
     assert lo.client.connected
     # Still usable: the outsider's own room works on the same connection.
-    own = _room(lo.http, live_server.url, [])
+    own = make_room(lo.http, live_server.url, [])
     assert lo.call("join", {"room_id": own, "last_seq": 0})["ok"]
     assert not la.events(own)  # no leak of another room's events
 
@@ -143,7 +72,7 @@ def test_join_refusals_keep_the_connection(connect, people, live_server):
 def test_broadcast_ordering_presence_and_typing(connect, people, live_server):
     a, b, _ = people
     la, lb = connect(a), connect(b)
-    room_id = _room(la.http, live_server.url, [lb.http])
+    room_id = make_room(la.http, live_server.url, [lb.http])
     joined = la.call("join", {"room_id": room_id, "last_seq": 0})
     assert [e["seq"] for e in joined["events"]] == list(range(1, joined["last_seq"] + 1))
     head = joined["last_seq"]
@@ -155,7 +84,7 @@ def test_broadcast_ordering_presence_and_typing(connect, people, live_server):
     la.wait(lambda: la.got["typing"] and la.got["typing"][-1]["user"]["id"] == b.id)
     assert lb.got["typing"] == []  # the typist does not hear themselves
 
-    acks = [_send(la, room_id, f"消息 {i}") for i in range(20)]
+    acks = [send_message(la, room_id, f"消息 {i}") for i in range(20)]
     assert [ack["event"]["seq"] for ack in acks] == list(range(head + 1, head + 21))
     lb.wait(lambda: len(lb.events(room_id)) >= 20)
     got = lb.events(room_id)
@@ -195,17 +124,17 @@ def test_broadcast_ordering_presence_and_typing(connect, people, live_server):
 def test_reconnect_replays_the_gap_without_loss_or_duplicates(connect, people, live_server):
     a, b, _ = people
     la, lb = connect(a), connect(b)
-    room_id = _room(la.http, live_server.url, [lb.http])
+    room_id = make_room(la.http, live_server.url, [lb.http])
     la.call("join", {"room_id": room_id, "last_seq": 0})
     lb.call("join", {"room_id": room_id, "last_seq": 0})
     for i in range(5):
-        _send(la, room_id, f"before {i}")
+        send_message(la, room_id, f"before {i}")
     lb.wait(lambda: len([e for e in lb.events(room_id) if e["kind"] == "message"]) == 5)
     last_seen = max(e["seq"] for e in lb.events(room_id))
     lb.client.disconnect()
 
     for i in range(7):  # sent while B is away
-        _send(la, room_id, f"missed {i}")
+        send_message(la, room_id, f"missed {i}")
 
     lb2 = connect(b)
     ack = lb2.call("join", {"room_id": room_id, "last_seq": last_seen})
@@ -213,7 +142,7 @@ def test_reconnect_replays_the_gap_without_loss_or_duplicates(connect, people, l
     assert [e["payload"]["text"] for e in replayed] == [f"missed {i}" for i in range(7)]
     assert [e["seq"] for e in replayed] == list(range(last_seen + 1, last_seen + 8))
     assert ack["last_seq"] == last_seen + 7 and ack["more"] is False
-    _send(la, room_id, "after")
+    send_message(la, room_id, "after")
     lb2.wait(lambda: lb2.events(room_id))
     assert [e["seq"] for e in lb2.events(room_id)] == [last_seen + 8]  # live resumes, nothing twice
     synced = lb2.call("sync", {"room_id": room_id, "after_seq": last_seen + 6})
@@ -223,15 +152,15 @@ def test_reconnect_replays_the_gap_without_loss_or_duplicates(connect, people, l
 def test_resent_client_id_is_stored_and_broadcast_once(connect, people, live_server):
     a, b, _ = people
     la, lb = connect(a), connect(b)
-    room_id = _room(la.http, live_server.url, [lb.http])
+    room_id = make_room(la.http, live_server.url, [lb.http])
     la.call("join", {"room_id": room_id})
     lb.call("join", {"room_id": room_id})
     client_id = str(uuid.uuid4())
-    first = _send(la, room_id, "只发一次", client_id)
-    second = _send(la, room_id, "只发一次", client_id)
+    first = send_message(la, room_id, "只发一次", client_id)
+    second = send_message(la, room_id, "只发一次", client_id)
     assert first["duplicate"] is False and second["duplicate"] is True
     assert second["event"]["seq"] == first["event"]["seq"]
-    _send(la, room_id, "marker")
+    send_message(la, room_id, "marker")
     lb.wait(lambda: any(e["payload"].get("text") == "marker" for e in lb.events(room_id)))
     assert [e["payload"]["text"] for e in lb.events(room_id)] == ["只发一次", "marker"]
 
@@ -241,11 +170,11 @@ def test_two_server_processes_share_the_room(connect, people, live_server, start
     second = start_server()
     la = connect(a)  # server 1
     lb = connect(b, base_url=second.url)  # server 2
-    room_id = _room(la.http, live_server.url, [lb.http])
+    room_id = make_room(la.http, live_server.url, [lb.http])
     la.call("join", {"room_id": room_id})
     lb.call("join", {"room_id": room_id})
-    _send(la, room_id, "from server 1")
-    _send(lb, room_id, "from server 2")
+    send_message(la, room_id, "from server 1")
+    send_message(lb, room_id, "from server 2")
     for listener in (la, lb):
         listener.wait(
             lambda listener=listener: (
@@ -260,7 +189,7 @@ def test_two_server_processes_share_the_room(connect, people, live_server, start
     removed = la.http.delete(f"{live_server.url}/api/v1/war-rooms/{room_id}/members/{b.id}", timeout=10)
     assert removed.status_code == 200, removed.text
     lb.wait(lambda: lb.got["removed"] == [{"room_id": room_id}])
-    _send(la, room_id, "after removal")
+    send_message(la, room_id, "after removal")
     la.wait(lambda: any(e["payload"].get("text") == "after removal" for e in la.events(room_id)))
     time.sleep(0.5)
     assert not any(e["payload"].get("text") == "after removal" for e in lb.events(room_id))
@@ -274,7 +203,7 @@ def test_rq_job_posts_into_the_room(connect, people, live_server, worker):
 
     a, b, _ = people
     la, lb = connect(a), connect(b)
-    room_id = _room(la.http, live_server.url, [lb.http])
+    room_id = make_room(la.http, live_server.url, [lb.http])
     lb.call("join", {"room_id": room_id})
     alert_key = f"alert-{uuid.uuid4()}"
     post_system_message.enqueue(room_id, "情报：客户园区获批扩建", alert_key, job_id=f"wr-{alert_key}")
@@ -290,7 +219,7 @@ def test_rq_job_posts_into_the_room(connect, people, live_server, worker):
 def test_flood_and_oversize_get_error_codes(connect, people, live_server):
     a, _, _ = people
     la = connect(a)
-    room_id = _room(la.http, live_server.url, [])
+    room_id = make_room(la.http, live_server.url, [])
     la.call("join", {"room_id": room_id})
     too_big = la.call("message", {"room_id": room_id, "text": "a" * 4097})
     assert too_big["code"] == "too-large"
@@ -308,7 +237,7 @@ def test_flood_and_oversize_get_error_codes(connect, people, live_server):
 def test_logout_drops_the_live_socket(connect, people, live_server):
     a, _, _ = people
     la = connect(a)
-    room_id = _room(la.http, live_server.url, [])
+    room_id = make_room(la.http, live_server.url, [])
     assert la.call("join", {"room_id": room_id})["ok"]
     assert la.http.post(live_server.url + "/api/v1/auth/logout", timeout=10).status_code == 204
     la.wait(lambda: la.got["disconnect"] or not la.client.connected)
@@ -318,7 +247,7 @@ def test_logout_drops_the_live_socket(connect, people, live_server):
 def test_target_removal_is_broadcast_once_even_when_resent(connect, people, live_server):
     a, b, _ = people
     la, lb = connect(a), connect(b)
-    room_id = _room(la.http, live_server.url, [lb.http])
+    room_id = make_room(la.http, live_server.url, [lb.http])
     added = la.http.post(
         f"{live_server.url}/api/v1/war-rooms/{room_id}/targets",
         json={"prospect_name": "某物流公司"},
@@ -335,7 +264,7 @@ def test_target_removal_is_broadcast_once_even_when_resent(connect, people, live
     removal = {"room_id": room_id, "target_id": target["id"], "version": 1, "client_id": client_id}
     first, again = la.call("target_remove", removal), la.call("target_remove", removal)
     assert first == again == {"ok": True, "removed": target["id"]}  # the re-send changes nothing
-    _send(la, room_id, "marker")
+    send_message(la, room_id, "marker")
     lb.wait(lambda: any(e["payload"].get("text") == "marker" for e in lb.events(room_id)))
     got = [(e["seq"], e["kind"]) for e in lb.events(room_id)]
     assert got == [(head + 1, "target.removed"), (head + 2, "message")]
@@ -349,26 +278,26 @@ def test_the_room_list_follows_without_being_present(connect, people, live_serve
     replaying anything; `join` (the open room) does both. Outsiders cannot follow."""
     a, b, outsider = people
     la, lb, lo = connect(a), connect(b), connect(outsider)
-    room_id = _room(la.http, live_server.url, [lb.http])
+    room_id = make_room(la.http, live_server.url, [lb.http])
     joined = la.call("join", {"room_id": room_id, "last_seq": 0})
     assert joined["online"] == [a.id]
 
     followed = lb.call("follow", {"room_id": room_id})
     assert followed == {"ok": True, "room_id": room_id, "last_seq": joined["last_seq"]}
     assert "events" not in followed and "online" not in followed
-    _send(la, room_id, "明早九点碰头")
+    send_message(la, room_id, "明早九点碰头")
     lb.wait(lambda: [e["kind"] for e in lb.events(room_id)] == ["message"])  # live, no replay
     time.sleep(1.5)  # past the presence coalescing window
     assert la.online(room_id, joined) == [a.id]  # the follower is not shown as present
     assert all(b.id not in change["came_online"] for change in la.got["presence"])
 
     assert lb.call("unfollow", {"room_id": room_id})["ok"]
-    _send(la, room_id, "改到十点")
+    send_message(la, room_id, "改到十点")
     time.sleep(0.5)
     assert [e["payload"].get("text") for e in lb.events(room_id)] == ["明早九点碰头"]
 
     refused = lo.call("follow", {"room_id": room_id})
     assert refused["ok"] is False and refused["code"] == "not-a-member"
-    _send(la, room_id, "外人听不到")
+    send_message(la, room_id, "外人听不到")
     time.sleep(0.5)
     assert lo.events(room_id) == []
