@@ -6,10 +6,8 @@ during the outage fires as soon as Redis is back and one due after it fires on i
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import redis
@@ -20,8 +18,9 @@ from server.notebook.models import Reminder
 from server.timeutil import as_utc, utcnow
 from tasks.schedule import chain_status
 from tests import factories
-from tests.conftest import ROOT, free_port, server_env
+from tests.conftest import free_port, server_env
 from tests.live.redis_servers import RedisServer
+from tests.live.workers import start_procfile_worker
 
 pytestmark = pytest.mark.live
 
@@ -55,22 +54,7 @@ def test_chains_and_reminders_survive_a_redis_restart(
     monkeypatch.setattr(tasks.queues, "_redis", client)  # chain_status() reads this Redis
     log = tmp_path / "worker.log"
     env = server_env(test_config, 0, REDIS_URL=f"redis://127.0.0.1:{port}/0")
-    with log.open("ab") as out:
-        worker = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "rq"),
-                "worker",
-                "--with-scheduler",
-                "-c",
-                "tasks.rq_settings",
-                "-w",
-                "tasks.worker.Worker",
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    worker = start_procfile_worker(env, log)
     try:
         # At start the worker books every chain into the empty Redis.
         assert _wait(lambda: all(chain_status().values()), 60), (chain_status(), log.read_text()[-3000:])

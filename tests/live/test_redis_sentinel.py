@@ -9,18 +9,15 @@ makes the same trip."""
 from __future__ import annotations
 
 import queue as queue_mod
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from tests import factories
-from tests.conftest import ROOT, free_port, http_login, in_order_socket_client, server_env
+from tests.conftest import free_port, http_login, in_order_socket_client, server_env
 from tests.live.redis_servers import RedisServer, SentinelServer
-from tests.live.workers import stop_worker
+from tests.live.workers import start_procfile_worker, stop_worker
 
 pytestmark = pytest.mark.live
 
@@ -70,25 +67,9 @@ def test_web_and_worker_follow_a_sentinel_failover(test_config, db_session, star
             time.sleep(0.2)
         url = f"redis+sentinel://127.0.0.1:{sentinel.port}/0/{SERVICE}"
         web = start_server(REDIS_URL=url)
-        with (tmp_path / "worker.log").open("ab") as out:
-            worker = subprocess.Popen(
-                [  # as the Procfile runs it: RQ's worker quits on a Redis error mid-job, and is restarted
-                    sys.executable,
-                    "-m",
-                    "tasks.supervise",
-                    str(Path(sys.executable).parent / "rq"),
-                    "worker",
-                    "--with-scheduler",
-                    "-c",
-                    "tasks.rq_settings",
-                    "-w",
-                    "tasks.worker.Worker",
-                ],
-                env=server_env(test_config, 0, REDIS_URL=url),
-                cwd=ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        worker = start_procfile_worker(
+            server_env(test_config, 0, REDIS_URL=url), tmp_path / "worker.log", supervised=True
+        )
 
         branch = factories.make_branch(db_session)
         owner = factories.make_user(db_session, branch=branch)

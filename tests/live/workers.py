@@ -1,4 +1,4 @@
-"""Real `rq worker` processes for the live tests: a burst worker, a hard kill of a worker and its work
+"""Real `rq worker` processes for the live tests: the Procfile's worker, a burst worker, a hard kill of a worker and its work
 horse, and a warm stop that falls back to SIGKILL."""
 
 from __future__ import annotations
@@ -50,3 +50,22 @@ def stop_worker(process: subprocess.Popen) -> None:
                 os.kill(pid, signal.SIGKILL)
         process.kill()
         process.wait(10)
+
+
+def start_procfile_worker(env: dict[str, str], log: Path, *, supervised: bool = False) -> subprocess.Popen:
+    """The Procfile's worker: `rq worker --with-scheduler` of the project's worker class, under
+    tasks.supervise when `supervised` (RQ's worker quits on a Redis error mid-job; the supervisor
+    starts it again)."""
+    command = [
+        str(Path(sys.executable).parent / "rq"),
+        "worker",
+        "--with-scheduler",
+        "-c",
+        "tasks.rq_settings",
+        "-w",
+        "tasks.worker.Worker",
+    ]
+    if supervised:
+        command = [sys.executable, "-m", "tasks.supervise", *command]
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
