@@ -3,9 +3,9 @@
 - `redis://host:port/db` — one Redis (or a virtual address that follows the primary);
 - `redis+sentinel://[:password@]s1:26379,s2:26379,s3:26379/db/service` — Redis Sentinel: each new
   connection asks the Sentinels which server is the primary of `service`, so after a failover the
-  clients reach the promoted replica without a restart. The same URL form Flask-SocketIO's message
-  queue takes, parsed by the same function; the RQ worker gets it as the SENTINEL dict it reads
-  (tasks/rq_settings.py)."""
+  clients reach the promoted replica without a restart. The same URL form python-socketio's
+  RedisManager (the message queue) takes, parsed by its function; the RQ worker gets it as the
+  SENTINEL dict it reads (tasks/rq_settings.py)."""
 
 from __future__ import annotations
 
