@@ -1,4 +1,4 @@
-import { createApp } from 'vue'
+import { createApp, watch } from 'vue'
 import { createPinia } from 'pinia'
 import App from './App.vue'
 import { router } from './router'
@@ -7,6 +7,7 @@ import { onUnauthorized } from './api/http'
 import { onServerDisconnect } from './composables/useSocket'
 import { useSessionStore } from './stores/session'
 import { useOutboxStore } from './stores/outbox'
+import { loadHomeBody } from './features/home/bodies'
 import './styles/base.css'
 
 const app = createApp(App)
@@ -29,6 +30,15 @@ onServerDisconnect(async () => {
   const current = router.currentRoute.value
   if (!current.meta.public) void router.replace({ name: 'login', query: { redirect: current.fullPath } })
 })
+
+// Opening the home page: its role's part starts loading once the server names the role.
+watch(
+  () => useSessionStore().user?.role,
+  (role) => {
+    if (window.location.pathname === '/') loadHomeBody(role)
+  },
+  { flush: 'sync' },
+)
 
 app.use(router)
 void ready.finally(async () => {

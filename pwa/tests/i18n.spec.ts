@@ -43,6 +43,22 @@ describe('the message compiler', () => {
     expect(h('p', plain({ type: 'text' } as never) as string).children).toBe('纯文本')
   })
 
+  it('fills {name} and {0} placeholders without the parser, through interpolate and normalize', () => {
+    const fill = messageCompiler('{who}，{0} 件待办', { key: 'k', locale: 'zh-CN' } as never)
+    const calls: unknown[] = []
+    const ctx = {
+      type: 'vnode',
+      named: (key: string) => `named:${key}`,
+      list: (index: number) => `list:${index}`,
+      interpolate: (value: unknown) => (calls.push(value), `<${value}>`),
+      normalize: (parts: unknown[]) => parts,
+    }
+    expect(fill(ctx as never)).toEqual(['<named:who>', '，', '<list:0>', ' 件待办'])
+    expect(calls).toEqual(['named:who', 'list:0'])
+    expect(t('list', ['甲', '乙'])).toBe('甲 / 乙')
+    expect(t('named', { name: 'N' })).toBe('早上好，N')
+  })
+
   it('reads every catalog string as the stock compiler does', () => {
     const catalogs = {
       'zh-CN': { ...zhCN, learning: learningZh, prospects: prospectsZh, campaign: campaignZh },

@@ -71,6 +71,27 @@ def test_sign_in_and_every_tab_renders(page, rm_user):
     screenshot(page, "04-customer-detail")
 
 
+def test_opening_the_home_asks_who_is_signed_in_once_while_the_scripts_load(page, rm_user):
+    """index.html preloads /api/v1/me; the session's first GET takes that answer instead of asking
+    again after the scripts have run, and the browser has nothing to warn about an unused preload."""
+    sign_in(page, rm_user)
+    asked: list[str] = []
+    warnings: list[str] = []
+    page.on("request", lambda r: asked.append(r.resource_type) if r.url.endswith("/api/v1/me") else None)
+    page.on("console", lambda m: warnings.append(m.text) if m.type in ("warning", "error") else None)
+    page.reload()
+    expect(page.get_by_test_id("home-greeting")).to_contain_text("张伟")
+    expect(page.get_by_test_id("workbench-home")).to_be_visible()
+    page.wait_for_timeout(3500)  # Chromium warns about a preload still unused after about 3 s
+    assert len(asked) == 1, asked  # one request: the preload (Chromium types it "other")
+    initiators = page.evaluate(
+        "performance.getEntriesByType('resource')"
+        ".filter(e => e.name.endsWith('/api/v1/me')).map(e => e.initiatorType)"
+    )
+    assert initiators == ["link"], initiators  # asked by index.html's preload, not by a later fetch()
+    assert not [w for w in warnings if "preload" in w], warnings
+
+
 def test_chinese_by_default_and_english_is_remembered(page, rm_user):
     sign_in(page, rm_user)
     expect(page.get_by_test_id("tab-customers")).to_have_text("客户")

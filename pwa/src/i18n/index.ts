@@ -8,14 +8,49 @@ export const LOCALES = ['zh-CN', 'en'] as const
 export type AppLocale = (typeof LOCALES)[number]
 export const LOCALE_KEY = 'zhanye.locale'
 
-/** Most catalog strings are plain text, and parsing each one on first use was most of what the
- *  first render spent on its translations. A plain string (no `{}` placeholder, `@:` link or `|`
- *  plural) read as text is returned as it is; everything else goes through vue-i18n's compiler. */
-const PLAIN_TEXT = /^[^{}@|%]*$/
-export const messageCompiler: MessageCompiler = (message, context) =>
-  typeof message === 'string' && PLAIN_TEXT.test(message)
-    ? (ctx: MessageContext<string>) => (ctx.type === 'text' ? message : compile(message, context)(ctx))
-    : compile(message, context)
+/** Most catalog strings are plain text or text with `{name}` / `{0}` placeholders, and parsing each
+ *  one on first use was most of what the first render spent on its translations. A plain string (no
+ *  placeholder, `@:` link, `|` plural or `%{`) read as text is returned as it is; one whose only syntax
+ *  is such placeholders is split once and filled as vue-i18n's own compiled message fills it (each
+ *  value through `interpolate`, the parts through `normalize`); everything else goes through
+ *  vue-i18n's compiler. */
+const PLAIN_TEXT = /^(?:[^{}@|%]|%(?!\{))*$/
+const PLACEHOLDERS_ONLY = /^(?:[^{}@|%]|%(?!\{)|\{(?:[A-Za-z_]\w*|\d+)\})*$/
+const PLACEHOLDER = /\{([A-Za-z_]\w*|\d+)\}/g
+
+/** What vue-i18n's compiled messages call at run time; the two are left out of its published types. */
+type FillContext = MessageContext<string> & {
+  interpolate(value: unknown): unknown
+  normalize(parts: unknown[]): string
+}
+
+function fillPlaceholders(message: string) {
+  const parts: (string | { index: number } | { name: string })[] = []
+  let at = 0
+  for (const match of message.matchAll(PLACEHOLDER)) {
+    if (match.index > at) parts.push(message.slice(at, match.index))
+    const key = match[1]!
+    parts.push(/^\d+$/.test(key) ? { index: Number(key) } : { name: key })
+    at = match.index + match[0].length
+  }
+  if (at < message.length) parts.push(message.slice(at))
+  return (ctx: MessageContext<string>) =>
+    (ctx as FillContext).normalize(
+      parts.map((part) =>
+        typeof part === 'string'
+          ? part
+          : (ctx as FillContext).interpolate('index' in part ? ctx.list(part.index) : ctx.named(part.name)),
+      ),
+    )
+}
+
+export const messageCompiler: MessageCompiler = (message, context) => {
+  if (typeof message !== 'string') return compile(message, context)
+  if (PLAIN_TEXT.test(message))
+    return (ctx: MessageContext<string>) => (ctx.type === 'text' ? message : compile(message, context)(ctx))
+  if (PLACEHOLDERS_ONLY.test(message)) return fillPlaceholders(message)
+  return compile(message, context)
+}
 
 export const i18n = createI18n<[Catalog], AppLocale, false>({
   legacy: false,
