@@ -90,7 +90,15 @@ def test_web_and_worker_follow_a_sentinel_failover(test_config, db_session, star
             assert time.time() - killed_at < 30, "the Sentinel did not promote the replica"
             time.sleep(0.2)
         promoted_s = time.time() - killed_at
-        after = _invite_and_hear(http, web.url, mate.id, heard, deadline_s=DELIVERED_WITHIN_S)
+        try:
+            after = _invite_and_hear(http, web.url, mate.id, heard, deadline_s=DELIVERED_WITHIN_S)
+        except (AssertionError, queue_mod.Empty) as exc:
+            # Say where the trip stopped: the worker's and the web process's own accounts.
+            raise AssertionError(
+                f"{exc!r} (primary killed, replica promoted after {promoted_s:.1f} s)\n"
+                f"--- worker log ---\n{(tmp_path / 'worker.log').read_text()[-6000:]}\n"
+                f"--- web log ---\n{web.log_path.read_text()[-4000:]}"
+            ) from exc
         assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
         print(
             f"sentinel: invitation heard {before:.1f} s after sending; primary killed, replica promoted "
