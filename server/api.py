@@ -26,6 +26,7 @@ from spectree.plugins.flask_plugin import FlaskPlugin
 from spectree.utils import get_model_key
 from sqlalchemy import event, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, col, delete, select
 
 from server import db
@@ -313,8 +314,16 @@ def idempotent(view: Callable) -> Callable:
             )
             own.add(record)
             try:
-                own.commit()
+                own.flush()  # the INSERT: a duplicate key fails here
                 record_id = record.id
+                try:
+                    own.commit()
+                except DBAPIError as exc:
+                    if is_database_outage(exc):
+                        # The claim may have landed with its answer lost: forget it once the
+                        # database answers, or every retry would get 409 until it is abandoned.
+                        _settle(engine, record_id, None)
+                    raise
             except IntegrityError:
                 own.rollback()
                 existing = own.exec(
@@ -382,12 +391,13 @@ def idempotent(view: Callable) -> Callable:
 
 def _settle(engine, record_id: int | None, response: Response | None) -> None:
     """Stores the answer under the key (or forgets a key whose request wrote nothing). If the
-    database is away at that moment, a background thread keeps trying for a while: a retry that
-    arrives after it returns then gets the first answer instead of a 409."""
+    database is away at that moment (or no pooled connection frees up in time), a background thread
+    keeps trying for a while: a retry that arrives after it returns then gets the first answer
+    instead of a 409."""
     try:
         _store_answer(engine, record_id, response)
-    except DBAPIError as exc:
-        if not is_database_outage(exc):
+    except (DBAPIError, PoolTimeout) as exc:
+        if not _worth_retrying(exc):
             raise
         # The view's own answer still goes out: its write (if any) stands either way.
         log.warning("database away while settling idempotency record %s; retrying", record_id)
@@ -400,11 +410,15 @@ def _settle_later(engine, record_id: int | None, response: Response | None) -> N
         try:
             _store_answer(engine, record_id, response)
             return
-        except DBAPIError as exc:
-            if not is_database_outage(exc):
+        except (DBAPIError, PoolTimeout) as exc:
+            if not _worth_retrying(exc):
                 log.exception("could not settle idempotency record %s", record_id)
                 return
     log.warning("idempotency record %s left unsettled; it expires as abandoned", record_id)
+
+
+def _worth_retrying(exc: Exception) -> bool:
+    return isinstance(exc, PoolTimeout) or is_database_outage(exc)
 
 
 def _store_answer(engine, record_id: int | None, response: Response | None) -> None:

@@ -1,12 +1,15 @@
-"""The app a job runs in: one per worker process, created on first use (after the fork), so jobs get
-settings, a fresh engine and an app context for emitting."""
+"""The app a job runs in: one per worker process, created before the worker forks its work horses
+(tasks/rq_settings.py), so a job starts on it at once instead of building the app again in every
+horse (about two seconds under load); each horse opens its own database and Redis connections
+(server/db.get_engine and redis-py's pools notice the fork). Code that runs inside a request (the
+web process's sinks) uses the request's app."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from sqlmodel import Session
 
 from server import db
@@ -25,6 +28,6 @@ def app() -> Flask:
 
 @contextmanager
 def job_session() -> Iterator[Session]:
-    the_app = app()
+    the_app = current_app._get_current_object() if has_app_context() else app()  # type: ignore[attr-defined]
     with the_app.app_context(), db.session_scope(db.engine_for(the_app)) as session:
         yield session

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
 from rq import Retry
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, func, select
 
 from realtime.emit import emit
@@ -29,6 +30,10 @@ log = job_logger(__name__)
 
 DELIVERY_BATCH = 1000  # notifications per delivery job: one job, many pushes
 NEXT_SCAN_KEY = "reminders:next-scan"
+# Pauses before trying a failed hand-off to the queue again (2 s in all): long enough for a Sentinel
+# failover's last moments ("no master found" while it finishes the switch), short enough for the
+# request that stored the notifications to wait.
+HANDOFF_RETRY_DELAYS_S = (0.1, 0.3, 0.6, 1.0)
 
 
 def _at(now: str | None) -> datetime:
@@ -53,11 +58,11 @@ def scan_reminders(now: str | None = None, chain: bool = True) -> dict:
     with job_session() as session:
         result = reminders.fire_due(session, now=at)
         stalled = inbox.redispatch_stalled(session, now=at)
-    queued = dispatch_deliveries(result.notification_ids)
+    queued = dispatch_deliveries(result.notification_ids, now=at)
     if stalled:
         token, ids = stalled
         log.warning("handing out %d stalled deliveries again (%s)", len(ids), token)
-        queued += dispatch_deliveries(ids, dispatch_token=token)
+        queued += dispatch_deliveries(ids, dispatch_token=token, now=at)
     if result.fired or result.deferred:
         log.info(
             "fired %d (late %d), deferred %d in %.2f s",
@@ -77,22 +82,46 @@ def scan_reminders(now: str | None = None, chain: bool = True) -> dict:
     }
 
 
-def dispatch_deliveries(notification_ids: list[int], *, dispatch_token: str | None = None) -> int:
-    """Queues delivery jobs of DELIVERY_BATCH. A Redis failure here loses nothing: the notifications
-    are stored with their hand-off time and the minute scan hands them out again after the lease.
-    Returns how many were queued."""
+def dispatch_deliveries(
+    notification_ids: list[int], *, dispatch_token: str | None = None, now: datetime | None = None
+) -> int:
+    """Queues delivery jobs of DELIVERY_BATCH. A Redis failure here loses nothing: each hand-off is
+    tried again for a moment (a Sentinel names the new primary a moment after promoting it), and a
+    batch that still cannot be queued is handed back (inbox.hand_back), so the next minute scan
+    hands it out once Redis answers. Returns how many were queued."""
     queued = 0
+    handed_at = now or utcnow()
     for chunk in _chunks(notification_ids, DELIVERY_BATCH):
+        if _queue_delivery(chunk, dispatch_token):
+            queued += len(chunk)
+            continue
+        try:
+            with job_session() as session:
+                inbox.hand_back(
+                    session, notification_ids=chunk, dispatch_token=dispatch_token, handed_at=handed_at
+                )
+        except SQLAlchemyError as exc:  # still stored with its hand-off time: the lease covers it
+            log.warning("could not hand back %d deliveries (%s)", len(chunk), exc)
+    return queued
+
+
+def _queue_delivery(chunk: list[int], dispatch_token: str | None) -> bool:
+    for delay in (*HANDOFF_RETRY_DELAYS_S, None):
         try:
             deliver_notifications.enqueue(
                 chunk,
                 dispatch_token=dispatch_token,
                 job_id=f"deliver-{dispatch_token or 'first'}-{_ids_key(chunk)}",
             )
-            queued += len(chunk)
+            return True
         except RedisError as exc:
-            log.warning("could not queue %d deliveries (%s); the scan retries them", len(chunk), exc)
-    return queued
+            if delay is None:
+                log.warning(
+                    "could not queue %d deliveries (%s); the next scan hands them out", len(chunk), exc
+                )
+                return False
+            time.sleep(delay)
+    return False
 
 
 def schedule_next_scan(after: datetime | None = None) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from server import events
+from server.db import rows_affected
 from server.errors import not_found
 from server.inbox.models import Notification
 from server.timeutil import iso, utcnow
@@ -179,6 +180,31 @@ def mark_delivered(session: Session, *, notification_ids: list[int], now: dateti
             .values(delivered_at=now or utcnow())
         )
     session.commit()
+
+
+def hand_back(
+    session: Session, *, notification_ids: list[int], dispatch_token: str | None, handed_at: datetime
+) -> int:
+    """The hand-off to the queue at `handed_at` failed (Redis away): the notifications count as
+    stalled at once, so the next minute scan hands them out (redispatch_stalled) instead of after
+    the whole lease. Only those still handed to this dispatch, not delivered, and not taken by a job
+    since (a queueing that looked failed may have landed: its job renewed the hand-off time).
+    Returns how many."""
+    handed = 0
+    for chunk in _chunks(notification_ids):
+        handed += rows_affected(
+            session,
+            update(Notification)
+            .where(
+                col(Notification.id).in_(chunk),
+                col(Notification.delivered_at).is_(None),
+                col(Notification.dispatch_token).is_not_distinct_from(dispatch_token),
+                col(Notification.dispatched_at) <= handed_at,
+            )
+            .values(dispatched_at=handed_at - DELIVERY_LEASE),
+        )
+    session.commit()
+    return handed
 
 
 def redispatch_stalled(

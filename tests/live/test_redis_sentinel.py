@@ -22,7 +22,9 @@ from tests.live.workers import start_procfile_worker, stop_worker
 pytestmark = pytest.mark.live
 
 SERVICE = "zhanye"
-DELIVERED_WITHIN_S = 30.0
+# At once, or at the next minute scan when the hand-off to the queue fell in the failover's last
+# moments and its retries too (tasks.reminders.dispatch_deliveries hands it back).
+DELIVERED_WITHIN_S = 90.0
 
 
 def _invite_and_hear(http, base: str, mate_id: int, heard: queue_mod.Queue, *, deadline_s: float) -> float:

@@ -136,3 +136,39 @@ def test_key_is_forgotten_when_the_database_dies_under_the_write(app, login, db_
     assert retry.status_code == 201, retry.get_data(as_text=True)
     assert _post(api, "dies-1", {"body": "写入时数据库断开"}).headers.get("Idempotent-Replayed") == "true"
     assert _notes(db_session, rm) == 1
+
+
+def test_a_claim_whose_commit_answer_was_lost_is_forgotten(app, login, db_session):
+    """The database goes away just as the key's claim commits: the claim landed but its COMMIT
+    answered with a dropped connection, and the view never ran. The answer is a 503 and the claim
+    is forgotten, so the client's retry runs at once (not 409 until the key counts as abandoned)."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+    from sqlmodel import Session
+
+    rm = factories.make_user(db_session)
+    api = login(rm)
+    lost: list[int] = []
+
+    def lose_the_answer(session: Session) -> None:
+        if lost:
+            return
+        with Session(session.get_bind()) as look:
+            claim = look.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == "lost-ack")).first()
+        if claim is not None and claim.state == "in_progress":
+            lost.append(claim.id)
+            raise OperationalError("COMMIT", None, Exception("server closed the connection unexpectedly"))
+
+    event.listen(Session, "after_commit", lose_the_answer)
+    try:
+        first = _post(api, "lost-ack", {"body": "认领时应答丢失"})
+    finally:
+        event.remove(Session, "after_commit", lose_the_answer)
+    assert lost, "the claim never committed"
+    assert first.status_code == 503 and first.get_json()["code"] == "unavailable", first.get_data(
+        as_text=True
+    )
+    assert _notes(db_session, rm) == 0
+    retry = _post(api, "lost-ack", {"body": "认领时应答丢失"})
+    assert retry.status_code == 201, retry.get_data(as_text=True)
+    assert _notes(db_session, rm) == 1

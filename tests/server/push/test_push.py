@@ -270,32 +270,45 @@ def test_other_features_notifications_go_out_through_the_sink(db_session, login,
     assert got.payload["title"] == "作战室任务到期" and got.payload["tag"] == f"n{n.id}"
 
 
-class _DeadRedisOnce:
-    """The first queue connection asked for inside the scan is a real client to a port where no
-    Redis listens: the hand-off to the delivery queue fails with a real ConnectionError."""
+class _DeadRedis:
+    """The first `failures` queue connections asked for inside the scan are real clients to a port
+    where no Redis listens: the hand-off to the delivery queue fails with a real ConnectionError."""
 
-    def __init__(self, real):
-        self.real, self.failed = real, 0
+    def __init__(self, real, failures: int):
+        self.real, self.failures, self.failed = real, failures, 0
 
     def __call__(self):
         import redis
 
-        if not self.failed:
+        if self.failed < self.failures:
             self.failed += 1
             return redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
         return self.real()
 
 
-def test_a_failed_hand_off_to_the_queue_is_delivered_once_later(
+def _scan(monkeypatch, worker, at: datetime, *, failing: _DeadRedis | None = None) -> dict:
+    import tasks.queues
+    from tasks.reminders import scan_reminders
+
+    job = scan_reminders.enqueue(now=at.isoformat(), chain=False)
+    if failing:
+        monkeypatch.setattr(tasks.queues, "redis_conn", failing)
+    worker.work(burst=True)
+    monkeypatch.undo()
+    return job.latest_result().return_value
+
+
+def test_a_failed_hand_off_to_the_queue_is_delivered_once_at_the_next_scan(
     db_session, login, push_service, worker, monkeypatch
 ):
-    """Redis fails between claiming a due reminder and queueing its delivery: the inbox entry is
-    stored, and the minute scan hands the delivery out again after the lease; the push goes out
-    exactly once and the inbox holds one entry."""
+    """Redis stays away between claiming a due reminder and queueing its delivery (every retry of
+    the hand-off fails): the inbox entry is stored and handed back, and the next minute's scan
+    hands the delivery out (not only after the lease); the push goes out exactly once and the inbox
+    holds one entry."""
     import tasks.queues
     from server.inbox.models import Notification
     from server.inbox.service import DELIVERY_LEASE
-    from tasks.reminders import scan_reminders
+    from tasks.reminders import HANDOFF_RETRY_DELAYS_S
 
     rm = factories.make_user(db_session)
     api = login(rm)
@@ -304,34 +317,50 @@ def test_a_failed_hand_off_to_the_queue_is_delivered_once_later(
     due = datetime(2032, 5, 6, 1, 0, tzinfo=UTC)
     note = api.post("/api/v1/notes", json={"body": "回访张总", "remind_at": due.isoformat()}).get_json()
 
-    def scan(at: datetime, *, failing: _DeadRedisOnce | None = None) -> dict:
-        job = scan_reminders.enqueue(now=at.isoformat(), chain=False)
-        if failing:
-            monkeypatch.setattr(tasks.queues, "redis_conn", failing)
-        worker.work(burst=True)
-        monkeypatch.undo()
-        return job.latest_result().return_value
-
-    dead = _DeadRedisOnce(tasks.queues.redis_conn)
-    first = scan(due + timedelta(seconds=5), failing=dead)
-    assert (
-        dead.failed == 1 and first["fired"] >= 1
-    )  # (other tests' leftovers on the shared clock may fire too)
+    tries = len(HANDOFF_RETRY_DELAYS_S) + 1
+    dead = _DeadRedis(tasks.queues.redis_conn, failures=tries)
+    first = _scan(monkeypatch, worker, due + timedelta(seconds=5), failing=dead)
+    assert dead.failed == tries and first["fired"] >= 1  # (other tests' leftovers may fire too)
+    assert first["queued"] == first["redispatched"]  # only other tests' stalled leftovers, queued later
     db_session.expire_all()
     [n] = db_session.exec(select(Notification).where(Notification.user_id == rm.id)).all()
     assert n.url == f"/notes/{note['id']}" and n.delivered_at is None
     assert push_service.for_token(sub.token) == []
 
-    scan(due + timedelta(minutes=5))  # inside the lease: left alone
-    assert push_service.for_token(sub.token) == []
-    assert scan(due + DELIVERY_LEASE + timedelta(minutes=1))["redispatched"] >= 1
+    assert _scan(monkeypatch, worker, due + timedelta(minutes=1))["redispatched"] >= 1
     [got] = push_service.for_token(sub.token)
     assert got.payload["tag"] == f"n{n.id}" and got.payload["url"] == f"/notes/{note['id']}"
-    scan(due + 3 * DELIVERY_LEASE)  # delivered: never handed out again
+    _scan(monkeypatch, worker, due + 3 * DELIVERY_LEASE)  # delivered: never handed out again
     db_session.expire_all()
     assert len(push_service.for_token(sub.token)) == 1
     assert [a.outcome for a in _attempts(db_session, n.id)] == ["sent"]
     assert len(db_session.exec(select(Notification).where(Notification.user_id == rm.id)).all()) == 1
+    assert db_session.get(Notification, n.id).delivered_at is not None
+
+
+def test_a_hand_off_that_fails_for_a_moment_is_queued_in_the_same_scan(
+    db_session, login, push_service, worker, monkeypatch
+):
+    """A Redis that fails once and then answers (a failover's last moment): the hand-off is tried
+    again and the push goes out in the same scan, once."""
+    import tasks.queues
+    from server.inbox.models import Notification
+
+    rm = factories.make_user(db_session)
+    api = login(rm)
+    sub = push_service.new_subscription()
+    _subscribe(api, sub)
+    due = datetime(2032, 5, 8, 1, 0, tzinfo=UTC)
+    api.post("/api/v1/notes", json={"body": "回访李总", "remind_at": due.isoformat()})
+
+    dead = _DeadRedis(tasks.queues.redis_conn, failures=1)
+    first = _scan(monkeypatch, worker, due + timedelta(seconds=5), failing=dead)
+    assert dead.failed == 1 and first["fired"] >= 1
+    assert first["queued"] == first["fired"] + first["redispatched"]  # nothing left for a later scan
+    [n] = db_session.exec(select(Notification).where(Notification.user_id == rm.id)).all()
+    [got] = push_service.for_token(sub.token)
+    assert got.payload["tag"] == f"n{n.id}"
+    db_session.expire_all()
     assert db_session.get(Notification, n.id).delivered_at is not None
 
 
