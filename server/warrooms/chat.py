@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server.customers.service import get_customer_for
@@ -13,8 +14,16 @@ from server.opportunities.models import Opportunity
 from server.org.models import User
 from server.products.models import Product
 from server.reference import industry_name
-from server.warrooms.access import active_among, get_room, limit_rate, open_room_of_member
-from server.warrooms.eventlog import append, existing_event, next_seq, notify, replayed, serialize_event
+from server.warrooms.access import active_among, get_room, limit_rate
+from server.warrooms.eventlog import (
+    append,
+    existing_event,
+    next_seq,
+    next_seq_as_member,
+    notify,
+    replayed,
+    serialize_event,
+)
 from server.warrooms.models import TargetConsent, WarRoomOpportunity, WarRoomTarget
 from server.warrooms.schemas import (
     MAX_TEXT_BYTES,
@@ -78,23 +87,27 @@ def post_message(
     Each call counts against the sender's rate limit, whether it came over the socket or HTTP."""
     text = check_text(data.text)
     limit_rate(user)
-    room = open_room_of_member(session, room_id=room_id, user=user)
+    room, seq = next_seq_as_member(session, room_id=room_id, user=user)
     cards = [card(session, room_id=room_id, user=user, kind=c.type.value, object_id=c.id) for c in data.cards]
     mentions = active_among(session, room_id, list(dict.fromkeys(data.mentions)))
-    seq = next_seq(session, room_id)
-    existing = existing_event(session, room_id=room_id, client_id=data.client_id)
-    if existing is not None:
+    try:
+        event = append(
+            session,
+            room_id=room_id,
+            seq=seq,
+            kind="message",
+            author=user,
+            client_id=data.client_id,
+            payload={"text": text, "mentions": mentions, "cards": cards},
+        )
+    except IntegrityError:
+        # A re-send: its client_id is stored already (the unique key answers, so the first send of
+        # every message costs no look-up). Nothing of this one stays.
         session.rollback()
+        existing = existing_event(session, room_id=room_id, client_id=data.client_id)
+        if existing is None:
+            raise
         return replayed(session, existing)
-    event = append(
-        session,
-        room_id=room_id,
-        seq=seq,
-        kind="message",
-        author=user,
-        client_id=data.client_id,
-        payload={"text": text, "mentions": mentions, "cards": cards},
-    )
     for mentioned in mentions:
         if mentioned != user.id:
             notify(

@@ -17,10 +17,13 @@ from server import events
 from server.inbox import service as inbox
 from server.org.models import User
 from server.timeutil import iso, utcnow
-from server.warrooms.access import unknown_room
+from server.warrooms.access import open_room_of_member, unknown_room
 from server.warrooms.models import (
+    MemberStatus,
+    RoomStatus,
     WarRoom,
     WarRoomEvent,
+    WarRoomMember,
 )
 
 EVENT_KIND = "warroom.event"  # payload: one serialised event, broadcast to the room
@@ -161,6 +164,30 @@ def next_seq(session: Session, room_id: int) -> int:
     if seq is None:
         raise unknown_room()
     return int(seq)
+
+
+def next_seq_as_member(session: Session, *, room_id: int, user: User) -> tuple[WarRoom, int]:
+    """`next_seq` for a member's chat message, in the same one statement: the room is bumped and
+    locked only when it is open and the caller an active member of it (this runs for every message,
+    and each statement is a round trip). When it matches nothing, the checks run one by one to name
+    the refusal (unknown-room, not-a-member, room-closed)."""
+    room = session.scalars(
+        update(WarRoom)
+        .where(
+            col(WarRoom.id) == room_id,
+            col(WarRoom.status) == RoomStatus.active,
+            col(WarRoomMember.room_id) == WarRoom.id,
+            col(WarRoomMember.user_id) == user.id,
+            col(WarRoomMember.status) == MemberStatus.active,
+        )
+        .values(last_seq=col(WarRoom.last_seq) + 1)
+        .returning(WarRoom),
+        execution_options={"synchronize_session": False},
+    ).one_or_none()
+    if room is None:
+        open_room_of_member(session, room_id=room_id, user=user)
+        raise unknown_room()  # the checks passed a moment later: the room changed meanwhile
+    return room, int(room.last_seq)
 
 
 def existing_event(session: Session, *, room_id: int, client_id: str | None) -> WarRoomEvent | None:

@@ -432,6 +432,51 @@ def test_sequence_is_gapless_under_concurrent_writers(app, login, crew, monkeypa
         assert mine == [f"w{n}-{i}" for i in range(per_writer)]
 
 
+def test_a_member_message_is_two_statements_and_a_resend_is_answered_from_the_unique_key(app, login, crew):
+    """Every chat message pays each statement as a round trip: the sequence is taken only if the
+    room is open and the sender an active member (one UPDATE), then the INSERT; a re-sent client_id
+    is found through the unique key, not looked up before every first send. A non-member and a
+    closed room still get their own codes."""
+    from sqlalchemy import event
+
+    from server.errors import Problem
+
+    owner_api = login(crew["owner"])
+    room = _create(owner_api)
+    rid = room["id"]
+    engine = db.engine_for(app)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    def post(user_id: int, client_id: str) -> tuple[dict, bool]:
+        with app.app_context(), Session(engine, expire_on_commit=False) as session:
+            user = session.get(User, user_id)
+            event.listen(engine, "before_cursor_execute", count)
+            try:
+                return chat.post_message(
+                    session, room_id=rid, user=user, data=MessageIn(text="到园区了", client_id=client_id)
+                )
+            finally:
+                event.remove(engine, "before_cursor_execute", count)
+
+    first, created = post(crew["owner"].id, "once-1")
+    assert created and statements == ["UPDATE", "INSERT"], statements
+    again, created = post(crew["owner"].id, "once-1")
+    assert not created and again["seq"] == first["seq"] and again["payload"] == first["payload"]
+    items = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}/events?after_seq={first['seq'] - 1}"))["items"]
+    assert [e["seq"] for e in items] == [first["seq"]]  # the resend took no number
+    with pytest.raises(Problem) as refused:
+        post(crew["outsider"].id, "outsider-1")
+    assert refused.value.code == "not-a-member"
+    version = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}"))["version"]
+    _ok(owner_api.patch(f"/api/v1/war-rooms/{rid}", json={"status": "won", "version": version}))
+    with pytest.raises(Problem) as closed:
+        post(crew["owner"].id, "late-1")
+    assert closed.value.code == "room-closed"
+
+
 def test_people_search_finds_colleagues_to_invite(login, crew):
     api = login(crew["owner"])
     found = _ok(api.get("/api/v1/war-rooms/people?q=李经理"))["items"]
