@@ -42,3 +42,13 @@ describe('role shells', () => {
     expect(routes.map((r) => r.path)).toEqual(['/a', '/b'])
   })
 })
+
+describe('home bodies', () => {
+  it('starts a body chunk only for a role that has one', async () => {
+    const { loadHomeBody } = await import('@/features/home/bodies')
+    // Roles without a body of their own, and names every object inherits, start nothing.
+    for (const role of [undefined, '', 'risk_officer', 'admin', 'toString', 'constructor', '__proto__']) {
+      expect(() => loadHomeBody(role)).not.toThrow()
+    }
+  })
+})

@@ -6,12 +6,15 @@ import type { Component } from 'vue'
 
 type Loader = () => Promise<{ default: Component }>
 
-export const HOME_BODIES: Partial<Record<string, Loader>> = {
+export const HOME_BODIES = {
   rm: () => import('./RmHome.vue'),
   team_lead: () => import('@/features/team/TeamHome.vue'),
+} satisfies Record<string, Loader>
+
+function hasBody(role: string): role is keyof typeof HOME_BODIES {
+  return Object.prototype.hasOwnProperty.call(HOME_BODIES, role)
 }
 
 export function loadHomeBody(role: string | undefined): void {
-  const load = role ? HOME_BODIES[role] : undefined
-  if (load) void load()
+  if (role && hasBody(role)) void HOME_BODIES[role]()
 }
