@@ -106,7 +106,9 @@ def dispatch_deliveries(
 
 
 def _queue_delivery(chunk: list[int], dispatch_token: str | None) -> bool:
-    for delay in (*HANDOFF_RETRY_DELAYS_S, None):
+    failure: RedisError | None = None
+    for pause in (0.0, *HANDOFF_RETRY_DELAYS_S):
+        time.sleep(pause)
         try:
             deliver_notifications.enqueue(
                 chunk,
@@ -115,12 +117,8 @@ def _queue_delivery(chunk: list[int], dispatch_token: str | None) -> bool:
             )
             return True
         except RedisError as exc:
-            if delay is None:
-                log.warning(
-                    "could not queue %d deliveries (%s); the next scan hands them out", len(chunk), exc
-                )
-                return False
-            time.sleep(delay)
+            failure = exc
+    log.warning("could not queue %d deliveries (%s); the next scan hands them out", len(chunk), failure)
     return False
 
 
