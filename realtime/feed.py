@@ -16,17 +16,15 @@ needs no room change: it is written as a feed event to the new audience's rooms.
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask_socketio import disconnect, join_room
 
 from realtime.base import SessionNamespace, problem_ack
-from realtime.emit import emit, queue_channel
+from realtime.emit import emit
 from realtime.names import FEED as NAMESPACE
 from realtime.session import SocketUser, socket_sid
 from server import db, events
@@ -34,11 +32,9 @@ from server.errors import unprocessable
 from server.opportunities import cards, claims, race
 from server.opportunities import feed as pool_feed
 from server.org.models import User
-from server.redis_client import client_from_url, get_redis
 
 log = logging.getLogger(__name__)
 REPLAY_LIMIT = 500
-ACCESS_EVENT = "user.access_changed"  # published by server/org when what a user may see changes
 
 
 def broadcast_feed(event: events.DomainEvent) -> None:
@@ -46,20 +42,6 @@ def broadcast_feed(event: events.DomainEvent) -> None:
     if event.kind != "opportunity.feed":
         return
     emit("feed", event.payload["event"], room=pool_feed.event_rooms(event.payload), namespace=NAMESPACE)
-
-
-def access_channel(redis_url: str) -> str:
-    return queue_channel(redis_url) + ":feed-access"
-
-
-def announce_access_change(event: events.DomainEvent) -> None:
-    """Sink: tell every web process (they hold the sockets) whose rooms to recompute."""
-    if event.kind != ACCESS_EVENT:
-        return
-    settings = current_app.config["SETTINGS"]
-    get_redis().publish(
-        access_channel(settings.REDIS_URL), json.dumps({"user_ids": event.payload["user_ids"]})
-    )
 
 
 @dataclass
@@ -80,9 +62,6 @@ class FeedNamespace(SessionNamespace):
     def __init__(self, namespace: str):
         super().__init__(namespace)
         self._members: dict[str, FeedMember] = {}
-        self._listener_lock = threading.Lock()
-        self._listening = False
-        self._app: Flask | None = None
 
     # --- membership ------------------------------------------------------------------------------
 
@@ -94,7 +73,6 @@ class FeedNamespace(SessionNamespace):
         return FeedMember(user_id, user.role, user.branch_id, user.team_id, rooms)
 
     def connected(self, who: SocketUser, auth: Any) -> None:
-        self._listen_for_access_changes()
         with self.event_session() as session:
             member = self._member(session, who.user_id)
         self._members[socket_sid()] = member
@@ -104,14 +82,18 @@ class FeedNamespace(SessionNamespace):
     def disconnected(self, who: SocketUser) -> None:
         self._members.pop(socket_sid(), None)
 
-    def recompute_rooms(self, user_ids: set[int]) -> int:
+    def access_changed(self, app: Flask, user_ids: set[int]) -> None:
+        super().access_changed(app, user_ids)
+        self.recompute_rooms(app, user_ids)
+
+    def recompute_rooms(self, app: Flask, user_ids: set[int]) -> int:
         """Re-derives the rooms of this process's feed sockets of `user_ids`; returns how many
         sockets changed rooms."""
         local = [(sid, m) for sid, m in list(self._members.items()) if m.user_id in user_ids]
-        if not local or self._app is None:
+        if not local:
             return 0
         changed = 0
-        with self._app.app_context(), db.session_scope(db.engine_for(self._app)) as session:
+        with app.app_context(), db.session_scope(db.engine_for(app)) as session:
             fresh = {uid: self._member(session, uid) for uid in {m.user_id for _, m in local}}
         server = self.socketio.server
         for sid, old in local:
@@ -129,27 +111,6 @@ class FeedNamespace(SessionNamespace):
                 "access_changed", {"rooms_changed": old.rooms != new.rooms}, to=sid, namespace=self.namespace
             )
         return changed
-
-    def _listen_for_access_changes(self) -> None:
-        """One listener per process, started with the first feed socket."""
-        with self._listener_lock:
-            if self._listening:
-                return
-            self._listening = True
-            self._app = current_app._get_current_object()  # type: ignore[attr-defined]
-        self.socketio.start_background_task(self._access_listener, self._app.config["SETTINGS"].REDIS_URL)
-
-    def _access_listener(self, redis_url: str) -> None:
-        while True:
-            try:
-                pubsub = client_from_url(redis_url).pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(access_channel(redis_url))
-                for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        self.recompute_rooms({int(u) for u in json.loads(message["data"])["user_ids"]})
-            except Exception:
-                log.exception("feed access listener failed; resubscribing")
-                self.socketio.sleep(1)
 
     # --- events ----------------------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
-"""Who is on a socket: authenticated once at connect from the session cookie, re-checked against
-the database on every event (so logout, disable and expiry take effect on live sockets)."""
+"""Who is on a socket: authenticated once at connect from the session cookie, then re-checked
+against the database while it sends events (`realtime.base.SessionNamespace.checked_user`: logout,
+disable and expiry take effect on live sockets)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app, request
@@ -14,6 +16,7 @@ from server.auth import service as auth_service
 from server.db import row_id
 from server.org.models import User
 from server.security import COOKIE_NAME
+from server.timeutil import as_utc
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class SocketUser:
     session_id: str
     role: str
     display_name: str
+    expires_at: datetime  # the session's absolute end (created + SESSION_ABSOLUTE_HOURS), in UTC
 
 
 def authenticate_connect() -> SocketUser | None:
@@ -39,7 +43,8 @@ def authenticate_connect() -> SocketUser | None:
         if resolved is None:
             return None
         user_session, user = resolved
-        return SocketUser(row_id(user), user_session.id, user.role, user.display_name)
+        expires_at = as_utc(user_session.created_at) + timedelta(hours=settings.SESSION_ABSOLUTE_HOURS)
+        return SocketUser(row_id(user), user_session.id, user.role, user.display_name, expires_at)
 
 
 def still_valid(session: Session, who: SocketUser) -> User | None:

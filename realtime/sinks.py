@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from realtime.base import disconnect_session_sockets
+from realtime.base import announce_access_change, disconnect_session_sockets
 from realtime.emit import emit_everywhere
-from realtime.feed import announce_access_change, broadcast_feed
+from realtime.feed import broadcast_feed
 from realtime.names import session_room
 from realtime.warroom import broadcast_sink as warroom_broadcast
 from server.events import DomainEvent

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     HOST: str = "127.0.0.1"
     SESSION_IDLE_MINUTES: int = 30
     SESSION_ABSOLUTE_HOURS: int = 12
+    # A live socket's session is read from the database at most this often while it sends events;
+    # ending or narrowing a session reaches its sockets at once anyway (realtime/base.py).
+    SOCKET_SESSION_RECHECK_SECONDS: float = 10.0
     SESSION_COOKIE_SECURE: bool | None = None  # None: secure when PUBLIC_URL is https
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_LOCKOUT_MINUTES: int = 15

@@ -4,6 +4,7 @@ pooled connections. Domain services take an explicit `session`; routes get one p
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol, cast
@@ -12,7 +13,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import Table, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import CursorResult, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, SQLModel, col, create_engine
@@ -20,6 +21,14 @@ from sqlmodel import Session, SQLModel, col, create_engine
 from server.config import Settings
 
 _engines: dict[str, tuple[int, Engine]] = {}
+# A pooled PostgreSQL connection is pinged before use only when it has sat unused this long. The ping
+# is a round trip before every request and socket event; a connection handed back moments ago was
+# answering then. A server that restarts or fails over in less than this between a connection's
+# return and its next use fails that one statement as an outage (a clean 503 or `unavailable`,
+# nothing half-written), and SQLAlchemy then drops every older connection of the pool; any longer
+# outage is caught by the ping as before.
+PING_AFTER_IDLE_S = 1.0
+_IDLE_SINCE = "zhanye_idle_since"
 
 
 def _on_sqlite_connect(dbapi_connection, _record) -> None:
@@ -45,15 +54,45 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     connect_args = {}
     if settings.DB_STATEMENT_TIMEOUT_MS and url.startswith("postgresql+psycopg2"):
         connect_args["options"] = f"-c statement_timeout={settings.DB_STATEMENT_TIMEOUT_MS}"
-    return create_engine(
+    engine = create_engine(
         url,
         echo=echo,
-        pool_pre_ping=True,
         pool_size=settings.DB_POOL_SIZE,
         max_overflow=settings.DB_MAX_OVERFLOW,
         pool_timeout=10,
+        # The connection handed back last is handed out first, so a steady trickle keeps reusing
+        # a few warm connections (no ping) and the rest stay idle until a burst needs them.
+        pool_use_lifo=True,
         connect_args=connect_args,
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Pessimistic disconnect handling (SQLAlchemy's `checkout` event recipe), skipped for a
+    connection used within PING_AFTER_IDLE_S."""
+
+    def mark_idle(_dbapi_connection, record) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def ping_if_idle(dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as exc:
+            # The pool discards this connection and checks out another (a fresh one if need be).
+            raise DisconnectionError("pooled connection did not answer its ping") from exc
+
+    event.listen(engine, "connect", mark_idle)
+    event.listen(engine, "checkin", mark_idle)
+    event.listen(engine, "checkout", ping_if_idle)
 
 
 def get_engine(url: str, *, echo: bool = False) -> Engine:
