@@ -50,7 +50,7 @@ def test_lead_opens_a_member_mirror(demo_context):
     # every member row shows completion and knowledge degree
     expect(members.first).to_contain_text("本月完成率")
     expect(members.first).to_contain_text("知彼度")
-    name = members.first.locator(".van-cell__title > span").first.inner_text().strip()
+    name = members.first.get_by_test_id("team-row-name").inner_text().strip()
     members.first.click()
     expect(page.get_by_test_id("team-member-page")).to_be_visible()
     page.get_by_test_id("member-mirror").click()
