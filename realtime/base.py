@@ -119,6 +119,12 @@ def _sockets_key(session_id: str) -> str:
 class SessionNamespace(Namespace):
     path = "/"
 
+    def __init__(self, namespace: str):
+        super().__init__(namespace)
+        self._socket_users: dict[str, SocketUser] = {}
+        self._session_checks: dict[str, _Check] = {}  # sid -> the socket's last full session check
+        self._access_changes = 0  # access changes heard so far (see checked_user)
+
     # connect/disconnect bookkeeping shared by every namespace
     def on_connect(self, auth: Any = None):
         try:
@@ -133,7 +139,7 @@ class SessionNamespace(Namespace):
             return False  # refused: the client gets a connect_error
         sid = socket_sid()
         _access_listener.start(self)
-        self._users()[sid] = who
+        self._socket_users[sid] = who
         join_room(session_room(who.session_id))
         join_room(user_room(who.user_id))
         get_redis().sadd(_sockets_key(who.session_id), f"{self.namespace}|{sid}")
@@ -143,8 +149,8 @@ class SessionNamespace(Namespace):
 
     def on_disconnect(self, reason: Any = None):
         sid = socket_sid()
-        who = self._users().pop(sid, None)
-        self._checks().pop(sid, None)
+        who = self._socket_users.pop(sid, None)
+        self._session_checks.pop(sid, None)
         if who is not None:
             get_redis().srem(_sockets_key(who.session_id), f"{self.namespace}|{sid}")
             self.disconnected(who)
@@ -159,39 +165,32 @@ class SessionNamespace(Namespace):
     def access_changed(self, app: Flask, user_ids: set[int]) -> None:
         """What these users may see or do changed: their sockets' next event is checked in full.
         Called on every process by the access listener."""
-        checks = self._checks()
+        self._access_changes += 1
+        checks = self._session_checks
         for sid, check in list(checks.items()):
             if check.user_id in user_ids:
                 checks.pop(sid, None)
 
-    def _users(self) -> dict[str, SocketUser]:
-        if not hasattr(self, "_socket_users"):
-            self._socket_users: dict[str, SocketUser] = {}
-        return self._socket_users
-
-    def _checks(self) -> dict[str, _Check]:
-        if not hasattr(self, "_session_checks"):
-            self._session_checks: dict[str, _Check] = {}
-        return self._session_checks
-
     def checked_user(self, session: Session, who: SocketUser) -> User | None:
         """The socket's user if its session is live (see the module's note), else None."""
         sid = socket_sid()
-        checks = self._checks()
+        checks = self._session_checks
         last = checks.get(sid)
         recheck_s = current_app.config["SETTINGS"].SOCKET_SESSION_RECHECK_SECONDS
         if last is not None and time.monotonic() - last.at < recheck_s and utcnow() < who.expires_at:
             return last.user(session)
-        at = time.monotonic()
+        at, changes_before = time.monotonic(), self._access_changes
         user = still_valid(session, who)
         if user is None:
             checks.pop(sid, None)
             return None
-        checks[sid] = _Check(at, who.user_id, _snapshot(user))
+        if self._access_changes == changes_before:
+            # (an access change heard while this read waited may postdate it: then read again next time)
+            checks[sid] = _Check(at, who.user_id, _snapshot(user))
         return user
 
     def who(self) -> SocketUser | None:
-        return self._users().get(socket_sid())
+        return self._socket_users.get(socket_sid())
 
     @contextmanager
     def event_session(self):
