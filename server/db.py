@@ -81,11 +81,7 @@ def _ping_when_idle(engine: Engine) -> None:
         if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_S:
             return
         try:
-            cursor = dbapi_connection.cursor()
-            try:
-                cursor.execute("SELECT 1")
-            finally:
-                cursor.close()
+            engine.dialect.do_ping(dbapi_connection)  # what `pool_pre_ping` runs: the dialect's own
         except Exception as exc:
             # The pool discards this connection and checks out another (a fresh one if need be).
             raise DisconnectionError("pooled connection did not answer its ping") from exc
