@@ -43,7 +43,20 @@ function dot(color: string, size: number, ring = '#fff'): L.DivIcon {
 
 export function createMap(el: HTMLElement, options: { tileUrl: string | null; onSelect: (id: number) => void }): CustomerMap {
   // No tile layer sets the zoom range when the base map is our own: the cluster plugin needs one.
-  const map = L.map(el, { preferCanvas: true, attributionControl: false, zoomSnap: 0.5, center: [31.23, 121.47], zoom: 11, minZoom: 4, maxZoom: 18 })
+  // No zoom or fade animations: their end handlers run on timers, and a map left mid-animation threw
+  // from the next page ("reading '_leaflet_pos'" of its removed panes) even after map.stop().
+  const map = L.map(el, {
+    preferCanvas: true,
+    attributionControl: false,
+    zoomSnap: 0.5,
+    center: [31.23, 121.47],
+    zoom: 11,
+    minZoom: 4,
+    maxZoom: 18,
+    zoomAnimation: false,
+    fadeAnimation: false,
+    markerZoomAnimation: false,
+  })
   if (options.tileUrl) L.tileLayer(options.tileUrl, { maxZoom: 18 }).addTo(map)
   const customers = L.layerGroup().addTo(map)
   const cluster = L.markerClusterGroup({
