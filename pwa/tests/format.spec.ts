@@ -8,8 +8,10 @@ import {
   isToday,
   money,
   percent,
+  plainNumber,
   setDisplayZone,
   setFormatLocale,
+  slotTime,
   timeOnly,
   timeRange,
   toZoneInput,
@@ -29,6 +31,11 @@ describe('money', () => {
     setFormatLocale('en')
     expect(money(850_000)).toBe('¥8,500')
     expect(money(1_234_500_00)).toBe('¥1.23M')
+  })
+
+  it('writes plain numbers in the UI language', () => {
+    expect(plainNumber(12345.67)).toBe('12,345.7')
+    expect(plainNumber(null)).toBe('—')
   })
 
   it('keeps fen where a statement needs them', () => {
@@ -73,6 +80,15 @@ describe('times in the user zone', () => {
     setDisplayZone('America/New_York')
     expect(fromZoneInput('2033-07-10T10:00')).toBe('2033-07-10T14:00:00.000Z') // summer time
     expect(fromZoneInput('nonsense')).toBeNull()
+  })
+
+  it('shows a slot with its weekday in the user zone and language', () => {
+    // 2026-12-06T16:30Z: Sunday 16:30 in London, Monday 00:30 in Shanghai.
+    expect(slotTime('2026-12-06T16:30:00Z')).toMatch(/^12\/7.*周一.*00:30$/)
+    setFormatLocale('en')
+    setDisplayZone('Europe/London')
+    expect(slotTime('2026-12-06T16:30:00Z')).toMatch(/^Sun.*12\/6.*16:30$/)
+    expect(slotTime(null)).toBe('')
   })
 
   it('ignores an unknown zone', () => {

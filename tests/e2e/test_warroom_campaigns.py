@@ -174,7 +174,7 @@ def test_won_campaign_shows_its_benefit_shares_and_opens_its_case_card(page, boo
     benefit = page.get_by_test_id("outcome-benefit")
     expect(benefit).to_have_count(1)
     expect(benefit).to_contain_text("张江芯片代发工资")
-    expect(benefit).to_contain_text("提供人 赵倩 3万 · 成交人 王敏 7万")
+    expect(benefit).to_contain_text("提供人 赵倩 3万元 · 成交人 王敏 7万元")
     screenshot(page, "campaign-outcome")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.get_by_test_id("outcome-case-card").click()

@@ -65,6 +65,12 @@ export function money(cents: number | null | undefined): string {
   return isZh() ? `${text}元` : `¥${text}`
 }
 
+/** A plain number in the reader's language: 1,234.5 (ten-thousands: 万 are the caller's). */
+export function plainNumber(value: number | null | undefined, maximumFractionDigits = 1): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '—'
+  return new Intl.NumberFormat(formatConfig.locale, { maximumFractionDigits }).format(value)
+}
+
 /** A short amount for chart axes: 12.3万 · 8500 (en: 123K). */
 export function shortMoney(cents: number | null | undefined): string {
   if (cents === null || cents === undefined || Number.isNaN(cents)) return '—'
@@ -149,6 +155,12 @@ export function dateOnly(value: Instant): string {
 export function timeOnly(value: Instant): string {
   const date = toDate(value)
   return date ? fmt({ hour: '2-digit', minute: '2-digit' }).format(date) : ''
+}
+
+/** 12/7 周一 10:30: a slot's start with its weekday, short for a 375 px row. */
+export function slotTime(value: Instant): string {
+  const date = toDate(value)
+  return date ? fmt({ month: 'numeric', day: 'numeric', weekday: 'short', hour: '2-digit', minute: '2-digit' }).format(date) : ''
 }
 
 /** 12月6日 14:00–16:00 (one day) or two full date-times. */

@@ -67,7 +67,6 @@ export const callZh = {
   },
 }
 
-
 /** 83 s -> "1:23"; an hour or more -> "1:02:03". */
 export function formatLength(seconds: number): string {
   const s = Math.max(0, Math.round(seconds))
@@ -77,8 +76,3 @@ export function formatLength(seconds: number): string {
   return h ? `${h}:${two(m)}:${two(s % 60)}` : `${m}:${two(s % 60)}`
 }
 
-/** A slot's start in the viewer's zone: "12/7 周一 10:30" style, short for a 375 px row. */
-export function formatSlot(iso: string, locale = 'zh-CN'): string {
-  if (!iso) return ''
-  return new Date(iso).toLocaleString(locale, { month: 'numeric', day: 'numeric', weekday: 'short', hour: '2-digit', minute: '2-digit' })
-}
