@@ -17,12 +17,10 @@ from server.reference import industry_name
 from server.warrooms.access import active_among, get_room, limit_rate
 from server.warrooms.eventlog import (
     append,
-    append_as_member,
     existing_event,
     next_seq,
+    next_seq_as_member,
     notify,
-    publish_event,
-    replace_payload,
     replayed,
     serialize_event,
 )
@@ -89,14 +87,18 @@ def post_message(
     Each call counts against the sender's rate limit, whether it came over the socket or HTTP."""
     text = check_text(data.text)
     limit_rate(user)
+    room, seq = next_seq_as_member(session, room_id=room_id, user=user)
+    cards = [card(session, room_id=room_id, user=user, kind=c.type.value, object_id=c.id) for c in data.cards]
+    mentions = active_among(session, room_id, list(dict.fromkeys(data.mentions)))
     try:
-        room, event = append_as_member(
+        event = append(
             session,
             room_id=room_id,
-            user=user,
+            seq=seq,
             kind="message",
+            author=user,
             client_id=data.client_id,
-            payload={"text": text, "mentions": [], "cards": []},
+            payload={"text": text, "mentions": mentions, "cards": cards},
         )
     except IntegrityError:
         # A re-send: its client_id is stored already (the unique key answers, so the first send of
@@ -106,16 +108,6 @@ def post_message(
         if existing is None:
             raise
         return replayed(session, existing)
-    # Cards and mentions are checked once the sender is known to be a member (what a card may show
-    # depends on the room); a refusal rolls the message back with its number.
-    mentions: list[int] = []
-    if data.cards or data.mentions:
-        cards = [
-            card(session, room_id=room_id, user=user, kind=c.type.value, object_id=c.id) for c in data.cards
-        ]
-        mentions = active_among(session, room_id, list(dict.fromkeys(data.mentions)))
-        replace_payload(session, event, {"text": text, "mentions": mentions, "cards": cards})
-    publish_event(session, event, user)
     for mentioned in mentions:
         if mentioned != user.id:
             notify(
@@ -124,7 +116,7 @@ def post_message(
                 room=room,
                 title=f"{user.display_name} 在作战室提到了你",
                 body=f"「{room.title}」:{text[:200]}",
-                key=f"mention:{event.seq}",
+                key=f"mention:{seq}",
             )
     session.commit()
     return serialize_event(event, user), True

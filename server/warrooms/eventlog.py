@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import cast, insert, literal, true, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from server import events
@@ -166,18 +166,12 @@ def next_seq(session: Session, room_id: int) -> int:
     return int(seq)
 
 
-def append_as_member(
-    session: Session, *, room_id: int, user: User, kind: str, payload: dict[str, Any], client_id: str | None
-) -> tuple[WarRoom, WarRoomEvent]:
-    """A member's event (a chat message), numbered and stored: the room is bumped and locked only when
-    it is open and the caller an active member of it, and the event is inserted with the new number.
-    This runs for every chat message and each statement is a round trip, so on PostgreSQL it is one
-    statement (the bump and the insert as data-modifying WITH clauses); SQLite has no such clauses
-    and takes two. When nothing matches, the checks run one by one to name the refusal
-    (unknown-room, not-a-member, room-closed). A client_id stored already raises IntegrityError.
-    Nothing is published: the caller publishes once the payload is final (`publish_event`).
-    The objects returned are read-only copies of the rows, not tracked by the session."""
-    bump = (
+def next_seq_as_member(session: Session, *, room_id: int, user: User) -> tuple[WarRoom, int]:
+    """`next_seq` for a member's chat message, in the same one statement: the room is bumped and
+    locked only when it is open and the caller an active member of it (this runs for every message,
+    and each statement is a round trip). When it matches nothing, the checks run one by one to name
+    the refusal (unknown-room, not-a-member, room-closed)."""
+    room = session.scalars(
         update(WarRoom)
         .where(
             col(WarRoom.id) == room_id,
@@ -187,73 +181,13 @@ def append_as_member(
             col(WarRoomMember.status) == MemberStatus.active,
         )
         .values(last_seq=col(WarRoom.last_seq) + 1)
-        .returning(*WarRoom.__table__.c)  # type: ignore[attr-defined]
-    )
-    event = WarRoomEvent(
-        room_id=room_id, seq=0, kind=kind, payload=payload, client_id=client_id, author_id=user.id
-    )
-    events_table = WarRoomEvent.__table__  # type: ignore[attr-defined]
-    if session.get_bind().dialect.name == "postgresql":
-        bumped = bump.cte("bumped")
-        appended = (
-            insert(events_table)
-            .from_select(
-                ["room_id", "seq", "kind", "payload", "client_id", "author_id", "created_at"],
-                select(  # type: ignore[call-overload]
-                    bumped.c.id,
-                    bumped.c.last_seq,
-                    cast(literal(kind), events_table.c.kind.type),
-                    cast(literal(payload, events_table.c.payload.type), events_table.c.payload.type),
-                    cast(literal(client_id), events_table.c.client_id.type),
-                    literal(user.id),
-                    cast(
-                        literal(event.created_at, events_table.c.created_at.type),
-                        events_table.c.created_at.type,
-                    ),
-                ),
-            )
-            .returning(events_table.c.id)
-            .cte("appended")
-        )
-        row = session.execute(
-            # one row each at most: a join on nothing (not a cartesian product by accident)
-            select(bumped, appended.c.id.label("event_id")).select_from(bumped.join(appended, true()))  # type: ignore[call-overload]
-        ).one_or_none()
-        room_row, event_id = (row, row.event_id) if row is not None else (None, None)
-    else:
-        room_row = session.execute(bump).one_or_none()
-        event_id = None
-        if room_row is not None:
-            event_id = session.execute(
-                insert(events_table)
-                .values(
-                    room_id=room_id,
-                    seq=room_row.last_seq,
-                    kind=kind,
-                    payload=payload,
-                    client_id=client_id,
-                    author_id=user.id,
-                    created_at=event.created_at,
-                )
-                .returning(events_table.c.id)
-            ).scalar_one()
-    if room_row is None:
+        .returning(WarRoom),
+        execution_options={"synchronize_session": False},
+    ).one_or_none()
+    if room is None:
         open_room_of_member(session, room_id=room_id, user=user)
         raise unknown_room()  # the checks passed a moment later: the room changed meanwhile
-    room = WarRoom(**{c.name: room_row._mapping[c.name] for c in WarRoom.__table__.c})  # type: ignore[attr-defined]
-    event.id, event.seq = event_id, int(room_row.last_seq)
-    return room, event
-
-
-def replace_payload(session: Session, event: WarRoomEvent, payload: dict[str, Any]) -> None:
-    """A stored, not yet published event's payload, completed (a message's checked cards and mentions)."""
-    session.execute(update(WarRoomEvent).where(col(WarRoomEvent.id) == event.id).values(payload=payload))
-    event.payload = payload
-
-
-def publish_event(session: Session, event: WarRoomEvent, author: User | None) -> None:
-    """The stored event, to be broadcast to its room after the commit."""
-    events.publish(session, EVENT_KIND, serialize_event(event, author))
+    return room, int(room.last_seq)
 
 
 def existing_event(session: Session, *, room_id: int, client_id: str | None) -> WarRoomEvent | None:
@@ -284,7 +218,7 @@ def append(
     )
     session.add(event)
     session.flush()
-    publish_event(session, event, author)
+    events.publish(session, EVENT_KIND, serialize_event(event, author))
     return event
 
 
