@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: run run-cluster test install services pwa migrate demo test-sqlite test-postgres test-pwa lint typecheck bench clean \
-	api-types check-api-types lint-strict test-sqlite-pass test-postgres-pass test-live services-for-test
+	api-types check-api-types lint-strict test-browser-pass test-units-pass test-live services-for-test
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -57,12 +57,14 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# The whole suite: lint and types; the SQLite pass (with the browser tests) and the PostgreSQL pass
-# side by side, each on its own database and its own Redis database; then the fault drills of
-# tests/live once, on PostgreSQL, alone (they restart servers and time recoveries, so they get the
-# machine to themselves). Run one after the other, the two passes took about 35 minutes on 2 cores.
+# The whole suite: lint and types; then two streams side by side: the browser tests (SQLite), and
+# every other test on SQLite and then on PostgreSQL (each stream on its own Redis database); then
+# the fault drills of tests/live once, on PostgreSQL, alone (they restart servers and time
+# recoveries, so they get the machine to themselves). The browser tests are about as long as the
+# other two passes together, so the streams end close together; one after the other, everything
+# took about 35 minutes on 2 cores.
 test: install services-for-test pwa check-api-types test-pwa lint-strict
-	$(MAKE) -j2 --no-print-directory --output-sync=recurse test-sqlite-pass test-postgres-pass
+	$(MAKE) -j2 --no-print-directory --output-sync=recurse test-browser-pass test-units-pass
 	$(MAKE) --no-print-directory test-live
 
 services-for-test:
@@ -74,11 +76,12 @@ lint-strict: install
 	$(MAKE) -s typecheck
 
 # pytest exit code 5 (no tests collected) is a failure here, never a pass.
-test-sqlite-pass: install
-	DATABASE_URL= TEST_REDIS_DB=15 $(BIN)/pytest -q --ignore=tests/live
+test-browser-pass: install
+	DATABASE_URL= TEST_REDIS_DB=15 $(BIN)/pytest -q tests/e2e
 
-test-postgres-pass: install
-	DATABASE_URL=$(PG_TEST_URL) TEST_REDIS_DB=13 $(BIN)/pytest -q -m "not e2e" --ignore=tests/live
+test-units-pass: install
+	DATABASE_URL= TEST_REDIS_DB=13 $(BIN)/pytest -q --ignore=tests/e2e --ignore=tests/live
+	DATABASE_URL=$(PG_TEST_URL) TEST_REDIS_DB=13 $(BIN)/pytest -q --ignore=tests/e2e --ignore=tests/live
 
 test-live: install
 	DATABASE_URL=$(PG_TEST_URL) TEST_REDIS_DB=15 $(BIN)/pytest -q tests/live
