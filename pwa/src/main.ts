@@ -43,6 +43,9 @@ watch(
 app.use(router)
 void ready.finally(async () => {
   await router.isReady()
+  // The first render in a task of its own: evaluating the app's modules (compiling what runs) and
+  // mounting were one long task, which a slow phone's first tap waits behind.
+  await new Promise((resolve) => setTimeout(resolve, 0))
   app.mount('#app')
   const session = useSessionStore()
   if (session.signedIn) void useOutboxStore().start()
