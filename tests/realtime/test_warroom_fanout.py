@@ -19,7 +19,7 @@ import websocket
 
 from realtime.fanout import text_frame
 from tests import factories
-from tests.conftest import http_login
+from tests.conftest import http_login, in_order_socket_client
 from tests.realtime.warroom_clients import NS, Listener, make_room, send_message
 
 
@@ -37,7 +37,8 @@ def connect_via():
     def _connect(user, base_url: str, transports: list[str] | None) -> Listener:
         http = http_login(base_url, user.username)
         http.user_id = user.id
-        client = socketio.Client(reconnection=False)
+        # in arrival order: the stock client runs each event's handler in a thread of its own
+        client = in_order_socket_client(reconnection=False)
         client.connect(
             base_url,
             namespaces=[NS],
