@@ -53,6 +53,29 @@ function precompress(): Plugin {
   }
 }
 
+/** Marks the chunks every start runs (the entry and what it imports statically) with V8's explicit
+ * compile hint, so their functions are compiled with the script, off the main thread while it
+ * streams in, instead of one by one when first called: some 300 functions, about half of the first
+ * render's task, were compiled there. The comment has to be the file's first line. */
+function eagerStartupChunks(): Plugin {
+  const HINT = '//# allFunctionsCalledOnLoad\n'
+  return {
+    name: 'zhanye-eager-startup-chunks',
+    apply: 'build',
+    // on the written files: Vite puts the entry's preload map in front of its code after every
+    // plugin's generateBundle
+    writeBundle(options, bundle) {
+      const entries = Object.values(bundle).filter((c) => c.type === 'chunk' && c.isEntry)
+      const names = new Set(entries.flatMap((c) => (c.type === 'chunk' ? [c.fileName, ...c.imports] : [])))
+      for (const name of names) {
+        const file = join(options.dir ?? 'dist', name)
+        const code = readFileSync(file, 'utf8')
+        if (!code.startsWith(HINT)) writeFileSync(file, HINT + code)
+      }
+    },
+  }
+}
+
 const THEME = '#1f4e9c'
 
 export default defineConfig({
@@ -69,6 +92,7 @@ export default defineConfig({
   plugins: [
     vue(),
     vantIconFontFile(),
+    eagerStartupChunks(),
     precompress(),
     // Vant components (and only their own CSS) are imported where a template uses them.
     Components({ resolvers: [VantResolver()], dts: 'components.d.ts' }),

@@ -8,6 +8,7 @@ import { onServerDisconnect } from './composables/useSocket'
 import { useSessionStore } from './stores/session'
 import { useOutboxStore } from './stores/outbox'
 import { loadHomeBody } from './features/home/bodies'
+import { afterNextPaint } from './lib/afterPaint'
 import './styles/base.css'
 
 const app = createApp(App)
@@ -47,6 +48,8 @@ void ready.finally(async () => {
   // mounting were one long task, which a slow phone's first tap waits behind.
   await new Promise((resolve) => setTimeout(resolve, 0))
   app.mount('#app')
-  const session = useSessionStore()
-  if (session.signedIn) void useOutboxStore().start()
+  // The offline outbox (its database, then a flush) after the first frame, not in the mount's task.
+  afterNextPaint(() => {
+    if (useSessionStore().signedIn) void useOutboxStore().start()
+  })
 })

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import struct
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Route, expect
@@ -90,6 +91,40 @@ def test_opening_the_home_asks_who_is_signed_in_once_while_the_scripts_load(page
     )
     assert initiators == ["link"], initiators  # asked by index.html's preload, not by a later fetch()
     assert not [w for w in warnings if "preload" in w], warnings
+
+
+COMPILE_HINT = b"//# allFunctionsCalledOnLoad\n"
+
+
+def test_the_scripts_every_start_runs_are_compiled_eagerly_and_the_rest_lazily(page, rm_user):
+    """The entry and the modules it imports statically start with V8's compile hint (their functions
+    compile off the main thread while they stream in); a screen's own chunk, loaded when the screen
+    opens, does not (compiling all of it eagerly would cost every start)."""
+    sign_in(page, rm_user)
+    scripts: dict[str, bytes] = {}
+    page.on(
+        "response",
+        lambda r: scripts.__setitem__(r.url, r.body()) if r.request.resource_type == "script" else None,
+    )
+    page.reload()
+    expect(page.get_by_test_id("workbench-home")).to_be_visible()
+    html = page.evaluate("fetch('/').then(r => r.text())")
+    startup = set(re.findall(r'(?:src|href)="(/assets/[^"]+\.js)"', html))
+    assert len(startup) >= 2, html  # the entry and at least its shared vendor chunk
+
+    def by_path() -> dict[str, bytes]:
+        return {urlsplit(url).path: body for url, body in scripts.items()}
+
+    for path in startup:
+        assert by_path()[path].startswith(COMPILE_HINT), path  # served (gzipped) with the hint first
+
+    page.get_by_test_id("tab-me").click()
+    expect(page.get_by_test_id("me-profile")).to_be_visible()
+    screen_chunks = [
+        body for path, body in by_path().items() if path.startswith("/assets/") and path not in startup
+    ]
+    assert screen_chunks, "the home's body and the screen opened load chunks of their own"
+    assert not [body[:40] for body in screen_chunks if body.startswith(COMPILE_HINT)]
 
 
 def test_chinese_by_default_and_english_is_remembered(page, rm_user):
