@@ -35,11 +35,10 @@ def load(customers: int, seed: int, if_empty: bool) -> None:
         + ", ".join(f"{k}={v}" for k, v in counts.items())
     )
     # The features' own demo data over the bank, all from one place (server/demo/features.py).
-    from server.demo.features import seed_features
+    from server.demo.features import seed_features_over
 
-    with db.session_scope(engine) as session:
-        for name, added in seed_features(session, seed=seed).items():
-            click.echo(f"Demo {name}: {added}")
+    for name, added in seed_features_over(engine, seed=seed).items():
+        click.echo(f"Demo {name}: {added}")
 
 
 @demo_cli.command("workbench")

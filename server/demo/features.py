@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from server import db
 from server.demo.activity import seed_activity
 from server.demo.feeds import register_demo_sources
 from server.demo.learning import seed_learning_history
@@ -34,3 +36,11 @@ def seed_features(session: Session, *, seed: int) -> dict[str, Any]:
     """Runs every feature's demo step over a loaded bank (inside an app context: the intel sources
     are registered under the app's public URL)."""
     return {name: step(session, seed) for name, step in FEATURES}
+
+
+def seed_features_over(engine: Engine, *, seed: int) -> dict[str, Any]:
+    """`flask demo load`'s second half, which the demo tests run too: every feature's step in the
+    session kind of the CLI and the jobs (it keeps objects across commits, so a step that reads a row
+    it wrote before a commit sees the row, not a stale copy)."""
+    with db.session_scope(engine) as session:
+        return seed_features(session, seed=seed)

@@ -182,7 +182,9 @@ def next_seq_as_member(session: Session, *, room_id: int, user: User) -> tuple[W
         )
         .values(last_seq=col(WarRoom.last_seq) + 1)
         .returning(WarRoom),
-        execution_options={"synchronize_session": False},
+        # populate_existing: a session that already holds the room (one that created it, or read it
+        # earlier and keeps objects across commits) gets the returned row, not its old copy
+        execution_options={"synchronize_session": False, "populate_existing": True},
     ).one_or_none()
     if room is None:
         open_room_of_member(session, room_id=room_id, user=user)

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from server import create_app, db
 from server.config import sqlalchemy_url
-from server.demo.features import seed_features
+from server.demo.features import seed_features_over
 from server.demo.generator import load_demo_bank
 from tests.conftest import migrate
 
@@ -39,8 +39,8 @@ def demo_bank(test_config, tmp_path_factory):
     app = create_app({**test_config, "DATABASE_URL": url, "VAR_DIR": tmp_path_factory.mktemp("demo_var")})
     engine = db.engine_for(app)
     load_demo_bank(engine, customers=CUSTOMERS, seed=SEED, data_key=app.config["SETTINGS"].DATA_KEY)
-    with app.app_context(), Session(engine) as session:
-        app.config["DEMO_FEATURES"] = seed_features(session, seed=SEED)
+    with app.app_context():
+        app.config["DEMO_FEATURES"] = seed_features_over(engine, seed=SEED)
     yield app
     db.get_engine(url).dispose()
     if postgres:

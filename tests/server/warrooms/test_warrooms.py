@@ -14,7 +14,7 @@ from server.customers.models import CustomerGrant
 from server.org.models import User
 from server.products.models import Product, ProductCategory
 from server.warrooms import chat
-from server.warrooms.models import WarRoomEvent
+from server.warrooms.models import WarRoom, WarRoomEvent
 from server.warrooms.schemas import MessageIn
 from tests import factories
 
@@ -731,3 +731,25 @@ def test_a_refused_target_with_an_idempotency_key_is_a_clean_404_and_replays(log
     again = owner_api.post(url, json={"customer_id": 987_654_321}, headers=headers)
     assert (again.status_code, again.get_json()) == (404, first.get_json())
     assert again.headers.get("Idempotent-Replayed") == "true"
+
+
+def test_messages_posted_in_one_session_that_holds_the_room_take_fresh_numbers(app, login, crew):
+    """A session that already holds the room (the demo loader creating a room and then its chat, a
+    request that read the room first) keeps objects across commits: each message's number must come
+    from the row the UPDATE returned, not from the room object the session had before."""
+    owner_api = login(crew["owner"])
+    rid = _create(owner_api)["id"]
+    with app.app_context(), Session(db.engine_for(app), expire_on_commit=False) as session:
+        user = session.get(User, crew["owner"].id)
+        held = session.get(WarRoom, rid)
+        before = held.last_seq
+        seqs = [
+            chat.post_message(session, room_id=rid, user=user, data=MessageIn(text=f"第{n}条"))[0]["seq"]
+            for n in range(3)
+        ]
+        assert seqs == [before + 1, before + 2, before + 3]
+        assert held.last_seq == before + 3  # the object the session holds shows the new counter too
+    items = _ok(owner_api.get(f"/api/v1/war-rooms/{rid}/events?after_seq={before}"))["items"]
+    assert [(e["seq"], e["payload"]["text"]) for e in items] == [
+        (before + 1 + n, f"第{n}条") for n in range(3)
+    ]
