@@ -148,6 +148,25 @@ def test_counts_and_refusal_to_load_twice(demo_app):
     assert result.exit_code != 0 and "empty" in result.output
 
 
+def test_make_runs_demo_step_loads_the_bank_and_every_feature_on_an_empty_database(
+    fresh_database, test_config, tmp_path_factory
+):
+    """`make run`'s demo step, as it runs it (`flask demo load --if-empty`, the CLI's own sessions)
+    on an empty database: the bank and every feature's demo data, then nothing on a second start."""
+    from server.demo.features import FEATURES
+
+    config = {**test_config, "DATABASE_URL": fresh_database(), "VAR_DIR": tmp_path_factory.mktemp("run_var")}
+    runner = create_app(config).test_cli_runner()
+    result = runner.invoke(args=["demo", "load", "--if-empty", "--customers", "200"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert "Demo bank loaded" in result.output
+    for name, _step in FEATURES:
+        assert f"Demo {name}:" in result.output, result.output
+    assert "'war_rooms': 1" in result.output  # the running war room, with its chat
+    again = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert again.exit_code == 0 and "not loaded" in again.output
+
+
 def test_personas_by_construction(demo_session):
     s = demo_session
     today = date.today()
