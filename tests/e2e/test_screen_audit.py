@@ -1,8 +1,8 @@
 """The screen audit: for every demo login, walk every route the router gives that role (opened with
 real ids from the demo bank) at 375×812 and fail on what a user should never meet — in zh-CN: Latin
 words outside an allow-list, ISO timestamps, snake_case or enum-looking tokens; everywhere:
-horizontal overflow, buttons and links smaller than 44×44 CSS px, console errors, unexpected 4xx/5xx
-answers; and in en: Chinese left over in the UI's own strings."""
+horizontal overflow, buttons and links smaller than 44×44 CSS px, badges cut off by their box,
+console errors, unexpected 4xx/5xx answers; and in en: Chinese left over in the UI's own strings."""
 
 from __future__ import annotations
 
@@ -121,6 +121,21 @@ INSPECT_SCRIPT = """() => {
     const r = el.getBoundingClientRect()
     if (r.width < 44 || r.height < 44) small.push(`${el.tagName.toLowerCase()}${el.dataset.testid ? '#' + el.dataset.testid : ''} "${(el.innerText || el.getAttribute('aria-label') || '').trim().slice(0, 20)}" ${Math.round(r.width)}x${Math.round(r.height)}`)
   }
+  // a count or badge cut off by a box that clips what overflows it (Vant shifts a lone top-right
+  // badge half out of its place)
+  const cut = []
+  for (const el of document.querySelectorAll('.van-badge')) {
+    if (!visible(el)) continue
+    const r = el.getBoundingClientRect()
+    for (let box = el.parentElement; box && box !== document.body; box = box.parentElement) {
+      const s = getComputedStyle(box)
+      if (s.overflowX === 'visible' && s.overflowY === 'visible') continue
+      const b = box.getBoundingClientRect()
+      if (r.left < b.left - 0.5 || r.right > b.right + 0.5 || r.top < b.top - 0.5 || r.bottom > b.bottom + 0.5)
+        cut.push(`${el.dataset.testid || el.className} "${el.innerText.trim()}"`)
+      break
+    }
+  }
   const chrome = []
   for (const el of document.querySelectorAll('button, .tabbar__item, .van-field__label, .section-title, .van-tab, .van-empty__description, label, .app-header__back, .van-action-sheet__name')) {
     if (visible(el)) chrome.push((el.innerText || '').trim())
@@ -132,6 +147,7 @@ INSPECT_SCRIPT = """() => {
     text,
     overflow: document.documentElement.scrollWidth - window.innerWidth,
     small,
+    cut,
     chrome,
   }
 }"""
@@ -157,6 +173,8 @@ def _problems_of(page, route: str, *, locale: str, seen: dict, username: str) ->
         problems.append(f"horizontal overflow {found['overflow']}px")
     if found["small"]:
         problems.append(f"tap targets < 44: {found['small'][:6]}")
+    if found["cut"]:
+        problems.append(f"badges cut off: {found['cut'][:6]}")
     if seen["console"]:
         problems.append(f"console errors {seen['console'][:3]}")
     if seen["http"]:
