@@ -40,7 +40,7 @@ def seed_features(session: Session, *, seed: int) -> dict[str, Any]:
 
 def seed_features_over(engine: Engine, *, seed: int) -> dict[str, Any]:
     """`flask demo load`'s second half, which the demo tests run too: every feature's step in the
-    session kind of the CLI and the jobs (it keeps objects across commits, so a step that reads a row
-    it wrote before a commit sees the row, not a stale copy)."""
+    session the CLI and the jobs use, which keeps its objects across commits. A step that would read
+    a stale copy of a row it changed fails in the tests as it would in `make run`."""
     with db.session_scope(engine) as session:
         return seed_features(session, seed=seed)
