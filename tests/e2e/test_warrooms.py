@@ -73,15 +73,12 @@ def test_one_rm_posts_and_moves_a_task_the_other_sees_both_live(two_contexts, du
     expect(item).to_be_visible()
     expect(item.get_by_test_id("war-room-unread")).to_be_visible()
     # the whole count shows: the badge lies inside the cell part that clips what overflows it
-    badge, box = (
-        item.get_by_test_id("war-room-unread").bounding_box(),
-        item.locator(".van-cell__value").bounding_box(),
-    )
-    assert (
-        badge
-        and box
-        and box["x"] <= badge["x"]
-        and badge["x"] + badge["width"] <= box["x"] + box["width"] + 0.5
+    badge = item.get_by_test_id("war-room-unread").bounding_box()
+    box = item.locator(".van-cell__value").bounding_box()
+    assert badge and box
+    assert box["x"] <= badge["x"] and badge["x"] + badge["width"] <= box["x"] + box["width"] + 0.5, (
+        badge,
+        box,
     )
     assert box["y"] <= badge["y"] and badge["y"] + badge["height"] <= box["y"] + box["height"] + 0.5, (
         badge,
