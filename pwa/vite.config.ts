@@ -88,9 +88,13 @@ export default defineConfig({
     __VUE_I18N_FULL_INSTALL__: false,
     __VUE_I18N_LEGACY_API__: false,
     __INTLIFY_PROD_DEVTOOLS__: false,
+    // The app compiles its catalogs' messages itself (src/i18n): vue-i18n's message parser stays out.
+    __INTLIFY_DROP_MESSAGE_COMPILER__: true,
   },
   plugins: [
-    vue(),
+    // Every component here, Vant's and the router's included, is written with setup(): the Options
+    // API's runtime (data, methods, mixins) stays out of the first screen's scripts.
+    vue({ features: { optionsAPI: false } }),
     vantIconFontFile(),
     eagerStartupChunks(),
     precompress(),

@@ -1,5 +1,5 @@
 import { createI18n } from 'vue-i18n'
-import { compile, type MessageCompiler, type MessageContext } from '@intlify/core-base'
+import type { MessageCompiler, MessageContext } from '@intlify/core-base'
 import { Locale } from 'vant'
 import zhCN, { type Catalog } from '@/locales/zh-CN'
 import { setFormatLocale } from '@/lib/format'
@@ -8,15 +8,17 @@ export const LOCALES = ['zh-CN', 'en'] as const
 export type AppLocale = (typeof LOCALES)[number]
 export const LOCALE_KEY = 'zhanye.locale'
 
-/** Most catalog strings are plain text or text with `{name}` / `{0}` placeholders, and parsing each
- *  one on first use was most of what the first render spent on its translations. A plain string (no
- *  placeholder, `@:` link, `|` plural or `%{`) read as text is returned as it is; one whose only syntax
- *  is such placeholders is split once and filled as vue-i18n's own compiled message fills it (each
- *  value through `interpolate`, the parts through `normalize`); everything else goes through
- *  vue-i18n's compiler. */
+/** The catalogs' messages are plain text, text with `{name}` / `{0}` placeholders, and text with
+ *  `{'@'}`-style literals: that is all the syntax they use, so the app compiles them itself and the
+ *  build leaves vue-i18n's message parser out (`__INTLIFY_DROP_MESSAGE_COMPILER__` in vite.config.ts;
+ *  it was the largest module the first screen downloaded and compiled). A plain string is returned as
+ *  it is; one with placeholders or literals is split once and filled as vue-i18n's own compiled
+ *  message fills it (each value through `interpolate`, the parts through `normalize`, a literal as
+ *  text). Anything else (plurals `|`, linked `@:` messages, `%{`) is refused with the key's name, and
+ *  the catalog test reads every message through this compiler, so such a message fails the tests. */
 const PLAIN_TEXT = /^(?:[^{}@|%]|%(?!\{))*$/
-const PLACEHOLDERS_ONLY = /^(?:[^{}@|%]|%(?!\{)|\{(?:[A-Za-z_]\w*|\d+)\})*$/
-const PLACEHOLDER = /\{([A-Za-z_]\w*|\d+)\}/g
+const SUPPORTED = /^(?:[^{}@|%]|%(?!\{)|\{(?:[A-Za-z_]\w*|\d+|'[^'\\]*')\})*$/
+const PART = /\{(?:([A-Za-z_]\w*|\d+)|'([^'\\]*)')\}/g
 
 /** What vue-i18n's compiled messages call at run time; the two are left out of its published types. */
 type FillContext = MessageContext<string> & {
@@ -24,13 +26,14 @@ type FillContext = MessageContext<string> & {
   normalize(parts: unknown[]): string
 }
 
-function fillPlaceholders(message: string) {
+function fillParts(message: string) {
   const parts: (string | { index: number } | { name: string })[] = []
   let at = 0
-  for (const match of message.matchAll(PLACEHOLDER)) {
+  for (const match of message.matchAll(PART)) {
     if (match.index > at) parts.push(message.slice(at, match.index))
-    const key = match[1]!
-    parts.push(/^\d+$/.test(key) ? { index: Number(key) } : { name: key })
+    const [, key, literal] = match
+    if (literal !== undefined) parts.push(literal)
+    else parts.push(/^\d+$/.test(key!) ? { index: Number(key) } : { name: key! })
     at = match.index + match[0].length
   }
   if (at < message.length) parts.push(message.slice(at))
@@ -45,11 +48,13 @@ function fillPlaceholders(message: string) {
 }
 
 export const messageCompiler: MessageCompiler = (message, context) => {
-  if (typeof message !== 'string') return compile(message, context)
-  if (PLAIN_TEXT.test(message))
-    return (ctx: MessageContext<string>) => (ctx.type === 'text' ? message : compile(message, context)(ctx))
-  if (PLACEHOLDERS_ONLY.test(message)) return fillPlaceholders(message)
-  return compile(message, context)
+  if (typeof message === 'string' && PLAIN_TEXT.test(message))
+    return (ctx: MessageContext<string>) => (ctx.type === 'text' ? message : (ctx as FillContext).normalize([message]))
+  if (typeof message === 'string' && SUPPORTED.test(message)) return fillParts(message)
+  throw new Error(
+    `i18n: message '${context.key}' (${context.locale}) uses syntax the app does not compile ` +
+      '(only text, {name}, {0} and {\'…\'} literals): ' + String(message),
+  )
 }
 
 export const i18n = createI18n<[Catalog], AppLocale, false>({

@@ -9,6 +9,7 @@ import { intelEn } from '@/features/intel/locale.en'
 import { conductEn } from '@/features/conduct/locale.en'
 import { growthEn } from '@/features/personas/locale.en'
 import { assistantEn } from '@/features/assistant/locale.en'
+import { learningEn } from '@/features/learning/locale.en'
 
 const en: Catalog = {
   app: {
@@ -213,6 +214,7 @@ const en: Catalog = {
   conduct: conductEn,
   growth: growthEn,
   assistant: assistantEn,
+  learning: learningEn,
   opp: oppEn,
   problems: problemsEn,
   shell: rolesEn,

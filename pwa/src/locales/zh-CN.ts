@@ -9,6 +9,7 @@ import { intelZh } from '@/features/intel/locale'
 import { conductZh } from '@/features/conduct/locale'
 import { growthZh } from '@/features/personas/locale'
 import { assistantZh } from '@/features/assistant/locale'
+import { learningZh } from '@/features/learning/locale'
 
 const zhCN = {
   app: {
@@ -212,6 +213,7 @@ const zhCN = {
   conduct: conductZh,
   growth: growthZh,
   assistant: assistantZh,
+  learning: learningZh,
   opp: oppZh,
   problems: problemsZh,
   shell: rolesZh,

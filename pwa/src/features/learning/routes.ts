@@ -1,6 +1,5 @@
 import type { RouteRecordRaw } from 'vue-router'
 import { addTile } from '@/features/shell/roles'
-import './i18n' // the tile labels and the home card's strings
 
 addTile(['rm'], { key: 'learning', to: '/learning', icon: 'medal-o', label: 'learning.tiles.learning', order: 7 })
 addTile(['rm'], { key: 'helpers', to: '/helpers', icon: 'friends-o', label: 'learning.tiles.helpers', order: 8 })

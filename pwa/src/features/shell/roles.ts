@@ -3,7 +3,7 @@
 //   addTab(['risk_officer'], { key: 'conduct', to: '/conduct', icon: 'eye-o', label: 'conduct.tab', order: 20 })
 //   addTile(['team_lead'], { key: 'prospects', to: '/prospects', icon: 'search', label: 'prospects.tile' })
 // and guards its routes with `meta: { roles: [...] }`; nobody is shown a tab or tile they cannot use.
-import { reactive } from 'vue'
+import { shallowReactive } from 'vue'
 import type { Role } from '@/api/types'
 
 export const ROLES: readonly Role[] = ['rm', 'team_lead', 'risk_officer', 'admin']
@@ -22,17 +22,17 @@ export interface ShellEntry {
 
 type Shelf = Record<Role, ShellEntry[]>
 
+// Shallow: a role's list is replaced whole on each change, so the routes files' forty-odd additions
+// at start-up cost one plain sort each, not a reactive proxy's trap per element read and moved.
 const empty = (): Shelf => ({ rm: [], team_lead: [], risk_officer: [], admin: [] })
-export const tabsByRole = reactive<Shelf>(empty())
-export const tilesByRole = reactive<Shelf>(empty())
+export const tabsByRole = shallowReactive<Shelf>(empty())
+export const tilesByRole = shallowReactive<Shelf>(empty())
 
 function add(shelf: Shelf, roles: readonly Role[], entry: ShellEntry): void {
   for (const role of roles) {
-    const list = shelf[role]
-    const at = list.findIndex((e) => e.key === entry.key)
-    if (at >= 0) list.splice(at, 1, entry)
-    else list.push(entry)
-    list.sort((a, b) => (a.order ?? 50) - (b.order ?? 50))
+    const list = shelf[role].filter((e) => e.key !== entry.key)
+    list.push(entry)
+    shelf[role] = list.sort((a, b) => (a.order ?? 50) - (b.order ?? 50))
   }
 }
 
