@@ -209,7 +209,12 @@ def run_lighthouse(
             "--extra-headers=" + json.dumps({"Cookie": f"zhanye_session={cookie}"}),
             *extra,
         ]
-        done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        for _attempt in range(3):
+            done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+            # Lighthouse's own advice for a trace that lost its navigation start is to run again
+            if done.returncode == 0 or "NO_NAVSTART" not in done.stderr:
+                break
+            print(f"lighthouse: no navigation start in the trace ({label}, run {run + 1}); running it again")
         if done.returncode != 0 or not report.exists():
             print(f"lighthouse failed ({done.returncode}):\n{done.stderr[-2000:]}")
             return None
