@@ -30,8 +30,10 @@ export const tilesByRole = shallowReactive<Shelf>(empty())
 
 function add(shelf: Shelf, roles: readonly Role[], entry: ShellEntry): void {
   for (const role of roles) {
-    const list = shelf[role].filter((e) => e.key !== entry.key)
-    list.push(entry)
+    const list = [...shelf[role]]
+    const at = list.findIndex((e) => e.key === entry.key)
+    if (at >= 0) list[at] = entry
+    else list.push(entry)
     shelf[role] = list.sort((a, b) => (a.order ?? 50) - (b.order ?? 50))
   }
 }
