@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: run run-cluster test install services pwa migrate demo test-sqlite test-postgres test-pwa lint typecheck bench clean \
-	api-types check-api-types lint-strict test-browser-pass test-units-pass test-live services-for-test
+	api-types check-api-types lint-strict test-pwa-steps test-browser-pass test-units-pass test-live services-for-test
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -63,9 +63,17 @@ typecheck: install
 # recoveries, so they get the machine to themselves). The browser tests are about as long as the
 # other two passes together, so the streams end close together; one after the other, everything
 # took about 35 minutes on 2 cores.
-test: install services-for-test pwa check-api-types test-pwa lint-strict
+# The PWA's install, build and checks (in order: the API-type check runs a tool npm installs) beside
+# the Python linters, then the browser tests beside every other test, then the live drills alone.
+test: install services-for-test
+	$(MAKE) -j2 --no-print-directory --output-sync=recurse test-pwa-steps lint-strict
 	$(MAKE) -j2 --no-print-directory --output-sync=recurse test-browser-pass test-units-pass
 	$(MAKE) --no-print-directory test-live
+
+test-pwa-steps: install
+	$(MAKE) --no-print-directory pwa
+	$(MAKE) --no-print-directory check-api-types
+	$(MAKE) --no-print-directory test-pwa
 
 services-for-test:
 	@bash .ci/ensure-services.sh --postgres --browser --nginx
