@@ -57,14 +57,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# The whole suite: lint and types; then two streams side by side: the browser tests (SQLite), and
-# every other test on SQLite and then on PostgreSQL (each stream on its own Redis database); then
-# the fault drills of tests/live once, on PostgreSQL, alone (they restart servers and time
-# recoveries, so they get the machine to themselves). The browser tests are about as long as the
-# other two passes together, so the streams end close together; one after the other, everything
-# took about 35 minutes on 2 cores.
-# The PWA's install, build and checks (in order: the API-type check runs a tool npm installs) beside
-# the Python linters, then the browser tests beside every other test, then the live drills alone.
+# The whole suite: the PWA's install, build and checks (in order: the API-type check runs a tool npm
+# installs) beside the Python linters; then two streams side by side (below): the browser tests
+# with part of the PostgreSQL pass, and every other test; then the fault drills of tests/live once,
+# on PostgreSQL, alone (they restart servers and time recoveries, so they get the machine to
+# themselves). One after the other, everything took about 35 minutes on 2 cores.
 test: install services-for-test
 	$(MAKE) -j2 --no-print-directory --output-sync=recurse test-pwa-steps lint-strict
 	$(MAKE) -j2 --no-print-directory --output-sync=recurse test-browser-pass test-units-pass
@@ -83,13 +80,20 @@ lint-strict: install
 	$(BIN)/ruff format --check .
 	$(MAKE) -s typecheck
 
+# The two streams: the browser tests and then the PostgreSQL pass of the socket and push tests (about
+# two fifths of that pass), beside every other test on SQLite and then the rest of the PostgreSQL
+# pass, so both streams take about as long. Each stream has its own Redis database.
 # pytest exit code 5 (no tests collected) is a failure here, never a pass.
+PG_BESIDE_BROWSER := tests/realtime tests/server/push
+
 test-browser-pass: install
 	DATABASE_URL= TEST_REDIS_DB=15 $(BIN)/pytest -q tests/e2e
+	DATABASE_URL=$(PG_TEST_URL) TEST_REDIS_DB=15 $(BIN)/pytest -q $(PG_BESIDE_BROWSER)
 
 test-units-pass: install
 	DATABASE_URL= TEST_REDIS_DB=13 $(BIN)/pytest -q --ignore=tests/e2e --ignore=tests/live
-	DATABASE_URL=$(PG_TEST_URL) TEST_REDIS_DB=13 $(BIN)/pytest -q --ignore=tests/e2e --ignore=tests/live
+	DATABASE_URL=$(PG_TEST_URL) TEST_REDIS_DB=13 $(BIN)/pytest -q --ignore=tests/e2e --ignore=tests/live \
+		$(addprefix --ignore=,$(PG_BESIDE_BROWSER))
 
 test-live: install
 	DATABASE_URL=$(PG_TEST_URL) TEST_REDIS_DB=15 $(BIN)/pytest -q tests/live

@@ -7,6 +7,7 @@ console errors, unexpected 4xx/5xx answers; and in en: Chinese left over in the 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -182,6 +183,50 @@ def _problems_of(page, route: str, *, locale: str, seen: dict, username: str) ->
     return [f"{route}: {p}" for p in problems]
 
 
+class Traffic:
+    """The page's requests in flight (the Socket.IO connection's aside), so a screen is inspected once
+    its answers are in and drawn, not after a fixed pause."""
+
+    QUIET_S = 0.15  # no request started or ended for this long: the screen asked for what it needs
+    SETTLE_TIMEOUT_S = 15.0
+
+    def __init__(self, page):
+        self.page = page
+        self.in_flight: set = set()
+        self.last_change = time.monotonic()
+        page.on("request", self._started)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _started(self, request) -> None:
+        if "/socket.io/" not in request.url:
+            self.in_flight.add(request)
+            self.last_change = time.monotonic()
+
+    def _ended(self, request) -> None:
+        if request in self.in_flight:
+            self.in_flight.discard(request)
+            self.last_change = time.monotonic()
+
+    def settle(self) -> None:
+        """Waits until no request is in flight, none started or ended for QUIET_S, no loading
+        indicator shows and the browser has drawn two frames since."""
+        deadline = time.monotonic() + self.SETTLE_TIMEOUT_S
+        while time.monotonic() < deadline:
+            self.page.wait_for_timeout(50)  # also lets Playwright deliver the request events
+            if self.in_flight or time.monotonic() - self.last_change < self.QUIET_S:
+                continue
+            if self.page.evaluate(
+                "() => !document.querySelector('.van-loading, [data-testid=state-loading]')"
+            ):
+                break
+        else:
+            pytest.fail(f"the screen did not settle in {self.SETTLE_TIMEOUT_S:.0f} s: {self.in_flight}")
+        self.page.evaluate(
+            "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+        )
+
+
 def walk(context, username: str, *, locale: str) -> tuple[list[str], list[str]]:
     page = context.new_page()
     seen: dict[str, list[str]] = {"console": [], "http": []}
@@ -195,6 +240,7 @@ def walk(context, username: str, *, locale: str) -> tuple[list[str], list[str]]:
             else None
         ),
     )
+    traffic = Traffic(page)
     if locale == "en":
         page.add_init_script("localStorage.setItem('zhanye.locale', 'en')")
     sign_in_as(page, username)
@@ -220,14 +266,13 @@ def walk(context, username: str, *, locale: str) -> tuple[list[str], list[str]]:
             path = re.sub(r":id(\([^)]*\))?", str(value), path)
         seen["console"].clear()
         seen["http"].clear()
+        # the router's push settles once the screen's code has loaded and the navigation is done
         page.evaluate(
-            "(p) => document.getElementById('app').__vue_app__.config.globalProperties.$router.push(p)", path
+            "(p) => document.getElementById('app').__vue_app__.config.globalProperties.$router.push(p)"
+            ".then(() => undefined)",
+            path,
         )
-        page.wait_for_timeout(400)
-        page.wait_for_function(
-            "() => !document.querySelector('.van-loading, [data-testid=state-loading]')", timeout=15_000
-        )
-        page.wait_for_timeout(300)
+        traffic.settle()
         found = _problems_of(page, path, locale=locale, seen=seen, username=username)
         gaps = {p.split(": ", 1)[1].split(" [")[0] for p in found}
         for kind in {k for lang, name, k in KNOWN_GAPS if lang == locale and name == route["name"]}:
