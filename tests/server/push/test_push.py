@@ -15,6 +15,7 @@ from sqlmodel import select
 from server.inbox import service as inbox
 from server.push import vapid
 from server.push.models import PushAttempt, PushSubscription
+from server.redis_client import client_from_url
 from server.timeutil import utcnow
 from tasks.queues import HIGH, queue
 from tasks.reminders import _ids_key, deliver_notifications
@@ -278,11 +279,11 @@ class _DeadRedis:
         self.real, self.failures, self.failed = real, failures, 0
 
     def __call__(self):
-        import redis
-
         if self.failed < self.failures:
             self.failed += 1
-            return redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+            # built as the app builds its clients (redis-py's constructor alone would retry each
+            # command ten times with backoff, about 4 s against a closed port, which the app's never do)
+            return client_from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
         return self.real()
 
 
