@@ -3,7 +3,8 @@ for 20 s. Our server (`wsgi.py`: eventlet, Flask-SocketIO, Redis message queue) 
 every message as in production; the reference is a plain Node.js Socket.IO broadcast with no storage
 (bench/reference/socketio-node). Prints delivered messages/s, p50/p95/p99 delivery latency, server
 CPU per delivered message, loss, the three slowest messages (so a tail set by a few stalled messages
-shows as such), our/reference ratios for one and for two server processes, and the load average
+shows as such), the time until each message reached its first member (the server's own work on a
+message before its broadcast, apart from the fan-out), our/reference ratios for one and for two server processes, and the load average
 (timings mean little on a busy machine).
 
     .venv/bin/python bench/warroom_fanout.py [--sizes 500,1000] [--seconds 20] [--rate 10] [--warmup 10]
@@ -359,6 +360,21 @@ class Result:
             f"#{i} {min(ms):.0f}/{sorted(ms)[len(ms) // 2]:.0f}/{max(ms):.0f}" for i, ms in worst
         )
 
+    def first_delivery(self) -> str:
+        """p50/p99 over messages of the time until the first member heard each: the server's own work
+        on a message before its broadcast (read, check, store) plus one hop, apart from the fan-out."""
+        first: dict[int, float] = {}
+        for i, latency in zip(self.message_ids, self.latencies, strict=True):
+            first[i] = min(first.get(i, latency), latency)
+        ordered = sorted(first.values())
+        if not ordered:
+            return "n/a"
+
+        def at(p: float) -> float:
+            return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+        return f"{at(50):.1f}/{at(99):.1f}"
+
     @property
     def loss(self) -> int:
         return self.expected - self.delivered
@@ -541,6 +557,7 @@ def report(r: Result) -> None:
     )
     if r.latencies:
         print(f"    slowest messages, first/median/last delivery ms: {r.slowest()}", flush=True)
+        print(f"    first member reached, p50/p99 over messages: {r.first_delivery()} ms", flush=True)
 
 
 def main() -> None:
