@@ -4,8 +4,8 @@ every message as in production; the reference is a plain Node.js Socket.IO broad
 (bench/reference/socketio-node). Prints delivered messages/s, p50/p95/p99 delivery latency, server
 CPU per delivered message, loss, the three slowest messages (so a tail set by a few stalled messages
 shows as such), the time until each message reached its first member (the server's own work on a
-message before its broadcast, apart from the fan-out), our/reference ratios for one and for two server processes, and the load average
-(timings mean little on a busy machine).
+message before its broadcast, apart from the fan-out), our/reference ratios for one and for two
+server processes, and the load average (timings mean little on a busy machine).
 
     .venv/bin/python bench/warroom_fanout.py [--sizes 500,1000] [--seconds 20] [--rate 10] [--warmup 10]
         [--repeat N]
