@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from server import events
@@ -166,22 +166,29 @@ def next_seq(session: Session, room_id: int) -> int:
     return int(seq)
 
 
+# Built once, not per message: constructing it took about 0.1 ms of every chat message's work.
+_BUMP_AS_MEMBER = (
+    update(WarRoom)
+    .where(
+        col(WarRoom.id) == bindparam("room_id"),
+        col(WarRoom.status) == RoomStatus.active,
+        col(WarRoomMember.room_id) == WarRoom.id,
+        col(WarRoomMember.user_id) == bindparam("user_id"),
+        col(WarRoomMember.status) == MemberStatus.active,
+    )
+    .values(last_seq=col(WarRoom.last_seq) + 1)
+    .returning(WarRoom)
+)
+
+
 def next_seq_as_member(session: Session, *, room_id: int, user: User) -> tuple[WarRoom, int]:
     """`next_seq` for a member's chat message, in the same one statement: the room is bumped and
     locked only when it is open and the caller an active member of it (this runs for every message,
     and each statement is a round trip). When it matches nothing, the checks run one by one to name
     the refusal (unknown-room, not-a-member, room-closed)."""
     room = session.scalars(
-        update(WarRoom)
-        .where(
-            col(WarRoom.id) == room_id,
-            col(WarRoom.status) == RoomStatus.active,
-            col(WarRoomMember.room_id) == WarRoom.id,
-            col(WarRoomMember.user_id) == user.id,
-            col(WarRoomMember.status) == MemberStatus.active,
-        )
-        .values(last_seq=col(WarRoom.last_seq) + 1)
-        .returning(WarRoom),
+        _BUMP_AS_MEMBER,
+        {"room_id": room_id, "user_id": user.id},
         # populate_existing: a session that already holds the room (one that created it, or read it
         # earlier and keeps objects across commits) gets the returned row, not its old copy
         execution_options={"synchronize_session": False, "populate_existing": True},
