@@ -209,10 +209,10 @@ def run_lighthouse(
             "--extra-headers=" + json.dumps({"Cookie": f"zhanye_session={cookie}"}),
             *extra,
         ]
-        for _attempt in range(3):
+        for attempt in range(3):
             done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
             # Lighthouse's own advice for a trace that lost its navigation start is to run again
-            if done.returncode == 0 or "NO_NAVSTART" not in done.stderr:
+            if done.returncode == 0 or "NO_NAVSTART" not in done.stderr or attempt == 2:
                 break
             print(f"lighthouse: no navigation start in the trace ({label}, run {run + 1}); running it again")
         if done.returncode != 0 or not report.exists():
