@@ -25,6 +25,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from flask_socketio import Namespace, disconnect, emit, join_room
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session
 
@@ -66,10 +67,14 @@ class _Check:
 
     def user(self, session: Session) -> User:
         """The user as checked, in `session` without a query (a fresh copy each event, so a
-        rollback or change in one event never reaches the next)."""
-        copy = User(**self.columns)
-        make_transient_to_detached(copy)
-        return session.merge(copy, load=False)
+        rollback or change in one event never reaches the next). Built as the ORM builds a row it
+        loads, not through the model's constructor and a merge: this runs for every socket event,
+        and those took about 0.1 ms of it."""
+        copy = sa_inspect(User).class_manager.new_instance()
+        copy.__dict__.update(self.columns)
+        make_transient_to_detached(copy)  # as if just loaded: persistent once added, nothing to flush
+        session.add(copy)
+        return copy
 
 
 def _snapshot(user: User) -> dict[str, Any]:

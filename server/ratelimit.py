@@ -44,6 +44,16 @@ BREAKER_SECONDS = 5.0  # after a Redis failure, count locally this long before a
 _redis_down_until = 0.0
 
 
+# One command, one reply (EVALSHA; the library loads the script again after a Redis restart): the
+# MULTI/INCR/EXPIRE/GET/EXEC pipeline it replaces cost five commands to pack and five replies to
+# parse, a third of a war-room message's work in the web process.
+_COUNT = """
+local current = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return {current, tonumber(redis.call('GET', KEYS[2]) or '0')}
+"""
+
+
 def hit(client: redis.Redis, key: str, *, limit: int, window_seconds: int) -> tuple[bool, int]:
     """Count one hit; returns (allowed, seconds until another hit would be allowed, at most one
     window). Refused hits are counted too, so a client that keeps hammering stays refused."""
@@ -57,11 +67,9 @@ def hit(client: redis.Redis, key: str, *, limit: int, window_seconds: int) -> tu
         current, previous = LOCAL.incr(current_key, previous_key)
     else:
         try:
-            pipe = client.pipeline()
-            pipe.incr(current_key)
-            pipe.expire(current_key, 2 * window_seconds + 1)
-            pipe.get(previous_key)
-            current, _, previous = pipe.execute()
+            current, previous = client.register_script(_COUNT)(
+                keys=[current_key, previous_key], args=[2 * window_seconds + 1]
+            )
         except RedisError as exc:
             _redis_down_until = time.monotonic() + BREAKER_SECONDS
             log.warning(

@@ -146,7 +146,7 @@ def add_target_row(
             room=room,
             title="目标客户待你审批",
             body=f"{user.display_name} 申请把你的客户「{customer.name}」列为「{room.title}」的目标客户",
-            key=f"target-request:{added.seq}",
+            key=f"target-request:{added['seq']}",
             query=f"?approve={target.id}",
         )
     return target

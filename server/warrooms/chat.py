@@ -22,7 +22,6 @@ from server.warrooms.eventlog import (
     next_seq_as_member,
     notify,
     replayed,
-    serialize_event,
 )
 from server.warrooms.models import TargetConsent, WarRoomOpportunity, WarRoomTarget
 from server.warrooms.schemas import (
@@ -87,7 +86,7 @@ def post_message(
     Each call counts against the sender's rate limit, whether it came over the socket or HTTP."""
     text = check_text(data.text)
     limit_rate(user)
-    room, seq = next_seq_as_member(session, room_id=room_id, user=user)
+    seq = next_seq_as_member(session, room_id=room_id, user=user)
     cards = [card(session, room_id=room_id, user=user, kind=c.type.value, object_id=c.id) for c in data.cards]
     mentions = active_among(session, room_id, list(dict.fromkeys(data.mentions)))
     try:
@@ -108,8 +107,10 @@ def post_message(
         if existing is None:
             raise
         return replayed(session, existing)
-    for mentioned in mentions:
-        if mentioned != user.id:
+    others = [m for m in mentions if m != user.id]
+    if others:
+        room = get_room(session, room_id)  # its title, for the notifications
+        for mentioned in others:
             notify(
                 session,
                 user_id=mentioned,
@@ -119,7 +120,7 @@ def post_message(
                 key=f"mention:{seq}",
             )
     session.commit()
-    return serialize_event(event, user), True
+    return event, True
 
 
 def post_system_message(
@@ -143,4 +144,4 @@ def post_system_message(
         payload={"text": text},
     )
     session.commit()
-    return serialize_event(event, None), True
+    return event, True

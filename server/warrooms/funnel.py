@@ -17,7 +17,6 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from server import events
 from server.customers.models import Customer, CustomerVisit
 from server.db import row_id
 from server.errors import conflict, unprocessable
@@ -32,7 +31,7 @@ from server.warrooms.access import (
 from server.warrooms.board import target_public
 from server.warrooms.campaign_schemas import AssignIn, AssignStrategy, MoveIn
 from server.warrooms.campaigns import lock_room, take_seqs
-from server.warrooms.eventlog import EVENT_KIND, existing_event, next_seq, serialize_event, store_many
+from server.warrooms.eventlog import append, existing_event, next_seq, store_many
 from server.warrooms.models import (
     MemberRole,
     MemberStatus,
@@ -41,7 +40,6 @@ from server.warrooms.models import (
     TargetStage,
     WarRoom,
     WarRoomBulk,
-    WarRoomEvent,
     WarRoomMember,
     WarRoomTarget,
 )
@@ -387,17 +385,15 @@ def post_daily_summary(session: Session, *, room_id: int, day: date) -> int | No
         return existing.seq
     full = figures(session, room=room)
     board_now = {k: full[k] for k in ("stages", "total", "pending", "unassigned", "goal")}
-    event = WarRoomEvent(
+    append(
+        session,
         room_id=room_id,
         seq=seq,
         kind="campaign.summary",
         payload={"text": summary_text(board_now), "day": day.isoformat(), "board": board_now},
         client_id=client_id,
-        author_id=None,
+        author=None,
     )
-    session.add(event)
-    session.flush()
-    events.publish(session, EVENT_KIND, serialize_event(event, None))
     session.commit()
     return seq
 

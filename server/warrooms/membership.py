@@ -116,7 +116,7 @@ def invite_users(
             room=room,
             title="作战室邀请",
             body=f"{user.display_name} 邀请你加入「{room.title}」",
-            key=f"invite:{invitation.seq}",
+            key=f"invite:{invitation['seq']}",
         )
         invited.append(user_id)
     return invited

@@ -105,3 +105,43 @@ def test_the_absolute_end_of_a_session_is_kept_between_checks(
         again.wait(lambda: again.got["disconnect"] or not client.connected)
     finally:
         client.disconnect()
+
+
+def test_each_event_gets_its_own_copy_of_the_checked_user_without_a_query(app, db_session):
+    """Between checks an event's user is rebuilt from the columns read at the check: in the event's
+    session, with no SELECT to make it and no UPDATE for it at commit, and a change that one event
+    rolled back never shows in the next."""
+    from sqlalchemy import event
+    from sqlmodel import Session
+
+    from realtime.base import _Check, _snapshot
+    from server import db
+
+    user = factories.make_user(db_session, display_name="丙")
+    check = _Check(time.monotonic(), user.id, _snapshot(user))
+    engine = db.engine_for(app)
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with Session(engine, expire_on_commit=False) as first:
+            mine = check.user(first)
+            assert (mine.id, mine.display_name, mine.role, mine.branch_id) == (
+                user.id,
+                "丙",
+                user.role,
+                user.branch_id,
+            )
+            assert mine in first and not first.dirty and not first.new
+            mine.display_name = "改过又撤回"
+            first.rollback()
+        with Session(engine, expire_on_commit=False) as second:
+            again = check.user(second)
+            assert again is not mine and again.display_name == "丙"
+            second.commit()
+        assert statements == [], statements
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)

@@ -36,3 +36,26 @@ def test_the_allowance_returns_as_the_window_slides(redis_url, monkeypatch):
     assert later == [True] * 14 + [False]
     allowed, retry_after = ratelimit.hit(client, key, limit=30, window_seconds=10)
     assert 1 <= retry_after <= 10
+
+
+def test_counting_goes_on_after_redis_forgets_its_scripts(redis_url, monkeypatch):
+    """A hit is one server-side script; a restarted Redis has none loaded. The next hit loads it again
+    and counts on, rather than failing over to this process's own counters."""
+    monkeypatch.setattr(ratelimit, "_redis_down_until", 0.0)
+    client = redis.Redis.from_url(redis_url)
+    key = f"t:{uuid.uuid4()}"
+    at = 1_800_000_000.0
+    assert _hits(client, key, 20, at=at, monkeypatch=monkeypatch, limit=25) == [True] * 20
+    client.script_flush()
+    assert _hits(client, key, 6, at=at, monkeypatch=monkeypatch, limit=25) == [True] * 5 + [False]
+    assert int(client.get(f"rl:{key}:{int(at // 10)}")) == 26
+    assert ratelimit._redis_down_until == 0.0  # Redis was never given up on
+
+
+def test_a_window_counter_expires_once_it_can_no_longer_count(redis_url, monkeypatch):
+    client = redis.Redis.from_url(redis_url)
+    key = f"t:{uuid.uuid4()}"
+    at = 1_800_000_000.0
+    _hits(client, key, 3, at=at, monkeypatch=monkeypatch, window=10)
+    # Still needed as the previous window throughout the next one; gone after that.
+    assert 20 <= client.ttl(f"rl:{key}:{int(at // 10)}") <= 21
