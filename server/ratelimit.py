@@ -46,7 +46,7 @@ _redis_down_until = 0.0
 
 # One command, one reply (EVALSHA; the library loads the script again after a Redis restart): the
 # MULTI/INCR/EXPIRE/GET/EXEC pipeline it replaces cost five commands to pack and five replies to
-# parse, a third of a war-room message's work in the web process.
+# parse, about 0.05 ms more of the web process's CPU per hit (every war-room message takes one).
 _COUNT = """
 local current = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
